@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// Builds Referee: TypeScript → dist/ with swc (fast enough for `npm start` to stay quick;
+// type checking is `npm run typecheck`), and browser libraries copied from node_modules
+// into static/vendor (no CDN, versions pinned by package-lock.json).
+'use strict';
+const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const only = process.argv[2]; // 'vendor' copies the browser libraries only
+
+function copy(from, to) {
+  fs.cpSync(path.join(root, 'node_modules', from), path.join(root, 'static/vendor', to), {
+    recursive: true,
+    filter: (src) => !src.endsWith('.map'),
+  });
+}
+
+fs.rmSync(path.join(root, 'static/vendor'), { recursive: true, force: true });
+copy('@uswds/uswds/dist/css/uswds.min.css', 'uswds/css/uswds.min.css');
+copy('@uswds/uswds/dist/js/uswds.min.js', 'uswds/js/uswds.min.js');
+copy('@uswds/uswds/dist/js/uswds-init.min.js', 'uswds/js/uswds-init.min.js');
+copy('@uswds/uswds/dist/fonts', 'uswds/fonts');
+copy('@uswds/uswds/dist/img', 'uswds/img');
+copy('htmx.org/dist/htmx.min.js', 'htmx/htmx.min.js');
+
+if (only !== 'vendor') {
+  fs.rmSync(path.join(root, 'dist'), { recursive: true, force: true });
+  execFileSync(
+    path.join(root, 'node_modules/.bin/swc'),
+    ['src', 'migrations', '-d', 'dist', '--config-file', '.swcrc', '--quiet'],
+    { cwd: root, stdio: 'inherit' },
+  );
+}

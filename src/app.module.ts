@@ -1,0 +1,39 @@
+import { DynamicModule, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
+import type { Config } from './config/config';
+import { ConfigModule } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
+import { IdentityModule } from './identity/identity.module';
+import { SessionMiddleware } from './identity/sessions.service';
+import { DevOutboxModule } from './notifications/dev-outbox.module';
+import { NotificationsModule } from './notifications/notifications.module';
+import { BodyMiddleware } from './web/body.middleware';
+import { BrowserMiddleware } from './web/browser';
+import { CsrfMiddleware } from './web/csrf';
+import { RequestContextMiddleware } from './web/request-context.middleware';
+import { WebModule } from './web/web.module';
+
+@Module({})
+export class AppModule implements NestModule {
+  static register(config: Config): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.register(config),
+        ScheduleModule.forRoot(),
+        DatabaseModule,
+        WebModule,
+        NotificationsModule,
+        IdentityModule,
+        ...(config.env === 'production' ? [] : [DevOutboxModule]),
+      ],
+    };
+  }
+
+  /** The order matters: database context, body, browser key, session, then the CSRF check. */
+  configure(consumer: MiddlewareConsumer) {
+    consumer
+      .apply(RequestContextMiddleware, BodyMiddleware, BrowserMiddleware, SessionMiddleware, CsrfMiddleware)
+      .forRoutes({ path: '{*path}', method: RequestMethod.ALL });
+  }
+}

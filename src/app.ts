@@ -1,0 +1,71 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { LoggerService } from '@nestjs/common';
+import helmet from 'helmet';
+import { join } from 'node:path';
+import pinoHttp from 'pino-http';
+import type { Logger } from 'pino';
+import { AppModule } from './app.module';
+import type { Config } from './config/config';
+import { RefereeHttpAdapter } from './web/http-adapter';
+import { pathOnly } from './web/logger';
+import { LOGGER } from './web/tokens';
+
+export const STATIC_DIR = join(__dirname, '..', '..', 'static');
+
+/** Nest's own messages go to our JSON log. */
+class NestPinoLogger implements LoggerService {
+  constructor(private readonly logger: Logger) {}
+  log(message: unknown) { this.logger.debug({ nest: true }, String(message)); }
+  error(message: unknown, trace?: string) { this.logger.error({ nest: true, trace }, String(message)); }
+  warn(message: unknown) { this.logger.warn({ nest: true }, String(message)); }
+}
+
+/** Builds the whole web application (used by main.ts, the tests and the benchmarks). */
+export async function createApp(config: Config): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), new RefereeHttpAdapter(), {
+    bodyParser: false, // forms are parsed by web/body.middleware.ts, with our error pages
+    bufferLogs: true,
+  });
+  const logger = app.get<Logger>(LOGGER);
+  app.useLogger(new NestPinoLogger(logger));
+  app.set('trust proxy', config.trustProxy);
+  app.disable('x-powered-by');
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:'],
+          fontSrc: ["'self'"],
+          connectSrc: ["'self'"],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+          baseUri: ["'none'"],
+          objectSrc: ["'none'"],
+          ...(config.secureCookies ? { upgradeInsecureRequests: [] } : {}),
+        },
+      },
+      strictTransportSecurity: config.secureCookies ? { maxAge: 31536000, includeSubDomains: true } : false,
+      referrerPolicy: { policy: 'no-referrer' },
+    }),
+  );
+  app.use(
+    pinoHttp({
+      logger,
+      // Paths only: query strings may carry one-time link tokens.
+      serializers: {
+        req: (req: { method: string; url: string; id: unknown }) => ({ id: req.id, method: req.method, path: pathOnly(req.url) }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+      autoLogging: { ignore: (req) => /^\/(static\/|healthz|readyz)/.test(req.url ?? '') },
+    }),
+  );
+  app.useStaticAssets(STATIC_DIR, { prefix: '/static', index: false, dotfiles: 'deny', maxAge: '1h' });
+  await app.init();
+  return app;
+}

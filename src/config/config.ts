@@ -1,0 +1,121 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/**
+ * Referee's settings, read once from the environment and validated at start.
+ * README.md documents every variable; this file is the single source of their
+ * names, defaults and rules.
+ */
+export interface Config {
+  env: 'development' | 'test' | 'production';
+  port: number;
+  /** Public address of this site, e.g. https://referee.example (used in emails and links). */
+  baseUrl: string;
+  /** true when baseUrl is https: cookies get Secure and the __Host- prefix. */
+  secureCookies: boolean;
+  /** Number of reverse proxies in front of us whose X-Forwarded-For we trust. */
+  trustProxy: number;
+  /** Set: use this PostgreSQL. Unset: start the embedded one. */
+  databaseUrl?: string;
+  dataDir: string;
+  embeddedPostgresPort: number;
+  /** Key for HMACs that bind CSRF tokens to the browser session. Shared by all instances. */
+  sessionSecret: Buffer;
+  sessionIdleMinutes: number;
+  sessionAbsoluteHours: number;
+  smtpUrl?: string;
+  mailFrom: string;
+  logLevel: string;
+  /** Multiplies every rate limit (benchmarks raise it; 1 in normal use). */
+  rateLimitScale: number;
+  /** Argon2id cost (OWASP minimum: 19 MiB, 2 passes, 1 lane). */
+  argon2: { memoryKiB: number; passes: number; parallelism: number };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, problem: string) {
+    super(`Configuration error: ${variable} ${problem}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function url(env: Env, name: string, fallback: string | undefined, protocols: string[]): string | undefined {
+  const raw = env[name] || fallback;
+  if (raw === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, 'must be a URL');
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `must start with ${protocols.map((p) => p + '//').join(' or ')}`);
+  }
+  return raw.replace(/\/$/, '');
+}
+
+/** A secret from the environment, or in development one generated once and kept under the data folder. */
+function secret(env: Env, name: string, appEnv: Config['env'], dataDir: string): Buffer {
+  const raw = env[name];
+  if (raw) {
+    const value = Buffer.from(raw, 'base64url');
+    if (value.length < 32) throw new ConfigError(name, 'must be at least 32 bytes, base64url-encoded');
+    return value;
+  }
+  if (appEnv === 'production') throw new ConfigError(name, 'is required in production');
+  const file = join(dataDir, 'secrets', `${name.toLowerCase()}.key`);
+  if (existsSync(file)) return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64url');
+  // The data folder stays readable by the embedded PostgreSQL's own user; the secrets folder does not.
+  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(join(dataDir, 'secrets'), { recursive: true, mode: 0o700 });
+  const value = randomBytes(32);
+  writeFileSync(file, value.toString('base64url'), { mode: 0o600 });
+  return value;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const appEnv = (env.NODE_ENV || 'development') as Config['env'];
+  if (!['development', 'test', 'production'].includes(appEnv)) {
+    throw new ConfigError('NODE_ENV', 'must be development, test or production');
+  }
+  const port = integer(env, 'PORT', 3000, 0, 65535);
+  const baseUrl = url(env, 'BASE_URL', `http://localhost:${port}`, ['http:', 'https:'])!;
+  const dataDir = resolve(env.DATA_DIR || '.data');
+  const logLevel = env.LOG_LEVEL || (appEnv === 'test' ? 'silent' : 'info');
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    throw new ConfigError('LOG_LEVEL', 'must be one of fatal, error, warn, info, debug, trace, silent');
+  }
+  const mailFrom = env.MAIL_FROM || 'Referee <no-reply@referee.localhost>';
+  if (!/@/.test(mailFrom)) throw new ConfigError('MAIL_FROM', 'must contain an email address');
+  return {
+    env: appEnv,
+    port,
+    baseUrl,
+    secureCookies: baseUrl.startsWith('https:'),
+    trustProxy: integer(env, 'TRUST_PROXY', 0, 0, 10),
+    databaseUrl: url(env, 'DATABASE_URL', undefined, ['postgres:', 'postgresql:']),
+    dataDir,
+    embeddedPostgresPort: integer(env, 'EMBEDDED_POSTGRES_PORT', 54329, 1024, 65535),
+    sessionSecret: secret(env, 'SESSION_SECRET', appEnv, dataDir),
+    sessionIdleMinutes: integer(env, 'SESSION_IDLE_MINUTES', 30, 1, 60),
+    sessionAbsoluteHours: integer(env, 'SESSION_ABSOLUTE_HOURS', 12, 1, 24),
+    smtpUrl: url(env, 'SMTP_URL', undefined, ['smtp:', 'smtps:']),
+    mailFrom,
+    logLevel,
+    rateLimitScale: integer(env, 'RATE_LIMIT_SCALE', 1, 1, 100000),
+    argon2: { memoryKiB: 19456, passes: 2, parallelism: 1 },
+  };
+}
+
+export const CONFIG = Symbol('CONFIG');

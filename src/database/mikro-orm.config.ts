@@ -1,0 +1,27 @@
+import { ReflectMetadataProvider } from '@mikro-orm/decorators/legacy';
+import { Migrator } from '@mikro-orm/migrations';
+import { defineConfig, type Options } from '@mikro-orm/postgresql';
+import { migrations } from '../../migrations';
+import { Account } from '../identity/account.entity';
+import { EmailToken } from '../identity/email-token.entity';
+import { Session } from '../identity/session.entity';
+import { OutboxMessage } from '../notifications/outbox-message.entity';
+
+/** Every entity Referee persists; the committed migrations must create exactly these tables. */
+export const entities = [Account, Session, EmailToken, OutboxMessage];
+
+/** The one MikroORM configuration, shared by the app, `npm run migrate` and the tests. */
+export function ormConfig(databaseUrl: string): Options {
+  return defineConfig({
+    clientUrl: databaseUrl,
+    entities,
+    metadataProvider: ReflectMetadataProvider,
+    extensions: [Migrator],
+    migrations: { migrationsList: migrations, transactional: true, allOrNothing: true, snapshot: false },
+    // Fail a query rather than hang when the server is gone; the pool reconnects when it returns.
+    driverOptions: { connectionTimeoutMillis: 3000 },
+    pool: { min: 0, max: 10, idleTimeoutMillis: 10000 },
+    allowGlobalContext: false,
+    debug: false,
+  });
+}

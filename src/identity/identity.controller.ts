@@ -1,0 +1,144 @@
+import { Body, Controller, Get, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import type { Response } from 'express';
+import { RateLimits } from '../web/rate-limits';
+import { localPath } from '../web/redirect.exception';
+import type { WebRequest } from '../web/request';
+import { invalidForm, redirect, view } from '../web/view';
+import { IdentityService, emailProblem, normaliseEmail } from './identity.service';
+import { SessionsService } from './sessions.service';
+import { SignedInGuard } from './signed-in.guard';
+
+type Form = Record<string, unknown>;
+const text = (value: unknown) => (typeof value === 'string' ? value : '');
+
+/** Sign-up, email confirmation, sign-in, sign-out, password reset and the account page. */
+@Controller()
+export class IdentityController {
+  constructor(
+    private readonly identity: IdentityService,
+    private readonly sessions: SessionsService,
+    private readonly rateLimits: RateLimits,
+  ) {}
+
+  @Get('sign-up')
+  signUpPage() {
+    return view('identity/sign-up', { values: {} });
+  }
+
+  @Post('sign-up')
+  async signUp(@Body() form: Form, @Req() req: WebRequest) {
+    const email = normaliseEmail(form.email);
+    const password = text(form.password);
+    const errors = this.identity.validateSignUp(email, password);
+    if (Object.keys(errors).length) return invalidForm('identity/sign-up', errors, { values: { email: text(form.email) } });
+    await this.rateLimits.consume('sign-up:ip', req.ip ?? '');
+    await this.identity.signUp(email, password);
+    return view('identity/check-email', { purpose: 'confirm' });
+  }
+
+  @Get('sign-up/confirm')
+  async confirmPage(@Query('token') token: unknown) {
+    const link = await this.identity.findLink(token, 'confirm_email');
+    return link ? view('identity/confirm-email', { token }) : view('identity/link-expired', { purpose: 'confirm' }, 410);
+  }
+
+  /** Confirming is a POST (a button on the linked page): mail scanners that fetch links change nothing. */
+  @Post('sign-up/confirm')
+  async confirm(@Body() form: Form) {
+    const confirmed = await this.identity.confirmEmail(form.token);
+    return confirmed ? redirect('/sign-in?confirmed=1') : view('identity/link-expired', { purpose: 'confirm' }, 410);
+  }
+
+  @Get('sign-in')
+  signInPage(@Req() req: WebRequest, @Query() query: Record<string, unknown>) {
+    if (req.viewer) return redirect(localPath(query.next, '/account'));
+    return view('identity/sign-in', {
+      values: {},
+      next: localPath(query.next, ''),
+      notice: req.sessionEnded ? 'timed-out' : ['confirmed', 'reset', 'signed-out'].find((key) => key in query),
+    });
+  }
+
+  @Post('sign-in')
+  async signIn(@Body() form: Form, @Req() req: WebRequest, @Res({ passthrough: true }) res: Response) {
+    const email = normaliseEmail(form.email);
+    const password = text(form.password);
+    const next = localPath(form.next, '');
+    const again = (errors: Record<string, string>, extra: Record<string, unknown> = {}) =>
+      invalidForm('identity/sign-in', errors, { values: { email: text(form.email) }, next, ...extra });
+
+    const errors: Record<string, string> = {};
+    const emailError = emailProblem(email);
+    if (emailError) errors.email = emailError;
+    if (!password) errors.password = 'Enter your password';
+    if (Object.keys(errors).length) return again(errors);
+
+    await this.rateLimits.consume('sign-in:ip', req.ip ?? '');
+    await this.rateLimits.consume('sign-in:account-ip', email, req.ip ?? '');
+    const result = await this.identity.signIn(email, password);
+    switch (result.outcome) {
+      case 'wrong':
+        return again({ password: 'The email or password is not right. Check them and try again' });
+      case 'locked':
+        return again({ password: 'This account is locked after too many wrong passwords. Reset your password to unlock it' }, { locked: true });
+      case 'unconfirmed':
+        return view('identity/check-email', { purpose: 'confirm', unconfirmed: true });
+      case 'signed-in':
+        await this.sessions.start(req, res, result.account);
+        return redirect(next || '/account');
+    }
+  }
+
+  @Post('sign-out')
+  async signOut(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response) {
+    await this.sessions.end(req, res);
+    return redirect('/sign-in?signed-out=1');
+  }
+
+  @Post('session/extend')
+  @UseGuards(SignedInGuard)
+  async extend(@Req() req: WebRequest, @Body() form: Form) {
+    await this.sessions.extend(req);
+    return redirect(localPath(form.returnTo, '/account'));
+  }
+
+  @Get('account')
+  @UseGuards(SignedInGuard)
+  async account(@Req() req: WebRequest) {
+    const account = await this.identity.findAccount(req.viewer!.accountId);
+    return view('identity/account', { account });
+  }
+
+  @Get('password-reset')
+  resetRequestPage() {
+    return view('identity/password-reset', { values: {} });
+  }
+
+  @Post('password-reset')
+  async requestReset(@Body() form: Form, @Req() req: WebRequest) {
+    const email = normaliseEmail(form.email);
+    const emailError = emailProblem(email);
+    if (emailError) return invalidForm('identity/password-reset', { email: emailError }, { values: { email: text(form.email) } });
+    await this.rateLimits.consume('email-link:ip', req.ip ?? '');
+    await this.rateLimits.consume('email-link:account', email);
+    await this.identity.requestPasswordReset(email);
+    return view('identity/check-email', { purpose: 'reset' });
+  }
+
+  @Get('password-reset/new')
+  async newPasswordPage(@Query('token') token: unknown) {
+    const link = await this.identity.findLink(token, 'reset_password');
+    return link ? view('identity/new-password', { token }) : view('identity/link-expired', { purpose: 'reset' }, 410);
+  }
+
+  @Post('password-reset/new')
+  async setNewPassword(@Body() form: Form) {
+    const link = await this.identity.findLink(form.token, 'reset_password');
+    if (!link) return view('identity/link-expired', { purpose: 'reset' }, 410);
+    const password = text(form.password);
+    const errors = this.identity.validateSignUp(link.account.email, password);
+    if (errors.password) return invalidForm('identity/new-password', { password: errors.password }, { token: form.token });
+    const account = await this.identity.resetPassword(form.token, password);
+    return account ? redirect('/sign-in?reset=1') : view('identity/link-expired', { purpose: 'reset' }, 410);
+  }
+}

@@ -1,0 +1,221 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { EntityManager } from '@mikro-orm/postgresql';
+import { CONFIG, type Config } from '../config/config';
+import { randomToken, tokenHash } from '../crypto/tokens';
+import { NotificationsService } from '../notifications/notifications.service';
+import type { OutboxMessage } from '../notifications/outbox-message.entity';
+import type { FieldErrors } from '../web/view';
+import { Account } from './account.entity';
+import { EmailToken, type EmailTokenPurpose } from './email-token.entity';
+import { PasswordHasher, passwordProblem } from './passwords';
+import { Session } from './session.entity';
+
+/** How long each emailed link works. */
+const LINK_LIFETIME_MS: Record<EmailTokenPurpose, number> = {
+  confirm_email: 24 * 60 * 60 * 1000,
+  reset_password: 60 * 60 * 1000,
+};
+/** NIST SP 800-63B: no more than 100 consecutive failed attempts on one account. */
+export const MAX_FAILED_SIGN_INS = 100;
+
+export const EMAIL_MAX = 254;
+
+export function normaliseEmail(raw: unknown): string {
+  return typeof raw === 'string' ? raw.trim().toLowerCase() : '';
+}
+
+export function emailProblem(email: string): string | undefined {
+  if (!email) return 'Enter your email address';
+  if (email.length > EMAIL_MAX || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) {
+    return 'Enter an email address in the correct format, like name@example.com';
+  }
+  return undefined;
+}
+
+export type SignInResult =
+  | { outcome: 'signed-in'; account: Account }
+  | { outcome: 'wrong' }
+  | { outcome: 'unconfirmed' }
+  | { outcome: 'locked' };
+
+/**
+ * Accounts: sign-up, email confirmation, password sign-in and password reset.
+ * No answer here tells a stranger whether an email address has an account.
+ */
+@Injectable()
+export class IdentityService {
+  private readonly hasher: PasswordHasher;
+  /** Verified against when the email is unknown, so both paths cost the same time. */
+  private dummyHash?: Promise<string>;
+
+  constructor(
+    @Inject(CONFIG) private readonly config: Config,
+    private readonly em: EntityManager,
+    private readonly notifications: NotificationsService,
+  ) {
+    this.hasher = new PasswordHasher(config.argon2);
+  }
+
+  validateSignUp(email: string, password: string): FieldErrors {
+    const errors: FieldErrors = {};
+    const emailError = emailProblem(email);
+    if (emailError) errors.email = emailError;
+    const passwordError = passwordProblem(password, email);
+    if (passwordError) errors.password = passwordError;
+    return errors;
+  }
+
+  /**
+   * Creates the account and emails a confirmation link. When the address already has an
+   * account, that owner gets an email saying so instead; the page shown is the same.
+   */
+  async signUp(email: string, password: string): Promise<void> {
+    const passwordHash = await this.hasher.hash(password); // in both branches: same timing
+    const existing = await this.em.findOne(Account, { email });
+    let sent: OutboxMessage;
+    if (existing) {
+      sent = this.notifications.queueEmail({
+        to: email,
+        subject: 'You already have a Referee account',
+        text:
+          `Someone (hopefully you) tried to create a Referee account with this email address, but you already have one.\n\n` +
+          `Sign in: ${this.config.baseUrl}/sign-in\n` +
+          `Forgot your password? Reset it: ${this.config.baseUrl}/password-reset\n\n` +
+          `If this wasn't you, you can ignore this email. Nothing has changed.`,
+      });
+      await this.em.flush();
+    } else {
+      const account = this.em.create(Account, { email, passwordHash });
+      sent = await this.issueLink(account, 'confirm_email');
+    }
+    await this.notifications.deliver([sent]);
+  }
+
+  /** Sends a fresh confirmation link (when signing in to an account not yet confirmed). */
+  async resendConfirmation(account: Account): Promise<void> {
+    const sent = await this.issueLink(account, 'confirm_email');
+    await this.notifications.deliver([sent]);
+  }
+
+  private async issueLink(account: Account, purpose: EmailTokenPurpose): Promise<OutboxMessage> {
+    const token = randomToken();
+    this.em.create(EmailToken, {
+      account,
+      purpose,
+      tokenHash: tokenHash(token),
+      expiresAt: new Date(Date.now() + LINK_LIFETIME_MS[purpose]),
+    });
+    const message =
+      purpose === 'confirm_email'
+        ? this.notifications.queueEmail({
+            to: account.email,
+            subject: 'Confirm your email address for Referee',
+            text:
+              `Welcome to Referee.\n\nConfirm your email address by opening this link (it works once, for 24 hours):\n` +
+              `${this.config.baseUrl}/sign-up/confirm?token=${token}\n\n` +
+              `If you did not create a Referee account, ignore this email.`,
+          })
+        : this.notifications.queueEmail({
+            to: account.email,
+            subject: 'Reset your Referee password',
+            text:
+              `We received a request to reset the password of your Referee account.\n\n` +
+              `Choose a new password here (the link works once, for 1 hour):\n` +
+              `${this.config.baseUrl}/password-reset/new?token=${token}\n\n` +
+              `If you did not ask for this, ignore this email: your password has not changed.`,
+          });
+    await this.em.flush();
+    return message;
+  }
+
+  /** The still-usable link for this token, or null (unknown, used or expired). */
+  async findLink(token: unknown, purpose: EmailTokenPurpose): Promise<EmailToken | null> {
+    if (typeof token !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
+    return this.em.findOne(
+      EmailToken,
+      { tokenHash: tokenHash(token), purpose, usedAt: null, expiresAt: { $gt: new Date() } },
+      { populate: ['account'] },
+    );
+  }
+
+  /** Uses the link once: the update only succeeds for the first of two concurrent clicks. */
+  private async useLink(link: EmailToken): Promise<boolean> {
+    const updated = await this.em.nativeUpdate(EmailToken, { id: link.id, usedAt: null }, { usedAt: new Date() });
+    return updated === 1;
+  }
+
+  async confirmEmail(token: unknown): Promise<boolean> {
+    return this.em.transactional(async () => {
+      const link = await this.findLink(token, 'confirm_email');
+      if (!link || !(await this.useLink(link))) return false;
+      link.account.emailConfirmedAt ??= new Date();
+      return true;
+    });
+  }
+
+  async signIn(email: string, password: string): Promise<SignInResult> {
+    const account = email ? await this.em.findOne(Account, { email }) : null;
+    if (!account) {
+      this.dummyHash ??= this.hasher.hash(randomToken());
+      await this.hasher.verify(await this.dummyHash, password);
+      return { outcome: 'wrong' };
+    }
+    const correct = await this.hasher.verify(account.passwordHash, password);
+    if (!correct) {
+      await this.em.nativeUpdate(Account, { id: account.id }, { failedSignIns: account.failedSignIns + 1 });
+      return { outcome: 'wrong' };
+    }
+    // Only someone who knows the password learns that the account is locked or unconfirmed.
+    if (account.failedSignIns >= MAX_FAILED_SIGN_INS) return { outcome: 'locked' };
+    if (!account.emailConfirmedAt) {
+      await this.resendConfirmation(account);
+      return { outcome: 'unconfirmed' };
+    }
+    if (account.failedSignIns !== 0) {
+      account.failedSignIns = 0;
+      await this.em.flush();
+    }
+    return { outcome: 'signed-in', account };
+  }
+
+  /** Emails a reset link when the address has an account; silent otherwise. */
+  async requestPasswordReset(email: string): Promise<void> {
+    const account = await this.em.findOne(Account, { email });
+    if (!account) return;
+    const sent = await this.issueLink(account, 'reset_password');
+    await this.notifications.deliver([sent]);
+  }
+
+  /**
+   * Sets the new password, unlocks the account, confirms the email (the link proved it)
+   * and ends every session of the account. Returns null when the link is not usable.
+   */
+  async resetPassword(token: unknown, password: string): Promise<Account | null> {
+    if (!(await this.findLink(token, 'reset_password'))) return null;
+    const passwordHash = await this.hasher.hash(password); // before the transaction: it takes a while
+    const done = await this.em.transactional(async (em) => {
+      const link = await this.findLink(token, 'reset_password');
+      if (!link || !(await this.useLink(link))) return null;
+      const account = link.account;
+      account.passwordHash = passwordHash;
+      account.failedSignIns = 0;
+      account.emailConfirmedAt ??= new Date();
+      await em.nativeDelete(Session, { account: account.id });
+      const notice = this.notifications.queueEmail({
+        to: account.email,
+        subject: 'Your Referee password was changed',
+        text:
+          `The password of your Referee account was just changed, and every device was signed out.\n\n` +
+          `If this wasn't you, reset your password now: ${this.config.baseUrl}/password-reset`,
+      });
+      return { account, notice };
+    });
+    if (!done) return null;
+    await this.notifications.deliver([done.notice]);
+    return done.account;
+  }
+
+  findAccount(id: string): Promise<Account | null> {
+    return this.em.findOne(Account, { id });
+  }
+}

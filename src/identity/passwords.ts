@@ -1,0 +1,59 @@
+import { hash, verify } from '@node-rs/argon2';
+
+/** Algorithm.Argon2id (a const enum in the package's types, so not importable here). */
+const ARGON2ID = 2;
+import type { Config } from '../config/config';
+
+/**
+ * Password rules (NIST SP 800-63B rev 4 with MFA required): 12 to 128 characters,
+ * any characters, no composition rules, refused when it is a commonly used password.
+ */
+export const PASSWORD_MIN = 12;
+export const PASSWORD_MAX = 128;
+
+let common: Set<string> | undefined;
+
+/** About 49,000 common passwords, bundled with @zxcvbn-ts/language-common (no network). */
+function commonPasswords(): Set<string> {
+  if (!common) {
+    const { dictionary } = require('@zxcvbn-ts/language-common') as { dictionary: Record<string, string[]> };
+    common = new Set(dictionary['passwords-common'].map((p) => p.toLowerCase()));
+  }
+  return common;
+}
+
+/** The problem with a new password, in words for the form; undefined when it is fine. */
+export function passwordProblem(password: string, email: string): string | undefined {
+  const length = [...password].length;
+  if (length === 0) return 'Enter a password';
+  if (length < PASSWORD_MIN) return `Your password must be at least ${PASSWORD_MIN} characters long`;
+  if (length > PASSWORD_MAX) return `Your password must be ${PASSWORD_MAX} characters or fewer`;
+  const lower = password.toLowerCase();
+  if (commonPasswords().has(lower)) return 'This password is too common. Choose one that would be hard to guess';
+  const local = email.toLowerCase().split('@')[0];
+  if (lower === email.toLowerCase() || (local.length >= 4 && lower.includes(local))) {
+    return 'Your password must not contain your email address';
+  }
+  return undefined;
+}
+
+export class PasswordHasher {
+  constructor(private readonly cost: Config['argon2']) {}
+
+  hash(password: string): Promise<string> {
+    return hash(password, {
+      algorithm: ARGON2ID,
+      memoryCost: this.cost.memoryKiB,
+      timeCost: this.cost.passes,
+      parallelism: this.cost.parallelism,
+    });
+  }
+
+  async verify(passwordHash: string, password: string): Promise<boolean> {
+    try {
+      return await verify(passwordHash, password);
+    } catch {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,14 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { RedirectException } from '../web/redirect.exception';
+import type { WebRequest } from '../web/request';
+
+/** Pages for signed-in people: anyone else is sent to sign in, and brought back afterwards. */
+@Injectable()
+export class SignedInGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const req = context.switchToHttp().getRequest<WebRequest>();
+    if (req.viewer) return true;
+    const next = req.method === 'GET' ? `?next=${encodeURIComponent(req.originalUrl)}` : '';
+    throw new RedirectException(`/sign-in${next}`);
+  }
+}

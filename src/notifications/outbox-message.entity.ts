@@ -1,0 +1,43 @@
+import { randomUUID } from 'node:crypto';
+import { Entity, Enum, Index, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
+import type { Opt } from '@mikro-orm/core';
+
+export type OutboxChannel = 'email' | 'sms';
+/** queued: waiting for a sender; sent: delivered to the provider; kept: no provider configured (development). */
+export type OutboxStatus = 'queued' | 'sent' | 'failed' | 'kept';
+
+/** Every email and text message Referee sends passes through this table. */
+@Entity({ tableName: 'outbox_message' })
+@Index({ properties: ['status', 'createdAt'] })
+export class OutboxMessage {
+  @PrimaryKey({ type: 'uuid' })
+  id: string = randomUUID();
+
+  @Enum({ items: ['email', 'sms'] })
+  channel!: OutboxChannel;
+
+  @Property({ type: 'text' })
+  recipient!: string;
+
+  @Property({ type: 'text', nullable: true })
+  subject?: string;
+
+  /** Plain text. Erased once delivered to a provider: it may carry a one-time link. */
+  @Property({ type: 'text' })
+  body!: string;
+
+  @Enum({ items: ['queued', 'sent', 'failed', 'kept'] })
+  status: Opt<OutboxStatus> = 'queued';
+
+  @Property({ type: 'integer', default: 0 })
+  attempts: Opt<number> = 0;
+
+  @Property({ type: 'text', nullable: true })
+  lastError?: string;
+
+  @Property({ type: 'datetime' })
+  createdAt: Opt<Date> = new Date();
+
+  @Property({ type: 'datetime', nullable: true })
+  sentAt?: Date;
+}

@@ -1,0 +1,28 @@
+import { BadRequestException, HttpException, HttpStatus, Injectable, NestMiddleware } from '@nestjs/common';
+import express, { type NextFunction, type Request, type Response } from 'express';
+
+/** Largest form we accept (uploads have their own route and limits). */
+export const FORM_LIMIT = '1mb';
+
+const parseForm = express.urlencoded({ extended: false, limit: FORM_LIMIT, parameterLimit: 200 });
+const parseJson = express.json({ limit: FORM_LIMIT });
+
+/**
+ * Parses form bodies, turning the parser's errors (too large, malformed, bad charset)
+ * into our error pages rather than Express's default stack-trace page.
+ */
+@Injectable()
+export class BodyMiddleware implements NestMiddleware {
+  use(req: Request, res: Response, next: NextFunction) {
+    parseForm(req, res, (formError?: any) => {
+      if (formError) return next(this.toHttp(formError));
+      parseJson(req, res, (jsonError?: any) => next(jsonError ? this.toHttp(jsonError) : undefined));
+    });
+  }
+
+  private toHttp(error: { status?: number; type?: string }): HttpException {
+    if (error.status === 413) return new HttpException('The form was larger than we accept (1 MB).', HttpStatus.PAYLOAD_TOO_LARGE);
+    if (error.status === 415) return new HttpException('We could not read that kind of content.', HttpStatus.UNSUPPORTED_MEDIA_TYPE);
+    return new BadRequestException('We could not read the form. Please go back and try again.');
+  }
+}

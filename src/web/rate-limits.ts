@@ -1,0 +1,71 @@
+import { HttpException, HttpStatus, Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { EntityManager } from '@mikro-orm/postgresql';
+import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
+import { CONFIG, type Config } from '../config/config';
+import { hmac } from '../crypto/tokens';
+
+/**
+ * Every rate limit Referee applies, in one table. Counters live in PostgreSQL (table
+ * rate_limit) so they hold across instances. Keys are HMACs: no email or IP is stored.
+ * Figures follow Login.gov's published limits where it has one (see STANDARDS.md).
+ */
+export const RATE_LIMITS = {
+  /** Password guesses against one account from one address. */
+  'sign-in:account-ip': { points: 10, durationSeconds: 15 * 60 },
+  /** All sign-in attempts from one address (credential stuffing). */
+  'sign-in:ip': { points: 100, durationSeconds: 15 * 60 },
+  'sign-up:ip': { points: 10, durationSeconds: 60 * 60 },
+  /** Password-reset and confirmation emails to one account. */
+  'email-link:account': { points: 5, durationSeconds: 60 * 60 },
+  'email-link:ip': { points: 20, durationSeconds: 60 * 60 },
+} as const;
+
+export type RateLimitName = keyof typeof RATE_LIMITS;
+
+export class TooManyAttemptsException extends HttpException {
+  constructor(readonly retryAfterSeconds: number) {
+    const minutes = Math.max(1, Math.ceil(retryAfterSeconds / 60));
+    super(
+      `For your security we have paused this for now. Please try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`,
+      HttpStatus.TOO_MANY_REQUESTS,
+    );
+  }
+}
+
+@Injectable()
+export class RateLimits implements OnModuleInit {
+  private limiters = new Map<RateLimitName, RateLimiterPostgres>();
+
+  constructor(@Inject(CONFIG) private readonly config: Config, private readonly em: EntityManager) {}
+
+  async onModuleInit() {
+    // The pg pool MikroORM already holds: no second set of connections.
+    const pool = await this.em.getConnection().getNativeClient();
+    for (const [name, limit] of Object.entries(RATE_LIMITS) as [RateLimitName, (typeof RATE_LIMITS)[RateLimitName]][]) {
+      this.limiters.set(
+        name,
+        new RateLimiterPostgres({
+          storeClient: pool,
+          storeType: 'pool',
+          tableName: 'rate_limit',
+          tableCreated: true, // created by a migration
+          clearExpiredByTimeout: false,
+          keyPrefix: name,
+          points: limit.points * this.config.rateLimitScale,
+          duration: limit.durationSeconds,
+        }),
+      );
+    }
+  }
+
+  /** Counts one attempt; throws TooManyAttemptsException once the limit is used up. */
+  async consume(name: RateLimitName, ...keyParts: string[]): Promise<void> {
+    const key = hmac(this.config.sessionSecret, `${name}:${keyParts.join(':').toLowerCase()}`);
+    try {
+      await this.limiters.get(name)!.consume(key);
+    } catch (result) {
+      if (result instanceof RateLimiterRes) throw new TooManyAttemptsException(Math.ceil(result.msBeforeNext / 1000));
+      throw result;
+    }
+  }
+}

@@ -1,0 +1,13 @@
+import { Injectable, NestMiddleware } from '@nestjs/common';
+import { MikroORM, RequestContext } from '@mikro-orm/postgresql';
+import type { NextFunction, Request, Response } from 'express';
+
+/** One MikroORM identity map per request, opened before any middleware that reads the database. */
+@Injectable()
+export class RequestContextMiddleware implements NestMiddleware {
+  constructor(private readonly orm: MikroORM) {}
+
+  use(_req: Request, _res: Response, next: NextFunction) {
+    RequestContext.create(this.orm.em, next);
+  }
+}

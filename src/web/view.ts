@@ -1,0 +1,29 @@
+/**
+ * What a controller returns: a page to render or a place to go. The ViewInterceptor turns
+ * these into responses, so controllers never touch `res` and the full-page/fragment choice
+ * is made in one place (renderer.ts).
+ */
+export class View {
+  constructor(
+    readonly template: string,
+    readonly context: Record<string, unknown> = {},
+    readonly status = 200,
+  ) {}
+}
+
+export class Redirect {
+  constructor(readonly location: string) {}
+}
+
+export const view = (template: string, context: Record<string, unknown> = {}, status = 200) =>
+  new View(template, context, status);
+
+/** Redirect after a POST with 303 See Other, so the browser follows with a GET. */
+export const redirect = (location: string) => new Redirect(location);
+
+/** Field name → message, shown next to the field and in the error summary. */
+export type FieldErrors = Record<string, string>;
+
+/** A form that failed validation: its page again, status 400, errors and the user's input kept. */
+export const invalidForm = (template: string, errors: FieldErrors, context: Record<string, unknown> = {}) =>
+  new View(template, { ...context, errors }, 400);

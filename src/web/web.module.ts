@@ -1,0 +1,36 @@
+import { Global, Module } from '@nestjs/common';
+import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
+import { CONFIG, type Config } from '../config/config';
+import { BodyMiddleware } from './body.middleware';
+import { BrowserCookie, BrowserMiddleware } from './browser';
+import { Csrf, CsrfMiddleware } from './csrf';
+import { ErrorsFilter } from './errors.filter';
+import { HealthController } from './health.controller';
+import { HomeController } from './home.controller';
+import { createLogger } from './logger';
+import { RateLimits } from './rate-limits';
+import { Renderer } from './renderer';
+import { RequestContextMiddleware } from './request-context.middleware';
+import { LOGGER } from './tokens';
+import { ViewInterceptor } from './view.interceptor';
+
+/** Pages, errors, CSRF, rate limits and logging: what every module renders and is protected through. */
+@Global()
+@Module({
+  controllers: [HomeController, HealthController],
+  providers: [
+    { provide: LOGGER, inject: [CONFIG], useFactory: (config: Config) => createLogger(config.logLevel) },
+    Renderer,
+    Csrf,
+    BrowserCookie,
+    RateLimits,
+    RequestContextMiddleware,
+    BodyMiddleware,
+    BrowserMiddleware,
+    CsrfMiddleware,
+    { provide: APP_FILTER, useClass: ErrorsFilter },
+    { provide: APP_INTERCEPTOR, useClass: ViewInterceptor },
+  ],
+  exports: [LOGGER, Renderer, Csrf, BrowserCookie, RateLimits],
+})
+export class WebModule {}

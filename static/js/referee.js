@@ -1,0 +1,41 @@
+/* Referee's progressive enhancements. Every page works without this file. */
+(function () {
+  'use strict';
+
+  // htmx requests carry the anti-CSRF token in a header (forms also send it as _csrf).
+  var csrf = document.querySelector('meta[name="csrf-token"]');
+  document.body.addEventListener('htmx:configRequest', function (event) {
+    if (csrf) event.detail.headers['X-CSRF-Token'] = csrf.getAttribute('content');
+  });
+
+  // A form that came back with errors: move focus to the error summary so it is announced.
+  var summary = document.querySelector('[data-error-summary]');
+  if (summary) summary.focus();
+
+  // Session timeout warning, two minutes before the idle limit (WCAG 2.2.1).
+  var dialog = document.getElementById('session-timeout');
+  if (dialog && typeof dialog.showModal === 'function') {
+    var expiresAt = Date.parse(dialog.getAttribute('data-expires-at'));
+    var idleMs = Number(dialog.getAttribute('data-idle-seconds')) * 1000;
+    var warnBefore = Math.min(2 * 60 * 1000, idleMs / 2);
+    var countdown = dialog.querySelector('[data-countdown]');
+    var started = Date.now();
+    // Measure from the page's own clock: the server's time may differ from this device's.
+    var remainingAtLoad = expiresAt - Date.parse(new Date().toISOString());
+    var deadline = started + Math.max(remainingAtLoad, 0);
+    var tick = function () {
+      var left = deadline - Date.now();
+      if (left <= 0) {
+        window.location.assign('/sign-in?next=' + encodeURIComponent(window.location.pathname));
+        return;
+      }
+      if (left <= warnBefore) {
+        if (!dialog.open) dialog.showModal();
+        var seconds = Math.ceil(left / 1000);
+        countdown.textContent = seconds > 60 ? Math.ceil(seconds / 60) + ' minutes' : seconds + ' seconds';
+      }
+      window.setTimeout(tick, 1000);
+    };
+    window.setTimeout(tick, 1000);
+  }
+})();
