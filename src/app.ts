@@ -3,16 +3,14 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { LoggerService } from '@nestjs/common';
 import helmet from 'helmet';
-import { join } from 'node:path';
 import pinoHttp from 'pino-http';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module';
 import type { Config } from './config/config';
+import { STATIC_DIR } from './config/paths';
 import { RefereeHttpAdapter } from './web/http-adapter';
 import { pathOnly } from './web/logger';
 import { LOGGER } from './web/tokens';
-
-export const STATIC_DIR = join(__dirname, '..', '..', 'static');
 
 /** Nest's own messages go to our JSON log. */
 class NestPinoLogger implements LoggerService {

@@ -1,13 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Response } from 'express';
 import nunjucks from 'nunjucks';
-import { join } from 'node:path';
 import { CONFIG, type Config } from '../config/config';
+import { VIEWS_DIR } from '../config/paths';
 import { Csrf } from './csrf';
 import type { WebRequest } from './request';
 import { Redirect, View } from './view';
 
-export const VIEWS_DIR = join(__dirname, '..', '..', '..', 'views');
 
 /** A rendered page, ready for the HTTP adapter to send with its own status. */
 export class RenderedPage {

@@ -1,0 +1,87 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import request from 'supertest';
+import { createApp } from '../../src/app';
+import { loadConfig, type Config } from '../../src/config/config';
+import { migrateToLatest } from '../../src/database/migrate';
+
+export interface TestDatabase {
+  url: string;
+  /** A plain pg client, for looking at (and ageing) rows the way an operator would. */
+  sql: Client;
+  drop(): Promise<void>;
+}
+
+/** A fresh, migrated database on the run's PostgreSQL server (see global-setup.ts). */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const adminUrl = process.env.TEST_POSTGRES_ADMIN_URL;
+  if (!adminUrl) throw new Error('TEST_POSTGRES_ADMIN_URL is not set: run the tests with npm test');
+  const name = `referee_t_${randomBytes(6).toString('hex')}`;
+  const admin = new Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  await migrateToLatest(url.toString());
+  const sql = new Client({ connectionString: url.toString() });
+  await sql.connect();
+  return {
+    url: url.toString(),
+    sql,
+    async drop() {
+      await sql.end();
+      const admin = new Client({ connectionString: adminUrl });
+      await admin.connect();
+      await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}
+
+export interface TestApp {
+  app: NestExpressApplication;
+  config: Config;
+  db: TestDatabase;
+  /** A new browser: a supertest agent that keeps its cookies. */
+  browser(): ReturnType<typeof request.agent>;
+  /** Listens on a real port (for browser tests); returns the base URL. */
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Referee as it runs in production, on its own database, with the given environment on top. */
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const db = await createTestDatabase();
+  const dataDir = mkdtempSync(join(tmpdir(), 'referee-test-data-'));
+  const config = {
+    ...loadConfig({
+      NODE_ENV: 'test',
+      SESSION_SECRET: randomBytes(32).toString('base64url'),
+      DATA_DIR: dataDir,
+      ...env,
+    }),
+    databaseUrl: db.url,
+  };
+  const app = await createApp(config);
+  return {
+    app,
+    config,
+    db,
+    browser: () => request.agent(app.getHttpServer()),
+    async listen() {
+      await app.listen(0, '127.0.0.1');
+      const { port } = app.getHttpServer().address() as { port: number };
+      return `http://127.0.0.1:${port}`;
+    },
+    async close() {
+      await app.close();
+      await db.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

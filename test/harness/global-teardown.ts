@@ -1,0 +1,5 @@
+import type { EmbeddedPostgres } from '../../src/database/embedded-postgres';
+
+export default async function globalTeardown() {
+  await (globalThis as { __refereePostgres?: EmbeddedPostgres }).__refereePostgres?.stop();
+}
