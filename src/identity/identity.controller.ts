@@ -55,7 +55,7 @@ export class IdentityController {
     return view('identity/sign-in', {
       values: {},
       next: localPath(query.next, ''),
-      notice: req.sessionEnded ? 'timed-out' : ['confirmed', 'reset', 'signed-out'].find((key) => key in query),
+      notice: req.sessionEnded ? 'timed-out' : ['confirmed', 'reset', 'signed-out', 'timed-out'].find((key) => key in query),
     });
   }
 

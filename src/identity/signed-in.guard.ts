@@ -8,7 +8,10 @@ export class SignedInGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const req = context.switchToHttp().getRequest<WebRequest>();
     if (req.viewer) return true;
-    const next = req.method === 'GET' ? `?next=${encodeURIComponent(req.originalUrl)}` : '';
-    throw new RedirectException(`/sign-in${next}`);
+    const query = new URLSearchParams();
+    if (req.method === 'GET') query.set('next', req.originalUrl);
+    if (req.sessionEnded) query.set('timed-out', '1'); // so the sign-in page can say why
+    const search = query.toString();
+    throw new RedirectException(`/sign-in${search ? `?${search}` : ''}`);
   }
 }

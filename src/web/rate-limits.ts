@@ -14,7 +14,8 @@ export const RATE_LIMITS = {
   'sign-in:account-ip': { points: 10, durationSeconds: 15 * 60 },
   /** All sign-in attempts from one address (credential stuffing). */
   'sign-in:ip': { points: 100, durationSeconds: 15 * 60 },
-  'sign-up:ip': { points: 10, durationSeconds: 60 * 60 },
+  // Generous: people abroad often share one address (carrier-grade NAT, cafés, offices).
+  'sign-up:ip': { points: 50, durationSeconds: 60 * 60 },
   /** Password-reset and confirmation emails to one account. */
   'email-link:account': { points: 5, durationSeconds: 60 * 60 },
   'email-link:ip': { points: 20, durationSeconds: 60 * 60 },

@@ -1,0 +1,381 @@
+import { startTestApp, type TestApp } from './harness/app';
+import { csrfOf, submitForm, textOf } from './harness/forms';
+import { emailCount, lastEmailTo, pathOf } from './harness/outbox';
+
+const PASSWORD = 'correct horse battery staple 42';
+let t: TestApp;
+let n = 0;
+const newEmail = () => `applicant${++n}.${Date.now()}@example.org`;
+
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(() => t?.close());
+
+type Browser = ReturnType<TestApp['browser']>;
+
+async function signUp(browser: Browser, email: string, password = PASSWORD) {
+  return submitForm(browser, '/sign-up', '/sign-up', { email, password });
+}
+
+/** Follows the emailed confirmation link and presses its button, as a person would. */
+async function confirmFromEmail(browser: Browser, email: string) {
+  const mail = await lastEmailTo(t.db.sql, email);
+  const page = await browser.get(pathOf(mail!.link!));
+  expect(page.status).toBe(200);
+  const token = /name="token" value="([^"]+)"/.exec(page.text)![1];
+  return browser.post('/sign-up/confirm').type('form').send({ _csrf: csrfOf(page.text), token });
+}
+
+async function signIn(browser: Browser, email: string, password = PASSWORD) {
+  return submitForm(browser, '/sign-in', '/sign-in', { email, password });
+}
+
+async function newConfirmedAccount(): Promise<{ email: string; browser: Browser }> {
+  const email = newEmail();
+  const browser = t.browser();
+  await signUp(browser, email);
+  await confirmFromEmail(browser, email);
+  return { email, browser };
+}
+
+function cookieOf(res: { headers: Record<string, unknown> }): string | undefined {
+  const header = res.headers['set-cookie'] as string[] | undefined;
+  return header?.find((c) => c.startsWith('referee='));
+}
+
+describe('sign up, confirm, sign in, account, sign out', () => {
+  it('walks the whole journey', async () => {
+    const email = newEmail();
+    const browser = t.browser();
+
+    const signedUp = await signUp(browser, email);
+    expect(signedUp.status).toBe(200);
+    expect(signedUp.text).toContain('Check your email');
+
+    const mail = await lastEmailTo(t.db.sql, email);
+    expect(mail?.subject).toBe('Confirm your email address for Referee');
+    expect(mail?.link).toMatch(/^http:\/\/localhost:3000\/sign-up\/confirm\?token=[A-Za-z0-9_-]{43}$/);
+
+    // Opening the link alone (a mail scanner's GET) confirms nothing.
+    await browser.get(pathOf(mail!.link!));
+    const before = await t.db.sql.query('select email_confirmed_at from account where email = $1', [email]);
+    expect(before.rows[0].email_confirmed_at).toBeNull();
+
+    const confirmed = await confirmFromEmail(browser, email);
+    expect(confirmed.status).toBe(303);
+    expect(confirmed.headers.location).toBe('/sign-in?confirmed=1');
+    expect((await browser.get('/sign-in?confirmed=1')).text).toContain('Your email address is confirmed');
+
+    const signedIn = await signIn(browser, email);
+    expect(signedIn.status).toBe(303);
+    expect(signedIn.headers.location).toBe('/account');
+
+    const account = await browser.get('/account');
+    expect(account.status).toBe(200);
+    expect(account.text).toContain('<h1>Your account</h1>');
+    expect(account.text).toContain(email);
+
+    const signedOut = await browser.post('/sign-out').type('form').send({ _csrf: csrfOf(account.text) });
+    expect(signedOut.status).toBe(303);
+    expect(signedOut.headers.location).toBe('/sign-in?signed-out=1');
+    const after = await browser.get('/account');
+    expect(after.status).toBe(303);
+    expect(after.headers.location).toBe('/sign-in?next=%2Faccount');
+  });
+
+  it('brings a person back to the page they asked for after signing in', async () => {
+    const { email, browser } = await newConfirmedAccount();
+    const page = await browser.get('/sign-in?next=%2Faccount');
+    const res = await browser.post('/sign-in').type('form').send({ _csrf: csrfOf(page.text), email, password: PASSWORD, next: '/account' });
+    expect(res.headers.location).toBe('/account');
+    const offsite = await browser.get('/sign-in?next=https%3A%2F%2Fevil.example%2F');
+    expect(offsite.headers.location).toBe('/account'); // already signed in: never off-site
+  });
+});
+
+describe('sign-up form validation', () => {
+  it('shows each error next to its field, keeps the email, and titles the page "Error:"', async () => {
+    const res = await submitForm(t.browser(), '/sign-up', '/sign-up', { email: 'someone@example.org', password: 'short' });
+    expect(res.status).toBe(400);
+    expect(res.text).toMatch(/<title>Error: Create your account/);
+    expect(textOf(res.text, 'password-error')).toBe('Your password must be at least 12 characters long');
+    expect(res.text).toMatch(/id="password"[^>]*aria-describedby="password-hint password-error"/s);
+    expect(res.text).toMatch(/id="email"[^>]*value="someone@example.org"/s);
+    expect(res.text).toContain('href="#password"'); // the error summary links to the field
+    expect(await emailCount(t.db.sql, 'someone@example.org')).toBe(0);
+  });
+
+  it.each([
+    ['', 'Enter your email address'],
+    ['not-an-email', 'Enter an email address in the correct format, like name@example.com'],
+    [`${'a'.repeat(250)}@example.org`, 'Enter an email address in the correct format, like name@example.com'],
+  ])('refuses the email %j', async (email, message) => {
+    const res = await submitForm(t.browser(), '/sign-up', '/sign-up', { email, password: PASSWORD });
+    expect(res.status).toBe(400);
+    expect(textOf(res.text, 'email-error')).toBe(message);
+  });
+
+  it.each([
+    ['a 12-character common password', 'qwertyuiop12', 'This password is too common. Choose one that would be hard to guess'],
+    ['a password of 129 characters', 'x'.repeat(129), 'Your password must be 128 characters or fewer'],
+    ['a password containing the email name', 'marguerite-1234567', 'Your password must not contain your email address'],
+  ])('refuses %s', async (_what, password, message) => {
+    const res = await submitForm(t.browser(), '/sign-up', '/sign-up', { email: 'marguerite@example.org', password });
+    expect(res.status).toBe(400);
+    expect(textOf(res.text, 'password-error')).toBe(message);
+  });
+
+  it('accepts a 128-character password and any characters', async () => {
+    const email = newEmail();
+    const password = 'ñ😀 '.repeat(42) + 'ab'; // 128 code points
+    const res = await signUp(t.browser(), email, password);
+    expect(res.status).toBe(200);
+    const browser = t.browser();
+    await confirmFromEmail(browser, email);
+    expect((await signIn(browser, email, password)).headers.location).toBe('/account');
+  });
+
+  it('ignores repeated or non-text fields instead of failing', async () => {
+    const browser = t.browser();
+    const page = await browser.get('/sign-up');
+    const res = await browser.post('/sign-up').type('form').send(`_csrf=${csrfOf(page.text)}&email=a@example.org&email=b@example.org&password[x]=1`);
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('Enter a password');
+  });
+});
+
+describe('no answer reveals whether an email has an account', () => {
+  it('answers a sign-up for an existing email with the same page, and tells the owner by email', async () => {
+    const { email } = await newConfirmedAccount();
+    const res = await signUp(t.browser(), email, 'another long passphrase here');
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('Check your email');
+    expect((await lastEmailTo(t.db.sql, email))?.subject).toBe('You already have a Referee account');
+    const { rows } = await t.db.sql.query('select count(*)::int as n from account where email = $1', [email]);
+    expect(rows[0].n).toBe(1);
+  });
+
+  it('gives the same sign-in error for an unknown email and a wrong password', async () => {
+    const { email } = await newConfirmedAccount();
+    const wrong = await signIn(t.browser(), email, 'not the right password');
+    const unknown = await signIn(t.browser(), 'nobody-here@example.org', 'not the right password');
+    expect(wrong.status).toBe(400);
+    expect(unknown.status).toBe(400);
+    expect(textOf(wrong.text, 'password-error')).toBe(textOf(unknown.text, 'password-error'));
+  });
+
+  it('answers a reset request for an unknown email exactly like a known one, sending nothing', async () => {
+    const { email } = await newConfirmedAccount();
+    const known = await submitForm(t.browser(), '/password-reset', '/password-reset', { email });
+    const unknown = await submitForm(t.browser(), '/password-reset', '/password-reset', { email: 'nobody-at-all@example.org' });
+    expect(known.status).toBe(unknown.status);
+    expect(textOf(known.text, 'main-content')).toBe(textOf(unknown.text, 'main-content'));
+    expect(await emailCount(t.db.sql, 'nobody-at-all@example.org')).toBe(0);
+  });
+});
+
+describe('email confirmation', () => {
+  it('does not let an unconfirmed account sign in, and sends a fresh link', async () => {
+    const email = newEmail();
+    await signUp(t.browser(), email);
+    const res = await signIn(t.browser(), email);
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('You need to confirm your email address');
+    expect(await emailCount(t.db.sql, email)).toBe(2);
+  });
+
+  it('uses a confirmation link once only', async () => {
+    const email = newEmail();
+    const browser = t.browser();
+    await signUp(browser, email);
+    const mail = await lastEmailTo(t.db.sql, email);
+    const page = await browser.get(pathOf(mail!.link!));
+    const token = /name="token" value="([^"]+)"/.exec(page.text)![1];
+    const first = await browser.post('/sign-up/confirm').type('form').send({ _csrf: csrfOf(page.text), token });
+    const second = await browser.post('/sign-up/confirm').type('form').send({ _csrf: csrfOf(page.text), token });
+    expect(first.status).toBe(303);
+    expect(second.status).toBe(410);
+    expect(second.text).toContain('This link has expired or was already used');
+    expect((await browser.get(pathOf(mail!.link!))).status).toBe(410);
+  });
+
+  it('refuses a link older than 24 hours and a made-up token', async () => {
+    const email = newEmail();
+    const browser = t.browser();
+    await signUp(browser, email);
+    const mail = await lastEmailTo(t.db.sql, email);
+    await t.db.sql.query(`update email_token set expires_at = now() - interval '1 second' where account_id = (select id from account where email = $1)`, [email]);
+    expect((await browser.get(pathOf(mail!.link!))).status).toBe(410);
+    expect((await browser.get('/sign-up/confirm?token=' + 'A'.repeat(43))).status).toBe(410);
+    expect((await browser.get('/sign-up/confirm?token[]=x')).status).toBe(410);
+  });
+
+  it('stores only a hash of the token', async () => {
+    const email = newEmail();
+    await signUp(t.browser(), email);
+    const token = new URL((await lastEmailTo(t.db.sql, email))!.link!).searchParams.get('token')!;
+    const { rows } = await t.db.sql.query('select token_hash from email_token');
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((r) => r.token_hash !== token && /^[0-9a-f]{64}$/.test(r.token_hash))).toBe(true);
+  });
+});
+
+describe('passwords', () => {
+  it('stores argon2id hashes at m=19 MiB, t=2, p=1', async () => {
+    const { email } = await newConfirmedAccount();
+    const { rows } = await t.db.sql.query('select password_hash from account where email = $1', [email]);
+    expect(rows[0].password_hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+  });
+
+  it('resets a forgotten password by a single-use emailed link, signing out every device', async () => {
+    const { email, browser: laptop } = await newConfirmedAccount();
+    await signIn(laptop, email);
+    expect((await laptop.get('/account')).status).toBe(200);
+
+    const phone = t.browser();
+    const requested = await submitForm(phone, '/password-reset', '/password-reset', { email });
+    expect(requested.text).toContain('Check your email');
+    const mail = await lastEmailTo(t.db.sql, email);
+    expect(mail?.subject).toBe('Reset your Referee password');
+    const form = await phone.get(pathOf(mail!.link!));
+    expect(form.status).toBe(200);
+    const token = /name="token" value="([^"]+)"/.exec(form.text)![1];
+
+    const weak = await phone.post('/password-reset/new').type('form').send({ _csrf: csrfOf(form.text), token, password: 'password1234' });
+    expect(weak.status).toBe(400);
+    expect(textOf(weak.text, 'password-error')).toBe('This password is too common. Choose one that would be hard to guess');
+
+    const newPassword = 'a brand new long passphrase';
+    const done = await phone.post('/password-reset/new').type('form').send({ _csrf: csrfOf(form.text), token, password: newPassword });
+    expect(done.status).toBe(303);
+    expect(done.headers.location).toBe('/sign-in?reset=1');
+    expect((await lastEmailTo(t.db.sql, email))?.subject).toBe('Your Referee password was changed');
+
+    expect((await laptop.get('/account')).status).toBe(303); // signed out everywhere
+    expect((await signIn(t.browser(), email)).status).toBe(400); // old password refused
+    expect((await signIn(t.browser(), email, newPassword)).headers.location).toBe('/account');
+    const again = await phone.post('/password-reset/new').type('form').send({ _csrf: csrfOf(form.text), token, password: 'yet another long passphrase' });
+    expect(again.status).toBe(410);
+  });
+
+  it('locks an account after 100 wrong passwords in a row, and a reset unlocks it', async () => {
+    const { email } = await newConfirmedAccount();
+    await t.db.sql.query('update account set failed_sign_ins = 99 where email = $1', [email]);
+    await signIn(t.browser(), email, 'wrong password number 100');
+    const locked = await signIn(t.browser(), email);
+    expect(locked.status).toBe(400);
+    expect(textOf(locked.text, 'password-error')).toBe('This account is locked after too many wrong passwords. Reset your password to unlock it');
+
+    const phone = t.browser();
+    await submitForm(phone, '/password-reset', '/password-reset', { email });
+    const form = await phone.get(pathOf((await lastEmailTo(t.db.sql, email))!.link!));
+    const token = /name="token" value="([^"]+)"/.exec(form.text)![1];
+    await phone.post('/password-reset/new').type('form').send({ _csrf: csrfOf(form.text), token, password: 'unlocked long passphrase' });
+    expect((await signIn(t.browser(), email, 'unlocked long passphrase')).headers.location).toBe('/account');
+  });
+});
+
+describe('sessions', () => {
+  it('gives the browser a new session id at sign-in, HttpOnly and SameSite=Lax', async () => {
+    const { email } = await newConfirmedAccount();
+    const browser = t.browser();
+    const page = await browser.get('/sign-in');
+    const before = cookieOf(page)!;
+    const res = await browser.post('/sign-in').type('form').send({ _csrf: csrfOf(page.text), email, password: PASSWORD });
+    const after = cookieOf(res)!;
+    expect(after).toBeDefined();
+    expect(after.split(';')[0]).not.toBe(before.split(';')[0]);
+    expect(after).toMatch(/HttpOnly/);
+    expect(after).toMatch(/SameSite=Lax/);
+    expect(after).toMatch(/Path=\//);
+    // The old id is worth nothing now.
+    const stale = await t.browser().get('/account').set('Cookie', before.split(';')[0]);
+    expect(stale.status).toBe(303);
+  });
+
+  it('keeps sessions in PostgreSQL under a hash of the cookie', async () => {
+    const { email, browser } = await newConfirmedAccount();
+    const res = await signIn(browser, email);
+    const value = cookieOf(res)!.split(';')[0].split('=')[1];
+    const { rows } = await t.db.sql.query('select s.id from session s join account a on a.id = s.account_id where a.email = $1', [email]);
+    expect(rows).toHaveLength(1);
+    expect(rows[0].id).not.toBe(value);
+    expect(rows[0].id).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('signs out after 30 minutes idle, and says why', async () => {
+    const { email, browser } = await newConfirmedAccount();
+    await signIn(browser, email);
+    const page = await browser.get('/account');
+    expect(page.text).toMatch(/data-idle-seconds="1800"/); // the warning dialog knows the limit
+    await t.db.sql.query(`update session set last_seen_at = now() - interval '31 minutes' where account_id = (select id from account where email = $1)`, [email]);
+    const res = await browser.get('/account');
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe('/sign-in?next=%2Faccount&timed-out=1');
+    expect((await browser.get(res.headers.location)).text).toContain('we signed you out because you were inactive');
+    const { rows } = await t.db.sql.query('select count(*)::int as n from session s join account a on a.id = s.account_id where a.email = $1', [email]);
+    expect(rows[0].n).toBe(0);
+  });
+
+  it('tells the person on the sign-in page that inactivity signed them out', async () => {
+    const { email, browser } = await newConfirmedAccount();
+    await signIn(browser, email);
+    await t.db.sql.query(`update session set last_seen_at = now() - interval '31 minutes' where account_id = (select id from account where email = $1)`, [email]);
+    const res = await browser.get('/sign-in');
+    expect(res.text).toContain('we signed you out because you were inactive');
+  });
+
+  it('ends a session after 12 hours whatever the activity', async () => {
+    const { email, browser } = await newConfirmedAccount();
+    await signIn(browser, email);
+    await t.db.sql.query(`update session set expires_at = now() - interval '1 second' where account_id = (select id from account where email = $1)`, [email]);
+    expect((await browser.get('/account')).status).toBe(303);
+  });
+
+  it('lets a person extend the session with one action', async () => {
+    const { email, browser } = await newConfirmedAccount();
+    await signIn(browser, email);
+    await t.db.sql.query(`update session set last_seen_at = now() - interval '29 minutes' where account_id = (select id from account where email = $1)`, [email]);
+    const page = await browser.get('/account');
+    const res = await browser.post('/session/extend').type('form').send({ _csrf: csrfOf(page.text), returnTo: '/account' });
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe('/account');
+    const { rows } = await t.db.sql.query(`select extract(epoch from now() - last_seen_at) as age from session s join account a on a.id = s.account_id where a.email = $1`, [email]);
+    expect(Number(rows[0].age)).toBeLessThan(5);
+  });
+});
+
+describe('rate limits', () => {
+  it('pauses sign-in for an account from one address after 10 attempts, with Retry-After', async () => {
+    const { email } = await newConfirmedAccount();
+    const browser = t.browser();
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) statuses.push((await signIn(browser, email, `wrong password ${i} here`)).status);
+    expect(statuses.slice(0, 10).every((s) => s === 400)).toBe(true);
+    const blocked = await signIn(browser, email);
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
+    expect(blocked.text).toContain('Please try again in');
+    // Counters are in PostgreSQL (shared by every instance), keyed by HMAC: no email stored.
+    const { rows } = await t.db.sql.query('select key from rate_limit');
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.some((r) => r.key.includes(email))).toBe(false);
+  });
+});
+
+describe('secure cookies behind HTTPS', () => {
+  it('uses the __Host- prefix and Secure when BASE_URL is https', async () => {
+    const https = await startTestApp({ BASE_URL: 'https://referee.example' });
+    try {
+      const res = await https.browser().get('/sign-in');
+      const cookie = (res.headers['set-cookie'] as unknown as string[])[0];
+      expect(cookie).toMatch(/^__Host-referee=/);
+      expect(cookie).toMatch(/Secure/);
+      expect(cookie).not.toMatch(/Domain=/);
+      expect(res.headers['strict-transport-security']).toMatch(/max-age=31536000/);
+    } finally {
+      await https.close();
+    }
+  });
+});
