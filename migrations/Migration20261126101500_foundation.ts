@@ -17,17 +17,18 @@ export class Migration20261126101500_foundation extends Migration {
     this.addSql(`
       create table "session" (
         "id" text not null primary key,
-        "account_id" uuid not null references "account" ("id") on update cascade on delete cascade,
+        "account_id" uuid not null,
         "created_at" timestamptz not null,
         "last_seen_at" timestamptz not null,
         "expires_at" timestamptz not null
       );`);
     this.addSql(`create index "session_account_id_index" on "session" ("account_id");`);
+    this.addSql(`alter table "session" add constraint "session_account_id_foreign" foreign key ("account_id") references "account" ("id") on delete cascade;`);
 
     this.addSql(`
       create table "email_token" (
         "id" uuid not null primary key,
-        "account_id" uuid not null references "account" ("id") on update cascade on delete cascade,
+        "account_id" uuid not null,
         "purpose" text check ("purpose" in ('confirm_email', 'reset_password')) not null,
         "token_hash" text not null,
         "expires_at" timestamptz not null,
@@ -35,6 +36,7 @@ export class Migration20261126101500_foundation extends Migration {
         "created_at" timestamptz not null
       );`);
     this.addSql(`create index "email_token_account_id_index" on "email_token" ("account_id");`);
+    this.addSql(`alter table "email_token" add constraint "email_token_account_id_foreign" foreign key ("account_id") references "account" ("id") on delete cascade;`);
     this.addSql(`alter table "email_token" add constraint "email_token_token_hash_unique" unique ("token_hash");`);
 
     this.addSql(`
@@ -44,7 +46,7 @@ export class Migration20261126101500_foundation extends Migration {
         "recipient" text not null,
         "subject" text null,
         "body" text not null,
-        "status" text check ("status" in ('queued', 'sent', 'failed', 'kept')) not null,
+        "status" text check ("status" in ('queued', 'sent', 'failed', 'kept')) not null default 'queued',
         "attempts" int not null default 0,
         "last_error" text null,
         "created_at" timestamptz not null,

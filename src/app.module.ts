@@ -34,6 +34,7 @@ export class AppModule implements NestModule {
   configure(consumer: MiddlewareConsumer) {
     consumer
       .apply(RequestContextMiddleware, BodyMiddleware, BrowserMiddleware, SessionMiddleware, CsrfMiddleware)
+      .exclude('healthz', 'readyz') // probes must not depend on sessions or the database
       .forRoutes({ path: '{*path}', method: RequestMethod.ALL });
   }
 }

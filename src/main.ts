@@ -24,7 +24,8 @@ async function main() {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
   try {
-    await migrateToLatest(url);
+    const applied = await migrateToLatest(url);
+    if (applied.length) console.log(`Referee: applied database migrations ${applied.join(', ')}`);
   } catch (error) {
     await embedded?.stop();
     throw new Error(`Could not prepare the database (${redactUrl(url)}): ${(error as Error).message}`);

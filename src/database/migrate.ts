@@ -13,7 +13,7 @@ export async function migrateToLatest(databaseUrl: string): Promise<string[]> {
   await lock.connect();
   try {
     await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
-    const orm = await MikroORM.init(ormConfig(databaseUrl));
+    const orm = await MikroORM.init({ ...ormConfig(databaseUrl), logger: () => undefined }); // the caller reports
     try {
       const applied = await orm.migrator.up();
       return applied.map((m) => m.name);

@@ -29,7 +29,7 @@ export class SessionsService {
 
   /** Finds the signed-in account of this browser, ending the session if it has timed out. */
   async resolve(req: WebRequest): Promise<void> {
-    if (!req.browserKey) return;
+    if (!req.browserKey || req.browserKeyIsNew) return;
     const session = await this.em.findOne(Session, { id: tokenHash(req.browserKey) }, { populate: ['account'] });
     if (!session) return;
     const now = Date.now();

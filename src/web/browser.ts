@@ -40,6 +40,7 @@ export class BrowserCookie {
       }),
     );
     req.browserKey = key;
+    req.browserKeyIsNew = true;
     return key;
   }
 }

@@ -12,6 +12,8 @@ export interface Viewer {
 export interface WebRequest extends Request {
   /** The random value in this browser's cookie; identifies the browser session. */
   browserKey: string;
+  /** The key was issued on this request: no session can exist for it yet. */
+  browserKeyIsNew?: boolean;
   viewer?: Viewer;
   /** Set when the session just ended by timeout, so the sign-in page can say why. */
   sessionEnded?: 'idle' | 'absolute';

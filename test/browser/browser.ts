@@ -1,0 +1,206 @@
+/**
+ * Browser-test helpers: Debian's Chromium (/usr/bin/chromium) driven by playwright-core,
+ * axe-core accessibility checks, and a Referee listening on a real port.
+ *
+ * No browser download: `npx playwright install` cannot reach the internet here. Install
+ * Chromium with `apt-get install -y chromium`. Without it the browser suites are skipped
+ * locally, but fail when CI=true (a CI run must never pass by testing nothing).
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { startTestApp, type TestApp } from '../harness/app';
+
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
+/** The flags that work on this kind of machine (see /work/shared/STACK.md, "Tests"). */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export const chromiumAvailable = existsSync(CHROMIUM_PATH);
+const inCi = process.env.CI === 'true';
+
+/**
+ * `describe` for suites that need Chromium. Chromium missing: skipped with a warning, or a
+ * failing test when CI=true.
+ */
+export function describeWithBrowser(name: string, suite: () => void): void {
+  if (chromiumAvailable) {
+    describe(name, suite);
+  } else if (inCi) {
+    describe(name, () => {
+      it('has Chromium to run in', () => {
+        throw new Error(
+          `${CHROMIUM_PATH} not found, and CI=true: browser tests must run in CI, not be skipped. ` +
+            'Install it with: apt-get update && apt-get install -y chromium',
+        );
+      });
+    });
+  } else {
+    console.warn(`Browser tests skipped: ${CHROMIUM_PATH} not found (apt-get install chromium)`);
+    describe.skip(name, suite);
+  }
+}
+
+type ContextOptions = NonNullable<Parameters<typeof chromium.launchPersistentContext>[1]>;
+
+export interface Browser {
+  context: BrowserContext;
+  page: Page;
+  close(): Promise<void>;
+}
+
+/** A new Chromium with a fresh, throwaway profile (its own --user-data-dir), and one tab. */
+export async function launchBrowser(options: ContextOptions = {}): Promise<Browser> {
+  const userDataDir = mkdtempSync(join(tmpdir(), 'referee-chromium-'));
+  let context: BrowserContext;
+  try {
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM_PATH,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      timeout: 30_000,
+      ...options,
+    });
+  } catch (error) {
+    rmSync(userDataDir, { recursive: true, force: true });
+    throw error;
+  }
+  context.setDefaultTimeout(15_000);
+  context.setDefaultNavigationTimeout(20_000);
+  const page = context.pages()[0] ?? (await context.newPage());
+  return {
+    context,
+    page,
+    async close() {
+      await context.close();
+      rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+/**
+ * Referee on a real port, with BASE_URL set to that address so the links in its emails
+ * (and on /dev/outbox) lead back to it, as they would for a real user.
+ */
+export async function startListeningApp(env: Record<string, string> = {}): Promise<{ t: TestApp; baseUrl: string }> {
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const t = await startTestApp({ BASE_URL: baseUrl, ...env });
+  try {
+    await t.app.listen(port, '127.0.0.1');
+  } catch (error) {
+    await t.close();
+    throw error;
+  }
+  return { t, baseUrl };
+}
+
+/**
+ * Clicks something that loads a new page (a link, or a form's submit button) and waits
+ * until that page has loaded: also when a form posts back to its own address.
+ */
+export async function clickAndLoad(page: Page, target: Locator): Promise<void> {
+  const navigated = page.waitForEvent('framenavigated', { predicate: (frame) => frame === page.mainFrame() });
+  await target.click();
+  await navigated;
+  await page.waitForLoadState('load');
+}
+
+/** Console errors and uncaught exceptions (a CSP block shows up as a console error). */
+export function collectPageErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(`console error on ${page.url()}: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => errors.push(`uncaught exception on ${page.url()}: ${error.message}`));
+  return errors;
+}
+
+/** With BROWSER_SCREENSHOTS=/some/folder set, saves a full-page screenshot there. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  const dir = process.env.BROWSER_SCREENSHOTS;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
+}
+
+// ---- Accessibility ------------------------------------------------------------------------
+
+/** WCAG 2.0, 2.1 and 2.2 A and AA rules, and axe's best practices. */
+export const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'];
+
+let axeSource: string | undefined;
+
+interface AxeNode {
+  target: unknown[];
+  html: string;
+  failureSummary?: string;
+}
+interface AxeViolation {
+  id: string;
+  impact?: string | null;
+  help: string;
+  helpUrl: string;
+  nodes: AxeNode[];
+}
+
+/** The axe-core violations on the page as it is now (axe injected without a <script>: CSP allows no inline ones). */
+export async function axeViolations(page: Page, tags: string[] = AXE_TAGS): Promise<AxeViolation[]> {
+  axeSource ??= readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+  // page.evaluate goes through the DevTools protocol: neither the CSP nor javaScriptEnabled: false stops it.
+  const loaded = await page.evaluate('typeof window.axe === "object"');
+  if (!loaded) await page.evaluate(axeSource);
+  const result = (await page.evaluate(
+    (runOnly: string[]) =>
+      (globalThis as unknown as { axe: { run(c: unknown, o: unknown): Promise<{ violations: unknown[] }> } }).axe
+        .run(document, { runOnly: { type: 'tag', values: runOnly }, resultTypes: ['violations'] })
+        .then((r) => ({ violations: r.violations })),
+    tags,
+  )) as { violations: AxeViolation[] };
+  return result.violations;
+}
+
+/** A readable list of violations: rule, impact, what to do, and each element (selector + HTML). */
+export function formatViolations(url: string, title: string, violations: AxeViolation[]): string {
+  const lines = [`axe-core found ${violations.length} accessibility violation(s) on ${url} ("${title}"):`];
+  for (const v of violations) {
+    lines.push(`  - ${v.id} [${v.impact ?? 'unknown impact'}]: ${v.help} (${v.helpUrl})`);
+    for (const node of v.nodes) {
+      const selector = node.target.map((part) => (Array.isArray(part) ? part.join(' >>> ') : String(part))).join(', ');
+      lines.push(`      at ${selector}`);
+      lines.push(`         ${node.html.replace(/\s+/g, ' ').slice(0, 200)}`);
+      if (node.failureSummary) {
+        lines.push(...node.failureSummary.split('\n').map((line) => `         ${line.trim()}`));
+      }
+    }
+  }
+  return lines.join('\n');
+}
+
+/** Fails the test with the list of axe-core violations, if there are any. */
+export async function checkAccessibility(page: Page, tags: string[] = AXE_TAGS): Promise<void> {
+  const violations = await axeViolations(page, tags);
+  if (violations.length) throw new Error(formatViolations(page.url(), await page.title(), violations));
+}

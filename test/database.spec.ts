@@ -1,0 +1,97 @@
+import { MikroORM } from '@mikro-orm/postgresql';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { createApp } from '../src/app';
+import { loadConfig } from '../src/config/config';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../src/database/embedded-postgres';
+import { migrateToLatest } from '../src/database/migrate';
+import { ormConfig } from '../src/database/mikro-orm.config';
+import { createTestDatabase } from './harness/app';
+
+describe('migrations', () => {
+  it('create exactly the schema the entities describe (nothing changes the schema but a migration)', async () => {
+    const db = await createTestDatabase();
+    const orm = await MikroORM.init(ormConfig(db.url));
+    try {
+      const diff = await orm.schema.getUpdateSchemaSQL({ wrap: false, dropTables: false });
+      expect(diff.trim()).toBe('');
+    } finally {
+      await orm.close(true);
+      await db.drop();
+    }
+  });
+
+  it('are applied once: a second run (another instance starting) changes nothing', async () => {
+    const db = await createTestDatabase(); // already migrated by the harness
+    try {
+      const [a, b] = await Promise.all([migrateToLatest(db.url), migrateToLatest(db.url)]);
+      expect([...a, ...b]).toEqual([]);
+    } finally {
+      await db.drop();
+    }
+  });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  while (Date.now() - started < timeoutMs) {
+    if (await check()) return Date.now() - started;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`not within ${timeoutMs} ms`);
+}
+
+describe('losing the database while running', () => {
+  const parent = mkdtempSync(join(tmpdir(), 'referee-outage-'));
+  chmodSync(parent, 0o755);
+  const options = { dir: join(parent, 'data'), port: 0, password: randomBytes(12).toString('hex'), database: 'referee', persistent: true };
+  let server: EmbeddedPostgres;
+
+  afterAll(async () => {
+    await server?.stop();
+    rmSync(parent, { recursive: true, force: true });
+  });
+
+  it('answers 503 within 5 s while PostgreSQL is down, and recovers by itself within 10 s', async () => {
+    options.port = await freePort();
+    server = await startEmbeddedPostgres(options);
+    await migrateToLatest(server.url);
+    const app = await createApp({
+      ...loadConfig({ NODE_ENV: 'test', SESSION_SECRET: randomBytes(32).toString('base64url'), DATA_DIR: parent }),
+      databaseUrl: server.url,
+    });
+    const http = app.getHttpServer();
+    try {
+      expect((await request(http).get('/sign-in')).status).toBe(200);
+      await server.stop();
+
+      const down = await request(http).get('/account').set('Cookie', `referee=${'a'.repeat(43)}`);
+      expect(down.status).toBe(503);
+      expect(down.text).toContain('Referee is temporarily unavailable');
+      expect(down.headers['retry-after']).toBe('5');
+      const ready = await request(http).get('/readyz');
+      expect(ready.status).toBe(503);
+      expect((await request(http).get('/healthz')).status).toBe(200); // the process is still up
+
+      server = await startEmbeddedPostgres(options);
+      await waitFor(async () => (await request(http).get('/readyz')).status === 200, 10000);
+      const back = await request(http).get('/account').set('Cookie', `referee=${'a'.repeat(43)}`);
+      expect(back.status).toBe(303); // unknown session: sent to sign in, as normal
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -1,0 +1,100 @@
+import { SMTPServer } from 'smtp-server';
+import type { AddressInfo } from 'node:net';
+import { startTestApp, type TestApp } from './harness/app';
+import { submitForm } from './harness/forms';
+
+/** The mail provider is outside this machine: a local SMTP server stands in for it at the network edge. */
+function startSmtp(fail: () => boolean) {
+  const received: { to: string[]; data: string }[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    onData(stream, session, callback) {
+      let data = '';
+      stream.on('data', (chunk) => (data += chunk));
+      stream.on('end', () => {
+        if (fail()) return callback(new Error('mailbox unavailable'));
+        // Undo quoted-printable line wrapping, as a mail client would.
+        const text = data.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
+        received.push({ to: session.envelope.rcptTo.map((r) => r.address), data: text });
+        callback();
+      });
+    },
+  });
+  return new Promise<{ url: string; received: typeof received; close: () => Promise<void> }>((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.server.address() as AddressInfo;
+      resolve({ url: `smtp://127.0.0.1:${port}`, received, close: () => new Promise((r) => server.close(() => r())) });
+    });
+  });
+}
+
+describe('email through SMTP when SMTP_URL is set', () => {
+  let t: TestApp;
+  let smtp: Awaited<ReturnType<typeof startSmtp>>;
+  let failing = false;
+
+  beforeAll(async () => {
+    smtp = await startSmtp(() => failing);
+    t = await startTestApp({ SMTP_URL: smtp.url, MAIL_FROM: 'Referee <no-reply@referee.example>', BASE_URL: 'http://referee.example' });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await smtp?.close();
+  });
+
+  it('delivers the confirmation email and keeps no copy of its link', async () => {
+    await submitForm(t.browser(), '/sign-up', '/sign-up', { email: 'smtp-user@example.org', password: 'correct horse battery staple 42' });
+    expect(smtp.received).toHaveLength(1);
+    expect(smtp.received[0].to).toEqual(['smtp-user@example.org']);
+    expect(smtp.received[0].data).toContain('Subject: Confirm your email address for Referee');
+    expect(smtp.received[0].data).toMatch(/http:\/\/referee\.example\/sign-up\/confirm\?token=/);
+    const { rows } = await t.db.sql.query(`select status, body, sent_at from outbox_message where recipient = 'smtp-user@example.org'`);
+    expect(rows[0].status).toBe('sent');
+    expect(rows[0].sent_at).not.toBeNull();
+    expect(rows[0].body).not.toContain('token=');
+  });
+
+  it('keeps a message queued when the provider refuses it, and the retry job sends it later', async () => {
+    failing = true;
+    const res = await submitForm(t.browser(), '/sign-up', '/sign-up', { email: 'later@example.org', password: 'correct horse battery staple 42' });
+    expect(res.status).toBe(200); // the person is not blocked by the mail provider
+    let { rows } = await t.db.sql.query(`select id, status, attempts from outbox_message where recipient = 'later@example.org'`);
+    expect(rows[0]).toMatchObject({ status: 'queued', attempts: 1 });
+
+    failing = false;
+    await t.db.sql.query(`update outbox_message set created_at = now() - interval '1 minute' where id = $1`, [rows[0].id]);
+    const { NotificationsService } = await import('../src/notifications/notifications.service');
+    await t.app.get(NotificationsService).retryQueued();
+    ({ rows } = await t.db.sql.query(`select status, attempts from outbox_message where recipient = 'later@example.org'`));
+    expect(rows[0]).toMatchObject({ status: 'sent', attempts: 2 });
+    expect(smtp.received.some((m) => m.to.includes('later@example.org'))).toBe(true);
+  });
+});
+
+describe('the development outbox', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t?.close());
+
+  it('shows messages that were not sent, with their links clickable and their text escaped', async () => {
+    await submitForm(t.browser(), '/sign-up', '/sign-up', { email: 'outbox<b>@example.org', password: 'correct horse battery staple 42' });
+    await submitForm(t.browser(), '/sign-up', '/sign-up', { email: 'outbox@example.org', password: 'correct horse battery staple 42' });
+    const page = await t.browser().get('/dev/outbox');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('Confirm your email address for Referee');
+    expect(page.text).toMatch(/<a class="usa-link" href="http:\/\/localhost:3000\/sign-up\/confirm\?token=[A-Za-z0-9_-]{43}">/);
+    expect(page.text).not.toContain('outbox<b>'); // refused by validation, and never rendered raw
+  });
+
+  it('does not exist in production', async () => {
+    const prod = await startTestApp({ NODE_ENV: 'production', LOG_LEVEL: 'silent' });
+    try {
+      expect((await prod.browser().get('/dev/outbox')).status).toBe(404);
+    } finally {
+      await prod.close();
+    }
+  });
+});
