@@ -17,7 +17,7 @@ function copy(from, to) {
   });
 }
 
-fs.rmSync(path.join(root, 'static/vendor'), { recursive: true, force: true });
+// Copied over in place (no delete first): a test run elsewhere may be serving these files.
 copy('@uswds/uswds/dist/css/uswds.min.css', 'uswds/css/uswds.min.css');
 copy('@uswds/uswds/dist/js/uswds.min.js', 'uswds/js/uswds.min.js');
 copy('@uswds/uswds/dist/js/uswds-init.min.js', 'uswds/js/uswds-init.min.js');
@@ -26,7 +26,6 @@ copy('@uswds/uswds/dist/img', 'uswds/img');
 copy('htmx.org/dist/htmx.min.js', 'htmx/htmx.min.js');
 
 if (only !== 'vendor') {
-  fs.rmSync(path.join(root, 'dist'), { recursive: true, force: true });
   execFileSync(
     path.join(root, 'node_modules/.bin/swc'),
     ['src', 'migrations', '-d', 'dist', '--config-file', '.swcrc', '--quiet'],
