@@ -24,6 +24,7 @@ copy('@uswds/uswds/dist/js/uswds-init.min.js', 'uswds/js/uswds-init.min.js');
 copy('@uswds/uswds/dist/fonts', 'uswds/fonts');
 copy('@uswds/uswds/dist/img', 'uswds/img');
 copy('htmx.org/dist/htmx.min.js', 'htmx/htmx.min.js');
+copy('@simplewebauthn/browser/dist/bundle/index.umd.min.js', 'simplewebauthn/browser.min.js');
 
 if (only !== 'vendor') {
   execFileSync(

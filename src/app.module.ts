@@ -4,6 +4,7 @@ import type { Config } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { IdentityModule } from './identity/identity.module';
+import { MfaModule } from './mfa/mfa.module';
 import { SessionMiddleware } from './identity/sessions.service';
 import { DevOutboxModule } from './notifications/dev-outbox.module';
 import { NotificationsModule } from './notifications/notifications.module';
@@ -25,6 +26,7 @@ export class AppModule implements NestModule {
         WebModule,
         NotificationsModule,
         IdentityModule,
+        MfaModule,
         ...(config.env === 'production' ? [] : [DevOutboxModule]),
       ],
     };

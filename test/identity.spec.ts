@@ -1,6 +1,7 @@
 import { startTestApp, type TestApp } from './harness/app';
 import { csrfOf, submitForm, textOf } from './harness/forms';
 import { emailCount, lastEmailTo, pathOf } from './harness/outbox';
+import { signIn as signInFully, type TestPerson } from './harness/accounts';
 
 const PASSWORD = 'correct horse battery staple 42';
 let t: TestApp;
@@ -31,12 +32,12 @@ async function signIn(browser: Browser, email: string, password = PASSWORD) {
   return submitForm(browser, '/sign-in', '/sign-in', { email, password });
 }
 
-async function newConfirmedAccount(): Promise<{ email: string; browser: Browser }> {
+async function newConfirmedAccount(): Promise<{ email: string; browser: Browser; person: TestPerson }> {
   const email = newEmail();
   const browser = t.browser();
   await signUp(browser, email);
   await confirmFromEmail(browser, email);
-  return { email, browser };
+  return { email, browser, person: { email, password: PASSWORD, backupCodes: [] } };
 }
 
 function cookieOf(res: { headers: Record<string, unknown> }): string | undefined {
@@ -69,7 +70,9 @@ describe('sign up, confirm, sign in, account, sign out', () => {
 
     const signedIn = await signIn(browser, email);
     expect(signedIn.status).toBe(303);
-    expect(signedIn.headers.location).toBe('/account');
+    expect(signedIn.headers.location).toBe('/mfa'); // the password alone does not sign in
+    expect((await browser.get('/account')).status).toBe(303);
+    await signInFully(t, { email, password: PASSWORD, backupCodes: [] }, browser);
 
     const account = await browser.get('/account');
     expect(account.status).toBe(200);
@@ -85,10 +88,11 @@ describe('sign up, confirm, sign in, account, sign out', () => {
   });
 
   it('brings a person back to the page they asked for after signing in', async () => {
-    const { email, browser } = await newConfirmedAccount();
+    const { email, browser, person } = await newConfirmedAccount();
     const page = await browser.get('/sign-in?next=%2Faccount');
     const res = await browser.post('/sign-in').type('form').send({ _csrf: csrfOf(page.text), email, password: PASSWORD, next: '/account' });
-    expect(res.headers.location).toBe('/account');
+    expect(res.headers.location).toBe('/mfa?next=%2Faccount');
+    await signInFully(t, person, browser);
     const offsite = await browser.get('/sign-in?next=https%3A%2F%2Fevil.example%2F');
     expect(offsite.headers.location).toBe('/account'); // already signed in: never off-site
   });
@@ -133,7 +137,7 @@ describe('sign-up form validation', () => {
     expect(res.status).toBe(200);
     const browser = t.browser();
     await confirmFromEmail(browser, email);
-    expect((await signIn(browser, email, password)).headers.location).toBe('/account');
+    expect((await signIn(browser, email, password)).headers.location).toBe('/mfa');
   });
 
   it('ignores repeated or non-text fields instead of failing', async () => {
@@ -229,8 +233,8 @@ describe('passwords', () => {
   });
 
   it('resets a forgotten password by a single-use emailed link, signing out every device', async () => {
-    const { email, browser: laptop } = await newConfirmedAccount();
-    await signIn(laptop, email);
+    const { email, browser: laptop, person } = await newConfirmedAccount();
+    await signInFully(t, person, laptop);
     expect((await laptop.get('/account')).status).toBe(200);
 
     const phone = t.browser();
@@ -254,7 +258,7 @@ describe('passwords', () => {
 
     expect((await laptop.get('/account')).status).toBe(303); // signed out everywhere
     expect((await signIn(t.browser(), email)).status).toBe(400); // old password refused
-    expect((await signIn(t.browser(), email, newPassword)).headers.location).toBe('/account');
+    expect((await signIn(t.browser(), email, newPassword)).headers.location).toBe('/mfa');
     const again = await phone.post('/password-reset/new').type('form').send({ _csrf: csrfOf(form.text), token, password: 'yet another long passphrase' });
     expect(again.status).toBe(410);
   });
@@ -272,7 +276,7 @@ describe('passwords', () => {
     const form = await phone.get(pathOf((await lastEmailTo(t.db.sql, email))!.link!));
     const token = /name="token" value="([^"]+)"/.exec(form.text)![1];
     await phone.post('/password-reset/new').type('form').send({ _csrf: csrfOf(form.text), token, password: 'unlocked long passphrase' });
-    expect((await signIn(t.browser(), email, 'unlocked long passphrase')).headers.location).toBe('/account');
+    expect((await signIn(t.browser(), email, 'unlocked long passphrase')).headers.location).toBe('/mfa');
   });
 });
 
@@ -305,8 +309,8 @@ describe('sessions', () => {
   });
 
   it('signs out after 30 minutes idle, and says why', async () => {
-    const { email, browser } = await newConfirmedAccount();
-    await signIn(browser, email);
+    const { email, browser, person } = await newConfirmedAccount();
+    await signInFully(t, person, browser);
     const page = await browser.get('/account');
     expect(page.text).toMatch(/data-idle-seconds="1800"/); // the warning dialog knows the limit
     await t.db.sql.query(`update session set last_seen_at = now() - interval '31 minutes' where account_id = (select id from account where email = $1)`, [email]);
@@ -319,23 +323,23 @@ describe('sessions', () => {
   });
 
   it('tells the person on the sign-in page that inactivity signed them out', async () => {
-    const { email, browser } = await newConfirmedAccount();
-    await signIn(browser, email);
+    const { email, browser, person } = await newConfirmedAccount();
+    await signInFully(t, person, browser);
     await t.db.sql.query(`update session set last_seen_at = now() - interval '31 minutes' where account_id = (select id from account where email = $1)`, [email]);
     const res = await browser.get('/sign-in');
     expect(res.text).toContain('we signed you out because you were inactive');
   });
 
   it('ends a session after 12 hours whatever the activity', async () => {
-    const { email, browser } = await newConfirmedAccount();
-    await signIn(browser, email);
+    const { email, browser, person } = await newConfirmedAccount();
+    await signInFully(t, person, browser);
     await t.db.sql.query(`update session set expires_at = now() - interval '1 second' where account_id = (select id from account where email = $1)`, [email]);
     expect((await browser.get('/account')).status).toBe(303);
   });
 
   it('lets a person extend the session with one action', async () => {
-    const { email, browser } = await newConfirmedAccount();
-    await signIn(browser, email);
+    const { email, browser, person } = await newConfirmedAccount();
+    await signInFully(t, person, browser);
     await t.db.sql.query(`update session set last_seen_at = now() - interval '29 minutes' where account_id = (select id from account where email = $1)`, [email]);
     const page = await browser.get('/account');
     const res = await browser.post('/session/extend').type('form').send({ _csrf: csrfOf(page.text), returnTo: '/account' });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { PROJECT_ROOT } from '../src/config/paths';
 import { createTestDatabase, type TestDatabase } from './harness/app';
+import { signInWith, type TestPerson } from './harness/accounts';
 import { csrfOf } from './harness/forms';
 import { lastEmailTo, pathOf } from './harness/outbox';
 
@@ -53,18 +54,20 @@ describe('the running service and its logs', () => {
     const token = new URL(link, base).searchParams.get('token')!;
     page = await browser.get(link);
     await browser.post('/sign-up/confirm').type('form').send({ _csrf: csrfOf(page.text), token });
-    page = await browser.get('/sign-in');
-    const signedIn = await browser.post('/sign-in').type('form').send({ _csrf: csrfOf(page.text), email, password });
-    const cookie = (signedIn.headers['set-cookie'] as unknown as string[])[0].split(';')[0].split('=')[1];
-    await browser.get('/account');
+    const person: TestPerson = { email, password, backupCodes: [] };
+    await signInWith(browser, person);
+    page = await browser.get('/account');
+    expect(page.status).toBe(200);
+    const cookie = /referee=([A-Za-z0-9_-]{43})/.exec(String(browser.jar.getCookie('referee', { domain: '127.0.0.1', path: '/', secure: false, script: false })))?.[1];
+    expect(cookie).toBeDefined();
     await new Promise((r) => setTimeout(r, 300)); // let the log lines flush
 
     const lines = stdout.split('\n').filter((l) => l.startsWith('{'));
     const requests = lines.map((l) => JSON.parse(l)).filter((l) => l.req);
     expect(requests.map((l) => `${l.req.method} ${l.req.path} ${l.res.statusCode}`)).toEqual(
-      expect.arrayContaining(['POST /sign-up 200', 'GET /sign-up/confirm 200', 'POST /sign-in 303', 'GET /account 200']),
+      expect.arrayContaining(['POST /sign-up 200', 'GET /sign-up/confirm 200', 'POST /sign-in 303', 'POST /mfa/setup/totp 200', 'GET /account 200']),
     );
-    for (const secret of [email, password, token, cookie, csrfOf(page.text)]) {
+    for (const secret of [email, password, token, cookie!, csrfOf(page.text), person.totpSecret!, ...person.backupCodes]) {
       expect(stdout).not.toContain(secret);
     }
 

@@ -1,5 +1,6 @@
 import { SMTPServer } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
+import { NotificationsService } from '../src/notifications/notifications.service';
 import { startTestApp, type TestApp } from './harness/app';
 import { submitForm } from './harness/forms';
 
@@ -64,7 +65,6 @@ describe('email through SMTP when SMTP_URL is set', () => {
 
     failing = false;
     await t.db.sql.query(`update outbox_message set created_at = now() - interval '1 minute' where id = $1`, [rows[0].id]);
-    const { NotificationsService } = await import('../src/notifications/notifications.service');
     await t.app.get(NotificationsService).retryQueued();
     ({ rows } = await t.db.sql.query(`select status, attempts from outbox_message where recipient = 'later@example.org'`));
     expect(rows[0]).toMatchObject({ status: 'sent', attempts: 2 });

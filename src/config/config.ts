@@ -29,6 +29,10 @@ export interface Config {
   logLevel: string;
   /** Multiplies every rate limit (benchmarks raise it; 1 in normal use). */
   rateLimitScale: number;
+  /** SMS and voice codes through Twilio when all three are set; otherwise kept in the outbox. */
+  twilio?: { accountSid: string; authToken: string; from: string; apiBase?: string };
+  /** ISO 3166 countries we cannot deliver codes to: the person is offered a passkey or an app instead. */
+  smsBlockedCountries: string[];
   /** Argon2id cost (OWASP minimum: 19 MiB, 2 passes, 1 lane). */
   argon2: { memoryKiB: number; passes: number; parallelism: number };
 }
@@ -84,6 +88,32 @@ function secret(env: Env, name: string, appEnv: Config['env'], dataDir: string):
   return value;
 }
 
+function twilio(env: Env): Config['twilio'] {
+  const names = ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM'] as const;
+  const set = names.filter((name) => env[name]);
+  if (set.length === 0) return undefined;
+  const missing = names.find((name) => !env[name]);
+  if (missing) throw new ConfigError(missing, `is required when ${set.join(' and ')} ${set.length === 1 ? 'is' : 'are'} set`);
+  if (!/^\+[1-9]\d{6,14}$/.test(env.TWILIO_FROM!) && !/^[A-Za-z0-9 ]{1,11}$/.test(env.TWILIO_FROM!)) {
+    throw new ConfigError('TWILIO_FROM', 'must be a phone number in E.164 form (+15551234567) or an alphanumeric sender id');
+  }
+  return {
+    accountSid: env.TWILIO_ACCOUNT_SID!,
+    authToken: env.TWILIO_AUTH_TOKEN!,
+    from: env.TWILIO_FROM!,
+    apiBase: url(env, 'TWILIO_API_BASE', undefined, ['http:', 'https:']),
+  };
+}
+
+function countryList(env: Env, name: string): string[] {
+  const raw = (env[name] ?? '').trim();
+  if (!raw) return [];
+  const codes = raw.split(',').map((c) => c.trim().toUpperCase());
+  const bad = codes.find((c) => !/^[A-Z]{2}$/.test(c));
+  if (bad !== undefined) throw new ConfigError(name, `must be ISO 3166 two-letter country codes separated by commas, got "${bad}"`);
+  return codes;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const appEnv = (env.NODE_ENV || 'development') as Config['env'];
   if (!['development', 'test', 'production'].includes(appEnv)) {
@@ -114,6 +144,8 @@ export function loadConfig(env: Env = process.env): Config {
     mailFrom,
     logLevel,
     rateLimitScale: integer(env, 'RATE_LIMIT_SCALE', 1, 1, 100000),
+    twilio: twilio(env),
+    smsBlockedCountries: countryList(env, 'SMS_BLOCKED_COUNTRIES'),
     argon2: { memoryKiB: 19456, passes: 2, parallelism: 1 },
   };
 }

@@ -5,10 +5,25 @@ import { migrations } from '../../migrations';
 import { Account } from '../identity/account.entity';
 import { EmailToken } from '../identity/email-token.entity';
 import { Session } from '../identity/session.entity';
+import { BackupCode } from '../mfa/backup-code.entity';
+import { MfaAccountState } from '../mfa/mfa-account-state.entity';
+import { MfaMethod } from '../mfa/mfa-method.entity';
+import { MfaPending } from '../mfa/mfa-pending.entity';
+import { RememberedBrowser } from '../mfa/remembered-browser.entity';
 import { OutboxMessage } from '../notifications/outbox-message.entity';
 
 /** Every entity Referee persists; the committed migrations must create exactly these tables. */
-export const entities = [Account, Session, EmailToken, OutboxMessage];
+export const entities = [
+  Account,
+  Session,
+  EmailToken,
+  OutboxMessage,
+  MfaMethod,
+  BackupCode,
+  MfaPending,
+  MfaAccountState,
+  RememberedBrowser,
+];
 
 /** The one MikroORM configuration, shared by the app, `npm run migrate` and the tests. */
 export function ormConfig(databaseUrl: string): Options {

@@ -85,7 +85,8 @@ export class IdentityController {
         return view('identity/check-email', { purpose: 'confirm', unconfirmed: true });
       case 'signed-in':
         await this.sessions.start(req, res, result.account);
-        return redirect(next || '/account');
+        // Always on to the second factor: /mfa challenges, or asks to set one up.
+        return redirect(`/mfa${next ? `?next=${encodeURIComponent(next)}` : ''}`);
     }
   }
 

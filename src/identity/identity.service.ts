@@ -215,6 +215,12 @@ export class IdentityService {
     return done.account;
   }
 
+  /** Checks the password of a signed-in person again (before a sensitive change). */
+  async verifyPassword(accountId: string, password: string): Promise<boolean> {
+    const account = await this.em.findOne(Account, { id: accountId });
+    return !!account && !!password && (await this.hasher.verify(account.passwordHash, password));
+  }
+
   findAccount(id: string): Promise<Account | null> {
     return this.em.findOne(Account, { id });
   }

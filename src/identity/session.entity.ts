@@ -1,5 +1,5 @@
-import { Entity, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
 import type { Opt } from '@mikro-orm/core';
+import { Entity, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
 import { Account } from './account.entity';
 
 /**
@@ -20,6 +20,17 @@ export class Session {
 
   @Property({ type: 'datetime' })
   lastSeenAt: Opt<Date> = new Date();
+
+  /**
+   * When the second factor was passed (or the first one set up). Until then the session
+   * only lets the person reach the second-factor pages: it is not signed in.
+   */
+  @Property({ type: 'datetime', nullable: true })
+  secondFactorAt?: Date;
+
+  /** Last time the person proved who they are (password, or a passkey alone); changes to factors ask again after a while. */
+  @Property({ type: 'datetime' })
+  authenticatedAt: Opt<Date> = new Date();
 
   /** The absolute limit (12 h by default), whatever the activity. */
   @Property({ type: 'datetime' })

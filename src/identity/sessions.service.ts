@@ -44,15 +44,19 @@ export class SessionsService {
       lastSeen = now;
       await this.em.nativeUpdate(Session, { id: session.id }, { lastSeenAt: new Date(now) });
     }
-    req.viewer = {
-      accountId: session.account.id,
-      email: session.account.email,
-      idleExpiresAt: new Date(Math.min(lastSeen + this.idleMs, session.expiresAt.getTime())),
-    };
+    const who = { accountId: session.account.id, email: session.account.email, authenticatedAt: session.authenticatedAt };
+    if (!session.secondFactorAt) {
+      req.pendingSignIn = who;
+      return;
+    }
+    req.viewer = { ...who, idleExpiresAt: new Date(Math.min(lastSeen + this.idleMs, session.expiresAt.getTime())) };
   }
 
-  /** Signs the account in on this browser with a brand-new key (no session fixation). */
-  async start(req: WebRequest, res: Response, account: Account): Promise<void> {
+  /**
+   * Starts a session on this browser with a brand-new key (no session fixation). After a
+   * password it is pending until the second factor; a passkey sign-in is both factors at once.
+   */
+  async start(req: WebRequest, res: Response, account: Account, secondFactorDone = false): Promise<void> {
     const old = req.browserKey;
     const key = this.cookie.issue(req, res);
     const now = new Date();
@@ -62,9 +66,36 @@ export class SessionsService {
       account: account.id,
       createdAt: now,
       lastSeenAt: now,
+      authenticatedAt: now,
+      secondFactorAt: secondFactorDone ? now : undefined,
       expiresAt: new Date(now.getTime() + this.config.sessionAbsoluteHours * 3_600_000),
     });
-    req.viewer = { accountId: account.id, email: account.email, idleExpiresAt: new Date(now.getTime() + this.idleMs) };
+    const who = { accountId: account.id, email: account.email, authenticatedAt: now };
+    if (secondFactorDone) req.viewer = { ...who, idleExpiresAt: new Date(now.getTime() + this.idleMs) };
+    else req.pendingSignIn = who;
+  }
+
+  /** The second factor is done (or the first one was just set up): the person is signed in. */
+  async completeSecondFactor(req: WebRequest): Promise<void> {
+    const who = req.pendingSignIn ?? req.viewer;
+    if (!who) return;
+    const now = new Date();
+    await this.em.nativeUpdate(Session, { id: tokenHash(req.browserKey) }, { secondFactorAt: now, lastSeenAt: now });
+    req.pendingSignIn = undefined;
+    req.viewer = { ...who, idleExpiresAt: new Date(now.getTime() + this.idleMs) };
+  }
+
+  /** The person just proved who they are again (before changing their factors). */
+  async reauthenticated(req: WebRequest): Promise<void> {
+    if (!req.viewer) return;
+    const now = new Date();
+    await this.em.nativeUpdate(Session, { id: tokenHash(req.browserKey) }, { authenticatedAt: now });
+    req.viewer.authenticatedAt = now;
+  }
+
+  /** Ends every session of an account except this browser's (after a change to its factors or password). */
+  async endOthers(req: WebRequest, accountId: string): Promise<void> {
+    await this.em.nativeDelete(Session, { account: accountId, id: { $ne: tokenHash(req.browserKey) } });
   }
 
   /** Ends the session and gives the browser a new key. */
@@ -72,6 +103,7 @@ export class SessionsService {
     if (req.browserKey) await this.em.nativeDelete(Session, { id: tokenHash(req.browserKey) });
     this.cookie.issue(req, res);
     req.viewer = undefined;
+    req.pendingSignIn = undefined;
   }
 
   /** "Stay signed in": restarts the idle timer (never past the absolute limit). */

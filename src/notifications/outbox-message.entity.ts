@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Entity, Enum, Index, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
 import type { Opt } from '@mikro-orm/core';
 
-export type OutboxChannel = 'email' | 'sms';
+export type OutboxChannel = 'email' | 'sms' | 'voice';
 /** queued: waiting for a sender; sent: delivered to the provider; kept: no provider configured (development). */
 export type OutboxStatus = 'queued' | 'sent' | 'failed' | 'kept';
 
@@ -13,7 +13,7 @@ export class OutboxMessage {
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
 
-  @Enum({ items: ['email', 'sms'] })
+  @Enum({ items: ['email', 'sms', 'voice'] })
   channel!: OutboxChannel;
 
   @Property({ type: 'text' })

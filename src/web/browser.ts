@@ -19,12 +19,24 @@ export class BrowserCookie {
     this.name = config.secureCookies ? '__Host-referee' : 'referee';
   }
 
-  read(req: WebRequest): string | undefined {
+  read(req: WebRequest, name = this.name): string | undefined {
     const header = req.headers.cookie;
     if (!header) return undefined;
-    const value = parseCookie(header)[this.name];
+    const value = parseCookie(header)[name];
     // Only values we could have issued: 43 base64url characters.
     return value && /^[A-Za-z0-9_-]{43}$/.test(value) ? value : undefined;
+  }
+
+  /** Another of our HttpOnly cookies (same prefix and flags), e.g. "remember this browser". */
+  cookieName(base: string): string {
+    return this.config.secureCookies ? `__Host-${base}` : base;
+  }
+
+  set(res: Response, name: string, value: string, maxAgeSeconds: number): void {
+    res.append(
+      'Set-Cookie',
+      stringifySetCookie(name, value, { httpOnly: true, sameSite: 'lax', secure: this.config.secureCookies, path: '/', maxAge: maxAgeSeconds }),
+    );
   }
 
   /** Gives the browser a fresh key and returns it. */

@@ -19,6 +19,9 @@ export const RATE_LIMITS = {
   /** Password-reset and confirmation emails to one account. */
   'email-link:account': { points: 5, durationSeconds: 60 * 60 },
   'email-link:ip': { points: 20, durationSeconds: 60 * 60 },
+  /** Phone codes sent to one account: one per 30 s, five an hour. */
+  'phone-code:30s': { points: 1, durationSeconds: 30 },
+  'phone-code:hour': { points: 5, durationSeconds: 60 * 60 },
 } as const;
 
 export type RateLimitName = keyof typeof RATE_LIMITS;

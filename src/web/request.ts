@@ -4,6 +4,8 @@ import type { Request } from 'express';
 export interface Viewer {
   accountId: string;
   email: string;
+  /** Last time they proved who they are (changing factors asks again when this is old). */
+  authenticatedAt: Date;
   /** When the idle timeout will sign them out, unless they act or extend. */
   idleExpiresAt: Date;
 }
@@ -15,6 +17,8 @@ export interface WebRequest extends Request {
   /** The key was issued on this request: no session can exist for it yet. */
   browserKeyIsNew?: boolean;
   viewer?: Viewer;
+  /** Password accepted, second factor not yet: only the second-factor pages serve this person. */
+  pendingSignIn?: { accountId: string; email: string; authenticatedAt: Date };
   /** Set when the session just ended by timeout, so the sign-in page can say why. */
   sessionEnded?: 'idle' | 'absolute';
 }

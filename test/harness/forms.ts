@@ -18,5 +18,13 @@ export async function submitForm(agent: Agent, page: string, action: string, fie
 /** The visible text of the element with this id (tags stripped), or undefined. */
 export function textOf(html: string, id: string): string | undefined {
   const match = new RegExp(`id="${id}"[^>]*>([\\s\\S]*?)</`).exec(html);
-  return match?.[1].replace(/<[^>]+>/g, '').replace(/\s+/g, ' ').trim();
+  return match?.[1]
+    .replace(/<[^>]+>/g, '')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&')
+    .replace(/\s+/g, ' ')
+    .trim();
 }

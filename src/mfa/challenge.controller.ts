@@ -1,0 +1,187 @@
+import { Body, Controller, Get, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import type { Response } from 'express';
+import { SessionsService } from '../identity/sessions.service';
+import { BrowserCookie } from '../web/browser';
+import { RateLimits } from '../web/rate-limits';
+import { localPath } from '../web/redirect.exception';
+import type { WebRequest } from '../web/request';
+import { redirect, view } from '../web/view';
+import type { MfaMethod } from './mfa-method.entity';
+import { KIND_NAMES, MfaService, type AttemptResult } from './mfa.service';
+import { PasskeysService } from './passkeys.service';
+import { MFA_POLICY } from './policy';
+import { personAt, SecondFactorGuard } from './second-factor.guard';
+
+type Form = Record<string, unknown>;
+const text = (value: unknown) => (typeof value === 'string' ? value : '');
+const REMEMBER_COOKIE = 'referee-remember';
+
+/**
+ * The second step of signing in: a passkey, an app code, a phone code or a backup code;
+ * or, for an account without any, setting one up first. Also passwordless passkey sign-in
+ * and recovery when every method is lost.
+ */
+@Controller()
+export class ChallengeController {
+  constructor(
+    private readonly mfa: MfaService,
+    private readonly passkeys: PasskeysService,
+    private readonly sessions: SessionsService,
+    private readonly cookie: BrowserCookie,
+    private readonly rateLimits: RateLimits,
+  ) {}
+
+  private nextOf(source: Form): string {
+    return localPath(source.next, '');
+  }
+
+  private withNext(path: string, next: string): string {
+    return next ? `${path}${path.includes('?') ? '&' : '?'}next=${encodeURIComponent(next)}` : path;
+  }
+
+  /** After the password: where the second step happens. */
+  @Get('mfa')
+  @UseGuards(SecondFactorGuard)
+  async decide(@Req() req: WebRequest, @Query() query: Form) {
+    const next = this.nextOf(query);
+    if (req.viewer) return redirect(next || '/account');
+    const { accountId } = personAt(req);
+    await this.mfa.completeRecoveryIfDue(accountId);
+    const methods = await this.mfa.methodsOf(accountId);
+    if (methods.length === 0) return redirect(this.withNext('/mfa/setup', next));
+    // Remembered browsers skip the code (never offered to staff accounts; see the staff issue).
+    if (await this.mfa.isRemembered(accountId, this.cookie.read(req, this.cookie.cookieName(REMEMBER_COOKIE)))) {
+      await this.sessions.completeSecondFactor(req);
+      return redirect(next || '/account');
+    }
+    return redirect(this.withNext('/mfa/challenge', next));
+  }
+
+  @Get('mfa/challenge')
+  @UseGuards(SecondFactorGuard)
+  async challengePage(@Req() req: WebRequest, @Query() query: Form) {
+    if (req.viewer) return redirect(this.nextOf(query) || '/account');
+    return this.challengeView(req, query.method, this.nextOf(query), { sent: query.sent === '1' });
+  }
+
+  private async challengeView(req: WebRequest, chosen: unknown, next: string, extra: Record<string, unknown> = {}, status = 200) {
+    const { accountId } = personAt(req);
+    const methods = await this.mfa.methodsOf(accountId);
+    if (methods.length === 0) return redirect(this.withNext('/mfa/setup', next));
+    const signInMethods = methods.filter((m) => m.kind !== 'backup_codes');
+    const method: MfaMethod | undefined =
+      methods.find((m) => m.id === chosen) ?? (chosen === 'backup' ? methods.find((m) => m.kind === 'backup_codes') : undefined) ?? signInMethods[0] ?? methods[0];
+    return view(
+      'mfa/challenge',
+      {
+        method,
+        methods: methods.map((m) => ({ id: m.kind === 'backup_codes' ? 'backup' : m.id, label: m.label, kind: m.kind, kindName: KIND_NAMES[m.kind], hint: m.displayHint })),
+        next,
+        recoveryDueAt: await this.mfa.recoveryDueAt(accountId),
+        ...extra,
+      },
+      status,
+    );
+  }
+
+  /** The person is signed in now; optionally remember this browser for 30 days. */
+  private async signedIn(req: WebRequest, res: Response, form: Form) {
+    await this.sessions.completeSecondFactor(req);
+    if (form.remember === 'yes') {
+      const token = await this.mfa.rememberBrowser(req.viewer!.accountId);
+      this.cookie.set(res, this.cookie.cookieName(REMEMBER_COOKIE), token, MFA_POLICY.rememberBrowserMs / 1000);
+    }
+    return redirect(this.nextOf(form) || '/account');
+  }
+
+  private async afterAttempt(req: WebRequest, res: Response, form: Form, result: AttemptResult, methodId: unknown) {
+    if (result.ok) return this.signedIn(req, res, form);
+    const page = await this.challengeView(req, methodId, this.nextOf(form), { errors: { code: result.message }, sent: true }, 400);
+    return page;
+  }
+
+  @Post('mfa/challenge/totp')
+  @UseGuards(SecondFactorGuard)
+  async totp(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Body() form: Form) {
+    if (req.viewer) return redirect(this.nextOf(form) || '/account');
+    const result = await this.mfa.verifyTotpCode(personAt(req).accountId, form.method, text(form.code));
+    return this.afterAttempt(req, res, form, result, form.method);
+  }
+
+  @Post('mfa/challenge/phone/send')
+  @UseGuards(SecondFactorGuard)
+  async sendPhone(@Req() req: WebRequest, @Body() form: Form) {
+    const { accountId } = personAt(req);
+    await this.rateLimits.consume('phone-code:30s', accountId);
+    await this.rateLimits.consume('phone-code:hour', accountId);
+    const outcome = await this.mfa.sendPhoneChallenge(req.browserKey, accountId, form.method);
+    if (outcome === 'failed') return view('mfa/phone-failed', { next: this.nextOf(form), signingIn: true }, 502);
+    return redirect(this.withNext(`/mfa/challenge?method=${encodeURIComponent(text(form.method))}&sent=1`, this.nextOf(form)));
+  }
+
+  @Post('mfa/challenge/phone')
+  @UseGuards(SecondFactorGuard)
+  async phone(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Body() form: Form) {
+    if (req.viewer) return redirect(this.nextOf(form) || '/account');
+    const result = await this.mfa.verifyPhoneCode(req.browserKey, personAt(req).accountId, form.method, text(form.code));
+    return this.afterAttempt(req, res, form, result, form.method);
+  }
+
+  @Post('mfa/challenge/backup')
+  @UseGuards(SecondFactorGuard)
+  async backup(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Body() form: Form) {
+    if (req.viewer) return redirect(this.nextOf(form) || '/account');
+    const result = await this.mfa.verifyBackupCode(personAt(req).accountId, text(form.code));
+    return this.afterAttempt(req, res, form, result, 'backup');
+  }
+
+  @Post('mfa/challenge/passkey/options')
+  @UseGuards(SecondFactorGuard)
+  passkeyOptions(@Req() req: WebRequest) {
+    return this.passkeys.authenticationOptions(req.browserKey, personAt(req).accountId);
+  }
+
+  @Post('mfa/challenge/passkey')
+  @UseGuards(SecondFactorGuard)
+  async passkey(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Body() body: Form) {
+    const result = await this.passkeys.authenticate(req.browserKey, body.response, personAt(req).accountId);
+    if (!result.ok) return { ok: false, message: result.message };
+    const done = await this.signedIn(req, res, body);
+    return { ok: true, redirect: done.location };
+  }
+
+  /** Passwordless: a passkey that verified its user is both factors at once. */
+  @Post('sign-in/passkey/options')
+  passwordlessOptions(@Req() req: WebRequest) {
+    return this.passkeys.authenticationOptions(req.browserKey);
+  }
+
+  @Post('sign-in/passkey')
+  async passwordless(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Body() body: Form) {
+    await this.rateLimits.consume('sign-in:ip', req.ip ?? '');
+    const result = await this.passkeys.authenticate(req.browserKey, body.response);
+    if (!result.ok) return { ok: false, message: result.message };
+    await this.sessions.start(req, res, result.method.account, true);
+    return { ok: true, redirect: this.nextOf(body) || '/account' };
+  }
+
+  // ---- lost every method -------------------------------------------------------------
+
+  @Post('mfa/recovery')
+  @UseGuards(SecondFactorGuard)
+  async recover(@Req() req: WebRequest) {
+    const dueAt = await this.mfa.requestRecovery(personAt(req).accountId);
+    return view('mfa/recovery', { dueAt });
+  }
+
+  @Get('mfa/recovery/cancel')
+  cancelPage(@Query('token') token: unknown) {
+    return view('mfa/recovery-cancel', { token: text(token) });
+  }
+
+  @Post('mfa/recovery/cancel')
+  async cancel(@Body() form: Form) {
+    const cancelled = await this.mfa.cancelRecovery(form.token);
+    return view('mfa/recovery-cancel', { cancelled, done: true }, cancelled ? 200 : 410);
+  }
+}

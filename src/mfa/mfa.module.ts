@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { IdentityModule } from '../identity/identity.module';
+import { NotificationsModule } from '../notifications/notifications.module';
+import { ChallengeController } from './challenge.controller';
+import { MfaService } from './mfa.service';
+import { PasskeysService } from './passkeys.service';
+import { SecondFactorGuard } from './second-factor.guard';
+import { SetupController } from './setup.controller';
+
+@Module({
+  imports: [IdentityModule, NotificationsModule],
+  controllers: [ChallengeController, SetupController],
+  providers: [MfaService, PasskeysService, SecondFactorGuard],
+  exports: [MfaService],
+})
+export class MfaModule {}

@@ -1,0 +1,486 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { EntityManager } from '@mikro-orm/postgresql';
+import { randomInt } from 'node:crypto';
+import { generateSecret, generateURI, verify as verifyTotp } from 'otplib';
+import QRCode from 'qrcode';
+import { CONFIG, type Config } from '../config/config';
+import { SecretBox } from '../crypto/secret-box';
+import { hmac, randomToken, sameSecret, tokenHash } from '../crypto/tokens';
+import { Account } from '../identity/account.entity';
+import { NotificationsService } from '../notifications/notifications.service';
+import { DeliveryFailed, SmsSender } from '../notifications/sms-sender';
+import { BackupCode } from './backup-code.entity';
+import { MfaAccountState } from './mfa-account-state.entity';
+import { MfaMethod, type MfaKind } from './mfa-method.entity';
+import { MfaPending, type PendingPurpose } from './mfa-pending.entity';
+import { parsePhone } from './phone';
+import { delayAfter, MFA_POLICY } from './policy';
+import { RememberedBrowser } from './remembered-browser.entity';
+
+/** What a try at a code came to; every outcome but 'ok' has a message for the person. */
+export type AttemptResult =
+  | { ok: true; method: MfaMethod }
+  | { ok: false; reason: 'wrong' | 'expired' | 'locked' | 'wait' | 'account-locked'; message: string };
+
+export const KIND_NAMES: Record<MfaKind, string> = {
+  passkey: 'Passkey or security key',
+  totp: 'Code generator app',
+  phone: 'Text message or voice call',
+  backup_codes: 'Backup codes',
+};
+
+const BACKUP_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789'; // no 0/o, 1/l/i
+
+function minutes(ms: number): string {
+  const m = Math.max(1, Math.ceil(ms / 60_000));
+  return `${m} minute${m === 1 ? '' : 's'}`;
+}
+
+/**
+ * Second factors: code generator apps, phone codes, backup codes (passkeys in
+ * passkeys.service.ts), with growing delays, lockouts and the account-wide limit.
+ */
+@Injectable()
+export class MfaService {
+  private readonly box: SecretBox;
+
+  constructor(
+    @Inject(CONFIG) private readonly config: Config,
+    private readonly em: EntityManager,
+    private readonly notifications: NotificationsService,
+    private readonly sms: SmsSender,
+  ) {
+    this.box = new SecretBox(config.sessionSecret);
+  }
+
+  // ---- methods ---------------------------------------------------------------------------
+
+  methodsOf(accountId: string): Promise<MfaMethod[]> {
+    return this.em.find(MfaMethod, { account: accountId }, { orderBy: { lastUsedAt: 'desc nulls last', createdAt: 'asc' } });
+  }
+
+  async findMethod(accountId: string, id: unknown): Promise<MfaMethod | null> {
+    if (typeof id !== 'string' || !/^[0-9a-f-]{36}$/.test(id)) return null;
+    return this.em.findOne(MfaMethod, { id, account: accountId });
+  }
+
+  async rename(accountId: string, id: unknown, label: string): Promise<MfaMethod | null> {
+    const method = await this.findMethod(accountId, id);
+    if (!method) return null;
+    method.label = label;
+    await this.em.flush();
+    return method;
+  }
+
+  /** Removes a method, never the last one that can sign in (backup codes alone cannot). */
+  async remove(accountId: string, id: unknown): Promise<'removed' | 'last' | 'missing'> {
+    const method = await this.findMethod(accountId, id);
+    if (!method) return 'missing';
+    const methods = await this.methodsOf(accountId);
+    const remaining = methods.filter((m) => m.id !== method.id && m.kind !== 'backup_codes');
+    if (method.kind !== 'backup_codes' && remaining.length === 0) return 'last';
+    this.em.remove(method);
+    await this.notifyChange(method.account.id, `The sign-in method "${method.label}" (${KIND_NAMES[method.kind]}) was removed from your Referee account.`);
+    return 'removed';
+  }
+
+  /** Every change to a person's factors is emailed to them. */
+  async notifyChange(accountId: string, what: string): Promise<void> {
+    const account = await this.em.findOneOrFail(Account, { id: accountId });
+    const sent = this.notifications.queueEmail({
+      to: account.email,
+      subject: 'Your Referee sign-in methods changed',
+      text: `${what}\n\nIf this wasn't you, reset your password now (${this.config.baseUrl}/password-reset) and contact us.`,
+    });
+    await this.em.flush();
+    await this.notifications.deliver([sent]);
+  }
+
+  private async addMethod(accountId: string, data: Partial<MfaMethod> & { kind: MfaKind; label: string }): Promise<MfaMethod> {
+    const method = this.em.create(MfaMethod, { ...data, account: accountId });
+    await this.em.flush();
+    await this.notifyChange(accountId, `The sign-in method "${method.label}" (${KIND_NAMES[method.kind]}) was added to your Referee account.`);
+    return method;
+  }
+
+  // ---- pending steps (one per purpose per browser) ---------------------------------------
+
+  private pendingId(purpose: PendingPurpose, browserKey: string) {
+    return `${purpose}:${tokenHash(browserKey)}`;
+  }
+
+  async setPending(purpose: PendingPurpose, browserKey: string, accountId: string | undefined, data: Record<string, unknown>): Promise<void> {
+    const id = this.pendingId(purpose, browserKey);
+    await this.em.upsert(MfaPending, {
+      id,
+      purpose,
+      accountId,
+      data,
+      expiresAt: new Date(Date.now() + MFA_POLICY.pendingLifetimeMs),
+      createdAt: new Date(),
+    });
+  }
+
+  async getPending(purpose: PendingPurpose, browserKey: string, accountId?: string): Promise<MfaPending | null> {
+    const pending = await this.em.findOne(MfaPending, { id: this.pendingId(purpose, browserKey), expiresAt: { $gt: new Date() } });
+    if (!pending || (accountId && pending.accountId !== accountId)) return null;
+    return pending;
+  }
+
+  /** Takes a pending step once: of two concurrent requests only one gets it. */
+  async takePending(purpose: PendingPurpose, browserKey: string, accountId?: string): Promise<MfaPending | null> {
+    const pending = await this.getPending(purpose, browserKey, accountId);
+    if (!pending) return null;
+    const deleted = await this.em.nativeDelete(MfaPending, { id: pending.id });
+    return deleted === 1 ? pending : null;
+  }
+
+  // ---- code generator apps (TOTP) --------------------------------------------------------
+
+  /** The secret to add to an app: shown as a QR code (SVG, drawn here) and as text. */
+  async startTotpSetup(browserKey: string, accountId: string, email: string) {
+    let pending = await this.getPending('totp_setup', browserKey, accountId);
+    let secret: string;
+    if (pending) secret = this.box.open(pending.data.secretSealed as string, 'totp');
+    else {
+      secret = generateSecret();
+      await this.setPending('totp_setup', browserKey, accountId, { secretSealed: this.box.seal(secret, 'totp') });
+    }
+    const uri = generateURI({ issuer: MFA_POLICY.totp.issuer, label: email, secret });
+    const qrSvg = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 });
+    return { secret, groupedSecret: secret.match(/.{1,4}/g)!.join(' '), qrSvg };
+  }
+
+  async confirmTotpSetup(browserKey: string, accountId: string, code: string, label: string): Promise<MfaMethod | string> {
+    const pending = await this.getPending('totp_setup', browserKey, accountId);
+    if (!pending) return 'This setup has expired. Start again to get a new code';
+    const secret = this.box.open(pending.data.secretSealed as string, 'totp');
+    const result = await this.checkTotp(secret, code);
+    if (!result) return 'That code is not right. Enter the 6-digit code your app shows now';
+    if (!(await this.takePending('totp_setup', browserKey, accountId))) return 'This setup has expired. Start again to get a new code';
+    return this.addMethod(accountId, { kind: 'totp', label, secretSealed: this.box.seal(secret, 'totp'), lastTimeStep: result.timeStep });
+  }
+
+  private async checkTotp(secret: string, code: string, afterTimeStep?: number): Promise<{ timeStep: number } | null> {
+    const token = code.replace(/\s/g, '');
+    if (!/^\d{6}$/.test(token)) return null;
+    try {
+      const result = await verifyTotp({
+        secret,
+        token,
+        epochTolerance: MFA_POLICY.totp.toleranceSeconds,
+        ...(afterTimeStep !== undefined ? { afterTimeStep } : {}),
+      });
+      // TOTP results carry the time step that matched (HOTP's would not).
+      return result.valid && 'timeStep' in result ? { timeStep: result.timeStep as number } : null;
+    } catch {
+      return null;
+    }
+  }
+
+  async verifyTotpCode(accountId: string, methodId: unknown, code: string): Promise<AttemptResult> {
+    const method = await this.findMethod(accountId, methodId);
+    if (!method || method.kind !== 'totp') return { ok: false, reason: 'wrong', message: 'Choose a sign-in method' };
+    return this.attempt(method, async () => {
+      const result = await this.checkTotp(this.box.open(method.secretSealed!, 'totp'), code, Number(method.lastTimeStep ?? -1));
+      if (!result) return false;
+      // Each code once: only the first request to move the step forward wins (replay refused).
+      const moved = await this.em.nativeUpdate(
+        MfaMethod,
+        { id: method.id, $or: [{ lastTimeStep: null }, { lastTimeStep: { $lt: result.timeStep } }] },
+        { lastTimeStep: result.timeStep },
+      );
+      return moved === 1;
+    });
+  }
+
+  // ---- phone codes -----------------------------------------------------------------------
+
+  private newCode(): string {
+    return String(randomInt(0, 10 ** MFA_POLICY.phoneCode.digits)).padStart(MFA_POLICY.phoneCode.digits, '0');
+  }
+
+  private codeHash(code: string): string {
+    return hmac(this.config.sessionSecret, `phone-code:${code}`);
+  }
+
+  private async sendCode(e164: string, channel: 'sms' | 'voice', code: string): Promise<void> {
+    const spaced = code.split('').join(' ');
+    const text =
+      channel === 'sms'
+        ? `${code} is your Referee code. It expires in 10 minutes. Don't share it with anyone.`
+        : `Your Referee code is ${spaced}. Again: ${spaced}.`;
+    await this.sms.send(e164, text, channel);
+  }
+
+  /** Checks the number and sends a first code to it; returns a field error, or 'failed' when it could not be delivered. */
+  async startPhoneSetup(
+    browserKey: string,
+    accountId: string,
+    input: { country: string; number: string; channel: string; label: string },
+  ): Promise<{ error?: Record<string, string>; failed?: boolean }> {
+    const parsed = parsePhone(input.country, input.number);
+    if ('error' in parsed) return { error: { number: parsed.error } };
+    if (this.config.smsBlockedCountries.includes(parsed.country)) return { failed: true };
+    const channel = input.channel === 'voice' ? 'voice' : 'sms';
+    const code = this.newCode();
+    await this.setPending('phone_setup', browserKey, accountId, {
+      phoneSealed: this.box.seal(parsed.e164, 'phone'),
+      hint: parsed.hint,
+      channel,
+      label: input.label,
+      codeHash: this.codeHash(code),
+      tries: 0,
+      codeExpiresAt: Date.now() + MFA_POLICY.phoneCode.lifetimeMs,
+    });
+    try {
+      await this.sendCode(parsed.e164, channel, code);
+    } catch (error) {
+      if (error instanceof DeliveryFailed) {
+        await this.takePending('phone_setup', browserKey, accountId);
+        return { failed: true };
+      }
+      throw error;
+    }
+    return {};
+  }
+
+  async phoneSetupHint(browserKey: string, accountId: string): Promise<string | undefined> {
+    return (await this.getPending('phone_setup', browserKey, accountId))?.data.hint as string | undefined;
+  }
+
+  async resendPhoneSetup(browserKey: string, accountId: string): Promise<'sent' | 'expired' | 'failed'> {
+    const pending = await this.getPending('phone_setup', browserKey, accountId);
+    if (!pending) return 'expired';
+    const code = this.newCode();
+    pending.data = { ...pending.data, codeHash: this.codeHash(code), tries: 0, codeExpiresAt: Date.now() + MFA_POLICY.phoneCode.lifetimeMs };
+    await this.em.flush();
+    try {
+      await this.sendCode(this.box.open(pending.data.phoneSealed as string, 'phone'), pending.data.channel as 'sms' | 'voice', code);
+      return 'sent';
+    } catch (error) {
+      if (error instanceof DeliveryFailed) return 'failed';
+      throw error;
+    }
+  }
+
+  async confirmPhoneSetup(browserKey: string, accountId: string, code: string): Promise<MfaMethod | string> {
+    const pending = await this.getPending('phone_setup', browserKey, accountId);
+    if (!pending) return 'This code has expired. Enter your number again to get a new one';
+    const verdict = await this.checkPendingCode(pending, code);
+    if (verdict !== 'ok') return verdict;
+    if (!(await this.takePending('phone_setup', browserKey, accountId))) return 'This code has expired. Enter your number again to get a new one';
+    const data = pending.data;
+    return this.addMethod(accountId, {
+      kind: 'phone',
+      label: data.label as string,
+      secretSealed: data.phoneSealed as string,
+      displayHint: data.hint as string,
+      phoneChannel: data.channel as 'sms' | 'voice',
+    });
+  }
+
+  /** Compares a typed code with a pending one: expiry, a few tries per code, constant time. */
+  private async checkPendingCode(pending: MfaPending, code: string): Promise<'ok' | string> {
+    const data = pending.data;
+    if (Date.now() > (data.codeExpiresAt as number)) return 'This code has expired. Send a new code';
+    const tries = (data.tries as number) + 1;
+    if (tries > MFA_POLICY.phoneCode.triesPerCode) return 'Too many wrong tries for this code. Send a new code';
+    pending.data = { ...data, tries };
+    await this.em.flush();
+    const typed = code.replace(/\s/g, '');
+    if (!/^\d{6}$/.test(typed) || !sameSecret(this.codeHash(typed), data.codeHash as string)) {
+      return 'That code is not right. Check the code we sent and try again';
+    }
+    return 'ok';
+  }
+
+  /** Sends a sign-in code to a phone method. */
+  async sendPhoneChallenge(browserKey: string, accountId: string, methodId: unknown): Promise<'sent' | 'failed' | 'missing'> {
+    const method = await this.findMethod(accountId, methodId);
+    if (!method || method.kind !== 'phone') return 'missing';
+    const code = this.newCode();
+    await this.setPending('phone_challenge', browserKey, accountId, {
+      methodId: method.id,
+      codeHash: this.codeHash(code),
+      tries: 0,
+      codeExpiresAt: Date.now() + MFA_POLICY.phoneCode.lifetimeMs,
+    });
+    try {
+      await this.sendCode(this.box.open(method.secretSealed!, 'phone'), method.phoneChannel ?? 'sms', code);
+      return 'sent';
+    } catch (error) {
+      if (error instanceof DeliveryFailed) return 'failed';
+      throw error;
+    }
+  }
+
+  async verifyPhoneCode(browserKey: string, accountId: string, methodId: unknown, code: string): Promise<AttemptResult> {
+    const method = await this.findMethod(accountId, methodId);
+    if (!method || method.kind !== 'phone') return { ok: false, reason: 'wrong', message: 'Choose a sign-in method' };
+    const pending = await this.getPending('phone_challenge', browserKey, accountId);
+    if (!pending || pending.data.methodId !== method.id) {
+      return { ok: false, reason: 'expired', message: 'This code has expired. Send a new code' };
+    }
+    let message = '';
+    const result = await this.attempt(method, async () => {
+      const verdict = await this.checkPendingCode(pending, code);
+      if (verdict === 'ok') return (await this.takePending('phone_challenge', browserKey, accountId)) !== null;
+      message = verdict;
+      return false;
+    });
+    if (!result.ok && result.reason === 'wrong' && message) return { ...result, message };
+    return result;
+  }
+
+  // ---- backup codes ----------------------------------------------------------------------
+
+  private backupHash(code: string): string {
+    return hmac(this.config.sessionSecret, `backup-code:${code.toLowerCase().replace(/[\s-]/g, '')}`);
+  }
+
+  /** Ten new single-use codes (shown once); any earlier ones stop working. */
+  async regenerateBackupCodes(accountId: string): Promise<string[]> {
+    const codes = Array.from({ length: MFA_POLICY.backupCodes.count }, () =>
+      Array.from({ length: MFA_POLICY.backupCodes.length }, () => BACKUP_ALPHABET[randomInt(BACKUP_ALPHABET.length)]).join(''),
+    );
+    const fresh = await this.em.transactional(async (em) => {
+      const existing = await em.findOne(MfaMethod, { account: accountId, kind: 'backup_codes' });
+      if (existing) em.remove(existing);
+      const method = em.create(MfaMethod, { account: accountId, kind: 'backup_codes', label: 'Backup codes' });
+      for (const code of codes) em.create(BackupCode, { method, codeHash: this.backupHash(code) });
+      return !existing;
+    });
+    await this.notifyChange(accountId, fresh ? 'Backup codes were added to your Referee account.' : 'New backup codes were made for your Referee account; the old ones no longer work.');
+    return codes.map((c) => `${c.slice(0, 5)}-${c.slice(5)}`);
+  }
+
+  async verifyBackupCode(accountId: string, code: string): Promise<AttemptResult> {
+    const method = await this.em.findOne(MfaMethod, { account: accountId, kind: 'backup_codes' });
+    if (!method) return { ok: false, reason: 'wrong', message: 'That backup code is not right, or was already used' };
+    const result = await this.attempt(method, async () => {
+      const used = await this.em.nativeUpdate(BackupCode, { method: method.id, codeHash: this.backupHash(code), usedAt: null }, { usedAt: new Date() });
+      return used === 1;
+    });
+    if (!result.ok && result.reason === 'wrong') return { ...result, message: 'That backup code is not right, or was already used' };
+    return result;
+  }
+
+  async backupCodesLeft(methodId: string): Promise<number> {
+    return this.em.count(BackupCode, { method: methodId, usedAt: null });
+  }
+
+  // ---- tries, delays and lockouts --------------------------------------------------------
+
+  private async accountState(accountId: string): Promise<MfaAccountState> {
+    const existing = await this.em.findOne(MfaAccountState, { account: accountId });
+    if (existing) return existing;
+    await this.em.insert(MfaAccountState, { account: accountId, consecutiveFailures: 0 }, { onConflictAction: 'ignore' } as never);
+    return this.em.findOneOrFail(MfaAccountState, { account: accountId });
+  }
+
+  /** Runs one try at a method's code under the lockout rules. */
+  async attempt(method: MfaMethod, check: () => Promise<boolean>): Promise<AttemptResult> {
+    const now = Date.now();
+    if (method.lockedUntil && method.lockedUntil.getTime() > now) {
+      return { ok: false, reason: 'locked', message: `Too many wrong codes. For your security this method is locked for ${minutes(method.lockedUntil.getTime() - now)}. You can use another method.` };
+    }
+    if (method.nextAttemptAt && method.nextAttemptAt.getTime() > now) {
+      const seconds = Math.ceil((method.nextAttemptAt.getTime() - now) / 1000);
+      return { ok: false, reason: 'wait', message: `Please wait ${seconds} second${seconds === 1 ? '' : 's'} before trying again` };
+    }
+    const state = await this.accountState(method.account.id);
+    if (state.consecutiveFailures >= MFA_POLICY.lockout.accountMax) {
+      return { ok: false, reason: 'account-locked', message: 'Too many wrong codes on this account. Use "I can\'t use any of my methods" to recover it.' };
+    }
+    if (await check()) {
+      await this.em.nativeUpdate(MfaMethod, { id: method.id }, { failedAttempts: 0, lockedUntil: null, nextAttemptAt: null, lastUsedAt: new Date() });
+      if (state.consecutiveFailures) await this.em.nativeUpdate(MfaAccountState, { account: method.account.id }, { consecutiveFailures: 0 });
+      return { ok: true, method };
+    }
+    // Counted in the database (not in memory): concurrent wrong tries all count.
+    const [row] = await this.em.getConnection().execute<{ failed_attempts: number }[]>(
+      'update mfa_method set failed_attempts = failed_attempts + 1 where id = ? returning failed_attempts',
+      [method.id],
+    );
+    await this.em.getConnection().execute('update mfa_account_state set consecutive_failures = consecutive_failures + 1 where account_id = ?', [method.account.id]);
+    const failures = row.failed_attempts;
+    if (failures >= MFA_POLICY.lockout.failuresBeforeLock) {
+      await this.em.nativeUpdate(MfaMethod, { id: method.id }, { failedAttempts: 0, lockedUntil: new Date(now + MFA_POLICY.lockout.lockMs), nextAttemptAt: null });
+      return { ok: false, reason: 'locked', message: `Too many wrong codes. For your security this method is locked for ${minutes(MFA_POLICY.lockout.lockMs)}. You can use another method.` };
+    }
+    const delay = delayAfter(failures);
+    if (delay) await this.em.nativeUpdate(MfaMethod, { id: method.id }, { nextAttemptAt: new Date(now + delay) });
+    return { ok: false, reason: 'wrong', message: 'That code is not right. Check it and try again' };
+  }
+
+  // ---- remembered browsers ---------------------------------------------------------------
+
+  async rememberBrowser(accountId: string): Promise<string> {
+    const token = randomToken();
+    await this.em.insert(RememberedBrowser, { tokenHash: tokenHash(token), account: accountId, expiresAt: new Date(Date.now() + MFA_POLICY.rememberBrowserMs) });
+    return token;
+  }
+
+  async isRemembered(accountId: string, token: string | undefined): Promise<boolean> {
+    if (!token || !/^[A-Za-z0-9_-]{43}$/.test(token)) return false;
+    return (await this.em.count(RememberedBrowser, { tokenHash: tokenHash(token), account: accountId, expiresAt: { $gt: new Date() } })) === 1;
+  }
+
+  /** Forgets every remembered browser of an account (after a change to its factors). */
+  async forgetBrowsers(accountId: string): Promise<void> {
+    await this.em.nativeDelete(RememberedBrowser, { account: accountId });
+  }
+
+  // ---- recovery when every factor is lost ------------------------------------------------
+
+  /** Starts the 24-hour wait; the owner is emailed a link to cancel it. */
+  async requestRecovery(accountId: string): Promise<Date> {
+    const state = await this.accountState(accountId);
+    if (state.recoveryDueAt) return state.recoveryDueAt;
+    const cancel = randomToken();
+    state.recoveryDueAt = new Date(Date.now() + MFA_POLICY.recoveryWaitMs);
+    state.recoveryCancelHash = tokenHash(cancel);
+    await this.em.flush();
+    const account = await this.em.findOneOrFail(Account, { id: accountId });
+    const sent = this.notifications.queueEmail({
+      to: account.email,
+      subject: 'Someone asked to remove your Referee sign-in methods',
+      text:
+        `We received a request to remove every second sign-in method from your Referee account, because they were lost.\n\n` +
+        `If it was you: sign in again after ${state.recoveryDueAt.toUTCString()} and you will be asked to set up a new method. ` +
+        `If your identity was verified, you will be asked to confirm it again.\n\n` +
+        `If it was NOT you, cancel the request now and change your password: ${this.config.baseUrl}/mfa/recovery/cancel?token=${cancel}`,
+    });
+    await this.em.flush();
+    await this.notifications.deliver([sent]);
+    return state.recoveryDueAt;
+  }
+
+  async recoveryDueAt(accountId: string): Promise<Date | undefined> {
+    return (await this.em.findOne(MfaAccountState, { account: accountId }))?.recoveryDueAt;
+  }
+
+  /** When the wait is over: removes every factor so the person can set up a new one. */
+  async completeRecoveryIfDue(accountId: string): Promise<boolean> {
+    const state = await this.em.findOne(MfaAccountState, { account: accountId });
+    if (!state?.recoveryDueAt || state.recoveryDueAt.getTime() > Date.now()) return false;
+    await this.em.transactional(async (em) => {
+      await em.nativeDelete(MfaMethod, { account: accountId });
+      await em.nativeDelete(RememberedBrowser, { account: accountId });
+      await em.nativeUpdate(MfaAccountState, { account: accountId }, { recoveryDueAt: null, recoveryCancelHash: null, consecutiveFailures: 0 });
+    });
+    await this.notifyChange(accountId, 'Every second sign-in method was removed from your Referee account, as requested 24 hours ago.');
+    return true;
+  }
+
+  async cancelRecovery(token: unknown): Promise<boolean> {
+    if (typeof token !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(token)) return false;
+    const cancelled = await this.em.nativeUpdate(
+      MfaAccountState,
+      { recoveryCancelHash: tokenHash(token), recoveryDueAt: { $ne: null } },
+      { recoveryDueAt: null, recoveryCancelHash: null },
+    );
+    return cancelled === 1;
+  }
+}

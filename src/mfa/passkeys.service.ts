@@ -1,0 +1,138 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { EntityManager } from '@mikro-orm/postgresql';
+import {
+  generateAuthenticationOptions,
+  generateRegistrationOptions,
+  verifyAuthenticationResponse,
+  verifyRegistrationResponse,
+  type AuthenticationResponseJSON,
+  type RegistrationResponseJSON,
+} from '@simplewebauthn/server';
+import { CONFIG, type Config } from '../config/config';
+import { MfaMethod } from './mfa-method.entity';
+import { MfaService, type AttemptResult } from './mfa.service';
+
+/**
+ * Passkeys and security keys (WebAuthn, through @simplewebauthn/server): registered as a
+ * second factor, used as one, or alone for a passwordless sign-in when the authenticator
+ * verified the user (PIN or biometrics) itself.
+ */
+@Injectable()
+export class PasskeysService {
+  private readonly rpID: string;
+  private readonly origin: string;
+
+  constructor(
+    @Inject(CONFIG) config: Config,
+    private readonly em: EntityManager,
+    private readonly mfa: MfaService,
+  ) {
+    const base = new URL(config.baseUrl);
+    this.rpID = base.hostname;
+    this.origin = base.origin;
+  }
+
+  private passkeysOf(accountId: string) {
+    return this.em.find(MfaMethod, { account: accountId, kind: 'passkey' });
+  }
+
+  async registrationOptions(browserKey: string, accountId: string, email: string) {
+    const existing = await this.passkeysOf(accountId);
+    const options = await generateRegistrationOptions({
+      rpName: 'Referee',
+      rpID: this.rpID,
+      userName: email,
+      userID: Buffer.from(accountId.replace(/-/g, ''), 'hex'),
+      attestationType: 'none',
+      excludeCredentials: existing.map((m) => ({ id: m.credentialId!, transports: m.transports })),
+      authenticatorSelection: { residentKey: 'preferred', userVerification: 'preferred' },
+    });
+    await this.mfa.setPending('passkey_setup', browserKey, accountId, { challenge: options.challenge });
+    return options;
+  }
+
+  async register(browserKey: string, accountId: string, response: unknown, label: string): Promise<MfaMethod | string> {
+    const pending = await this.mfa.takePending('passkey_setup', browserKey, accountId);
+    if (!pending) return 'This setup has expired. Try again';
+    try {
+      const { verified, registrationInfo } = await verifyRegistrationResponse({
+        response: response as RegistrationResponseJSON,
+        expectedChallenge: pending.data.challenge as string,
+        expectedOrigin: this.origin,
+        expectedRPID: this.rpID,
+        requireUserVerification: false,
+      });
+      if (!verified) return 'Your passkey could not be checked. Try again';
+      const { credential } = registrationInfo;
+      const method = this.em.create(MfaMethod, {
+        account: accountId,
+        kind: 'passkey',
+        label,
+        credentialId: credential.id,
+        publicKey: Buffer.from(credential.publicKey).toString('base64url'),
+        signCount: credential.counter,
+        transports: credential.transports,
+      });
+      await this.em.flush();
+      await this.mfa.notifyChange(accountId, `The passkey "${label}" was added to your Referee account.`);
+      return method;
+    } catch {
+      return 'Your passkey could not be checked. Try again';
+    }
+  }
+
+  /** Options to sign in: as the second factor of `accountId`, or (no account) passwordless. */
+  async authenticationOptions(browserKey: string, accountId?: string) {
+    const allow = accountId ? (await this.passkeysOf(accountId)).map((m) => ({ id: m.credentialId!, transports: m.transports })) : undefined;
+    const options = await generateAuthenticationOptions({
+      rpID: this.rpID,
+      allowCredentials: allow,
+      userVerification: accountId ? 'preferred' : 'required',
+    });
+    await this.mfa.setPending(accountId ? 'passkey_challenge' : 'passkey_signin', browserKey, accountId, { challenge: options.challenge });
+    return options;
+  }
+
+  /**
+   * Checks an assertion. With `accountId` it is that account's second factor; without,
+   * a passwordless sign-in, which needs user verification on the authenticator.
+   */
+  async authenticate(browserKey: string, response: unknown, accountId?: string): Promise<AttemptResult> {
+    const fail = (message: string): AttemptResult => ({ ok: false, reason: 'wrong', message });
+    const pending = await this.mfa.takePending(accountId ? 'passkey_challenge' : 'passkey_signin', browserKey, accountId);
+    if (!pending) return fail('This sign-in attempt has expired. Try again');
+    const credentialId = (response as { id?: unknown })?.id;
+    if (typeof credentialId !== 'string') return fail('Your passkey could not be checked. Try again');
+    const method = await this.em.findOne(
+      MfaMethod,
+      { credentialId, kind: 'passkey', ...(accountId ? { account: accountId } : {}) },
+      { populate: ['account'] },
+    );
+    if (!method) return fail('That passkey is not registered to an account here');
+    return this.mfa.attempt(method, async () => {
+      try {
+        const { verified, authenticationInfo } = await verifyAuthenticationResponse({
+          response: response as AuthenticationResponseJSON,
+          expectedChallenge: pending.data.challenge as string,
+          expectedOrigin: this.origin,
+          expectedRPID: this.rpID,
+          requireUserVerification: !accountId,
+          credential: {
+            id: method.credentialId!,
+            publicKey: Buffer.from(method.publicKey!, 'base64url'),
+            counter: Number(method.signCount ?? 0),
+            transports: method.transports as never,
+          },
+        });
+        if (!verified) return false;
+        // A counter that goes backwards means a cloned authenticator: refuse.
+        const stored = Number(method.signCount ?? 0);
+        if ((authenticationInfo.newCounter !== 0 || stored !== 0) && authenticationInfo.newCounter <= stored) return false;
+        await this.em.nativeUpdate(MfaMethod, { id: method.id }, { signCount: authenticationInfo.newCounter });
+        return true;
+      } catch {
+        return false;
+      }
+    });
+  }
+}

@@ -1,0 +1,275 @@
+import { Body, Controller, Get, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
+import { IdentityService } from '../identity/identity.service';
+import { SessionsService } from '../identity/sessions.service';
+import { SignedInGuard } from '../identity/signed-in.guard';
+import { RateLimits } from '../web/rate-limits';
+import { localPath, RedirectException } from '../web/redirect.exception';
+import type { WebRequest } from '../web/request';
+import { invalidForm, redirect, view, type FieldErrors } from '../web/view';
+import type { MfaKind } from './mfa-method.entity';
+import { KIND_NAMES, MfaService } from './mfa.service';
+import { PasskeysService } from './passkeys.service';
+import { countrySelectOptions } from './phone';
+import { MFA_POLICY } from './policy';
+import { personAt, SecondFactorGuard } from './second-factor.guard';
+
+type Form = Record<string, unknown>;
+const text = (value: unknown) => (typeof value === 'string' ? value.trim() : '');
+const LABEL_MAX = 60;
+
+function labelProblem(label: string): string | undefined {
+  if (!label) return 'Give it a name, like "My phone"';
+  if (label.length > LABEL_MAX) return `Use ${LABEL_MAX} characters or fewer`;
+  return undefined;
+}
+
+/**
+ * Adding second factors (the first one right after the password, more from the account),
+ * and managing them: rename, remove (never the last), new backup codes. Changes by a
+ * signed-in person need a recent proof of identity.
+ */
+@Controller('mfa')
+export class SetupController {
+  constructor(
+    private readonly mfa: MfaService,
+    private readonly passkeys: PasskeysService,
+    private readonly sessions: SessionsService,
+    private readonly identity: IdentityService,
+    private readonly rateLimits: RateLimits,
+  ) {}
+
+  /**
+   * Who may add a method now: a signed-in person who proved who they are recently, or
+   * someone at the second step whose account has no method yet (otherwise adding one
+   * would skip the second factor).
+   */
+  private async mayAdd(req: WebRequest): Promise<{ accountId: string; email: string; first: boolean }> {
+    const person = personAt(req);
+    if (person.signedIn) {
+      if (Date.now() - req.viewer!.authenticatedAt.getTime() > MFA_POLICY.reauthenticateAfterMs) {
+        throw new RedirectException(`/mfa/reauthenticate?next=${encodeURIComponent(req.originalUrl.split('?')[0])}`);
+      }
+      return { ...person, first: false };
+    }
+    const methods = await this.mfa.methodsOf(person.accountId);
+    if (methods.length > 0) throw new RedirectException('/mfa/challenge');
+    return { ...person, first: true };
+  }
+
+  /** A method was added: the first one signs the person in. */
+  private async added(req: WebRequest, first: boolean, kind: MfaKind, next: string) {
+    if (first) await this.sessions.completeSecondFactor(req);
+    return view('mfa/setup-done', { first, kindName: KIND_NAMES[kind], next: next || (first ? '/account' : '/mfa/methods'), offerBackupCodes: kind !== 'backup_codes' });
+  }
+
+  @Get('setup')
+  @UseGuards(SecondFactorGuard)
+  async choose(@Req() req: WebRequest, @Query() query: Form) {
+    const { first, accountId } = await this.mayAdd(req);
+    const methods = await this.mfa.methodsOf(accountId);
+    return view('mfa/setup', { first, next: localPath(query.next, ''), hasMethods: methods.length > 0 });
+  }
+
+  // ---- code generator app -----------------------------------------------------------------
+
+  @Get('setup/totp')
+  @UseGuards(SecondFactorGuard)
+  async totpPage(@Req() req: WebRequest, @Query() query: Form) {
+    const { accountId, email } = await this.mayAdd(req);
+    const totp = await this.mfa.startTotpSetup(req.browserKey, accountId, email);
+    return view('mfa/setup-totp', { ...totp, values: { label: 'Code generator app' }, next: localPath(query.next, '') });
+  }
+
+  @Post('setup/totp')
+  @UseGuards(SecondFactorGuard)
+  async totp(@Req() req: WebRequest, @Body() form: Form) {
+    const { accountId, email, first } = await this.mayAdd(req);
+    const label = text(form.label);
+    const next = localPath(form.next, '');
+    const errors: FieldErrors = {};
+    const labelError = labelProblem(label);
+    if (labelError) errors.label = labelError;
+    if (!/^\d{6}$/.test(text(form.code).replace(/\s/g, ''))) errors.code = 'Enter the 6-digit code your app shows';
+    if (!errors.code && !errors.label) {
+      const result = await this.mfa.confirmTotpSetup(req.browserKey, accountId, text(form.code), label);
+      if (typeof result !== 'string') return this.added(req, first, 'totp', next);
+      errors.code = result;
+    }
+    const totp = await this.mfa.startTotpSetup(req.browserKey, accountId, email);
+    return invalidForm('mfa/setup-totp', errors, { ...totp, values: { label }, next });
+  }
+
+  // ---- phone --------------------------------------------------------------------------
+
+  @Get('setup/phone')
+  @UseGuards(SecondFactorGuard)
+  async phonePage(@Req() req: WebRequest, @Query() query: Form) {
+    await this.mayAdd(req);
+    return view('mfa/setup-phone', { countries: countrySelectOptions(), values: { channel: 'sms', label: 'My phone' }, next: localPath(query.next, '') });
+  }
+
+  @Post('setup/phone')
+  @UseGuards(SecondFactorGuard)
+  async phone(@Req() req: WebRequest, @Body() form: Form) {
+    const { accountId } = await this.mayAdd(req);
+    const values = { country: text(form.country), number: text(form.number), channel: text(form.channel) === 'voice' ? 'voice' : 'sms', label: text(form.label) };
+    const next = localPath(form.next, '');
+    const labelError = labelProblem(values.label);
+    if (labelError) return invalidForm('mfa/setup-phone', { label: labelError }, { countries: countrySelectOptions(), values, next });
+    await this.rateLimits.consume('phone-code:30s', accountId);
+    await this.rateLimits.consume('phone-code:hour', accountId);
+    const outcome = await this.mfa.startPhoneSetup(req.browserKey, accountId, values);
+    if (outcome.error) return invalidForm('mfa/setup-phone', outcome.error, { countries: countrySelectOptions(), values, next });
+    if (outcome.failed) return view('mfa/phone-failed', { next }, 502);
+    return redirect(`/mfa/setup/phone/confirm${next ? `?next=${encodeURIComponent(next)}` : ''}`);
+  }
+
+  @Get('setup/phone/confirm')
+  @UseGuards(SecondFactorGuard)
+  async phoneConfirmPage(@Req() req: WebRequest, @Query() query: Form) {
+    const { accountId } = await this.mayAdd(req);
+    const hint = await this.mfa.phoneSetupHint(req.browserKey, accountId);
+    if (!hint) return redirect('/mfa/setup/phone');
+    return view('mfa/setup-phone-confirm', { hint, next: localPath(query.next, ''), resent: query.resent === '1' });
+  }
+
+  @Post('setup/phone/confirm')
+  @UseGuards(SecondFactorGuard)
+  async phoneConfirm(@Req() req: WebRequest, @Body() form: Form) {
+    const { accountId, first } = await this.mayAdd(req);
+    const next = localPath(form.next, '');
+    const result = await this.mfa.confirmPhoneSetup(req.browserKey, accountId, text(form.code));
+    if (typeof result !== 'string') return this.added(req, first, 'phone', next);
+    const hint = await this.mfa.phoneSetupHint(req.browserKey, accountId);
+    if (!hint) return redirect('/mfa/setup/phone');
+    return invalidForm('mfa/setup-phone-confirm', { code: result }, { hint, next });
+  }
+
+  @Post('setup/phone/resend')
+  @UseGuards(SecondFactorGuard)
+  async phoneResend(@Req() req: WebRequest, @Body() form: Form) {
+    const { accountId } = await this.mayAdd(req);
+    const next = localPath(form.next, '');
+    await this.rateLimits.consume('phone-code:30s', accountId);
+    await this.rateLimits.consume('phone-code:hour', accountId);
+    const outcome = await this.mfa.resendPhoneSetup(req.browserKey, accountId);
+    if (outcome === 'expired') return redirect('/mfa/setup/phone');
+    if (outcome === 'failed') return view('mfa/phone-failed', { next }, 502);
+    return redirect(`/mfa/setup/phone/confirm?resent=1${next ? `&next=${encodeURIComponent(next)}` : ''}`);
+  }
+
+  // ---- passkey ------------------------------------------------------------------------
+
+  @Get('setup/passkey')
+  @UseGuards(SecondFactorGuard)
+  async passkeyPage(@Req() req: WebRequest, @Query() query: Form) {
+    await this.mayAdd(req);
+    return view('mfa/setup-passkey', { next: localPath(query.next, ''), values: { label: 'My passkey' } });
+  }
+
+  @Post('setup/passkey/options')
+  @UseGuards(SecondFactorGuard)
+  async passkeyOptions(@Req() req: WebRequest) {
+    const { accountId, email } = await this.mayAdd(req);
+    return this.passkeys.registrationOptions(req.browserKey, accountId, email);
+  }
+
+  @Post('setup/passkey')
+  @UseGuards(SecondFactorGuard)
+  async passkey(@Req() req: WebRequest, @Body() body: Form) {
+    const { accountId, first } = await this.mayAdd(req);
+    const label = text(body.label) || 'My passkey';
+    const labelError = labelProblem(label);
+    if (labelError) return { ok: false, message: labelError };
+    const result = await this.passkeys.register(req.browserKey, accountId, body.response, label);
+    if (typeof result === 'string') return { ok: false, message: result };
+    if (first) await this.sessions.completeSecondFactor(req);
+    const next = localPath(body.next, '');
+    return { ok: true, redirect: `/mfa/setup/done?kind=passkey${next ? `&next=${encodeURIComponent(next)}` : ''}${first ? '&first=1' : ''}` };
+  }
+
+  @Get('setup/done')
+  @UseGuards(SignedInGuard)
+  done(@Query() query: Form) {
+    const kind = (['passkey', 'totp', 'phone'] as const).find((k) => k === query.kind) ?? 'passkey';
+    const first = query.first === '1';
+    return view('mfa/setup-done', { first, kindName: KIND_NAMES[kind], next: localPath(query.next, '') || (first ? '/account' : '/mfa/methods'), offerBackupCodes: true });
+  }
+
+  // ---- backup codes -------------------------------------------------------------------
+
+  @Post('setup/backup-codes')
+  @UseGuards(SignedInGuard)
+  async backupCodes(@Req() req: WebRequest, @Body() form: Form) {
+    const { accountId } = await this.mayAdd(req);
+    const codes = await this.mfa.regenerateBackupCodes(accountId);
+    return view('mfa/backup-codes', { codes, next: localPath(form.next, '/mfa/methods') });
+  }
+
+  // ---- managing methods ---------------------------------------------------------------
+
+  @Get('methods')
+  @UseGuards(SignedInGuard)
+  async methods(@Req() req: WebRequest, @Query() query: Form) {
+    const methods = await this.mfa.methodsOf(req.viewer!.accountId);
+    const rows = await Promise.all(
+      methods.map(async (m) => ({
+        id: m.id,
+        label: m.label,
+        kind: m.kind,
+        kindName: KIND_NAMES[m.kind],
+        hint: m.displayHint,
+        createdAt: m.createdAt,
+        lastUsedAt: m.lastUsedAt,
+        codesLeft: m.kind === 'backup_codes' ? await this.mfa.backupCodesLeft(m.id) : undefined,
+      })),
+    );
+    return view('mfa/methods', { methods: rows, notice: typeof query.notice === 'string' ? query.notice : undefined });
+  }
+
+  @Post('methods/:id/rename')
+  @UseGuards(SignedInGuard)
+  async rename(@Req() req: WebRequest, @Param('id') id: string, @Body() form: Form) {
+    const { accountId } = await this.mayAdd(req);
+    const label = text(form.label);
+    const labelError = labelProblem(label);
+    if (labelError) {
+      const page = await this.methods(req, {});
+      return invalidForm('mfa/methods', { [`label-${id}`]: labelError }, { ...page.context });
+    }
+    const renamed = await this.mfa.rename(accountId, id, label);
+    return redirect(renamed ? '/mfa/methods?notice=renamed' : '/mfa/methods');
+  }
+
+  @Post('methods/:id/remove')
+  @UseGuards(SignedInGuard)
+  async remove(@Req() req: WebRequest, @Param('id') id: string) {
+    const { accountId } = await this.mayAdd(req);
+    const outcome = await this.mfa.remove(accountId, id);
+    if (outcome === 'removed') {
+      await this.mfa.forgetBrowsers(accountId);
+      await this.sessions.endOthers(req, accountId);
+    }
+    return redirect(`/mfa/methods?notice=${outcome}`);
+  }
+
+  // ---- proving who you are again --------------------------------------------------------
+
+  @Get('reauthenticate')
+  @UseGuards(SignedInGuard)
+  reauthenticatePage(@Query() query: Form) {
+    return view('mfa/reauthenticate', { next: localPath(query.next, '/mfa/methods') });
+  }
+
+  @Post('reauthenticate')
+  @UseGuards(SignedInGuard)
+  async reauthenticate(@Req() req: WebRequest, @Body() form: Form) {
+    const next = localPath(form.next, '/mfa/methods');
+    await this.rateLimits.consume('sign-in:account-ip', req.viewer!.email, req.ip ?? '');
+    if (!(await this.identity.verifyPassword(req.viewer!.accountId, typeof form.password === 'string' ? form.password : ''))) {
+      return invalidForm('mfa/reauthenticate', { password: 'That password is not right' }, { next });
+    }
+    await this.sessions.reauthenticated(req);
+    return redirect(next);
+  }
+}
