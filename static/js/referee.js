@@ -2,6 +2,9 @@
 (function () {
   'use strict';
 
+  // Controls that only work with JavaScript are hidden in the markup until now.
+  document.querySelectorAll('[data-needs-js]').forEach(function (el) { el.hidden = false; });
+
   // htmx requests carry the anti-CSRF token in a header (forms also send it as _csrf).
   var csrf = document.querySelector('meta[name="csrf-token"]');
   document.body.addEventListener('htmx:configRequest', function (event) {

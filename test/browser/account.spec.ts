@@ -6,6 +6,7 @@
  */
 import type { Page } from 'playwright-core';
 import type { TestApp } from '../harness/app';
+import { codeFor } from '../harness/accounts';
 import { lastEmailTo, pathOf } from '../harness/outbox';
 import {
   checkAccessibility,
@@ -52,13 +53,20 @@ async function journey(page: Page, email: string, { javaScript, shots }: { javaS
   expect(await page.locator('#password-error').innerText()).toMatch(/12 characters/);
   if (javaScript) {
     // referee.js moves focus to the error summary, so a screen reader announces it.
-    expect(await summary.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await page.evaluate('document.activeElement?.hasAttribute("data-error-summary") ?? false')).toBe(true);
   }
   await screenshot(page, `${shots}-sign-up-error`);
   await checkAccessibility(page);
 
-  // A good password.
-  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  // A good password, checked with "Show password" (the design system's script, under our CSP).
+  const password = page.getByLabel('Password', { exact: true });
+  await password.fill(PASSWORD);
+  if (javaScript) {
+    await page.getByRole('button', { name: 'Show password' }).click();
+    expect(await password.getAttribute('type')).toBe('text');
+    await page.getByRole('button', { name: 'Hide password' }).click();
+    expect(await password.getAttribute('type')).toBe('password');
+  }
   await clickAndLoad(page, page.getByRole('button', { name: 'Create account' }));
   expect(await h1(page)).toBe('Check your email');
   expect(await page.title()).not.toMatch(/^Error/);
@@ -90,6 +98,20 @@ async function journey(page: Page, email: string, { javaScript, shots }: { javaS
   await page.getByLabel('Email address').fill(email);
   await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await clickAndLoad(page, page.getByRole('main').getByRole('button', { name: 'Sign in' }));
+
+  // The password alone is not enough: a second way to sign in comes first.
+  expect(pathAndQuery(page)).toBe('/mfa/setup');
+  expect(await h1(page)).toBe('Add a second way to sign in');
+  await checkAccessibility(page);
+  await clickAndLoad(page, page.getByRole('link', { name: 'Set up a code generator app' }));
+  expect(await h1(page)).toBe('Set up a code generator app');
+  await checkAccessibility(page);
+  const key = (await page.locator('#totp-key').innerText()).replace(/\s/g, '');
+  await page.getByLabel('Code', { exact: true }).fill(await codeFor(key));
+  await clickAndLoad(page, page.getByRole('button', { name: 'Confirm' }));
+  expect(await h1(page)).toBe('Code generator app added');
+  await checkAccessibility(page);
+  await clickAndLoad(page, page.getByRole('link', { name: 'Continue' }));
   expect(pathAndQuery(page)).toBe('/account');
   expect(await h1(page)).toBe('Your account');
   expect(await page.getByRole('main').innerText()).toContain(email);
@@ -132,15 +154,25 @@ describeWithBrowser('a new account, in a browser', () => {
     await journey(browser.page, 'grace.nojs@example.com', { javaScript: false, shots: 'nojs' });
   });
 
+  it('shows no "Show password" button when JavaScript is off (it cannot work then)', async () => {
+    browser = await launchBrowser({ javaScriptEnabled: false });
+    await browser.page.goto(`${baseUrl}/sign-in`);
+    expect(await browser.page.getByRole('button', { name: 'Show password' }).count()).toBe(0);
+    await browser.close();
+    browser = await launchBrowser();
+    await browser.page.goto(`${baseUrl}/sign-in`);
+    expect(await browser.page.getByRole('button', { name: 'Show password' }).isVisible()).toBe(true);
+  });
+
   it('fits the sign-in page on a phone (390 × 844) without sideways scrolling', async () => {
     browser = await launchBrowser({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 3, isMobile: true, hasTouch: true });
     const { page } = browser;
     await page.goto(`${baseUrl}/sign-in`);
     expect(await h1(page)).toBe('Sign in');
-    const { scrollWidth, innerWidth } = await page.evaluate(() => ({
-      scrollWidth: document.documentElement.scrollWidth,
-      innerWidth: window.innerWidth,
-    }));
+    // (Page code as strings: the project's TypeScript has no DOM types.)
+    const { scrollWidth, innerWidth } = (await page.evaluate(
+      '({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth })',
+    )) as { scrollWidth: number; innerWidth: number };
     expect(innerWidth).toBe(390);
     expect(scrollWidth).toBeLessThanOrEqual(innerWidth);
     await screenshot(page, 'phone-sign-in');

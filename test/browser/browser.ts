@@ -28,6 +28,9 @@ export const CHROMIUM_ARGS = [
 ];
 
 export const chromiumAvailable = existsSync(CHROMIUM_PATH);
+
+/** Contexts launched with javaScriptEnabled: false (axe needs a hand there, see axeViolations). */
+const scriptsDisabled = new WeakSet<BrowserContext>();
 const inCi = process.env.CI === 'true';
 
 /**
@@ -76,6 +79,7 @@ export async function launchBrowser(options: ContextOptions = {}): Promise<Brows
     rmSync(userDataDir, { recursive: true, force: true });
     throw error;
   }
+  if (options.javaScriptEnabled === false) scriptsDisabled.add(context);
   context.setDefaultTimeout(15_000);
   context.setDefaultNavigationTimeout(20_000);
   const page = context.pages()[0] ?? (await context.newPage());
@@ -128,11 +132,18 @@ export async function clickAndLoad(page: Page, target: Locator): Promise<void> {
   await page.waitForLoadState('load');
 }
 
-/** Console errors and uncaught exceptions (a CSP block shows up as a console error). */
+/**
+ * Console errors and uncaught exceptions (a CSP block or a missing script or font shows up
+ * as a console error). The 4xx status of the page itself (a form with errors) is expected.
+ */
 export function collectPageErrors(page: Page): string[] {
   const errors: string[] = [];
   page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(`console error on ${page.url()}: ${message.text()}`);
+    if (message.type() !== 'error') return;
+    // A form sent back with errors is the page itself, with status 400: the test checks that page.
+    const documentStatus = message.text().startsWith('Failed to load resource: the server responded with a status of 4');
+    if (documentStatus && message.location().url === page.url()) return;
+    errors.push(`console error on ${page.url()}: ${message.text()} (${message.location().url})`);
   });
   page.on('pageerror', (error) => errors.push(`uncaught exception on ${page.url()}: ${error.message}`));
   return errors;
@@ -152,6 +163,27 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 export const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'];
 
 let axeSource: string | undefined;
+const AXE_TIME_LIMIT_MS = 30_000;
+
+/**
+ * With scripting disabled Chromium runs no timers and no queueMicrotask callbacks (promise
+ * reactions still run), and axe.run waits on setTimeout(…, 0) after each rule, so it never
+ * finishes. Only on such pages, where no page script runs, and before axe loads: both
+ * become promise reactions. Longer timeouts (axe's time limits for frames and preloading)
+ * never fire, like every other timer on the page.
+ */
+const PROMISE_TIMERS = `(() => {
+  const soon = (callback) => { Promise.resolve().then(callback); };
+  let lastId = 0;
+  const cancelled = new Set();
+  window.queueMicrotask = soon;
+  window.setTimeout = (callback, delay, ...args) => {
+    const id = ++lastId;
+    if (!delay) soon(() => { if (!cancelled.delete(id)) callback(...args); });
+    return id;
+  };
+  window.clearTimeout = (id) => { cancelled.add(id); };
+})()`;
 
 interface AxeNode {
   target: unknown[];
@@ -171,15 +203,28 @@ export async function axeViolations(page: Page, tags: string[] = AXE_TAGS): Prom
   axeSource ??= readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
   // page.evaluate goes through the DevTools protocol: neither the CSP nor javaScriptEnabled: false stops it.
   const loaded = await page.evaluate('typeof window.axe === "object"');
-  if (!loaded) await page.evaluate(axeSource);
-  const result = (await page.evaluate(
-    (runOnly: string[]) =>
-      (globalThis as unknown as { axe: { run(c: unknown, o: unknown): Promise<{ violations: unknown[] }> } }).axe
-        .run(document, { runOnly: { type: 'tag', values: runOnly }, resultTypes: ['violations'] })
-        .then((r) => ({ violations: r.violations })),
-    tags,
-  )) as { violations: AxeViolation[] };
-  return result.violations;
+  if (!loaded) {
+    if (scriptsDisabled.has(page.context())) await page.evaluate(PROMISE_TIMERS);
+    await page.evaluate(axeSource);
+  }
+  // Runs in the page (the project's TypeScript has no DOM types, hence the casts).
+  const run = page.evaluate((runOnly: string[]) => {
+    const page = globalThis as unknown as {
+      document: unknown;
+      axe: { run(context: unknown, options: unknown): Promise<{ violations: unknown[] }> };
+    };
+    const options = { runOnly: { type: 'tag', values: runOnly }, resultTypes: ['violations'] };
+    return page.axe.run(page.document, options).then((result) => ({ violations: result.violations }));
+  }, tags) as Promise<{ violations: AxeViolation[] }>;
+  let timer: NodeJS.Timeout | undefined;
+  const timeLimit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`axe-core did not finish within ${AXE_TIME_LIMIT_MS / 1000} s on ${page.url()}`)), AXE_TIME_LIMIT_MS);
+  });
+  try {
+    return (await Promise.race([run, timeLimit])).violations;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** A readable list of violations: rule, impact, what to do, and each element (selector + HTML). */
