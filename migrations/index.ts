@@ -1,8 +1,10 @@
 import { Migration20261126101500_foundation } from './Migration20261126101500_foundation';
 import { Migration20261126110000_second_factors } from './Migration20261126110000_second_factors';
+import { Migration20261126140000_audit_and_staff } from './Migration20261126140000_audit_and_staff';
 
 /** Every migration, in order. Listed here (not discovered from the folder) so the build and the tests load the same code. */
 export const migrations = [
   { name: 'Migration20261126101500_foundation', class: Migration20261126101500_foundation },
   { name: 'Migration20261126110000_second_factors', class: Migration20261126110000_second_factors },
+  { name: 'Migration20261126140000_audit_and_staff', class: Migration20261126140000_audit_and_staff },
 ];

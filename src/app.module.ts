@@ -3,11 +3,13 @@ import { ScheduleModule } from '@nestjs/schedule';
 import type { Config } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { AuditModule } from './audit/audit.module';
 import { IdentityModule } from './identity/identity.module';
 import { MfaModule } from './mfa/mfa.module';
 import { SessionMiddleware } from './identity/sessions.service';
 import { DevOutboxModule } from './notifications/dev-outbox.module';
 import { NotificationsModule } from './notifications/notifications.module';
+import { StaffModule } from './staff/staff.module';
 import { BodyMiddleware } from './web/body.middleware';
 import { BrowserMiddleware } from './web/browser';
 import { CsrfMiddleware } from './web/csrf';
@@ -25,7 +27,9 @@ export class AppModule implements NestModule {
         DatabaseModule,
         WebModule,
         NotificationsModule,
+        AuditModule,
         IdentityModule,
+        StaffModule,
         MfaModule,
         ...(config.env === 'production' ? [] : [DevOutboxModule]),
       ],

@@ -15,16 +15,44 @@ export interface EmbeddedPostgres {
 
 const USER = 'referee';
 
-/** A server left running by a process that was killed (SIGKILL) still holds the data folder: stop it. */
-async function stopLeftoverServer(dir: string): Promise<void> {
+/** The server already running on this data folder, if any: its pid, port and whether its parent is gone. */
+function runningServer(dir: string): { pid: number; port: number; orphaned: boolean } | undefined {
   const pidFile = join(dir, 'postmaster.pid');
-  if (!existsSync(pidFile)) return;
-  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-  if (!Number.isInteger(pid) || pid <= 0) return;
+  if (!existsSync(pidFile)) return undefined;
+  const lines = readFileSync(pidFile, 'utf8').split('\n');
+  const pid = Number(lines[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return undefined; // not running: PostgreSQL itself ignores a stale pid file
+  }
+  // Field 4 of /proc/<pid>/stat is the parent: 1 (or a subreaper) once the Referee that started it died.
+  let orphaned = true;
+  try {
+    const ppid = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+    orphaned = ppid === 1 || !isAlive(ppid) || !/node/.test(readFileSync(`/proc/${ppid}/cmdline`, 'utf8'));
+  } catch {
+    // no /proc: treat as left over
+  }
+  return { pid, port: Number(lines[3]), orphaned };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A server left running by a Referee that was killed (SIGKILL) still holds the data folder: stop it. */
+async function stopLeftoverServer(pid: number, dir: string): Promise<void> {
   try {
     process.kill(pid, 'SIGINT'); // PostgreSQL's "fast shutdown"
   } catch {
-    return; // not running: PostgreSQL itself ignores a stale pid file
+    return;
   }
   for (let i = 0; i < 200; i++) {
     try {
@@ -64,10 +92,17 @@ export async function startEmbeddedPostgres(options: {
     onError: (error: unknown) => log.push(String(error)),
   });
 
+  const urlFor = (database: string, port = options.port) =>
+    `postgresql://${USER}:${encodeURIComponent(options.password)}@127.0.0.1:${port}/${database}`;
   if (!existsSync(join(options.dir, 'PG_VERSION'))) {
     await server.initialise();
   } else {
-    await stopLeftoverServer(options.dir);
+    const running = runningServer(options.dir);
+    if (running && !running.orphaned) {
+      // Another Referee process (npm start) runs it: use it, and leave it running (a CLI command).
+      return { url: urlFor(options.database, running.port), urlFor: (db) => urlFor(db, running.port), stop: async () => undefined };
+    }
+    if (running) await stopLeftoverServer(running.pid, options.dir);
   }
   try {
     await server.start();
@@ -77,8 +112,6 @@ export async function startEmbeddedPostgres(options: {
     );
   }
 
-  const urlFor = (database: string) =>
-    `postgresql://${USER}:${encodeURIComponent(options.password)}@127.0.0.1:${options.port}/${database}`;
   const admin = new Client({ connectionString: urlFor('postgres') });
   await admin.connect();
   try {

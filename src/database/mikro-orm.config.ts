@@ -2,6 +2,7 @@ import { ReflectMetadataProvider } from '@mikro-orm/decorators/legacy';
 import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig, type Options } from '@mikro-orm/postgresql';
 import { migrations } from '../../migrations';
+import { AuditEvent } from '../audit/audit-event.entity';
 import { Account } from '../identity/account.entity';
 import { EmailToken } from '../identity/email-token.entity';
 import { Session } from '../identity/session.entity';
@@ -11,6 +12,8 @@ import { MfaMethod } from '../mfa/mfa-method.entity';
 import { MfaPending } from '../mfa/mfa-pending.entity';
 import { RememberedBrowser } from '../mfa/remembered-browser.entity';
 import { OutboxMessage } from '../notifications/outbox-message.entity';
+import { RefereeCertification } from '../staff/referee-certification.entity';
+import { StaffRoleGrant } from '../staff/staff-role.entity';
 
 /** Every entity Referee persists; the committed migrations must create exactly these tables. */
 export const entities = [
@@ -23,6 +26,9 @@ export const entities = [
   MfaPending,
   MfaAccountState,
   RememberedBrowser,
+  AuditEvent,
+  StaffRoleGrant,
+  RefereeCertification,
 ];
 
 /** The one MikroORM configuration, shared by the app, `npm run migrate` and the tests. */

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
+import { actorOf, AuditService } from '../audit/audit.service';
 import { RateLimits } from '../web/rate-limits';
 import { localPath } from '../web/redirect.exception';
 import type { WebRequest } from '../web/request';
@@ -18,6 +19,7 @@ export class IdentityController {
     private readonly identity: IdentityService,
     private readonly sessions: SessionsService,
     private readonly rateLimits: RateLimits,
+    private readonly audit: AuditService,
   ) {}
 
   @Get('sign-up')
@@ -78,13 +80,16 @@ export class IdentityController {
     const result = await this.identity.signIn(email, password);
     switch (result.outcome) {
       case 'wrong':
+        await this.audit.record({ action: 'sign_in.password_refused', ip: req.ip });
         return again({ password: 'The email or password is not right. Check them and try again' });
       case 'locked':
+        await this.audit.record({ action: 'sign_in.locked_account', ip: req.ip });
         return again({ password: 'This account is locked after too many wrong passwords. Reset your password to unlock it' }, { locked: true });
       case 'unconfirmed':
         return view('identity/check-email', { purpose: 'confirm', unconfirmed: true });
       case 'signed-in':
         await this.sessions.start(req, res, result.account);
+        await this.audit.record({ action: 'sign_in.password_accepted', ...actorOf(req) });
         // Always on to the second factor: /mfa challenges, or asks to set one up.
         return redirect(`/mfa${next ? `?next=${encodeURIComponent(next)}` : ''}`);
     }
@@ -92,6 +97,7 @@ export class IdentityController {
 
   @Post('sign-out')
   async signOut(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response) {
+    if (req.viewer) await this.audit.record({ action: 'sign_out', ...actorOf(req) });
     await this.sessions.end(req, res);
     return redirect('/sign-in?signed-out=1');
   }
@@ -133,13 +139,14 @@ export class IdentityController {
   }
 
   @Post('password-reset/new')
-  async setNewPassword(@Body() form: Form) {
+  async setNewPassword(@Body() form: Form, @Req() req: WebRequest) {
     const link = await this.identity.findLink(form.token, 'reset_password');
     if (!link) return view('identity/link-expired', { purpose: 'reset' }, 410);
     const password = text(form.password);
     const errors = this.identity.validateSignUp(link.account.email, password);
     if (errors.password) return invalidForm('identity/new-password', { password: errors.password }, { token: form.token });
     const account = await this.identity.resetPassword(form.token, password);
+    if (account) await this.audit.record({ action: 'password.reset', actorId: account.id, ip: req.ip });
     return account ? redirect('/sign-in?reset=1') : view('identity/link-expired', { purpose: 'reset' }, 410);
   }
 }

@@ -215,10 +215,31 @@ export class IdentityService {
     return done.account;
   }
 
+  /**
+   * An account made for someone else (a staff member), email already trusted; returns it
+   * with whether it is new. The person sets their own password through the reset link.
+   */
+  async ensureAccount(email: string): Promise<{ account: Account; created: boolean }> {
+    const existing = await this.em.findOne(Account, { email });
+    if (existing) return { account: existing, created: false };
+    const account = this.em.create(Account, { email, passwordHash: await this.hasher.hash(randomToken()), emailConfirmedAt: new Date() });
+    await this.em.flush();
+    return { account, created: true };
+  }
+
+  /** Sets a password directly (command-line and development staff only; people use the reset link). */
+  async setPassword(accountId: string, password: string): Promise<void> {
+    await this.em.nativeUpdate(Account, { id: accountId }, { passwordHash: await this.hasher.hash(password), failedSignIns: 0 });
+  }
+
   /** Checks the password of a signed-in person again (before a sensitive change). */
   async verifyPassword(accountId: string, password: string): Promise<boolean> {
     const account = await this.em.findOne(Account, { id: accountId });
     return !!account && !!password && (await this.hasher.verify(account.passwordHash, password));
+  }
+
+  findAccountByEmail(email: string): Promise<Account | null> {
+    return this.em.findOne(Account, { email });
   }
 
   findAccount(id: string): Promise<Account | null> {

@@ -1,6 +1,8 @@
 import { Body, Controller, Get, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
+import { actorOf, AuditService } from '../audit/audit.service';
 import { SessionsService } from '../identity/sessions.service';
+import { StaffService } from '../staff/staff.service';
 import { BrowserCookie } from '../web/browser';
 import { RateLimits } from '../web/rate-limits';
 import { localPath } from '../web/redirect.exception';
@@ -29,6 +31,8 @@ export class ChallengeController {
     private readonly sessions: SessionsService,
     private readonly cookie: BrowserCookie,
     private readonly rateLimits: RateLimits,
+    private readonly audit: AuditService,
+    private readonly staff: StaffService,
   ) {}
 
   private nextOf(source: Form): string {
@@ -49,8 +53,9 @@ export class ChallengeController {
     await this.mfa.completeRecoveryIfDue(accountId);
     const methods = await this.mfa.methodsOf(accountId);
     if (methods.length === 0) return redirect(this.withNext('/mfa/setup', next));
-    // Remembered browsers skip the code (never offered to staff accounts; see the staff issue).
-    if (await this.mfa.isRemembered(accountId, this.cookie.read(req, this.cookie.cookieName(REMEMBER_COOKIE)))) {
+    // Remembered browsers skip the code; never for staff, who handle other people's data.
+    const remembered = await this.mfa.isRemembered(accountId, this.cookie.read(req, this.cookie.cookieName(REMEMBER_COOKIE)));
+    if (remembered && !(await this.staff.isStaff(accountId))) {
       await this.sessions.completeSecondFactor(req);
       return redirect(next || '/account');
     }
@@ -87,7 +92,7 @@ export class ChallengeController {
   /** The person is signed in now; optionally remember this browser for 30 days. */
   private async signedIn(req: WebRequest, res: Response, form: Form) {
     await this.sessions.completeSecondFactor(req);
-    if (form.remember === 'yes') {
+    if (form.remember === 'yes' && !(await this.staff.isStaff(req.viewer!.accountId))) {
       const token = await this.mfa.rememberBrowser(req.viewer!.accountId);
       this.cookie.set(res, this.cookie.cookieName(REMEMBER_COOKIE), token, MFA_POLICY.rememberBrowserMs / 1000);
     }
@@ -95,6 +100,12 @@ export class ChallengeController {
   }
 
   private async afterAttempt(req: WebRequest, res: Response, form: Form, result: AttemptResult, methodId: unknown) {
+    await this.audit.record({
+      action: result.ok ? 'sign_in.completed' : 'sign_in.second_factor_refused',
+      ...actorOf(req),
+      subject: result.ok ? result.method.id : undefined,
+      details: result.ok ? { method: result.method.kind } : { reason: result.reason },
+    });
     if (result.ok) return this.signedIn(req, res, form);
     const page = await this.challengeView(req, methodId, this.nextOf(form), { errors: { code: result.message }, sent: true }, 400);
     return page;
@@ -145,6 +156,7 @@ export class ChallengeController {
   @UseGuards(SecondFactorGuard)
   async passkey(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Body() body: Form) {
     const result = await this.passkeys.authenticate(req.browserKey, body.response, personAt(req).accountId);
+    await this.audit.record({ action: result.ok ? 'sign_in.completed' : 'sign_in.second_factor_refused', ...actorOf(req), details: { method: 'passkey' } });
     if (!result.ok) return { ok: false, message: result.message };
     const done = await this.signedIn(req, res, body);
     return { ok: true, redirect: done.location };
@@ -162,6 +174,7 @@ export class ChallengeController {
     const result = await this.passkeys.authenticate(req.browserKey, body.response);
     if (!result.ok) return { ok: false, message: result.message };
     await this.sessions.start(req, res, result.method.account, true);
+    await this.audit.record({ action: 'sign_in.completed', ...actorOf(req), subject: result.method.id, details: { method: 'passkey', passwordless: true } });
     return { ok: true, redirect: this.nextOf(body) || '/account' };
   }
 
@@ -171,6 +184,7 @@ export class ChallengeController {
   @UseGuards(SecondFactorGuard)
   async recover(@Req() req: WebRequest) {
     const dueAt = await this.mfa.requestRecovery(personAt(req).accountId);
+    await this.audit.record({ action: 'mfa.recovery_requested', ...actorOf(req) });
     return view('mfa/recovery', { dueAt });
   }
 
@@ -180,8 +194,9 @@ export class ChallengeController {
   }
 
   @Post('mfa/recovery/cancel')
-  async cancel(@Body() form: Form) {
+  async cancel(@Body() form: Form, @Req() req: WebRequest) {
     const cancelled = await this.mfa.cancelRecovery(form.token);
+    if (cancelled) await this.audit.record({ action: 'mfa.recovery_cancelled', ip: req.ip });
     return view('mfa/recovery-cancel', { cancelled, done: true }, cancelled ? 200 : 410);
   }
 }

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { IdentityModule } from '../identity/identity.module';
 import { NotificationsModule } from '../notifications/notifications.module';
+import { StaffModule } from '../staff/staff.module';
 import { ChallengeController } from './challenge.controller';
 import { MfaService } from './mfa.service';
 import { PasskeysService } from './passkeys.service';
@@ -8,7 +9,7 @@ import { SecondFactorGuard } from './second-factor.guard';
 import { SetupController } from './setup.controller';
 
 @Module({
-  imports: [IdentityModule, NotificationsModule],
+  imports: [IdentityModule, NotificationsModule, StaffModule],
   controllers: [ChallengeController, SetupController],
   providers: [MfaService, PasskeysService, SecondFactorGuard],
   exports: [MfaService],

@@ -3,6 +3,7 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { randomInt } from 'node:crypto';
 import { generateSecret, generateURI, verify as verifyTotp } from 'otplib';
 import QRCode from 'qrcode';
+import { AuditService } from '../audit/audit.service';
 import { CONFIG, type Config } from '../config/config';
 import { SecretBox } from '../crypto/secret-box';
 import { hmac, randomToken, sameSecret, tokenHash } from '../crypto/tokens';
@@ -49,6 +50,7 @@ export class MfaService {
     private readonly em: EntityManager,
     private readonly notifications: NotificationsService,
     private readonly sms: SmsSender,
+    private readonly audit: AuditService,
   ) {
     this.box = new SecretBox(config.sessionSecret);
   }
@@ -80,6 +82,7 @@ export class MfaService {
     const remaining = methods.filter((m) => m.id !== method.id && m.kind !== 'backup_codes');
     if (method.kind !== 'backup_codes' && remaining.length === 0) return 'last';
     this.em.remove(method);
+    await this.audit.record({ action: 'mfa.method_removed', actorId: accountId, subject: method.id, details: { kind: method.kind } });
     await this.notifyChange(method.account.id, `The sign-in method "${method.label}" (${KIND_NAMES[method.kind]}) was removed from your Referee account.`);
     return 'removed';
   }
@@ -99,6 +102,7 @@ export class MfaService {
   private async addMethod(accountId: string, data: Partial<MfaMethod> & { kind: MfaKind; label: string }): Promise<MfaMethod> {
     const method = this.em.create(MfaMethod, { ...data, account: accountId });
     await this.em.flush();
+    await this.audit.record({ action: 'mfa.method_added', actorId: accountId, subject: method.id, details: { kind: method.kind } });
     await this.notifyChange(accountId, `The sign-in method "${method.label}" (${KIND_NAMES[method.kind]}) was added to your Referee account.`);
     return method;
   }
@@ -351,6 +355,7 @@ export class MfaService {
       for (const code of codes) em.create(BackupCode, { method, codeHash: this.backupHash(code) });
       return !existing;
     });
+    await this.audit.record({ action: 'mfa.backup_codes_generated', actorId: accountId });
     await this.notifyChange(accountId, fresh ? 'Backup codes were added to your Referee account.' : 'New backup codes were made for your Referee account; the old ones no longer work.');
     return codes.map((c) => `${c.slice(0, 5)}-${c.slice(5)}`);
   }
@@ -470,6 +475,7 @@ export class MfaService {
       await em.nativeDelete(RememberedBrowser, { account: accountId });
       await em.nativeUpdate(MfaAccountState, { account: accountId }, { recoveryDueAt: null, recoveryCancelHash: null, consecutiveFailures: 0 });
     });
+    await this.audit.record({ action: 'mfa.recovery_completed', actorId: accountId });
     await this.notifyChange(accountId, 'Every second sign-in method was removed from your Referee account, as requested 24 hours ago.');
     return true;
   }

@@ -8,6 +8,7 @@ import {
   type AuthenticationResponseJSON,
   type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
+import { AuditService } from '../audit/audit.service';
 import { CONFIG, type Config } from '../config/config';
 import { MfaMethod } from './mfa-method.entity';
 import { MfaService, type AttemptResult } from './mfa.service';
@@ -26,6 +27,7 @@ export class PasskeysService {
     @Inject(CONFIG) config: Config,
     private readonly em: EntityManager,
     private readonly mfa: MfaService,
+    private readonly audit: AuditService,
   ) {
     const base = new URL(config.baseUrl);
     this.rpID = base.hostname;
@@ -74,6 +76,7 @@ export class PasskeysService {
         transports: credential.transports,
       });
       await this.em.flush();
+      await this.audit.record({ action: 'mfa.method_added', actorId: accountId, subject: method.id, details: { kind: 'passkey' } });
       await this.mfa.notifyChange(accountId, `The passkey "${label}" was added to your Referee account.`);
       return method;
     } catch {

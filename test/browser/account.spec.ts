@@ -97,7 +97,7 @@ async function journey(page: Page, email: string, { javaScript, shots }: { javaS
   // Sign in.
   await page.getByLabel('Email address').fill(email);
   await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-  await clickAndLoad(page, page.getByRole('main').getByRole('button', { name: 'Sign in' }));
+  await clickAndLoad(page, page.getByRole('main').getByRole('button', { name: 'Sign in', exact: true }));
 
   // The password alone is not enough: a second way to sign in comes first.
   expect(pathAndQuery(page)).toBe('/mfa/setup');

@@ -1,4 +1,7 @@
+import { MikroORM, RequestContext } from '@mikro-orm/postgresql';
 import { generate } from 'otplib';
+import type { StaffRole } from '../../src/staff/roles';
+import { StaffService } from '../../src/staff/staff.service';
 import type { TestApp } from './app';
 import { csrfOf, submitForm } from './forms';
 import { lastEmailTo, pathOf } from './outbox';
@@ -67,4 +70,10 @@ export async function signInWith(browser: Browser, person: TestPerson): Promise<
   const done = await browser.post('/mfa/challenge/backup').type('form').send({ _csrf: csrfOf(page.text), code });
   if (done.status !== 303) throw new Error(`backup code refused: ${done.status}`);
   return browser;
+}
+
+/** Gives an account staff roles through the real service (as `npm run staff` does). */
+export async function grantRoles(t: TestApp, email: string, roles: StaffRole[]): Promise<void> {
+  const orm = t.app.get(MikroORM);
+  await RequestContext.create(orm.em, () => t.app.get(StaffService).grant(email, roles));
 }

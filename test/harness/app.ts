@@ -61,6 +61,8 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   const config = {
     ...loadConfig({
       NODE_ENV: 'test',
+      // TEST_LOG_LEVEL=error npm test shows the app's own log when a test needs explaining.
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       SESSION_SECRET: randomBytes(32).toString('base64url'),
       DATA_DIR: dataDir,
       ...env,

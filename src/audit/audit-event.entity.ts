@@ -1,0 +1,49 @@
+import { Entity, Index, PrimaryKey, Property, Trigger } from '@mikro-orm/decorators/legacy';
+
+const REFUSE = `raise exception 'audit_event is append-only: % refused', tg_op using errcode = 'insufficient_privilege';`;
+
+/**
+ * One security or personal-data-access event. Append-only (a trigger refuses UPDATE and
+ * DELETE) and chained: each row carries the hash of the one before, so `npm run
+ * audit:verify` finds the first row that was changed. Never holds the personal data itself.
+ */
+@Entity({ tableName: 'audit_event' })
+@Index({ properties: ['caseId', 'id'] })
+@Index({ properties: ['actorId', 'id'] })
+@Trigger({ name: 'append_only', timing: 'before', events: ['update', 'delete'], forEach: 'row', body: REFUSE })
+// TRUNCATE is refused too, by a statement trigger in the migration (MikroORM does not introspect those).
+export class AuditEvent {
+  @PrimaryKey({ type: 'bigint', autoincrement: true })
+  id!: string;
+
+  @Property({ type: 'datetime' })
+  at!: Date;
+
+  /** The account that acted (applicant or staff); none for the system's own jobs. */
+  @Property({ type: 'uuid', nullable: true })
+  actorId?: string;
+
+  /** What happened, e.g. "sign_in.completed", "mfa.method_removed", "document.viewed". */
+  @Property({ type: 'text' })
+  action!: string;
+
+  @Property({ type: 'uuid', nullable: true })
+  caseId?: string;
+
+  /** What it was done to, e.g. the account, document or method id. */
+  @Property({ type: 'text', nullable: true })
+  subject?: string;
+
+  @Property({ type: 'text', nullable: true })
+  ip?: string;
+
+  /** Non-personal detail: kinds, outcomes, reason codes. */
+  @Property({ type: 'json', nullable: true })
+  details?: Record<string, unknown>;
+
+  @Property({ type: 'text' })
+  prevHash!: string;
+
+  @Property({ type: 'text' })
+  hash!: string;
+}

@@ -1,0 +1,26 @@
+import { CanActivate, ExecutionContext, ForbiddenException, Injectable, SetMetadata } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { RedirectException } from '../web/redirect.exception';
+import type { WebRequest } from '../web/request';
+import type { StaffRole } from './roles';
+import { StaffService } from './staff.service';
+
+const ROLES_KEY = 'referee:roles';
+
+/** The staff roles that may use a controller or route (any one of them). */
+export const RequireRole = (...roles: StaffRole[]) => SetMetadata(ROLES_KEY, roles);
+
+/** Signed in and holding one of the required roles; otherwise sign in, or 403. */
+@Injectable()
+export class RolesGuard implements CanActivate {
+  constructor(private readonly reflector: Reflector, private readonly staff: StaffService) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const req = context.switchToHttp().getRequest<WebRequest>();
+    if (!req.viewer) throw new RedirectException(`/sign-in?next=${encodeURIComponent(req.originalUrl)}`);
+    const required = this.reflector.getAllAndOverride<StaffRole[]>(ROLES_KEY, [context.getHandler(), context.getClass()]) ?? [];
+    const held = await this.staff.rolesOf(req.viewer.accountId);
+    if (required.some((role) => held.includes(role))) return true;
+    throw new ForbiddenException('This page is for Referee staff with another role.');
+  }
+}

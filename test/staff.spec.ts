@@ -1,0 +1,166 @@
+import { MikroORM, RequestContext } from '@mikro-orm/postgresql';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { AuditService } from '../src/audit/audit.service';
+import { PROJECT_ROOT } from '../src/config/paths';
+import { StaffService } from '../src/staff/staff.service';
+import { startTestApp, type TestApp } from './harness/app';
+import { codeFor, createAccount, grantRoles, passwordSignIn, signIn, type TestPerson } from './harness/accounts';
+import { csrfOf } from './harness/forms';
+import { lastEmailTo } from './harness/outbox';
+
+let t: TestApp;
+let n = 0;
+const newEmail = (who: string) => `${who}${++n}.${Date.now()}@example.org`;
+type Browser = ReturnType<TestApp['browser']>;
+
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(() => t?.close());
+
+async function staffBrowser(roles: Parameters<typeof grantRoles>[2]): Promise<{ person: TestPerson; browser: Browser }> {
+  const person = await createAccount(t, newEmail(roles.join('-') || 'applicant'));
+  if (roles.length) await grantRoles(t, person.email, roles);
+  return { person, browser: await signIn(t, person) };
+}
+
+function inContext<T>(work: () => Promise<T>): Promise<T> {
+  return RequestContext.create(t.app.get(MikroORM).em, work);
+}
+
+describe('each role reaches only its pages', () => {
+  it.each([
+    [[], { '/admin/staff': 403, '/supervisor/audit': 403 }],
+    [['reviewer'], { '/admin/staff': 403, '/supervisor/audit': 403 }],
+    [['supervisor'], { '/admin/staff': 403, '/supervisor/audit': 200 }],
+    [['admin'], { '/admin/staff': 200, '/supervisor/audit': 200 }],
+  ] as const)('%j', async (roles, expected) => {
+    const { browser } = await staffBrowser([...roles]);
+    for (const [path, status] of Object.entries(expected)) {
+      const res = await browser.get(path);
+      expect(`${path} ${res.status}`).toBe(`${path} ${status}`);
+      if (status === 403) expect(res.text).toContain('This page is for Referee staff with another role.');
+    }
+  });
+
+  it('sends someone signed out to sign in first', async () => {
+    const res = await t.browser().get('/admin/staff');
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe('/sign-in?next=%2Fadmin%2Fstaff');
+  });
+});
+
+describe('managing staff', () => {
+  it('lets an admin add a new staff member, who is emailed a link to choose a password', async () => {
+    const { browser } = await staffBrowser(['admin']);
+    const page = await browser.get('/admin/staff');
+    const email = newEmail('new.referee');
+    const bad = await browser.post('/admin/staff').type('form').send({ _csrf: csrfOf(page.text), email: 'nope', role: 'wizard' });
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain('Choose a role');
+    const res = await browser.post('/admin/staff').type('form').send({ _csrf: csrfOf(page.text), email, role: 'referee' });
+    expect(res.headers.location).toBe('/admin/staff?notice=invited');
+    expect((await lastEmailTo(t.db.sql, email))?.subject).toBe('Reset your Referee password');
+    const list = await browser.get('/admin/staff');
+    expect(list.text).toContain(email);
+    expect(list.text).toContain('not certified');
+    expect(await inContext(async () => t.app.get(StaffService).rolesOf((await t.db.sql.query('select id from account where email = $1', [email])).rows[0].id))).toEqual(['referee']);
+  });
+
+  it('lets a referee take calls only with a current certification', async () => {
+    const { person } = await staffBrowser(['referee']);
+    const { rows } = await t.db.sql.query('select id from account where email = $1', [person.email]);
+    const staff = t.app.get(StaffService);
+    expect(await inContext(() => staff.canTakeCalls(rows[0].id))).toBe(false);
+    await inContext(() => staff.certify(rows[0].id, new Date()));
+    expect(await inContext(() => staff.canTakeCalls(rows[0].id))).toBe(true);
+    const nextYear = new Date();
+    nextYear.setUTCFullYear(nextYear.getUTCFullYear() + 1, nextYear.getUTCMonth(), nextYear.getUTCDate() + 1);
+    expect(await inContext(() => staff.canTakeCalls(rows[0].id, nextYear))).toBe(false);
+  });
+});
+
+describe('the audit log', () => {
+  it('records sign-ins and second-factor changes with who, when and from where, but no personal data', async () => {
+    const { person } = await staffBrowser([]);
+    const { rows: [account] } = await t.db.sql.query('select id from account where email = $1', [person.email]);
+    const { rows } = await t.db.sql.query('select action, ip, details from audit_event where actor_id = $1 order by id', [account.id]);
+    expect(rows.map((r) => r.action)).toEqual(['sign_in.password_accepted', 'mfa.method_added', 'mfa.backup_codes_generated']);
+    expect(rows[0].ip).toMatch(/127\.0\.0\.1/);
+    const everything = JSON.stringify((await t.db.sql.query('select * from audit_event')).rows);
+    expect(everything).not.toContain(person.email);
+    expect(everything).not.toContain(person.password);
+  });
+
+  it('refuses to change or delete a row, whatever the database role', async () => {
+    await expect(t.db.sql.query(`update audit_event set action = 'nothing'`)).rejects.toThrow('audit_event is append-only: UPDATE refused');
+    await expect(t.db.sql.query(`delete from audit_event`)).rejects.toThrow('audit_event is append-only: DELETE refused');
+    await expect(t.db.sql.query(`truncate audit_event`)).rejects.toThrow('audit_event is append-only: TRUNCATE refused');
+  });
+
+  it('lets a supervisor search it by agent', async () => {
+    const { person: agent } = await staffBrowser(['reviewer']);
+    const { browser } = await staffBrowser(['supervisor']);
+    const res = await browser.get(`/supervisor/audit?actor=${encodeURIComponent(agent.email)}`);
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('sign_in.password_accepted');
+    const unknown = await browser.get('/supervisor/audit?actor=nobody%40example.org');
+    expect(unknown.text).toContain('No account has that email address');
+  });
+
+  it('is chained: `npm run audit:verify` reports it intact, and names the first row changed behind its back', async () => {
+    const audit = t.app.get(AuditService);
+    expect((await audit.verifyChain()).brokenAt).toBeNull();
+    const run = (): Promise<{ code: number | null; out: string }> =>
+      new Promise((resolve) => {
+        const child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist/src/audit/audit-cli.js')], {
+          env: { PATH: process.env.PATH!, DATABASE_URL: t.db.url, SESSION_SECRET: 'x'.repeat(43), LOG_LEVEL: 'silent' },
+        });
+        let out = '';
+        child.stdout.on('data', (d) => (out += d));
+        child.stderr.on('data', (d) => (out += d));
+        child.on('exit', (code) => resolve({ code, out }));
+      });
+    const intact = await run();
+    expect(intact.code).toBe(0);
+    expect(intact.out).toMatch(/Audit chain intact: \d+ events checked\./);
+
+    // Someone with the database owner's powers edits a row, bypassing the trigger.
+    const { rows } = await t.db.sql.query(`select id from audit_event order by id limit 1 offset 2`);
+    await t.db.sql.query(`alter table audit_event disable trigger append_only`);
+    await t.db.sql.query(`update audit_event set action = 'sign_out' where id = $1`, [rows[0].id]);
+    await t.db.sql.query(`alter table audit_event enable trigger append_only`);
+    const broken = await run();
+    expect(broken.code).toBe(2);
+    expect(broken.out).toContain(`Audit chain BROKEN at event ${rows[0].id}: its content does not match its hash`);
+  });
+});
+
+describe('development staff', () => {
+  it('are created once at the first start in development, one per role, certified', async () => {
+    const dev = await startTestApp({ NODE_ENV: 'development' });
+    try {
+      const { rows } = await dev.db.sql.query(`select a.email, s.role from staff_role s join account a on a.id = s.account_id order by s.role`);
+      expect(rows.map((r) => r.role)).toEqual(['admin', 'referee', 'reviewer', 'supervisor', 'support']);
+      expect(rows.every((r) => r.email === `${r.role}@referee.localhost`)).toBe(true);
+      const certs = await dev.db.sql.query(`select count(*)::int as n from referee_certification`);
+      expect(certs.rows[0].n).toBe(1);
+    } finally {
+      await dev.close();
+    }
+  });
+});
+
+describe('staff sign-in', () => {
+  it('never skips the second factor for staff, even on a browser they ask to remember', async () => {
+    const { person } = await staffBrowser(['reviewer']);
+    const browser = t.browser();
+    await passwordSignIn(browser, person);
+    const page = await browser.get('/mfa/challenge');
+    const { rows } = await t.db.sql.query(`select m.id from mfa_method m join account a on a.id = m.account_id where a.email = $1 and kind = 'totp'`, [person.email]);
+    const res = await browser.post('/mfa/challenge/totp').type('form').send({ _csrf: csrfOf(page.text), method: rows[0].id, code: await codeFor(person.totpSecret!, 1), remember: 'yes' });
+    expect(res.status).toBe(303);
+    expect(String(res.headers['set-cookie'] ?? '')).not.toContain('referee-remember=');
+  });
+});
