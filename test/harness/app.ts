@@ -87,3 +87,9 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     },
   };
 }
+
+/** A second Referee process on the same database and secrets, as behind a load balancer. */
+export async function startAnotherInstance(t: TestApp): Promise<{ app: NestExpressApplication; close(): Promise<void> }> {
+  const app = await createApp(t.config);
+  return { app, close: () => app.close() };
+}
