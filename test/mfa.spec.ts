@@ -468,3 +468,31 @@ describe('lost every method', () => {
     expect((await browser.get('/mfa')).headers.location).toBe('/mfa/challenge');
   });
 });
+
+describe('passwordless passkey sign-in', () => {
+  it('does not let a stranger who knows a credential id lock its owner out', async () => {
+    const person = await createAccount(t, newEmail());
+    await signIn(t, person);
+    const { rows: [account] } = await t.db.sql.query('select id from account where email = $1', [person.email]);
+    // The owner's passkey (its public key is not needed: every forged answer fails before it).
+    await t.db.sql.query(
+      `insert into mfa_method (id, account_id, kind, label, credential_id, public_key, sign_count, created_at)
+       values (gen_random_uuid(), $1, 'passkey', 'Laptop', 'known-credential-id', 'AAAA', 0, now())`,
+      [account.id],
+    );
+    const stranger = t.browser();
+    const page = await stranger.get('/sign-in');
+    for (let i = 0; i < 12; i++) {
+      await stranger.post('/sign-in/passkey/options').set('X-CSRF-Token', csrfOf(page.text)).send({});
+      const res = await stranger
+        .post('/sign-in/passkey')
+        .set('X-CSRF-Token', csrfOf(page.text))
+        .send({ response: { id: 'known-credential-id', rawId: 'known-credential-id', type: 'public-key', response: { clientDataJSON: 'e30', authenticatorData: 'AA', signature: 'AA' } } });
+      expect(res.body).toEqual({ ok: false, message: 'Your passkey could not be checked. Try again' });
+    }
+    const { rows } = await t.db.sql.query(`select failed_attempts, locked_until from mfa_method where credential_id = 'known-credential-id'`);
+    expect(rows[0]).toEqual({ failed_attempts: 0, locked_until: null });
+    const state = await t.db.sql.query('select consecutive_failures from mfa_account_state where account_id = $1', [account.id]);
+    expect(state.rows[0]?.consecutive_failures ?? 0).toBe(0);
+  });
+});

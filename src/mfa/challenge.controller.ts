@@ -172,7 +172,10 @@ export class ChallengeController {
   async passwordless(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Body() body: Form) {
     await this.rateLimits.consume('sign-in:ip', req.ip ?? '');
     const result = await this.passkeys.authenticate(req.browserKey, body.response);
-    if (!result.ok) return { ok: false, message: result.message };
+    if (!result.ok) {
+      await this.audit.record({ action: 'sign_in.passkey_refused', ip: req.ip, details: { passwordless: true, reason: result.reason } });
+      return { ok: false, message: result.message };
+    }
     await this.sessions.start(req, res, result.method.account, true);
     await this.audit.record({ action: 'sign_in.completed', ...actorOf(req), subject: result.method.id, details: { method: 'passkey', passwordless: true } });
     return { ok: true, redirect: this.nextOf(body) || '/account' };

@@ -384,8 +384,13 @@ export class MfaService {
     return this.em.findOneOrFail(MfaAccountState, { account: accountId });
   }
 
-  /** Runs one try at a method's code under the lockout rules. */
-  async attempt(method: MfaMethod, check: () => Promise<boolean>): Promise<AttemptResult> {
+  /**
+   * Runs one try at a method's code under the lockout rules. `countFailures: false` for
+   * tries by someone not yet tied to the account (passwordless passkeys): a stranger who
+   * knows a credential id must not be able to lock its owner out.
+   */
+  async attempt(method: MfaMethod, check: () => Promise<boolean>, options: { countFailures?: boolean; wrongMessage?: string } = {}): Promise<AttemptResult> {
+    const wrongMessage = options.wrongMessage ?? 'That code is not right. Check it and try again';
     const now = Date.now();
     if (method.lockedUntil && method.lockedUntil.getTime() > now) {
       return { ok: false, reason: 'locked', message: `Too many wrong codes. For your security this method is locked for ${minutes(method.lockedUntil.getTime() - now)}. You can use another method.` };
@@ -403,6 +408,7 @@ export class MfaService {
       if (state.consecutiveFailures) await this.em.nativeUpdate(MfaAccountState, { account: method.account.id }, { consecutiveFailures: 0 });
       return { ok: true, method };
     }
+    if (options.countFailures === false) return { ok: false, reason: 'wrong', message: wrongMessage };
     // Counted in the database (not in memory): concurrent wrong tries all count.
     const [row] = await this.em.getConnection().execute<{ failed_attempts: number }[]>(
       'update mfa_method set failed_attempts = failed_attempts + 1 where id = ? returning failed_attempts',
@@ -416,7 +422,7 @@ export class MfaService {
     }
     const delay = delayAfter(failures);
     if (delay) await this.em.nativeUpdate(MfaMethod, { id: method.id }, { nextAttemptAt: new Date(now + delay) });
-    return { ok: false, reason: 'wrong', message: 'That code is not right. Check it and try again' };
+    return { ok: false, reason: 'wrong', message: wrongMessage };
   }
 
   // ---- remembered browsers ---------------------------------------------------------------

@@ -46,6 +46,8 @@ export class PasskeysService {
       userName: email,
       userID: Buffer.from(accountId.replace(/-/g, ''), 'hex'),
       attestationType: 'none',
+      // EdDSA, ES256, RS256: what every authenticator and every Node.js we run can check.
+      supportedAlgorithmIDs: [-8, -7, -257],
       excludeCredentials: existing.map((m) => ({ id: m.credentialId!, transports: m.transports })),
       authenticatorSelection: { residentKey: 'preferred', userVerification: 'preferred' },
     });
@@ -56,6 +58,7 @@ export class PasskeysService {
   async register(browserKey: string, accountId: string, response: unknown, label: string): Promise<MfaMethod | string> {
     const pending = await this.mfa.takePending('passkey_setup', browserKey, accountId);
     if (!pending) return 'This setup has expired. Try again';
+    let credential;
     try {
       const { verified, registrationInfo } = await verifyRegistrationResponse({
         response: response as RegistrationResponseJSON,
@@ -63,25 +66,26 @@ export class PasskeysService {
         expectedOrigin: this.origin,
         expectedRPID: this.rpID,
         requireUserVerification: false,
+        supportedAlgorithmIDs: [-8, -7, -257],
       });
       if (!verified) return 'Your passkey could not be checked. Try again';
-      const { credential } = registrationInfo;
-      const method = this.em.create(MfaMethod, {
-        account: accountId,
-        kind: 'passkey',
-        label,
-        credentialId: credential.id,
-        publicKey: Buffer.from(credential.publicKey).toString('base64url'),
-        signCount: credential.counter,
-        transports: credential.transports,
-      });
-      await this.em.flush();
-      await this.audit.record({ action: 'mfa.method_added', actorId: accountId, subject: method.id, details: { kind: 'passkey' } });
-      await this.mfa.notifyChange(accountId, `The passkey "${label}" was added to your Referee account.`);
-      return method;
+      credential = registrationInfo.credential;
     } catch {
       return 'Your passkey could not be checked. Try again';
     }
+    const method = this.em.create(MfaMethod, {
+      account: accountId,
+      kind: 'passkey',
+      label,
+      credentialId: credential.id,
+      publicKey: Buffer.from(credential.publicKey).toString('base64url'),
+      signCount: credential.counter,
+      transports: credential.transports,
+    });
+    await this.em.flush();
+    await this.audit.record({ action: 'mfa.method_added', actorId: accountId, subject: method.id, details: { kind: 'passkey' } });
+    await this.mfa.notifyChange(accountId, `The passkey "${label}" was added to your Referee account.`);
+    return method;
   }
 
   /** Options to sign in: as the second factor of `accountId`, or (no account) passwordless. */
@@ -136,6 +140,6 @@ export class PasskeysService {
       } catch {
         return false;
       }
-    });
+    }, { countFailures: !!accountId, wrongMessage: 'Your passkey could not be checked. Try again' });
   }
 }

@@ -107,10 +107,18 @@ function freePort(): Promise<number> {
 /**
  * Referee on a real port, with BASE_URL set to that address so the links in its emails
  * (and on /dev/outbox) lead back to it, as they would for a real user.
+ *
+ * `host: 'localhost'` puts that name in BASE_URL instead of 127.0.0.1 (the server still
+ * listens on 127.0.0.1, where Chromium sends localhost). Passkeys need it: the WebAuthn
+ * relying-party id is BASE_URL's hostname, and Chromium refuses an IP address as one
+ * ("SecurityError: This is an invalid domain"), while http://localhost is a secure context.
  */
-export async function startListeningApp(env: Record<string, string> = {}): Promise<{ t: TestApp; baseUrl: string }> {
+export async function startListeningApp(
+  env: Record<string, string> = {},
+  options: { host?: '127.0.0.1' | 'localhost' } = {},
+): Promise<{ t: TestApp; baseUrl: string }> {
   const port = await freePort();
-  const baseUrl = `http://127.0.0.1:${port}`;
+  const baseUrl = `http://${options.host ?? '127.0.0.1'}:${port}`;
   const t = await startTestApp({ BASE_URL: baseUrl, ...env });
   try {
     await t.app.listen(port, '127.0.0.1');
