@@ -1,10 +1,16 @@
 import { Migration20261126101500_foundation } from './Migration20261126101500_foundation';
 import { Migration20261126110000_second_factors } from './Migration20261126110000_second_factors';
+import { Migration20261126120000_verification } from './Migration20261126120000_verification';
+import { Migration20261126130000_oidc } from './Migration20261126130000_oidc';
 import { Migration20261126140000_audit_and_staff } from './Migration20261126140000_audit_and_staff';
+import { Migration20261126150000_support } from './Migration20261126150000_support';
 
 /** Every migration, in order. Listed here (not discovered from the folder) so the build and the tests load the same code. */
 export const migrations = [
   { name: 'Migration20261126101500_foundation', class: Migration20261126101500_foundation },
   { name: 'Migration20261126110000_second_factors', class: Migration20261126110000_second_factors },
+  { name: 'Migration20261126120000_verification', class: Migration20261126120000_verification },
+  { name: 'Migration20261126130000_oidc', class: Migration20261126130000_oidc },
   { name: 'Migration20261126140000_audit_and_staff', class: Migration20261126140000_audit_and_staff },
+  { name: 'Migration20261126150000_support', class: Migration20261126150000_support },
 ];

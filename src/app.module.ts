@@ -3,6 +3,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import type { Config } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { DemoOrganizationModule } from './demo-organization/demo-organization.module';
 import { AuditModule } from './audit/audit.module';
 import { IdentityModule } from './identity/identity.module';
 import { MfaModule } from './mfa/mfa.module';
@@ -10,6 +11,10 @@ import { SessionMiddleware } from './identity/sessions.service';
 import { DevOutboxModule } from './notifications/dev-outbox.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { StaffModule } from './staff/staff.module';
+import { OidcModule } from './oidc/oidc.module';
+import { VerificationModule } from './verification/verification.module';
+import { HelpModule } from './help/help.module';
+import { SupportModule } from './support/support.module';
 import { BodyMiddleware } from './web/body.middleware';
 import { BrowserMiddleware } from './web/browser';
 import { CsrfMiddleware } from './web/csrf';
@@ -30,8 +35,13 @@ export class AppModule implements NestModule {
         AuditModule,
         IdentityModule,
         StaffModule,
+        VerificationModule,
         MfaModule,
         ...(config.env === 'production' ? [] : [DevOutboxModule]),
+        OidcModule,
+        ...(config.demoOrganization ? [DemoOrganizationModule] : []),
+        SupportModule,
+        HelpModule,
       ],
     };
   }
@@ -41,6 +51,7 @@ export class AppModule implements NestModule {
     consumer
       .apply(RequestContextMiddleware, BodyMiddleware, BrowserMiddleware, SessionMiddleware, CsrfMiddleware)
       .exclude('healthz', 'readyz') // probes must not depend on sessions or the database
+      .exclude('oidc/{*path}') // the OpenID provider (mounted in app.ts) parses its own bodies and has its own protections
       .forRoutes({ path: '{*path}', method: RequestMethod.ALL });
   }
 }

@@ -6,6 +6,7 @@ import helmet from 'helmet';
 import pinoHttp from 'pino-http';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module';
+import { OidcProviderService } from './oidc/provider.service';
 import type { Config } from './config/config';
 import { STATIC_DIR } from './config/paths';
 import { RefereeHttpAdapter } from './web/http-adapter';
@@ -64,6 +65,8 @@ export async function createApp(config: Config): Promise<NestExpressApplication>
     }),
   );
   app.useStaticAssets(STATIC_DIR, { prefix: '/static', index: false, dotfiles: 'deny', maxAge: '1h' });
+  // The OpenID provider answers /oidc itself, ahead of Nest's routes (its provider is ready after init).
+  app.use('/oidc', app.get(OidcProviderService).handler());
   await app.init();
   return app;
 }

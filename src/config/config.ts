@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { KEY_ID_PATTERN, type PiiKeyRing } from '../crypto/pii-cipher';
 
 /**
  * Referee's settings, read once from the environment and validated at start.
@@ -33,8 +34,32 @@ export interface Config {
   twilio?: { accountSid: string; authToken: string; from: string; apiBase?: string };
   /** ISO 3166 countries we cannot deliver codes to: the person is offered a passkey or an app instead. */
   smsBlockedCountries: string[];
+  /** Wraps the per-record keys of encrypted personal data (PII_KEYS; the first key is current, the others decrypt). */
+  piiKeys: PiiKeyRing;
+  /** Keys the HMAC fingerprints that find the same SSN/ITIN on two accounts (PII_FINGERPRINT_KEY; never rotated). */
+  piiFingerprintKey: Buffer;
+  /** PII keys generated under DATA_DIR because none were set (development and test only; a warning is logged at start). */
+  generatedPiiKeys: string[];
   /** Argon2id cost (OWASP minimum: 19 MiB, 2 passes, 1 lane). */
   argon2: { memoryKiB: number; passes: number; parallelism: number };
+  /** Issuer identifier of the OpenID provider mounted at /oidc (ISSUER_URL; default BASE_URL/oidc). */
+  issuerUrl: string;
+  /** The example organization at /demo (DEMO_ORGANIZATION=off removes it). */
+  demoOrganization: boolean;
+  /**
+   * How long each kind of personal data is kept. The privacy policy shows these values and the
+   * retention jobs delete by them, so what we publish and what we do cannot drift apart.
+   */
+  retention: {
+    /** Document images: days after the verification case ends (verified, not verified or abandoned). */
+    documentDays: number;
+    /** Video call recordings: days after the call. */
+    recordingDays: number;
+    /** Audit events: years after the event. */
+    auditYears: number;
+    /** Support requests and their messages: days after the last message. */
+    supportDays: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -114,6 +139,52 @@ function countryList(env: Env, name: string): string[] {
   return codes;
 }
 
+/** Reads (or creates, mode 0600) a development secret file under DATA_DIR/secrets. */
+function developmentSecretFile(dataDir: string, fileName: string, make: () => string): string {
+  const file = join(dataDir, 'secrets', fileName);
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(join(dataDir, 'secrets'), { recursive: true, mode: 0o700 });
+  const value = make();
+  writeFileSync(file, value, { mode: 0o600 });
+  return value;
+}
+
+/**
+ * PII_KEYS: "id:key,id:key,…", each key 32 random bytes in base64url; the first wraps new
+ * values, the others stay to decrypt older ones (rotation). Unset outside production: one
+ * key generated once under DATA_DIR/secrets. PII_FINGERPRINT_KEY: 32+ bytes, same rules.
+ */
+function piiKeys(env: Env, appEnv: Config['env'], dataDir: string): Pick<Config, 'piiKeys' | 'piiFingerprintKey' | 'generatedPiiKeys'> {
+  const generated: string[] = [];
+  let raw = (env.PII_KEYS ?? '').trim();
+  if (!raw) {
+    if (appEnv === 'production') throw new ConfigError('PII_KEYS', 'is required in production');
+    raw = developmentSecretFile(dataDir, 'pii_keys.key', () => `dev1:${randomBytes(32).toString('base64url')}`);
+    generated.push('PII_KEYS');
+  }
+  const keys: Record<string, Buffer> = {};
+  let currentId = '';
+  for (const entry of raw.split(',').map((e) => e.trim())) {
+    const match = /^([^:]+):([A-Za-z0-9_-]+)$/.exec(entry);
+    if (!match || !KEY_ID_PATTERN.test(match[1])) {
+      throw new ConfigError('PII_KEYS', 'must be a comma-separated list of id:key (ids of letters, digits, _ or -; keys base64url)');
+    }
+    const [, id, encoded] = match;
+    const key = Buffer.from(encoded, 'base64url');
+    if (key.length !== 32) throw new ConfigError('PII_KEYS', `key "${id}" must be exactly 32 bytes, base64url-encoded`);
+    if (keys[id]) throw new ConfigError('PII_KEYS', `has the key id "${id}" twice`);
+    keys[id] = key;
+    currentId ||= id;
+  }
+  if (!env.PII_FINGERPRINT_KEY) generated.push('PII_FINGERPRINT_KEY');
+  return {
+    piiKeys: { currentId, keys },
+    piiFingerprintKey: secret(env, 'PII_FINGERPRINT_KEY', appEnv, dataDir),
+    generatedPiiKeys: generated,
+  };
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const appEnv = (env.NODE_ENV || 'development') as Config['env'];
   if (!['development', 'test', 'production'].includes(appEnv)) {
@@ -138,6 +209,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir,
     embeddedPostgresPort: integer(env, 'EMBEDDED_POSTGRES_PORT', 54329, 1024, 65535),
     sessionSecret: secret(env, 'SESSION_SECRET', appEnv, dataDir),
+    ...piiKeys(env, appEnv, dataDir),
     sessionIdleMinutes: integer(env, 'SESSION_IDLE_MINUTES', 30, 1, 60),
     sessionAbsoluteHours: integer(env, 'SESSION_ABSOLUTE_HOURS', 12, 1, 24),
     smtpUrl: url(env, 'SMTP_URL', undefined, ['smtp:', 'smtps:']),
@@ -147,7 +219,32 @@ export function loadConfig(env: Env = process.env): Config {
     twilio: twilio(env),
     smsBlockedCountries: countryList(env, 'SMS_BLOCKED_COUNTRIES'),
     argon2: { memoryKiB: 19456, passes: 2, parallelism: 1 },
+    issuerUrl: issuerUrl(env, baseUrl),
+    demoOrganization: onOff(env, 'DEMO_ORGANIZATION', true),
+    retention: {
+      documentDays: integer(env, 'DOCUMENT_RETENTION_DAYS', 30, 1, 3650),
+      recordingDays: integer(env, 'RECORDING_RETENTION_DAYS', 90, 1, 3650),
+      auditYears: integer(env, 'AUDIT_RETENTION_YEARS', 7, 1, 100),
+      supportDays: integer(env, 'SUPPORT_RETENTION_DAYS', 365, 1, 3650),
+    },
   };
+}
+
+/** An https URL (http only for localhost), without query or fragment: the issuer identifier of OpenID Connect. */
+function issuerUrl(env: Env, baseUrl: string): string {
+  const value = url(env, 'ISSUER_URL', `${baseUrl}/oidc`, ['http:', 'https:'])!;
+  const parsed = new URL(value);
+  if (parsed.search || parsed.hash) throw new ConfigError('ISSUER_URL', 'must not have a query or fragment');
+  if (!parsed.pathname.endsWith('/oidc')) throw new ConfigError('ISSUER_URL', 'must end with /oidc (where the provider is mounted)');
+  return value;
+}
+
+function onOff(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'on') return true;
+  if (raw === 'off') return false;
+  throw new ConfigError(name, `must be on or off, got "${raw}"`);
 }
 
 export const CONFIG = Symbol('CONFIG');

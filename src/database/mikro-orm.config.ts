@@ -14,6 +14,16 @@ import { RememberedBrowser } from '../mfa/remembered-browser.entity';
 import { OutboxMessage } from '../notifications/outbox-message.entity';
 import { RefereeCertification } from '../staff/referee-certification.entity';
 import { StaffRoleGrant } from '../staff/staff-role.entity';
+import { OidcPayload } from '../oidc/oidc-payload.entity';
+import { Organization } from '../oidc/organization.entity';
+import { PendingReturn } from '../oidc/pending-return.entity';
+import { SigningKey } from '../oidc/signing-key.entity';
+import { VerifiedIdentityRecord } from '../oidc/verified-identity.entity';
+import { ResumeCode } from '../verification/resume-code.entity';
+import { VerificationCase } from '../verification/verification-case.entity';
+import { VerificationEvent } from '../verification/verification-event.entity';
+import { SupportMessage } from '../support/support-message.entity';
+import { SupportRequest } from '../support/support-request.entity';
 
 /** Every entity Referee persists; the committed migrations must create exactly these tables. */
 export const entities = [
@@ -29,6 +39,16 @@ export const entities = [
   AuditEvent,
   StaffRoleGrant,
   RefereeCertification,
+  OidcPayload,
+  SigningKey,
+  Organization,
+  VerifiedIdentityRecord,
+  PendingReturn,
+  VerificationCase,
+  VerificationEvent,
+  ResumeCode,
+  SupportRequest,
+  SupportMessage,
 ];
 
 /** The one MikroORM configuration, shared by the app, `npm run migrate` and the tests. */

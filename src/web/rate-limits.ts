@@ -22,6 +22,21 @@ export const RATE_LIMITS = {
   /** Phone codes sent to one account: one per 30 s, five an hour. */
   'phone-code:30s': { points: 1, durationSeconds: 30 },
   'phone-code:hour': { points: 5, durationSeconds: 60 * 60 },
+  /** SSN/ITIN entries by one account (Login.gov: 10 per hour). */
+  'verify-ssn:account': { points: 10, durationSeconds: 60 * 60 },
+  /** Save & Exit emails to one account. */
+  'verify-save-exit:account': { points: 10, durationSeconds: 60 * 60 },
+  /** Resume-link (continuation code) attempts: per account, and per address. */
+  'verify-resume:account': { points: 10, durationSeconds: 60 * 60 },
+  'verify-resume:ip': { points: 50, durationSeconds: 60 * 60 },
+  /** Support requests: per person (the account, or the email given when not signed in) and per address. */
+  'support-request:person': { points: 5, durationSeconds: 60 * 60 },
+  'support-request:ip': { points: 20, durationSeconds: 60 * 60 },
+  /** Follow-up messages on one's own support requests. */
+  'support-reply:account': { points: 20, durationSeconds: 60 * 60 },
+  /** Fraud reports, counted apart: someone who used up their support requests can still report fraud. */
+  'fraud-report:person': { points: 5, durationSeconds: 60 * 60 },
+  'fraud-report:ip': { points: 20, durationSeconds: 60 * 60 },
 } as const;
 
 export type RateLimitName = keyof typeof RATE_LIMITS;

@@ -1,6 +1,7 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -54,8 +55,24 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** Referee as it runs in production, on its own database, with the given environment on top. */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+/** A port nobody listens on right now, on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+/**
+ * Referee as it runs in production, on its own database, with the given environment on top.
+ * `publicPort`: the port is chosen before the configuration, so BASE_URL (and the issuer) are
+ * the address listen() serves: what clients fetching over real HTTP (openid-client) need.
+ */
+export async function startTestApp(env: Record<string, string> = {}, options: { publicPort?: boolean } = {}): Promise<TestApp> {
+  const port = options.publicPort ? await freePort() : undefined;
   const db = await createTestDatabase();
   const dataDir = mkdtempSync(join(tmpdir(), 'referee-test-data-'));
   const config = {
@@ -64,7 +81,10 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       // TEST_LOG_LEVEL=error npm test shows the app's own log when a test needs explaining.
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       SESSION_SECRET: randomBytes(32).toString('base64url'),
+      PII_KEYS: `test1:${randomBytes(32).toString('base64url')}`,
+      PII_FINGERPRINT_KEY: randomBytes(32).toString('base64url'),
       DATA_DIR: dataDir,
+      ...(port ? { PORT: String(port), BASE_URL: `http://127.0.0.1:${port}` } : {}),
       ...env,
     }),
     databaseUrl: db.url,
@@ -76,9 +96,9 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     db,
     browser: () => request.agent(app.getHttpServer()),
     async listen() {
-      await app.listen(0, '127.0.0.1');
-      const { port } = app.getHttpServer().address() as { port: number };
-      return `http://127.0.0.1:${port}`;
+      await app.listen(port ?? 0, '127.0.0.1');
+      const address = app.getHttpServer().address() as { port: number };
+      return `http://127.0.0.1:${address.port}`;
     },
     async close() {
       await app.close();

@@ -1,0 +1,225 @@
+/**
+ * What Referee shares with organizations, and in which words it asks first. One file, read
+ * alongside OpenID Connect Core §5 (standard claims) and OpenID Connect for Identity
+ * Assurance 1.0 (verified_claims).
+ */
+
+/** Scope → the claims it stands for (OpenID Connect Core §5.4, plus our verified identity). */
+export const CLAIMS_BY_SCOPE = {
+  openid: ['sub'],
+  email: ['email', 'email_verified'],
+  profile: ['name', 'given_name', 'family_name', 'middle_name', 'birthdate'],
+  address: ['address'],
+  phone: ['phone_number', 'phone_number_verified'],
+  /** The identity checked by a Trusted Referee, as verified_claims (also requestable in the claims parameter). */
+  verified_identity: ['verified_claims'],
+} as const;
+
+export const SCOPES = [...Object.keys(CLAIMS_BY_SCOPE), 'offline_access'];
+export const CLAIMS = [...new Set(Object.values(CLAIMS_BY_SCOPE).flat())];
+
+/** Authentication context class that means "identity verified to IAL2" (`acr_values` asks for it). */
+export const ACR_IAL2 = 'urn:referee:ial:2';
+export const ACR_IAL1 = 'urn:referee:ial:1';
+
+/** Claims that may appear inside verified_claims.claims. */
+export const CLAIMS_IN_VERIFIED_CLAIMS = ['given_name', 'family_name', 'middle_name', 'name', 'birthdate', 'address'];
+
+/** Discovery metadata of OpenID Connect for Identity Assurance 1.0 §8. */
+export const IDENTITY_ASSURANCE_DISCOVERY = {
+  verified_claims_supported: true,
+  trust_frameworks_supported: ['nist_800_63A'],
+  evidence_supported: ['document'],
+  documents_supported: ['passport', 'idcard', 'driving_permit', 'residence_permit'],
+  documents_check_methods_supported: ['vri', 'pvr'],
+  claims_in_verified_claims_supported: CLAIMS_IN_VERIFIED_CLAIMS,
+};
+
+/** Each claim in plain words, for the consent page ("<Organization> will see: …"). */
+export const CLAIM_WORDS: Record<string, string> = {
+  email: 'Your email address',
+  name: 'Your full name',
+  given_name: 'Your first name',
+  family_name: 'Your last name',
+  middle_name: 'Your middle name',
+  birthdate: 'Your date of birth',
+  address: 'Your address',
+  phone_number: 'Your phone number',
+  verified_claims: 'That your identity was verified by a Trusted Referee (to NIST IAL2), when and how',
+};
+/** Companions released with a claim, never listed on their own. */
+const COMPANIONS = new Set(['sub', 'email_verified', 'phone_number_verified']);
+
+/** The identity as verified: what verification hands over when a case ends "verified". */
+export interface VerifiedIdentity {
+  verifiedAt: Date;
+  /** Audit reference of the verification (the case), shared as verification_process. */
+  verificationProcess: string;
+  /** Verified with a Social Security number (not an ITIN or a passport number). */
+  ssnVerified: boolean;
+  claims: {
+    givenName: string;
+    familyName: string;
+    middleName?: string;
+    /** YYYY-MM-DD */
+    birthdate: string;
+    address?: { streetAddress: string; locality: string; region?: string; postalCode?: string; country: string };
+    /** E.164 */
+    phoneNumber?: string;
+  };
+  documents: VerifiedDocument[];
+}
+
+export interface VerifiedDocument {
+  /** Identity Assurance document type: passport, idcard, driving_permit, residence_permit… */
+  type: string;
+  number?: string;
+  issuer: { country: string; name?: string };
+  /** YYYY-MM-DD */
+  dateOfIssuance?: string;
+  dateOfExpiry?: string;
+  /** vri: images inspected remotely; pvr: a person compared the face with the applicant on video. */
+  checks: { method: 'vri' | 'pvr'; checkId?: string; time: Date }[];
+}
+
+/** Where the oidc module finds verified identities (implemented on PostgreSQL in this module). */
+export interface VerifiedIdentities {
+  findVerified(accountId: string): Promise<VerifiedIdentity | null>;
+}
+export const VERIFIED_IDENTITIES = Symbol('VERIFIED_IDENTITIES');
+
+type Claims = Record<string, unknown>;
+
+/** Standard claims (Core §5.1) of an account; names, birthdate, address and phone as verified. */
+export function standardClaims(account: { id: string; email: string; emailConfirmedAt?: Date | null }, identity: VerifiedIdentity | null): Claims {
+  const claims: Claims = { sub: account.id, email: account.email, email_verified: !!account.emailConfirmedAt };
+  if (identity) {
+    Object.assign(claims, personClaims(identity));
+    if (identity.claims.phoneNumber) Object.assign(claims, { phone_number: identity.claims.phoneNumber, phone_number_verified: true });
+  }
+  return claims;
+}
+
+function personClaims(identity: VerifiedIdentity): Claims {
+  const { givenName, familyName, middleName, birthdate, address } = identity.claims;
+  return prune({
+    name: [givenName, middleName, familyName].filter(Boolean).join(' '),
+    given_name: givenName,
+    family_name: familyName,
+    middle_name: middleName,
+    birthdate,
+    address: address && prune({
+      street_address: address.streetAddress,
+      locality: address.locality,
+      region: address.region,
+      postal_code: address.postalCode,
+      country: address.country,
+    }),
+  });
+}
+
+/** A verified_claims request (Identity Assurance §5): which verification elements and claims are wanted. */
+interface VerifiedClaimsRequest {
+  verification?: Record<string, unknown> | null;
+  claims?: Record<string, unknown> | null;
+}
+
+/**
+ * verified_claims for this identity. Without a request (scope verified_identity), the whole
+ * verification and every claim the organization may see. With one (claims parameter), the
+ * requested verification elements (trust_framework always) and the requested claims; a
+ * request whose trust_framework or assurance_level constraint we do not meet gets nothing.
+ */
+export function verifiedClaims(identity: VerifiedIdentity, allowed: Set<string>, request?: unknown): Claims | Claims[] | undefined {
+  const available = prune(Object.fromEntries(Object.entries(personClaims(identity)).filter(([name]) => allowed.has(name))));
+  if (request === undefined || request === null) return build(identity, available, undefined);
+  const requests = (Array.isArray(request) ? request : [request]).filter(isObject) as VerifiedClaimsRequest[];
+  const answers = requests.map((one) => build(identity, available, one)).filter((x): x is Claims => !!x);
+  if (!answers.length) return undefined;
+  return Array.isArray(request) ? answers : answers[0];
+}
+
+function build(identity: VerifiedIdentity, available: Claims, request: VerifiedClaimsRequest | undefined): Claims | undefined {
+  const verification: Claims = {
+    trust_framework: 'nist_800_63A',
+    assurance_level: 'ial2',
+    time: identity.verifiedAt.toISOString(),
+    verification_process: identity.verificationProcess,
+    evidence: identity.documents.map(documentEvidence),
+  };
+  if (!request) return Object.keys(available).length ? { verification, claims: available } : undefined;
+
+  const wanted = isObject(request.verification) ? request.verification : {};
+  for (const element of ['trust_framework', 'assurance_level'] as const) {
+    if (!meets(wanted[element], verification[element] as string)) return undefined;
+  }
+  const chosen: Claims = { trust_framework: verification.trust_framework };
+  for (const element of ['assurance_level', 'time', 'verification_process', 'evidence']) {
+    if (element in wanted) chosen[element] = verification[element];
+  }
+  const names = isObject(request.claims) ? Object.keys(request.claims) : [];
+  const claims = Object.fromEntries(names.filter((name) => name in available).map((name) => [name, available[name]]));
+  // Identity Assurance §6: verified_claims only ever carries claims; none available, none sent.
+  return Object.keys(claims).length ? { verification: chosen, claims } : undefined;
+}
+
+function documentEvidence(document: VerifiedDocument): Claims {
+  return {
+    type: 'document',
+    check_details: document.checks.map((check) => prune({ check_method: check.method, check_id: check.checkId, time: check.time.toISOString() })),
+    document_details: prune({
+      type: document.type,
+      document_number: document.number,
+      date_of_issuance: document.dateOfIssuance,
+      date_of_expiry: document.dateOfExpiry,
+      issuer: prune({ name: document.issuer.name, country_code: document.issuer.country }),
+    }),
+  };
+}
+
+/** A constraint of the claims parameter ({ value } or { values }); null or absent accepts anything. */
+function meets(constraint: unknown, actual: string): boolean {
+  if (!isObject(constraint)) return true;
+  if (typeof constraint.value === 'string') return constraint.value === actual;
+  if (Array.isArray(constraint.values)) return constraint.values.includes(actual);
+  return true;
+}
+
+/**
+ * What the consent page lists, in plain words: the claims of the requested scopes and the
+ * claims parameter, limited to what the organization may receive.
+ */
+export function describeRequest(scopes: string[], requestedClaims: string[], allowed: Set<string>): string[] {
+  const names = new Set<string>();
+  for (const scope of scopes) for (const claim of CLAIMS_BY_SCOPE[scope as keyof typeof CLAIMS_BY_SCOPE] ?? []) names.add(claim);
+  for (const claim of requestedClaims) names.add(claim);
+  const words = [...names].filter((name) => allowed.has(name) && !COMPANIONS.has(name) && CLAIM_WORDS[name]).map((name) => CLAIM_WORDS[name]);
+  return [...new Set(words)];
+}
+
+/** The claims a verified identity would carry for this organization, in plain words (the consent page). */
+export function describeVerifiedClaims(allowed: Set<string>): string[] {
+  return CLAIMS_IN_VERIFIED_CLAIMS.filter((name) => allowed.has(name) && name !== 'name').map((name) => CLAIM_WORDS[name].replace(/^Your /, 'your '));
+}
+
+/** Does this authorization request ask for a verified identity (the scope, the claim, or acr_values IAL2)? */
+export function asksForVerifiedIdentity(params: { scope?: unknown; acr_values?: unknown; claims?: unknown }): boolean {
+  const scopes = typeof params.scope === 'string' ? params.scope.split(' ') : [];
+  if (scopes.includes('verified_identity')) return true;
+  if (typeof params.acr_values === 'string' && params.acr_values.split(' ').includes(ACR_IAL2)) return true;
+  if (typeof params.claims === 'string') {
+    try {
+      const parsed = JSON.parse(params.claims) as Record<string, Record<string, unknown> | undefined>;
+      return !!(parsed.userinfo?.verified_claims || parsed.id_token?.verified_claims);
+    } catch {
+      return false;
+    }
+  }
+  return false;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function prune<T extends Record<string, unknown>>(object: T): T {
+  return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined && value !== '')) as T;
+}

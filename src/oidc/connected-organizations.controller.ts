@@ -1,0 +1,52 @@
+import { Controller, Get, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
+import { SignedInGuard } from '../identity/signed-in.guard';
+import type { WebRequest } from '../web/request';
+import { redirect, view } from '../web/view';
+import { GrantsService } from './grants.service';
+import { OidcProviderService } from './provider.service';
+
+/** "Connected organizations" (linked from the account page), and the way back to an organization after verifying. */
+@Controller()
+@UseGuards(SignedInGuard)
+export class ConnectedOrganizationsController {
+  constructor(
+    private readonly grants: GrantsService,
+    private readonly oidc: OidcProviderService,
+  ) {}
+
+  @Get('account/organizations')
+  async list(@Req() req: WebRequest, @Query('stopped') stopped?: string) {
+    const organizations = await this.grants.connectedOrganizations(req.viewer!.accountId);
+    return view('oidc/connected-organizations', { organizations, stopped: typeof stopped === 'string' ? stopped : undefined });
+  }
+
+  @Post('account/organizations/:clientId/revoke')
+  async revoke(@Req() req: WebRequest, @Param('clientId') clientId: string) {
+    const organizations = await this.grants.connectedOrganizations(req.viewer!.accountId);
+    const organization = organizations.find((o) => o.clientId === clientId);
+    if (organization) await this.grants.revoke(req.viewer!.accountId, clientId);
+    return redirect(`/account/organizations${organization ? `?stopped=${encodeURIComponent(organization.name)}` : ''}`);
+  }
+
+  /**
+   * Back to the organization that sent this person to verify: to the request still waiting
+   * in this browser, or, days later, to the organization's own sign-in (OpenID Connect
+   * Core §4, initiate_login_uri), where "Sign in with Referee" starts afresh.
+   */
+  @Get('return-to-organization')
+  async returnToOrganization(@Req() req: WebRequest) {
+    const pending = await this.grants.pendingReturn(req.viewer!.accountId);
+    if (!pending) return redirect('/account');
+    const organization = pending.organization;
+    // Still open: its page checks that it is this browser's (else it sends the person back here, without it).
+    if (pending.interactionUid && (await this.oidc.provider.Interaction.find(pending.interactionUid))) {
+      return redirect(`/interaction/${pending.interactionUid}`);
+    }
+    if (organization.initiateLoginUri) {
+      const url = new URL(organization.initiateLoginUri);
+      url.searchParams.set('iss', this.oidc.provider.issuer);
+      return redirect(url.toString());
+    }
+    return view('oidc/return', { organization });
+  }
+}

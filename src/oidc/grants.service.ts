@@ -1,0 +1,84 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Organization } from './organization.entity';
+import { PendingReturn } from './pending-return.entity';
+
+export interface ConnectedOrganization {
+  clientId: string;
+  name: string;
+  since: Date;
+  scopes: string[];
+}
+
+/**
+ * Consents (the provider's Grant rows) seen from the person's side: which organizations they
+ * share with, and stopping that. Plus the organization waiting for them while they verify.
+ */
+@Injectable()
+export class GrantsService {
+  constructor(private readonly em: EntityManager) {}
+
+  /** The newest live grant of this account to this organization (consent is remembered across sign-ins). */
+  async latestGrantId(accountId: string, clientId: string): Promise<string | undefined> {
+    const [row] = await this.em.getConnection().execute<{ grant_id: string }[]>(
+      `select grant_id from oidc_payload
+       where model = 'Grant' and account_id = ? and payload->>'clientId' = ? and (expires_at is null or expires_at > ?)
+       order by (payload->>'iat')::bigint desc limit 1`,
+      [accountId, clientId, new Date()],
+    );
+    return row?.grant_id;
+  }
+
+  async connectedOrganizations(accountId: string): Promise<ConnectedOrganization[]> {
+    const rows = await this.em.getConnection().execute<{ client_id: string; since: number; scope: string }[]>(
+      `select payload->>'clientId' as client_id, min((payload->>'iat')::bigint) as since,
+              string_agg(coalesce(payload->'openid'->>'scope', ''), ' ') as scope
+       from oidc_payload
+       where model = 'Grant' and account_id = ? and (expires_at is null or expires_at > ?)
+       group by payload->>'clientId'`,
+      [accountId, new Date()],
+    );
+    if (!rows.length) return [];
+    const organizations = await this.em.find(Organization, { clientId: rows.map((row) => row.client_id) });
+    return rows
+      .map((row) => ({ row, org: organizations.find((o) => o.clientId === row.client_id) }))
+      .filter((x): x is { row: (typeof rows)[number]; org: Organization } => !!x.org)
+      .map(({ row, org }) => ({
+        clientId: org.clientId,
+        name: org.name,
+        since: new Date(Number(row.since) * 1000),
+        scopes: [...new Set(row.scope.split(' ').filter((s) => s && s !== 'openid'))],
+      }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Stops sharing: the grants go, and with them every code and token issued from them. */
+  async revoke(accountId: string, clientId: string): Promise<boolean> {
+    const { affectedRows } = await this.em.getConnection().execute<{ affectedRows: number }>(
+      `delete from oidc_payload where grant_id in (
+         select grant_id from oidc_payload where model = 'Grant' and account_id = ? and payload->>'clientId' = ?)`,
+      [accountId, clientId],
+      'run',
+    );
+    return affectedRows > 0;
+  }
+
+  /** Remembers which organization sent this person to verify (and the request waiting in this browser). */
+  async rememberReturn(accountId: string, organization: Organization, interactionUid: string): Promise<void> {
+    await this.em.upsert(PendingReturn, { account: accountId, organization, interactionUid, createdAt: new Date() });
+  }
+
+  /** The organization waiting for this person, if any: what verification's last page links back to. */
+  pendingReturn(accountId: string): Promise<PendingReturn | null> {
+    return this.em.findOne(PendingReturn, { account: accountId }, { populate: ['organization'] });
+  }
+
+  /** The waiting request is gone (finished, expired or in another browser): only the organization remains. */
+  async forgetInteraction(accountId: string): Promise<void> {
+    await this.em.nativeUpdate(PendingReturn, { account: accountId }, { interactionUid: null });
+  }
+
+  async clearReturn(accountId: string): Promise<void> {
+    await this.em.nativeDelete(PendingReturn, { account: accountId });
+  }
+}

@@ -1,0 +1,27 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../config/config';
+import { withOrm } from './cli-database';
+import { KEY_ACTIVATION_DELAY_SECONDS } from './lifetimes';
+import { SigningKeysService } from './signing-keys.service';
+
+/**
+ * `npm run keys:rotate`: a new ID-token signing key, published at once by every instance,
+ * signing after KEY_ACTIVATION_DELAY_SECONDS; the previous key stays published until what it
+ * signed has expired. `--now` skips the delay (one instance, or in an emergency).
+ */
+async function main() {
+  const { values } = parseArgs({ options: { now: { type: 'boolean' } } });
+  const config = loadConfig();
+  await withOrm(config, async (orm) => {
+    const keys = new SigningKeysService(config, orm.em.fork());
+    await keys.ensureKey();
+    const rotated = await keys.rotate(values.now ? 0 : KEY_ACTIVATION_DELAY_SECONDS);
+    console.log(`New signing key ${rotated.kid}: published now, signs from ${rotated.activatesAt.toISOString()}.`);
+    for (const old of rotated.retired) console.log(`Previous key ${old.kid}: stops signing then, published until ${old.unpublishedAt.toISOString()}.`);
+  });
+}
+
+main().catch((error) => {
+  console.error(error instanceof ConfigError ? error.message : `keys:rotate failed: ${(error as Error).message}`);
+  process.exit(1);
+});

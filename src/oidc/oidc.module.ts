@@ -1,0 +1,29 @@
+import { Module } from '@nestjs/common';
+import { IdentityModule } from '../identity/identity.module';
+import { VERIFIED_IDENTITIES } from './claims';
+import { ConnectedOrganizationsController } from './connected-organizations.controller';
+import { GrantsService } from './grants.service';
+import { InteractionController } from './interaction.controller';
+import { OrganizationsService } from './organizations.service';
+import { OidcProviderService } from './provider.service';
+import { SigningKeysService } from './signing-keys.service';
+import { VerifiedIdentitiesService } from './verified-identities.service';
+
+/**
+ * Referee as an OpenID provider: oidc-provider mounted at /oidc (app.ts), its interactions,
+ * organizations (clients), consent grants and the verified claims it shares.
+ */
+@Module({
+  imports: [IdentityModule],
+  controllers: [InteractionController, ConnectedOrganizationsController],
+  providers: [
+    OrganizationsService,
+    SigningKeysService,
+    GrantsService,
+    VerifiedIdentitiesService,
+    { provide: VERIFIED_IDENTITIES, useExisting: VerifiedIdentitiesService },
+    OidcProviderService,
+  ],
+  exports: [OrganizationsService, VerifiedIdentitiesService, VERIFIED_IDENTITIES, GrantsService, OidcProviderService],
+})
+export class OidcModule {}

@@ -1,0 +1,96 @@
+import { generateKeyPair } from 'node:crypto';
+import { promisify } from 'node:util';
+import { Inject, Injectable } from '@nestjs/common';
+import { EntityManager } from '@mikro-orm/postgresql';
+import type { JWK } from 'oidc-provider';
+import { CONFIG, type Config } from '../config/config';
+import { SecretBox } from '../crypto/secret-box';
+import { randomToken } from '../crypto/tokens';
+import { KEY_RETENTION_SECONDS } from './lifetimes';
+import { SigningKey } from './signing-key.entity';
+
+const generate = promisify(generateKeyPair);
+/** Advisory-lock key: two instances starting at once create one first key. */
+const KEYS_LOCK = 7_310_070;
+const ALG = 'RS256';
+
+export interface KeySet {
+  /** Private JWKs for oidc-provider: the signing key first; the others verify only. */
+  keys: JWK[];
+  /** Changes whenever the published keys or the signing key change. */
+  fingerprint: string;
+}
+
+/**
+ * ID-token signing keys in PostgreSQL, private parts sealed. Generated at first start,
+ * rotated by `npm run keys:rotate`; a retired key stays published until everything it
+ * signed has expired. Every instance re-reads the set (OidcProviderService).
+ */
+@Injectable()
+export class SigningKeysService {
+  private readonly box: SecretBox;
+
+  constructor(@Inject(CONFIG) config: Config, private readonly em: EntityManager) {
+    this.box = new SecretBox(config.sessionSecret);
+  }
+
+  /** Creates the first key unless one exists. */
+  async ensureKey(): Promise<void> {
+    await this.em.fork().transactional(async (em) => {
+      await em.execute('select pg_advisory_xact_lock(?)', [KEYS_LOCK]);
+      if ((await em.count(SigningKey, {})) === 0) await this.add(em, new Date());
+    });
+  }
+
+  /**
+   * Adds a new key, published at once and signing after `activateAfterSeconds`, when the
+   * current one retires (it stays published for KEY_RETENTION_SECONDS more).
+   */
+  async rotate(activateAfterSeconds: number): Promise<{ kid: string; activatesAt: Date; retired: { kid: string; unpublishedAt: Date }[] }> {
+    return this.em.fork().transactional(async (em) => {
+      await em.execute('select pg_advisory_xact_lock(?)', [KEYS_LOCK]);
+      const activatesAt = new Date(Date.now() + activateAfterSeconds * 1000);
+      const current = await em.find(SigningKey, { retiredAt: null });
+      for (const key of current) key.retiredAt = activatesAt;
+      const added = await this.add(em, activatesAt);
+      return {
+        kid: added.kid,
+        activatesAt,
+        retired: current.map((key) => ({ kid: key.kid, unpublishedAt: new Date(activatesAt.getTime() + KEY_RETENTION_SECONDS * 1000) })),
+      };
+    });
+  }
+
+  /** The keys to publish now, the signing one first. */
+  async keySet(now = new Date()): Promise<KeySet> {
+    const rows = await this.em.fork().find(SigningKey, {}, { orderBy: { activatesAt: 'desc', createdAt: 'desc' } });
+    const published = rows.filter((key) => !key.retiredAt || key.retiredAt.getTime() + KEY_RETENTION_SECONDS * 1000 > now.getTime());
+    const signer =
+      published.find((key) => key.activatesAt <= now && (!key.retiredAt || key.retiredAt > now)) ??
+      published.find((key) => key.activatesAt <= now) ??
+      published[0];
+    if (!signer) throw new Error('no signing key: ensureKey() first');
+    const ordered = [signer, ...published.filter((key) => key !== signer)];
+    const keys = ordered.map((key) => {
+      const jwk = JSON.parse(this.box.open(key.privateJwkSealed, context(key.kid))) as JWK;
+      return key === signer ? jwk : { ...jwk, key_ops: ['verify'] };
+    });
+    return { keys, fingerprint: ordered.map((key) => key.kid).join(',') };
+  }
+
+  /** Deletes keys no longer published (their private parts are no use to anyone). */
+  async deleteUnpublished(now = new Date()): Promise<number> {
+    return this.em.fork().nativeDelete(SigningKey, { retiredAt: { $lt: new Date(now.getTime() - KEY_RETENTION_SECONDS * 1000) } });
+  }
+
+  private async add(em: EntityManager, activatesAt: Date): Promise<SigningKey> {
+    const { privateKey } = await generate('rsa', { modulusLength: 2048 });
+    const kid = randomToken(16);
+    const jwk = { ...privateKey.export({ format: 'jwk' }), kid, alg: ALG, use: 'sig' };
+    const key = em.create(SigningKey, { kid, alg: ALG, privateJwkSealed: this.box.seal(JSON.stringify(jwk), context(kid)), activatesAt });
+    await em.flush();
+    return key;
+  }
+}
+
+const context = (kid: string) => `oidc_signing_key:${kid}:private_jwk`;

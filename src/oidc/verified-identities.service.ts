@@ -1,0 +1,51 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { EntityManager } from '@mikro-orm/postgresql';
+import { CONFIG, type Config } from '../config/config';
+import { SecretBox } from '../crypto/secret-box';
+import type { VerifiedIdentities, VerifiedIdentity } from './claims';
+import { VerifiedIdentityRecord } from './verified-identity.entity';
+
+type Sealed = Pick<VerifiedIdentity, 'verificationProcess' | 'claims' | 'documents'>;
+
+/**
+ * Verified identities on PostgreSQL (table verified_identity), their personal data sealed.
+ * The verification module calls recordVerified when a Trusted Referee's call ends "verified".
+ */
+@Injectable()
+export class VerifiedIdentitiesService implements VerifiedIdentities {
+  private readonly box: SecretBox;
+
+  constructor(@Inject(CONFIG) config: Config, private readonly em: EntityManager) {
+    this.box = new SecretBox(config.sessionSecret);
+  }
+
+  /** Records (or replaces, after a new verification) the verified identity of an account. */
+  async recordVerified(accountId: string, identity: VerifiedIdentity): Promise<void> {
+    const details: Sealed = { verificationProcess: identity.verificationProcess, claims: identity.claims, documents: identity.documents };
+    await this.em.upsert(VerifiedIdentityRecord, {
+      account: accountId,
+      verifiedAt: identity.verifiedAt,
+      ssnVerified: identity.ssnVerified,
+      detailsSealed: this.box.seal(JSON.stringify(details), context(accountId)),
+      updatedAt: new Date(),
+    });
+  }
+
+  async findVerified(accountId: string): Promise<VerifiedIdentity | null> {
+    const record = await this.em.findOne(VerifiedIdentityRecord, { account: accountId }, { disableIdentityMap: true });
+    if (!record) return null;
+    const details = JSON.parse(this.box.open(record.detailsSealed, context(accountId))) as Sealed;
+    return {
+      verifiedAt: record.verifiedAt,
+      ssnVerified: record.ssnVerified,
+      verificationProcess: details.verificationProcess,
+      claims: details.claims,
+      documents: details.documents.map((document) => ({
+        ...document,
+        checks: document.checks.map((check) => ({ ...check, time: new Date(check.time) })),
+      })),
+    };
+  }
+}
+
+const context = (accountId: string) => `verified_identity:${accountId}:details`;

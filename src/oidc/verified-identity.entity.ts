@@ -1,0 +1,27 @@
+import { Entity, OneToOne, Property } from '@mikro-orm/decorators/legacy';
+import type { Opt } from '@mikro-orm/core';
+import { Account } from '../identity/account.entity';
+
+/**
+ * The outcome of a successful verification, as shared with organizations. Names, date of
+ * birth, address and document details are PII: they are sealed (crypto/secret-box.ts).
+ */
+@Entity({ tableName: 'verified_identity' })
+export class VerifiedIdentityRecord {
+  @OneToOne(() => Account, { primary: true, deleteRule: 'cascade', fieldName: 'account_id' })
+  account!: Account;
+
+  @Property({ type: 'datetime' })
+  verifiedAt!: Date;
+
+  /** Verified with a Social Security number (not an ITIN, not a passport number alone). */
+  @Property({ type: 'boolean' })
+  ssnVerified!: boolean;
+
+  /** JSON of the claims and evidence, sealed. */
+  @Property({ type: 'text' })
+  detailsSealed!: string;
+
+  @Property({ type: 'datetime' })
+  updatedAt: Opt<Date> = new Date();
+}

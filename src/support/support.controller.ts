@@ -1,0 +1,69 @@
+import { Body, Controller, Get, NotFoundException, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
+import { actorOf } from '../audit/audit.service';
+import { SignedInGuard } from '../identity/signed-in.guard';
+import { RateLimits } from '../web/rate-limits';
+import type { WebRequest } from '../web/request';
+import { invalidForm, redirect, view } from '../web/view';
+import { CATEGORY_LABELS, isOneOf, SUPPORT_CATEGORIES, SUPPORT_LABELS } from './categories';
+import { parseContactForm, parseMessage } from './forms';
+import { SupportService } from './support.service';
+
+type Form = Record<string, unknown>;
+
+const CATEGORY_OPTIONS = SUPPORT_CATEGORIES.map((value) => ({ value, label: CATEGORY_LABELS[value] }));
+
+/** Contact support, and a person's own requests with Referee's answers. */
+@Controller()
+export class SupportController {
+  constructor(
+    private readonly support: SupportService,
+    private readonly rateLimits: RateLimits,
+  ) {}
+
+  @Get('support')
+  contactPage(@Query('category') category: unknown) {
+    return view('support/contact', { values: { category: isOneOf(SUPPORT_CATEGORIES, category) ? category : '' }, categories: CATEGORY_OPTIONS, ...SUPPORT_LABELS });
+  }
+
+  @Post('support')
+  async contact(@Req() req: WebRequest, @Body() form: Form) {
+    const parsed = parseContactForm(form, req.viewer);
+    if (!parsed.valid) return invalidForm('support/contact', parsed.errors, { values: parsed.values, categories: CATEGORY_OPTIONS, ...SUPPORT_LABELS });
+    const { requester, ...question } = parsed.valid;
+    await this.rateLimits.consume('support-request:ip', req.ip ?? '');
+    await this.rateLimits.consume('support-request:person', 'accountId' in requester ? requester.accountId : requester.email);
+    const request = await this.support.ask(requester, question, actorOf(req));
+    if ('accountId' in requester) return redirect(`/support/requests/${request.id}?sent=1`);
+    return view('support/sent', { reference: request.reference, email: requester.email });
+  }
+
+  @Get('support/requests')
+  @UseGuards(SignedInGuard)
+  async list(@Req() req: WebRequest) {
+    const requests = await this.support.forAccount(req.viewer!.accountId);
+    return view('support/requests', { requests, ...SUPPORT_LABELS });
+  }
+
+  @Get('support/requests/:id')
+  @UseGuards(SignedInGuard)
+  async show(@Req() req: WebRequest, @Param('id') id: string, @Query() query: Form) {
+    const shown = await this.support.findForAccount(id, req.viewer!.accountId);
+    if (!shown) throw new NotFoundException();
+    return view('support/request', { ...shown, values: {}, notice: ['sent', 'replied'].find((key) => key in query), ...SUPPORT_LABELS });
+  }
+
+  @Post('support/requests/:id/reply')
+  @UseGuards(SignedInGuard)
+  async reply(@Req() req: WebRequest, @Param('id') id: string, @Body() form: Form) {
+    const accountId = req.viewer!.accountId;
+    const parsed = parseMessage(form, 'message', 'your message');
+    if (!parsed.valid) {
+      const shown = await this.support.findForAccount(id, accountId);
+      if (!shown) throw new NotFoundException();
+      return invalidForm('support/request', parsed.errors, { ...shown, values: parsed.values, ...SUPPORT_LABELS });
+    }
+    await this.rateLimits.consume('support-reply:account', accountId);
+    if (!(await this.support.reply(id, accountId, parsed.valid))) throw new NotFoundException();
+    return redirect(`/support/requests/${id}?replied=1`);
+  }
+}

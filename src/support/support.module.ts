@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { CryptoModule } from '../crypto/crypto.module';
+import { IdentityModule } from '../identity/identity.module';
+import { NotificationsModule } from '../notifications/notifications.module';
+import { StaffModule } from '../staff/staff.module';
+import { SupportAgentController } from './support-agent.controller';
+import { SupportController } from './support.controller';
+import { SupportService } from './support.service';
+
+/** Contact support, the support queue under /agent/support, and fraud reports. */
+@Module({
+  imports: [CryptoModule, IdentityModule, NotificationsModule, StaffModule],
+  controllers: [SupportController, SupportAgentController],
+  providers: [SupportService],
+  exports: [SupportService],
+})
+export class SupportModule {}

@@ -1,0 +1,277 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { LockMode, QueryOrder } from '@mikro-orm/core';
+import { EntityManager } from '@mikro-orm/postgresql';
+import { randomInt, randomUUID } from 'node:crypto';
+import { AuditService, type AuditEntry } from '../audit/audit.service';
+import { CONFIG, type Config } from '../config/config';
+import { PiiCipher } from '../crypto/pii-cipher';
+import { Account } from '../identity/account.entity';
+import { NotificationsService } from '../notifications/notifications.service';
+import type { OutboxMessage } from '../notifications/outbox-message.entity';
+import { CATEGORY_LABELS, FRAUD_KIND_LABELS, type FraudKind, type RequestCategory, type RequestStatus, type SupportCategory } from './categories';
+import { FRAUD_NEXT_STEPS } from './fraud';
+import { SupportMessage, type MessageAuthor } from './support-message.entity';
+import { SupportRequest } from './support-request.entity';
+
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** Letters and digits that cannot be mistaken for each other when read out (no 0/O, 1/I/L, U/V). */
+const REFERENCE_ALPHABET = '23456789ABCDEFGHJKMNPQRSTWXYZ';
+export const REFERENCE = /^RF-[2-9A-HJKMNP-TW-Z]{5}-[2-9A-HJKMNP-TW-Z]{5}$/;
+const QUEUE_PAGE = 100;
+
+type Actor = Pick<AuditEntry, 'actorId' | 'ip'>;
+
+/** Who asks: a signed-in account, or someone not signed in with a reply address. */
+export type Requester = { accountId: string } | { email: string };
+
+export interface NewRequest {
+  category: SupportCategory;
+  message: string;
+  caseReference?: string;
+}
+
+export interface ShownMessage {
+  id: string;
+  author: MessageAuthor;
+  body: string;
+  createdAt: Date;
+}
+
+export interface ShownRequest {
+  request: SupportRequest;
+  messages: ShownMessage[];
+  /** Staff pages only: where answers go. */
+  replyTo?: string;
+  signedIn: boolean;
+}
+
+export type AnswerOutcome = 'answered' | 'changed' | 'not-found';
+
+export function newReference(): string {
+  const pick = () => Array.from({ length: 5 }, () => REFERENCE_ALPHABET[randomInt(REFERENCE_ALPHABET.length)]).join('');
+  return `RF-${pick()}-${pick()}`;
+}
+
+/**
+ * Support requests and fraud reports: created by anyone (signed in, or with an email
+ * address), answered by staff with the support role, read only by the person who asked.
+ * Every message is encrypted at rest: people type anything into a support form.
+ */
+@Injectable()
+export class SupportService {
+  constructor(
+    @Inject(CONFIG) private readonly config: Config,
+    private readonly em: EntityManager,
+    private readonly cipher: PiiCipher,
+    private readonly notifications: NotificationsService,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** A question from the contact form. */
+  ask(requester: Requester, input: NewRequest, by: Actor): Promise<SupportRequest> {
+    return this.create(requester, { category: input.category, message: input.message, caseReference: input.caseReference }, by);
+  }
+
+  /** A fraud report: a priority request, flagged for supervisors, and an audit event. */
+  reportFraud(requester: Requester, kind: FraudKind, message: string, by: Actor): Promise<SupportRequest> {
+    return this.create(requester, { category: 'fraud', fraudKind: kind, message }, by);
+  }
+
+  private async create(
+    requester: Requester,
+    input: { category: RequestCategory; fraudKind?: FraudKind; message: string; caseReference?: string },
+    by: Actor,
+  ): Promise<SupportRequest> {
+    const reference = await this.unusedReference();
+    const { request, mail } = await this.em.transactional(async (em) => {
+      const account = 'accountId' in requester ? await em.findOneOrFail(Account, requester.accountId) : undefined;
+      const request = em.create(SupportRequest, {
+        reference,
+        account,
+        category: input.category,
+        fraudKind: input.fraudKind,
+        priority: !!input.fraudKind,
+        caseReference: input.caseReference,
+        messageCount: 1,
+      });
+      const to = account ? account.email : (requester as { email: string }).email;
+      if (!account) request.emailCipher = this.cipher.encrypt(to, emailContext(request.id));
+      this.addMessage(em, request, 'requester', input.message);
+      const mail = this.notifications.queueEmail(
+        input.fraudKind ? this.fraudReceivedEmail(to, request, input.fraudKind) : this.receivedEmail(to, request),
+      );
+      return { request, mail };
+    });
+    await this.notifications.deliver([mail]);
+    await this.audit.record(
+      input.fraudKind
+        ? { action: 'fraud.reported', subject: request.id, details: { kind: input.fraudKind, signedIn: !!request.account }, ...by }
+        : { action: 'support.request_created', subject: request.id, details: { category: input.category, signedIn: !!request.account }, ...by },
+    );
+    return request;
+  }
+
+  private async unusedReference(): Promise<string> {
+    for (;;) {
+      const reference = newReference();
+      if ((await this.em.count(SupportRequest, { reference })) === 0) return reference;
+    }
+  }
+
+  private addMessage(em: EntityManager, request: SupportRequest, author: MessageAuthor, body: string, staffId?: string): SupportMessage {
+    const id = randomUUID();
+    const now = new Date();
+    request.lastActivityAt = now;
+    return em.create(SupportMessage, { id, request, author, staffId, bodyCipher: this.cipher.encrypt(body, messageContext(id)), createdAt: now });
+  }
+
+  private async show(request: SupportRequest, forStaff: boolean): Promise<ShownRequest> {
+    const messages = await this.em.find(SupportMessage, { request: request.id }, { orderBy: { createdAt: 'asc', id: 'asc' } });
+    return {
+      request,
+      signedIn: !!request.account,
+      replyTo: forStaff ? await this.recipientOf(request) : undefined,
+      messages: messages.map((m) => ({ id: m.id, author: m.author, createdAt: m.createdAt, body: this.cipher.decrypt(m.bodyCipher, messageContext(m.id)) })),
+    };
+  }
+
+  private async recipientOf(request: SupportRequest): Promise<string> {
+    if (request.account) return (await this.em.findOneOrFail(Account, request.account.id)).email;
+    return this.cipher.decrypt(request.emailCipher!, emailContext(request.id));
+  }
+
+  // ---- The person who asked ------------------------------------------------------------
+
+  forAccount(accountId: string): Promise<SupportRequest[]> {
+    return this.em.find(SupportRequest, { account: accountId }, { orderBy: { createdAt: 'desc' }, limit: QUEUE_PAGE });
+  }
+
+  /** One request of this account; another's (or none) is null, and the page answers 404 either way. */
+  async findForAccount(id: string, accountId: string): Promise<ShownRequest | null> {
+    if (!UUID.test(id)) return null;
+    const request = await this.em.findOne(SupportRequest, { id, account: accountId });
+    return request ? this.show(request, false) : null;
+  }
+
+  /** A follow-up from the person: the request goes back to the queue. */
+  async reply(id: string, accountId: string, message: string): Promise<boolean> {
+    if (!UUID.test(id)) return false;
+    return this.em.transactional(async (em) => {
+      const request = await em.findOne(SupportRequest, { id, account: accountId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+      if (!request) return false;
+      this.addMessage(em, request, 'requester', message);
+      request.messageCount += 1;
+      request.status = 'open';
+      return true;
+    });
+  }
+
+  // ---- Staff ---------------------------------------------------------------------------
+
+  /** The queue: fraud reports first, then the longest waiting. */
+  queue(filter: { status: RequestStatus | 'all'; fraudOnly: boolean; reference?: string }): Promise<SupportRequest[]> {
+    const where = {
+      ...(filter.status === 'all' ? {} : { status: filter.status }),
+      ...(filter.fraudOnly ? { priority: true } : {}),
+      ...(filter.reference ? { reference: filter.reference } : {}),
+    };
+    const orderBy = filter.status === 'open' ? { priority: QueryOrder.DESC, createdAt: QueryOrder.ASC } : { lastActivityAt: QueryOrder.DESC };
+    return this.em.find(SupportRequest, where, { orderBy, limit: QUEUE_PAGE, populate: ['account'] });
+  }
+
+  /** A request as staff see it; reading it is recorded in the audit log (it is personal data). */
+  async openForStaff(id: string, by: Actor): Promise<ShownRequest | null> {
+    if (!UUID.test(id)) return null;
+    const request = await this.em.findOne(SupportRequest, { id });
+    if (!request) return null;
+    await this.audit.record({ action: 'support.request_viewed', subject: request.id, ...by });
+    return this.show(request, true);
+  }
+
+  /**
+   * Answers (and with `close`, closes) a request, emailing the answer. `seen` is the number
+   * of messages the agent had on screen: if someone else answered, or the person wrote
+   * again, in the meantime, nothing is sent and the agent reads the new messages first.
+   */
+  async answer(id: string, text: string, seen: number, close: boolean, by: Actor & { actorId: string }): Promise<AnswerOutcome> {
+    if (!UUID.test(id)) return 'not-found';
+    const outcome = await this.em.transactional(async (em) => {
+      const request = await em.findOne(SupportRequest, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+      if (!request) return 'not-found' as const;
+      if (request.messageCount !== seen) return 'changed' as const;
+      this.addMessage(em, request, 'staff', text, by.actorId);
+      request.messageCount += 1;
+      request.status = close ? 'closed' : 'answered';
+      return this.notifications.queueEmail(this.answerEmail(await this.recipientOf(request), request, text));
+    });
+    if (typeof outcome === 'string') return outcome;
+    await this.notifications.deliver([outcome]);
+    await this.audit.record({ action: 'support.answered', subject: id, details: { closed: close }, ...by });
+    return 'answered';
+  }
+
+  /** Closes without an answer (spam, or nothing more to say). */
+  async close(id: string, by: Actor): Promise<boolean> {
+    if (!UUID.test(id)) return false;
+    const closed = await this.em.nativeUpdate(SupportRequest, { id, status: { $ne: 'closed' } }, { status: 'closed' });
+    if (closed) await this.audit.record({ action: 'support.closed', subject: id, ...by });
+    return closed > 0;
+  }
+
+  /** Fraud reports for supervisors: those nobody has looked into first, then the newest. */
+  fraudReports(): Promise<SupportRequest[]> {
+    return this.em.find(SupportRequest, { priority: true }, { orderBy: { reviewedAt: QueryOrder.ASC_NULLS_FIRST, createdAt: QueryOrder.DESC }, limit: QUEUE_PAGE, populate: ['account'] });
+  }
+
+  async markReviewed(id: string, by: Actor & { actorId: string }): Promise<boolean> {
+    if (!UUID.test(id)) return false;
+    const marked = await this.em.nativeUpdate(SupportRequest, { id, priority: true, reviewedAt: null }, { reviewedAt: new Date(), reviewedBy: by.actorId });
+    if (marked) await this.audit.record({ action: 'fraud.report_reviewed', subject: id, ...by });
+    return marked > 0;
+  }
+
+  // ---- Emails: they never repeat what the person wrote (a form is no way to mail a stranger) ----
+
+  private receivedEmail(to: string, request: SupportRequest) {
+    const where = request.account
+      ? `We will email you when we answer, and you can read the answer on your account:\n${this.config.baseUrl}/support/requests/${request.id}`
+      : `We will answer by email, to this address.`;
+    return {
+      to,
+      subject: `We received your question (${request.reference})`,
+      text:
+        `Thank you for contacting Referee support about: ${CATEGORY_LABELS[request.category]}.\n\n` +
+        `Your reference is ${request.reference}. ${where}\n\n` +
+        `Referee staff will never ask for your password or a sign-in code.\n\n` +
+        (request.account ? '' : `If you did not contact Referee, you can ignore this email.\n`),
+    };
+  }
+
+  private fraudReceivedEmail(to: string, request: SupportRequest, kind: FraudKind) {
+    const steps = FRAUD_NEXT_STEPS[kind]
+      .map((step, i) => `${i + 1}. ${step.text}${step.link ? `\n   ${step.link.label}: ${step.link.href.startsWith('/') ? this.config.baseUrl + step.link.href : step.link.href}` : ''}`)
+      .join('\n');
+    return {
+      to,
+      subject: `We received your fraud report (${request.reference})`,
+      text:
+        `Thank you for telling us: "${FRAUD_KIND_LABELS[kind]}". Your reference is ${request.reference}.\n\n` +
+        `What to do now:\n${steps}\n\n` +
+        `Referee staff will never ask for your password or a sign-in code, and never send you a video call link from anywhere but your Referee account.\n`,
+    };
+  }
+
+  private answerEmail(to: string, request: SupportRequest, text: string) {
+    const more = request.account
+      ? `Read it on your account, and reply there if you need to:\n${this.config.baseUrl}/support/requests/${request.id}`
+      : `To reply, contact us again at ${this.config.baseUrl}/support and give your reference, ${request.reference}.`;
+    return {
+      to,
+      subject: `Referee support answered your question (${request.reference})`,
+      text: `Referee support answered your question (${request.reference}):\n\n${text}\n\n${more}\n\nReferee staff will never ask for your password or a sign-in code.\n`,
+    };
+  }
+}
+
+const emailContext = (requestId: string) => `support_request:${requestId}:email`;
+const messageContext = (messageId: string) => `support_message:${messageId}:body`;

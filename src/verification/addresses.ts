@@ -1,0 +1,252 @@
+/**
+ * Home addresses in any country: the ISO 3166-1 country list, and for each country the
+ * fields that fit it (a state for the U.S., a prefecture for Japan, none for France) and
+ * its postal-code rule. Countries not listed get an optional region and postal code.
+ * Formats follow the countries' postal services (as collected in Google's address data).
+ */
+
+/** Every officially assigned ISO 3166-1 alpha-2 code. */
+export const COUNTRY_CODES = (
+  'AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ ' +
+  'CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR ' +
+  'GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP ' +
+  'KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT ' +
+  'MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW ' +
+  'SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG ' +
+  'UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW'
+).split(' ');
+
+const COUNTRY_SET = new Set(COUNTRY_CODES);
+const regionNames = new Intl.DisplayNames(['en'], { type: 'region' });
+
+export function isCountryCode(code: unknown): code is string {
+  return typeof code === 'string' && COUNTRY_SET.has(code);
+}
+
+export function countryName(code: string): string {
+  return regionNames.of(code) ?? code;
+}
+
+/** The country list for a select, sorted by English name. */
+export const COUNTRY_OPTIONS = COUNTRY_CODES.map((code) => ({ value: code, label: countryName(code) })).sort((a, b) =>
+  a.label.localeCompare(b.label, 'en'),
+);
+
+type Options = { value: string; label: string }[];
+const named = (pairs: string): Options =>
+  pairs.split(';').map((pair) => {
+    const [value, label] = pair.split('=');
+    return { value: value.trim(), label: (label ?? value).trim() };
+  });
+
+export const US_STATES = named(
+  'AL=Alabama;AK=Alaska;AZ=Arizona;AR=Arkansas;CA=California;CO=Colorado;CT=Connecticut;DE=Delaware;' +
+    'DC=District of Columbia;FL=Florida;GA=Georgia;HI=Hawaii;ID=Idaho;IL=Illinois;IN=Indiana;IA=Iowa;KS=Kansas;' +
+    'KY=Kentucky;LA=Louisiana;ME=Maine;MD=Maryland;MA=Massachusetts;MI=Michigan;MN=Minnesota;MS=Mississippi;' +
+    'MO=Missouri;MT=Montana;NE=Nebraska;NV=Nevada;NH=New Hampshire;NJ=New Jersey;NM=New Mexico;NY=New York;' +
+    'NC=North Carolina;ND=North Dakota;OH=Ohio;OK=Oklahoma;OR=Oregon;PA=Pennsylvania;RI=Rhode Island;' +
+    'SC=South Carolina;SD=South Dakota;TN=Tennessee;TX=Texas;UT=Utah;VT=Vermont;VA=Virginia;WA=Washington;' +
+    'WV=West Virginia;WI=Wisconsin;WY=Wyoming;AS=American Samoa;GU=Guam;MP=Northern Mariana Islands;' +
+    'PR=Puerto Rico;VI=U.S. Virgin Islands;AA=Armed Forces Americas;AE=Armed Forces Europe;AP=Armed Forces Pacific',
+);
+
+const CA_PROVINCES = named(
+  'AB=Alberta;BC=British Columbia;MB=Manitoba;NB=New Brunswick;NL=Newfoundland and Labrador;NS=Nova Scotia;' +
+    'NT=Northwest Territories;NU=Nunavut;ON=Ontario;PE=Prince Edward Island;QC=Quebec;SK=Saskatchewan;YT=Yukon',
+);
+
+const AU_STATES = named(
+  'ACT=Australian Capital Territory;NSW=New South Wales;NT=Northern Territory;QLD=Queensland;SA=South Australia;' +
+    'TAS=Tasmania;VIC=Victoria;WA=Western Australia',
+);
+
+const JP_PREFECTURES = named(
+  'Hokkaido;Aomori;Iwate;Miyagi;Akita;Yamagata;Fukushima;Ibaraki;Tochigi;Gunma;Saitama;Chiba;Tokyo;Kanagawa;' +
+    'Niigata;Toyama;Ishikawa;Fukui;Yamanashi;Nagano;Gifu;Shizuoka;Aichi;Mie;Shiga;Kyoto;Osaka;Hyogo;Nara;Wakayama;' +
+    'Tottori;Shimane;Okayama;Hiroshima;Yamaguchi;Tokushima;Kagawa;Ehime;Kochi;Fukuoka;Saga;Nagasaki;Kumamoto;Oita;' +
+    'Miyazaki;Kagoshima;Okinawa',
+);
+
+export interface AddressFormat {
+  cityLabel: string;
+  /** none: the country's addresses have no such line (France, Germany, the U.K.). */
+  region: { label: string; required: boolean; options?: Options } | null;
+  postalCode: { label: string; required: boolean; pattern: RegExp; example: string } | null;
+}
+
+const text = (label: string, required = true) => ({ label, required });
+const postal = (label: string, pattern: RegExp, example: string, required = true) => ({ label, pattern, example, required });
+const digits = (n: number, label = 'Postal code', required = true) =>
+  postal(label, new RegExp(`^\\d{${n}}$`), '1234567890'.slice(0, n), required);
+
+const FORMATS: Record<string, Partial<AddressFormat>> = {
+  US: { region: { label: 'State', required: true, options: US_STATES }, postalCode: postal('ZIP code', /^\d{5}(-?\d{4})?$/, '20500') },
+  CA: {
+    region: { label: 'Province or territory', required: true, options: CA_PROVINCES },
+    postalCode: postal('Postal code', /^[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z] ?\d[ABCEGHJ-NPRSTV-Z]\d$/i, 'K1A 0B1'),
+  },
+  MX: { region: text('State'), postalCode: digits(5) },
+  GB: { cityLabel: 'Town or city', region: null, postalCode: postal('Postcode', /^([A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}|GIR ?0AA)$/i, 'SW1A 2AA') },
+  IE: { region: text('County', false), postalCode: postal('Eircode', /^([AC-FHKNPRTV-Y]\d{2}|D6W) ?[0-9AC-FHKNPRTV-Y]{4}$/i, 'D02 X285', false) },
+  FR: { region: null, postalCode: postal('Postal code', /^\d{2} ?\d{3}$/, '75008') },
+  DE: { region: null, postalCode: digits(5) },
+  AT: { region: null, postalCode: digits(4) },
+  CH: { region: null, postalCode: digits(4) },
+  BE: { region: null, postalCode: digits(4) },
+  NL: { region: null, postalCode: postal('Postal code', /^\d{4} ?[A-Z]{2}$/i, '1012 JS') },
+  LU: { region: null, postalCode: postal('Postal code', /^(L-?)?\d{4}$/i, '1009') },
+  DK: { region: null, postalCode: digits(4) },
+  NO: { region: null, postalCode: digits(4) },
+  SE: { region: null, postalCode: postal('Postal code', /^\d{3} ?\d{2}$/, '111 52') },
+  FI: { region: null, postalCode: digits(5) },
+  PL: { region: null, postalCode: postal('Postal code', /^\d{2}-?\d{3}$/, '00-950') },
+  PT: { region: null, postalCode: postal('Postal code', /^\d{4}-?\d{3}$/, '1000-001') },
+  ES: { region: text('Province'), postalCode: digits(5) },
+  IT: { region: text('Province'), postalCode: digits(5, 'CAP') },
+  GR: { region: null, postalCode: postal('Postal code', /^\d{3} ?\d{2}$/, '105 57') },
+  UA: { region: text('Region', false), postalCode: digits(5) },
+  RU: { region: text('Region'), postalCode: digits(6) },
+  TR: { region: text('Province'), postalCode: digits(5) },
+  IL: { region: null, postalCode: postal('Postal code', /^\d{5}(\d{2})?$/, '9103401') },
+  JP: { region: { label: 'Prefecture', required: true, options: JP_PREFECTURES }, postalCode: postal('Postal code', /^\d{3}-?\d{4}$/, '100-8994') },
+  KR: { region: text('Province', false), postalCode: digits(5) },
+  CN: { region: text('Province'), postalCode: digits(6) },
+  HK: { region: text('Area', false), postalCode: null },
+  MO: { region: null, postalCode: null },
+  TW: { region: text('County or city', false), postalCode: postal('Postal code', /^\d{3}(\d{2,3})?$/, '100') },
+  SG: { region: null, postalCode: digits(6) },
+  MY: { region: text('State'), postalCode: digits(5) },
+  TH: { region: text('Province'), postalCode: digits(5) },
+  VN: { region: text('Province', false), postalCode: digits(6, 'Postal code', false) },
+  PH: { region: text('Province', false), postalCode: digits(4) },
+  ID: { region: text('Province'), postalCode: digits(5) },
+  IN: { region: text('State'), postalCode: digits(6, 'PIN code') },
+  PK: { region: null, postalCode: digits(5, 'Postal code', false) },
+  BD: { region: null, postalCode: digits(4, 'Postal code', false) },
+  AU: { cityLabel: 'Suburb or city', region: { label: 'State or territory', required: true, options: AU_STATES }, postalCode: digits(4, 'Postcode') },
+  NZ: { cityLabel: 'Town or city', region: null, postalCode: digits(4, 'Postcode') },
+  BR: { region: text('State'), postalCode: postal('CEP', /^\d{5}-?\d{3}$/, '70150-900') },
+  AR: { region: text('Province'), postalCode: postal('Postal code', /^([A-Z]\d{4}[A-Z]{3}|\d{4})$/i, 'C1002', false) },
+  CL: { region: text('Region'), postalCode: digits(7, 'Postal code', false) },
+  CO: { region: text('Department'), postalCode: digits(6, 'Postal code', false) },
+  PE: { region: text('Region', false), postalCode: digits(5, 'Postal code', false) },
+  NG: { region: text('State'), postalCode: digits(6, 'Postal code', false) },
+  KE: { region: null, postalCode: digits(5, 'Postal code', false) },
+  ZA: { region: text('Province', false), postalCode: digits(4) },
+  EG: { region: text('Governorate', false), postalCode: digits(5, 'Postal code', false) },
+  AE: { region: text('Emirate'), postalCode: null },
+  SA: { region: null, postalCode: postal('Postal code', /^\d{5}(-?\d{4})?$/, '11564', false) },
+  QA: { region: null, postalCode: null },
+};
+
+const DEFAULT_FORMAT: AddressFormat = {
+  cityLabel: 'City or town',
+  region: { label: 'State, province or region', required: false },
+  postalCode: { label: 'Postal code', required: false, pattern: /^[A-Z0-9][A-Z0-9 -]{1,11}$/i, example: '' },
+};
+
+export function addressFormat(country: string): AddressFormat {
+  return { ...DEFAULT_FORMAT, cityLabel: 'City', ...FORMATS[country] } as AddressFormat;
+}
+
+export interface Address {
+  country: string;
+  line1: string;
+  line2: string;
+  city: string;
+  region: string;
+  postalCode: string;
+}
+
+export const ADDRESS_FIELDS = ['country', 'line1', 'line2', 'city', 'region', 'postalCode'] as const;
+
+/** "P.O. Box 12", "PO Box", "Post Office Box", "POB 5" and the same in a few other languages. */
+const PO_BOX =
+  /(^|[^a-z])(p\.?\s*o\.?\s*(box|b\.?\s*\d)|post\s*office\s*box|postfach|apartado\s+(postal|de\s+correos)|bo[iî]te\s+postale|caixa\s+postal|casilla\s+de\s+correos?)/i;
+
+export function isPoBox(line: string): boolean {
+  return PO_BOX.test(line);
+}
+
+/** A label inside a sentence: "Postal code" → "postal code", but "ZIP code", "CEP" and "PIN code" stay. */
+export function inSentence(label: string): string {
+  return /^[A-Z]{2}/.test(label) ? label : label[0].toLowerCase() + label.slice(1);
+}
+
+const MAX = 100;
+/** Trimmed text without control characters, or undefined when it has some. */
+export function cleanText(raw: unknown): string | undefined {
+  if (raw === undefined || raw === null) return '';
+  if (typeof raw !== 'string') return undefined;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(raw)) return undefined;
+  return raw.trim().replace(/\s+/g, ' ');
+}
+
+/**
+ * Checks a posted address for the chosen country. `onlyCountry` is set on the U.S.
+ * address screen (Self-Service), where the country is not asked.
+ */
+export function parseAddress(
+  form: Record<string, unknown>,
+  onlyCountry?: string,
+): { address: Address; errors: Record<string, string> } {
+  const errors: Record<string, string> = {};
+  const value = (name: string) => {
+    const cleaned = cleanText(form[name]);
+    if (cleaned === undefined) errors[name] = 'Remove the special characters from this field';
+    else if (cleaned.length > MAX) errors[name] = `Enter ${MAX} characters or fewer`;
+    return cleaned ?? '';
+  };
+  const country = onlyCountry ?? (typeof form.country === 'string' ? form.country.trim().toUpperCase() : '');
+  const address: Address = {
+    country,
+    line1: value('line1'),
+    line2: value('line2'),
+    city: value('city'),
+    region: value('region'),
+    postalCode: value('postalCode').toUpperCase(),
+  };
+  if (!country) errors.country = 'Select your country';
+  else if (!isCountryCode(country)) errors.country = 'Select a country from the list';
+  const format = addressFormat(isCountryCode(country) ? country : '');
+
+  if (!errors.line1) {
+    if (!address.line1) errors.line1 = 'Enter the first line of your address';
+    else if (isPoBox(address.line1)) errors.line1 = 'Enter your home address. A P.O. box is not a home address';
+  }
+  if (!errors.city && !address.city) errors.city = `Enter your ${inSentence(format.cityLabel)}`;
+
+  if (!format.region) address.region = '';
+  else if (!errors.region) {
+    const { label, required, options } = format.region;
+    if (!address.region) {
+      if (required) errors.region = `${options ? 'Select' : 'Enter'} your ${inSentence(label)}`;
+    } else if (options && !options.some((o) => o.value === address.region)) {
+      errors.region = `Select your ${inSentence(label)} from the list`;
+    }
+  }
+
+  if (!format.postalCode) address.postalCode = '';
+  else if (!errors.postalCode) {
+    const { label, required, pattern, example } = format.postalCode;
+    if (!address.postalCode) {
+      if (required) errors.postalCode = `Enter your ${inSentence(label)}`;
+    } else if (!pattern.test(address.postalCode)) {
+      errors.postalCode = `Enter a ${inSentence(label)} in the right format${example ? `, like ${example}` : ''}`;
+    }
+  }
+  return { address, errors };
+}
+
+/** One line per part, for pages and the agent. */
+export function addressLines(address: Address): string[] {
+  const format = addressFormat(address.country);
+  const regionLabel = format.region?.options?.find((o) => o.value === address.region)?.label ?? address.region;
+  return [
+    address.line1,
+    address.line2,
+    [address.city, regionLabel, address.postalCode].filter(Boolean).join(', '),
+    countryName(address.country),
+  ].filter(Boolean);
+}

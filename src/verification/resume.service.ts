@@ -1,0 +1,82 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { LockMode } from '@mikro-orm/core';
+import { EntityManager } from '@mikro-orm/postgresql';
+import { CONFIG, type Config } from '../config/config';
+import { randomToken, tokenHash } from '../crypto/tokens';
+import { NotificationsService } from '../notifications/notifications.service';
+import { CaseSteps } from './case-steps';
+import { currentStep } from './flow';
+import { ResumeCode } from './resume-code.entity';
+import { VerificationCase } from './verification-case.entity';
+
+/** How long a resume link works. */
+export const RESUME_LIFETIME_MS = 30 * 24 * 60 * 60 * 1000;
+/** randomToken(32): 256 bits, base64url. */
+const CODE = /^[A-Za-z0-9_-]{43}$/;
+
+export type ResumeLookup = { state: 'usable'; code: ResumeCode } | { state: 'gone' } | { state: 'unknown' };
+
+/**
+ * Save & Exit: the case keeps everything and becomes `abandoned`; an email carries a
+ * continuation code as a link (NIST SP 800-63A: ≥ 64 random bits, stored hashed, single
+ * use, throttled). Only the newest link works. Signing in again resumes too.
+ */
+@Injectable()
+export class ResumeService {
+  constructor(
+    @Inject(CONFIG) private readonly config: Config,
+    private readonly em: EntityManager,
+    private readonly steps: CaseSteps,
+    private readonly notifications: NotificationsService,
+  ) {}
+
+  async saveAndExit(accountId: string, email: string): Promise<void> {
+    await this.steps.open(accountId);
+    const message = await this.em.transactional(async (em) => {
+      const c = await em.findOneOrFail(VerificationCase, { account: accountId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+      const stepKey = currentStep(c).key;
+      if (c.status !== 'abandoned') {
+        c.statusBeforeExit = c.status;
+        c.status = 'abandoned';
+      }
+      await em.nativeUpdate(ResumeCode, { verificationCase: c.id, usedAt: null }, { usedAt: new Date() });
+      const code = randomToken();
+      em.create(ResumeCode, { verificationCase: c, tokenHash: tokenHash(code), expiresAt: new Date(Date.now() + RESUME_LIFETIME_MS) });
+      this.steps.record(em, c, 'verification.saved_and_exited', stepKey);
+      return this.notifications.queueEmail({
+        to: email,
+        subject: 'Continue verifying your identity with Referee',
+        text:
+          `Your progress is saved. When you are ready, continue where you left off:\n` +
+          `${this.config.baseUrl}/verify/resume?code=${code}\n\n` +
+          `The link works once, for 30 days. You will be asked to sign in first. You can also sign in at ` +
+          `${this.config.baseUrl}/sign-in and select "Continue verifying your identity".\n\n` +
+          `If you did not start verifying your identity with Referee, reset your password: ${this.config.baseUrl}/password-reset`,
+      });
+    });
+    await this.notifications.deliver([message]);
+  }
+
+  /** Finds a resume code of this account (a code of another account is unknown: 404, and stays usable). */
+  async find(accountId: string, code: unknown): Promise<ResumeLookup> {
+    if (typeof code !== 'string' || !CODE.test(code)) return { state: 'unknown' };
+    const found = await this.em.findOne(ResumeCode, { tokenHash: tokenHash(code) }, { populate: ['verificationCase'] });
+    if (!found || found.verificationCase.account.id !== accountId) return { state: 'unknown' };
+    if (found.usedAt || found.expiresAt.getTime() <= Date.now()) return { state: 'gone' };
+    return { state: 'usable', code: found };
+  }
+
+  /** Uses the code once (the first of two concurrent clicks wins) and resumes the case; returns where to go. */
+  async use(accountId: string, code: unknown): Promise<'unknown' | 'gone' | { location: string }> {
+    const lookup = await this.find(accountId, code);
+    if (lookup.state !== 'usable') return lookup.state;
+
+    return this.em.transactional(async (em) => {
+      const used = await em.nativeUpdate(ResumeCode, { id: lookup.code.id, usedAt: null, expiresAt: { $gt: new Date() } }, { usedAt: new Date() });
+      if (used !== 1) return 'gone' as const;
+      const c = await em.findOneOrFail(VerificationCase, { account: accountId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+      this.steps.resume(em, c, 'link');
+      return { location: currentStep(c).route };
+    });
+  }
+}

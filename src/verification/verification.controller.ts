@@ -1,0 +1,459 @@
+import { Body, Controller, Get, NotFoundException, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import type { Response } from 'express';
+import { SessionsService } from '../identity/sessions.service';
+import { SignedInGuard } from '../identity/signed-in.guard';
+import { Renderer } from '../web/renderer';
+import { RateLimits } from '../web/rate-limits';
+import type { WebRequest } from '../web/request';
+import { invalidForm, redirect, view, type Redirect, type View } from '../web/view';
+import { COUNTRY_OPTIONS, addressFormat, addressLines, countryName, isCountryCode } from './addresses';
+import { CaseSteps, type SubmitOutcome } from './case-steps';
+import { PRIMARY_MUST_BE, TRACK_NEEDS, TRANSLATION_TIP, findDocument } from './catalog';
+import { MONTHS, detailsValues, fullName, type DetailsForm } from './details';
+import { DocumentChoiceService } from './document-choice.service';
+import { TRACKER, currentStep, documentIn, mayShow, neededSupporting, previousStep, residesOutsideUs, step, type StepKey } from './flow';
+import { ResumeService } from './resume.service';
+import type { DocumentSlot, VerificationCase } from './verification-case.entity';
+import { VerificationService } from './verification.service';
+
+type Form = Record<string, unknown>;
+const text = (value: unknown) => (typeof value === 'string' ? value.slice(0, 300) : '');
+
+/**
+ * The verification pages. Each handler: may this step show (the flow table decides),
+ * call one service method, render or redirect. Nothing here addresses a case by id: an
+ * applicant only ever reaches their own.
+ */
+@Controller('verify')
+export class VerificationController {
+  constructor(
+    private readonly steps: CaseSteps,
+    private readonly verification: VerificationService,
+    private readonly documents: DocumentChoiceService,
+    private readonly resumes: ResumeService,
+    private readonly sessions: SessionsService,
+    private readonly rateLimits: RateLimits,
+    private readonly renderer: Renderer,
+  ) {}
+
+  // ---- Plumbing -------------------------------------------------------------------------
+
+  /** Shows step `key` when the flow allows it, else goes to the current step. */
+  private async show(req: WebRequest, key: StepKey, render: (c: VerificationCase) => View | Promise<View>): Promise<View | Redirect> {
+    const c = await this.steps.open(req.viewer!.accountId);
+    if (!mayShow(c, key)) return redirect(currentStep(c).route);
+    return render(c);
+  }
+
+  /** After a submission: the next step, or this step again with the errors (or notice) and the input kept. */
+  private async after(
+    req: WebRequest,
+    key: StepKey,
+    outcome: SubmitOutcome,
+    render: (c: VerificationCase, extra: Record<string, unknown>) => View | Promise<View>,
+  ): Promise<View | Redirect> {
+    if ('location' in outcome) return redirect(outcome.location);
+    const c = (await this.steps.find(req.viewer!.accountId))!;
+    const shown = await render(c, { notice: outcome.notice });
+    return Object.keys(outcome.errors).length ? invalidForm(shown.template, outcome.errors, shown.context) : shown;
+  }
+
+  /** What every step page gets: the step, the tracker stage, the way back and Save & Exit. */
+  private stepContext(c: VerificationCase, key: StepKey): Record<string, unknown> {
+    const s = step(key);
+    return {
+      step: { key, title: s.title, route: s.route },
+      tracker: s.tracker ? { stages: TRACKER, current: s.tracker } : undefined,
+      back: previousStep(c, key)?.route ?? '/account',
+      escape: s.escape ? { from: key, label: s.escape.label } : undefined,
+      track: c.track,
+    };
+  }
+
+  // ---- Start, and how to verify -------------------------------------------------------------
+
+  /** The entry point ("Continue verifying your identity"): the latest step the case may be on. */
+  @Get()
+  @UseGuards(SignedInGuard)
+  async start(@Req() req: WebRequest) {
+    const c = await this.steps.open(req.viewer!.accountId);
+    return redirect(currentStep(c).route);
+  }
+
+  @Get('how')
+  @UseGuards(SignedInGuard)
+  howPage(@Req() req: WebRequest) {
+    return this.show(req, 'choose_method', (c) => this.howView(c, { method: c.method === 'international' ? '' : (c.method ?? '') }));
+  }
+
+  private howView(c: VerificationCase, values: Record<string, string>) {
+    return view('verification/how', { ...this.stepContext(c, 'choose_method'), back: '/account', values });
+  }
+
+  @Post('how')
+  @UseGuards(SignedInGuard)
+  async how(@Req() req: WebRequest, @Body() form: Form) {
+    const outcome = await this.verification.chooseMethod(req.viewer!.accountId, form);
+    return this.after(req, 'choose_method', outcome, (c) => this.howView(c, { method: text(form.method) }));
+  }
+
+  /** The international links: a button in its own form on each screen that has one. */
+  @Post('international')
+  @UseGuards(SignedInGuard)
+  async international(@Req() req: WebRequest, @Body() form: Form) {
+    const outcome = await this.verification.moveToInternational(req.viewer!.accountId, form.from);
+    return redirect('location' in outcome ? outcome.location : '/verify');
+  }
+
+  // ---- Self-Service -------------------------------------------------------------------------
+
+  @Get('self-service/phone')
+  @UseGuards(SignedInGuard)
+  usPhonePage(@Req() req: WebRequest) {
+    return this.show(req, 'us_phone', (c) => this.usPhoneView(c, { phone: c.phone ? c.phone.replace(/^\+1/, '') : '' }));
+  }
+
+  private usPhoneView(c: VerificationCase, values: Record<string, string>) {
+    return view('verification/us-phone', { ...this.stepContext(c, 'us_phone'), values, selfService: selfServiceProgress(1) });
+  }
+
+  @Post('self-service/phone')
+  @UseGuards(SignedInGuard)
+  async usPhone(@Req() req: WebRequest, @Body() form: Form) {
+    const outcome = await this.verification.usPhone(req.viewer!.accountId, form);
+    return this.after(req, 'us_phone', outcome, (c) => this.usPhoneView(c, { phone: text(form.phone) }));
+  }
+
+  @Get('self-service/address')
+  @UseGuards(SignedInGuard)
+  usAddressPage(@Req() req: WebRequest) {
+    return this.show(req, 'us_address', (c) => {
+      const address = this.verification.decryptAddress(c);
+      return this.usAddressView(c, address?.country === 'US' ? { ...address } : {});
+    });
+  }
+
+  private usAddressView(c: VerificationCase, values: Record<string, string>) {
+    return view('verification/us-address', {
+      ...this.stepContext(c, 'us_address'),
+      values,
+      format: addressFormat('US'),
+      selfService: selfServiceProgress(2),
+    });
+  }
+
+  @Post('self-service/address')
+  @UseGuards(SignedInGuard)
+  async usAddress(@Req() req: WebRequest, @Body() form: Form) {
+    const outcome = await this.verification.usAddress(req.viewer!.accountId, form);
+    return this.after(req, 'us_address', outcome, (c) => this.usAddressView(c, addressValues(form)));
+  }
+
+  @Get('self-service/ssn')
+  @UseGuards(SignedInGuard)
+  usSsnPage(@Req() req: WebRequest) {
+    return this.show(req, 'us_ssn', (c) => this.identifierView(c, 'us_ssn'));
+  }
+
+  @Post('self-service/ssn')
+  @UseGuards(SignedInGuard)
+  async usSsn(@Req() req: WebRequest, @Body() form: Form) {
+    const outcome = await this.verification.saveIdentifier(req.viewer!.accountId, 'us_ssn', form);
+    return this.after(req, 'us_ssn', outcome, (c) => this.identifierView(c, 'us_ssn', form));
+  }
+
+  // ---- Video call overview and personal details --------------------------------------------
+
+  @Get('video-call')
+  @UseGuards(SignedInGuard)
+  videoPage(@Req() req: WebRequest) {
+    return this.show(req, 'video_overview', (c) =>
+      view('verification/video-call', { ...this.stepContext(c, 'video_overview'), stages: TRACKER, extended: c.track === 'international' }),
+    );
+  }
+
+  @Post('video-call')
+  @UseGuards(SignedInGuard)
+  async startVideo(@Req() req: WebRequest) {
+    const outcome = await this.verification.startVideo(req.viewer!.accountId);
+    return redirect('location' in outcome ? outcome.location : '/verify');
+  }
+
+  @Get('details')
+  @UseGuards(SignedInGuard)
+  detailsPage(@Req() req: WebRequest) {
+    return this.show(req, 'details', (c) => this.detailsView(c, this.verification.detailsValues(c, req.viewer!.email)));
+  }
+
+  private detailsView(c: VerificationCase, values: Partial<DetailsForm>, extra: Record<string, unknown> = {}) {
+    return view('verification/details', {
+      ...this.stepContext(c, 'details'),
+      values,
+      months: MONTHS.map((label, i) => ({ value: String(i + 1), label: `${String(i + 1).padStart(2, '0')} - ${label}` })),
+      countries: COUNTRY_OPTIONS,
+      format: addressFormat(isCountryCode(values.country) ? values.country : ''),
+      ...extra,
+    });
+  }
+
+  @Post('details')
+  @UseGuards(SignedInGuard)
+  async details(@Req() req: WebRequest, @Body() form: Form) {
+    const values = detailsValues(form);
+    if (form.refresh === 'country') {
+      // Without JavaScript: the address fields of the chosen country, nothing saved yet.
+      return this.show(req, 'details', (c) => this.detailsView(c, values, { refreshed: isCountryCode(values.country) ? countryName(values.country) : undefined }));
+    }
+    const outcome = await this.verification.saveDetails(req.viewer!.accountId, form);
+    return this.after(req, 'details', outcome, (c) => this.detailsView(c, values));
+  }
+
+  /** htmx: the address fields for another country, keeping what was typed. */
+  @Get('details/address-fields')
+  @UseGuards(SignedInGuard)
+  addressFields(@Req() req: WebRequest, @Query() query: Form) {
+    if (!this.renderer.isFragmentRequest(req)) return redirect('/verify/details');
+    const values = addressValues(query);
+    return view('verification/address-fields', {
+      values,
+      format: addressFormat(isCountryCode(values.country) ? values.country : ''),
+    });
+  }
+
+  // ---- SSN, ITIN or neither -----------------------------------------------------------------
+
+  private identifierView(c: VerificationCase, key: 'us_ssn' | 'ssn' | 'itin', form: Form = {}) {
+    return view(key === 'itin' ? 'verification/itin' : 'verification/ssn', {
+      ...this.stepContext(c, key),
+      selfService: key === 'us_ssn' ? selfServiceProgress(3) : undefined,
+      consent: form.fcraConsent === 'yes',
+      saved: c.identifierKind === (key === 'itin' ? 'itin' : 'ssn') ? c.identifierLast4 : undefined,
+    });
+  }
+
+  @Get('ssn')
+  @UseGuards(SignedInGuard)
+  ssnPage(@Req() req: WebRequest) {
+    return this.show(req, 'ssn', (c) => this.identifierView(c, 'ssn'));
+  }
+
+  @Post('ssn')
+  @UseGuards(SignedInGuard)
+  async ssn(@Req() req: WebRequest, @Body() form: Form) {
+    const outcome = await this.verification.saveIdentifier(req.viewer!.accountId, 'ssn', form);
+    return this.after(req, 'ssn', outcome, (c) => this.identifierView(c, 'ssn', form));
+  }
+
+  @Get('itin')
+  @UseGuards(SignedInGuard)
+  itinPage(@Req() req: WebRequest) {
+    return this.show(req, 'itin', (c) => this.identifierView(c, 'itin'));
+  }
+
+  @Post('itin')
+  @UseGuards(SignedInGuard)
+  async itin(@Req() req: WebRequest, @Body() form: Form) {
+    const outcome = await this.verification.saveIdentifier(req.viewer!.accountId, 'itin', form);
+    return this.after(req, 'itin', outcome, (c) => this.identifierView(c, 'itin', form));
+  }
+
+  private noNumberView(c: VerificationCase) {
+    const address = this.verification.decryptAddress(c);
+    return view('verification/no-number', {
+      ...this.stepContext(c, 'no_number'),
+      outsideUs: residesOutsideUs(c),
+      address: address ? addressLines(address) : [],
+    });
+  }
+
+  @Get('no-ssn-or-itin')
+  @UseGuards(SignedInGuard)
+  noNumberPage(@Req() req: WebRequest) {
+    return this.show(req, 'no_number', (c) => this.noNumberView(c));
+  }
+
+  @Post('no-ssn-or-itin')
+  @UseGuards(SignedInGuard)
+  async noNumber(@Req() req: WebRequest) {
+    const outcome = await this.verification.noNumber(req.viewer!.accountId);
+    return this.after(req, 'no_number', outcome, (c) => this.noNumberView(c));
+  }
+
+  // ---- Documents ------------------------------------------------------------------------------
+
+  private chooseView(c: VerificationCase, slot: DocumentSlot, value: string) {
+    const key = slot === 'first' ? 'choose_primary' : 'choose_second';
+    const options = this.documents.options(c, slot);
+    const describe = (d: { key: string; label: string; note?: string }) => ({ value: d.key, label: d.label, description: d.note ?? '' });
+    return view('verification/choose-document', {
+      ...this.stepContext(c, key),
+      slot,
+      value,
+      problem: this.documents.problemWithChoice(c, slot),
+      primary: options.primary.map(describe),
+      secondary: options.secondary.map(describe),
+      primaryMustBe: PRIMARY_MUST_BE,
+      needs: TRACK_NEEDS[c.track ?? 'international'],
+      first: findDocument(documentIn(c, 'first')?.type),
+      withoutNumber: c.identifierKind === 'none',
+      tip: TRANSLATION_TIP,
+    });
+  }
+
+  private checkView(c: VerificationCase, slot: DocumentSlot, values: Form, notice?: Record<string, unknown>) {
+    const key = slot === 'first' ? 'check_primary' : 'check_second';
+    const { doc, questions } = this.documents.questions(c, slot)!;
+    return view('verification/check-document', {
+      ...this.stepContext(c, key),
+      slot,
+      doc,
+      questions,
+      values: Object.fromEntries(['original', 'nameMatches', 'unexpired', 'recent', 'nameChangeDocumentation'].map((k) => [k, text(values[k])])),
+      notice,
+      name: fullName(c),
+      primaryMustBe: PRIMARY_MUST_BE,
+      tip: TRANSLATION_TIP,
+    });
+  }
+
+  private answersOf(c: VerificationCase, slot: DocumentSlot): Form {
+    const chosen = documentIn(c, slot);
+    const answers = Object.entries(chosen?.answers ?? {}).map(([k, v]) => [k, v ? 'yes' : 'no']);
+    return { ...Object.fromEntries(answers), nameChangeDocumentation: chosen?.nameChangeDocumentation ? 'yes' : '' };
+  }
+
+  @Get('documents/primary')
+  @UseGuards(SignedInGuard)
+  primaryPage(@Req() req: WebRequest) {
+    return this.show(req, 'choose_primary', (c) => this.chooseView(c, 'first', documentIn(c, 'first')?.type ?? ''));
+  }
+
+  @Post('documents/primary')
+  @UseGuards(SignedInGuard)
+  async primary(@Req() req: WebRequest, @Body() form: Form) {
+    const outcome = await this.documents.choose(req.viewer!.accountId, 'first', form);
+    return this.after(req, 'choose_primary', outcome, (c) => this.chooseView(c, 'first', text(form.document)));
+  }
+
+  @Get('documents/primary/check')
+  @UseGuards(SignedInGuard)
+  checkPrimaryPage(@Req() req: WebRequest) {
+    return this.show(req, 'check_primary', (c) => this.checkView(c, 'first', this.answersOf(c, 'first')));
+  }
+
+  @Post('documents/primary/check')
+  @UseGuards(SignedInGuard)
+  async checkPrimary(@Req() req: WebRequest, @Body() form: Form) {
+    const outcome = await this.documents.check(req.viewer!.accountId, 'first', form);
+    return this.after(req, 'check_primary', outcome, (c, { notice }) => this.checkView(c, 'first', form, notice as Record<string, unknown>));
+  }
+
+  @Get('documents/second')
+  @UseGuards(SignedInGuard)
+  secondPage(@Req() req: WebRequest) {
+    return this.show(req, 'choose_second', (c) => this.chooseView(c, 'second', documentIn(c, 'second')?.type ?? ''));
+  }
+
+  @Post('documents/second')
+  @UseGuards(SignedInGuard)
+  async second(@Req() req: WebRequest, @Body() form: Form) {
+    const outcome = await this.documents.choose(req.viewer!.accountId, 'second', form);
+    return this.after(req, 'choose_second', outcome, (c) => this.chooseView(c, 'second', text(form.document)));
+  }
+
+  @Get('documents/second/check')
+  @UseGuards(SignedInGuard)
+  checkSecondPage(@Req() req: WebRequest) {
+    return this.show(req, 'check_second', (c) => this.checkView(c, 'second', this.answersOf(c, 'second')));
+  }
+
+  @Post('documents/second/check')
+  @UseGuards(SignedInGuard)
+  async checkSecond(@Req() req: WebRequest, @Body() form: Form) {
+    const outcome = await this.documents.check(req.viewer!.accountId, 'second', form);
+    return this.after(req, 'check_second', outcome, (c, { notice }) => this.checkView(c, 'second', form, notice as Record<string, unknown>));
+  }
+
+  private supportingView(c: VerificationCase) {
+    return view('verification/supporting', { ...this.stepContext(c, 'supporting'), documents: neededSupporting(c), tip: TRANSLATION_TIP });
+  }
+
+  @Get('documents/supporting')
+  @UseGuards(SignedInGuard)
+  supportingPage(@Req() req: WebRequest) {
+    return this.show(req, 'supporting', (c) => this.supportingView(c));
+  }
+
+  @Post('documents/supporting')
+  @UseGuards(SignedInGuard)
+  async supporting(@Req() req: WebRequest, @Body() form: Form) {
+    const outcome = await this.documents.confirmSupporting(req.viewer!.accountId, form);
+    return this.after(req, 'supporting', outcome, (c) => this.supportingView(c));
+  }
+
+  @Get('documents/review')
+  @UseGuards(SignedInGuard)
+  reviewPage(@Req() req: WebRequest) {
+    return this.show(req, 'review_documents', (c) =>
+      view('verification/review', {
+        ...this.stepContext(c, 'review_documents'),
+        chosen: c.documents.map((d) => ({ ...d, doc: findDocument(d.type) })),
+        supporting: neededSupporting(c),
+        name: fullName(c),
+        identifier: c.identifierKind,
+        last4: c.identifierLast4,
+        tip: TRANSLATION_TIP,
+      }),
+    );
+  }
+
+  // ---- Save & Exit and the resume link --------------------------------------------------------
+
+  @Post('save-and-exit')
+  @UseGuards(SignedInGuard)
+  async saveAndExit(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response) {
+    await this.rateLimits.consume('verify-save-exit:account', req.viewer!.accountId);
+    await this.resumes.saveAndExit(req.viewer!.accountId, req.viewer!.email);
+    await this.sessions.end(req, res);
+    return redirect('/verify/saved');
+  }
+
+  @Get('saved')
+  savedPage() {
+    return view('verification/saved');
+  }
+
+  @Get('resume')
+  @UseGuards(SignedInGuard)
+  async resumePage(@Req() req: WebRequest, @Query('code') code: unknown) {
+    await this.throttleResume(req);
+    const found = await this.resumes.find(req.viewer!.accountId, code);
+    if (found.state === 'unknown') throw new NotFoundException();
+    if (found.state === 'gone') return view('verification/resume-gone', {}, 410);
+    return view('verification/resume', { code });
+  }
+
+  @Post('resume')
+  @UseGuards(SignedInGuard)
+  async resume(@Req() req: WebRequest, @Body() form: Form) {
+    await this.throttleResume(req);
+    const result = await this.resumes.use(req.viewer!.accountId, form.code);
+    if (result === 'unknown') throw new NotFoundException();
+    if (result === 'gone') return view('verification/resume-gone', {}, 410);
+    return redirect(result.location);
+  }
+
+  private async throttleResume(req: WebRequest) {
+    await this.rateLimits.consume('verify-resume:ip', req.ip ?? '');
+    await this.rateLimits.consume('verify-resume:account', req.viewer!.accountId);
+  }
+}
+
+/** The Self-Service screens' own progress (phone, address, SSN). */
+function selfServiceProgress(current: number) {
+  return { stages: ['Phone number', 'Home address', 'Social Security number'], current };
+}
+
+function addressValues(form: Form): Record<string, string> {
+  return Object.fromEntries(['country', 'line1', 'line2', 'city', 'region', 'postalCode'].map((k) => [k, text(form[k])]));
+}

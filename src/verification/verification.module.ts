@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { CryptoModule } from '../crypto/crypto.module';
+import { IdentityModule } from '../identity/identity.module';
+import { NotificationsModule } from '../notifications/notifications.module';
+import { CaseSteps } from './case-steps';
+import { DocumentChoiceService } from './document-choice.service';
+import { ResumeService } from './resume.service';
+import { VerificationController } from './verification.controller';
+import { VerificationService } from './verification.service';
+
+/** The verification case: its step flow, personal details, SSN/ITIN, and choosing documents. */
+@Module({
+  imports: [CryptoModule, IdentityModule, NotificationsModule],
+  controllers: [VerificationController],
+  providers: [CaseSteps, VerificationService, DocumentChoiceService, ResumeService],
+  exports: [CaseSteps, VerificationService],
+})
+export class VerificationModule {}

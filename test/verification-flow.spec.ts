@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RequestMethod } from '@nestjs/common';
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import { PROJECT_ROOT } from '../src/config/paths';
+import { STATUS_TRANSITIONS, STEPS, TERMINAL_STATUSES, flowMarkdown, type StepKey } from '../src/verification/flow';
+import { CASE_STATUSES } from '../src/verification/verification-case.entity';
+import { VerificationController } from '../src/verification/verification.controller';
+
+/** The lint of the flow table itself (ARCHITECTURE.md): the table is data, so it is checked as data. */
+describe('the verification flow table', () => {
+  const keys = new Set(STEPS.map((s) => s.key));
+  const reach = (from: StepKey[], edges: (k: StepKey) => StepKey[]) => {
+    const seen = new Set<StepKey>(from);
+    const queue = [...from];
+    while (queue.length) for (const next of edges(queue.shift()!)) if (!seen.has(next)) seen.add(next), queue.push(next);
+    return seen;
+  };
+  const nextOf = (k: StepKey) => STEPS.find((s) => s.key === k)!.next;
+
+  it('has unique keys and routes', () => {
+    expect(keys.size).toBe(STEPS.length);
+    expect(new Set(STEPS.map((s) => s.route)).size).toBe(STEPS.length);
+  });
+
+  it('leads only to steps that exist', () => {
+    const missing = STEPS.flatMap((s) => s.next.filter((n) => !keys.has(n)).map((n) => `${s.key} → ${n}`));
+    expect(missing).toEqual([]);
+  });
+
+  it('reaches every step from the start', () => {
+    const reached = reach(['choose_method'], nextOf);
+    expect(STEPS.map((s) => s.key).filter((k) => !reached.has(k))).toEqual([]);
+  });
+
+  it('can reach an end from every step, and ends only where it says so', () => {
+    const ends = STEPS.filter((s) => s.end).map((s) => s.key);
+    expect(ends.length).toBeGreaterThan(0);
+    const stuck = STEPS.filter((s) => !ends.some((e) => reach([s.key], nextOf).has(e))).map((s) => s.key);
+    expect(stuck).toEqual([]);
+    expect(STEPS.filter((s) => !s.end && s.next.length === 0).map((s) => s.key)).toEqual([]);
+  });
+
+  it('has a controller route for every step of this module (GET, and POST where it takes a form), and marks the others pending', () => {
+    const routes = new Set<string>();
+    const prefix = Reflect.getMetadata(PATH_METADATA, VerificationController) as string;
+    for (const name of Object.getOwnPropertyNames(VerificationController.prototype)) {
+      const handler = (VerificationController.prototype as unknown as Record<string, object>)[name];
+      const path = typeof handler === 'function' ? (Reflect.getMetadata(PATH_METADATA, handler) as string | undefined) : undefined;
+      if (path === undefined) continue;
+      const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as number];
+      routes.add(`${method} /${prefix}${path === '/' || path === '' ? '' : `/${path}`}`);
+    }
+    for (const s of STEPS) {
+      if (s.pending) {
+        expect([s.key, s.owner]).not.toEqual([s.key, 'verification']);
+        continue;
+      }
+      expect([s.key, routes.has(`GET ${s.route}`)]).toEqual([s.key, true]);
+      if (s.key !== 'review_documents') expect([s.key, routes.has(`POST ${s.route}`)]).toEqual([s.key, true]);
+    }
+  });
+
+  it('names an audit event for every step, and the international link on exactly the four screens of the product', () => {
+    expect(STEPS.filter((s) => !/^verification\.[a-z_]+$/.test(s.audit)).map((s) => s.key)).toEqual([]);
+    expect(STEPS.filter((s) => s.escape).map((s) => [s.key, s.escape!.label])).toEqual([
+      ['choose_method', "I don't live in the United States"],
+      ['us_phone', "I don't have a US Phone Number"],
+      ['us_address', "I don't have a US address"],
+      ['us_ssn', "I don't have a Social Security Number"],
+    ]);
+  });
+
+  it('has status transitions between real statuses, every one reachable from started and able to finish', () => {
+    const statuses = new Set<string>(CASE_STATUSES);
+    expect(STATUS_TRANSITIONS.flat().filter((s) => !statuses.has(s))).toEqual([]);
+    expect(STEPS.flatMap((s) => s.status).filter((s) => !statuses.has(s))).toEqual([]);
+    type S = (typeof CASE_STATUSES)[number];
+    const after = (s: S) => STATUS_TRANSITIONS.filter(([from]) => from === s).map(([, to]) => to);
+    const reachable = (from: S) => {
+      const seen = new Set<S>([from]);
+      const queue = [from];
+      while (queue.length) for (const n of after(queue.shift()!)) if (!seen.has(n)) seen.add(n), queue.push(n);
+      return seen;
+    };
+    expect(CASE_STATUSES.filter((s) => !reachable('started').has(s))).toEqual([]);
+    expect(CASE_STATUSES.filter((s) => !TERMINAL_STATUSES.some((t) => reachable(s).has(t)))).toEqual([]);
+    expect(TERMINAL_STATUSES.flatMap(after)).toEqual([]);
+  });
+
+  it('is drawn in docs/verification-flow.md as it is now (npm run flow-diagram)', () => {
+    expect(readFileSync(join(PROJECT_ROOT, 'docs/verification-flow.md'), 'utf8')).toBe(flowMarkdown());
+  });
+});
