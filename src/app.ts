@@ -53,17 +53,20 @@ export async function createApp(config: Config): Promise<NestExpressApplication>
       referrerPolicy: { policy: 'no-referrer' },
     }),
   );
-  app.use(
-    pinoHttp({
-      logger,
-      // Paths only: query strings may carry one-time link tokens.
-      serializers: {
-        req: (req: { method: string; url: string; id: unknown }) => ({ id: req.id, method: req.method, path: pathOnly(req.url) }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-      autoLogging: { ignore: (req) => /^\/(static\/|healthz|readyz)/.test(req.url ?? '') },
-    }),
-  );
+  // Request logs (skipped altogether when logging is off, e.g. in benchmarks).
+  if (logger.isLevelEnabled('info')) {
+    app.use(
+      pinoHttp({
+        logger,
+        // Paths only: query strings may carry one-time link tokens.
+        serializers: {
+          req: (req: { method: string; url: string; id: unknown }) => ({ id: req.id, method: req.method, path: pathOnly(req.url) }),
+          res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+        },
+        autoLogging: { ignore: (req) => /^\/(static\/|healthz|readyz)/.test(req.url ?? '') },
+      }),
+    );
+  }
   app.useStaticAssets(STATIC_DIR, { prefix: '/static', index: false, dotfiles: 'deny', maxAge: '1h' });
   // The OpenID provider answers /oidc itself, ahead of Nest's routes (its provider is ready after init).
   app.use('/oidc', app.get(OidcProviderService).handler());

@@ -7,6 +7,7 @@ import { LEARN_MORE } from '../src/help/links';
 import { renderMarkdown } from '../src/help/markdown';
 import { search } from '../src/help/search';
 import { startTestApp, type TestApp } from './harness/app';
+import { createAccount, passwordSignIn } from './harness/accounts';
 import { textOf } from './harness/forms';
 
 let t: TestApp;
@@ -304,5 +305,24 @@ describe('content files', () => {
       expect(loaded.find('article', 'itin', 'ar')).toMatchObject({ lang: 'ar', dir: 'rtl' });
       expect(loaded.find('article', 'appointments', 'ar')).toMatchObject({ lang: 'en', dir: 'ltr' });
     });
+  });
+});
+
+describe('"Learn more" on the steps', () => {
+  it('shows each step the help articles the links table gives for it', async () => {
+    const t2 = await startTestApp();
+    try {
+      const person = await createAccount(t2, `learn.${Date.now()}@example.org`);
+      const browser = t2.browser();
+      await passwordSignIn(browser, person);
+      const setup = await browser.get('/mfa/setup');
+      expect(setup.text).toContain('<h2 id="learn-more-heading"');
+      expect(setup.text).toContain('<a class="usa-link" href="/help/sign-in-methods">Learn more about ways to sign in</a>');
+      const totp = await browser.get('/mfa/setup/totp');
+      expect(totp.text).toContain('href="/help/sign-in-methods#code-generator-apps"');
+      expect((await t2.browser().get('/')).text).not.toContain('learn-more-heading'); // none listed there
+    } finally {
+      await t2.close();
+    }
   });
 });

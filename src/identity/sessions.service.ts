@@ -57,7 +57,8 @@ export class SessionsService {
    * password it is pending until the second factor; a passkey sign-in is both factors at once.
    */
   async start(req: WebRequest, res: Response, account: Account, secondFactorDone = false): Promise<void> {
-    const old = req.browserKey;
+    // A session already started on this browser (a second sign-in) ends: one key, one session.
+    const old = req.pendingSignIn || req.viewer ? req.browserKey : undefined;
     const key = this.cookie.issue(req, res);
     const now = new Date();
     if (old) await this.em.nativeDelete(Session, { id: tokenHash(old) });

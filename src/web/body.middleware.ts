@@ -14,6 +14,8 @@ const parseJson = express.json({ limit: FORM_LIMIT });
 @Injectable()
 export class BodyMiddleware implements NestMiddleware {
   use(req: Request, res: Response, next: NextFunction) {
+    // GET and HEAD carry no body worth reading: skip the parsers (most requests are these).
+    if (req.method === 'GET' || req.method === 'HEAD') return next();
     parseForm(req, res, (formError?: any) => {
       if (formError) return next(this.toHttp(formError));
       parseJson(req, res, (jsonError?: any) => next(jsonError ? this.toHttp(jsonError) : undefined));

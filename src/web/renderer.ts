@@ -31,6 +31,11 @@ export class Renderer {
     this.env.addFilter('linkify', linkify);
   }
 
+  /** Lets a module offer every page a value or a function (e.g. the help centre's "Learn more" links). */
+  addGlobal(name: string, value: unknown): void {
+    this.env.addGlobal(name, value);
+  }
+
   isFragmentRequest(req: WebRequest): boolean {
     return req.headers['hx-request'] === 'true' && req.headers['hx-boosted'] !== 'true';
   }
