@@ -40,6 +40,9 @@ export class DemoOrganizationController {
     if (typeof query.error === 'string') {
       return view('demo-organization/home', { name: DEMO_NAME, refused: { error: query.error, description: typeof query.error_description === 'string' ? query.error_description : undefined } });
     }
+    if (typeof query.code !== 'string' || typeof query.state !== 'string') {
+      return view('demo-organization/home', { name: DEMO_NAME, problem: 'The answer from Referee was incomplete. Start again.' }, 400);
+    }
     try {
       const result = await this.demo.finish(new URL(req.originalUrl, this.config.baseUrl), flow);
       const verified = result.userinfo.verified_claims as { verification?: Record<string, unknown>; claims?: Record<string, unknown> } | undefined;

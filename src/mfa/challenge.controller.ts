@@ -126,6 +126,7 @@ export class ChallengeController {
     await this.rateLimits.consume('phone-code:30s', accountId);
     await this.rateLimits.consume('phone-code:hour', accountId);
     const outcome = await this.mfa.sendPhoneChallenge(req.browserKey, accountId, form.method);
+    if (outcome === 'missing') return redirect(this.withNext('/mfa/challenge', this.nextOf(form)));
     if (outcome === 'failed') return view('mfa/phone-failed', { next: this.nextOf(form), signingIn: true }, 502);
     return redirect(this.withNext(`/mfa/challenge?method=${encodeURIComponent(text(form.method))}&sent=1`, this.nextOf(form)));
   }

@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, ForbiddenException, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { RedirectException } from '../web/redirect.exception';
+import { signInFirst } from '../web/redirect.exception';
 import type { WebRequest } from '../web/request';
 import type { StaffRole } from './roles';
 import { StaffService } from './staff.service';
@@ -17,7 +17,7 @@ export class RolesGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<WebRequest>();
-    if (!req.viewer) throw new RedirectException(`/sign-in?next=${encodeURIComponent(req.originalUrl)}`);
+    if (!req.viewer) throw signInFirst(req);
     const required = this.reflector.getAllAndOverride<StaffRole[]>(ROLES_KEY, [context.getHandler(), context.getClass()]) ?? [];
     const held = await this.staff.rolesOf(req.viewer.accountId);
     if (required.some((role) => held.includes(role))) return true;

@@ -14,11 +14,20 @@ const parseJson = express.json({ limit: FORM_LIMIT });
 @Injectable()
 export class BodyMiddleware implements NestMiddleware {
   use(req: Request, res: Response, next: NextFunction) {
+    // Handlers always get an object, whatever arrived (or did not).
+    req.body ??= {};
     // GET and HEAD carry no body worth reading: skip the parsers (most requests are these).
     if (req.method === 'GET' || req.method === 'HEAD') return next();
+    // Forms, JSON (htmx and passkey calls) and multipart (read by the upload routes' own parser).
+    if (req.headers['content-type'] && !req.is(['application/x-www-form-urlencoded', 'application/json', 'multipart/form-data'])) {
+      return next(new HttpException('We could not read that kind of content.', HttpStatus.UNSUPPORTED_MEDIA_TYPE));
+    }
     parseForm(req, res, (formError?: any) => {
       if (formError) return next(this.toHttp(formError));
-      parseJson(req, res, (jsonError?: any) => next(jsonError ? this.toHttp(jsonError) : undefined));
+      parseJson(req, res, (jsonError?: any) => {
+        req.body ??= {};
+        next(jsonError ? this.toHttp(jsonError) : undefined);
+      });
     });
   }
 
