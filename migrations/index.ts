@@ -3,6 +3,7 @@ import { Migration20261126110000_second_factors } from './Migration2026112611000
 import { Migration20261126120000_verification } from './Migration20261126120000_verification';
 import { Migration20261126130000_oidc } from './Migration20261126130000_oidc';
 import { Migration20261126140000_audit_and_staff } from './Migration20261126140000_audit_and_staff';
+import { Migration20261126145000_reconfirm_after_recovery } from './Migration20261126145000_reconfirm_after_recovery';
 import { Migration20261126150000_support } from './Migration20261126150000_support';
 
 /** Every migration, in order. Listed here (not discovered from the folder) so the build and the tests load the same code. */
@@ -12,5 +13,6 @@ export const migrations = [
   { name: 'Migration20261126120000_verification', class: Migration20261126120000_verification },
   { name: 'Migration20261126130000_oidc', class: Migration20261126130000_oidc },
   { name: 'Migration20261126140000_audit_and_staff', class: Migration20261126140000_audit_and_staff },
+  { name: 'Migration20261126145000_reconfirm_after_recovery', class: Migration20261126145000_reconfirm_after_recovery },
   { name: 'Migration20261126150000_support', class: Migration20261126150000_support },
 ];

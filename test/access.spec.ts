@@ -75,6 +75,10 @@ const ACCESS: Record<string, Access> = {
   'POST /admin/staff/:id/revoke': ['admin'],
   'POST /admin/staff/:id/certify': ['admin'],
   'GET /supervisor/audit': ['supervisor', 'admin'],
+  'GET /admin/organizations': ['admin'],
+  'POST /admin/organizations': ['admin'],
+  'GET /admin/organizations/:clientId': ['admin'],
+  'POST /admin/organizations/:clientId': ['admin'],
   // Verification
   'GET /verify': 'signed-in',
   'GET /verify/how': 'signed-in',

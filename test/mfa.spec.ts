@@ -4,6 +4,8 @@ import { startTestApp, type TestApp } from './harness/app';
 import { codeFor, createAccount, passwordSignIn, signIn, type TestPerson } from './harness/accounts';
 import { csrfOf, textOf } from './harness/forms';
 import { lastEmailTo, pathOf } from './harness/outbox';
+import { inContext, recordVerified } from './oidc/flow';
+import { VerifiedIdentitiesService } from '../src/oidc/verified-identities.service';
 
 let t: TestApp;
 let n = 0;
@@ -438,6 +440,10 @@ describe('lost every method', () => {
   it('removes the methods after a 24-hour wait the owner could cancel, then asks for a new one', async () => {
     const person = await createAccount(t, newEmail());
     await signIn(t, person);
+    const { rows: [account] } = await t.db.sql.query('select id from account where email = $1', [person.email]);
+    await recordVerified(t, account.id);
+    const identities = t.app.get(VerifiedIdentitiesService);
+    expect(await inContext(t, () => identities.findVerified(account.id))).not.toBeNull();
     const browser = t.browser();
     await passwordSignIn(browser, person);
     const page = await browser.get('/mfa/challenge');
@@ -450,6 +456,11 @@ describe('lost every method', () => {
     expect((await browser.get('/mfa')).headers.location).toBe('/mfa/challenge');
     await t.db.sql.query(`update mfa_account_state set recovery_due_at = now() - interval '1 minute'`);
     expect((await browser.get('/mfa')).headers.location).toBe('/mfa/setup');
+    // Whoever holds the account now may not be its owner: the verified identity is kept but
+    // not shared with organizations until it is verified again.
+    expect(await inContext(t, () => identities.findVerified(account.id))).toBeNull();
+    const { rows } = await t.db.sql.query('select reconfirm_required_at from verified_identity where account_id = $1', [account.id]);
+    expect(rows[0].reconfirm_required_at).not.toBeNull();
   });
 
   it('lets the owner cancel from the emailed link', async () => {

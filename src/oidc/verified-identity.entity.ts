@@ -24,4 +24,11 @@ export class VerifiedIdentityRecord {
 
   @Property({ type: 'datetime' })
   updatedAt: Opt<Date> = new Date();
+
+  /**
+   * Set when every second factor was removed by recovery: someone may have taken the
+   * account over, so the identity is not shared again until it is verified again.
+   */
+  @Property({ type: 'datetime', nullable: true })
+  reconfirmRequiredAt?: Date;
 }
