@@ -101,7 +101,7 @@ describe('code generator apps (TOTP)', () => {
     const person = await createAccount(t, newEmail());
     await signIn(t, person);
     const { rows } = await t.db.sql.query(`select secret_sealed from mfa_method where id = $1`, [await totpMethodId(person.email)]);
-    expect(rows[0].secret_sealed).toMatch(/^v1\./);
+    expect(rows[0].secret_sealed).toMatch(/^pii1\./);
     expect(rows[0].secret_sealed).not.toContain(person.totpSecret);
   });
 

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { CryptoModule } from '../crypto/crypto.module';
 import { IdentityModule } from '../identity/identity.module';
 import { NotificationsModule } from '../notifications/notifications.module';
 import { OidcModule } from '../oidc/oidc.module';
@@ -10,7 +11,7 @@ import { SecondFactorGuard } from './second-factor.guard';
 import { SetupController } from './setup.controller';
 
 @Module({
-  imports: [IdentityModule, NotificationsModule, StaffModule, OidcModule],
+  imports: [IdentityModule, NotificationsModule, StaffModule, OidcModule, CryptoModule],
   controllers: [ChallengeController, SetupController],
   providers: [MfaService, PasskeysService, SecondFactorGuard],
   exports: [MfaService],

@@ -5,7 +5,7 @@ import { generateSecret, generateURI, verify as verifyTotp } from 'otplib';
 import QRCode from 'qrcode';
 import { AuditService } from '../audit/audit.service';
 import { CONFIG, type Config } from '../config/config';
-import { SecretBox } from '../crypto/secret-box';
+import { PiiCipher } from '../crypto/pii-cipher';
 import { hmac, randomToken, sameSecret, tokenHash } from '../crypto/tokens';
 import { Account } from '../identity/account.entity';
 import { NotificationsService } from '../notifications/notifications.service';
@@ -44,8 +44,6 @@ function minutes(ms: number): string {
  */
 @Injectable()
 export class MfaService {
-  private readonly box: SecretBox;
-
   constructor(
     @Inject(CONFIG) private readonly config: Config,
     private readonly em: EntityManager,
@@ -53,9 +51,9 @@ export class MfaService {
     private readonly sms: SmsSender,
     private readonly audit: AuditService,
     private readonly verifiedIdentities: VerifiedIdentitiesService,
-  ) {
-    this.box = new SecretBox(config.sessionSecret);
-  }
+    /** Seals TOTP seeds and phone numbers under the personal-data key ring (rotatable). */
+    private readonly box: PiiCipher,
+  ) {}
 
   // ---- methods ---------------------------------------------------------------------------
 
@@ -147,10 +145,10 @@ export class MfaService {
   async startTotpSetup(browserKey: string, accountId: string, email: string) {
     let pending = await this.getPending('totp_setup', browserKey, accountId);
     let secret: string;
-    if (pending) secret = this.box.open(pending.data.secretSealed as string, 'totp');
+    if (pending) secret = this.box.decrypt(pending.data.secretSealed as string, 'totp');
     else {
       secret = generateSecret();
-      await this.setPending('totp_setup', browserKey, accountId, { secretSealed: this.box.seal(secret, 'totp') });
+      await this.setPending('totp_setup', browserKey, accountId, { secretSealed: this.box.encrypt(secret, 'totp') });
     }
     const uri = generateURI({ issuer: MFA_POLICY.totp.issuer, label: email, secret });
     const qrSvg = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 });
@@ -160,11 +158,11 @@ export class MfaService {
   async confirmTotpSetup(browserKey: string, accountId: string, code: string, label: string): Promise<MfaMethod | string> {
     const pending = await this.getPending('totp_setup', browserKey, accountId);
     if (!pending) return 'This setup has expired. Start again to get a new code';
-    const secret = this.box.open(pending.data.secretSealed as string, 'totp');
+    const secret = this.box.decrypt(pending.data.secretSealed as string, 'totp');
     const result = await this.checkTotp(secret, code);
     if (!result) return 'That code is not right. Enter the 6-digit code your app shows now';
     if (!(await this.takePending('totp_setup', browserKey, accountId))) return 'This setup has expired. Start again to get a new code';
-    return this.addMethod(accountId, { kind: 'totp', label, secretSealed: this.box.seal(secret, 'totp'), lastTimeStep: result.timeStep });
+    return this.addMethod(accountId, { kind: 'totp', label, secretSealed: this.box.encrypt(secret, 'totp'), lastTimeStep: result.timeStep });
   }
 
   private async checkTotp(secret: string, code: string, afterTimeStep?: number): Promise<{ timeStep: number } | null> {
@@ -188,7 +186,7 @@ export class MfaService {
     const method = await this.findMethod(accountId, methodId);
     if (!method || method.kind !== 'totp') return { ok: false, reason: 'wrong', message: 'Choose a sign-in method' };
     return this.attempt(method, async () => {
-      const result = await this.checkTotp(this.box.open(method.secretSealed!, 'totp'), code, Number(method.lastTimeStep ?? -1));
+      const result = await this.checkTotp(this.box.decrypt(method.secretSealed!, 'totp'), code, Number(method.lastTimeStep ?? -1));
       if (!result) return false;
       // Each code once: only the first request to move the step forward wins (replay refused).
       const moved = await this.em.nativeUpdate(
@@ -231,7 +229,7 @@ export class MfaService {
     const channel = input.channel === 'voice' ? 'voice' : 'sms';
     const code = this.newCode();
     await this.setPending('phone_setup', browserKey, accountId, {
-      phoneSealed: this.box.seal(parsed.e164, 'phone'),
+      phoneSealed: this.box.encrypt(parsed.e164, 'phone'),
       hint: parsed.hint,
       channel,
       label: input.label,
@@ -262,7 +260,7 @@ export class MfaService {
     pending.data = { ...pending.data, codeHash: this.codeHash(code), tries: 0, codeExpiresAt: Date.now() + MFA_POLICY.phoneCode.lifetimeMs };
     await this.em.flush();
     try {
-      await this.sendCode(this.box.open(pending.data.phoneSealed as string, 'phone'), pending.data.channel as 'sms' | 'voice', code);
+      await this.sendCode(this.box.decrypt(pending.data.phoneSealed as string, 'phone'), pending.data.channel as 'sms' | 'voice', code);
       return 'sent';
     } catch (error) {
       if (error instanceof DeliveryFailed) return 'failed';
@@ -313,7 +311,7 @@ export class MfaService {
       codeExpiresAt: Date.now() + MFA_POLICY.phoneCode.lifetimeMs,
     });
     try {
-      await this.sendCode(this.box.open(method.secretSealed!, 'phone'), method.phoneChannel ?? 'sms', code);
+      await this.sendCode(this.box.decrypt(method.secretSealed!, 'phone'), method.phoneChannel ?? 'sms', code);
       return 'sent';
     } catch (error) {
       if (error instanceof DeliveryFailed) return 'failed';

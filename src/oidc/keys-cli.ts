@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/config';
+import { PiiCipher } from '../crypto/pii-cipher';
 import { withOrm } from './cli-database';
 import { KEY_ACTIVATION_DELAY_SECONDS } from './lifetimes';
 import { SigningKeysService } from './signing-keys.service';
@@ -13,7 +14,7 @@ async function main() {
   const { values } = parseArgs({ options: { now: { type: 'boolean' } } });
   const config = loadConfig();
   await withOrm(config, async (orm) => {
-    const keys = new SigningKeysService(config, orm.em.fork());
+    const keys = new SigningKeysService(orm.em.fork(), new PiiCipher(config.piiKeys));
     await keys.ensureKey();
     const rotated = await keys.rotate(values.now ? 0 : KEY_ACTIVATION_DELAY_SECONDS);
     console.log(`New signing key ${rotated.kid}: published now, signs from ${rotated.activatesAt.toISOString()}.`);

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { CryptoModule } from '../crypto/crypto.module';
 import { IdentityModule } from '../identity/identity.module';
 import { StaffModule } from '../staff/staff.module';
 import { OrganizationsAdminController } from './organizations-admin.controller';
@@ -16,7 +17,7 @@ import { VerifiedIdentitiesService } from './verified-identities.service';
  * organizations (clients), consent grants and the verified claims it shares.
  */
 @Module({
-  imports: [IdentityModule, StaffModule],
+  imports: [IdentityModule, StaffModule, CryptoModule],
   controllers: [InteractionController, ConnectedOrganizationsController, OrganizationsAdminController],
   providers: [
     OrganizationsService,

@@ -2,7 +2,7 @@ import { Entity, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
 import type { Opt } from '@mikro-orm/core';
 
 /**
- * A key that signs ID tokens. The private key is sealed (crypto/secret-box.ts). A key is
+ * A key that signs ID tokens. The private key is sealed (crypto/pii-cipher.ts). A key is
  * published from its creation, signs from `activatesAt` until the next key activates, and
  * stays published until `retiredAt` plus the longest lifetime of what it signed.
  */

@@ -4,7 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
 import type { JWK } from 'oidc-provider';
 import { CONFIG, type Config } from '../config/config';
-import { SecretBox } from '../crypto/secret-box';
+import { PiiCipher } from '../crypto/pii-cipher';
 import { randomToken } from '../crypto/tokens';
 import { KEY_RETENTION_SECONDS } from './lifetimes';
 import { SigningKey } from './signing-key.entity';
@@ -28,11 +28,11 @@ export interface KeySet {
  */
 @Injectable()
 export class SigningKeysService {
-  private readonly box: SecretBox;
-
-  constructor(@Inject(CONFIG) config: Config, private readonly em: EntityManager) {
-    this.box = new SecretBox(config.sessionSecret);
-  }
+  constructor(
+    private readonly em: EntityManager,
+    /** The key ring of personal data also seals the private keys: one cipher, one rotation. */
+    private readonly box: PiiCipher,
+  ) {}
 
   /** Creates the first key unless one exists. */
   async ensureKey(): Promise<void> {
@@ -72,7 +72,7 @@ export class SigningKeysService {
     if (!signer) throw new Error('no signing key: ensureKey() first');
     const ordered = [signer, ...published.filter((key) => key !== signer)];
     const keys = ordered.map((key) => {
-      const jwk = JSON.parse(this.box.open(key.privateJwkSealed, context(key.kid))) as JWK;
+      const jwk = JSON.parse(this.box.decrypt(key.privateJwkSealed, context(key.kid))) as JWK;
       return key === signer ? jwk : { ...jwk, key_ops: ['verify'] };
     });
     return { keys, fingerprint: ordered.map((key) => key.kid).join(',') };
@@ -87,7 +87,7 @@ export class SigningKeysService {
     const { privateKey } = await generate('rsa', { modulusLength: 2048 });
     const kid = randomToken(16);
     const jwk = { ...privateKey.export({ format: 'jwk' }), kid, alg: ALG, use: 'sig' };
-    const key = em.create(SigningKey, { kid, alg: ALG, privateJwkSealed: this.box.seal(JSON.stringify(jwk), context(kid)), activatesAt });
+    const key = em.create(SigningKey, { kid, alg: ALG, privateJwkSealed: this.box.encrypt(JSON.stringify(jwk), context(kid)), activatesAt });
     await em.flush();
     return key;
   }

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { CONFIG, type Config } from '../config/config';
-import { SecretBox } from '../crypto/secret-box';
+import { PiiCipher } from '../crypto/pii-cipher';
 import type { VerifiedIdentities, VerifiedIdentity } from './claims';
 import { VerifiedIdentityRecord } from './verified-identity.entity';
 
@@ -13,11 +13,10 @@ type Sealed = Pick<VerifiedIdentity, 'verificationProcess' | 'claims' | 'documen
  */
 @Injectable()
 export class VerifiedIdentitiesService implements VerifiedIdentities {
-  private readonly box: SecretBox;
-
-  constructor(@Inject(CONFIG) config: Config, private readonly em: EntityManager) {
-    this.box = new SecretBox(config.sessionSecret);
-  }
+  constructor(
+    private readonly em: EntityManager,
+    private readonly box: PiiCipher,
+  ) {}
 
   /** Records (or replaces, after a new verification) the verified identity of an account. */
   async recordVerified(accountId: string, identity: VerifiedIdentity): Promise<void> {
@@ -26,7 +25,7 @@ export class VerifiedIdentitiesService implements VerifiedIdentities {
       account: accountId,
       verifiedAt: identity.verifiedAt,
       ssnVerified: identity.ssnVerified,
-      detailsSealed: this.box.seal(JSON.stringify(details), context(accountId)),
+      detailsSealed: this.box.encrypt(JSON.stringify(details), context(accountId)),
       updatedAt: new Date(),
       reconfirmRequiredAt: null,
     });
@@ -40,7 +39,7 @@ export class VerifiedIdentitiesService implements VerifiedIdentities {
   async findVerified(accountId: string): Promise<VerifiedIdentity | null> {
     const record = await this.em.findOne(VerifiedIdentityRecord, { account: accountId }, { disableIdentityMap: true });
     if (!record || record.reconfirmRequiredAt) return null;
-    const details = JSON.parse(this.box.open(record.detailsSealed, context(accountId))) as Sealed;
+    const details = JSON.parse(this.box.decrypt(record.detailsSealed, context(accountId))) as Sealed;
     return {
       verifiedAt: record.verifiedAt,
       ssnVerified: record.ssnVerified,

@@ -4,7 +4,7 @@ import { Account } from '../identity/account.entity';
 
 /**
  * The outcome of a successful verification, as shared with organizations. Names, date of
- * birth, address and document details are PII: they are sealed (crypto/secret-box.ts).
+ * birth, address and document details are PII: they are sealed (crypto/pii-cipher.ts).
  */
 @Entity({ tableName: 'verified_identity' })
 export class VerifiedIdentityRecord {

@@ -22,6 +22,12 @@ function command(script: string, args: string[]) {
       PATH: process.env.PATH!,
       DATABASE_URL: t.db.url,
       SESSION_SECRET: t.config.sessionSecret.toString('base64url'),
+      // The same key ring: signing keys are sealed with the personal-data cipher.
+      PII_KEYS: Object.entries(t.config.piiKeys.keys)
+        .sort(([a]) => (a === t.config.piiKeys.currentId ? -1 : 1))
+        .map(([id, key]) => `${id}:${key.toString('base64url')}`)
+        .join(','),
+      PII_FINGERPRINT_KEY: t.config.piiFingerprintKey.toString('base64url'),
       DATA_DIR: t.config.dataDir,
       LOG_LEVEL: 'silent',
     },

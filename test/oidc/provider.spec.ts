@@ -111,7 +111,7 @@ describe('discovery', () => {
     for (const part of ['d', 'p', 'q', 'dp', 'dq', 'qi']) expect(jwks.keys[0][part]).toBeUndefined();
     const { rows } = await t.db.sql.query('select private_jwk_sealed from oidc_signing_key');
     expect(rows).toHaveLength(1);
-    expect(rows[0].private_jwk_sealed).toMatch(/^v1\./);
+    expect(rows[0].private_jwk_sealed).toMatch(/^pii1\./);
     expect(rows[0].private_jwk_sealed).not.toContain(jwks.keys[0].n.slice(0, 20));
   });
 
