@@ -5,6 +5,8 @@ import { Migration20261126130000_oidc } from './Migration20261126130000_oidc';
 import { Migration20261126140000_audit_and_staff } from './Migration20261126140000_audit_and_staff';
 import { Migration20261126145000_reconfirm_after_recovery } from './Migration20261126145000_reconfirm_after_recovery';
 import { Migration20261126150000_support } from './Migration20261126150000_support';
+import { Migration20261126160000_documents } from './Migration20261126160000_documents';
+import { Migration20261126170000_calls } from './Migration20261126170000_calls';
 
 /** Every migration, in order. Listed here (not discovered from the folder) so the build and the tests load the same code. */
 export const migrations = [
@@ -15,4 +17,6 @@ export const migrations = [
   { name: 'Migration20261126140000_audit_and_staff', class: Migration20261126140000_audit_and_staff },
   { name: 'Migration20261126145000_reconfirm_after_recovery', class: Migration20261126145000_reconfirm_after_recovery },
   { name: 'Migration20261126150000_support', class: Migration20261126150000_support },
+  { name: 'Migration20261126160000_documents', class: Migration20261126160000_documents },
+  { name: 'Migration20261126170000_calls', class: Migration20261126170000_calls },
 ];

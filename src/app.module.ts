@@ -15,6 +15,9 @@ import { OidcModule } from './oidc/oidc.module';
 import { VerificationModule } from './verification/verification.module';
 import { HelpModule } from './help/help.module';
 import { SupportModule } from './support/support.module';
+import { SchedulingModule } from './scheduling/scheduling.module';
+import { VideoModule } from './video/video.module';
+import { DocumentsModule } from './documents/documents.module';
 import { BodyMiddleware } from './web/body.middleware';
 import { BrowserMiddleware } from './web/browser';
 import { CsrfMiddleware } from './web/csrf';
@@ -36,11 +39,14 @@ export class AppModule implements NestModule {
         IdentityModule,
         StaffModule,
         VerificationModule,
+        DocumentsModule,
         MfaModule,
         ...(config.env === 'production' ? [] : [DevOutboxModule]),
         OidcModule,
         ...(config.demoOrganization ? [DemoOrganizationModule] : []),
         SupportModule,
+        SchedulingModule,
+        VideoModule,
         HelpModule,
       ],
     };

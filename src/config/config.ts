@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { KEY_ID_PATTERN, type PiiKeyRing } from '../crypto/pii-cipher';
+import { STATIC_DIR } from './paths';
 
 /**
  * Referee's settings, read once from the environment and validated at start.
@@ -20,6 +21,8 @@ export interface Config {
   /** Set: use this PostgreSQL. Unset: start the embedded one. */
   databaseUrl?: string;
   dataDir: string;
+  /** Document images: an encrypted local folder (DOCUMENTS_DIR, default DATA_DIR/documents), or an S3-compatible bucket when S3_BUCKET is set. */
+  documents: { dir: string; s3?: { bucket: string; region: string; endpoint?: string; accessKeyId?: string; secretAccessKey?: string; forcePathStyle: boolean } };
   embeddedPostgresPort: number;
   /** Key for HMACs that bind CSRF tokens to the browser session. Shared by all instances. */
   sessionSecret: Buffer;
@@ -60,6 +63,10 @@ export interface Config {
     /** Support requests and their messages: days after the last message. */
     supportDays: number;
   };
+  /** Jitsi Meet for the video calls (JITSI_DOMAIN; with JITSI_APP_ID and JITSI_APP_SECRET every participant gets a JWT). */
+  jitsi: { domain: string; appId?: string; appSecret?: string };
+  /** Length of an appointment slot, in minutes (SLOT_MINUTES). */
+  slotMinutes: number;
 }
 
 export class ConfigError extends Error {
@@ -207,6 +214,7 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: integer(env, 'TRUST_PROXY', 0, 0, 10),
     databaseUrl: url(env, 'DATABASE_URL', undefined, ['postgres:', 'postgresql:']),
     dataDir,
+    documents: documentsStorage(env, dataDir),
     embeddedPostgresPort: integer(env, 'EMBEDDED_POSTGRES_PORT', 54329, 1024, 65535),
     sessionSecret: secret(env, 'SESSION_SECRET', appEnv, dataDir),
     ...piiKeys(env, appEnv, dataDir),
@@ -227,7 +235,20 @@ export function loadConfig(env: Env = process.env): Config {
       auditYears: integer(env, 'AUDIT_RETENTION_YEARS', 7, 1, 100),
       supportDays: integer(env, 'SUPPORT_RETENTION_DAYS', 365, 1, 3650),
     },
+    jitsi: jitsi(env),
+    slotMinutes: integer(env, 'SLOT_MINUTES', 20, 5, 120),
   };
+}
+
+/** JITSI_DOMAIN: a host name (with an optional port); JITSI_APP_ID and JITSI_APP_SECRET together or not at all. */
+function jitsi(env: Env): Config['jitsi'] {
+  const domain = (env.JITSI_DOMAIN || 'meet.jit.si').trim();
+  if (!/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$/i.test(domain)) throw new ConfigError('JITSI_DOMAIN', `must be a host name such as meet.example.org, got "${domain}"`);
+  const appId = env.JITSI_APP_ID || undefined;
+  const appSecret = env.JITSI_APP_SECRET || undefined;
+  if (!!appId !== !!appSecret) throw new ConfigError(appId ? 'JITSI_APP_SECRET' : 'JITSI_APP_ID', `is required when ${appId ? 'JITSI_APP_ID' : 'JITSI_APP_SECRET'} is set`);
+  if (appSecret && appSecret.length < 32) throw new ConfigError('JITSI_APP_SECRET', 'must be at least 32 characters');
+  return { domain, appId, appSecret };
 }
 
 /** An https URL (http only for localhost), without query or fragment: the issuer identifier of OpenID Connect. */
@@ -237,6 +258,31 @@ function issuerUrl(env: Env, baseUrl: string): string {
   if (parsed.search || parsed.hash) throw new ConfigError('ISSUER_URL', 'must not have a query or fragment');
   if (!parsed.pathname.endsWith('/oidc')) throw new ConfigError('ISSUER_URL', 'must end with /oidc (where the provider is mounted)');
   return value;
+}
+
+/** Where document images go: S3_BUCKET (with S3_REGION, optional S3_ENDPOINT and keys) or a local folder. */
+function documentsStorage(env: Env, dataDir: string): Config['documents'] {
+  const dir = resolve(env.DOCUMENTS_DIR || join(dataDir, 'documents'));
+  if ((dir + '/').startsWith(STATIC_DIR + '/')) throw new ConfigError('DOCUMENTS_DIR', 'must not be under static/ (images are served only through an authorized route)');
+  if (!env.S3_BUCKET) {
+    for (const name of ['S3_REGION', 'S3_ENDPOINT', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY']) {
+      if (env[name]) throw new ConfigError(name, 'is set but S3_BUCKET is not');
+    }
+    return { dir };
+  }
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(env.S3_BUCKET)) throw new ConfigError('S3_BUCKET', 'must be a valid bucket name');
+  if (!!env.S3_ACCESS_KEY_ID !== !!env.S3_SECRET_ACCESS_KEY) throw new ConfigError('S3_ACCESS_KEY_ID', 'and S3_SECRET_ACCESS_KEY must be set together');
+  return {
+    dir,
+    s3: {
+      bucket: env.S3_BUCKET,
+      region: env.S3_REGION || 'us-east-1',
+      endpoint: url(env, 'S3_ENDPOINT', undefined, ['http:', 'https:']),
+      accessKeyId: env.S3_ACCESS_KEY_ID || undefined,
+      secretAccessKey: env.S3_SECRET_ACCESS_KEY || undefined,
+      forcePathStyle: onOff(env, 'S3_FORCE_PATH_STYLE', false),
+    },
+  };
 }
 
 function onOff(env: Env, name: string, fallback: boolean): boolean {

@@ -24,6 +24,14 @@ import { VerificationCase } from '../verification/verification-case.entity';
 import { VerificationEvent } from '../verification/verification-event.entity';
 import { SupportMessage } from '../support/support-message.entity';
 import { SupportRequest } from '../support/support-request.entity';
+import { AgentStatus } from '../scheduling/agent-status.entity';
+import { QueueEntry } from '../scheduling/queue-entry.entity';
+import { AgentShift, AgentShiftException, Appointment, BookedSlot } from '../scheduling/appointment.entity';
+import { VideoCall } from '../video/video-call.entity';
+import { CallPreference } from '../video/call-preference.entity';
+import { DocumentFile } from '../documents/document-file.entity';
+import { DocumentReview } from '../documents/document-review.entity';
+import { CaptureLink } from '../documents/capture-link.entity';
 
 /** Every entity Referee persists; the committed migrations must create exactly these tables. */
 export const entities = [
@@ -49,6 +57,17 @@ export const entities = [
   ResumeCode,
   SupportRequest,
   SupportMessage,
+  AgentStatus,
+  QueueEntry,
+  Appointment,
+  BookedSlot,
+  AgentShift,
+  AgentShiftException,
+  VideoCall,
+  CallPreference,
+  DocumentFile,
+  DocumentReview,
+  CaptureLink,
 ];
 
 /** The one MikroORM configuration, shared by the app, `npm run migrate` and the tests. */

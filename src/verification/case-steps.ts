@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
 import type { FieldErrors } from '../web/view';
-import { applyClears, currentStep, effectiveStatus, intakeStatus, mayShow, step, type StepKey } from './flow';
-import { VerificationCase } from './verification-case.entity';
+import { STATUS_TRANSITIONS, applyClears, currentStep, effectiveStatus, intakeStatus, mayShow, step, type StepKey } from './flow';
+import { VerificationCase, type CaseStatus } from './verification-case.entity';
 import { VerificationEvent } from './verification-event.entity';
 
 /** A step handler's answer: field errors (nothing is saved), or the change to make. */
@@ -106,5 +106,30 @@ export class CaseSteps {
       this.record(em, c, 'verification.status_changed', undefined, { from: c.status, to: status });
       c.status = status;
     }
+  }
+
+  /**
+   * Moves a case (locked by the caller) to `to` along the flow's status transitions (the
+   * documents module: submitted, in review, rejected, approved). Throws on a move the table
+   * does not allow; records the step's audit event and the status change.
+   */
+  moveStatus(em: EntityManager, c: VerificationCase, to: CaseStatus, stepKey: StepKey, detail?: Record<string, unknown>): void {
+    const from = c.status;
+    if (!STATUS_TRANSITIONS.some(([a, b]) => a === from && b === to)) throw new Error(`case status cannot move from ${from} to ${to}`);
+    c.status = to;
+    this.record(em, c, step(stepKey).audit, stepKey, detail);
+    this.record(em, c, 'verification.status_changed', undefined, { from, to });
+  }
+
+  /**
+   * The hand-over from document review to the video call: the reviewer approved the
+   * documents (in_review → approved). The documents module calls it; so do the tests of the
+   * queue and the call, after walking a case through intake and review.
+   */
+  async markDocumentsApproved(caseId: string, detail?: Record<string, unknown>): Promise<void> {
+    await this.em.transactional(async (em) => {
+      const c = await em.findOneOrFail(VerificationCase, caseId, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+      this.moveStatus(em, c, 'approved', 'document_review', detail);
+    });
   }
 }

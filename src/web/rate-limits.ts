@@ -37,6 +37,16 @@ export const RATE_LIMITS = {
   /** Fraud reports, counted apart: someone who used up their support requests can still report fraud. */
   'fraud-report:person': { points: 5, durationSeconds: 60 * 60 },
   'fraud-report:ip': { points: 20, durationSeconds: 60 * 60 },
+  /** One-time codes sent to the applicant during one video call. */
+  'call-code:call': { points: 5, durationSeconds: 60 * 60 },
+  /** Appointment bookings and changes by one account (each sends an email). */
+  'call-booking:account': { points: 20, durationSeconds: 60 * 60 },
+  /** Document files checked and stored for one case (the per-case quota of 40 stored files is apart). */
+  'documents-upload:case': { points: 60, durationSeconds: 60 * 60 },
+  /** Document submissions for review by one case (Login.gov: 5 per 6 hours). */
+  'documents-submit:case': { points: 5, durationSeconds: 6 * 60 * 60 },
+  /** "Take Photo" links sent by SMS for one case (Login.gov: 5 per 10 minutes). */
+  'documents-phone-link:case': { points: 5, durationSeconds: 10 * 60 },
 } as const;
 
 export type RateLimitName = keyof typeof RATE_LIMITS;

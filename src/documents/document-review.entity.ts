@@ -1,0 +1,58 @@
+import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
+import type { Opt } from '@mikro-orm/core';
+
+export const REJECT_REASONS = {
+  blurry: 'Blurry or cut off',
+  glare: 'Glare',
+  expired: 'Expired',
+  name_mismatch: 'Name does not match',
+  not_original: 'Not the original',
+  wrong_type: 'Wrong document type',
+  translation_missing: 'Translation missing',
+  tampering: 'Suspected tampering',
+} as const;
+export type RejectReason = keyof typeof REJECT_REASONS;
+
+export interface ItemDecision {
+  decision: 'accepted' | 'rejected';
+  reasons: RejectReason[];
+  note?: string;
+}
+
+/**
+ * A case's place in the document review queue and the reviewer's decisions. One row per
+ * case; a new submission puts it back in the queue. Claims are taken with
+ * SELECT … FOR UPDATE SKIP LOCKED and lapse after 20 minutes without activity.
+ */
+@Entity({ tableName: 'document_review' })
+@Index({ properties: ['decidedAt', 'submittedAt'] })
+export class DocumentReview {
+  /** The verification case (foreign key, cascade). */
+  @PrimaryKey({ type: 'uuid' })
+  caseId!: string;
+
+  @Property({ type: 'datetime' })
+  submittedAt!: Date;
+
+  @Property({ type: 'integer' })
+  submissions: Opt<number> = 1;
+
+  @Property({ type: 'uuid', nullable: true })
+  claimedBy?: string;
+
+  @Property({ type: 'datetime', nullable: true })
+  claimedAt?: Date;
+
+  @Property({ type: 'datetime', nullable: true })
+  lastActivityAt?: Date;
+
+  @Property({ type: 'datetime', nullable: true })
+  decidedAt?: Date;
+
+  @Property({ type: 'uuid', nullable: true })
+  decidedBy?: string;
+
+  /** Item key ('first', 'second', 'supporting:…') → decision. */
+  @Property({ type: 'json' })
+  decisions: Opt<Record<string, ItemDecision>> = {};
+}

@@ -1,0 +1,130 @@
+import { availableParallelism } from 'node:os';
+import sharp from 'sharp';
+
+/** Limits every uploaded file is held to (ASVS V12). */
+export const MAX_FILE_BYTES = 15 * 1024 * 1024;
+export const MAX_PIXELS = 50_000_000;
+export const FILES_PER_CASE = 40;
+
+/** Quality hints: advice to retake, never a refusal. */
+export const HINTS = {
+  small: 'This photo is small. Details may be hard to read: retake it closer, or use a higher resolution.',
+  dark: 'This photo looks dark. Retake it in good light, without a flash on glossy documents.',
+  blurry: 'This photo looks blurry. Hold the camera steady and let it focus before you take the photo.',
+} as const;
+export type Hint = keyof typeof HINTS;
+
+const IMAGE_TYPES = new Set(['image/jpeg', 'image/png', 'image/heic', 'image/heif', 'image/webp']);
+const SMALL_LONG_SIDE = 1000;
+const DARK_MEAN = 60;
+const BLURRY_VARIANCE = 50;
+
+sharp.cache(false);
+
+/**
+ * Decoding a 12-megapixel photo takes tens of megabytes: at most one image per core is
+ * decoded at a time, the others wait their turn (bounded memory under bursts of uploads).
+ */
+const SLOTS = Math.max(1, availableParallelism());
+let busy = 0;
+const waiting: (() => void)[] = [];
+async function inSlot<T>(work: () => Promise<T>): Promise<T> {
+  if (busy >= SLOTS) await new Promise<void>((resolve) => waiting.push(resolve));
+  else busy++;
+  try {
+    return await work();
+  } finally {
+    const next = waiting.shift();
+    if (next) next();
+    else busy--;
+  }
+}
+
+export type Checked =
+  | { ok: true; data: Buffer; mime: string; width?: number; height?: number; hints: Hint[] }
+  | { ok: false; status: number; message: string };
+
+const refuse = (message: string, status = 400): Checked => ({ ok: false, status, message });
+
+let fileTypeModule: Promise<typeof import('file-type')> | undefined;
+/** file-type is an ES module: loaded once, on first use. */
+function fileType() {
+  fileTypeModule ??= import('file-type');
+  return fileTypeModule;
+}
+
+/**
+ * Checks one uploaded file and returns what to store: the type from its bytes (never its
+ * name), the pixel count from the header before anything is decoded, then the image
+ * decoded, turned upright, stripped of EXIF/GPS and re-encoded as JPEG. PDFs (secondary and
+ * supporting documents only) are stored as sent once their structure looks whole.
+ */
+export async function checkFile(bytes: Buffer, allowPdf: boolean): Promise<Checked> {
+  if (bytes.length === 0) return refuse('The file is empty. Choose a photo of your document.');
+  if (bytes.length > MAX_FILE_BYTES) return refuse('The file is larger than 15 MB. Choose a smaller photo.', 413);
+  const { fileTypeFromBuffer } = await fileType();
+  const type = await fileTypeFromBuffer(bytes);
+  if (type?.mime === 'application/pdf') {
+    if (!allowPdf) return refuse('Send a photo (JPEG, PNG, HEIC or WebP) of this document. PDF files are accepted for secondary and supporting documents only.', 415);
+    const tail = bytes.subarray(Math.max(0, bytes.length - 1024)).toString('latin1');
+    if (!tail.includes('%%EOF')) return refuse('The PDF file is incomplete. Save it again and choose it once more.');
+    return { ok: true, data: bytes, mime: 'application/pdf', hints: [] };
+  }
+  if (!type || !IMAGE_TYPES.has(type.mime)) {
+    return refuse(`This file is not a photo we can read. Choose a JPEG, PNG, HEIC or WebP image${allowPdf ? ', or a PDF' : ''}.`, 415);
+  }
+  let meta: sharp.Metadata;
+  try {
+    meta = await sharp(bytes, { limitInputPixels: MAX_PIXELS }).metadata();
+  } catch {
+    return refuse('We could not read this image. It may be damaged: take the photo again.');
+  }
+  if (!meta.width || !meta.height) return refuse('We could not read this image. It may be damaged: take the photo again.');
+  if (meta.width * meta.height > MAX_PIXELS) return refuse('This image has more than 50 megapixels. Take the photo again at a lower resolution.');
+  try {
+    return await inSlot(async () => {
+      const [{ data, info }, hints] = await Promise.all([
+        sharp(bytes, { limitInputPixels: MAX_PIXELS, failOn: 'truncated' }).rotate().jpeg({ quality: 88 }).toBuffer({ resolveWithObject: true }),
+        qualityHints(bytes, meta),
+      ]);
+      return { ok: true as const, data, mime: 'image/jpeg', width: info.width, height: info.height, hints };
+    });
+  } catch {
+    return refuse('We could not read this image. It may be damaged or incomplete: take the photo again.');
+  }
+}
+
+/**
+ * Small (long side), dark (mean brightness), blurry (variance of the Laplacian), measured on
+ * a reduced greyscale copy (JPEG shrink-on-load makes it cheap: one small decode, then plain
+ * arithmetic over its pixels).
+ */
+async function qualityHints(bytes: Buffer, meta: sharp.Metadata): Promise<Hint[]> {
+  const hints: Hint[] = [];
+  if (Math.max(meta.width!, meta.height!) < SMALL_LONG_SIDE) hints.push('small');
+  const { data, info } = await sharp(bytes, { limitInputPixels: MAX_PIXELS, failOn: 'truncated' })
+    .resize({ width: 800, height: 800, fit: 'inside', withoutEnlargement: true })
+    .greyscale()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const { width, height } = info;
+  let sum = 0;
+  for (let i = 0; i < data.length; i++) sum += data[i];
+  if (sum / data.length < DARK_MEAN) hints.push('dark');
+  // 4-neighbour Laplacian over the inner pixels; its variance is low when edges are soft.
+  let n = 0;
+  let mean = 0;
+  let m2 = 0;
+  for (let y = 1; y < height - 1; y++) {
+    for (let x = 1; x < width - 1; x++) {
+      const i = y * width + x;
+      const lap = data[i - width] + data[i + width] + data[i - 1] + data[i + 1] - 4 * data[i];
+      n++;
+      const delta = lap - mean;
+      mean += delta / n;
+      m2 += delta * (lap - mean);
+    }
+  }
+  if (n > 0 && m2 / n < BLURRY_VARIANCE) hints.push('blurry');
+  return hints;
+}

@@ -1,0 +1,81 @@
+import { Body, Controller, Get, NotFoundException, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
+import type { Response } from 'express';
+import { actorOf } from '../audit/audit.service';
+import { RequireRole, RolesGuard } from '../staff/roles.guard';
+import type { WebRequest } from '../web/request';
+import { redirect, view, type FieldErrors } from '../web/view';
+import { REJECT_REASONS } from './document-review.entity';
+import { sendFile } from './documents.controller';
+import { CLAIM_MINUTES, DocumentsService } from './documents.service';
+import { HINTS } from './images';
+
+/** The document review console: the queue, "Next case", and the review of a claimed case. */
+@Controller('agent/review')
+@UseGuards(RolesGuard)
+@RequireRole('reviewer', 'supervisor')
+export class ReviewController {
+  constructor(private readonly documents: DocumentsService) {}
+
+  @Get()
+  async queue(@Req() req: WebRequest) {
+    const queue = await this.documents.queue();
+    return view('documents/agent-queue', { queue, claimMinutes: CLAIM_MINUTES, empty: req.query.empty === '1' });
+  }
+
+  @Post('next')
+  async next(@Req() req: WebRequest) {
+    const caseId = await this.documents.claimNext({ ...actorOf(req), actorId: req.viewer!.accountId });
+    return redirect(caseId ? `/agent/review/${caseId}` : '/agent/review?empty=1');
+  }
+
+  private async page(req: WebRequest, caseId: string, errors: FieldErrors = {}, form: Record<string, unknown> = {}) {
+    const claimed = await this.documents.claimed(caseId, req.viewer!.accountId);
+    if (!claimed) throw new NotFoundException('This case is not claimed by you. Take the next case from the queue.');
+    const { c, review } = claimed;
+    const details = this.documents.details(c);
+    await this.documents.auditView(actorOf(req), c.id, 'documents.details_viewed', undefined, { fields: ['name', 'dateOfBirth', 'address'] });
+    const items = await this.documents.state(c);
+    return view(
+      'documents/agent-review',
+      {
+        caseId: c.id,
+        details,
+        items,
+        previous: review.decisions,
+        submissions: review.submissions,
+        reasons: REJECT_REASONS,
+        hints: HINTS,
+        form,
+        errors: Object.keys(errors).length ? errors : undefined,
+      },
+      Object.keys(errors).length ? 400 : 200,
+    );
+  }
+
+  @Get(':caseId')
+  show(@Req() req: WebRequest, @Param('caseId') caseId: string) {
+    return this.page(req, caseId);
+  }
+
+  /** One image of a claimed case; every view is written to the audit log. */
+  @Get(':caseId/file/:fileId')
+  async file(@Req() req: WebRequest, @Param('caseId') caseId: string, @Param('fileId') fileId: string, @Res() res: Response) {
+    const claimed = await this.documents.claimed(caseId, req.viewer!.accountId);
+    const file = claimed && (await this.documents.fileOfCase(caseId, fileId));
+    if (!file) throw new NotFoundException();
+    await this.documents.auditView(actorOf(req), caseId, 'documents.image_viewed', file.id, { item: file.item, side: file.side });
+    sendFile(res, file.mime, await this.documents.contents(file));
+  }
+
+  @Post(':caseId')
+  async decide(@Req() req: WebRequest, @Param('caseId') caseId: string, @Body() form: Record<string, unknown>) {
+    const claimed = await this.documents.claimed(caseId, req.viewer!.accountId);
+    if (!claimed) throw new NotFoundException('This case is not claimed by you. Take the next case from the queue.');
+    const items = await this.documents.state(claimed.c);
+    const parsed = this.documents.parseDecisions(items, form);
+    if (!parsed.decisions) return this.page(req, caseId, parsed.errors, form);
+    const outcome = await this.documents.decide(caseId, { ...actorOf(req), actorId: req.viewer!.accountId }, parsed.decisions);
+    if (outcome === 'not-claimed') throw new NotFoundException('This case is not claimed by you. Take the next case from the queue.');
+    return redirect(`/agent/review?decided=${outcome}`);
+  }
+}

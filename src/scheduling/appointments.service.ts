@@ -1,0 +1,294 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { Cron, CronExpression } from '@nestjs/schedule';
+import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
+import { EntityManager, RequestContext } from '@mikro-orm/postgresql';
+import { CONFIG, type Config } from '../config/config';
+import { NotificationsService } from '../notifications/notifications.service';
+import { SmsSender } from '../notifications/sms-sender';
+import { CaseSteps } from '../verification/case-steps';
+import { VerificationCase } from '../verification/verification-case.entity';
+import { RateLimits } from '../web/rate-limits';
+import { AgentShift, AgentShiftException, Appointment, BookedSlot } from './appointment.entity';
+import { moveCase } from './case-status';
+import { appointmentIcs } from './ics';
+import { QueueEntry } from './queue-entry.entity';
+import { formatInZone, isTimeZone, localDate, wallClock, zonedToUtc } from './time-zones';
+
+/** Booking window: from 2 hours to 7 days ahead. */
+export const BOOK_MIN_AHEAD_MS = 2 * 3600_000;
+export const BOOK_MAX_AHEAD_MS = 7 * 24 * 3600_000;
+/** The call may start this early ("Next applicant" takes appointments due within 5 minutes first)… */
+export const DUE_BEFORE_MS = 5 * 60_000;
+/** …and this late: after the grace period the applicant did not show. */
+export const NO_SHOW_GRACE_MS = 10 * 60_000;
+const REMINDER_JOB_LOCK = 7_310_610;
+
+export interface Slot {
+  startsAt: Date;
+  agentIds: string[];
+}
+
+type Booked = { appointment: Appointment } | { error: 'taken' | 'outside' | 'not-allowed' };
+
+/**
+ * Appointments: slots from agents' weekly hours (in each agent's time zone, minus days off
+ * and booked slots), booking without double-booking (the booked_slot primary key),
+ * reschedule and cancel (the slot is released), the .ics file, reminders sent once across
+ * instances, and no-shows.
+ */
+@Injectable()
+export class AppointmentsService {
+  constructor(
+    @Inject(CONFIG) private readonly config: Config,
+    private readonly em: EntityManager,
+    private readonly steps: CaseSteps,
+    private readonly notifications: NotificationsService,
+    private readonly sms: SmsSender,
+    private readonly rateLimits: RateLimits,
+  ) {}
+
+  get slotMinutes(): number {
+    return this.config.slotMinutes;
+  }
+
+  private get slotMs(): number {
+    return this.config.slotMinutes * 60_000;
+  }
+
+  // ---- Agents' hours ---------------------------------------------------------------------------
+
+  async addShift(agentId: string, shift: { weekday: number; startMinute: number; endMinute: number; timeZone: string }): Promise<void> {
+    if (!isTimeZone(shift.timeZone) || shift.weekday < 0 || shift.weekday > 6 || shift.startMinute < 0 || shift.endMinute > 24 * 60 || shift.endMinute <= shift.startMinute) {
+      throw new Error('invalid shift');
+    }
+    this.em.create(AgentShift, { agent: agentId, ...shift });
+    await this.em.flush();
+  }
+
+  async addDayOff(agentId: string, date: string): Promise<void> {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new Error('invalid date');
+    await this.em.getConnection().execute(
+      'insert into agent_shift_exception (id, agent_id, date) values (?, ?, ?) on conflict (agent_id, date) do nothing',
+      [randomUUID(), agentId, date],
+    );
+  }
+
+  shiftsOf(agentId: string): Promise<AgentShift[]> {
+    return this.em.find(AgentShift, { agent: agentId }, { orderBy: { weekday: 'asc', startMinute: 'asc' } });
+  }
+
+  // ---- Slots -------------------------------------------------------------------------------------
+
+  /** Free slots between `from` and `to` (UTC instants), each with the agents free then. */
+  async slots(from: Date, to: Date): Promise<Slot[]> {
+    const [shifts, exceptions, booked] = await Promise.all([
+      this.em.find(AgentShift, {}),
+      this.em.find(AgentShiftException, {}),
+      this.em.find(BookedSlot, { startsAt: { $gte: from, $lte: to } }),
+    ]);
+    const off = new Set(exceptions.map((e) => `${e.agent.id}:${e.date}`));
+    const taken = new Set(booked.map((b) => `${b.agent.id}:${b.startsAt.getTime()}`));
+    const byTime = new Map<number, Set<string>>();
+    for (const shift of shifts) {
+      // Each local day the window touches, in the agent's zone: sampled every 12 hours so a
+      // DST change never skips a day (a day seen twice gives the same slots, merged below).
+      const seen = new Set<string>();
+      for (let t = from.getTime() - 24 * 3600_000; t <= to.getTime() + 24 * 3600_000; t += 12 * 3600_000) {
+        const day = wallClock(new Date(t), shift.timeZone);
+        const date = localDate(new Date(t), shift.timeZone);
+        if (seen.has(date)) continue;
+        seen.add(date);
+        if (day.weekday !== shift.weekday || off.has(`${shift.agent.id}:${date}`)) continue;
+        for (let m = shift.startMinute; m + this.config.slotMinutes <= shift.endMinute; m += this.config.slotMinutes) {
+          const at = zonedToUtc(day.year, day.month, day.day, Math.floor(m / 60), m % 60, shift.timeZone);
+          if (!at || at < from || at > to || taken.has(`${shift.agent.id}:${at.getTime()}`)) continue;
+          const agents = byTime.get(at.getTime()) ?? new Set<string>();
+          agents.add(shift.agent.id);
+          byTime.set(at.getTime(), agents);
+        }
+      }
+    }
+    return [...byTime.entries()].sort(([a], [b]) => a - b).map(([t, agents]) => ({ startsAt: new Date(t), agentIds: [...agents].sort() }));
+  }
+
+  /** The slots an applicant may book now: 2 hours to 7 days ahead. */
+  bookable(now = new Date()): Promise<Slot[]> {
+    return this.slots(new Date(now.getTime() + BOOK_MIN_AHEAD_MS), new Date(now.getTime() + BOOK_MAX_AHEAD_MS));
+  }
+
+  // ---- Applicants ----------------------------------------------------------------------------------
+
+  current(accountId: string): Promise<Appointment | null> {
+    return this.em.findOne(Appointment, { account: accountId, status: 'booked' }, { refresh: true, populate: ['agent'] });
+  }
+
+  isDue(a: Appointment, now = new Date()): boolean {
+    return now.getTime() >= a.startsAt.getTime() - DUE_BEFORE_MS && now.getTime() <= a.startsAt.getTime() + NO_SHOW_GRACE_MS;
+  }
+
+  /**
+   * Books (or, with an appointment already booked, moves it to) the slot at `startsAt`.
+   * Each free agent of that slot is tried in turn; the booked_slot key lets one of two
+   * concurrent bookings of the same agent's slot win and sends the other to the next agent.
+   */
+  async book(accountId: string, startsAt: Date, timeZone: string, now = new Date()): Promise<Booked> {
+    if (!isTimeZone(timeZone)) return { error: 'outside' };
+    await this.rateLimits.consume('call-booking:account', accountId);
+    if (startsAt.getTime() < now.getTime() + BOOK_MIN_AHEAD_MS || startsAt.getTime() > now.getTime() + BOOK_MAX_AHEAD_MS) return { error: 'outside' };
+    const slot = (await this.slots(startsAt, startsAt)).find((s) => s.startsAt.getTime() === startsAt.getTime());
+    if (!slot) return { error: 'taken' };
+    for (const agentId of slot.agentIds) {
+      try {
+        const booked = await this.em.fork().transactional(async (em) => {
+          // The applicant's queue place first, then the case: the order a claim locks them in.
+          const entry = await em.findOne(QueueEntry, { account: accountId, status: 'waiting' }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+          const c = await em.findOne(VerificationCase, { account: accountId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true, populate: ['account'] });
+          if (!c || !['approved', 'queued', 'scheduled'].includes(c.status)) return null;
+          const previous = await em.findOne(Appointment, { verificationCase: c, status: 'booked' });
+          const appointment = em.create(Appointment, { verificationCase: c, account: accountId, agent: agentId, startsAt, endsAt: new Date(startsAt.getTime() + this.slotMs), timeZone });
+          em.create(BookedSlot, { agent: agentId, startsAt, appointment });
+          if (previous) {
+            previous.status = 'rescheduled';
+            await em.nativeDelete(BookedSlot, { appointment: previous.id }); // the old slot is free again
+            this.steps.record(em, c, 'verification.appointment_rescheduled', undefined, { from: previous.startsAt.toISOString(), to: startsAt.toISOString() });
+          } else {
+            if (entry) entry.status = 'left';
+            moveCase(this.steps, em, c, 'scheduled', 'verification.appointment_booked', { startsAt: startsAt.toISOString(), timeZone });
+          }
+          await em.flush();
+          const mail = this.notifications.queueEmail(this.confirmation(c.account.email, appointment, !!previous));
+          return { appointment, mail };
+        });
+        if (!booked) return { error: 'not-allowed' };
+        await this.notifications.deliver([booked.mail]);
+        return { appointment: booked.appointment };
+      } catch (error) {
+        if (!(error instanceof UniqueConstraintViolationException)) throw error;
+      }
+    }
+    return { error: 'taken' };
+  }
+
+  /** Cancels the appointment: the slot is released and the case is back to "wait or schedule". */
+  async cancel(accountId: string): Promise<boolean> {
+    return this.em.transactional(async (em) => {
+      const c = await em.findOne(VerificationCase, { account: accountId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+      const a = c && (await em.findOne(Appointment, { verificationCase: c, status: 'booked' }));
+      if (!c || !a || c.status !== 'scheduled') return false;
+      a.status = 'cancelled';
+      await em.nativeDelete(BookedSlot, { appointment: a.id });
+      moveCase(this.steps, em, c, 'approved', 'verification.appointment_cancelled', { startsAt: a.startsAt.toISOString() });
+      return true;
+    });
+  }
+
+  ics(a: Appointment): string {
+    return appointmentIcs({
+      id: a.id,
+      startsAt: a.startsAt,
+      endsAt: a.endsAt,
+      summary: 'Referee video call with a Trusted Referee',
+      description: `Join from your Referee account: ${this.config.baseUrl}/call\nOnly join calls from ${new URL(this.config.baseUrl).host}. If anyone sends you a video call link, tell your agent immediately.`,
+      url: `${this.config.baseUrl}/call`,
+      domain: new URL(this.config.baseUrl).hostname,
+    });
+  }
+
+  private confirmation(to: string, a: Appointment, moved: boolean) {
+    const base = this.config.baseUrl;
+    return {
+      to,
+      subject: moved ? 'Your Referee video call has moved' : 'Your Referee video call is booked',
+      text:
+        `Your video call with a Trusted Referee is on ${formatInZone(a.startsAt, a.timeZone)} (${a.timeZone}).\n\n` +
+        `Join: ${base}/call\nChange: ${base}/call/schedule\nCancel: ${base}/call/appointment\nAdd to your calendar: ${base}/call/appointment.ics\n\n` +
+        `Have your original documents with you. Only join calls from ${new URL(base).host}; if anyone sends you a video call link, tell your agent immediately.\n`,
+    };
+  }
+
+  // ---- Agents: "Next applicant" --------------------------------------------------------------------
+
+  /** This agent's appointment due within 5 minutes (or in its grace period), taken in the caller's transaction. */
+  async claimDue(em: EntityManager, agentId: string, now = new Date()): Promise<{ caseId: string; accountId: string } | null> {
+    const rows: { verification_case_id: string; account_id: string }[] = await em.getConnection().execute(
+      `update appointment a set status = 'started'
+         from (select id from appointment
+                where agent_id = ? and status = 'booked' and starts_at <= ? and starts_at >= ?
+                order by starts_at limit 1 for update skip locked) due
+        where a.id = due.id
+        returning a.verification_case_id, a.account_id`,
+      [agentId, new Date(now.getTime() + DUE_BEFORE_MS), new Date(now.getTime() - NO_SHOW_GRACE_MS)],
+      'all',
+      em.getTransactionContext(),
+    );
+    return rows[0] ? { caseId: rows[0].verification_case_id, accountId: rows[0].account_id } : null;
+  }
+
+  upcomingFor(agentId: string): Promise<Appointment[]> {
+    return this.em.find(Appointment, { agent: agentId, status: 'booked', startsAt: { $gte: new Date(Date.now() - NO_SHOW_GRACE_MS) } }, { orderBy: { startsAt: 'asc' }, limit: 50 });
+  }
+
+  // ---- The reminder job ------------------------------------------------------------------------------
+
+  /**
+   * Every minute, on one instance at a time (advisory lock): reminders 24 hours and 15
+   * minutes before (email, and SMS with a phone), each marked sent in the same transaction
+   * that queues it, so it goes out once; and no-shows after the 10-minute grace.
+   */
+  @Cron(CronExpression.EVERY_MINUTE)
+  runJobs(now = new Date()): Promise<{ reminders: number; noShows: number }> {
+    return RequestContext.create(this.em, async () => {
+      const texts: { phone: string; text: string }[] = [];
+      const result = await this.em.transactional(async (em) => {
+        const [{ locked }] = await em.getConnection().execute('select pg_try_advisory_xact_lock(?) as locked', [REMINDER_JOB_LOCK], 'all', em.getTransactionContext());
+        if (!locked) return null;
+        let reminders = 0;
+        const mails = [];
+        const dueDay = await em.find(
+          Appointment,
+          { status: 'booked', reminderDaySentAt: null, startsAt: { $lte: new Date(now.getTime() + 24 * 3600_000), $gt: new Date(now.getTime() + 15 * 60_000) } },
+          { populate: ['account', 'verificationCase'] },
+        );
+        const dueSoon = await em.find(
+          Appointment,
+          { status: 'booked', reminderSoonSentAt: null, startsAt: { $lte: new Date(now.getTime() + 15 * 60_000), $gt: new Date(now.getTime() - NO_SHOW_GRACE_MS) } },
+          { populate: ['account', 'verificationCase'] },
+        );
+        for (const [list, when] of [[dueDay, 'tomorrow'], [dueSoon, 'in 15 minutes']] as const) {
+          for (const a of list) {
+            if (when === 'tomorrow') {
+              a.reminderDaySentAt = now;
+              // Booked less than a day ahead: the confirmation was the reminder.
+              if (a.createdAt.getTime() > a.startsAt.getTime() - 24 * 3600_000) continue;
+            } else a.reminderSoonSentAt = now;
+            const text = `Reminder: your Referee video call is ${when}, on ${formatInZone(a.startsAt, a.timeZone)}. Join from your Referee account: ${this.config.baseUrl}/call`;
+            mails.push(this.notifications.queueEmail({ to: a.account.email, subject: `Your Referee video call is ${when}`, text: `${text}\n\nChange or cancel: ${this.config.baseUrl}/call/schedule\n` }));
+            if (a.verificationCase.phone) texts.push({ phone: a.verificationCase.phone, text });
+            reminders++;
+          }
+        }
+        // No-shows: the slot and the agent are free again; the applicant is asked to book again.
+        const missed = await em.find(Appointment, { status: 'booked', startsAt: { $lt: new Date(now.getTime() - NO_SHOW_GRACE_MS) } }, { populate: ['account'] });
+        for (const a of missed) {
+          a.status = 'no_show';
+          await em.nativeDelete(BookedSlot, { appointment: a.id });
+          const c = await em.findOneOrFail(VerificationCase, a.verificationCase.id, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+          if (c.status === 'scheduled') moveCase(this.steps, em, c, 'approved', 'verification.appointment_missed', { startsAt: a.startsAt.toISOString() });
+          mails.push(
+            this.notifications.queueEmail({
+              to: a.account.email,
+              subject: 'You missed your Referee video call',
+              text: `We did not see you at your video call on ${formatInZone(a.startsAt, a.timeZone)}. Your documents and their approval are kept: book another time or join the queue at ${this.config.baseUrl}/call\n`,
+            }),
+          );
+        }
+        return { reminders, noShows: missed.length, mails };
+      });
+      if (!result) return { reminders: 0, noShows: 0 };
+      await this.notifications.deliver(result.mails);
+      for (const t of texts) await this.sms.send(t.phone, t.text, 'sms').catch(() => undefined); // kept in the outbox when it fails
+      return { reminders: result.reminders, noShows: result.noShows };
+    });
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * The estimated wait in the video-call queue (STANDARDS.md, "Estimated wait time"): the
+ * queue-length estimator. With n applicants ahead and s agents serving at mean handle time
+ * h, the wait is about (n + 1)·h / s. Its spread is large when n is small or when few
+ * calls have been measured, so it is shown as a range; with no agent on duty there is no
+ * honest number at all. Pure: the queue service gathers the inputs, the simulation in
+ * bench/ewt.bench.js scores it against the waits applicants really had.
+ */
+
+export interface WaitInput {
+  /** Applicants ahead of this one in the queue. */
+  ahead: number;
+  /** Agents available or on a call (not away). */
+  agentsOnDuty: number;
+  /** Of those, agents free right now: fewer applicants ahead than free agents means the wait is about nil. */
+  agentsAvailable?: number;
+  /** Handle times of recent calls, in seconds. */
+  handleTimes: number[];
+  /** Handle time assumed before any call has been measured (the slot length), in seconds. */
+  fallbackHandleSeconds: number;
+}
+
+export type WaitEstimate =
+  | { kind: 'unknown' }
+  | { kind: 'soon'; expectedSeconds: number }
+  | { kind: 'range'; expectedSeconds: number; lowMinutes: number; highMinutes: number };
+
+/** Fewer measured calls than this and the range widens: the handle time itself is uncertain. */
+export const THIN_DATA = 10;
+const ROUND = 5;
+
+export function meanHandleSeconds(handleTimes: number[], fallback: number): number {
+  const valid = handleTimes.filter((t) => Number.isFinite(t) && t > 0);
+  if (!valid.length) return fallback;
+  return valid.reduce((a, b) => a + b, 0) / valid.length;
+}
+
+/** The point estimate, (n + 1)·h / s, in seconds; undefined when nobody is on duty. */
+export function expectedWaitSeconds(input: WaitInput): number | undefined {
+  if (input.agentsOnDuty < 1) return undefined;
+  if (input.ahead < (input.agentsAvailable ?? 0)) return 0;
+  const h = meanHandleSeconds(input.handleTimes, input.fallbackHandleSeconds);
+  return ((Math.max(0, input.ahead) + 1) * h) / input.agentsOnDuty;
+}
+
+/** Relative half-width of the range: wide for a short queue (1/√(n+1)) and for thin data. */
+export function relativeSpread(ahead: number, samples: number): number {
+  const queue = 0.5 / Math.sqrt(Math.max(0, ahead) + 1);
+  const data = samples < THIN_DATA ? 0.25 * (1 - samples / THIN_DATA) + 0.1 : 0;
+  return Math.min(0.75, Math.max(0.15, queue + data));
+}
+
+export function estimateWait(input: WaitInput): WaitEstimate {
+  const expected = expectedWaitSeconds(input);
+  if (expected === undefined) return { kind: 'unknown' };
+  if (expected < ROUND * 60) return { kind: 'soon', expectedSeconds: expected };
+  const spread = relativeSpread(input.ahead, input.handleTimes.length);
+  const minutes = expected / 60;
+  const low = Math.max(ROUND, Math.floor((minutes * (1 - spread)) / ROUND) * ROUND);
+  const high = Math.max(low + ROUND, Math.ceil((minutes * (1 + spread)) / ROUND) * ROUND);
+  return { kind: 'range', expectedSeconds: expected, lowMinutes: low, highMinutes: high };
+}
+
+/** The estimate in plain words, as the queue page shows it. */
+export function describeWait(estimate: WaitEstimate): string {
+  switch (estimate.kind) {
+    case 'unknown':
+      return "We can't estimate your wait right now: no Trusted Referee is on duty at the moment. Keep this page open, or schedule an appointment.";
+    case 'soon':
+      return 'Less than 5 minutes';
+    case 'range':
+      return `About ${span(estimate.lowMinutes, estimate.highMinutes)}`;
+  }
+}
+
+function span(low: number, high: number): string {
+  if (high < 120) return `${low}–${high} minutes`;
+  const hours = (m: number) => Math.round((m / 60) * 2) / 2;
+  return `${hours(low)}–${hours(high)} hours`;
+}
+
+/** The applicant confirms "I have my documents ready" this close to their estimated turn. */
+export const READY_WINDOW_SECONDS = 15 * 60;
+
+/** Within 15 minutes of the estimated turn (or no estimate but at the head of the queue). */
+export function readyWindowOpen(estimate: WaitEstimate, ahead: number): boolean {
+  if (estimate.kind === 'unknown') return ahead === 0;
+  return estimate.expectedSeconds <= READY_WINDOW_SECONDS;
+}

@@ -1,0 +1,209 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Cron, CronExpression } from '@nestjs/schedule';
+import { LockMode } from '@mikro-orm/core';
+import { EntityManager, RequestContext } from '@mikro-orm/postgresql';
+import { CONFIG, type Config } from '../config/config';
+import { NotificationsService } from '../notifications/notifications.service';
+import { CaseSteps } from '../verification/case-steps';
+import { VerificationCase } from '../verification/verification-case.entity';
+import { AgentStatus, type AgentStatusValue } from './agent-status.entity';
+import { moveCase } from './case-status';
+import { estimateWait, readyWindowOpen, type WaitEstimate } from './estimate';
+import { QueueEntry } from './queue-entry.entity';
+
+/** A queue page not seen for this long gives up its place. */
+export const QUEUE_TIMEOUT_MINUTES = 60;
+/** Handle times of calls finished within this window feed the estimate (at most RECENT_CALLS of them). */
+const RECENT_HOURS = 8;
+const RECENT_CALLS = 50;
+/** Advisory-lock key of the stale-queue job: one instance runs it at a time. */
+const EXPIRE_JOB_LOCK = 7_310_600;
+
+export interface QueuePlace {
+  entry: QueueEntry;
+  /** 1 for the head of the queue. */
+  position: number;
+  estimate: WaitEstimate;
+  readyWindow: boolean;
+}
+
+export interface Claimed {
+  entryId: string;
+  caseId: string;
+  accountId: string;
+}
+
+/**
+ * The video-call queue: joining, Save & Exit, the page's heartbeat, the estimated wait, and
+ * agents claiming the next applicant with SELECT … FOR UPDATE SKIP LOCKED, so twenty agents
+ * pressing "Next applicant" at once each get a different applicant.
+ */
+@Injectable()
+export class QueueService {
+  constructor(
+    @Inject(CONFIG) private readonly config: Config,
+    private readonly em: EntityManager,
+    private readonly steps: CaseSteps,
+    private readonly notifications: NotificationsService,
+  ) {}
+
+  // ---- Applicants --------------------------------------------------------------------------
+
+  /** The applicant's waiting entry, if any. */
+  waiting(accountId: string): Promise<QueueEntry | null> {
+    return this.em.findOne(QueueEntry, { account: accountId, status: 'waiting' }, { refresh: true });
+  }
+
+  /** Joins the queue from an approved case (a second click, or a second tab, changes nothing). */
+  async join(accountId: string): Promise<boolean> {
+    return this.em.transactional(async (em) => {
+      const c = await em.findOne(VerificationCase, { account: accountId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+      if (!c || c.status !== 'approved') return false;
+      em.create(QueueEntry, { verificationCase: c, account: accountId });
+      moveCase(this.steps, em, c, 'queued', 'verification.queue_joined');
+      return true;
+    });
+  }
+
+  /** Save & Exit: the place is given up; the documents and their approval stay. */
+  leave(accountId: string): Promise<boolean> {
+    return this.giveUp(accountId, 'left');
+  }
+
+  private async giveUp(accountId: string, why: 'left' | 'expired'): Promise<boolean> {
+    const outcome = await this.em.transactional(async (em) => {
+      // The entry first, then the case: the order a claim locks them in (no deadlock between the two).
+      const entry = await em.findOne(QueueEntry, { account: accountId, status: 'waiting' }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+      if (!entry || (why === 'expired' && entry.lastSeenAt > staleBefore())) return null; // claimed, or seen again meanwhile
+      const c = await em.findOne(VerificationCase, { account: accountId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true, populate: ['account'] });
+      if (!c || c.status !== 'queued') return null;
+      entry.status = why;
+      moveCase(this.steps, em, c, 'approved', why === 'left' ? 'verification.queue_left' : 'verification.queue_expired');
+      if (why === 'left') return { mail: undefined };
+      const mail = this.notifications.queueEmail({
+        to: c.account.email,
+        subject: 'You left the Referee video call queue',
+        text:
+          `We did not see your queue page for ${QUEUE_TIMEOUT_MINUTES} minutes, so your place in the queue went to the next person.\n\n` +
+          `Your documents and their approval are kept. Sign in to join the queue again:\n${this.config.baseUrl}/call\n`,
+      });
+      return { mail };
+    });
+    if (outcome?.mail) await this.notifications.deliver([outcome.mail]);
+    return !!outcome;
+  }
+
+  /** The queue page polls: the applicant is still there. */
+  async seen(accountId: string): Promise<void> {
+    await this.em.nativeUpdate(QueueEntry, { account: accountId, status: 'waiting' }, { lastSeenAt: new Date() });
+  }
+
+  /** "I have my documents ready". */
+  async ready(accountId: string): Promise<void> {
+    await this.em.nativeUpdate(QueueEntry, { account: accountId, status: 'waiting', readyAt: null }, { readyAt: new Date() });
+  }
+
+  /** Where the applicant stands, with the estimate. */
+  async place(accountId: string): Promise<QueuePlace | null> {
+    const entry = await this.waiting(accountId);
+    if (!entry) return null;
+    const ahead = await this.em.count(QueueEntry, {
+      status: 'waiting',
+      lastSeenAt: { $gt: staleBefore() },
+      $or: [{ joinedAt: { $lt: entry.joinedAt } }, { joinedAt: entry.joinedAt, id: { $lt: entry.id } }],
+    });
+    const estimate = await this.estimate(ahead);
+    return { entry, position: ahead + 1, estimate, readyWindow: readyWindowOpen(estimate, ahead) };
+  }
+
+  /** The queue-length estimate for someone with `ahead` applicants before them. */
+  async estimate(ahead: number): Promise<WaitEstimate> {
+    const [agentsOnDuty, agentsAvailable, handleTimes] = await Promise.all([
+      this.agentsOnDuty(),
+      this.em.count(AgentStatus, { status: 'available' }),
+      this.recentHandleTimes(),
+    ]);
+    return estimateWait({ ahead, agentsOnDuty, agentsAvailable, handleTimes, fallbackHandleSeconds: this.config.slotMinutes * 60 });
+  }
+
+  async recentHandleTimes(): Promise<number[]> {
+    const rows: { seconds: number }[] = await this.em.getConnection().execute(
+      `select extract(epoch from finished_at - claimed_at)::float8 as seconds from queue_entry
+        where status = 'done' and finished_at > now() - make_interval(hours => ?) order by finished_at desc limit ?`,
+      [RECENT_HOURS, RECENT_CALLS],
+    );
+    return rows.map((r) => Number(r.seconds));
+  }
+
+  // ---- Agents --------------------------------------------------------------------------------
+
+  waitingCount(): Promise<number> {
+    return this.em.count(QueueEntry, { status: 'waiting', lastSeenAt: { $gt: staleBefore() } });
+  }
+
+  agentsOnDuty(): Promise<number> {
+    return this.em.count(AgentStatus, { status: { $in: ['available', 'on_call'] } });
+  }
+
+  async agentStatus(agentId: string): Promise<AgentStatusValue> {
+    return (await this.em.findOne(AgentStatus, { account: agentId }, { refresh: true }))?.status ?? 'away';
+  }
+
+  async setAgentStatus(agentId: string, status: AgentStatusValue, em: EntityManager = this.em): Promise<void> {
+    await em.upsert(AgentStatus, { account: agentId, status, updatedAt: new Date() });
+  }
+
+  /**
+   * Claims the applicant who waited longest (and whose page is still open), in the caller's
+   * transaction. Rows other agents are claiming are skipped, not waited for.
+   */
+  async claimNext(em: EntityManager, agentId: string): Promise<Claimed | null> {
+    const rows: { id: string; verification_case_id: string; account_id: string }[] = await em.getConnection().execute(
+      CLAIM_SQL,
+      [agentId, staleBefore()],
+      'all',
+      em.getTransactionContext(),
+    );
+    const row = rows[0];
+    return row ? { entryId: row.id, caseId: row.verification_case_id, accountId: row.account_id } : null;
+  }
+
+  /** The call ended: the entry's handle time (claimed → finished) becomes data for the estimate. */
+  async finish(em: EntityManager, caseId: string): Promise<void> {
+    await em.nativeUpdate(QueueEntry, { verificationCase: caseId, status: 'claimed' }, { status: 'done', finishedAt: new Date() });
+  }
+
+  // ---- The stale-queue job ---------------------------------------------------------------------
+
+  /** Every minute, on one instance: places whose page was not seen for 60 minutes are given up, and the applicant told by email. */
+  @Cron(CronExpression.EVERY_MINUTE)
+  expireStale(): Promise<number> {
+    return RequestContext.create(this.em, async () => {
+      const accounts = await this.em.transactional(async (tx) => {
+        const [{ locked }] = await tx.getConnection().execute('select pg_try_advisory_xact_lock(?) as locked', [EXPIRE_JOB_LOCK], 'all', tx.getTransactionContext());
+        if (!locked) return [];
+        const stale = await tx.find(QueueEntry, { status: 'waiting', lastSeenAt: { $lte: staleBefore() } }, { limit: 100, fields: ['account'] });
+        return stale.map((e) => e.account.id);
+      });
+      let expired = 0;
+      for (const accountId of accounts) if (await this.giveUp(accountId, 'expired')) expired++;
+      return expired;
+    });
+  }
+}
+
+/**
+ * The claim ("Next applicant"): the longest-waiting applicant whose page is still open,
+ * skipping rows other agents hold. Parameters: the agent's id, the stale-page cut-off.
+ * Exported for bench/queue.bench.js, which runs exactly this statement.
+ */
+export const CLAIM_SQL = `update queue_entry q set status = 'claimed', claimed_by = ?, claimed_at = now()
+  from (select id from queue_entry
+         where status = 'waiting' and last_seen_at > ?
+         order by joined_at, id
+         limit 1
+         for update skip locked) next
+ where q.id = next.id
+ returning q.id, q.verification_case_id, q.account_id`;
+
+const staleBefore = () => new Date(Date.now() - QUEUE_TIMEOUT_MINUTES * 60_000);

@@ -1,0 +1,146 @@
+import { Body, Controller, Get, NotFoundException, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import type { Response } from 'express';
+import { actorOf } from '../audit/audit.service';
+import { AGENT_STATUSES } from '../scheduling/agent-status.entity';
+import { AppointmentsService } from '../scheduling/appointments.service';
+import { describeWait } from '../scheduling/estimate';
+import { TIME_ZONES, formatInZone, isTimeZone } from '../scheduling/time-zones';
+import { QueueService } from '../scheduling/queue.service';
+import { RequireRole, RolesGuard } from '../staff/roles.guard';
+import type { WebRequest } from '../web/request';
+import { invalidForm, redirect, view, type Redirect, type View } from '../web/view';
+import { CallsService } from './calls.service';
+import { OUTCOME_LABELS, parseOutcome } from './checklist';
+import { allowJitsi } from './jitsi';
+import type { VideoCall } from './video-call.entity';
+
+type Form = Record<string, unknown>;
+const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+const STATUS_LABELS = { available: 'Available', on_call: 'On a call', away: 'Away' };
+
+/** The Trusted Referee's calls console: status, "Next applicant", and the call with its checklist. */
+@Controller('agent/calls')
+@UseGuards(RolesGuard)
+@RequireRole('referee')
+export class AgentCallsController {
+  constructor(private readonly queue: QueueService, private readonly calls: CallsService, private readonly appointments: AppointmentsService) {}
+
+  @Get()
+  async home(@Req() req: WebRequest, @Query() query: Form): Promise<View> {
+    const agentId = req.viewer!.accountId;
+    const [status, waiting, estimate] = await Promise.all([this.queue.agentStatus(agentId), this.queue.waitingCount(), this.queue.estimate(0)]);
+    return view('agent/calls', {
+      status,
+      statuses: AGENT_STATUSES.filter((s) => s !== 'on_call'),
+      statusLabels: STATUS_LABELS,
+      waiting,
+      headWait: describeWait(estimate),
+      notice: ['empty', 'not-certified', 'done'].find((n) => n in query),
+    });
+  }
+
+  @Post('status')
+  async setStatus(@Req() req: WebRequest, @Body() form: Form): Promise<Redirect> {
+    if (form.status === 'available' || form.status === 'away') await this.queue.setAgentStatus(req.viewer!.accountId, form.status);
+    return redirect('/agent/calls');
+  }
+
+  /** "Next applicant": appointments due first (when built), then the queue in order; atomic across agents. */
+  @Post('next')
+  async next(@Req() req: WebRequest): Promise<Redirect> {
+    const call = await this.calls.next(req.viewer!.accountId);
+    if (call === 'not-certified') return redirect('/agent/calls?not-certified=1');
+    if (!call) return redirect('/agent/calls?empty=1');
+    return redirect(`/agent/calls/${call.id}`);
+  }
+
+  /** The agent's weekly hours (in their own time zone), days off, and upcoming appointments shown in that zone. */
+  @Get('schedule')
+  async schedule(@Req() req: WebRequest, @Query() query: Form): Promise<View> {
+    const agentId = req.viewer!.accountId;
+    const [shifts, upcoming] = await Promise.all([this.appointments.shiftsOf(agentId), this.appointments.upcomingFor(agentId)]);
+    const zone = isTimeZone(query.tz) ? query.tz : (shifts[0]?.timeZone ?? 'UTC');
+    const hhmm = (m: number) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+    return view('agent/calls-schedule', {
+      zone,
+      zones: TIME_ZONES,
+      weekdays: WEEKDAYS,
+      shifts: shifts.map((s) => ({ day: WEEKDAYS[s.weekday], from: hhmm(s.startMinute), to: hhmm(s.endMinute), timeZone: s.timeZone })),
+      upcoming: upcoming.map((a) => ({ when: formatInZone(a.startsAt, zone), applicantZone: a.timeZone, applicantWhen: formatInZone(a.startsAt, a.timeZone) })),
+      notice: ['added', 'invalid'].find((n) => n in query),
+    });
+  }
+
+  @Post('shifts')
+  async addShift(@Req() req: WebRequest, @Body() form: Form): Promise<Redirect> {
+    const time = (v: unknown) => (typeof v === 'string' && /^([01]\d|2[0-3]):[0-5]\d$/.test(v) ? Number(v.slice(0, 2)) * 60 + Number(v.slice(3)) : undefined);
+    const weekday = WEEKDAYS.indexOf(String(form.weekday));
+    const start = time(form.start);
+    const end = form.end === '24:00' ? 24 * 60 : time(form.end);
+    if (weekday < 0 || start === undefined || end === undefined || end <= start || !isTimeZone(form.timeZone)) return redirect('/agent/calls/schedule?invalid=1');
+    await this.appointments.addShift(req.viewer!.accountId, { weekday, startMinute: start, endMinute: end, timeZone: form.timeZone });
+    return redirect('/agent/calls/schedule?added=1');
+  }
+
+  @Post('days-off')
+  async addDayOff(@Req() req: WebRequest, @Body() form: Form): Promise<Redirect> {
+    if (typeof form.date !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(form.date)) return redirect('/agent/calls/schedule?invalid=1');
+    await this.appointments.addDayOff(req.viewer!.accountId, form.date);
+    return redirect('/agent/calls/schedule?added=1');
+  }
+
+  private async found(req: WebRequest, id: string): Promise<VideoCall> {
+    const call = await this.calls.ofAgent(req.viewer!.accountId, id);
+    if (!call) throw new NotFoundException();
+    return call;
+  }
+
+  private async consoleView(req: WebRequest, res: Response, call: VideoCall, extra: Record<string, unknown> = {}): Promise<View> {
+    const details = await this.calls.detailsFor(call, actorOf(req));
+    const context: Record<string, unknown> = { call, details, outcomes: OUTCOME_LABELS, values: {}, ...extra };
+    if (call.status === 'active') {
+      context.join = await this.calls.joinInfo(call, { id: req.viewer!.accountId, name: `Trusted Referee (${req.viewer!.email})`, email: req.viewer!.email, agent: true });
+      const csp = res.getHeader('Content-Security-Policy');
+      if (typeof csp === 'string') res.setHeader('Content-Security-Policy', allowJitsi(csp, this.calls.jitsiDomain()));
+    }
+    return view('agent/calls-console', context);
+  }
+
+  /** The console: the applicant's details (each view audit-logged), the call, the checklist and the outcome. */
+  @Get(':id')
+  async console(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Param('id') id: string, @Query() query: Form): Promise<View> {
+    const call = await this.found(req, id);
+    return this.consoleView(req, res, call, { notice: 'code' in query ? 'code' : undefined });
+  }
+
+  @Post(':id/code')
+  async sendCode(@Req() req: WebRequest, @Param('id') id: string): Promise<Redirect> {
+    await this.found(req, id);
+    await this.calls.sendCode(req.viewer!.accountId, id, { ...actorOf(req), actorId: req.viewer!.accountId });
+    return redirect(`/agent/calls/${id}?code=sent`);
+  }
+
+  /** A guest link for a third-party interpreter (not moderator, expires with the call's tokens), shown to the agent to send. */
+  @Post(':id/interpreter')
+  async interpreter(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Param('id') id: string): Promise<View> {
+    const call = await this.found(req, id);
+    const link = await this.calls.interpreterLink(req.viewer!.accountId, id, { ...actorOf(req), actorId: req.viewer!.accountId });
+    if (!link) throw new NotFoundException();
+    return this.consoleView(req, res, call, { interpreterLink: link });
+  }
+
+  @Post(':id/outcome')
+  async outcome(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Param('id') id: string, @Body() form: Form): Promise<View | Redirect> {
+    const call = await this.found(req, id);
+    const parsed = parseOutcome(call.verificationCase, form, !!(await this.calls.preferencesOf(call.verificationCase.id)).helper);
+    let errors = parsed.errors;
+    if (parsed.valid) {
+      const done = await this.calls.complete(req.viewer!.accountId, id, parsed.valid, { ...actorOf(req), actorId: req.viewer!.accountId });
+      if (done === 'done') return redirect('/agent/calls?done=1');
+      if (done === 'not-found') throw new NotFoundException();
+      errors = { code: 'That code does not match the one sent to the applicant. Ask them to read it again, or send a new code.' };
+    }
+    const shown = await this.consoleView(req, res, call, { values: form });
+    return invalidForm(shown.template, errors, shown.context);
+  }
+}

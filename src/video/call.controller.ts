@@ -1,0 +1,241 @@
+import { Body, Controller, Get, HttpCode, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import type { Response } from 'express';
+import { LEARN_MORE } from '../help/links';
+import { SignedInGuard } from '../identity/signed-in.guard';
+import { AppointmentsService } from '../scheduling/appointments.service';
+import { describeWait } from '../scheduling/estimate';
+import { TIME_ZONES, formatInZone, isTimeZone, localDate } from '../scheduling/time-zones';
+import { QueueService } from '../scheduling/queue.service';
+import { CaseSteps } from '../verification/case-steps';
+import { TRACKER, currentStep, effectiveStatus, step, type StepKey } from '../verification/flow';
+import type { VerificationCase } from '../verification/verification-case.entity';
+import type { WebRequest } from '../web/request';
+import { invalidForm, redirect, view, type Redirect, type View } from '../web/view';
+import { CallsService } from './calls.service';
+import { allowJitsi, isCallEvent } from './jitsi';
+import { callLanguages } from './languages';
+
+type Form = Record<string, unknown>;
+const linksFor = (page: string) => LEARN_MORE.filter((l) => l.page === page);
+
+/**
+ * The applicant's side of step 4 ("Join Video Call"): the queue with its estimated wait,
+ * Save & Exit, the call page (fraud warning, recording consent, Jitsi) and the outcome
+ * pages. Only the signed-in applicant's own case is ever reached.
+ */
+@Controller('call')
+@UseGuards(SignedInGuard)
+export class CallController {
+  constructor(
+    private readonly steps: CaseSteps,
+    private readonly queue: QueueService,
+    private readonly calls: CallsService,
+    private readonly appointments: AppointmentsService,
+  ) {}
+
+  /** The case when it is on step `key`, else where it should be. */
+  private async at(req: WebRequest, key: StepKey): Promise<VerificationCase | Redirect> {
+    const c = await this.steps.open(req.viewer!.accountId);
+    if (step(key).status.includes(effectiveStatus(c)) && !!c.track) return c;
+    return redirect(currentStep(c).route);
+  }
+
+  private tracker() {
+    return { stages: TRACKER, current: 3 };
+  }
+
+  /** Wait or schedule; in the queue: the position and the estimate (htmx refreshes #wait every 15 s, which also keeps the place). */
+  @Get()
+  async queuePage(@Req() req: WebRequest, @Query() query: Form): Promise<View | Redirect> {
+    const c = await this.at(req, 'video_queue');
+    if (!('status' in c)) return c;
+    const accountId = req.viewer!.accountId;
+    await this.queue.seen(accountId);
+    const place = c.status === 'queued' ? await this.queue.place(accountId) : null;
+    const call = await this.calls.activeForApplicant(accountId);
+    if (call) return redirect('/call/join');
+    const appointment = c.status === 'scheduled' ? await this.appointments.current(accountId) : null;
+    return view('call/queue', {
+      appointment: appointment && { when: formatInZone(appointment.startsAt, appointment.timeZone), timeZone: appointment.timeZone, due: this.appointments.isDue(appointment) },
+      step: step('video_queue'),
+      tracker: this.tracker(),
+      status: c.status,
+      place,
+      wait: place ? describeWait(place.estimate) : undefined,
+      notice: ['left', 'ready', 'booked', 'cancelled', 'taken', 'saved'].find((n) => n in query),
+      preferences: await this.calls.preferencesOf(c.id),
+      links: linksFor('/call'),
+    });
+  }
+
+  /** Join the queue now. */
+  @Post()
+  async join(@Req() req: WebRequest): Promise<Redirect> {
+    await this.queue.join(req.viewer!.accountId);
+    return redirect('/call');
+  }
+
+  @Post('ready')
+  async ready(@Req() req: WebRequest): Promise<Redirect> {
+    await this.queue.ready(req.viewer!.accountId);
+    return redirect('/call?ready=1');
+  }
+
+  /** Save & Exit: the place is lost, the documents and their approval are kept. */
+  @Post('leave')
+  async leave(@Req() req: WebRequest): Promise<Redirect> {
+    await this.queue.leave(req.viewer!.accountId);
+    return redirect('/call?left=1');
+  }
+
+  /** The language of the call (searchable, from CLDR) and a helper, if the applicant brings one. */
+  @Get('preferences')
+  async preferencesPage(@Req() req: WebRequest): Promise<View | Redirect> {
+    const c = await this.at(req, 'video_queue');
+    if (!('status' in c)) return c;
+    const p = await this.calls.preferencesOf(c.id);
+    return view('call/preferences', this.preferencesContext({ language: p.language, hasHelper: p.helper ? 'yes' : '', helperName: p.helper?.name, helperRelationship: p.helper?.relationship, helperRole: p.helper?.role }));
+  }
+
+  private preferencesContext(values: Record<string, unknown>) {
+    return { step: step('video_queue'), tracker: this.tracker(), languages: callLanguages(), values, links: linksFor('/call') };
+  }
+
+  @Post('preferences')
+  async savePreferences(@Req() req: WebRequest, @Body() form: Form): Promise<View | Redirect> {
+    const c = await this.at(req, 'video_queue');
+    if (!('status' in c)) return c;
+    const { errors } = await this.calls.savePreferences(req.viewer!.accountId, form);
+    if (Object.keys(errors).length) return invalidForm('call/preferences', errors, this.preferencesContext(form));
+    return redirect('/call?saved=1');
+  }
+
+  /** Free slots 2 hours to 7 days ahead, by day, in the applicant's time zone (detected by the browser, changeable). */
+  @Get('schedule')
+  async schedulePage(@Req() req: WebRequest, @Query() query: Form): Promise<View | Redirect> {
+    const c = await this.at(req, 'video_queue');
+    if (!('status' in c)) return c;
+    return this.scheduleView(req, isTimeZone(query.tz) ? query.tz : undefined, {});
+  }
+
+  private async scheduleView(req: WebRequest, chosenZone: string | undefined, errors: Record<string, string>): Promise<View> {
+    const current = await this.appointments.current(req.viewer!.accountId);
+    const zone = chosenZone ?? current?.timeZone ?? 'UTC';
+    const days = new Map<string, { label: string; slots: { value: string; label: string }[] }>();
+    for (const slot of await this.appointments.bookable()) {
+      const key = localDate(slot.startsAt, zone);
+      const day = days.get(key) ?? { label: new Intl.DateTimeFormat('en-US', { timeZone: zone, dateStyle: 'full' }).format(slot.startsAt), slots: [] };
+      day.slots.push({ value: slot.startsAt.toISOString(), label: new Intl.DateTimeFormat('en-US', { timeZone: zone, timeStyle: 'short' }).format(slot.startsAt) });
+      days.set(key, day);
+    }
+    const context = {
+      step: step('video_queue'),
+      tracker: this.tracker(),
+      zone,
+      zoneDetected: !!chosenZone,
+      zones: TIME_ZONES,
+      days: [...days.values()],
+      current: current && { when: formatInZone(current.startsAt, current.timeZone) },
+      slotMinutes: this.appointments.slotMinutes,
+      links: linksFor('/call'),
+    };
+    return Object.keys(errors).length ? invalidForm('call/schedule', errors, context) : view('call/schedule', context);
+  }
+
+  /** Books the chosen slot (or moves the appointment there: the old slot is released). */
+  @Post('schedule')
+  async book(@Req() req: WebRequest, @Body() form: Form): Promise<View | Redirect> {
+    const c = await this.at(req, 'video_queue');
+    if (!('status' in c)) return c;
+    const zone = isTimeZone(form.timeZone) ? form.timeZone : undefined;
+    const startsAt = typeof form.slot === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:00\.000Z$/.test(form.slot) ? new Date(form.slot) : undefined;
+    if (!zone) return this.scheduleView(req, undefined, { timeZone: 'Choose your time zone' });
+    if (!startsAt) return this.scheduleView(req, zone, { slot: 'Choose a time for your video call' });
+    const booked = await this.appointments.book(req.viewer!.accountId, startsAt, zone);
+    if ('appointment' in booked) return redirect('/call?booked=1');
+    if (booked.error === 'taken') return this.scheduleView(req, zone, { slot: 'Someone has just booked that time. Choose another time.' });
+    if (booked.error === 'outside') return this.scheduleView(req, zone, { slot: 'Choose a time from 2 hours to 7 days from now' });
+    return redirect('/call');
+  }
+
+  /** The appointment, with "Cancel appointment". */
+  @Get('appointment')
+  async appointmentPage(@Req() req: WebRequest): Promise<View | Redirect> {
+    const c = await this.at(req, 'video_queue');
+    if (!('status' in c)) return c;
+    const a = await this.appointments.current(req.viewer!.accountId);
+    if (!a) return redirect('/call');
+    return view('call/appointment', { step: step('video_queue'), when: formatInZone(a.startsAt, a.timeZone), timeZone: a.timeZone });
+  }
+
+  @Post('appointment/cancel')
+  async cancel(@Req() req: WebRequest): Promise<Redirect> {
+    await this.appointments.cancel(req.viewer!.accountId);
+    return redirect('/call?cancelled=1');
+  }
+
+  /** The appointment as an iCalendar file (times in UTC: calendars show them in their own zone). */
+  @Get('appointment.ics')
+  async ics(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response): Promise<string | Redirect> {
+    const a = await this.appointments.current(req.viewer!.accountId);
+    if (!a) return redirect('/call');
+    res.setHeader('Content-Type', 'text/calendar; charset=utf-8');
+    res.setHeader('Content-Disposition', 'attachment; filename="referee-video-call.ics"');
+    res.setHeader('Cache-Control', 'no-store');
+    return this.appointments.ics(a);
+  }
+
+  /** The call: only for the applicant an agent has taken, and only after agreeing to the recording. */
+  @Get('join')
+  async joinPage(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response): Promise<View | Redirect> {
+    const c = await this.at(req, 'video_call');
+    if (!('status' in c)) return c;
+    const call = await this.calls.activeForApplicant(req.viewer!.accountId);
+    if (!call) return redirect('/call');
+    return this.joinView(req, res, c, call, {});
+  }
+
+  private async joinView(req: WebRequest, res: Response, c: VerificationCase, call: Awaited<ReturnType<CallsService['activeForApplicant']>> & object, errors: Record<string, string>): Promise<View> {
+    const context: Record<string, unknown> = { step: step('video_call'), tracker: this.tracker(), call, siteAddress: new URL(this.calls.siteUrl()).host, errors, links: linksFor('/call/join') };
+    if (call.recordingConsentAt) {
+      const name = [c.firstName, c.lastName].filter(Boolean).join(' ') || req.viewer!.email;
+      context.join = await this.calls.joinInfo(call, { id: req.viewer!.accountId, name, email: req.viewer!.email, agent: false });
+      const csp = res.getHeader('Content-Security-Policy');
+      if (typeof csp === 'string') res.setHeader('Content-Security-Policy', allowJitsi(csp, this.calls.jitsiDomain()));
+    }
+    return Object.keys(errors).length ? invalidForm('call/join', errors, context) : view('call/join', context);
+  }
+
+  /** "I agree to the recording", then "Join Video Call". */
+  @Post('join')
+  async consent(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Body() form: Form): Promise<View | Redirect> {
+    const c = await this.at(req, 'video_call');
+    if (!('status' in c)) return c;
+    const call = await this.calls.activeForApplicant(req.viewer!.accountId);
+    if (!call) return redirect('/call');
+    if (form.recordingConsent !== 'yes') return this.joinView(req, res, c, call, { recordingConsent: 'Select the box to agree to the recording of the call. You cannot join without it.' });
+    await this.calls.consent(req.viewer!.accountId);
+    return redirect('/call/join');
+  }
+
+  /** What call.js reports from the Jitsi IFrame API (joined, left, recording on/off, ready to close). */
+  @Post('events')
+  @HttpCode(204)
+  async events(@Req() req: WebRequest, @Body() form: Form): Promise<void> {
+    if (typeof form.callId === 'string' && isCallEvent(form.event)) await this.calls.recordEvent(req.viewer!.accountId, form.callId, form.event);
+  }
+
+  @Get('verified')
+  async verified(@Req() req: WebRequest): Promise<View | Redirect> {
+    const c = await this.at(req, 'verified');
+    if (!('status' in c)) return c;
+    return view('call/verified', { step: step('verified'), links: linksFor('/call/verified') });
+  }
+
+  @Get('failed')
+  async failed(@Req() req: WebRequest): Promise<View | Redirect> {
+    const c = await this.at(req, 'failed');
+    if (!('status' in c)) return c;
+    return view('call/failed', { step: step('failed') });
+  }
+}

@@ -1,0 +1,308 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { LockMode } from '@mikro-orm/core';
+import { EntityManager } from '@mikro-orm/postgresql';
+import { randomInt } from 'node:crypto';
+import { AuditService, type AuditEntry } from '../audit/audit.service';
+import { CONFIG, type Config } from '../config/config';
+import { PiiCipher } from '../crypto/pii-cipher';
+import { hmac, randomToken, sameSecret } from '../crypto/tokens';
+import { NotificationsService } from '../notifications/notifications.service';
+import type { VerifiedIdentity } from '../oidc/claims';
+import { VerifiedIdentitiesService } from '../oidc/verified-identities.service';
+import { moveCase } from '../scheduling/case-status';
+import { AppointmentsService } from '../scheduling/appointments.service';
+import { QueueService } from '../scheduling/queue.service';
+import { StaffService } from '../staff/staff.service';
+import { findDocument } from '../verification/catalog';
+import { CaseSteps } from '../verification/case-steps';
+import { step } from '../verification/flow';
+import { VerificationCase } from '../verification/verification-case.entity';
+import { VerificationService } from '../verification/verification.service';
+import { RateLimits } from '../web/rate-limits';
+import { itemsFor, type OutcomeForm } from './checklist';
+import { jitsiToken, type CallEventType } from './jitsi';
+import { CallPreference } from './call-preference.entity';
+import { isCallLanguage, languageName } from './languages';
+import { VideoCall } from './video-call.entity';
+
+export interface Helper {
+  name: string;
+  relationship: string;
+  role: string;
+}
+
+export interface CallPreferences {
+  language: string;
+  languageName: string;
+  needsInterpreter: boolean;
+  helper?: Helper;
+}
+
+/** A call's JWTs last this long after the start (the call's end at the latest). */
+const CALL_HOURS = 2;
+
+export interface JoinInfo {
+  domain: string;
+  room: string;
+  jwt?: string;
+  displayName: string;
+}
+
+/**
+ * Video calls: an agent takes the next applicant, both join one unguessable Jitsi room,
+ * the page reports what happened, and the agent records the outcome. A verified call hands
+ * the identity and its evidence to the OIDC module (recordVerified).
+ */
+@Injectable()
+export class CallsService {
+  constructor(
+    @Inject(CONFIG) private readonly config: Config,
+    private readonly em: EntityManager,
+    private readonly steps: CaseSteps,
+    private readonly verification: VerificationService,
+    private readonly queue: QueueService,
+    private readonly appointments: AppointmentsService,
+    private readonly staff: StaffService,
+    private readonly audit: AuditService,
+    private readonly identities: VerifiedIdentitiesService,
+    private readonly notifications: NotificationsService,
+    private readonly cipher: PiiCipher,
+    private readonly rateLimits: RateLimits,
+  ) {}
+
+  // ---- Agents ---------------------------------------------------------------------------------
+
+  /** "Next applicant": the agent's call in progress, or the next applicant (a due appointment, else the queue) claimed atomically. */
+  async next(agentId: string): Promise<VideoCall | 'not-certified' | null> {
+    if (!(await this.staff.canTakeCalls(agentId))) return 'not-certified';
+    return this.em.transactional(async (em) => {
+      const ctx = em.getTransactionContext();
+      // One claim at a time per agent (a double click): the agent's status row is the lock.
+      await em.getConnection().execute(
+        `insert into agent_status (account_id, status, updated_at) values (?, 'available', now()) on conflict (account_id) do nothing`,
+        [agentId], 'all', ctx,
+      );
+      await em.getConnection().execute('select 1 from agent_status where account_id = ? for update', [agentId], 'all', ctx);
+      const active = await em.findOne(VideoCall, { agent: agentId, status: 'active' });
+      if (active) return active;
+      // Appointments due within 5 minutes first, then the queue in order.
+      const claimed = (await this.appointments.claimDue(em, agentId)) ?? (await this.queue.claimNext(em, agentId));
+      if (!claimed) return null;
+      const c = await em.findOneOrFail(VerificationCase, claimed.caseId, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+      const call = em.create(VideoCall, { verificationCase: c, applicant: claimed.accountId, agent: agentId, room: `referee-${randomToken(24).toLowerCase()}` });
+      moveCase(this.steps, em, c, 'in_call', 'verification.call_started', { callId: call.id });
+      await this.queue.setAgentStatus(agentId, 'on_call', em);
+      return call;
+    });
+  }
+
+  /** A call of this agent (agents see only the cases they claimed). */
+  ofAgent(agentId: string, callId: string): Promise<VideoCall | null> {
+    if (!/^[0-9a-f-]{36}$/.test(callId)) return Promise.resolve(null);
+    return this.em.findOne(VideoCall, { id: callId, agent: agentId }, { populate: ['verificationCase', 'applicant'], refresh: true });
+  }
+
+  /** The applicant's details for the console: decrypted here, and each view audit-logged. */
+  async detailsFor(call: VideoCall, actor: Pick<AuditEntry, 'actorId' | 'ip'>) {
+    const c = call.verificationCase;
+    const address = this.verification.decryptAddress(c);
+    const dateOfBirth = this.verification.decryptDateOfBirth(c);
+    const preferences = await this.preferencesOf(c.id);
+    await this.audit.record({ action: 'video.details_viewed', caseId: c.id, subject: call.applicant.id, details: { callId: call.id }, ...actor });
+    return {
+      name: [c.firstName, c.middleName, c.lastName].filter(Boolean).join(' '),
+      dateOfBirth,
+      address,
+      email: c.email ?? call.applicant.email,
+      phone: c.phone,
+      identifierKind: c.identifierKind,
+      identifierLast4: c.identifierLast4,
+      duplicateIdentifier: !!c.duplicateIdentifierAt,
+      documents: c.documents.map((d) => ({ slot: d.slot, type: d.type, label: findDocument(d.type)?.label ?? d.type, kind: findDocument(d.type)?.kind, expires: findDocument(d.type)?.expires !== false })),
+      items: itemsFor(c, !!preferences.helper),
+      preferences,
+    };
+  }
+
+  /** A one-time code to the applicant's email, read back on the call. */
+  async sendCode(agentId: string, callId: string, actor: Pick<AuditEntry, 'actorId' | 'ip'>): Promise<boolean> {
+    await this.rateLimits.consume('call-code:call', callId);
+    const mail = await this.em.transactional(async (em) => {
+      const call = await em.findOne(VideoCall, { id: callId, agent: agentId, status: 'active' }, { populate: ['verificationCase', 'applicant'], lockMode: LockMode.PESSIMISTIC_WRITE });
+      if (!call) return null;
+      const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+      call.codeHash = this.codeHash(call.id, code);
+      call.codeSentAt = new Date();
+      return this.notifications.queueEmail({
+        to: call.verificationCase.email ?? call.applicant.email,
+        subject: 'Your Referee video call code',
+        text: `Your Trusted Referee asks you to read this code aloud on the call: ${code}\n\nOnly read it to the Referee agent on the call you joined from your Referee account. Never give it to anyone else.\n`,
+      });
+    });
+    if (!mail) return false;
+    await this.notifications.deliver([mail]);
+    await this.audit.record({ action: 'video.code_sent', subject: callId, ...actor });
+    return true;
+  }
+
+  private codeHash(callId: string, code: string): string {
+    return hmac(this.config.sessionSecret, `call-code:${callId}:${code}`);
+  }
+
+  /**
+   * The outcome. verified: the evidence goes to recordVerified and the case ends verified;
+   * failed ends it; needs_more_documents goes back to Send Documents; incomplete to the queue page.
+   */
+  async complete(agentId: string, callId: string, form: OutcomeForm, actor: Pick<AuditEntry, 'actorId' | 'ip'>): Promise<'done' | 'bad-code' | 'not-found'> {
+    const result = await this.em.transactional(async (em) => {
+      const call = await em.findOne(VideoCall, { id: callId, agent: agentId, status: 'active' }, { populate: ['applicant'], lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+      if (!call) return 'not-found' as const;
+      if (form.outcome === 'verified' && (!call.codeHash || !form.code || !sameSecret(call.codeHash, this.codeHash(call.id, form.code)))) return 'bad-code' as const;
+      const c = await em.findOneOrFail(VerificationCase, call.verificationCase.id, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+      const now = new Date();
+      call.status = 'ended';
+      call.endedAt = now;
+      call.outcome = form.outcome;
+      call.outcomeReason = form.reason;
+      call.checklist = form.checked;
+      call.fraudSuspected = form.fraud;
+      call.notesCipher = form.notes ? this.cipher.encrypt(form.notes, `video_call:${call.id}:notes`) : undefined;
+      const detail = { callId: call.id, referee: agentId, fraudSuspected: form.fraud || undefined };
+      if (form.outcome === 'verified') moveCase(this.steps, em, c, 'verified', step('verified').audit, { ...detail, level: 'IAL2' });
+      else if (form.outcome === 'failed') moveCase(this.steps, em, c, 'failed', step('failed').audit, { ...detail, reason: form.reason });
+      else if (form.outcome === 'needs_more_documents') moveCase(this.steps, em, c, 'needs_more_documents', step('video_call').audit, { ...detail, reason: form.reason });
+      else moveCase(this.steps, em, c, 'approved', step('video_call').audit, { ...detail, incomplete: true, reason: form.reason });
+      await this.queue.finish(em, c.id);
+      await this.queue.setAgentStatus(agentId, 'available', em);
+      return { call, c, now };
+    });
+    if (typeof result === 'string') return result;
+    const { call, c, now } = result;
+    if (form.outcome === 'verified') await this.identities.recordVerified(call.applicant.id, this.identityOf(c, call, form, now));
+    await this.audit.record({
+      action: `video.outcome_${form.outcome}`,
+      caseId: c.id,
+      subject: call.applicant.id,
+      details: { callId: call.id, room: call.room, recordingStartedAt: call.recordingStartedAt?.toISOString(), fraudSuspected: form.fraud, reason: form.reason, checked: form.checked },
+      ...actor,
+    });
+    return 'done';
+  }
+
+  /** What the OIDC module shares: the claims as confirmed on the call and each document's evidence (vri, then pvr). */
+  private identityOf(c: VerificationCase, call: VideoCall, form: OutcomeForm, at: Date): VerifiedIdentity {
+    const address = this.verification.decryptAddress(c);
+    const reviewedAt = c.updatedAt < at ? c.updatedAt : at;
+    return {
+      verifiedAt: at,
+      verificationProcess: c.id,
+      ssnVerified: c.identifierKind === 'ssn',
+      claims: {
+        givenName: c.firstName ?? '',
+        familyName: c.lastName ?? '',
+        middleName: c.middleName || undefined,
+        birthdate: this.verification.decryptDateOfBirth(c) ?? '',
+        address: address && {
+          streetAddress: [address.line1, address.line2].filter(Boolean).join('\n'),
+          locality: address.city,
+          region: address.region || undefined,
+          postalCode: address.postalCode || undefined,
+          country: address.country,
+        },
+        phoneNumber: c.phone,
+      },
+      documents: form.documents
+        .filter((d) => findDocument(d.key)?.kind === 'primary')
+        .map((d) => ({
+          type: d.type,
+          number: d.number,
+          issuer: { country: d.country },
+          dateOfExpiry: d.expiry,
+          checks: [
+            { method: 'vri' as const, checkId: `case:${c.id}:documents`, time: reviewedAt },
+            { method: 'pvr' as const, checkId: `call:${call.id}:room:${call.room}${call.recordingStartedAt ? ':recorded' : ''}:referee:${call.agent.id}`, time: at },
+          ],
+        })),
+    };
+  }
+
+  siteUrl(): string {
+    return this.config.baseUrl;
+  }
+
+  jitsiDomain(): string {
+    return this.config.jitsi.domain;
+  }
+
+  // ---- Language, interpreter, helper ----------------------------------------------------------------
+
+  async preferencesOf(caseId: string): Promise<CallPreferences> {
+    const p = await this.em.findOne(CallPreference, { verificationCase: caseId }, { refresh: true });
+    const language = p?.language ?? 'en';
+    const helper = p?.helperCipher ? (JSON.parse(this.cipher.decrypt(p.helperCipher, `call_preference:${caseId}:helper`)) as Helper) : undefined;
+    return { language, languageName: languageName(language) ?? language, needsInterpreter: language !== 'en', helper };
+  }
+
+  /** The language of the call (any but English: an interpreter) and an optional helper. */
+  async savePreferences(accountId: string, form: Record<string, unknown>): Promise<{ errors: Record<string, string> }> {
+    const text = (v: unknown) => (typeof v === 'string' ? v.trim().slice(0, 100) : '');
+    const errors: Record<string, string> = {};
+    if (!isCallLanguage(form.language)) errors.language = 'Choose the language of the call from the list';
+    const helper = { name: text(form.helperName), relationship: text(form.helperRelationship), role: text(form.helperRole) };
+    const declared = form.hasHelper === 'yes';
+    if (declared) {
+      if (!helper.name) errors.helperName = "Enter your helper's name";
+      if (!helper.relationship) errors.helperRelationship = 'Enter how your helper is related to you';
+      if (!helper.role) errors.helperRole = 'Enter how your helper will help you on the call';
+    }
+    if (Object.keys(errors).length) return { errors };
+    const c = await this.steps.find(accountId);
+    if (!c) return { errors: {} };
+    const p = (await this.em.findOne(CallPreference, { verificationCase: c.id })) ?? this.em.create(CallPreference, { verificationCase: c });
+    p.language = form.language as string;
+    p.helperCipher = declared ? this.cipher.encrypt(JSON.stringify(helper), `call_preference:${c.id}:helper`) : undefined;
+    p.updatedAt = new Date();
+    this.steps.record(this.em, c, 'verification.call_preferences_saved', undefined, { language: form.language, helper: declared });
+    await this.em.flush();
+    return { errors: {} };
+  }
+
+  /** A link for a third-party interpreter: a guest JWT (never moderator, no recording) that expires when the call's tokens do. */
+  async interpreterLink(agentId: string, callId: string, actor: Pick<AuditEntry, 'actorId' | 'ip'>): Promise<string | null> {
+    const call = await this.em.findOne(VideoCall, { id: callId, agent: agentId, status: 'active' });
+    if (!call) return null;
+    const info = await this.joinInfo(call, { id: `interpreter:${call.id}`, name: 'Interpreter', agent: false });
+    await this.audit.record({ action: 'video.interpreter_invited', subject: callId, ...actor });
+    return `https://${info.domain}/${info.room}${info.jwt ? `?jwt=${info.jwt}` : ''}`;
+  }
+
+  // ---- Applicants -------------------------------------------------------------------------------
+
+  activeForApplicant(accountId: string): Promise<VideoCall | null> {
+    return this.em.findOne(VideoCall, { applicant: accountId, status: 'active' }, { refresh: true });
+  }
+
+  /** The applicant agreed to the recording (required before joining). */
+  async consent(accountId: string): Promise<boolean> {
+    const updated = await this.em.nativeUpdate(VideoCall, { applicant: accountId, status: 'active', recordingConsentAt: null }, { recordingConsentAt: new Date() });
+    return updated > 0;
+  }
+
+  /** What the call page passes to JitsiMeetExternalAPI. */
+  async joinInfo(call: VideoCall, who: { id: string; name: string; email?: string; agent: boolean }): Promise<JoinInfo> {
+    const expires = new Date(call.startedAt.getTime() + CALL_HOURS * 3600_000);
+    return { domain: this.config.jitsi.domain, room: call.room, jwt: await jitsiToken(this.config.jitsi, call.room, who, expires), displayName: who.name };
+  }
+
+  /** An event the call page reported (by the applicant or the agent of this call). */
+  async recordEvent(accountId: string, callId: string, type: CallEventType): Promise<boolean> {
+    return this.em.transactional(async (em) => {
+      const call = await em.findOne(VideoCall, { id: callId, status: 'active', $or: [{ applicant: accountId }, { agent: accountId }] }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+      if (!call || call.events.length >= 200) return false;
+      const by = call.agent.id === accountId ? 'agent' : 'applicant';
+      call.events = [...call.events, { type, by, at: new Date().toISOString() }];
+      if (type === 'recording_on' && by === 'agent') call.recordingStartedAt ??= new Date();
+      return true;
+    });
+  }
+}

@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
+import { CryptoModule } from '../crypto/crypto.module';
+import { NotificationsModule } from '../notifications/notifications.module';
+import { OidcModule } from '../oidc/oidc.module';
+import { SchedulingModule } from '../scheduling/scheduling.module';
+import { StaffModule } from '../staff/staff.module';
+import { VerificationModule } from '../verification/verification.module';
+import { AgentCallsController } from './agent-calls.controller';
+import { CallController } from './call.controller';
+import { CallsService } from './calls.service';
+
+/** Video calls on Jitsi: the applicant's call pages under /call, the agent's console under /agent/calls. */
+@Module({
+  imports: [AuditModule, CryptoModule, NotificationsModule, OidcModule, SchedulingModule, StaffModule, VerificationModule],
+  controllers: [CallController, AgentCallsController],
+  providers: [CallsService],
+  exports: [CallsService],
+})
+export class VideoModule {}

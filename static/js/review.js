@@ -1,0 +1,24 @@
+/* Document review console: zoom and rotate each image in place. Without this file the image links open the full picture. */
+(function () {
+  'use strict';
+  document.querySelectorAll('img[data-zoomable]').forEach(function (img) {
+    var state = { turn: 0, zoom: 1 };
+    var bar = document.createElement('div');
+    bar.className = 'referee-image-tools';
+    function apply() {
+      // CSSOM, not a style attribute: allowed by the page's CSP.
+      img.style.transform = 'rotate(' + state.turn * 90 + 'deg) scale(' + state.zoom + ')';
+      img.style.transformOrigin = 'center center';
+    }
+    [['Rotate', function () { state.turn = (state.turn + 1) % 4; }], ['Zoom in', function () { state.zoom = Math.min(4, state.zoom * 1.5); }], ['Zoom out', function () { state.zoom = Math.max(1, state.zoom / 1.5); }]].forEach(function (tool) {
+      var button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'usa-button usa-button--outline usa-button--small';
+      button.textContent = tool[0];
+      button.addEventListener('click', function () { tool[1](); apply(); });
+      bar.appendChild(button);
+    });
+    var figure = img.closest('figure');
+    if (figure) figure.insertBefore(bar, figure.firstChild);
+  });
+})();

@@ -1,0 +1,139 @@
+import type { Page } from 'playwright-core';
+import type { TestApp } from '../harness/app';
+import { approvedApplicant, newReferee } from '../harness/calls';
+import { clickAndLoad, collectPageErrors, describeWithBrowser, launchBrowser, startListeningApp, type Browser } from './browser';
+
+/**
+ * The call page in Chromium against a local test double of Jitsi's external_api.js: the test
+ * serves it for https://jitsi.test/external_api.js (nothing reaches meet.jit.si), and the
+ * double records what the page passed to JitsiMeetExternalAPI and fires the API's events.
+ */
+const EXTERNAL_API_DOUBLE = `
+window.__jitsi = { created: [], listeners: {} };
+window.JitsiMeetExternalAPI = function (domain, options) {
+  window.__jitsi.created.push({ domain: domain, roomName: options.roomName, jwt: options.jwt, displayName: options.userInfo && options.userInfo.displayName, parentId: options.parentNode && options.parentNode.id });
+  var frame = document.createElement('iframe');
+  frame.title = 'Video call';
+  frame.src = 'https://' + domain + '/' + options.roomName;
+  options.parentNode.appendChild(frame);
+  this.addListener = function (name, fn) { (window.__jitsi.listeners[name] = window.__jitsi.listeners[name] || []).push(fn); };
+};
+window.__jitsiFire = function (name, data) { (window.__jitsi.listeners[name] || []).forEach(function (fn) { fn(data); }); };
+`;
+
+let t: TestApp;
+let baseUrl: string;
+let browser: Browser | undefined;
+const JITSI = { JITSI_DOMAIN: 'jitsi.test', JITSI_APP_ID: 'referee-test', JITSI_APP_SECRET: 'a-test-secret-of-at-least-32-characters!' };
+
+describeWithBrowser('the call page in Chromium, with a test double of Jitsi', () => {
+  beforeAll(async () => {
+    ({ t, baseUrl } = await startListeningApp(JITSI));
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  /** The supertest browser's cookies, handed to Chromium: the same signed-in person. */
+  async function signedInPage(agent: ReturnType<TestApp['browser']>): Promise<Page> {
+    const jar = (agent as unknown as { jar: { getCookies(info: unknown): { name: string; value: string }[] } }).jar;
+    const { CookieAccessInfo } = require('cookiejar');
+    const cookies = jar.getCookies(CookieAccessInfo.All);
+    const page = await browser!.context.newPage();
+    await browser!.context.addCookies(cookies.map((c) => ({ name: c.name, value: c.value, url: baseUrl })));
+    return page;
+  }
+
+  it('creates JitsiMeetExternalAPI with the room, the JWT and the name, under a CSP that allows only that origin, and reports events', async () => {
+    browser = await launchBrowser();
+    const served: string[] = [];
+    await browser.context.route('https://jitsi.test/**', async (route) => {
+      served.push(route.request().url());
+      if (route.request().url() === 'https://jitsi.test/external_api.js') {
+        await route.fulfill({ status: 200, contentType: 'application/javascript', body: EXTERNAL_API_DOUBLE });
+      } else {
+        await route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>room</title><p>room</p>' });
+      }
+    });
+    await browser.context.route(/meet\.jit\.si/, (route) => route.abort());
+
+    const a = await approvedApplicant(t);
+    await a.post('/call');
+    const agent = await newReferee(t);
+    const next = await agent.browser!.post('/agent/calls/next').type('form').send({ _csrf: /name="_csrf" value="([^"]+)"/.exec((await agent.browser!.get('/agent/calls')).text)![1] });
+    const callId = String(next.headers.location).split('/').pop()!;
+
+    const page = await signedInPage(a.browser);
+    const errors = collectPageErrors(page);
+    await page.goto(`${baseUrl}/call`);
+    expect(new URL(page.url()).pathname).toBe('/call/join');
+    expect(await page.getByText('If anyone sent you a video call link, tell your agent immediately.').count()).toBe(1);
+    expect(served).toEqual([]); // nothing from Jitsi before consent
+    await page.getByText('I agree that this video call is recorded').click();
+    await clickAndLoad(page, page.getByRole('button', { name: 'Join Video Call' }));
+    await page.waitForFunction(() => (window as unknown as { __jitsi?: { created: unknown[] } }).__jitsi?.created.length === 1);
+    const created = await page.evaluate(() => (window as unknown as { __jitsi: { created: Record<string, string>[] } }).__jitsi.created[0]);
+    const { rows } = await t.db.sql.query('select room from video_call where id = $1', [callId]);
+    expect(created).toMatchObject({ domain: 'jitsi.test', roomName: rows[0].room, displayName: 'Amélie D\'Artagnan-Poulain', parentId: 'jitsi-call' });
+    expect(created.jwt.split('.')).toHaveLength(3);
+    // The iframe on jitsi.test is allowed by this page's frame-src.
+    await page.frameLocator('#jitsi-call iframe').getByText('room').waitFor();
+
+    await page.evaluate(() => (window as unknown as { __jitsiFire(n: string, d?: unknown): void }).__jitsiFire('videoConferenceJoined', {}));
+    await page.evaluate(() => (window as unknown as { __jitsiFire(n: string, d?: unknown): void }).__jitsiFire('recordingStatusChanged', { on: true }));
+    let types: string[] = [];
+    for (let i = 0; i < 50 && types.length < 2; i++) {
+      types = (await t.db.sql.query('select events from video_call where id = $1', [callId])).rows[0].events.map((e: { type: string }) => e.type);
+      if (types.length < 2) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(types).toEqual(['joined', 'recording_on']);
+    expect(errors).toEqual([]);
+
+    // The agent, in a second browser: the console with the same room (moderator JWT), the checklist, "verified".
+    const agentBrowser = await launchBrowser();
+    try {
+      await agentBrowser.context.route('https://jitsi.test/**', (route) =>
+        route.fulfill(route.request().url().endsWith('/external_api.js') ? { status: 200, contentType: 'application/javascript', body: EXTERNAL_API_DOUBLE } : { status: 200, contentType: 'text/html', body: '<p>room</p>' }),
+      );
+      const jar = (agent.browser as unknown as { jar: { getCookies(info: unknown): { name: string; value: string }[] } }).jar;
+      const { CookieAccessInfo } = require('cookiejar');
+      await agentBrowser.context.addCookies(jar.getCookies(CookieAccessInfo.All).map((c: { name: string; value: string }) => ({ name: c.name, value: c.value, url: baseUrl })));
+      const console1 = agentBrowser.page;
+      const agentErrors = collectPageErrors(console1);
+      await console1.goto(`${baseUrl}/agent/calls/${callId}`);
+      await console1.waitForFunction(() => (window as unknown as { __jitsi?: { created: unknown[] } }).__jitsi?.created.length === 1);
+      const agentCreated = await console1.evaluate(() => (window as unknown as { __jitsi: { created: Record<string, string>[] } }).__jitsi.created[0]);
+      expect(agentCreated.roomName).toBe(rows[0].room);
+      expect(agentCreated.jwt).not.toBe(created.jwt);
+      await clickAndLoad(console1, console1.getByRole('button', { name: 'Send a one-time code to the applicant' }));
+      const mail = await t.db.sql.query(`select body from outbox_message where recipient = 'amelie@example.fr' order by created_at desc limit 1`);
+      const code = /(\d{6})/.exec(mail.rows[0].body)![1];
+      for (const label of [
+        "Confirmed the applicant's full name",
+        'Confirmed the date of birth',
+        'Confirmed the address',
+        'Each original document was shown physically on camera (no copies, no photos of it, no screens)',
+        "Compared the applicant's face with the photo on the ID",
+        'Each document was tilted to show its security features (holograms, raised print)',
+        'The applicant stayed in view for every step',
+      ]) await console1.getByText(label, { exact: true }).click();
+      await console1.getByLabel('The code the applicant read back').fill(code);
+      await console1.getByLabel('Issuing country (two letters, e.g. FR)').fill('FR');
+      await console1.getByLabel('Document number').fill('19AB12345');
+      await console1.getByLabel('Expiration date (YYYY-MM-DD)').fill('2031-05-01');
+      await console1.getByText('Verified', { exact: true }).click();
+      await clickAndLoad(console1, console1.getByRole('button', { name: 'Record the outcome' }));
+      expect(new URL(console1.url()).pathname + new URL(console1.url()).search).toBe('/agent/calls?done=1');
+      expect(agentErrors).toEqual([]);
+    } finally {
+      await agentBrowser.close();
+    }
+
+    // The applicant's call ends; /call now says so.
+    await page.goto(`${baseUrl}/call`);
+    expect(new URL(page.url()).pathname).toBe('/call/verified');
+    expect(await page.locator('h1').innerText()).toBe('Your identity is verified');
+    expect(served.some((u) => u.includes('meet.jit.si'))).toBe(false);
+  });
+});

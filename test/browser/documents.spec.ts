@@ -1,0 +1,100 @@
+import type { Cookie } from 'playwright-core';
+import { DocumentsService } from '../../src/documents/documents.service';
+import type { TestApp } from '../harness/app';
+import { applicantAtDocuments, photo } from '../harness/documents';
+import { checkAccessibility, clickAndLoad, collectPageErrors, describeWithBrowser, launchBrowser, screenshot, startListeningApp, type Browser } from './browser';
+
+let t: TestApp;
+let baseUrl: string;
+const opened: Browser[] = [];
+
+/**
+ * Documents as a new user sends them: the passport by "Choose Image" on the computer, the
+ * bill and the proof of address by "Take Photo" on a phone (a second, phone-sized browser)
+ * from the texted link; the computer's page shows the phone's photos without a reload;
+ * Continue; the hold page follows the review live until "Join a video call".
+ */
+describeWithBrowser('documents in Chromium', () => {
+  beforeAll(async () => {
+    ({ t, baseUrl } = await startListeningApp());
+  });
+  afterAll(async () => {
+    for (const b of opened) await b.close();
+    await t?.close();
+  });
+
+  it('Choose Image on the computer, Take Photo on a phone, the live hold page', async () => {
+    // The intake (covered by the verification journeys) through the HTTP API; then the same session in Chromium.
+    const a = await applicantAtDocuments(t, 'chromium');
+    const jar = (a.browser as unknown as { jar: { getCookies(access: object): { name: string; value: string }[] } }).jar;
+    const host = new URL(baseUrl).hostname;
+    const cookies: Cookie[] = jar
+      .getCookies({ domain: host, path: '/', secure: false, script: false })
+      .map((c) => ({ name: c.name, value: c.value, domain: host, path: '/', expires: -1, httpOnly: true, secure: false, sameSite: 'Lax' }));
+    const desktop = await launchBrowser();
+    opened.push(desktop);
+    await desktop.context.addCookies(cookies);
+    const page = desktop.page;
+    const errors = collectPageErrors(page);
+    await page.goto(`${baseUrl}/documents`);
+    expect(await page.locator('h1').innerText()).toBe('Send your documents');
+    await checkAccessibility(page);
+
+    // Choose Image (htmx upload with a progress bar): the thumbnail appears in place.
+    const passport = await photo(1600, 1100);
+    await page.locator('#file-0-photo_page').setInputFiles({ name: 'passport.jpg', mimeType: 'image/jpeg', buffer: passport });
+    await page.locator('#first').getByRole('button', { name: 'Upload' }).click();
+    await page.locator('#first img.referee-thumb').waitFor({ timeout: 15_000 });
+    expect(new URL(page.url()).pathname).toBe('/documents');
+
+    // Take Photo: the number, with its country code.
+    await page.getByLabel('Phone number').fill('+33 6 12 34 56 78');
+    await clickAndLoad(page, page.getByRole('button', { name: 'Send link' }));
+    await page.getByText('phone ending in 5678').waitFor();
+    const { rows } = await t.db.sql.query(`select body from outbox_message where channel = 'sms' and recipient = '+33612345678' order by created_at desc limit 1`);
+    const link = /https?:\/\/\S+\/capture\/[A-Za-z0-9_-]{43}/.exec(rows[0].body)![0];
+
+    const phone = await launchBrowser({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+    opened.push(phone);
+    const phoneErrors = collectPageErrors(phone.page);
+    await phone.page.goto(link);
+    expect(await phone.page.locator('h1').innerText()).toBe('Take photos of your documents');
+    expect(await phone.page.locator('input[type=file][capture=environment]').count()).toBeGreaterThan(0);
+    await checkAccessibility(phone.page);
+    await screenshot(phone.page, 'documents-phone');
+    const bill = await photo(1400, 1800);
+    for (const id of ['#file-1-page1', '#file-2-page1']) {
+      await phone.page.locator(id).setInputFiles({ name: 'IMG_0001.jpg', mimeType: 'image/jpeg', buffer: bill });
+      await clickAndLoad(phone.page, phone.page.locator(id).locator('xpath=ancestor::form').locator('button[type=submit]'));
+      await phone.page.getByText('Photo sent').waitFor();
+    }
+
+    // The computer's page shows them by itself (polling every 3 s).
+    await page.locator('#second img.referee-thumb').waitFor({ timeout: 15_000 });
+    await page.locator('[id="supporting:proof_of_non_us_address"] img.referee-thumb').waitFor({ timeout: 15_000 });
+    await screenshot(page, 'documents-desktop');
+
+    // Confirm and Continue: the hold page.
+    await page.getByText('My documents meet the requirements above').click();
+    await clickAndLoad(page, page.getByRole('button', { name: 'Continue' }));
+    expect(new URL(page.url()).pathname).toBe('/documents/review');
+    await page.getByText('waiting for review').waitFor();
+    await checkAccessibility(page);
+
+    // A reviewer approves everything; the hold page changes without a reload.
+    const service = t.app.get(DocumentsService);
+    const { rows: who } = await t.db.sql.query(`select id from account limit 1`);
+    const reviewerId = who[0].id as string;
+    const caseId = await service.claimNext({ actorId: reviewerId });
+    expect(caseId).toBe((await a.row()).id);
+    await page.getByText('A reviewer is checking your documents').waitFor({ timeout: 15_000 });
+    await service.decide(caseId!, { actorId: reviewerId }, {
+      first: { decision: 'accepted', reasons: [] },
+      second: { decision: 'accepted', reasons: [] },
+      'supporting:proof_of_non_us_address': { decision: 'accepted', reasons: [] },
+    });
+    await page.getByRole('link', { name: 'Join a video call' }).waitFor({ timeout: 15_000 });
+    expect(await page.getByRole('link', { name: 'Schedule an appointment' }).first().getAttribute('href')).toBe('/call/schedule');
+    expect([...errors, ...phoneErrors]).toEqual([]);
+  });
+});

@@ -1,0 +1,312 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { createAccount, grantRoles, signIn } from './harness/accounts';
+import { startTestApp, type TestApp } from './harness/app';
+import { applicantAtDocuments, photo, submitDocuments, uploadAll, uploadFile } from './harness/documents';
+import { csrfOf } from './harness/forms';
+import { lastEmailTo } from './harness/outbox';
+import { DocumentsService } from '../src/documents/documents.service';
+import { checkFile } from '../src/documents/images';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(() => t?.close());
+
+function storedFiles(): string[] {
+  const dir = t.config.documents.dir;
+  const out: string[] = [];
+  const walk = (d: string) => {
+    let names: string[] = [];
+    try {
+      names = readdirSync(d);
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      const p = join(d, n);
+      if (statSync(p).isDirectory()) walk(p);
+      else out.push(p);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+async function fileRows(a: { row(): Promise<Record<string, any>> }) {
+  const c = await a.row();
+  const { rows } = await t.db.sql.query('select * from document_file where verification_case_id = $1', [c.id]);
+  return rows;
+}
+
+async function reviewer(label: string) {
+  const person = await createAccount(t, `${label}.${Date.now()}@referee.example`);
+  await grantRoles(t, person.email, ['reviewer']);
+  const browser = await signIn(t, person);
+  const post = async (path: string, fields: Record<string, string | string[]> = {}) => {
+    const page = await browser.get('/agent/review');
+    return browser.post(path).type('form').send({ _csrf: csrfOf(page.text), ...fields });
+  };
+  return { person, browser, post };
+}
+
+describe('image checks', () => {
+  it('normalises a real photo: upright, EXIF/GPS stripped, JPEG, with hints for small, dark and blurry ones', async () => {
+    const withExif = await sharp(await photo(1200, 800)).withMetadata({ orientation: 6, exif: { IFD0: { Make: 'Phone' } } }).jpeg().toBuffer();
+    const checked = await checkFile(withExif, false);
+    expect(checked.ok).toBe(true);
+    if (!checked.ok) return;
+    const meta = await sharp(checked.data).metadata();
+    expect([meta.format, meta.width, meta.height, meta.exif, meta.orientation]).toEqual(['jpeg', 800, 1200, undefined, undefined]);
+    expect(checked.hints).toEqual([]);
+    const small = await checkFile(await photo(600, 400), false);
+    expect(small.ok && small.hints).toEqual(['small']);
+    const dark = await checkFile(await photo(1600, 1000, { dark: true }), false);
+    expect(dark.ok && dark.hints).toContain('dark');
+    const blurry = await checkFile(await photo(1600, 1000, { flat: true }), false);
+    expect(blurry.ok && blurry.hints).toContain('blurry');
+  });
+
+  it('refuses a PNG declaring 100,000 × 100,000 pixels before decoding it', async () => {
+    const png = await sharp({ create: { width: 10, height: 10, channels: 3, background: '#888' } }).png().toBuffer();
+    // IHDR width and height live at bytes 16–23; the CRC is not checked before the limit.
+    png.writeUInt32BE(100_000, 16);
+    png.writeUInt32BE(100_000, 20);
+    const checked = await checkFile(png, false);
+    expect(checked).toMatchObject({ ok: false });
+    expect(!checked.ok && checked.message).toMatch(/50 megapixels|could not read/);
+  });
+});
+
+describe('applicant uploads', () => {
+  it('stores a checked photo encrypted, records its SHA-256, shows it only to its owner with no-store', async () => {
+    const a = await applicantAtDocuments(t, 'up');
+    const page = await a.browser.get('/documents');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('Foreign (non-U.S.) passport');
+    expect(page.text).toContain('enctype="multipart/form-data"');
+    const image = await photo();
+    const res = await uploadFile(a, 'first', 'photo_page', image);
+    expect(res.status).toBe(303);
+    const [row] = await fileRows(a);
+    expect(row).toMatchObject({ item: 'first', side: 'photo_page', mime: 'image/jpeg' });
+    expect(row.sha256).toMatch(/^[0-9a-f]{64}$/);
+    // On disk: ciphertext only (no JPEG marker), never under static/.
+    const onDisk = storedFiles().find((p) => p.endsWith(row.storage_key))!;
+    expect(onDisk).toBeDefined();
+    const { readFileSync } = await import('node:fs');
+    const sealed = readFileSync(onDisk);
+    expect(sealed.includes(Buffer.from([0xff, 0xd8, 0xff]))).toBe(false);
+    const mine = await a.browser.get(`/documents/file/${row.id}`);
+    expect(mine.status).toBe(200);
+    expect(mine.headers['cache-control']).toBe('no-store');
+    expect(mine.headers['content-type']).toBe('image/jpeg');
+    expect((await sharp(mine.body).metadata()).format).toBe('jpeg');
+    // Another applicant: 404.
+    const other = await applicantAtDocuments(t, 'other');
+    expect((await other.browser.get(`/documents/file/${row.id}`)).status).toBe(404);
+  });
+
+  it('refuses malicious and broken files with a clear message, storing nothing', async () => {
+    const a = await applicantAtDocuments(t, 'bad');
+    const before = storedFiles().length;
+    const html = Buffer.from('<!doctype html><html><script>alert(1)</script></html>');
+    const cases: [Buffer, number, RegExp][] = [
+      [html, 415, /not a photo we can read/],
+      [Buffer.concat([Buffer.from('GIF89a'), Buffer.alloc(2000, 1)]), 415, /not a photo we can read/],
+      [(await photo()).subarray(0, 20_000), 400, /damaged|incomplete/],
+      [Buffer.alloc(16 * 1024 * 1024, 0xff), 413, /larger than 15 MB/],
+    ];
+    for (const [data, status, message] of cases) {
+      const res = await uploadFile(a, 'first', 'photo_page', data, 'passport.jpg');
+      expect([res.status, message.test(res.text)]).toEqual([status, true]);
+      expect(res.text).toContain('Error:');
+    }
+    const bomb = await sharp({ create: { width: 10, height: 10, channels: 3, background: '#888' } }).png().toBuffer();
+    bomb.writeUInt32BE(100_000, 16);
+    bomb.writeUInt32BE(100_000, 20);
+    const bombRes = await uploadFile(a, 'first', 'photo_page', bomb, 'bomb.png');
+    expect(bombRes.status).toBe(400);
+    expect(await fileRows(a)).toEqual([]);
+    expect(storedFiles().length).toBe(before);
+  });
+
+  it('refuses a multipart upload without the CSRF field before the file', async () => {
+    const a = await applicantAtDocuments(t, 'csrf');
+    const res = await a.browser.post('/documents/upload/first/photo_page').attach('file', await photo(), 'p.jpg');
+    expect(res.status).toBe(403);
+    expect(await fileRows(a)).toEqual([]);
+  });
+
+  it('holds at most 40 files per case', async () => {
+    const a = await applicantAtDocuments(t, 'quota');
+    const c = await a.row();
+    await t.db.sql.query(
+      `insert into document_file (id, verification_case_id, item, document_type, side, storage_key, wrapped_key, sha256, mime, bytes, hints, via, created_at)
+       select gen_random_uuid(), $1, 'second', 'utility_bill', 'old' || n, gen_random_uuid()::text, 'x', 'x', 'image/jpeg', 1, '[]', 'upload', now()
+       from generate_series(1, 40) n`,
+      [c.id],
+    );
+    const res = await uploadFile(a, 'first', 'photo_page', await photo());
+    expect(res.status).toBe(429);
+    expect(res.text).toContain('40 files');
+  });
+
+  it('does not submit until every required side is sent', async () => {
+    const a = await applicantAtDocuments(t, 'missing');
+    const res = await submitDocuments(a);
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('before you continue');
+  });
+});
+
+describe('Take Photo (a one-time link by SMS)', () => {
+  it('texts a link; the phone page (no sign-in) uploads; the desktop page shows the photo; the link expires; 5 sends per 10 minutes', async () => {
+    const a = await applicantAtDocuments(t, 'phone');
+    const sent = await a.post('/documents/phone', { country: 'FR', number: '06 12 34 56 78' });
+    expect(sent.status).toBe(303);
+    const { rows: sms } = await t.db.sql.query(`select body from outbox_message where channel = 'sms' and recipient = '+33612345678' order by created_at desc limit 1`);
+    const link = /\/capture\/([A-Za-z0-9_-]{43})/.exec(sms[0].body)!;
+    expect(link).toBeTruthy();
+    // The token is stored only hashed.
+    const { rows: links } = await t.db.sql.query(`select token_hash from capture_link`);
+    expect(links.some((l: any) => l.token_hash === link[1])).toBe(false);
+    const desktop = await a.browser.get('/documents');
+    expect(desktop.text).toContain('phone ending in 5678');
+    expect(desktop.text).toContain('hx-trigger="every 3s"');
+
+    const phone = t.browser();
+    const page = await phone.get(`/capture/${link[1]}`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('capture="environment"');
+    const up = await phone.post(`/capture/${link[1]}/upload/first/photo_page`).field('_csrf', csrfOf(page.text)).attach('file', await photo(), 'IMG_0001.jpg');
+    expect(up.status).toBe(303);
+    const [row] = await fileRows(a);
+    expect(row).toMatchObject({ item: 'first', side: 'photo_page', via: 'phone' });
+    // The desktop page's poll (htmx fragment) now shows it.
+    const poll = await a.browser.get('/documents').set('HX-Request', 'true');
+    expect(poll.text).toContain(`/documents/file/${row.id}`);
+    expect(poll.text).not.toContain('<html');
+    // Another's token shape, a wrong token, an expired link: the expired page.
+    expect((await phone.get('/capture/not-a-token')).status).toBe(404);
+    await t.db.sql.query(`update capture_link set expires_at = now() - interval '1 second'`);
+    expect((await phone.get(`/capture/${link[1]}`)).status).toBe(404);
+    // Four more sends are fine, the sixth in ten minutes is refused.
+    for (let i = 0; i < 4; i++) expect((await a.post('/documents/phone', { country: 'FR', number: '06 12 34 56 78' })).status).toBe(303);
+    expect((await a.post('/documents/phone', { country: 'FR', number: '06 12 34 56 78' })).status).toBe(429);
+  });
+});
+
+describe('review', () => {
+  it('two reviewers claiming at once never get the same case', async () => {
+    const applicants = await Promise.all([1, 2, 3, 4, 5, 6].map((n) => applicantAtDocuments(t, `race${n}`)));
+    for (const a of applicants) {
+      await uploadAll(a);
+      expect((await submitDocuments(a)).headers.location).toBe('/documents/review');
+    }
+    const service = t.app.get(DocumentsService);
+    const [r1, r2] = await Promise.all([reviewer('rev-a'), reviewer('rev-b')]);
+    const ids = await Promise.all([r1, r2].map(async (r) => {
+      const { rows } = await t.db.sql.query('select id from account where email = $1', [r.person.email]);
+      return rows[0].id as string;
+    }));
+    // Both at once, several rounds: never the same case for two reviewers.
+    for (let round = 0; round < 3; round++) {
+      const claims = await Promise.all(ids.map((id) => service.claimNext({ actorId: id })));
+      expect(claims[0]).toBeDefined();
+      expect(claims[1]).toBeDefined();
+      expect(claims[0]).not.toBe(claims[1]);
+      // Asking again keeps one's own claim.
+      expect(await service.claimNext({ actorId: ids[0] })).toBe(claims[0]);
+      await t.db.sql.query('update document_review set decided_at = now() where case_id = any($1)', [claims]);
+    }
+    const { rows } = await t.db.sql.query(`select status from verification_case where id = any($1)`, [await Promise.all(applicants.map(async (a) => (await a.row()).id))]);
+    expect(rows.every((r: any) => r.status === 'in_review')).toBe(true);
+  });
+
+  it('the whole loop: submit, reject the bill for glare, replace just it, approve; the applicant sees each state', async () => {
+    // Clear older queued cases of this file's other tests out of the way: a supervisor drains them.
+    await t.db.sql.query(`update document_review set decided_at = now() where decided_at is null`);
+    const a = await applicantAtDocuments(t, 'loop');
+    await uploadAll(a);
+    const submitted = await submitDocuments(a);
+    expect(submitted.headers.location).toBe('/documents/review');
+    const hold = await a.browser.get('/documents/review');
+    expect(hold.text).toContain('waiting for review');
+    expect(hold.text).toContain('hx-trigger="every 3s"');
+
+    const r = await reviewer('rev');
+    expect((await a.browser.get('/agent/review')).status).toBe(403);
+    const next = await r.post('/agent/review/next');
+    expect(next.status).toBe(303);
+    const casePath = next.headers.location;
+    const caseId = casePath.split('/').pop();
+    expect(caseId).toBe((await a.row()).id);
+    const page = await r.browser.get(casePath);
+    expect(page.text).toContain('Amélie');
+    expect(page.text).toContain('12 rue de Rivoli');
+    const img = /src="(\/agent\/review\/[^"]+\/file\/[^"]+)"/.exec(page.text)![1];
+    const viewed = await r.browser.get(img);
+    expect([viewed.status, viewed.headers['cache-control']]).toEqual([200, 'no-store']);
+    const { rows: audits } = await t.db.sql.query(`select action from audit_event where case_id = $1 order by id`, [caseId]);
+    expect(audits.map((x: any) => x.action)).toEqual(expect.arrayContaining(['documents.case_claimed', 'documents.details_viewed', 'documents.image_viewed']));
+    // The applicant's status fragment while in review.
+    const status = await a.browser.get('/documents/review/status').set('HX-Request', 'true');
+    expect(status.text).toContain('A reviewer is checking');
+
+    // Reject without a reason: refused; then reject the bill for glare.
+    const bad = await r.post(casePath, { 'decision-0': 'accepted', 'decision-1': 'rejected', 'decision-2': 'accepted' });
+    expect(bad.status).toBe(400);
+    const decided = await r.post(casePath, { 'decision-0': 'accepted', 'decision-1': 'rejected', 'reasons-1': 'glare', 'note-1': 'Light on the address', 'decision-2': 'accepted' });
+    expect(decided.headers.location).toBe('/agent/review?decided=documents_rejected');
+    expect((await a.row()).status).toBe('documents_rejected');
+    const email = await lastEmailTo(t.db.sql, 'amelie@example.fr');
+    expect(email?.body).toContain('Utility bill: Glare');
+    const rejectedStatus = await a.browser.get('/documents/review/status').set('HX-Request', 'true');
+    expect(rejectedStatus.text).toContain('Replace your utility bill');
+
+    // Only the bill may be replaced; submitting before replacing it is refused.
+    const uploadPage = await a.browser.get('/documents');
+    expect(uploadPage.text).toContain('action="/documents/upload/second/page1"');
+    expect(uploadPage.text).not.toContain('action="/documents/upload/first/photo_page"');
+    expect((await submitDocuments(a)).status).toBe(400);
+    expect((await uploadFile(a, 'first', 'photo_page', await photo())).status).toBe(409);
+    expect((await uploadFile(a, 'second', 'page1', await photo())).status).toBe(303);
+    expect((await submitDocuments(a)).headers.location).toBe('/documents/review');
+
+    const again = await r.post('/agent/review/next');
+    expect(again.headers.location).toBe(casePath);
+    const approved = await r.post(casePath, { 'decision-0': 'accepted', 'decision-1': 'accepted', 'decision-2': 'accepted' });
+    expect(approved.headers.location).toBe('/agent/review?decided=approved');
+    expect((await a.row()).status).toBe('approved');
+    const done = await a.browser.get('/documents/review/status').set('HX-Request', 'true');
+    expect(done.text).toContain('href="/call"');
+    expect(done.text).toContain('href="/call/schedule"');
+    expect(done.text).not.toContain('hx-trigger');
+    expect((await lastEmailTo(t.db.sql, 'amelie@example.fr'))?.subject).toContain('approved');
+    // The reviewer's claim ended with the decision.
+    expect((await r.browser.get(casePath)).status).toBe(404);
+  });
+});
+
+describe('retention', () => {
+  it('deletes the images of cases decided more than DOCUMENT_RETENTION_DAYS ago, once across instances', async () => {
+    const a = await applicantAtDocuments(t, 'retention');
+    await uploadAll(a);
+    const rows = await fileRows(a);
+    expect(rows).toHaveLength(3);
+    const c = await a.row();
+    const service = t.app.get(DocumentsService);
+    await t.db.sql.query(`update verification_case set status = 'verified', updated_at = now() - interval '29 days' where id = $1`, [c.id]);
+    expect(await service.deleteExpired()).toBe(0);
+    await t.db.sql.query(`update verification_case set updated_at = now() - interval '31 days' where id = $1`, [c.id]);
+    // Two runs at once (two instances): the advisory lock lets one do the work.
+    const counts = await Promise.all([service.deleteExpired(), service.deleteExpired()]);
+    expect(counts.reduce((x, y) => x + y, 0)).toBe(3);
+    expect(await fileRows(a)).toEqual([]);
+    const left = storedFiles();
+    for (const r of rows) expect(left.some((p) => p.endsWith(r.storage_key))).toBe(false);
+  });
+});

@@ -1,0 +1,64 @@
+import { MikroORM, RequestContext } from '@mikro-orm/postgresql';
+import { StaffService } from '../../src/staff/staff.service';
+import { CaseSteps } from '../../src/verification/case-steps';
+import { VerificationCase } from '../../src/verification/verification-case.entity';
+import type { TestApp } from './app';
+import { createAccount, grantRoles, signIn, type TestPerson } from './accounts';
+import { newApplicant, step, toIdentifierStep, type Applicant } from './verification';
+
+type Browser = ReturnType<TestApp['browser']>;
+let n = 0;
+
+/** Runs `work` in a request context of the app's ORM, as a request would. */
+export function inContext<T>(t: TestApp, work: () => Promise<T>): Promise<T> {
+  return RequestContext.create(t.app.get(MikroORM).em, work);
+}
+
+/** The intake up to "Your documents" (passport and utility bill), as in test/verification.spec.ts. */
+export async function throughIntake(a: Applicant): Promise<void> {
+  await toIdentifierStep(a);
+  await step(a, '/verify/no-ssn-or-itin', {}, '/verify/documents/primary');
+  await step(a, '/verify/documents/primary', { document: 'foreign_passport' }, '/verify/documents/primary/check');
+  await step(a, '/verify/documents/primary/check', { original: 'yes', nameMatches: 'yes', unexpired: 'yes' }, '/verify/documents/second');
+  await step(a, '/verify/documents/second', { document: 'utility_bill' }, '/verify/documents/second/check');
+  await step(a, '/verify/documents/second/check', { nameMatches: 'yes', recent: 'yes' }, '/verify/documents/supporting');
+  await step(a, '/verify/documents/supporting', { confirm: 'yes' }, '/verify/documents/review');
+}
+
+/**
+ * Documents sent, in review and approved through the verification module's own methods
+ * (moveStatus along the flow's transitions, then markDocumentsApproved: the documents
+ * module's hand-over), so the case is where the /call pages start.
+ */
+export async function approveDocuments(t: TestApp, a: Applicant): Promise<string> {
+  const caseId: string = (await a.row()).id;
+  const steps = t.app.get(CaseSteps);
+  await inContext(t, () =>
+    t.app.get(MikroORM).em.transactional(async (em) => {
+      const c = await em.findOneOrFail(VerificationCase, caseId, { refresh: true });
+      steps.moveStatus(em, c, 'documents_submitted', 'send_documents');
+      steps.moveStatus(em, c, 'in_review', 'document_review');
+    }),
+  );
+  await inContext(t, () => steps.markDocumentsApproved(caseId, { test: true }));
+  return caseId;
+}
+
+/** A new applicant whose documents are approved. */
+export async function approvedApplicant(t: TestApp, label = 'caller'): Promise<Applicant & { caseId: string }> {
+  const a = await newApplicant(t, label);
+  await throughIntake(a);
+  const caseId = await approveDocuments(t, a);
+  return Object.assign(a, { caseId });
+}
+
+/** A certified Trusted Referee: account, role, training this year; and (optionally) signed in. */
+export async function newReferee(t: TestApp, label = 'referee', signedIn = true): Promise<{ person: TestPerson; accountId: string; browser?: Browser }> {
+  const email = `${label}${++n}.${Date.now()}@referee.example`;
+  const person = signedIn ? await createAccount(t, email) : { email, password: '', backupCodes: [] };
+  await grantRoles(t, email, ['referee']);
+  const { rows } = await t.db.sql.query('select id from account where email = $1', [email]);
+  const accountId: string = rows[0].id;
+  await inContext(t, () => t.app.get(StaffService).certify(accountId, new Date()));
+  return { person, accountId, browser: signedIn ? await signIn(t, person) : undefined };
+}

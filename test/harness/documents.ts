@@ -1,0 +1,48 @@
+import sharp from 'sharp';
+import type { TestApp } from './app';
+import { csrfOf } from './forms';
+import { newApplicant, step, toIdentifierStep, type Applicant } from './verification';
+
+/** A photo-like JPEG (noise over a gradient: sharp, bright enough), made with sharp. */
+export async function photo(width = 1600, height = 1000, options: { dark?: boolean; flat?: boolean } = {}): Promise<Buffer> {
+  const channels = 3;
+  const raw = Buffer.alloc(width * height * channels);
+  let seed = 12345;
+  for (let i = 0; i < raw.length; i++) {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    raw[i] = options.flat ? 150 : options.dark ? 5 + ((seed >> 16) % 30) : 100 + ((seed >> 16) % 100);
+  }
+  return sharp(raw, { raw: { width, height, channels } }).jpeg({ quality: 85 }).toBuffer();
+}
+
+/** A new applicant on the international track with a foreign passport and a utility bill, at "Your documents". */
+export async function applicantAtDocuments(t: TestApp, label = 'docs'): Promise<Applicant> {
+  const a = await newApplicant(t, label);
+  await toIdentifierStep(a);
+  await step(a, '/verify/no-ssn-or-itin', {}, '/verify/documents/primary');
+  await step(a, '/verify/documents/primary', { document: 'foreign_passport' }, '/verify/documents/primary/check');
+  await step(a, '/verify/documents/primary/check', { original: 'yes', nameMatches: 'yes', unexpired: 'yes' }, '/verify/documents/second');
+  await step(a, '/verify/documents/second', { document: 'utility_bill' }, '/verify/documents/second/check');
+  await step(a, '/verify/documents/second/check', { nameMatches: 'yes', recent: 'yes' }, '/verify/documents/supporting');
+  await step(a, '/verify/documents/supporting', { confirm: 'yes' }, '/verify/documents/review');
+  return a;
+}
+
+/** Uploads a file as the page's form would (the _csrf field first, then the file). */
+export async function uploadFile(a: Applicant, item: string, side: string, data: Buffer, filename = 'photo.jpg') {
+  const page = await a.browser.get('/documents');
+  return a.browser.post(`/documents/upload/${item}/${side}`).field('_csrf', csrfOf(page.text)).attach('file', data, { filename, contentType: 'image/jpeg' });
+}
+
+/** Passport photo page, utility bill page 1 and the proof of a non-U.S. address: everything this applicant must send. */
+export async function uploadAll(a: Applicant): Promise<void> {
+  const image = await photo();
+  for (const [item, side] of [['first', 'photo_page'], ['second', 'page1'], ['supporting:proof_of_non_us_address', 'page1']]) {
+    const res = await uploadFile(a, item, side, image);
+    if (res.status !== 303) throw new Error(`upload ${item}/${side} answered ${res.status}: ${res.text.slice(0, 1000)}`);
+  }
+}
+
+export async function submitDocuments(a: Applicant) {
+  return a.post('/documents', { confirm: 'yes' });
+}

@@ -1,0 +1,106 @@
+import { MikroORM, RequestContext } from '@mikro-orm/postgresql';
+import { describeWait, estimateWait, expectedWaitSeconds, readyWindowOpen, relativeSpread } from '../src/scheduling/estimate';
+import { QueueService } from '../src/scheduling/queue.service';
+import { CallsService } from '../src/video/calls.service';
+import { startAnotherInstance, startTestApp, type TestApp } from './harness/app';
+import { approvedApplicant, inContext, newReferee } from './harness/calls';
+import { emailCount } from './harness/outbox';
+
+describe('the estimated wait (pure)', () => {
+  const base = { fallbackHandleSeconds: 20 * 60 };
+
+  it('is (n + 1)·h / s', () => {
+    expect(expectedWaitSeconds({ ...base, ahead: 3, agentsOnDuty: 2, handleTimes: [600, 600, 600] })).toBe((4 * 600) / 2);
+    expect(expectedWaitSeconds({ ...base, ahead: 0, agentsOnDuty: 1, handleTimes: [] })).toBe(1200); // the slot length until calls are measured
+    expect(expectedWaitSeconds({ ...base, ahead: 1, agentsOnDuty: 3, agentsAvailable: 2, handleTimes: [600] })).toBe(0); // a free agent for everyone ahead and you
+  });
+
+  it("says it can't estimate when no agent is on duty, rather than making a number up", () => {
+    const e = estimateWait({ ...base, ahead: 2, agentsOnDuty: 0, handleTimes: [600] });
+    expect(e).toEqual({ kind: 'unknown' });
+    expect(describeWait(e)).toContain("We can't estimate your wait right now");
+  });
+
+  it('is a range, wide with little data or a short queue, narrower with more', () => {
+    const thin = estimateWait({ ...base, ahead: 1, agentsOnDuty: 1, handleTimes: [900] });
+    const rich = estimateWait({ ...base, ahead: 20, agentsOnDuty: 5, handleTimes: Array(40).fill(900) });
+    if (thin.kind !== 'range' || rich.kind !== 'range') throw new Error('expected ranges');
+    expect(describeWait(thin)).toMatch(/^About \d+–\d+ minutes$/);
+    expect(thin.lowMinutes).toBeLessThanOrEqual(30 * (1 - 0.3));
+    expect((rich.highMinutes - rich.lowMinutes) / (rich.expectedSeconds / 60)).toBeLessThan((thin.highMinutes - thin.lowMinutes) / (thin.expectedSeconds / 60));
+    expect(relativeSpread(0, 0)).toBe(0.75);
+    expect(relativeSpread(99, 50)).toBe(0.15);
+  });
+
+  it('says "less than 5 minutes" and hours when they apply; opens the ready window 15 minutes before', () => {
+    expect(describeWait(estimateWait({ ...base, ahead: 0, agentsOnDuty: 4, handleTimes: [600] }))).toBe('Less than 5 minutes');
+    expect(describeWait(estimateWait({ ...base, ahead: 30, agentsOnDuty: 2, handleTimes: Array(20).fill(1200) }))).toMatch(/^About [\d.]+–[\d.]+ hours$/);
+    expect(readyWindowOpen(estimateWait({ ...base, ahead: 0, agentsOnDuty: 2, handleTimes: Array(20).fill(1200) }), 0)).toBe(true);
+    expect(readyWindowOpen(estimateWait({ ...base, ahead: 9, agentsOnDuty: 1, handleTimes: Array(20).fill(1200) }), 9)).toBe(false);
+    expect(readyWindowOpen({ kind: 'unknown' }, 0)).toBe(true);
+  });
+});
+
+describe('the queue', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t?.close());
+
+  it('Save & Exit loses the place and keeps the approval; joining again works', async () => {
+    const a = await approvedApplicant(t, 'leaver');
+    await a.post('/call');
+    expect((await a.row()).status).toBe('queued');
+    const left = await a.post('/call/leave');
+    expect(left.headers.location).toBe('/call?left=1');
+    expect((await a.row()).status).toBe('approved');
+    expect((await a.browser.get('/call?left=1')).text).toContain('Your documents and their approval are kept');
+    await a.post('/call');
+    expect((await a.row()).status).toBe('queued');
+    const entries = await t.db.sql.query('select status from queue_entry where verification_case_id = $1 order by joined_at', [a.caseId]);
+    expect(entries.rows.map((r) => r.status)).toEqual(['left', 'waiting']);
+  });
+
+  it('a page not seen for 60 minutes gives up its place, once, with one email, even with two instances running the job', async () => {
+    const a = await approvedApplicant(t, 'sleeper');
+    await a.post('/call');
+    await t.db.sql.query(`update queue_entry set last_seen_at = now() - interval '61 minutes' where verification_case_id = $1`, [a.caseId]);
+    const before = await emailCount(t.db.sql, a.person.email);
+    const other = await startAnotherInstance(t);
+    try {
+      const [one, two] = await Promise.all([t.app.get(QueueService).expireStale(), other.app.get(QueueService).expireStale()]);
+      expect(one + two).toBe(1);
+      expect(await t.app.get(QueueService).expireStale()).toBe(0);
+    } finally {
+      await other.close();
+    }
+    expect((await a.row()).status).toBe('approved');
+    expect(await emailCount(t.db.sql, a.person.email)).toBe(before + 1);
+    const page = await a.browser.get('/call');
+    expect(page.text).toContain('Your documents are approved');
+  });
+
+  it('20 agents pressing "Next applicant" at once never get the same applicant; the oldest are taken first', async () => {
+    await t.db.sql.query(`update queue_entry set status = 'left' where status = 'waiting'`); // the tests above leave no one behind
+    const applicants = [];
+    for (let i = 0; i < 22; i++) applicants.push(await approvedApplicant(t, `q${i}`));
+    for (const a of applicants) await a.post('/call');
+    const agents: { accountId: string }[] = [];
+    for (let i = 0; i < 20; i++) agents.push(await newReferee(t, `agent${i}`, false));
+    const orm = t.app.get(MikroORM);
+    const calls = t.app.get(CallsService);
+    const results = await Promise.all(agents.map((g) => RequestContext.create(orm.em, () => calls.next(g.accountId))));
+    const cases = results.map((r) => (r && typeof r === 'object' ? r.verificationCase.id : String(r)));
+    expect(new Set(cases).size).toBe(20);
+    const claimed = await t.db.sql.query(`select verification_case_id, claimed_by from queue_entry where status = 'claimed'`);
+    expect(claimed.rows).toHaveLength(20);
+    expect(new Set(claimed.rows.map((r) => r.claimed_by)).size).toBe(20);
+    // The two who joined last are still waiting.
+    const waiting = await t.db.sql.query(`select verification_case_id from queue_entry where status = 'waiting' order by joined_at`);
+    expect(waiting.rows.map((r) => r.verification_case_id)).toEqual(applicants.slice(20).map((a) => a.caseId));
+    // Pressing again (a double click) gives the agent the call they already have.
+    const again = await inContext(t, () => calls.next(agents[0].accountId));
+    expect(again && typeof again === 'object' && again.id).toBe(results[0] && typeof results[0] === 'object' && results[0].id);
+  }, 120_000);
+});

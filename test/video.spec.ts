@@ -1,0 +1,189 @@
+import { jwtVerify } from 'jose';
+import { VerifiedIdentitiesService } from '../src/oidc/verified-identities.service';
+import { startTestApp, type TestApp } from './harness/app';
+import { approvedApplicant, inContext, newReferee } from './harness/calls';
+import { csrfOf } from './harness/forms';
+import { lastEmailTo } from './harness/outbox';
+
+const JITSI = { JITSI_DOMAIN: 'jitsi.test', JITSI_APP_ID: 'referee-test', JITSI_APP_SECRET: 'a-test-secret-of-at-least-32-characters!' };
+let t: TestApp;
+
+beforeAll(async () => {
+  t = await startTestApp(JITSI);
+});
+afterAll(() => t?.close());
+
+type Browser = ReturnType<TestApp['browser']>;
+async function post(browser: Browser, from: string, path: string, fields: Record<string, string> = {}) {
+  const page = await browser.get(from);
+  return browser.post(path).type('form').send({ _csrf: csrfOf(page.text), ...fields });
+}
+const attr = (html: string, name: string) => new RegExp(`${name}="([^"]*)"`).exec(html)?.[1];
+
+describe('the whole call: queue → agent takes the applicant → both on the call page → checklist → verified', () => {
+  it('works end to end, with honest estimates, JWTs, recording consent, an audited console and recordVerified', async () => {
+    const a = await approvedApplicant(t);
+
+    // Approved: the step of the flow is /call; wait for the next Trusted Referee.
+    expect((await a.browser.get('/verify')).headers.location).toBe('/call');
+    const approved = await a.browser.get('/call');
+    expect(approved.status).toBe(200);
+    expect(approved.text).toContain('Your documents are approved');
+    expect(approved.text).toContain('href="/help/appointments"'); // the /call "Learn more" links
+    expect((await a.post('/call')).headers.location).toBe('/call');
+    expect((await a.row()).status).toBe('queued');
+
+    // No agent on duty: no made-up number.
+    const noAgent = await a.browser.get('/call');
+    expect(noAgent.text).toMatch(/data-position>1</);
+    expect(noAgent.text).toContain("We can&#39;t estimate your wait right now");
+    // Not taken yet: no call page.
+    expect((await a.browser.get('/call/join')).headers.location).toBe('/call');
+
+    const agent = await newReferee(t);
+    const b = agent.browser!;
+    expect((await post(b, '/agent/calls', '/agent/calls/status', { status: 'available' })).status).toBe(303);
+    const estimated = await a.browser.get('/call');
+    expect(estimated.text).toContain('data-wait>Less than 5 minutes<'); // a free agent and nobody ahead
+
+    // Next applicant: the agent gets this applicant, the case is in the call.
+    const next = await post(b, '/agent/calls', '/agent/calls/next');
+    expect(next.status).toBe(303);
+    const consolePath: string = next.headers.location;
+    expect(consolePath).toMatch(/^\/agent\/calls\/[0-9a-f-]{36}$/);
+    expect((await a.row()).status).toBe('in_call');
+    expect((await a.browser.get('/call')).headers.location).toBe('/call/join');
+
+    // The console: decrypted details, audit-logged; the agent's JWT is moderator and may record.
+    const console1 = await b.get(consolePath);
+    expect(console1.status).toBe(200);
+    expect(console1.text).toContain('Amélie');
+    expect(console1.text).toContain('1986-04-28');
+    const audits = await t.db.sql.query(`select count(*)::int as n from audit_event where action = 'video.details_viewed' and actor_id = $1`, [agent.accountId]);
+    expect(audits.rows[0].n).toBe(1);
+    expect(console1.headers['content-security-policy']).toMatch(/script-src 'self' https:\/\/jitsi\.test/);
+    const secret = new TextEncoder().encode(JITSI.JITSI_APP_SECRET);
+    const agentJwt = await jwtVerify(attr(console1.text, 'data-jwt')!, secret, { issuer: 'referee-test', audience: 'jitsi', subject: 'jitsi.test' });
+    const room = attr(console1.text, 'data-room')!;
+    expect(room).toMatch(/^referee-[a-z0-9_-]{30,}$/);
+    expect(agentJwt.payload).toMatchObject({ room, context: { user: { moderator: true }, features: { recording: true } } });
+
+    // Another referee cannot open this call.
+    const other = await newReferee(t, 'other');
+    expect((await other.browser!.get(consolePath)).status).toBe(404);
+
+    // The applicant: the fraud warning, then consent to the recording before joining.
+    const join = await a.browser.get('/call/join');
+    expect(join.status).toBe(200);
+    expect(join.text).toContain(`Only join calls from ${new URL(t.config.baseUrl).host}.`);
+    expect(join.text).toContain('If anyone sent you a video call link, tell your agent immediately.');
+    expect(join.text).not.toContain('external_api.js');
+    expect(join.headers['content-security-policy']).not.toContain('jitsi.test');
+    const refused = await a.post('/call/join', {});
+    expect(refused.status).toBe(400);
+    expect(refused.text).toContain('agree to the recording');
+    expect((await a.post('/call/join', { recordingConsent: 'yes' })).status).toBe(303);
+    const onCall = await a.browser.get('/call/join');
+    expect(onCall.text).toContain('<script src="https://jitsi.test/external_api.js"></script>');
+    expect(onCall.headers['content-security-policy']).toMatch(/frame-src https:\/\/jitsi\.test/);
+    const applicantJwt = await jwtVerify(attr(onCall.text, 'data-jwt')!, secret, { issuer: 'referee-test', audience: 'jitsi' });
+    expect(applicantJwt.payload).toMatchObject({ room, context: { user: { moderator: false }, features: { recording: false } } });
+    expect(applicantJwt.payload.exp).toBeGreaterThan(Date.now() / 1000);
+
+    // Call events reach the call record (the browser test drives them through call.js).
+    const callId = consolePath.split('/').pop()!;
+    expect((await a.post('/call/events', { callId, event: 'joined' })).status).toBe(204);
+    expect((await post(b, consolePath, '/call/events', { callId, event: 'recording_on' })).status).toBe(204);
+    const events = await t.db.sql.query('select events, recording_started_at from video_call where id = $1', [callId]);
+    expect(events.rows[0].events.map((e: { type: string; by: string }) => `${e.by}:${e.type}`)).toEqual(['applicant:joined', 'agent:recording_on']);
+    expect(events.rows[0].recording_started_at).not.toBeNull();
+
+    // The checklist: "verified" needs every item, the code read back and the documents' details.
+    const incomplete = await post(b, consolePath, `${consolePath}/outcome`, { outcome: 'verified' });
+    expect(incomplete.status).toBe(400);
+    expect(incomplete.text).toContain('Confirm every item before verifying');
+    expect((await post(b, consolePath, `${consolePath}/code`)).headers.location).toBe(`${consolePath}?code=sent`);
+    const mail = await lastEmailTo(t.db.sql, 'amelie@example.fr');
+    const code = /(\d{6})/.exec(mail!.body)![1];
+    const checks = Object.fromEntries(['name', 'dateOfBirth', 'address', 'originals', 'face', 'tilted', 'inView'].map((k) => [`check-${k}`, 'yes']));
+    const documentFields = { 'doc-first-country': 'FR', 'doc-first-number': '19AB12345', 'doc-first-expiry': '2031-05-01' };
+    const wrongCode = await post(b, consolePath, `${consolePath}/outcome`, { outcome: 'verified', ...checks, ...documentFields, code: code === '000000' ? '111111' : '000000' });
+    expect(wrongCode.status).toBe(400);
+    expect(wrongCode.text).toContain('does not match');
+    const done = await post(b, consolePath, `${consolePath}/outcome`, { outcome: 'verified', ...checks, ...documentFields, code, notes: 'All good' });
+    expect(done.status).toBe(303);
+    expect(done.headers.location).toBe('/agent/calls?done=1');
+
+    // The applicant sees "Your identity is verified"; the OIDC module has the identity and its evidence.
+    expect((await a.browser.get('/call')).headers.location).toBe('/call/verified');
+    const verified = await a.browser.get('/call/verified');
+    expect(verified.text).toContain('Your identity is verified');
+    const accountId = (await a.row()).account_id;
+    const identity = await inContext(t, () => t.app.get(VerifiedIdentitiesService).findVerified(accountId));
+    expect(identity).toMatchObject({
+      verificationProcess: a.caseId,
+      ssnVerified: false,
+      claims: { givenName: 'Amélie', familyName: "D'Artagnan-Poulain", birthdate: '1986-04-28', address: { locality: 'Paris', country: 'FR' } },
+    });
+    expect(identity!.documents).toHaveLength(1);
+    expect(identity!.documents[0]).toMatchObject({ type: 'passport', number: '19AB12345', issuer: { country: 'FR' }, dateOfExpiry: '2031-05-01' });
+    expect(identity!.documents[0].checks.map((c) => c.method)).toEqual(['vri', 'pvr']);
+    expect(identity!.documents[0].checks[1].checkId).toContain(`call:${callId}`);
+    expect(identity!.documents[0].checks[1].checkId).toContain(`referee:${agent.accountId}`);
+
+    // The agent is available again and the handle time is data for the next estimate.
+    expect((await b.get('/agent/calls')).text).toMatch(/data-agent-status>Available</);
+    const entry = await t.db.sql.query(`select status, finished_at from queue_entry where verification_case_id = $1`, [a.caseId]);
+    expect(entry.rows[0].status).toBe('done');
+  });
+
+  it('is for referees only, and an uncertified referee cannot take calls', async () => {
+    const a = await approvedApplicant(t, 'nosy');
+    expect((await a.browser.get('/agent/calls')).status).toBe(403);
+    const r = await newReferee(t, 'expired');
+    await t.db.sql.query(`update referee_certification set expires_on = '2020-01-01' where account_id = $1`, [r.accountId]);
+    expect((await post(r.browser!, '/agent/calls', '/agent/calls/next')).headers.location).toBe('/agent/calls?not-certified=1');
+  });
+
+describe('languages, interpreters and helpers', () => {
+  it('lists 240+ languages; a non-English call needs an interpreter (guest JWT), a declared helper must be confirmed on camera', async () => {
+    const a = await approvedApplicant(t, 'helped');
+    const page = await a.browser.get('/call/preferences');
+    expect(page.status).toBe(200);
+    expect([...page.text.matchAll(/<option value="[a-z]{2,3}"/g)].length).toBeGreaterThanOrEqual(240);
+    expect(page.text).toContain('<option value="ja">Japanese</option>');
+    const missing = await a.post('/call/preferences', { language: 'ja', hasHelper: 'yes', helperName: 'Kenji' });
+    expect(missing.status).toBe(400);
+    expect(missing.text).toContain('Enter how your helper is related to you');
+    expect((await a.post('/call/preferences', { language: 'ja', hasHelper: 'yes', helperName: 'Kenji Sato', helperRelationship: 'Son', helperRole: 'Holds the phone' })).headers.location).toBe('/call?saved=1');
+    expect((await a.browser.get('/call')).text).toContain('data-language>Japanese<');
+    await a.post('/call');
+
+    const agent = await newReferee(t, 'interp');
+    const consolePath = (await post(agent.browser!, '/agent/calls', '/agent/calls/next')).headers.location;
+    const page2 = await agent.browser!.get(consolePath);
+    expect(page2.text).toContain('an interpreter is needed');
+    expect(page2.text).toContain('Helper: Kenji Sato (Son): Holds the phone.');
+    expect(page2.text).toContain('name="check-helper"');
+
+    const invited = await post(agent.browser!, consolePath, `${consolePath}/interpreter`);
+    expect(invited.status).toBe(200);
+    const link = /data-interpreter-link>([^<]+)</.exec(invited.text)![1];
+    expect(link).toMatch(/^https:\/\/jitsi\.test\/referee-[a-z0-9_-]+\?jwt=/);
+    const guest = await jwtVerify(new URL(link.replace(/&amp;/g, '&')).searchParams.get('jwt')!, new TextEncoder().encode(JITSI.JITSI_APP_SECRET), { issuer: 'referee-test', audience: 'jitsi' });
+    expect(guest.payload).toMatchObject({ context: { user: { name: 'Interpreter', moderator: false }, features: { recording: false } } });
+    const { rows } = await t.db.sql.query('select started_at from video_call where id = $1', [consolePath.split('/').pop()]);
+    expect(guest.payload.exp).toBe(Math.floor((new Date(rows[0].started_at).getTime() + 2 * 3600_000) / 1000));
+
+    // "verified" needs the helper item too.
+    await post(agent.browser!, consolePath, `${consolePath}/code`);
+    const code = /(\d{6})/.exec((await lastEmailTo(t.db.sql, 'amelie@example.fr'))!.body)![1];
+    const checks = Object.fromEntries(['name', 'dateOfBirth', 'address', 'originals', 'face', 'tilted', 'inView'].map((k) => [`check-${k}`, 'yes']));
+    const fields = { outcome: 'verified', ...checks, code, 'doc-first-country': 'FR', 'doc-first-number': 'X1', 'doc-first-expiry': '2031-01-01' };
+    const without = await post(agent.browser!, consolePath, `${consolePath}/outcome`, fields);
+    expect(without.status).toBe(400);
+    expect(without.text).toContain('the helper appeared on camera');
+    expect((await post(agent.browser!, consolePath, `${consolePath}/outcome`, { ...fields, 'check-helper': 'yes' })).status).toBe(303);
+  });
+});
+});
