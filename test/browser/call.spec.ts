@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import type { TestApp } from '../harness/app';
 import { approvedApplicant, newReferee } from '../harness/calls';
-import { clickAndLoad, collectPageErrors, describeWithBrowser, launchBrowser, startListeningApp, type Browser } from './browser';
+import { checkAccessibility, clickAndLoad, collectPageErrors, describeWithBrowser, launchBrowser, startListeningApp, type Browser } from './browser';
 
 /**
  * The call page in Chromium against a local test double of Jitsi's external_api.js: the test
@@ -70,6 +70,7 @@ describeWithBrowser('the call page in Chromium, with a test double of Jitsi', ()
     expect(new URL(page.url()).pathname).toBe('/call/join');
     expect(await page.getByText('If anyone sent you a video call link, tell your agent immediately.').count()).toBe(1);
     expect(served).toEqual([]); // nothing from Jitsi before consent
+    await checkAccessibility(page);
     await page.getByText('I agree that this video call is recorded').click();
     await clickAndLoad(page, page.getByRole('button', { name: 'Join Video Call' }));
     await page.waitForFunction(() => (window as unknown as { __jitsi?: { created: unknown[] } }).__jitsi?.created.length === 1);
@@ -105,6 +106,7 @@ describeWithBrowser('the call page in Chromium, with a test double of Jitsi', ()
       await console1.waitForFunction(() => (window as unknown as { __jitsi?: { created: unknown[] } }).__jitsi?.created.length === 1);
       const agentCreated = await console1.evaluate(() => (window as unknown as { __jitsi: { created: Record<string, string>[] } }).__jitsi.created[0]);
       expect(agentCreated.roomName).toBe(rows[0].room);
+      await checkAccessibility(console1);
       expect(agentCreated.jwt).not.toBe(created.jwt);
       await clickAndLoad(console1, console1.getByRole('button', { name: 'Send a one-time code to the applicant' }));
       const mail = await t.db.sql.query(`select body from outbox_message where recipient = 'amelie@example.fr' order by created_at desc limit 1`);
