@@ -151,6 +151,7 @@ const ACCESS: Record<string, Access> = {
   'POST /agent/calls/shifts': ['referee'],
   'POST /agent/calls/days-off': ['referee'],
   'GET /agent/calls/:id': ['referee'],
+  'GET /agent/calls/:id/file/:fileId': ['referee'],
   'POST /agent/calls/:id/code': ['referee'],
   'POST /agent/calls/:id/interpreter': ['referee'],
   'POST /agent/calls/:id/outcome': ['referee'],

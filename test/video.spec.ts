@@ -1,7 +1,8 @@
 import { jwtVerify } from 'jose';
 import { VerifiedIdentitiesService } from '../src/oidc/verified-identities.service';
 import { startTestApp, type TestApp } from './harness/app';
-import { approvedApplicant, inContext, newReferee } from './harness/calls';
+import { approveDocuments, approvedApplicant, inContext, newReferee } from './harness/calls';
+import { applicantAtDocuments, uploadAll } from './harness/documents';
 import { csrfOf } from './harness/forms';
 import { lastEmailTo } from './harness/outbox';
 
@@ -186,4 +187,29 @@ describe('languages, interpreters and helpers', () => {
     expect((await post(agent.browser!, consolePath, `${consolePath}/outcome`, { ...fields, 'check-helper': 'yes' })).status).toBe(303);
   });
 });
+});
+
+describe('the approved images on the referee console', () => {
+  it('shows the referee the images the reviewer approved, serves each only to the referee on the call, and audits every view', async () => {
+    const a = await applicantAtDocuments(t, 'imaged');
+    await uploadAll(a);
+    await approveDocuments(t, a);
+    await a.post('/call');
+    const referee = await newReferee(t);
+    const home = await referee.browser!.get('/agent/calls');
+    const next = await referee.browser!.post('/agent/calls/next').type('form').send({ _csrf: csrfOf(home.text) });
+    const consolePath = String(next.headers.location);
+    const page = await referee.browser!.get(consolePath);
+    expect(page.text).toContain('Approved images');
+    const links = [...page.text.matchAll(/<img src="(\/agent\/calls\/[^"]+\/file\/[^"]+)" alt="([^"]+)"/g)];
+    expect(links.map((l) => l[2])).toEqual(expect.arrayContaining(['Foreign (non-U.S.) passport, Photo page']));
+    const image = await referee.browser!.get(links[0][1]);
+    expect(image.status).toBe(200);
+    expect(image.headers['content-type']).toMatch(/^image\/jpeg/);
+    expect(image.headers['cache-control']).toBe('no-store');
+    const { rows } = await t.db.sql.query(`select count(*)::int as n from audit_event where action = 'documents.image_viewed' and details->>'during' = 'call'`);
+    expect(rows[0].n).toBe(1);
+    const other = await newReferee(t, 'other-referee');
+    expect((await other.browser!.get(links[0][1])).status).toBe(404);
+  });
 });

@@ -1,3 +1,5 @@
+import { DocumentsService } from '../documents/documents.service';
+import { sendFile } from '../documents/documents.controller';
 import { Body, Controller, Get, NotFoundException, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
 import { actorOf } from '../audit/audit.service';
@@ -23,7 +25,12 @@ const STATUS_LABELS = { available: 'Available', on_call: 'On a call', away: 'Awa
 @UseGuards(RolesGuard)
 @RequireRole('referee')
 export class AgentCallsController {
-  constructor(private readonly queue: QueueService, private readonly calls: CallsService, private readonly appointments: AppointmentsService) {}
+  constructor(
+    private readonly queue: QueueService,
+    private readonly calls: CallsService,
+    private readonly appointments: AppointmentsService,
+    private readonly documents: DocumentsService,
+  ) {}
 
   @Get()
   async home(@Req() req: WebRequest, @Query() query: Form): Promise<View> {
@@ -97,7 +104,12 @@ export class AgentCallsController {
 
   private async consoleView(req: WebRequest, res: Response, call: VideoCall, extra: Record<string, unknown> = {}): Promise<View> {
     const details = await this.calls.detailsFor(call, actorOf(req));
-    const context: Record<string, unknown> = { call, details, outcomes: OUTCOME_LABELS, values: {}, ...extra };
+    // The images the reviewer approved, to compare with the originals shown on camera.
+    const items = await this.documents.state(call.verificationCase);
+    const images = items.flatMap((item) =>
+      item.sides.filter((side) => item.files[side.key]).map((side) => ({ id: item.files[side.key]!.id, document: item.doc.label, side: side.label, pdf: item.files[side.key]!.mime === 'application/pdf' })),
+    );
+    const context: Record<string, unknown> = { call, details, images, outcomes: OUTCOME_LABELS, values: {}, ...extra };
     if (call.status === 'active') {
       context.join = await this.calls.joinInfo(call, { id: req.viewer!.accountId, name: `Trusted Referee (${req.viewer!.email})`, email: req.viewer!.email, agent: true });
       const csp = res.getHeader('Content-Security-Policy');
@@ -111,6 +123,17 @@ export class AgentCallsController {
   async console(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Param('id') id: string, @Query() query: Form): Promise<View> {
     const call = await this.found(req, id);
     return this.consoleView(req, res, call, { notice: 'code' in query ? 'code' : undefined });
+  }
+
+  /** One approved document image of this call's case (each view audit-logged). */
+  @Get(':id/file/:fileId')
+  async file(@Req() req: WebRequest, @Res() res: Response, @Param('id') id: string, @Param('fileId') fileId: string): Promise<void> {
+    const call = await this.found(req, id);
+    const caseId = call.verificationCase.id;
+    const file = await this.documents.fileOfCase(caseId, fileId);
+    if (!file) throw new NotFoundException();
+    await this.documents.auditView(actorOf(req), caseId, 'documents.image_viewed', file.id, { item: file.item, side: file.side, during: 'call' });
+    sendFile(res, file.mime, await this.documents.contents(file));
   }
 
   @Post(':id/code')

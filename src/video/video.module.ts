@@ -1,3 +1,4 @@
+import { DocumentsModule } from '../documents/documents.module';
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module';
 import { CryptoModule } from '../crypto/crypto.module';
@@ -12,7 +13,7 @@ import { CallsService } from './calls.service';
 
 /** Video calls on Jitsi: the applicant's call pages under /call, the agent's console under /agent/calls. */
 @Module({
-  imports: [AuditModule, CryptoModule, NotificationsModule, OidcModule, SchedulingModule, StaffModule, VerificationModule],
+  imports: [DocumentsModule, AuditModule, CryptoModule, NotificationsModule, OidcModule, SchedulingModule, StaffModule, VerificationModule],
   controllers: [CallController, AgentCallsController],
   providers: [CallsService],
   exports: [CallsService],
