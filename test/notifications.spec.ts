@@ -1,5 +1,6 @@
 import { SMTPServer } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
+import { MikroORM, RequestContext } from '@mikro-orm/postgresql';
 import { NotificationsService } from '../src/notifications/notifications.service';
 import { startTestApp, type TestApp } from './harness/app';
 import { submitForm } from './harness/forms';
@@ -54,6 +55,23 @@ describe('email through SMTP when SMTP_URL is set', () => {
     expect(rows[0].status).toBe('sent');
     expect(rows[0].sent_at).not.toBeNull();
     expect(rows[0].body).not.toContain('token=');
+  });
+
+  it('sends attachments with the email (an appointment\'s calendar file)', async () => {
+    const notifications = t.app.get(NotificationsService);
+    await RequestContext.create(t.app.get(MikroORM).em, async () => {
+      const message = notifications.queueEmail({
+        to: 'calendar@example.org',
+        subject: 'Your Referee video call is booked',
+        text: 'See the attached calendar file.',
+        attachments: [{ filename: 'referee-video-call.ics', contentType: 'text/calendar; charset=utf-8', content: 'BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n' }],
+      });
+      await t.app.get(MikroORM).em.flush();
+      await notifications.deliver([message]);
+    });
+    const mail = smtp.received.find((m) => m.to.includes('calendar@example.org'))!;
+    expect(mail.data).toMatch(/Content-Type: text\/calendar; charset=utf-8/);
+    expect(mail.data).toContain('filename=referee-video-call.ics');
   });
 
   it('keeps a message queued when the provider refuses it, and the retry job sends it later', async () => {

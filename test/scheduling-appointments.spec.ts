@@ -94,6 +94,12 @@ describe('appointments', () => {
     expect(ics.headers['content-type']).toBe('text/calendar; charset=utf-8');
     const stamp = slot.replace(/[-:]/g, '').replace('.000', '');
     expect(ics.text).toContain(`DTSTART:${stamp}`);
+    // The same calendar file travels with the confirmation email.
+    const { rows: [sent] } = await t.db.sql.query(
+      `select attachments from outbox_message where recipient = $1 and subject = 'Your Referee video call is booked'`,
+      [a.person.email],
+    );
+    expect(sent.attachments).toEqual([{ filename: 'referee-video-call.ics', contentType: 'text/calendar; charset=utf-8; method=PUBLISH', content: expect.stringContaining(`DTSTART:${stamp}`) }]);
 
     const agentPage = await agent.browser!.get('/agent/calls/schedule');
     const inNewYork = formatInZone(new Date(slot), 'America/New_York');

@@ -5,12 +5,13 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
 import { CONFIG, type Config } from '../config/config';
 import { LOGGER } from '../web/tokens';
-import { OutboxMessage } from './outbox-message.entity';
+import { OutboxMessage, type EmailAttachment } from './outbox-message.entity';
 
 export interface Email {
   to: string;
   subject: string;
   text: string;
+  attachments?: EmailAttachment[];
 }
 
 /** Retry delivery this many times before a message stays 'failed' for a person to look at. */
@@ -45,6 +46,7 @@ export class NotificationsService implements OnModuleDestroy {
       recipient: email.to,
       subject: email.subject,
       body: email.text,
+      attachments: email.attachments,
       status: this.transport ? 'queued' : 'kept',
     });
     this.em.persist(message);
@@ -63,6 +65,7 @@ export class NotificationsService implements OnModuleDestroy {
           to: message.recipient,
           subject: message.subject,
           text: message.body,
+          attachments: message.attachments?.map((a) => ({ filename: a.filename, contentType: a.contentType, content: a.content })),
         });
         message.status = 'sent';
         message.sentAt = new Date();

@@ -2,6 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { Entity, Enum, Index, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
 import type { Opt } from '@mikro-orm/core';
 
+export interface EmailAttachment {
+  filename: string;
+  contentType: string;
+  content: string;
+}
+
 export type OutboxChannel = 'email' | 'sms' | 'voice';
 /** queued: waiting for a sender; sent: delivered to the provider; kept: no provider configured (development). */
 export type OutboxStatus = 'queued' | 'sent' | 'failed' | 'kept';
@@ -25,6 +31,10 @@ export class OutboxMessage {
   /** Plain text. Erased once delivered to a provider: it may carry a one-time link. */
   @Property({ type: 'text' })
   body!: string;
+
+  /** Files sent with an email (e.g. an appointment's .ics), as text. */
+  @Property({ type: 'json', nullable: true })
+  attachments?: EmailAttachment[];
 
   @Enum({ items: ['queued', 'sent', 'failed', 'kept'] })
   status: Opt<OutboxStatus> = 'queued';

@@ -204,6 +204,7 @@ export class AppointmentsService {
         `Your video call with a Trusted Referee is on ${formatInZone(a.startsAt, a.timeZone)} (${a.timeZone}).\n\n` +
         `Join: ${base}/call\nChange: ${base}/call/schedule\nCancel: ${base}/call/appointment\nAdd to your calendar: ${base}/call/appointment.ics\n\n` +
         `Have your original documents with you. Only join calls from ${new URL(base).host}; if anyone sends you a video call link, tell your agent immediately.\n`,
+      attachments: [{ filename: 'referee-video-call.ics', contentType: 'text/calendar; charset=utf-8; method=PUBLISH', content: this.ics(a) }],
     };
   }
 
