@@ -164,3 +164,44 @@ describe('staff sign-in', () => {
     expect(String(res.headers['set-cookie'] ?? '')).not.toContain('referee-remember=');
   });
 });
+
+describe('staff in production', () => {
+  it('sign in with a passkey or security key only: codes are refused and only passkeys can be set up', async () => {
+    const prod = await startTestApp({ NODE_ENV: 'production', LOG_LEVEL: 'silent', DEMO_ORGANIZATION: 'off' });
+    try {
+      const person = await createAccount(prod, `prod-staff.${Date.now()}@example.org`);
+      await signIn(prod, person); // set up a code generator app while still an applicant
+      await grantRoles(prod, person.email, ['reviewer']);
+
+      const browser = prod.browser();
+      await passwordSignIn(browser, person);
+      const challenge = await browser.get('/mfa/challenge');
+      expect(challenge.status).toBe(403);
+      expect(challenge.text).toContain('Staff sign in with a passkey or security key');
+      const { rows } = await prod.db.sql.query(`select m.id from mfa_method m join account a on a.id = m.account_id where a.email = $1 and kind = 'totp'`, [person.email]);
+      const page = await browser.get('/sign-in');
+      const code = await browser.post('/mfa/challenge/totp').type('form').send({ _csrf: csrfOf(page.text), method: rows[0].id, code: await codeFor(person.totpSecret!, 1) });
+      expect(code.status).toBe(403);
+      expect((await browser.get('/account')).status).toBe(303); // not signed in
+
+      // New staff set up a passkey, nothing else.
+      const newcomer = await createAccount(prod, `prod-newcomer.${Date.now()}@example.org`);
+      await grantRoles(prod, newcomer.email, ['referee']);
+      const n = prod.browser();
+      await passwordSignIn(n, newcomer);
+      const choices = await n.get('/mfa/setup');
+      expect(choices.text).toContain('Set up a passkey');
+      expect(choices.text).not.toContain('Set up a code generator app');
+      expect((await n.get('/mfa/setup/totp')).headers.location).toBe('/mfa/setup/passkey');
+
+      // An applicant in production keeps every kind of method.
+      const applicant = await createAccount(prod, `prod-applicant.${Date.now()}@example.org`);
+      const a = prod.browser();
+      await passwordSignIn(a, applicant);
+      const setup = await a.get('/mfa/setup');
+      expect(setup.text).toContain('Set up a code generator app');
+    } finally {
+      await prod.close();
+    }
+  });
+});

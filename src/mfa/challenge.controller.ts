@@ -71,8 +71,12 @@ export class ChallengeController {
 
   private async challengeView(req: WebRequest, chosen: unknown, next: string, extra: Record<string, unknown> = {}, status = 200) {
     const { accountId } = personAt(req);
-    const methods = await this.mfa.methodsOf(accountId);
+    let methods = await this.mfa.methodsOf(accountId);
     if (methods.length === 0) return redirect(this.withNext('/mfa/setup', next));
+    if (await this.mfa.passkeysOnly(accountId)) {
+      methods = methods.filter((m) => m.kind === 'passkey');
+      if (methods.length === 0) return view('mfa/staff-passkey-required', {}, 403);
+    }
     const signInMethods = methods.filter((m) => m.kind !== 'backup_codes');
     const method: MfaMethod | undefined =
       methods.find((m) => m.id === chosen) ?? (chosen === 'backup' ? methods.find((m) => m.kind === 'backup_codes') : undefined) ?? signInMethods[0] ?? methods[0];
@@ -111,10 +115,17 @@ export class ChallengeController {
     return page;
   }
 
+  /** Staff in production: codes are refused, whatever the method. */
+  private async codesRefused(req: WebRequest) {
+    return (await this.mfa.passkeysOnly(personAt(req).accountId)) ? view('mfa/staff-passkey-required', {}, 403) : undefined;
+  }
+
   @Post('mfa/challenge/totp')
   @UseGuards(SecondFactorGuard)
   async totp(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Body() form: Form) {
     if (req.viewer) return redirect(this.nextOf(form) || '/account');
+    const refused = await this.codesRefused(req);
+    if (refused) return refused;
     const result = await this.mfa.verifyTotpCode(personAt(req).accountId, form.method, text(form.code));
     return this.afterAttempt(req, res, form, result, form.method);
   }
@@ -122,6 +133,8 @@ export class ChallengeController {
   @Post('mfa/challenge/phone/send')
   @UseGuards(SecondFactorGuard)
   async sendPhone(@Req() req: WebRequest, @Body() form: Form) {
+    const refused = await this.codesRefused(req);
+    if (refused) return refused;
     const { accountId } = personAt(req);
     await this.rateLimits.consume('phone-code:30s', accountId);
     await this.rateLimits.consume('phone-code:hour', accountId);
@@ -135,6 +148,8 @@ export class ChallengeController {
   @UseGuards(SecondFactorGuard)
   async phone(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Body() form: Form) {
     if (req.viewer) return redirect(this.nextOf(form) || '/account');
+    const refused = await this.codesRefused(req);
+    if (refused) return refused;
     const result = await this.mfa.verifyPhoneCode(req.browserKey, personAt(req).accountId, form.method, text(form.code));
     return this.afterAttempt(req, res, form, result, form.method);
   }
@@ -143,6 +158,8 @@ export class ChallengeController {
   @UseGuards(SecondFactorGuard)
   async backup(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Body() form: Form) {
     if (req.viewer) return redirect(this.nextOf(form) || '/account');
+    const refused = await this.codesRefused(req);
+    if (refused) return refused;
     const result = await this.mfa.verifyBackupCode(personAt(req).accountId, text(form.code));
     return this.afterAttempt(req, res, form, result, 'backup');
   }

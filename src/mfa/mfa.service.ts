@@ -9,6 +9,7 @@ import { PiiCipher } from '../crypto/pii-cipher';
 import { hmac, randomToken, sameSecret, tokenHash } from '../crypto/tokens';
 import { Account } from '../identity/account.entity';
 import { NotificationsService } from '../notifications/notifications.service';
+import { StaffService } from '../staff/staff.service';
 import { VerifiedIdentitiesService } from '../oidc/verified-identities.service';
 import { DeliveryFailed, SmsSender } from '../notifications/sms-sender';
 import { BackupCode } from './backup-code.entity';
@@ -53,7 +54,16 @@ export class MfaService {
     private readonly verifiedIdentities: VerifiedIdentitiesService,
     /** Seals TOTP seeds and phone numbers under the personal-data key ring (rotatable). */
     private readonly box: PiiCipher,
+    private readonly staff: StaffService,
   ) {}
+
+  /**
+   * Staff handle other people's identities: in production they sign in with a passkey or
+   * security key only (phishing-resistant), never a code. Development allows any factor.
+   */
+  async passkeysOnly(accountId: string): Promise<boolean> {
+    return this.config.env === 'production' && (await this.staff.isStaff(accountId));
+  }
 
   // ---- methods ---------------------------------------------------------------------------
 

@@ -43,8 +43,9 @@ export class SetupController {
    * someone at the second step whose account has no method yet (otherwise adding one
    * would skip the second factor).
    */
-  private async mayAdd(req: WebRequest): Promise<{ accountId: string; email: string; first: boolean }> {
+  private async mayAdd(req: WebRequest, kind?: MfaKind): Promise<{ accountId: string; email: string; first: boolean }> {
     const person = personAt(req);
+    if (kind && kind !== 'passkey' && (await this.mfa.passkeysOnly(person.accountId))) throw new RedirectException('/mfa/setup/passkey');
     if (person.signedIn) {
       if (Date.now() - req.viewer!.authenticatedAt.getTime() > MFA_POLICY.reauthenticateAfterMs) {
         throw new RedirectException(`/mfa/reauthenticate?next=${encodeURIComponent(req.originalUrl.split('?')[0])}`);
@@ -67,7 +68,8 @@ export class SetupController {
   async choose(@Req() req: WebRequest, @Query() query: Form) {
     const { first, accountId } = await this.mayAdd(req);
     const methods = await this.mfa.methodsOf(accountId);
-    return view('mfa/setup', { first, next: localPath(query.next, ''), hasMethods: methods.length > 0 });
+    const passkeysOnly = await this.mfa.passkeysOnly(accountId);
+    return view('mfa/setup', { first, next: localPath(query.next, ''), hasMethods: methods.length > 0, passkeysOnly });
   }
 
   // ---- code generator app -----------------------------------------------------------------
@@ -75,7 +77,7 @@ export class SetupController {
   @Get('setup/totp')
   @UseGuards(SecondFactorGuard)
   async totpPage(@Req() req: WebRequest, @Query() query: Form) {
-    const { accountId, email } = await this.mayAdd(req);
+    const { accountId, email } = await this.mayAdd(req, 'totp');
     const totp = await this.mfa.startTotpSetup(req.browserKey, accountId, email);
     return view('mfa/setup-totp', { ...totp, values: { label: 'Code generator app' }, next: localPath(query.next, '') });
   }
@@ -83,7 +85,7 @@ export class SetupController {
   @Post('setup/totp')
   @UseGuards(SecondFactorGuard)
   async totp(@Req() req: WebRequest, @Body() form: Form) {
-    const { accountId, email, first } = await this.mayAdd(req);
+    const { accountId, email, first } = await this.mayAdd(req, 'totp');
     const label = text(form.label);
     const next = localPath(form.next, '');
     const errors: FieldErrors = {};
@@ -104,14 +106,14 @@ export class SetupController {
   @Get('setup/phone')
   @UseGuards(SecondFactorGuard)
   async phonePage(@Req() req: WebRequest, @Query() query: Form) {
-    await this.mayAdd(req);
+    await this.mayAdd(req, 'phone');
     return view('mfa/setup-phone', { countries: countrySelectOptions(), values: { channel: 'sms', label: 'My phone' }, next: localPath(query.next, '') });
   }
 
   @Post('setup/phone')
   @UseGuards(SecondFactorGuard)
   async phone(@Req() req: WebRequest, @Body() form: Form) {
-    const { accountId } = await this.mayAdd(req);
+    const { accountId } = await this.mayAdd(req, 'phone');
     const values = { country: text(form.country), number: text(form.number), channel: text(form.channel) === 'voice' ? 'voice' : 'sms', label: text(form.label) };
     const next = localPath(form.next, '');
     const labelError = labelProblem(values.label);
@@ -201,7 +203,7 @@ export class SetupController {
   @Post('setup/backup-codes')
   @UseGuards(SignedInGuard)
   async backupCodes(@Req() req: WebRequest, @Body() form: Form) {
-    const { accountId } = await this.mayAdd(req);
+    const { accountId } = await this.mayAdd(req, 'backup_codes');
     const codes = await this.mfa.regenerateBackupCodes(accountId);
     return view('mfa/backup-codes', { codes, next: localPath(form.next, '/mfa/methods') });
   }
