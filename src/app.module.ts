@@ -11,6 +11,7 @@ import { SessionMiddleware } from './identity/sessions.service';
 import { DevOutboxModule } from './notifications/dev-outbox.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { StaffModule } from './staff/staff.module';
+import { SupervisorModule } from './staff/supervisor.module';
 import { OidcModule } from './oidc/oidc.module';
 import { VerificationModule } from './verification/verification.module';
 import { HelpModule } from './help/help.module';
@@ -38,6 +39,7 @@ export class AppModule implements NestModule {
         AuditModule,
         IdentityModule,
         StaffModule,
+        SupervisorModule,
         VerificationModule,
         DocumentsModule,
         MfaModule,

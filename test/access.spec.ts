@@ -75,6 +75,7 @@ const ACCESS: Record<string, Access> = {
   'POST /admin/staff/:id/revoke': ['admin'],
   'POST /admin/staff/:id/certify': ['admin'],
   'GET /supervisor/audit': ['supervisor', 'admin'],
+  'GET /supervisor': ['supervisor'],
   'GET /admin/organizations': ['admin'],
   'POST /admin/organizations': ['admin'],
   'GET /admin/organizations/:clientId': ['admin'],

@@ -137,6 +137,20 @@ export class QueueService {
 
   // ---- Agents --------------------------------------------------------------------------------
 
+  /** For supervisors: who waits and for how long, agents by status, and the estimate a newcomer sees now. */
+  async snapshot(): Promise<{ waitingSeconds: number[]; agents: Record<string, number>; estimate: WaitEstimate }> {
+    const conn = this.em.getConnection();
+    const [waits, agents] = await Promise.all([
+      conn.execute<{ s: number }[]>(
+        `select extract(epoch from now() - joined_at)::float as s from queue_entry where status = 'waiting' and last_seen_at > ? order by joined_at`,
+        [staleBefore()],
+      ),
+      conn.execute<{ status: string; n: number }[]>(`select status, count(*)::int as n from agent_status group by status`),
+    ]);
+    const waitingSeconds = waits.map((w) => Math.round(Number(w.s)));
+    return { waitingSeconds, agents: Object.fromEntries(agents.map((a) => [a.status, a.n])), estimate: await this.estimate(waitingSeconds.length) };
+  }
+
   waitingCount(): Promise<number> {
     return this.em.count(QueueEntry, { status: 'waiting', lastSeenAt: { $gt: staleBefore() } });
   }

@@ -236,6 +236,16 @@ export class CallsService {
 
   // ---- Language, interpreter, helper ----------------------------------------------------------------
 
+  /** For supervisors: calls ended since `since`, by outcome, and no-shows of appointments due since then. */
+  async outcomesSince(since: Date): Promise<Record<string, number>> {
+    const conn = this.em.getConnection();
+    const [calls, noShows] = await Promise.all([
+      conn.execute<{ outcome: string; n: number }[]>(`select outcome, count(*)::int as n from video_call where ended_at >= ? and outcome is not null group by outcome`, [since]),
+      conn.execute<{ n: number }[]>(`select count(*)::int as n from appointment where status = 'no_show' and starts_at >= ?`, [since]),
+    ]);
+    return { ...Object.fromEntries(calls.map((c) => [c.outcome, c.n])), no_show: noShows[0]?.n ?? 0 };
+  }
+
   async preferencesOf(caseId: string): Promise<CallPreferences> {
     const p = await this.em.findOne(CallPreference, { verificationCase: caseId }, { refresh: true });
     const language = p?.language ?? 'en';
