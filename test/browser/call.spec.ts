@@ -1,5 +1,6 @@
 import type { Page } from 'playwright-core';
 import type { TestApp } from '../harness/app';
+import { createAccount, grantRoles, signIn } from '../harness/accounts';
 import { approvedApplicant, newReferee } from '../harness/calls';
 import { checkAccessibility, clickAndLoad, collectPageErrors, describeWithBrowser, launchBrowser, startListeningApp, type Browser } from './browser';
 
@@ -137,5 +138,15 @@ describeWithBrowser('the call page in Chromium, with a test double of Jitsi', ()
     expect(new URL(page.url()).pathname).toBe('/call/verified');
     expect(await page.locator('h1').innerText()).toBe('Your identity is verified');
     expect(served.some((u) => u.includes('meet.jit.si'))).toBe(false);
+  });
+
+  it("shows the supervisor's live view, axe-clean", async () => {
+    browser = browser ?? (await launchBrowser());
+    const supervisor = await createAccount(t, `supervisor.browser.${Date.now()}@example.org`);
+    await grantRoles(t, supervisor.email, ['supervisor']);
+    const page = await signedInPage(await signIn(t, supervisor));
+    await page.goto(`${baseUrl}/supervisor`);
+    expect(await page.locator('h1').innerText()).toBe('Supervisor');
+    await checkAccessibility(page);
   });
 });
