@@ -4,6 +4,7 @@ import { STAFF_ROLES } from '../src/staff/roles';
 import { startTestApp, type TestApp } from './harness/app';
 import { createAccount, grantRoles, signIn } from './harness/accounts';
 import { csrfOf } from './harness/forms';
+import { ENDS_SESSION, registeredRoutes } from './harness/routes';
 
 /**
  * Who may reach what, for every route the application serves: a table written by hand
@@ -194,21 +195,13 @@ const ACCESS: Record<string, Access> = {
 };
 
 
-/** Routes that end the session on purpose (checked apart, they would sign the identity out mid-table). */
-const ENDS_SESSION = ['POST /sign-out', 'POST /verify/save-and-exit'];
 
 let t: TestApp;
 const browsers: Record<string, ReturnType<TestApp['browser']>> = {};
 const tokens: Record<string, string> = {};
 const IDENTITIES = ['anonymous', 'applicant', ...STAFF_ROLES] as const;
 
-function registeredRoutes(): string[] {
-  const express = t.app.getHttpAdapter().getInstance();
-  const stack = (express.router ?? express._router).stack as { route?: { path: string; methods: Record<string, boolean> } }[];
-  return stack
-    .filter((layer) => layer.route && !layer.route.path.includes('*'))
-    .flatMap((layer) => Object.keys(layer.route!.methods).map((m) => `${m.toUpperCase()} ${layer.route!.path}`));
-}
+const registered = () => registeredRoutes(t).map((r) => `${r.method} ${r.path}`);
 
 const concrete = (path: string) => path.replace(/:[A-Za-z]+/g, () => randomUUID());
 
@@ -227,7 +220,7 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 it('has an entry for every route the application serves, and no entry for a route it does not', () => {
-  const routes = registeredRoutes();
+  const routes = registered();
   expect(routes.filter((r) => !(r in ACCESS))).toEqual([]);
   expect(Object.keys(ACCESS).filter((r) => !routes.includes(r))).toEqual([]);
 });

@@ -1,7 +1,6 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -11,6 +10,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from '../src/database/em
 import { migrateToLatest } from '../src/database/migrate';
 import { ormConfig } from '../src/database/mikro-orm.config';
 import { createTestDatabase } from './harness/app';
+import { freePort } from './harness/ports';
 
 describe('migrations', () => {
   it('create exactly the schema the entities describe (nothing changes the schema but a migration)', async () => {
@@ -36,14 +36,6 @@ describe('migrations', () => {
   });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
   const started = Date.now();

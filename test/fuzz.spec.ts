@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { startTestApp, type TestApp } from './harness/app';
 import { createAccount, signIn } from './harness/accounts';
 import { csrfOf } from './harness/forms';
+import { ENDS_SESSION, registeredRoutes } from './harness/routes';
 
 /**
  * Hostile input against every route: wrong types, huge strings, unicode edge cases,
@@ -71,15 +72,8 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => t?.close());
 
-function routes(): { method: string; path: string }[] {
-  const express = t.app.getHttpAdapter().getInstance();
-  const stack = (express.router ?? express._router).stack as { route?: { path: string; methods: Record<string, boolean> } }[];
-  return stack
-    .filter((l) => l.route && !l.route.path.includes('*'))
-    .flatMap((l) => Object.keys(l.route!.methods).map((m) => ({ method: m.toUpperCase(), path: l.route!.path })))
-    // Ending the session would turn the rest into anonymous requests: fuzzed separately, anonymously.
-    .filter((r) => !(r.method === 'POST' && ['/sign-out', '/verify/save-and-exit'].includes(r.path)));
-}
+/** Every route but those that end the session: they would turn the rest of the run into anonymous requests. */
+const routes = () => registeredRoutes(t).filter((r) => !ENDS_SESSION.includes(`${r.method} ${r.path}`));
 
 it(`answers ${REQUESTS} malformed requests without a 5xx or a stack trace`, async () => {
   const next = random(20261126);

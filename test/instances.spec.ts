@@ -3,7 +3,7 @@ import { SMTPServer } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { AuditService } from '../src/audit/audit.service';
-import { NotificationsService } from '../src/notifications/notifications.service';
+import { NotificationsService, RETRY_JOB_LOCK } from '../src/notifications/notifications.service';
 import { startAnotherInstance, startTestApp, type TestApp } from './harness/app';
 import { createAccount, passwordSignIn, signIn } from './harness/accounts';
 import { csrfOf } from './harness/forms';
@@ -92,6 +92,12 @@ it('runs a scheduled job once when both instances fire it at the same moment', a
     `insert into outbox_message (id, channel, recipient, subject, body, status, attempts, created_at)
      values (gen_random_uuid(), 'email', 'retry-once@example.org', 'Hello', 'Hi', 'queued', 1, now() - interval '5 minutes')`,
   );
+    // While another instance holds the job's lock, neither runs it.
+    await mailing.db.sql.query('select pg_advisory_lock($1)', [RETRY_JOB_LOCK]);
+    await Promise.all([mailing.app.get(NotificationsService).retryQueued(), second.app.get(NotificationsService).retryQueued()]);
+    expect(delivered).toHaveLength(0);
+    await mailing.db.sql.query('select pg_advisory_unlock($1)', [RETRY_JOB_LOCK]);
+    // Fired by both at the same moment, it runs once.
     await Promise.all([mailing.app.get(NotificationsService).retryQueued(), second.app.get(NotificationsService).retryQueued()]);
     expect(delivered.filter((to) => to === 'retry-once@example.org')).toHaveLength(1);
     const { rows } = await mailing.db.sql.query(`select status, attempts from outbox_message where recipient = 'retry-once@example.org'`);

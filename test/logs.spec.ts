@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import request from 'supertest';
 import { PROJECT_ROOT } from '../src/config/paths';
@@ -8,15 +7,8 @@ import { createTestDatabase, type TestDatabase } from './harness/app';
 import { signInWith, type TestPerson } from './harness/accounts';
 import { csrfOf } from './harness/forms';
 import { lastEmailTo, pathOf } from './harness/outbox';
+import { freePort } from './harness/ports';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Referee started the way `npm start` starts it, its JSON log captured from stdout. */
 describe('the running service and its logs', () => {

@@ -17,7 +17,7 @@ export interface Email {
 /** Retry delivery this many times before a message stays 'failed' for a person to look at. */
 const MAX_ATTEMPTS = 5;
 /** PostgreSQL advisory-lock key of the retry job, so only one instance runs it at a time. */
-const RETRY_JOB_LOCK = 7_310_001;
+export const RETRY_JOB_LOCK = 7_310_001;
 
 /**
  * Every message goes into the outbox table first (in the caller's transaction), then to

@@ -7,11 +7,11 @@
  * locally, but fail when CI=true (a CI run must never pass by testing nothing).
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { startTestApp, type TestApp } from '../harness/app';
+import { freePort } from '../harness/ports';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
@@ -93,16 +93,6 @@ export async function launchBrowser(options: ContextOptions = {}): Promise<Brows
   };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 /**
  * Referee on a real port, with BASE_URL set to that address so the links in its emails
@@ -256,4 +246,14 @@ export function formatViolations(url: string, title: string, violations: AxeViol
 export async function checkAccessibility(page: Page, tags: string[] = AXE_TAGS): Promise<void> {
   const violations = await axeViolations(page, tags);
   if (violations.length) throw new Error(formatViolations(page.url(), await page.title(), violations));
+}
+
+/**
+ * Hands a supertest browser's cookies (a person signed in through the harness) to a Chromium
+ * context: the same person, without driving every sign-in page again.
+ */
+export async function shareCookies(agent: unknown, context: BrowserContext, baseUrl: string): Promise<void> {
+  const jar = (agent as { jar: { getCookies(info: unknown): { name: string; value: string }[] } }).jar;
+  const { CookieAccessInfo } = require('cookiejar') as { CookieAccessInfo: { All: unknown } };
+  await context.addCookies(jar.getCookies(CookieAccessInfo.All).map((c) => ({ name: c.name, value: c.value, url: baseUrl })));
 }

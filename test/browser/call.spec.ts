@@ -2,7 +2,7 @@ import type { Page } from 'playwright-core';
 import type { TestApp } from '../harness/app';
 import { createAccount, grantRoles, signIn } from '../harness/accounts';
 import { approvedApplicant, newReferee } from '../harness/calls';
-import { checkAccessibility, clickAndLoad, collectPageErrors, describeWithBrowser, launchBrowser, startListeningApp, type Browser } from './browser';
+import { checkAccessibility, clickAndLoad, collectPageErrors, shareCookies, describeWithBrowser, launchBrowser, startListeningApp, type Browser } from './browser';
 
 /**
  * The call page in Chromium against a local test double of Jitsi's external_api.js: the test
@@ -38,11 +38,8 @@ describeWithBrowser('the call page in Chromium, with a test double of Jitsi', ()
 
   /** The supertest browser's cookies, handed to Chromium: the same signed-in person. */
   async function signedInPage(agent: ReturnType<TestApp['browser']>): Promise<Page> {
-    const jar = (agent as unknown as { jar: { getCookies(info: unknown): { name: string; value: string }[] } }).jar;
-    const { CookieAccessInfo } = require('cookiejar');
-    const cookies = jar.getCookies(CookieAccessInfo.All);
     const page = await browser!.context.newPage();
-    await browser!.context.addCookies(cookies.map((c) => ({ name: c.name, value: c.value, url: baseUrl })));
+    await shareCookies(agent, browser!.context, baseUrl);
     return page;
   }
 
@@ -98,9 +95,7 @@ describeWithBrowser('the call page in Chromium, with a test double of Jitsi', ()
       await agentBrowser.context.route('https://jitsi.test/**', (route) =>
         route.fulfill(route.request().url().endsWith('/external_api.js') ? { status: 200, contentType: 'application/javascript', body: EXTERNAL_API_DOUBLE } : { status: 200, contentType: 'text/html', body: '<p>room</p>' }),
       );
-      const jar = (agent.browser as unknown as { jar: { getCookies(info: unknown): { name: string; value: string }[] } }).jar;
-      const { CookieAccessInfo } = require('cookiejar');
-      await agentBrowser.context.addCookies(jar.getCookies(CookieAccessInfo.All).map((c: { name: string; value: string }) => ({ name: c.name, value: c.value, url: baseUrl })));
+      await shareCookies(agent.browser!, agentBrowser.context, baseUrl);
       const console1 = agentBrowser.page;
       const agentErrors = collectPageErrors(console1);
       await console1.goto(`${baseUrl}/agent/calls/${callId}`);

@@ -1,8 +1,7 @@
-import type { Cookie } from 'playwright-core';
 import { DocumentsService } from '../../src/documents/documents.service';
 import type { TestApp } from '../harness/app';
 import { applicantAtDocuments, photo } from '../harness/documents';
-import { checkAccessibility, clickAndLoad, collectPageErrors, describeWithBrowser, launchBrowser, screenshot, startListeningApp, type Browser } from './browser';
+import { checkAccessibility, clickAndLoad, collectPageErrors, describeWithBrowser, launchBrowser, screenshot, shareCookies, startListeningApp, type Browser } from './browser';
 
 let t: TestApp;
 let baseUrl: string;
@@ -26,14 +25,9 @@ describeWithBrowser('documents in Chromium', () => {
   it('Choose Image on the computer, Take Photo on a phone, the live hold page', async () => {
     // The intake (covered by the verification journeys) through the HTTP API; then the same session in Chromium.
     const a = await applicantAtDocuments(t, 'chromium');
-    const jar = (a.browser as unknown as { jar: { getCookies(access: object): { name: string; value: string }[] } }).jar;
-    const host = new URL(baseUrl).hostname;
-    const cookies: Cookie[] = jar
-      .getCookies({ domain: host, path: '/', secure: false, script: false })
-      .map((c) => ({ name: c.name, value: c.value, domain: host, path: '/', expires: -1, httpOnly: true, secure: false, sameSite: 'Lax' }));
     const desktop = await launchBrowser();
     opened.push(desktop);
-    await desktop.context.addCookies(cookies);
+    await shareCookies(a.browser, desktop.context, baseUrl);
     const page = desktop.page;
     const errors = collectPageErrors(page);
     await page.goto(`${baseUrl}/documents`);
