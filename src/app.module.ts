@@ -24,6 +24,7 @@ import { BrowserMiddleware } from './web/browser';
 import { CsrfMiddleware } from './web/csrf';
 import { RequestContextMiddleware } from './web/request-context.middleware';
 import { WebModule } from './web/web.module';
+import { I18nModule } from './i18n/i18n.module';
 
 @Module({})
 export class AppModule implements NestModule {
@@ -34,6 +35,7 @@ export class AppModule implements NestModule {
         ConfigModule.register(config),
         ScheduleModule.forRoot(),
         DatabaseModule,
+        I18nModule,
         WebModule,
         NotificationsModule,
         AuditModule,

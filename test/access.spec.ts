@@ -31,6 +31,7 @@ const ACCESS: Record<string, Access> = {
   'GET /sign-in': 'public',
   'POST /sign-in': 'public',
   'POST /sign-out': 'public',
+  'POST /language': 'public',
   'POST /session/extend': 'signed-in',
   'GET /account': 'signed-in',
   'GET /password-reset': 'public',

@@ -30,7 +30,7 @@ export class ReviewController {
 
   private async page(req: WebRequest, caseId: string, errors: FieldErrors = {}, form: Record<string, unknown> = {}) {
     const claimed = await this.documents.claimed(caseId, req.viewer!.accountId);
-    if (!claimed) throw new NotFoundException('This case is not claimed by you. Take the next case from the queue.');
+    if (!claimed) throw new NotFoundException('errors.notClaimed');
     const { c, review } = claimed;
     const details = this.documents.details(c);
     await this.documents.auditView(actorOf(req), c.id, 'documents.details_viewed', undefined, { fields: ['name', 'dateOfBirth', 'address'] });
@@ -70,12 +70,12 @@ export class ReviewController {
   @Post(':caseId')
   async decide(@Req() req: WebRequest, @Param('caseId') caseId: string, @Body() form: Record<string, unknown>) {
     const claimed = await this.documents.claimed(caseId, req.viewer!.accountId);
-    if (!claimed) throw new NotFoundException('This case is not claimed by you. Take the next case from the queue.');
+    if (!claimed) throw new NotFoundException('errors.notClaimed');
     const items = await this.documents.state(claimed.c);
     const parsed = this.documents.parseDecisions(items, form);
     if (!parsed.decisions) return this.page(req, caseId, parsed.errors, form);
     const outcome = await this.documents.decide(caseId, { ...actorOf(req), actorId: req.viewer!.accountId }, parsed.decisions);
-    if (outcome === 'not-claimed') throw new NotFoundException('This case is not claimed by you. Take the next case from the queue.');
+    if (outcome === 'not-claimed') throw new NotFoundException('errors.notClaimed');
     return redirect(`/agent/review?decided=${outcome}`);
   }
 }

@@ -22,6 +22,10 @@ export class Account {
   @Property({ type: 'integer', default: 0 })
   failedSignIns: Opt<number> = 0;
 
+  /** The language they chose for pages, emails and text messages (unset: their browser's). */
+  @Property({ type: 'text', nullable: true })
+  language?: string;
+
   @Property({ type: 'datetime' })
   createdAt: Opt<Date> = new Date();
 }

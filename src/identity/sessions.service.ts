@@ -6,6 +6,7 @@ import { tokenHash } from '../crypto/tokens';
 import { BrowserCookie } from '../web/browser';
 import type { WebRequest } from '../web/request';
 import type { Account } from './account.entity';
+import { languageOrNone } from '../i18n/languages';
 import { Session } from './session.entity';
 
 /** lastSeenAt is written at most this often, so reading pages costs no write each time. */
@@ -44,7 +45,7 @@ export class SessionsService {
       lastSeen = now;
       await this.em.nativeUpdate(Session, { id: session.id }, { lastSeenAt: new Date(now) });
     }
-    const who = { accountId: session.account.id, email: session.account.email, authenticatedAt: session.authenticatedAt };
+    const who = { accountId: session.account.id, email: session.account.email, authenticatedAt: session.authenticatedAt, language: languageOrNone(session.account.language) };
     if (!session.secondFactorAt) {
       req.pendingSignIn = who;
       return;
@@ -71,7 +72,7 @@ export class SessionsService {
       secondFactorAt: secondFactorDone ? now : undefined,
       expiresAt: new Date(now.getTime() + this.config.sessionAbsoluteHours * 3_600_000),
     });
-    const who = { accountId: account.id, email: account.email, authenticatedAt: now };
+    const who = { accountId: account.id, email: account.email, authenticatedAt: now, language: languageOrNone(account.language) };
     if (secondFactorDone) req.viewer = { ...who, idleExpiresAt: new Date(now.getTime() + this.idleMs) };
     else req.pendingSignIn = who;
   }

@@ -6,6 +6,8 @@ import type { Logger } from 'pino';
 import { CONFIG, type Config } from '../config/config';
 import { LOGGER } from '../web/tokens';
 import { OutboxMessage, type EmailAttachment } from './outbox-message.entity';
+import { languageOrNone, DEFAULT_LANGUAGE, type Language } from '../i18n/languages';
+import { Messages, type Text } from '../i18n/messages';
 
 export interface Email {
   to: string;
@@ -31,12 +33,25 @@ export class NotificationsService implements OnModuleDestroy {
     @Inject(CONFIG) private readonly config: Config,
     private readonly em: EntityManager,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly messages: Messages,
   ) {
     if (config.smtpUrl) this.transport = nodemailer.createTransport(config.smtpUrl);
   }
 
   onModuleDestroy() {
     this.transport?.close();
+  }
+
+  /**
+   * An email's subject and body in the reader's language, from the catalogs: each paragraph
+   * is a key (with values); paragraphs are separated by a blank line.
+   */
+  compose(language: Language | string | undefined, subject: Text, paragraphs: Text[]): { subject: string; text: string } {
+    const lang = languageOrNone(language) ?? DEFAULT_LANGUAGE;
+    return {
+      subject: this.messages.text(lang, subject),
+      text: `${paragraphs.map((p) => this.messages.text(lang, p)).join('\n\n')}\n`,
+    };
   }
 
   /** Adds an email to the outbox; it is written with the caller's next flush. */

@@ -21,6 +21,6 @@ export class RolesGuard implements CanActivate {
     const required = this.reflector.getAllAndOverride<StaffRole[]>(ROLES_KEY, [context.getHandler(), context.getClass()]) ?? [];
     const held = await this.staff.rolesOf(req.viewer.accountId);
     if (required.some((role) => held.includes(role))) return true;
-    throw new ForbiddenException('This page is for Referee staff with another role.');
+    throw new ForbiddenException('errors.staffRole');
   }
 }

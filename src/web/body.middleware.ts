@@ -20,7 +20,7 @@ export class BodyMiddleware implements NestMiddleware {
     if (req.method === 'GET' || req.method === 'HEAD') return next();
     // Forms, JSON (htmx and passkey calls) and multipart (read by the upload routes' own parser).
     if (req.headers['content-type'] && !req.is(['application/x-www-form-urlencoded', 'application/json', 'multipart/form-data'])) {
-      return next(new HttpException('We could not read that kind of content.', HttpStatus.UNSUPPORTED_MEDIA_TYPE));
+      return next(new HttpException('errors.unsupportedContent', HttpStatus.UNSUPPORTED_MEDIA_TYPE));
     }
     parseForm(req, res, (formError?: any) => {
       if (formError) return next(this.toHttp(formError));
@@ -32,8 +32,8 @@ export class BodyMiddleware implements NestMiddleware {
   }
 
   private toHttp(error: { status?: number; type?: string }): HttpException {
-    if (error.status === 413) return new HttpException('The form was larger than we accept (1 MB).', HttpStatus.PAYLOAD_TOO_LARGE);
-    if (error.status === 415) return new HttpException('We could not read that kind of content.', HttpStatus.UNSUPPORTED_MEDIA_TYPE);
-    return new BadRequestException('We could not read the form. Please go back and try again.');
+    if (error.status === 413) return new HttpException('errors.formTooLarge', HttpStatus.PAYLOAD_TOO_LARGE);
+    if (error.status === 415) return new HttpException('errors.unsupportedContent', HttpStatus.UNSUPPORTED_MEDIA_TYPE);
+    return new BadRequestException('errors.unreadableForm');
   }
 }

@@ -43,7 +43,7 @@ export class Csrf {
 
 export class CsrfException extends ForbiddenException {
   constructor() {
-    super('This form has expired or was sent from another site. Go back, reload the page and try again.');
+    super('errors.csrf');
   }
 }
 

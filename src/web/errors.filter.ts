@@ -6,17 +6,20 @@ import { Renderer, sendPage } from './renderer';
 import type { WebRequest } from './request';
 import { RedirectException } from './redirect.exception';
 import { Redirect, view } from './view';
+import { looksLikeKey, type Text } from '../i18n/messages';
 
+/** Each status's page title (content/messages/<language>/errors.json). */
 const TITLES: Record<number, string> = {
-  400: 'We could not read that request',
-  403: 'You cannot do that here',
-  404: 'Page not found',
-  405: 'Page not found',
-  413: 'That was too large',
-  415: 'We cannot accept that kind of content',
-  429: 'Too many attempts',
-  503: 'Referee is temporarily unavailable',
-  500: 'Something went wrong on our side',
+  400: 'errors.title.400',
+  403: 'errors.title.403',
+  404: 'errors.title.404',
+  405: 'errors.title.404',
+  409: 'errors.title.409',
+  413: 'errors.title.413',
+  415: 'errors.title.415',
+  429: 'errors.title.429',
+  503: 'errors.title.503',
+  500: 'errors.title.500',
 };
 
 /** Connection errors of the pg driver and PostgreSQL's own "server is going away" codes. */
@@ -45,19 +48,21 @@ export class ErrorsFilter implements ExceptionFilter {
     const res = http.getResponse<Response>();
     if (error instanceof RedirectException) return sendPage(res, new Redirect(error.location));
     let status: number = HttpStatus.INTERNAL_SERVER_ERROR;
-    let message = 'Please try again in a few minutes.';
+    let message: Text = 'errors.tryLater';
 
     if (error instanceof HttpException) {
       status = error.getStatus();
       const body = error.getResponse();
+      // An exception's message is a catalog key (and values); anything else is not shown.
       const text = typeof body === 'string' ? body : (body as { message?: unknown }).message;
-      if (status === 404) message = 'Check the address, or go back to the start.';
-      else if (typeof text === 'string') message = text;
+      const values = typeof body === 'object' ? (body as { values?: Record<string, unknown> }).values : undefined;
+      if (typeof text === 'string' && looksLikeKey(text)) message = { key: text, values };
+      else message = status === 404 || status === 405 ? 'errors.checkAddress' : status >= 500 ? 'errors.tryLater' : 'errors.goBack';
       const retryAfter = (error as { retryAfterSeconds?: number }).retryAfterSeconds;
       if (retryAfter) res.setHeader('Retry-After', String(retryAfter));
     } else if (isDatabaseUnavailable(error)) {
       status = HttpStatus.SERVICE_UNAVAILABLE;
-      message = 'We are having trouble reaching our database. Please try again in a minute.';
+      message = 'errors.databaseDown';
       res.setHeader('Retry-After', '5');
       this.logger.warn({ path: req.path }, 'database unavailable');
     } else {
@@ -70,7 +75,7 @@ export class ErrorsFilter implements ExceptionFilter {
       sendPage(res, this.renderer.render(req, view('web/error', { title, message, status }, status)));
     } catch (renderError) {
       this.logger.error({ err: renderError }, 'error page failed to render');
-      res.status(status).type('text').send(`${title}. ${message}`);
+      res.status(status).type('text').send(status >= 500 ? 'Referee is temporarily unavailable.' : 'Referee could not answer this request.');
     }
   }
 }

@@ -54,10 +54,7 @@ export type RateLimitName = keyof typeof RATE_LIMITS;
 export class TooManyAttemptsException extends HttpException {
   constructor(readonly retryAfterSeconds: number) {
     const minutes = Math.max(1, Math.ceil(retryAfterSeconds / 60));
-    super(
-      `For your security we have paused this for now. Please try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`,
-      HttpStatus.TOO_MANY_REQUESTS,
-    );
+    super({ message: 'errors.tooManyAttempts', values: { minutes } }, HttpStatus.TOO_MANY_REQUESTS);
   }
 }
 

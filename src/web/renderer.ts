@@ -3,6 +3,10 @@ import type { Response } from 'express';
 import nunjucks from 'nunjucks';
 import { CONFIG, type Config } from '../config/config';
 import { VIEWS_DIR } from '../config/paths';
+import { formatDate, formatDuration, formatNumber, type DateStyle } from '../i18n/formats';
+import { LanguageResolver } from '../i18n/language';
+import { DEFAULT_LANGUAGE, directionOf, LANGUAGES, type Language } from '../i18n/languages';
+import { Messages, TrustedHtml, type Text } from '../i18n/messages';
 import { Csrf } from './csrf';
 import type { WebRequest } from './request';
 import { Redirect, View } from './view';
@@ -21,14 +25,31 @@ export class RenderedPage {
 @Injectable()
 export class Renderer {
   private readonly env: nunjucks.Environment;
+  /** The language of the page being rendered: rendering is synchronous, so one value at a time. */
+  private language: Language = DEFAULT_LANGUAGE;
 
-  constructor(@Inject(CONFIG) private readonly config: Config, private readonly csrf: Csrf) {
+  constructor(
+    @Inject(CONFIG) private readonly config: Config,
+    private readonly csrf: Csrf,
+    private readonly messages: Messages,
+    private readonly languages: LanguageResolver,
+  ) {
     this.env = new nunjucks.Environment(new nunjucks.FileSystemLoader(VIEWS_DIR, { noCache: false }), {
       autoescape: true,
       throwOnUndefined: false,
     });
     this.env.addGlobal('devOutbox', config.env !== 'production');
     this.env.addFilter('linkify', linkify);
+    // Every word on a page comes from the catalogs in the page's language (content/messages).
+    this.env.addGlobal('t', (text: Text | nunjucks.runtime.SafeString | undefined, values?: Record<string, unknown>) => {
+      if (text === undefined || text === null || text === '') return ''; // `{% if %}` must see nothing as false
+      if (text instanceof nunjucks.runtime.SafeString) return text; // already translated by the caller
+      return new nunjucks.runtime.SafeString(this.messages.html(this.language, text, values && trustMarkup(values)));
+    });
+    this.env.addGlobal('formatDuration', (value: number, unit: 'minute' | 'second' | 'hour' | 'day') => formatDuration(this.language, value, unit));
+    this.env.addGlobal('formatDate', (value: Date | string, style?: DateStyle, timeZone?: string) => formatDate(this.language, value, style, timeZone));
+    this.env.addGlobal('formatNumber', (value: number, digits?: number) => formatNumber(this.language, value, digits));
+    this.env.addGlobal('siteLanguages', LANGUAGES);
   }
 
   /** Lets a module offer every page a value or a function (e.g. the help centre's "Learn more" links). */
@@ -41,6 +62,7 @@ export class Renderer {
   }
 
   render(req: WebRequest, view: View): RenderedPage {
+    const language = this.languages.of(req);
     const context = {
       ...view.context,
       layout: this.isFragmentRequest(req) ? 'layouts/fragment.njk' : 'layouts/base.njk',
@@ -48,9 +70,24 @@ export class Renderer {
       viewer: req.viewer,
       sessionIdleSeconds: req.viewer ? this.config.sessionIdleMinutes * 60 : undefined,
       currentPath: req.path,
+      returnTo: req.method === 'GET' ? req.originalUrl : req.path,
+      language,
+      dir: directionOf(language),
     };
-    return new RenderedPage(this.env.render(`${view.template}.njk`, context), view.status);
+    this.language = language;
+    try {
+      return new RenderedPage(this.env.render(`${view.template}.njk`, context), view.status);
+    } finally {
+      this.language = DEFAULT_LANGUAGE;
+    }
   }
+}
+
+/** Values a template marked `| safe` (markup it built) go into a message unescaped; all others are escaped. */
+function trustMarkup(values: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(values)) out[name] = value instanceof nunjucks.runtime.SafeString ? new TrustedHtml(String(value)) : value;
+  return out;
 }
 
 /** Escapes text and makes its http(s) links clickable (the development outbox). */

@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import type { Language } from '../i18n/languages';
 
 /** The signed-in person as pages need them; set by the identity module's session middleware. */
 export interface Viewer {
@@ -6,6 +7,8 @@ export interface Viewer {
   email: string;
   /** Last time they proved who they are (changing factors asks again when this is old). */
   authenticatedAt: Date;
+  /** The language they chose on their account, if any. */
+  language?: Language;
   /** When the idle timeout will sign them out, unless they act or extend. */
   idleExpiresAt: Date;
 }
@@ -18,7 +21,9 @@ export interface WebRequest extends Request {
   browserKeyIsNew?: boolean;
   viewer?: Viewer;
   /** Password accepted, second factor not yet: only the second-factor pages serve this person. */
-  pendingSignIn?: { accountId: string; email: string; authenticatedAt: Date };
+  pendingSignIn?: { accountId: string; email: string; authenticatedAt: Date; language?: Language };
   /** Set when the session just ended by timeout, so the sign-in page can say why. */
   sessionEnded?: 'idle' | 'absolute';
+  /** The language this request is answered in, once decided (i18n/language.ts). */
+  language?: Language;
 }

@@ -15,6 +15,13 @@
   var summary = document.querySelector('[data-error-summary]');
   if (summary) summary.focus();
 
+  // "2 minutes" in the page's language (CLDR through Intl), like the server writes it.
+  var pageLanguage = document.documentElement.lang || 'en';
+  var duration = function (value, unit) {
+    try { return new Intl.NumberFormat(pageLanguage, { style: 'unit', unit: unit, unitDisplay: 'long' }).format(value); }
+    catch (e) { return value + ' ' + unit + (value === 1 ? '' : 's'); }
+  };
+
   // Session timeout warning, two minutes before the idle limit (WCAG 2.2.1).
   var dialog = document.getElementById('session-timeout');
   if (dialog && typeof dialog.showModal === 'function') {
@@ -35,7 +42,7 @@
       if (left <= warnBefore) {
         if (!dialog.open) dialog.showModal();
         var seconds = Math.ceil(left / 1000);
-        countdown.textContent = seconds > 60 ? Math.ceil(seconds / 60) + ' minutes' : seconds + ' seconds';
+        countdown.textContent = seconds > 60 ? duration(Math.ceil(seconds / 60), 'minute') : duration(seconds, 'second');
       }
       window.setTimeout(tick, 1000);
     };

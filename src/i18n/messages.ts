@@ -1,0 +1,136 @@
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { IntlMessageFormat } from 'intl-messageformat';
+import { PROJECT_ROOT } from '../config/paths';
+import { DEFAULT_LANGUAGE, LANGUAGE_CODES, type Language } from './languages';
+
+export const MESSAGES_DIR = join(PROJECT_ROOT, 'content', 'messages');
+
+/**
+ * Text a service hands to a page, an email or an SMS without knowing the reader's language:
+ * a catalog key and its values. A bare string is a key with no values.
+ */
+export interface Phrase {
+  key: string;
+  values?: Record<string, unknown>;
+}
+export type Text = string | Phrase;
+
+export const phrase = (key: string, values?: Record<string, unknown>): Phrase => ({ key, values });
+
+/** Catalog keys: the namespace (the file's name) then dotted names, e.g. "identity.signIn.title". */
+const KEY = /^[a-z][a-zA-Z0-9_-]*(\.[a-zA-Z0-9_-]+)+$/;
+export const looksLikeKey = (value: string) => KEY.test(value);
+
+export class UnknownMessageError extends Error {}
+
+/** Markup a page built itself (e.g. a live countdown's <span>), placed into a message unescaped. */
+export class TrustedHtml {
+  constructor(readonly html: string) {}
+  toString() {
+    return this.html;
+  }
+}
+
+/**
+ * While pages move to the catalogs, text that is not a key is shown as it is. Off, it throws
+ * outside production like an unknown key does.
+ */
+const RAW_TEXT_ALLOWED = true;
+
+/** Flattens {"a": {"b": "x"}} from the file "ns.json" into {"ns.a.b": "x"}. */
+function flatten(prefix: string, value: unknown, into: Map<string, string>, file: string): void {
+  if (typeof value === 'string') into.set(prefix, value);
+  else if (value && typeof value === 'object' && !Array.isArray(value)) {
+    for (const [name, inner] of Object.entries(value)) flatten(`${prefix}.${name}`, inner, into, file);
+  } else throw new Error(`${file}: ${prefix} must be a string or an object of strings`);
+}
+
+/** Reads every content/messages/<language>/<namespace>.json into one map per language. */
+export function readCatalogs(root = MESSAGES_DIR): Map<Language, Map<string, string>> {
+  const catalogs = new Map<Language, Map<string, string>>();
+  for (const language of LANGUAGE_CODES) {
+    const entries = new Map<string, string>();
+    const dir = join(root, language);
+    if (existsSync(dir)) {
+      for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+        const path = join(dir, file);
+        flatten(file.slice(0, -'.json'.length), JSON.parse(readFileSync(path, 'utf8')), entries, path);
+      }
+    }
+    catalogs.set(language, entries);
+  }
+  return catalogs;
+}
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
+
+/**
+ * The message catalogs (ICU MessageFormat: plurals, selects, dates and numbers for the
+ * language). A language that lacks a key falls back to English; a key English lacks is a
+ * bug: outside production it throws so a test finds it, in production it shows the key.
+ */
+export class Messages {
+  private readonly compiled = new Map<string, IntlMessageFormat>();
+
+  constructor(
+    private readonly catalogs = readCatalogs(),
+    private readonly strict = process.env.NODE_ENV !== 'production',
+  ) {}
+
+  has(key: string, language: Language = DEFAULT_LANGUAGE): boolean {
+    return this.catalogs.get(language)!.has(key);
+  }
+
+  /** Plain text (emails, SMS, headers): values as given. */
+  text(language: Language, text: Text, values?: Record<string, unknown>): string {
+    return this.format(language, text, values, false);
+  }
+
+  /**
+   * HTML for a page: values escaped; the message may wrap words in <strong>, <em> or
+   * <link> (a link to the `href` value) so translators can move them within a sentence.
+   */
+  html(language: Language, text: Text, values?: Record<string, unknown>): string {
+    return this.format(language, text, values, true);
+  }
+
+  private format(language: Language, text: Text, extra: Record<string, unknown> | undefined, html: boolean): string {
+    const key = typeof text === 'string' ? text : text.key;
+    const values = typeof text === 'string' ? extra : { ...text.values, ...extra };
+    if (!looksLikeKey(key) && RAW_TEXT_ALLOWED) return html ? escapeHtml(key) : key;
+    const formatter = this.formatter(language, key);
+    if (!formatter) {
+      if (this.strict) throw new UnknownMessageError(`No English message "${key}"`);
+      return key;
+    }
+    const prepared: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(values ?? {})) {
+      if (value instanceof TrustedHtml) prepared[name] = html ? value.html : value.html.replace(/<[^>]*>/g, '');
+      else prepared[name] = html && typeof value === 'string' ? escapeHtml(value) : value;
+    }
+    if (html) {
+      const href = escapeHtml(String(values?.href ?? '#'));
+      prepared.strong = (chunks: string[]) => `<strong>${chunks.join('')}</strong>`;
+      prepared.em = (chunks: string[]) => `<em>${chunks.join('')}</em>`;
+      prepared.link = (chunks: string[]) => `<a class="usa-link" href="${href}">${chunks.join('')}</a>`;
+    } else {
+      for (const tag of ['strong', 'em', 'link']) prepared[tag] = (chunks: string[]) => chunks.join('');
+    }
+    const result = formatter.format(prepared);
+    return Array.isArray(result) ? result.join('') : String(result);
+  }
+
+  private formatter(language: Language, key: string): IntlMessageFormat | undefined {
+    const id = `${language}\u0000${key}`;
+    let formatter = this.compiled.get(id);
+    if (formatter) return formatter;
+    const own = this.catalogs.get(language)!.get(key);
+    const source = own ?? this.catalogs.get(DEFAULT_LANGUAGE)!.get(key);
+    if (source === undefined) return undefined;
+    formatter = new IntlMessageFormat(source, own === undefined ? DEFAULT_LANGUAGE : language, undefined, { ignoreTag: false });
+    this.compiled.set(id, formatter);
+    return formatter;
+  }
+}
