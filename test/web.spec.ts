@@ -28,6 +28,15 @@ describe('pages', () => {
     expect(res.headers['vary']).toMatch(/HX-Request/);
   });
 
+  it('sends a part of a page that refreshes itself to the new page as a whole (the session ended, the call is ready)', async () => {
+    const res = await t.browser().get('/account').set('HX-Request', 'true');
+    expect(res.status).toBe(200);
+    expect(res.headers['hx-redirect']).toMatch(/^\/sign-in/);
+    expect(res.text).toBe('');
+    // A whole page (no htmx) is redirected as before.
+    expect((await t.browser().get('/account')).status).toBe(303);
+  });
+
   it('serves the design system and htmx from our own origin', async () => {
     const page = await t.browser().get('/');
     for (const asset of ['/static/vendor/uswds/css/uswds.min.css', '/static/vendor/uswds/js/uswds.min.js', '/static/vendor/htmx/htmx.min.js', '/static/js/referee.js']) {

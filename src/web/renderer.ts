@@ -100,6 +100,12 @@ export function linkify(text: string): nunjucks.runtime.SafeString {
 export function sendPage(res: Response, result: RenderedPage | Redirect): void {
   res.setHeader('Vary', 'HX-Request');
   res.setHeader('Cache-Control', 'no-store');
-  if (result instanceof Redirect) res.redirect(303, result.location);
+  const req = res.req;
+  if (result instanceof Redirect && req?.method === 'GET' && req.headers['hx-request'] === 'true') {
+    // A part of a page refreshing itself (a queue's "every 15s") was sent elsewhere: the state
+    // moved on (the call is ready, the session ended), so the whole page goes there.
+    res.setHeader('HX-Redirect', result.location);
+    res.status(200).end();
+  } else if (result instanceof Redirect) res.redirect(303, result.location);
   else res.status(result.status).type('html').send(result.html);
 }
