@@ -5,7 +5,7 @@ import type { WebRequest } from '../web/request';
 import { AuditEvent } from './audit-event.entity';
 
 /** Advisory-lock key: rows are chained one at a time, whatever the number of instances. */
-const AUDIT_CHAIN_LOCK = 7_310_100;
+export const AUDIT_CHAIN_LOCK = 7_310_100;
 export const GENESIS_HASH = '0'.repeat(64);
 
 export interface AuditEntry {
@@ -34,13 +34,20 @@ export class AuditService {
 
   /** Appends an event (in its own transaction, so it stands even if the caller's work fails later). */
   async record(entry: AuditEntry): Promise<void> {
-    await this.em.fork().transactional(async (em) => {
-      await em.execute('select pg_advisory_xact_lock(?)', [AUDIT_CHAIN_LOCK]);
-      const [last] = await em.find(AuditEvent, {}, { orderBy: { id: 'desc' }, fields: ['hash'], limit: 1 });
-      const prevHash = last?.hash ?? GENESIS_HASH;
-      const at = new Date();
-      em.create(AuditEvent, { ...entry, at, prevHash, hash: chainHash(prevHash, { ...entry, at }) });
-    });
+    await this.em.fork().transactional((em) => this.recordIn(em, entry));
+  }
+
+  /**
+   * Appends an event in the caller's transaction: it commits with the change it records, or
+   * not at all (a crash between the two never leaves a change without its event). Holds the
+   * chain lock until that commit, so call it last.
+   */
+  async recordIn(em: EntityManager, entry: AuditEntry): Promise<void> {
+    await em.execute('select pg_advisory_xact_lock(?)', [AUDIT_CHAIN_LOCK]);
+    const [last] = await em.find(AuditEvent, {}, { orderBy: { id: 'desc' }, fields: ['hash'], limit: 1 });
+    const prevHash = last?.hash ?? GENESIS_HASH;
+    const at = new Date();
+    em.create(AuditEvent, { ...entry, at, prevHash, hash: chainHash(prevHash, { ...entry, at }) });
   }
 
   /** Walks the chain from the first row; returns the id of the first broken link, or null. */
