@@ -22,9 +22,24 @@ export function actorOf(req: WebRequest): Pick<AuditEntry, 'actorId' | 'ip'> {
   return { actorId: (req.viewer ?? req.pendingSignIn)?.accountId, ip: req.ip };
 }
 
+/**
+ * JSON with each object's keys in the order PostgreSQL's jsonb keeps them (shorter first,
+ * then bytewise), so details hash the same when written and when read back. For details
+ * already in that order it is JSON.stringify's output: rows hashed before still verify.
+ */
+export function jsonbText(value: unknown): string {
+  if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') return jsonbText((value as { toJSON(): unknown }).toJSON());
+  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined || typeof v === 'function' ? 'null' : jsonbText(v))).join(',')}]`;
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  const entries = Object.entries(value)
+    .filter(([, v]) => v !== undefined && typeof v !== 'function')
+    .sort(([a], [b]) => Buffer.byteLength(a) - Buffer.byteLength(b) || Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${jsonbText(v)}`).join(',')}}`;
+}
+
 /** The row's hash: SHA-256 over the previous hash and every field, in a fixed order. */
 export function chainHash(prevHash: string, e: { at: Date; actorId?: string | null; action: string; caseId?: string | null; subject?: string | null; ip?: string | null; details?: unknown }): string {
-  const fields = [prevHash, e.at.toISOString(), e.actorId ?? '', e.action, e.caseId ?? '', e.subject ?? '', e.ip ?? '', JSON.stringify(e.details ?? null)];
+  const fields = [prevHash, e.at.toISOString(), e.actorId ?? '', e.action, e.caseId ?? '', e.subject ?? '', e.ip ?? '', jsonbText(e.details ?? null)];
   return createHash('sha256').update(fields.join('\u001f')).digest('hex');
 }
 
