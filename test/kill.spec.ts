@@ -90,7 +90,7 @@ async function killAndRestart(scenario: string, beforeRestart: () => Promise<voi
   figures.push(`${scenario}: exited ${killMs} ms after SIGKILL, ready again in ${referee.startMs} ms`);
 }
 
-/** The store's files (relative names), temp files included. */
+/** The store's files (relative names, sorted), temp files included. */
 function storedFiles(): string[] {
   const dir = t.config.documents.dir;
   const read = (d: string) => {
@@ -100,7 +100,7 @@ function storedFiles(): string[] {
       return [];
     }
   };
-  return read(dir).flatMap((prefix) => read(join(dir, prefix)).map((name) => `${prefix}/${name}`));
+  return read(dir).flatMap((prefix) => read(join(dir, prefix)).map((name) => `${prefix}/${name}`)).sort();
 }
 
 /** The applicant, talking to the separate process. */
