@@ -67,6 +67,10 @@ export interface Config {
   jitsi: { domain: string; appId?: string; appSecret?: string };
   /** Length of an appointment slot, in minutes (SLOT_MINUTES). */
   slotMinutes: number;
+  /** A reviewer's claim on a case lapses after this many seconds without activity (REVIEW_CLAIM_SECONDS), so a crash or a closed tab never holds a case. */
+  reviewClaimSeconds: number;
+  /** A stored document file with no row is deleted once it is this old (ORPHAN_FILE_GRACE_MINUTES): long enough that an upload still in flight is never touched. */
+  orphanFileGraceMinutes: number;
 }
 
 export class ConfigError extends Error {
@@ -237,6 +241,8 @@ export function loadConfig(env: Env = process.env): Config {
     },
     jitsi: jitsi(env),
     slotMinutes: integer(env, 'SLOT_MINUTES', 20, 5, 120),
+    reviewClaimSeconds: integer(env, 'REVIEW_CLAIM_SECONDS', 1200, 5, 86_400),
+    orphanFileGraceMinutes: integer(env, 'ORPHAN_FILE_GRACE_MINUTES', 60, 10, 10_080),
   };
 }
 

@@ -29,7 +29,7 @@ export class DocumentFile {
   @Property({ type: 'text' })
   side!: string;
 
-  @Property({ type: 'text' })
+  @Property({ type: 'text', unique: true })
   storageKey!: string;
 
   @Property({ type: 'text', hidden: true })

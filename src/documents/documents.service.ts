@@ -23,10 +23,10 @@ import { FILES_PER_CASE, checkFile, type Checked } from './images';
 import { itemsOf, type Item } from './sides';
 import { DOCUMENT_STORE, openFile, sealFile, type DocumentStore } from './store';
 
-/** A claim lapses after this long without activity, and the case returns to the queue. */
-export const CLAIM_MINUTES = 20;
 /** Advisory-lock key of the retention job (one instance runs it). */
 const RETENTION_JOB_LOCK = 7_310_501;
+/** Advisory-lock key of the orphan-file sweep (one instance runs it). */
+export const ORPHAN_SWEEP_LOCK = 7_310_502;
 
 /** Statuses in which the applicant sends (or replaces) documents. */
 export const SENDING: CaseStatus[] = ['documents_chosen', 'documents_rejected', 'needs_more_documents'];
@@ -242,13 +242,18 @@ export class DocumentsService {
 
   // ---- Reviewers --------------------------------------------------------------------------
 
+  /** How long a claim lasts without activity, in whole minutes, for the queue page. */
+  get claimMinutes(): number {
+    return Math.max(1, Math.round(this.config.reviewClaimSeconds / 60));
+  }
+
   /** Cases waiting for a reviewer (unclaimed, or their claim lapsed), oldest first. */
   async queue(): Promise<{ caseId: string; submittedAt: Date; submissions: number; claimedBy: string | null }[]> {
     const rows: any[] = await this.em.fork().execute(
       `select case_id, submitted_at, submissions, claimed_by from document_review
-        where decided_at is null and (claimed_by is null or last_activity_at < now() - make_interval(mins => ?))
+        where decided_at is null and (claimed_by is null or last_activity_at < now() - make_interval(secs => ?))
         order by submitted_at limit 200`,
-      [CLAIM_MINUTES],
+      [this.config.reviewClaimSeconds],
     );
     return rows.map((r) => ({ caseId: r.case_id, submittedAt: new Date(r.submitted_at), submissions: r.submissions, claimedBy: r.claimed_by }));
   }
@@ -264,12 +269,12 @@ export class DocumentsService {
           where case_id = (
             select case_id from document_review
              where decided_at is null
-               and (claimed_by = ? or claimed_by is null or last_activity_at < now() - make_interval(mins => ?))
+               and (claimed_by = ? or claimed_by is null or last_activity_at < now() - make_interval(secs => ?))
              order by (claimed_by = ?) is true desc, submitted_at
              limit 1
              for update skip locked)
           returning case_id`,
-        [actor.actorId, actor.actorId, CLAIM_MINUTES, actor.actorId],
+        [actor.actorId, actor.actorId, this.config.reviewClaimSeconds, actor.actorId],
       );
       const id: string | undefined = rows[0]?.case_id;
       if (!id) return undefined;
@@ -286,9 +291,9 @@ export class DocumentsService {
     if (!/^[0-9a-f-]{36}$/.test(caseId)) return undefined;
     const rows: any[] = await this.em.fork().execute(
       `update document_review set last_activity_at = now()
-        where case_id = ? and claimed_by = ? and decided_at is null and last_activity_at >= now() - make_interval(mins => ?)
+        where case_id = ? and claimed_by = ? and decided_at is null and last_activity_at >= now() - make_interval(secs => ?)
         returning case_id`,
-      [caseId, reviewerId, CLAIM_MINUTES],
+      [caseId, reviewerId, this.config.reviewClaimSeconds],
     );
     if (!rows.length) return undefined;
     const em = this.em.fork();
@@ -343,7 +348,7 @@ export class DocumentsService {
   async decide(caseId: string, actor: Actor & { actorId: string }, decisions: Record<string, ItemDecision>): Promise<'approved' | 'documents_rejected' | 'not-claimed'> {
     const outcome = await this.em.fork().transactional(async (em) => {
       const review = await em.findOne(DocumentReview, { caseId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-      const live = review && review.claimedBy === actor.actorId && !review.decidedAt && review.lastActivityAt && Date.now() - review.lastActivityAt.getTime() < CLAIM_MINUTES * 60_000;
+      const live = review && review.claimedBy === actor.actorId && !review.decidedAt && review.lastActivityAt && Date.now() - review.lastActivityAt.getTime() < this.config.reviewClaimSeconds * 1000;
       if (!review || !live) return 'not-claimed' as const;
       const c = await em.findOneOrFail(VerificationCase, { id: caseId }, { lockMode: LockMode.PESSIMISTIC_WRITE, populate: ['account'] });
       if (c.status !== 'in_review') return 'not-claimed' as const;
@@ -358,11 +363,15 @@ export class DocumentsService {
       const to = approved ? 'approved' : 'documents_rejected';
       this.steps.moveStatus(em, c, to, 'document_review', { reviewer: actor.actorId, rejected: rejected.map((i) => i.key) });
       const message = this.notifications.queueEmail(this.decisionEmail(c, approved, rejected.map((i) => ({ item: i, decision: decisions[i.key] }))));
+      // The decision, the case's move, the email and the audit event commit together: a
+      // process killed at any point leaves all of them or none (the email then goes out from
+      // the outbox's retry job).
+      await em.flush();
+      await this.audit.recordIn(em, { ...actor, action: 'documents.reviewed', caseId, details: { outcome: to, decisions: Object.fromEntries(Object.entries(decisions).map(([k, d]) => [k, { decision: d.decision, reasons: d.reasons }])) } });
       return { to, message } as const;
     });
     if (outcome === 'not-claimed') return outcome;
     await this.notifications.deliver([outcome.message]).catch(() => undefined);
-    await this.audit.record({ ...actor, action: 'documents.reviewed', caseId, details: { outcome: outcome.to, decisions: Object.fromEntries(Object.entries(decisions).map(([k, d]) => [k, { decision: d.decision, reasons: d.reasons }])) } });
     return outcome.to;
   }
 
@@ -405,7 +414,40 @@ export class DocumentsService {
       return files.map((f) => f.storageKey);
     });
     // After the rows are gone (a failed commit leaves both): the encrypted files themselves.
+    // A crash in between leaves files without rows, which the orphan sweep removes.
     for (const key of keys) await this.store.delete(key);
     return keys.length;
+  }
+
+  /**
+   * Deletes stored files that no document_file row names and that are older than
+   * ORPHAN_FILE_GRACE_MINUTES. They are what a crash leaves: an upload writes its file
+   * before committing its row (so a row never lacks its file), and replacement and
+   * retention delete the row before the file. The grace period spares an upload whose
+   * file is written and whose row is about to commit. An advisory lock makes it run once
+   * across instances.
+   */
+  @Cron(CronExpression.EVERY_HOUR, { name: 'documents-orphan-sweep' })
+  async sweepOrphans(now = new Date()): Promise<number> {
+    const cutoff = now.getTime() - this.config.orphanFileGraceMinutes * 60_000;
+    return this.em.fork().transactional(async (tx) => {
+      const [lock]: any[] = await tx.execute('select pg_try_advisory_xact_lock(?) as got', [ORPHAN_SWEEP_LOCK]);
+      if (!lock?.got) return 0;
+      let deleted = 0;
+      for await (const listed of this.store.list()) {
+        const old = listed.filter((o) => o.modifiedAt.getTime() < cutoff).map((o) => o.name);
+        for (let i = 0; i < old.length; i += 1000) {
+          const names = old.slice(i, i + 1000);
+          const rows = await tx.find(DocumentFile, { storageKey: { $in: names } }, { fields: ['storageKey'] });
+          const known = new Set(rows.map((r) => r.storageKey));
+          tx.clear();
+          for (const name of names.filter((n) => !known.has(n))) {
+            await this.store.delete(name);
+            deleted++;
+          }
+        }
+      }
+      return deleted;
+    });
   }
 }

@@ -6,7 +6,7 @@ import type { WebRequest } from '../web/request';
 import { redirect, view, type FieldErrors } from '../web/view';
 import { REJECT_REASONS } from './document-review.entity';
 import { sendFile } from './documents.controller';
-import { CLAIM_MINUTES, DocumentsService } from './documents.service';
+import { DocumentsService } from './documents.service';
 import { HINTS } from './images';
 
 /** The document review console: the queue, "Next case", and the review of a claimed case. */
@@ -19,7 +19,7 @@ export class ReviewController {
   @Get()
   async queue(@Req() req: WebRequest) {
     const queue = await this.documents.queue();
-    return view('documents/agent-queue', { queue, claimMinutes: CLAIM_MINUTES, empty: req.query.empty === '1' });
+    return view('documents/agent-queue', { queue, claimMinutes: this.documents.claimMinutes, empty: req.query.empty === '1' });
   }
 
   @Post('next')

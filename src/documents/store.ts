@@ -1,25 +1,36 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Config } from '../config/config';
+
+/** One object in the store: a file's key, or the name of a write that never finished. */
+export interface StoredObject {
+  name: string;
+  modifiedAt: Date;
+}
 
 /** Where encrypted document files live. Keys are opaque ids; values are already encrypted. */
 export interface DocumentStore {
   put(key: string, data: Buffer): Promise<void>;
   get(key: string): Promise<Buffer>;
-  delete(key: string): Promise<void>;
+  /** Deletes a file by its key, or by a name `list` gave (a leftover temp file). */
+  delete(name: string): Promise<void>;
+  /** Every object, in batches (for the orphan sweep). */
+  list(): AsyncIterable<StoredObject[]>;
 }
 
 export const DOCUMENT_STORE = Symbol('DOCUMENT_STORE');
 
 const KEY = /^[0-9a-f-]{36}$/;
+/** A temp file of `put`: a process killed between the write and the rename leaves one behind. */
+const TEMP = /^[0-9a-f-]{36}\.[0-9a-f]{8}\.tmp$/;
 
 /** A local folder (default DATA_DIR/documents), files mode 0600, written atomically (temp file, then rename). */
 export class LocalDocumentStore implements DocumentStore {
   constructor(private readonly dir: string) {}
 
-  private path(key: string): string {
-    if (!KEY.test(key)) throw new Error('bad storage key');
+  private path(key: string, temp = false): string {
+    if (!KEY.test(key) && !(temp && TEMP.test(key))) throw new Error('bad storage key');
     return join(this.dir, key.slice(0, 2), key);
   }
 
@@ -35,8 +46,23 @@ export class LocalDocumentStore implements DocumentStore {
     return readFile(this.path(key));
   }
 
-  async delete(key: string): Promise<void> {
-    await rm(this.path(key), { force: true });
+  async delete(name: string): Promise<void> {
+    await rm(this.path(name, true), { force: true });
+  }
+
+  async *list(): AsyncIterable<StoredObject[]> {
+    const names = async (dir: string) => readdir(dir).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? [] : Promise.reject(error)));
+    for (const prefix of await names(this.dir)) {
+      if (!/^[0-9a-f]{2}$/.test(prefix)) continue;
+      const batch: StoredObject[] = [];
+      for (const name of await names(join(this.dir, prefix))) {
+        if (!KEY.test(name) && !TEMP.test(name)) continue;
+        // Gone since readdir (deleted by a replace or by retention): nothing to sweep.
+        const info = await stat(join(this.dir, prefix, name)).catch(() => undefined);
+        if (info?.isFile()) batch.push({ name, modifiedAt: info.mtime });
+      }
+      if (batch.length) yield batch;
+    }
   }
 }
 
@@ -72,9 +98,20 @@ export class S3DocumentStore implements DocumentStore {
     return Buffer.from(await out.Body.transformToByteArray());
   }
 
-  async delete(key: string): Promise<void> {
+  async delete(name: string): Promise<void> {
     const { client, sdk } = await this.s3();
-    await client.send(new sdk.DeleteObjectCommand({ Bucket: this.settings.bucket, Key: `documents/${key}` }));
+    await client.send(new sdk.DeleteObjectCommand({ Bucket: this.settings.bucket, Key: `documents/${name}` }));
+  }
+
+  async *list(): AsyncIterable<StoredObject[]> {
+    const { client, sdk } = await this.s3();
+    let token: string | undefined;
+    do {
+      const page = await client.send(new sdk.ListObjectsV2Command({ Bucket: this.settings.bucket, Prefix: 'documents/', ContinuationToken: token }));
+      const batch: StoredObject[] = (page.Contents ?? []).map((o: any) => ({ name: String(o.Key).slice('documents/'.length), modifiedAt: new Date(o.LastModified) }));
+      if (batch.length) yield batch;
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
   }
 }
 

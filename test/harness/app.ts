@@ -49,6 +49,8 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 export interface TestApp {
   app: NestExpressApplication;
   config: Config;
+  /** The environment the configuration was read from (a Referee process started apart needs the same). */
+  env: Record<string, string>;
   db: TestDatabase;
   /** A new browser: a supertest agent that keeps its cookies. */
   browser(): ReturnType<typeof request.agent>;
@@ -67,24 +69,24 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
   const port = options.publicPort ? await freePort() : undefined;
   const db = await createTestDatabase();
   const dataDir = mkdtempSync(join(tmpdir(), 'referee-test-data-'));
-  const config = {
-    ...loadConfig({
-      NODE_ENV: 'test',
-      // TEST_LOG_LEVEL=error npm test shows the app's own log when a test needs explaining.
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-      SESSION_SECRET: randomBytes(32).toString('base64url'),
-      PII_KEYS: `test1:${randomBytes(32).toString('base64url')}`,
-      PII_FINGERPRINT_KEY: randomBytes(32).toString('base64url'),
-      DATA_DIR: dataDir,
-      ...(port ? { PORT: String(port), BASE_URL: `http://127.0.0.1:${port}` } : {}),
-      ...env,
-    }),
-    databaseUrl: db.url,
+  const appEnv: Record<string, string> = {
+    NODE_ENV: 'test',
+    // TEST_LOG_LEVEL=error npm test shows the app's own log when a test needs explaining.
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    SESSION_SECRET: randomBytes(32).toString('base64url'),
+    PII_KEYS: `test1:${randomBytes(32).toString('base64url')}`,
+    PII_FINGERPRINT_KEY: randomBytes(32).toString('base64url'),
+    DATA_DIR: dataDir,
+    ...(port ? { PORT: String(port), BASE_URL: `http://127.0.0.1:${port}` } : {}),
+    ...env,
+    DATABASE_URL: db.url,
   };
+  const config = loadConfig(appEnv);
   const app = await createApp(config);
   return {
     app,
     config,
+    env: appEnv,
     db,
     browser: () => request.agent(app.getHttpServer()),
     async listen() {
