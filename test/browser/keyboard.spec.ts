@@ -84,6 +84,8 @@ async function chooseOption(page: Page, selector: string, value: string): Promis
 async function checkPage(page: Page, pathname: string, shot: string): Promise<void> {
   expect(path(page)).toBe(pathname);
   expect(await page.evaluate(() => [document.documentElement.lang, document.documentElement.dir])).toEqual(['ar', 'rtl']);
+  // Mirrored, not merely flipped: nothing hidden off-screen widens the page or scrolls it sideways.
+  expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
   await checkAccessibility(page);
   await screenshot(page, `keyboard-${shot}`);
 }
