@@ -296,6 +296,18 @@ describe('releasing and reassigning a document review', () => {
     expect(agentCell(page, taking.person.email, 'data-reviews-today')).toBeUndefined();
   });
 
+  it('tells a reviewer whose claim lapsed (20 minutes without activity) the same way', async () => {
+    const [, , b3] = cases;
+    const late = await staff('late-reviewer', ['reviewer']);
+    await t.db.sql.query(`update document_review set claimed_by = $2, claimed_at = now() - interval '30 minutes', last_activity_at = now() - interval '21 minutes' where case_id = $1`, [b3.caseId, late.accountId]);
+    const opened = await late.browser.get(`/agent/review/${b3.caseId}`);
+    expect(opened.status).toBe(409);
+    expect(opened.text).toContain('Your claim on this case lapsed after 20 minutes without activity');
+    // Someone who never held it gets no hint that it exists.
+    expect((await taking.browser.get(`/agent/review/${b3.caseId}`)).status).toBe(404);
+    await t.db.sql.query(`update document_review set claimed_by = null, claimed_at = null, last_activity_at = null where case_id = $1`, [b3.caseId]);
+  });
+
   it('is for supervisors only: refused to reviewers, referees and applicants, at the route and in the service', async () => {
     const [, b2] = cases;
     expect((await taking.post('/agent/review/next', {}, '/agent/review')).headers.location).toBe(`/agent/review/${b2.caseId}`);
