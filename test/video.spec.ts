@@ -3,7 +3,6 @@ import { VerifiedIdentitiesService } from '../src/oidc/verified-identities.servi
 import { startTestApp, type TestApp } from './harness/app';
 import { approveDocuments, approvedApplicant, inContext, newReferee } from './harness/calls';
 import { applicantAtDocuments, uploadAll } from './harness/documents';
-import { createAccount, grantRoles, signIn } from './harness/accounts';
 import { csrfOf } from './harness/forms';
 import { lastEmailTo } from './harness/outbox';
 
@@ -212,27 +211,5 @@ describe('the approved images on the referee console', () => {
     expect(rows[0].n).toBe(1);
     const other = await newReferee(t, 'other-referee');
     expect((await other.browser!.get(links[0][1])).status).toBe(404);
-  });
-});
-
-describe("the supervisor's live view", () => {
-  it('shows the applicants waiting for a call move as they join, and refreshes as a fragment', async () => {
-    const supervisor = await createAccount(t, `supervisor.${Date.now()}@example.org`);
-    await grantRoles(t, supervisor.email, ['supervisor']);
-    const browser = await signIn(t, supervisor);
-    const count = (html: string, attr: string) => Number(new RegExp(`${attr}>(\\d+)<`).exec(html)![1]);
-    const before = await browser.get('/supervisor');
-    expect(before.status).toBe(200);
-    expect(before.text).toContain('Waiting for a video call');
-    const waiting = count(before.text, 'data-calls-waiting');
-
-    const a = await approvedApplicant(t, 'watched');
-    await a.post('/call');
-    const after = await browser.get('/supervisor').set('HX-Request', 'true');
-    expect(after.text).not.toContain('<html');
-    expect(count(after.text, 'data-calls-waiting')).toBe(waiting + 1);
-    expect(after.text).toMatch(/data-estimate>(We can't estimate right now|Less than 5 minutes|About \d+–\d+ minutes)/);
-    // Applicants and other staff do not see it.
-    expect((await a.browser.get('/supervisor')).status).toBe(403);
   });
 });

@@ -31,6 +31,7 @@ import { VideoCall } from '../video/video-call.entity';
 import { CallPreference } from '../video/call-preference.entity';
 import { DocumentFile } from '../documents/document-file.entity';
 import { DocumentReview } from '../documents/document-review.entity';
+import { DocumentDecision } from '../documents/document-decision.entity';
 import { CaptureLink } from '../documents/capture-link.entity';
 
 /** Every entity Referee persists; the committed migrations must create exactly these tables. */
@@ -67,6 +68,7 @@ export const entities = [
   CallPreference,
   DocumentFile,
   DocumentReview,
+  DocumentDecision,
   CaptureLink,
 ];
 

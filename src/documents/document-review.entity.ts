@@ -1,4 +1,4 @@
-import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
+import { Entity, Enum, Index, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
 import type { Opt } from '@mikro-orm/core';
 
 export const REJECT_REASONS = {
@@ -12,6 +12,10 @@ export const REJECT_REASONS = {
   tampering: 'Suspected tampering',
 } as const;
 export type RejectReason = keyof typeof REJECT_REASONS;
+
+/** How a reviewer lost a claim to a supervisor (told to them on their next action). */
+export const RELEASE_KINDS = ['released', 'reassigned'] as const;
+export type ReleaseKind = (typeof RELEASE_KINDS)[number];
 
 export interface ItemDecision {
   decision: 'accepted' | 'rejected';
@@ -51,6 +55,13 @@ export class DocumentReview {
 
   @Property({ type: 'uuid', nullable: true })
   decidedBy?: string;
+
+  /** The reviewer whose claim a supervisor released or reassigned, until they claim it again or it is sent again. */
+  @Property({ type: 'uuid', nullable: true })
+  releasedFrom?: string;
+
+  @Enum({ items: [...RELEASE_KINDS], nullable: true })
+  releaseKind?: ReleaseKind;
 
   /** Item key ('first', 'second', 'supporting:…') → decision. */
   @Property({ type: 'json' })

@@ -18,7 +18,8 @@ import { VerificationService } from '../verification/verification.service';
 import { RateLimits } from '../web/rate-limits';
 import type { FieldErrors } from '../web/view';
 import { DocumentFile } from './document-file.entity';
-import { DocumentReview, REJECT_REASONS, type ItemDecision, type RejectReason } from './document-review.entity';
+import { DocumentDecision } from './document-decision.entity';
+import { DocumentReview, REJECT_REASONS, type ItemDecision, type RejectReason, type ReleaseKind } from './document-review.entity';
 import { FILES_PER_CASE, checkFile, type Checked } from './images';
 import { itemsOf, type Item } from './sides';
 import { DOCUMENT_STORE, openFile, sealFile, type DocumentStore } from './store';
@@ -196,6 +197,7 @@ export class DocumentsService {
         review.submittedAt = new Date();
         review.submissions += 1;
         review.claimedBy = review.claimedAt = review.lastActivityAt = review.decidedAt = review.decidedBy = undefined;
+        review.releasedFrom = review.releaseKind = undefined;
       } else {
         em.create(DocumentReview, { caseId: c.id, submittedAt: new Date() });
       }
@@ -264,8 +266,13 @@ export class DocumentsService {
    */
   async claimNext(actor: Actor & { actorId: string }): Promise<string | undefined> {
     const caseId = await this.em.fork().transactional(async (em) => {
+      // One's own live claim keeps its start (the handle time runs from the first claim); taking
+      // back a case a supervisor moved away clears that mark. SET reads the row as it was.
       const rows: any[] = await em.execute(
-        `update document_review set claimed_by = ?, claimed_at = now(), last_activity_at = now()
+        `update document_review set claimed_by = ?, last_activity_at = now(),
+                claimed_at = case when claimed_by = ? and last_activity_at >= now() - make_interval(secs => ?) then claimed_at else now() end,
+                released_from = case when released_from = ? then null else released_from end,
+                release_kind = case when released_from = ? then null else release_kind end
           where case_id = (
             select case_id from document_review
              where decided_at is null
@@ -274,7 +281,7 @@ export class DocumentsService {
              limit 1
              for update skip locked)
           returning case_id`,
-        [actor.actorId, actor.actorId, this.config.reviewClaimSeconds, actor.actorId],
+        [actor.actorId, actor.actorId, this.config.reviewClaimSeconds, actor.actorId, actor.actorId, actor.actorId, this.config.reviewClaimSeconds, actor.actorId],
       );
       const id: string | undefined = rows[0]?.case_id;
       if (!id) return undefined;
@@ -300,6 +307,113 @@ export class DocumentsService {
     const c = await em.findOne(VerificationCase, { id: caseId }, { populate: ['account'] });
     const review = await em.findOne(DocumentReview, { caseId });
     return c && review ? { c, review } : undefined;
+  }
+
+  /**
+   * Why a reviewer no longer holds a case they had: a supervisor released or reassigned it,
+   * or their claim lapsed. Undefined when they never held it (the caller answers 404).
+   */
+  async lostClaim(caseId: string, reviewerId: string): Promise<ReleaseKind | 'lapsed' | undefined> {
+    if (!/^[0-9a-f-]{36}$/.test(caseId)) return undefined;
+    const review = await this.em.fork().findOne(DocumentReview, { caseId });
+    if (!review) return undefined;
+    if (review.releasedFrom === reviewerId) return review.releaseKind;
+    if (review.claimedBy === reviewerId && !review.decidedAt) return 'lapsed';
+    return undefined;
+  }
+
+  /** The cases this reviewer holds a live claim on (their own, or assigned to them by a supervisor). */
+  async claimsOf(reviewerId: string): Promise<{ caseId: string; claimedAt: Date }[]> {
+    const rows: any[] = await this.em.fork().execute(
+      `select case_id, claimed_at from document_review
+        where claimed_by = ? and decided_at is null and last_activity_at >= now() - make_interval(secs => ?)
+        order by claimed_at`,
+      [reviewerId, this.config.reviewClaimSeconds],
+    );
+    return rows.map((r) => ({ caseId: r.case_id, claimedAt: new Date(r.claimed_at) }));
+  }
+
+  // ---- Supervisors --------------------------------------------------------------------------
+
+  /** Every claimed, undecided case, oldest claim first; `lapsed` when it is back in the queue for lack of activity. */
+  async claimsInProgress(): Promise<{ caseId: string; reviewerId: string; submittedAt: Date; claimedAt: Date; lastActivityAt: Date; lapsed: boolean }[]> {
+    const rows: any[] = await this.em.fork().execute(
+      `select case_id, claimed_by, submitted_at, claimed_at, last_activity_at,
+              last_activity_at < now() - make_interval(secs => ?) as lapsed
+         from document_review where decided_at is null and claimed_by is not null
+        order by claimed_at limit 200`,
+      [this.config.reviewClaimSeconds],
+    );
+    return rows.map((r) => ({
+      caseId: r.case_id,
+      reviewerId: r.claimed_by,
+      submittedAt: new Date(r.submitted_at),
+      claimedAt: new Date(r.claimed_at),
+      lastActivityAt: new Date(r.last_activity_at),
+      lapsed: !!r.lapsed,
+    }));
+  }
+
+  /**
+   * A supervisor takes a claim away from `from`: back to the queue (its place by submission
+   * time is kept: the queue is ordered by it), or to reviewer `to` with a fresh claim.
+   * 'changed' when the case is no longer claimed by `from` (decided, released, taken over).
+   * The caller checks the supervisor's role and that `to` may review.
+   */
+  async moveClaim(caseId: string, from: string, to: string | undefined, actor: Actor): Promise<ReleaseKind | 'changed'> {
+    if (!/^[0-9a-f-]{36}$/.test(caseId)) return 'changed';
+    const kind: ReleaseKind = to ? 'reassigned' : 'released';
+    const moved = await this.em.fork().transactional(async (em) => {
+      // The row lock orders this with the reviewer's decide(), which takes the same lock.
+      const review = await em.findOne(DocumentReview, { caseId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      if (!review || review.decidedAt || review.claimedBy !== from || to === from) return false;
+      const now = new Date();
+      review.claimedBy = to;
+      review.claimedAt = to ? now : undefined;
+      review.lastActivityAt = to ? now : undefined;
+      review.releasedFrom = from;
+      review.releaseKind = kind;
+      return true;
+    });
+    if (!moved) return 'changed';
+    await this.audit.record({ ...actor, action: `documents.claim_${kind}`, caseId, subject: from, details: { from, ...(to ? { to } : {}) } });
+    return kind;
+  }
+
+  /** Decisions per reviewer since `since` (and since `today` within that): how many, and the mean claim → decision time in seconds. */
+  async decisionsByReviewer(today: Date, since: Date): Promise<{ agentId: string; today: number; todaySeconds: number | null; period: number; periodSeconds: number | null }[]> {
+    const rows: any[] = await this.em.fork().execute(
+      `select reviewer_id,
+              count(*) filter (where decided_at >= ?)::int as today,
+              avg(extract(epoch from decided_at - claimed_at)) filter (where decided_at >= ?)::float8 as today_seconds,
+              count(*)::int as period,
+              avg(extract(epoch from decided_at - claimed_at))::float8 as period_seconds
+         from document_decision where decided_at >= ? group by reviewer_id`,
+      [today, today, since],
+    );
+    return rows.map((r) => ({ agentId: r.reviewer_id, today: r.today, todaySeconds: r.today_seconds === null ? null : Number(r.today_seconds), period: r.period, periodSeconds: r.period_seconds === null ? null : Number(r.period_seconds) }));
+  }
+
+  /**
+   * How many submissions were waiting for a reviewer (sent, not yet claimed) at each instant
+   * from `from` to `to`, every `stepMinutes`, and at `to`: derived from the submissions'
+   * times, the decided ones kept in document_decision and the open ones in document_review.
+   */
+  async waitingForReview(from: Date, to: Date, stepMinutes: number): Promise<{ at: Date; n: number }[]> {
+    const rows: any[] = await this.em.fork().execute(
+      `with samples as (
+         select generate_series(?::timestamptz, ?::timestamptz, make_interval(mins => ?)) as at union select ?::timestamptz
+       ), spans as (
+         select submitted_at as s, claimed_at as e from document_decision where decided_at > ? and claimed_at > ? and submitted_at <= ?
+         union all
+         select submitted_at, claimed_at from document_review where decided_at is null and submitted_at <= ? and (claimed_at is null or claimed_at > ?)
+       )
+       select samples.at, count(spans.s)::int as n
+         from samples left join spans on spans.s <= samples.at and (spans.e is null or spans.e > samples.at)
+        group by samples.at order by samples.at`,
+      [from, to, stepMinutes, to, from, from, to, to, from],
+    );
+    return rows.map((r) => ({ at: new Date(r.at), n: r.n }));
   }
 
   /** The applicant's entered details, decrypted for the reviewer (the caller audits the view). */
@@ -356,11 +470,12 @@ export class DocumentsService {
       const rejected = items.filter((i) => decisions[i.key]?.decision !== 'accepted');
       const accepted = items.filter((i) => decisions[i.key]?.decision === 'accepted' && i.doc.kind !== 'supporting').map((i) => ({ type: i.doc.key }));
       const approved = rejected.length === 0 && evaluateDocuments(ruleContext(c), accepted).satisfied;
+      const to = approved ? 'approved' : 'documents_rejected';
       review.decisions = decisions;
       review.decidedAt = new Date();
       review.decidedBy = actor.actorId;
+      em.create(DocumentDecision, { verificationCase: c, reviewerId: actor.actorId, submittedAt: review.submittedAt, claimedAt: review.claimedAt ?? review.decidedAt, decidedAt: review.decidedAt, outcome: to });
       review.claimedBy = undefined;
-      const to = approved ? 'approved' : 'documents_rejected';
       this.steps.moveStatus(em, c, to, 'document_review', { reviewer: actor.actorId, rejected: rejected.map((i) => i.key) });
       const message = this.notifications.queueEmail(this.decisionEmail(c, approved, rejected.map((i) => ({ item: i, decision: decisions[i.key] }))));
       // The decision, the case's move, the email and the audit event commit together: a

@@ -18,8 +18,8 @@ export class ReviewController {
 
   @Get()
   async queue(@Req() req: WebRequest) {
-    const queue = await this.documents.queue();
-    return view('documents/agent-queue', { queue, claimMinutes: this.documents.claimMinutes, empty: req.query.empty === '1' });
+    const [queue, mine] = await Promise.all([this.documents.queue(), this.documents.claimsOf(req.viewer!.accountId)]);
+    return view('documents/agent-queue', { queue, mine, claimMinutes: this.documents.claimMinutes, empty: req.query.empty === '1' });
   }
 
   @Post('next')
@@ -28,9 +28,19 @@ export class ReviewController {
     return redirect(caseId ? `/agent/review/${caseId}` : '/agent/review?empty=1');
   }
 
+  /**
+   * The reviewer does not hold this case (any more): when a supervisor moved it or the claim
+   * lapsed, a page that says so (409, with the way back to the queue); otherwise 404.
+   */
+  private async notYours(req: WebRequest, caseId: string) {
+    const reason = await this.documents.lostClaim(caseId, req.viewer!.accountId);
+    if (!reason) throw new NotFoundException();
+    return view('documents/claim-lost', { reason, claimMinutes: this.documents.claimMinutes }, 409);
+  }
+
   private async page(req: WebRequest, caseId: string, errors: FieldErrors = {}, form: Record<string, unknown> = {}) {
     const claimed = await this.documents.claimed(caseId, req.viewer!.accountId);
-    if (!claimed) throw new NotFoundException('errors.notClaimed');
+    if (!claimed) return this.notYours(req, caseId);
     const { c, review } = claimed;
     const details = this.documents.details(c);
     await this.documents.auditView(actorOf(req), c.id, 'documents.details_viewed', undefined, { fields: ['name', 'dateOfBirth', 'address'] });
@@ -70,12 +80,12 @@ export class ReviewController {
   @Post(':caseId')
   async decide(@Req() req: WebRequest, @Param('caseId') caseId: string, @Body() form: Record<string, unknown>) {
     const claimed = await this.documents.claimed(caseId, req.viewer!.accountId);
-    if (!claimed) throw new NotFoundException('errors.notClaimed');
+    if (!claimed) return this.notYours(req, caseId);
     const items = await this.documents.state(claimed.c);
     const parsed = this.documents.parseDecisions(items, form);
     if (!parsed.decisions) return this.page(req, caseId, parsed.errors, form);
     const outcome = await this.documents.decide(caseId, { ...actorOf(req), actorId: req.viewer!.accountId }, parsed.decisions);
-    if (outcome === 'not-claimed') throw new NotFoundException('errors.notClaimed');
+    if (outcome === 'not-claimed') return this.notYours(req, caseId);
     return redirect(`/agent/review?decided=${outcome}`);
   }
 }

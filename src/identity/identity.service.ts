@@ -245,4 +245,11 @@ export class IdentityService {
   findAccount(id: string): Promise<Account | null> {
     return this.em.findOne(Account, { id });
   }
+
+  /** Id → email of these accounts, in one query (staff pages list agents by email). */
+  async emailsOf(ids: string[]): Promise<Map<string, string>> {
+    if (!ids.length) return new Map();
+    const accounts = await this.em.find(Account, { id: { $in: [...new Set(ids)] } }, { fields: ['email'] });
+    return new Map(accounts.map((a) => [a.id, a.email]));
+  }
 }

@@ -108,6 +108,18 @@ export class SessionsService {
     req.pendingSignIn = undefined;
   }
 
+  /** Which of these accounts are signed in now (past the second factor, neither idle nor expired). */
+  async signedInAmong(accountIds: string[]): Promise<Set<string>> {
+    if (!accountIds.length) return new Set();
+    const now = Date.now();
+    const live = await this.em.find(
+      Session,
+      { account: { $in: accountIds }, secondFactorAt: { $ne: null }, lastSeenAt: { $gt: new Date(now - this.idleMs) }, expiresAt: { $gt: new Date(now) } },
+      { fields: ['account'] },
+    );
+    return new Set(live.map((s) => s.account.id));
+  }
+
   /** "Stay signed in": restarts the idle timer (never past the absolute limit). */
   async extend(req: WebRequest): Promise<void> {
     if (!req.browserKey || !req.viewer) return;

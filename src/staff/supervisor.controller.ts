@@ -1,51 +1,69 @@
-import { Controller, Get, UseGuards } from '@nestjs/common';
-import { DocumentsService } from '../documents/documents.service';
-import { QueueService } from '../scheduling/queue.service';
-import { CallsService } from '../video/calls.service';
-import { view } from '../web/view';
+import { Body, Controller, Get, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
+import { actorOf } from '../audit/audit.service';
+import type { WebRequest } from '../web/request';
+import { invalidForm, redirect, view } from '../web/view';
+import { lineChart, stackedBarChart } from './charts';
 import { RequireRole, RolesGuard } from './roles.guard';
+import { SupervisorService } from './supervisor.service';
 
-const median = (values: number[]) => {
-  if (!values.length) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : Math.round((sorted[mid - 1] + sorted[mid]) / 2);
-};
-const minutes = (seconds: number | undefined) => (seconds === undefined ? '—' : `${Math.round(seconds / 60)} min`);
+type Form = Record<string, unknown>;
+const NOTICES = ['released', 'reassigned', 'call-released'];
 
 /**
  * The supervisor's live view: the work waiting (document review and calls), how long it
- * waits, the estimate applicants see, agents by status, today's outcomes. The page polls
- * its own fragment (htmx), so it updates without a reload; without JavaScript, reload it.
+ * waits, the estimate applicants see, agents by status, today's outcomes, per-agent figures,
+ * two charts, and the claimed work a supervisor can release or reassign. The page polls its
+ * own live part (htmx, ?live=1: the lighter query set), so it updates without a reload.
  */
 @Controller('supervisor')
 @UseGuards(RolesGuard)
 @RequireRole('supervisor')
 export class SupervisorController {
-  constructor(
-    private readonly documents: DocumentsService,
-    private readonly queue: QueueService,
-    private readonly calls: CallsService,
-  ) {}
+  constructor(private readonly supervisor: SupervisorService) {}
 
   @Get()
-  async dashboard() {
-    const startOfDay = new Date();
-    startOfDay.setUTCHours(0, 0, 0, 0);
-    const [review, calls, outcomes] = await Promise.all([this.documents.queue(), this.queue.snapshot(), this.calls.outcomesSince(startOfDay)]);
-    const now = Date.now();
-    const reviewWaits = review.map((r) => Math.round((now - r.submittedAt.getTime()) / 1000));
-    return view('staff/supervisor', {
-      review: { waiting: review.length, longest: minutes(reviewWaits.length ? Math.max(...reviewWaits) : undefined), median: minutes(median(reviewWaits)) },
-      calls: {
-        waiting: calls.waitingSeconds.length,
-        longest: minutes(calls.waitingSeconds.length ? Math.max(...calls.waitingSeconds) : undefined),
-        median: minutes(median(calls.waitingSeconds)),
-        estimate: calls.estimate,
-      },
-      agents: calls.agents,
-      outcomes,
-      updatedAt: new Date().toISOString().slice(11, 19),
-    });
+  async dashboard(@Req() req: WebRequest, @Query() query: Form) {
+    const data = await this.supervisor.dashboard(req.viewer!.accountId, { live: query.live === '1' });
+    // The chart functions are called from the template, which holds every label (for translation).
+    return view('staff/supervisor', { ...data, chart: { line: lineChart, bars: stackedBarChart }, notice: NOTICES.find((n) => n === query.done) });
+  }
+
+  // ---- A claimed document review: release or reassign ------------------------------------------
+
+  @Get('reviews/:caseId')
+  async review(@Req() req: WebRequest, @Param('caseId') caseId: string) {
+    const claim = await this.supervisor.reviewClaim(req.viewer!.accountId, caseId);
+    return view('staff/supervisor-review', { caseId, claim, claimMinutes: this.supervisor.claimMinutes, values: {} }, claim ? 200 : 409);
+  }
+
+  @Post('reviews/:caseId/release')
+  async releaseReview(@Req() req: WebRequest, @Param('caseId') caseId: string, @Body() form: Form) {
+    const done = await this.supervisor.releaseReview({ ...actorOf(req) }, caseId, form.from);
+    if (done === 'released') return redirect('/supervisor?done=released');
+    return view('staff/supervisor-review', { caseId, changed: true, values: {} }, 409);
+  }
+
+  @Post('reviews/:caseId/reassign')
+  async reassignReview(@Req() req: WebRequest, @Param('caseId') caseId: string, @Body() form: Form) {
+    const done = await this.supervisor.reassignReview({ ...actorOf(req) }, caseId, form.from, form.to);
+    if (done === 'reassigned') return redirect('/supervisor?done=reassigned');
+    const claim = await this.supervisor.reviewClaim(req.viewer!.accountId, caseId);
+    if (done === 'changed' || !claim || claim.reviewerId !== form.from) return view('staff/supervisor-review', { caseId, claim, changed: true, values: {} }, 409);
+    return invalidForm('staff/supervisor-review', { to: 'Choose a reviewer who is signed in now' }, { caseId, claim, claimMinutes: this.supervisor.claimMinutes, values: form });
+  }
+
+  // ---- A call in progress: release -------------------------------------------------------------
+
+  @Get('calls/:callId')
+  async call(@Req() req: WebRequest, @Param('callId') callId: string) {
+    const call = await this.supervisor.callInProgress(req.viewer!.accountId, callId);
+    return view('staff/supervisor-call', { callId, call }, call ? 200 : 409);
+  }
+
+  @Post('calls/:callId/release')
+  async releaseCall(@Req() req: WebRequest, @Param('callId') callId: string, @Body() form: Form) {
+    const done = await this.supervisor.releaseCall({ ...actorOf(req) }, callId, form.agent);
+    if (done === 'released') return redirect('/supervisor?done=call-released');
+    return view('staff/supervisor-call', { callId, changed: true }, 409);
   }
 }

@@ -102,6 +102,11 @@ export class AgentCallsController {
     return call;
   }
 
+  /** A supervisor released this call: say so (409) and lead back to the calls console, instead of an error. */
+  private released(): View {
+    return view('agent/call-released', {}, 409);
+  }
+
   private async consoleView(req: WebRequest, res: Response, call: VideoCall, extra: Record<string, unknown> = {}): Promise<View> {
     const details = await this.calls.detailsFor(call, actorOf(req));
     // The images the reviewer approved, to compare with the originals shown on camera.
@@ -122,6 +127,7 @@ export class AgentCallsController {
   @Get(':id')
   async console(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Param('id') id: string, @Query() query: Form): Promise<View> {
     const call = await this.found(req, id);
+    if (call.releasedAt) return this.released();
     return this.consoleView(req, res, call, { notice: 'code' in query ? 'code' : undefined });
   }
 
@@ -137,8 +143,8 @@ export class AgentCallsController {
   }
 
   @Post(':id/code')
-  async sendCode(@Req() req: WebRequest, @Param('id') id: string): Promise<Redirect> {
-    await this.found(req, id);
+  async sendCode(@Req() req: WebRequest, @Param('id') id: string): Promise<Redirect | View> {
+    if ((await this.found(req, id)).releasedAt) return this.released();
     await this.calls.sendCode(req.viewer!.accountId, id, { ...actorOf(req), actorId: req.viewer!.accountId });
     return redirect(`/agent/calls/${id}?code=sent`);
   }
@@ -147,6 +153,7 @@ export class AgentCallsController {
   @Post(':id/interpreter')
   async interpreter(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Param('id') id: string): Promise<View> {
     const call = await this.found(req, id);
+    if (call.releasedAt) return this.released();
     const link = await this.calls.interpreterLink(req.viewer!.accountId, id, { ...actorOf(req), actorId: req.viewer!.accountId });
     if (!link) throw new NotFoundException();
     return this.consoleView(req, res, call, { interpreterLink: link });
@@ -155,12 +162,17 @@ export class AgentCallsController {
   @Post(':id/outcome')
   async outcome(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Param('id') id: string, @Body() form: Form): Promise<View | Redirect> {
     const call = await this.found(req, id);
+    if (call.releasedAt) return this.released();
     const parsed = parseOutcome(call.verificationCase, form, !!(await this.calls.preferencesOf(call.verificationCase.id)).helper);
     let errors = parsed.errors;
     if (parsed.valid) {
       const done = await this.calls.complete(req.viewer!.accountId, id, parsed.valid, { ...actorOf(req), actorId: req.viewer!.accountId });
       if (done === 'done') return redirect('/agent/calls?done=1');
-      if (done === 'not-found') throw new NotFoundException();
+      // Released while the form was being filled in: the call is no longer this agent's.
+      if (done === 'not-found') {
+        if ((await this.calls.ofAgent(req.viewer!.accountId, id))?.releasedAt) return this.released();
+        throw new NotFoundException();
+      }
       errors = { code: 'That code does not match the one sent to the applicant. Ask them to read it again, or send a new code.' };
     }
     const shown = await this.consoleView(req, res, call, { values: form });

@@ -236,14 +236,83 @@ export class CallsService {
 
   // ---- Language, interpreter, helper ----------------------------------------------------------------
 
-  /** For supervisors: calls ended since `since`, by outcome, and no-shows of appointments due since then. */
-  async outcomesSince(since: Date): Promise<Record<string, number>> {
+  // ---- Supervisors ----------------------------------------------------------------------------------
+
+  /**
+   * For supervisors, per UTC day since `since`: calls ended by outcome, and no-shows of
+   * appointments due that day. Day (YYYY-MM-DD) → outcome or 'no_show' → count.
+   */
+  async outcomesByDay(since: Date): Promise<Map<string, Record<string, number>>> {
     const conn = this.em.getConnection();
     const [calls, noShows] = await Promise.all([
-      conn.execute<{ outcome: string; n: number }[]>(`select outcome, count(*)::int as n from video_call where ended_at >= ? and outcome is not null group by outcome`, [since]),
-      conn.execute<{ n: number }[]>(`select count(*)::int as n from appointment where status = 'no_show' and starts_at >= ?`, [since]),
+      conn.execute<{ day: string; outcome: string; n: number }[]>(
+        `select to_char(ended_at at time zone 'UTC', 'YYYY-MM-DD') as day, outcome, count(*)::int as n
+           from video_call where ended_at >= ? and outcome is not null group by 1, 2`,
+        [since],
+      ),
+      conn.execute<{ day: string; n: number }[]>(
+        `select to_char(starts_at at time zone 'UTC', 'YYYY-MM-DD') as day, count(*)::int as n
+           from appointment where status = 'no_show' and starts_at >= ? group by 1`,
+        [since],
+      ),
     ]);
-    return { ...Object.fromEntries(calls.map((c) => [c.outcome, c.n])), no_show: noShows[0]?.n ?? 0 };
+    const days = new Map<string, Record<string, number>>();
+    const add = (day: string, key: string, n: number) => days.set(day, { ...days.get(day), [key]: n });
+    for (const c of calls) add(c.day, c.outcome, c.n);
+    for (const a of noShows) add(a.day, 'no_show', a.n);
+    return days;
+  }
+
+  /** Calls with an outcome per Trusted Referee since `since` (and since `today` within that): how many, and the mean start → outcome time in seconds. */
+  async callsByAgent(today: Date, since: Date): Promise<{ agentId: string; today: number; todaySeconds: number | null; period: number; periodSeconds: number | null }[]> {
+    const rows: any[] = await this.em.getConnection().execute(
+      `select agent_id,
+              count(*) filter (where ended_at >= ?)::int as today,
+              avg(extract(epoch from ended_at - started_at)) filter (where ended_at >= ?)::float8 as today_seconds,
+              count(*)::int as period,
+              avg(extract(epoch from ended_at - started_at))::float8 as period_seconds
+         from video_call where ended_at >= ? and outcome is not null group by agent_id`,
+      [today, today, since],
+    );
+    return rows.map((r) => ({ agentId: r.agent_id, today: r.today, todaySeconds: r.today_seconds === null ? null : Number(r.today_seconds), period: r.period, periodSeconds: r.period_seconds === null ? null : Number(r.period_seconds) }));
+  }
+
+  /** Calls in progress, oldest first. */
+  async inProgress(): Promise<{ callId: string; caseId: string; agentId: string; startedAt: Date }[]> {
+    const rows: any[] = await this.em.getConnection().execute(
+      `select id, verification_case_id, agent_id, started_at from video_call where status = 'active' order by started_at limit 200`,
+    );
+    return rows.map((r) => ({ callId: r.id, caseId: r.verification_case_id, agentId: r.agent_id, startedAt: new Date(r.started_at) }));
+  }
+
+  /**
+   * A supervisor releases the call `agentId` has in progress: it ends without an outcome, the
+   * applicant is back in the queue at the head of it (see QueueService.requeue), and the agent's
+   * status becomes Away (they may have gone: the estimate must not count them). 'changed' when
+   * the call is no longer in progress with that agent. The caller checks the supervisor's role.
+   */
+  async release(callId: string, agentId: string, actor: Pick<AuditEntry, 'actorId' | 'ip'>): Promise<'released' | 'changed'> {
+    if (!/^[0-9a-f-]{36}$/.test(callId) || !/^[0-9a-f-]{36}$/.test(agentId)) return 'changed';
+    const released = await this.em.transactional(async (em) => {
+      // The call, then the case, then the queue place: the order complete() locks them in.
+      const call = await em.findOne(VideoCall, { id: callId, agent: agentId, status: 'active' }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+      if (!call) return null;
+      const c = await em.findOneOrFail(VerificationCase, call.verificationCase.id, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+      const now = new Date();
+      call.status = 'ended';
+      call.endedAt = now;
+      call.releasedAt = now;
+      if (c.status === 'in_call') {
+        moveCase(this.steps, em, c, 'approved', 'verification.call_released', { callId: call.id });
+        moveCase(this.steps, em, c, 'queued', 'verification.queue_joined', { callId: call.id, released: true });
+        await this.queue.requeue(em, c.id, call.applicant.id, call.startedAt);
+      }
+      await this.queue.setAgentStatus(agentId, 'away', em);
+      return { caseId: c.id, applicantId: call.applicant.id };
+    });
+    if (!released) return 'changed';
+    await this.audit.record({ ...actor, action: 'video.call_released', caseId: released.caseId, subject: callId, details: { agent: agentId } });
+    return 'released';
   }
 
   async preferencesOf(caseId: string): Promise<CallPreferences> {

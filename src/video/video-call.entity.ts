@@ -55,6 +55,10 @@ export class VideoCall {
   @Enum({ items: [...CALL_OUTCOMES], nullable: true })
   outcome?: CallOutcome;
 
+  /** A supervisor released the call: ended without an outcome, the applicant back in the queue. */
+  @Property({ type: 'datetime', nullable: true })
+  releasedAt?: Date;
+
   @Property({ type: 'text', nullable: true })
   outcomeReason?: string;
 

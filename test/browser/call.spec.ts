@@ -2,7 +2,9 @@ import type { Page } from 'playwright-core';
 import type { TestApp } from '../harness/app';
 import { createAccount, grantRoles, signIn } from '../harness/accounts';
 import { approvedApplicant, newReferee } from '../harness/calls';
-import { checkAccessibility, clickAndLoad, collectPageErrors, shareCookies, describeWithBrowser, launchBrowser, startListeningApp, type Browser } from './browser';
+import { applicantAtDocuments, submitDocuments, uploadAll } from '../harness/documents';
+import { csrfOf } from '../harness/forms';
+import { checkAccessibility, clickAndLoad, collectPageErrors, screenshot, shareCookies, describeWithBrowser, launchBrowser, startListeningApp, type Browser } from './browser';
 
 /**
  * The call page in Chromium against a local test double of Jitsi's external_api.js: the test
@@ -135,13 +137,75 @@ describeWithBrowser('the call page in Chromium, with a test double of Jitsi', ()
     expect(served.some((u) => u.includes('meet.jit.si'))).toBe(false);
   });
 
-  it("shows the supervisor's live view, axe-clean", async () => {
+  it("shows the supervisor's live view, charts and claimed work, and the release pages on both sides, axe-clean", async () => {
     browser = browser ?? (await launchBrowser());
+    // Work to show: someone waiting for review, a review claimed, a call in progress (the test above finished one, verified).
+    const waitingForReview = await applicantAtDocuments(t, 'waiting');
+    await uploadAll(waitingForReview);
+    await submitDocuments(waitingForReview);
+    const claimedCase = await applicantAtDocuments(t, 'claimed');
+    await uploadAll(claimedCase);
+    await submitDocuments(claimedCase);
+    const reviewer = await createAccount(t, `reviewer.browser.${Date.now()}@example.org`);
+    await grantRoles(t, reviewer.email, ['reviewer']);
+    const reviewerAgent = await signIn(t, reviewer);
+    const claim = await reviewerAgent.post('/agent/review/next').type('form').send({ _csrf: csrfOf((await reviewerAgent.get('/agent/review')).text) });
+    const casePath = String(claim.headers.location);
+    const secondReviewer = await createAccount(t, `reviewer2.browser.${Date.now()}@example.org`);
+    await grantRoles(t, secondReviewer.email, ['reviewer']);
+    await signIn(t, secondReviewer); // signed in: one the case could be reassigned to
+    const caller = await approvedApplicant(t, 'on-call');
+    await caller.post('/call');
+    const referee = await newReferee(t, 'browser-referee');
+    const next = await referee.browser!.post('/agent/calls/next').type('form').send({ _csrf: csrfOf((await referee.browser!.get('/agent/calls')).text) });
+    const consolePath = String(next.headers.location);
+
     const supervisor = await createAccount(t, `supervisor.browser.${Date.now()}@example.org`);
     await grantRoles(t, supervisor.email, ['supervisor']);
     const page = await signedInPage(await signIn(t, supervisor));
+    const errors = collectPageErrors(page);
     await page.goto(`${baseUrl}/supervisor`);
     expect(await page.locator('h1').innerText()).toBe('Supervisor');
+    // The charts are images named by their titles; their tables open from a disclosure.
+    expect(await page.getByRole('img', { name: 'Applicants waiting over the last 8 hours' }).count()).toBe(1);
+    expect(await page.getByRole('img', { name: 'Outcomes per day over the last 14 days' }).count()).toBe(1);
+    for (const summary of ['Applicants waiting, as a table', 'Outcomes per day, as a table']) await page.getByText(summary).click();
+    expect(await page.locator('[data-outcomes-table] tbody tr').count()).toBe(14);
+    expect(await page.locator('[data-outcomes-table] tbody tr').last().locator('[data-verified]').innerText()).toBe(await page.locator('[data-outcome-verified]').innerText());
+    expect(await page.locator('[data-per-agent] tbody tr').count()).toBeGreaterThanOrEqual(1);
+    await screenshot(page, 'supervisor');
     await checkAccessibility(page);
+
+    // Reassign without choosing: the form comes back with its error summary; then release instead.
+    await clickAndLoad(page, page.getByRole('link', { name: `Release or reassign case ${casePath.split('/').pop()!.slice(0, 8)}` }));
+    await checkAccessibility(page);
+    await clickAndLoad(page, page.getByRole('button', { name: /^Reassign case/ }));
+    expect(await page.title()).toMatch(/^Error:/);
+    await checkAccessibility(page);
+    await clickAndLoad(page, page.getByRole('button', { name: /^Release case .* to the queue$/ }));
+    expect(new URL(page.url()).search).toBe('?done=released');
+    await checkAccessibility(page);
+    await clickAndLoad(page, page.getByRole('link', { name: /^Release the call of case/ }));
+    await checkAccessibility(page);
+    await clickAndLoad(page, page.getByRole('button', { name: 'Release this call' }));
+    expect(new URL(page.url()).search).toBe('?done=call-released');
+    expect(errors).toEqual([]);
+
+    // What the reviewer and the referee see next, in another browser.
+    const other = await launchBrowser();
+    try {
+      for (const [agent, path, text] of [
+        [reviewerAgent, casePath, 'A supervisor released this case'],
+        [referee.browser!, consolePath, 'A supervisor ended this call'],
+      ] as const) {
+        await other.context.clearCookies();
+        await shareCookies(agent, other.context, baseUrl);
+        await other.page.goto(`${baseUrl}${path}`);
+        expect(await other.page.getByText(text).count()).toBe(1);
+        await checkAccessibility(other.page);
+      }
+    } finally {
+      await other.close();
+    }
   });
 });
