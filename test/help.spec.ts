@@ -1,14 +1,23 @@
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../src/config/config';
 import { CONTENT_DIR, contentLanguages, contentVariables, HelpContent, REFERENCE_LANGUAGE } from '../src/help/content';
+import { HelpController } from '../src/help/help.controller';
 import { LEARN_MORE } from '../src/help/links';
 import { renderMarkdown } from '../src/help/markdown';
 import { search } from '../src/help/search';
+import { LanguageResolver } from '../src/i18n/language';
+import { LANGUAGE_CODES, type Language } from '../src/i18n/languages';
+import { Messages } from '../src/i18n/messages';
+import { SupportService } from '../src/support/support.service';
+import { RateLimits } from '../src/web/rate-limits';
+import { Renderer } from '../src/web/renderer';
+import type { WebRequest } from '../src/web/request';
+import type { View } from '../src/web/view';
 import { startTestApp, type TestApp } from './harness/app';
 import { createAccount, passwordSignIn } from './harness/accounts';
-import { textOf } from './harness/forms';
+import { csrfOf, textOf } from './harness/forms';
 
 let t: TestApp;
 let content: HelpContent;
@@ -19,8 +28,14 @@ beforeAll(async () => {
 });
 afterAll(() => t?.close());
 
-/** The languages are the folders under content/help: adding one is adding its files. */
-const LANGUAGES = contentLanguages();
+/** Every language Referee speaks (src/i18n/languages.ts) must have the help centre in it. */
+const LANGUAGES: Language[] = [...LANGUAGE_CODES];
+
+/** A page as a reader of this language gets it (Accept-Language; English sends none). */
+const getIn = (lang: Language, path: string) => {
+  const req = t.browser().get(path);
+  return lang === REFERENCE_LANGUAGE ? req : req.set('Accept-Language', lang);
+};
 
 const decode = (s: string) => s.replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>');
 
@@ -32,13 +47,15 @@ function expectNoMissingKeys(html: string, where: string) {
 }
 
 describe('help articles and policies, in every language', () => {
-  it('finds English and every other language folder', () => {
-    expect(LANGUAGES[0]).toBe(REFERENCE_LANGUAGE);
-    expect(content.languages).toEqual(LANGUAGES);
+  it('has a folder for every language Referee speaks, and none other', () => {
+    expect(contentLanguages()[0]).toBe(REFERENCE_LANGUAGE);
+    expect([...content.languages].sort()).toEqual([...LANGUAGES].sort());
   });
 
-  it.each(LANGUAGES)('%s has every article and policy that English has', (lang) => {
-    expect(content.missing(lang)).toEqual([]);
+  // Policies are translated separately (content/policies); until then they show in English with a note.
+  it.each(LANGUAGES)('%s has every article that English has', (lang) => {
+    expect(content.missing(lang, 'article')).toEqual([]);
+    for (const article of content.list('article', lang)) expect(`${article.slug}: ${article.lang}`).toBe(`${article.slug}: ${lang}`);
   });
 
   it('has the articles the help centre promises', () => {
@@ -58,40 +75,42 @@ describe('help articles and policies, in every language', () => {
   });
 
   it.each(LANGUAGES)('%s: every article renders completely, in its language, with its sections and related articles', async (lang) => {
-    const query = lang === REFERENCE_LANGUAGE ? '' : `?lang=${lang}`;
     for (const article of content.list('article', lang)) {
-      const res = await t.browser().get(`${article.url}${query}`);
+      const res = await getIn(lang, article.url);
       expect(`${article.url} ${res.status}`).toBe(`${article.url} 200`);
       expect(decode(textOf(res.text, 'article-title') ?? '')).toBe(article.title);
+      expect(res.text).toContain(`<html lang="${lang}" dir="${article.dir}">`);
       expect(res.text).toContain(`<article lang="${lang}" dir="${article.dir}"`);
+      expect(res.text).not.toContain('id="in-english"');
       expectNoMissingKeys(res.text, `${lang} ${article.url}`);
       for (const heading of article.headings) expect(res.text).toContain(`id="${heading.id}"`);
-      for (const slug of article.related) expect(res.text).toContain(`href="/help/${slug}${query}"`);
+      for (const slug of article.related) expect(res.text).toContain(`href="/help/${slug}"`);
       expect(article.summary.length).toBeGreaterThan(20);
     }
   });
 
-  it.each(LANGUAGES)('%s: every policy renders completely, in its language', async (lang) => {
-    const query = lang === REFERENCE_LANGUAGE ? '' : `?lang=${lang}`;
+  it.each(LANGUAGES)('%s: every policy renders completely, in its language or in English with a note', async (lang) => {
     for (const policy of content.list('policy', lang)) {
-      const res = await t.browser().get(`${policy.url}${query}`);
+      const res = await getIn(lang, policy.url);
       expect(`${policy.url} ${res.status}`).toBe(`${policy.url} 200`);
       expect(decode(textOf(res.text, 'policy-title') ?? '')).toBe(policy.title);
-      expect(res.text).toContain(`<article lang="${lang}"`);
+      expect(res.text).toContain(`<html lang="${lang}"`);
+      expect(res.text).toContain(`<article lang="${policy.lang}" dir="${policy.dir}"`);
+      expect(res.text.includes('id="in-english"')).toBe(policy.lang !== lang);
       expectNoMissingKeys(res.text, `${lang} ${policy.url}`);
     }
   });
 
   it.each(LANGUAGES)('%s: the help centre and policy lists name every page', async (lang) => {
-    const query = lang === REFERENCE_LANGUAGE ? '' : `?lang=${lang}`;
-    const index = await t.browser().get(`/help${query}`);
-    const policies = await t.browser().get(`/policies${query}`);
-    for (const doc of content.list('article', lang)) expect(index.text).toContain(`href="${doc.url}${query}"`);
+    const index = await getIn(lang, '/help');
+    const policies = await getIn(lang, '/policies');
+    for (const doc of content.list('article', lang)) expect(index.text).toContain(`href="${doc.url}" lang="${lang}"`);
     for (const doc of content.list('policy', lang)) {
-      expect(index.text).toContain(`href="${doc.url}${query}"`);
-      expect(policies.text).toContain(`href="${doc.url}${query}"`);
+      expect(index.text).toContain(`href="${doc.url}" lang="${doc.lang}"`);
+      expect(policies.text).toContain(`href="${doc.url}" lang="${doc.lang}"`);
     }
     expectNoMissingKeys(index.text, `${lang} /help`);
+    expectNoMissingKeys(policies.text, `${lang} /policies`);
   });
 
   it('every link inside the content leads to a page of Referee that exists', async () => {
@@ -116,9 +135,56 @@ describe('help articles and policies, in every language', () => {
     expect((await t.browser().get('/policies/no-such-policy')).status).toBe(404);
     expect((await t.browser().get('/help/..%2Fpackage.json')).status).toBe(404);
     expect((await t.browser().get('/help/ITIN')).status).toBe(404);
-    const unknownLanguage = await t.browser().get('/help/itin?lang=xx');
+    const unknownLanguage = await t.browser().get('/help/itin').set('Accept-Language', 'de-DE,de;q=0.9');
     expect(unknownLanguage.status).toBe(200);
     expect(unknownLanguage.text).toContain('<article lang="en"');
+  });
+});
+
+describe('the help centre in the reader’s language', () => {
+  it('shows /help and an article in Arabic, right to left', async () => {
+    const index = await getIn('ar', '/help');
+    expect(index.text).toContain('<html lang="ar" dir="rtl">');
+    expect(index.text).toContain('<h1>مركز المساعدة</h1>');
+    expect(index.text).toContain('<label class="usa-label" for="q">البحث في مركز المساعدة</label>');
+    expect(index.text).toMatch(/href="\/help\/itin" lang="ar" dir="rtl">استخدام رقم ITIN للتحقق من الهوية<\/a>/);
+    expect(index.text).toContain('id="still-need-help">هل ما زلت بحاجة إلى مساعدة؟</h2>');
+
+    const article = await getIn('ar', '/help/itin');
+    expect(article.status).toBe(200);
+    expect(article.text).toContain('<html lang="ar" dir="rtl">');
+    expect(article.text).toContain('<article lang="ar" dir="rtl"');
+    expect(decode(textOf(article.text, 'article-title') ?? '')).toBe('استخدام رقم ITIN للتحقق من الهوية');
+    expect(article.text).toContain('<title>استخدام رقم ITIN للتحقق من الهوية - مركز المساعدة | Referee</title>');
+    expect(article.text).toContain('<h2 id="proof-of-itin">إثبات رقم ITIN</h2>');
+    expect(article.text).toContain('<h2 class="font-heading-md" id="on-this-page">في هذه الصفحة</h2>');
+    expect(article.text).toContain('<a href="/help" class="usa-breadcrumb__link"><span>مركز المساعدة</span></a>');
+    expect(article.text).not.toContain('Using your ITIN to verify');
+  });
+
+  it('shows /help and an article in Spanish, with the translated article', async () => {
+    const index = await getIn('es', '/help');
+    expect(index.text).toContain('<html lang="es" dir="ltr">');
+    expect(index.text).toContain('<h1>Centro de ayuda</h1>');
+    expect(index.text).toContain('<h2 class="margin-top-5">Artículos</h2>');
+
+    const article = await getIn('es', '/help/helpers-and-interpreters');
+    expect(article.text).toContain('<article lang="es" dir="ltr"');
+    expect(decode(textOf(article.text, 'article-title') ?? '')).toBe('Cómo pueden ayudarle los acompañantes y los intérpretes durante una videollamada');
+    expect(article.text).toContain('<strong>No pueden responder por usted</strong>');
+    expect(article.text).toContain('id="related-articles">Artículos relacionados</h2>');
+    expect(article.text).toMatch(/href="\/help\/joining-the-video-call">Cómo unirse a la videollamada<\/a>/);
+  });
+
+  it('follows the language chosen with the switcher, over the browser’s', async () => {
+    const browser = t.browser();
+    const page = await browser.get('/help/appointments').set('Accept-Language', 'en');
+    expect(decode(textOf(page.text, 'article-title') ?? '')).toBe('Scheduling, changing and canceling appointments');
+    const chosen = await browser.post('/language').type('form').send({ _csrf: csrfOf(page.text), language: 'fr', returnTo: '/help/appointments' });
+    expect(chosen.headers.location).toBe('/help/appointments');
+    const after = await browser.get('/help/appointments').set('Accept-Language', 'en');
+    expect(after.text).toContain('<article lang="fr" dir="ltr"');
+    expect(decode(textOf(after.text, 'article-title') ?? '')).toBe('Prendre, modifier et annuler un rendez-vous');
   });
 });
 
@@ -127,7 +193,7 @@ describe('"Learn more" links for the steps', () => {
     for (const link of LEARN_MORE) {
       expect(`${link.page} → ${link.href}: ${content.linkProblem(link.href, lang) ?? 'ok'}`).toBe(`${link.page} → ${link.href}: ok`);
       const [path, anchor] = link.href.split('#');
-      const res = await t.browser().get(path + (lang === REFERENCE_LANGUAGE ? '' : `${path.includes('?') ? '&' : '?'}lang=${lang}`));
+      const res = await getIn(lang, path);
       expect(`${link.href} ${res.status}`).toBe(`${link.href} 200`);
       if (anchor) expect(res.text).toContain(`id="${anchor}"`);
     }
@@ -152,15 +218,45 @@ describe('search', () => {
     expect(res.text).toContain('<mark>CP565</mark>');
   });
 
-  it('finds every article by some word of its body that no other page has', () => {
-    const docs = [...content.list('article'), ...content.list('policy')];
-    for (const doc of content.list('article')) {
+  it.each(LANGUAGES)('%s: finds every article by some word of its body that no other page has', (lang) => {
+    const docs = [...content.list('article', lang), ...content.list('policy', lang)];
+    for (const doc of content.list('article', lang)) {
       const elsewhere = new Set(docs.filter((d) => d !== doc).flatMap((d) => [...d.index.title, ...d.index.summary, ...d.index.bodyWords.map((w) => w.folded)]));
       const own = new Set([...doc.index.title, ...doc.index.summary]);
       const word = doc.index.bodyWords.map((w) => w.folded).find((w) => w.length >= 6 && !own.has(w) && ![...elsewhere].some((e) => e.startsWith(w)));
       expect(`${doc.slug}: ${word ? 'has a word' : 'none'}`).toBe(`${doc.slug}: has a word`);
-      expect(search(docs, word!, 'en').map((hit) => hit.doc.slug)).toEqual([doc.slug]);
+      expect(search(docs, word!, lang).map((hit) => hit.doc.slug)).toEqual([doc.slug]);
     }
+  });
+
+  it('searches the reader’s language: finds a Spanish article by a Spanish word, marked in the excerpt', async () => {
+    const res = await getIn('es', '/help/search?q=itinerancia');
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('<html lang="es" dir="ltr">');
+    expect(res.text).toContain('<h1>Resultados de la búsqueda de «itinerancia»</h1>');
+    expect(res.text).toContain('1 página coincide con su búsqueda.');
+    expect(res.text).toMatch(/href="\/help\/troubleshooting-international" lang="es" dir="ltr">Solución de problemas de la verificación internacional<\/a>/);
+    expect(res.text).toContain('<mark>itinerancia</mark>');
+    // The same word means nothing to an English reader.
+    expect((await t.browser().get('/help/search?q=itinerancia')).text).toContain('No pages match your search.');
+    const none = await getIn('es', '/help/search?q=zzqxw');
+    expect(none.text).toContain('Ninguna página coincide con su búsqueda.');
+    expect(none.text).toContain('<a class="usa-link" href="/help">consulte todos los artículos</a>');
+  });
+
+  it('ranks in Spanish, French and Arabic, ignoring each language’s filler words and Arabic’s article and marks', () => {
+    const docs = (lang: Language) => [...content.list('article', lang), ...content.list('policy', lang)];
+    const first = (lang: Language, query: string) => search(docs(lang), query, lang)[0]?.doc.slug;
+    expect(first('es', '¿Cómo puedo cancelar mi cita?')).toBe('appointments');
+    expect(first('es', 'INTERPRETE')).toBe('helpers-and-interpreters');
+    expect(first('es', 'contrasena')).toBe('sign-in-methods');
+    expect(first('fr', 'Comment annuler mon rendez-vous ?')).toBe('appointments');
+    expect(first('fr', 'interprete')).toBe('helpers-and-interpreters');
+    expect(first('ar', 'كيف ألغي الموعد؟')).toBe('appointments');
+    expect(first('ar', 'مُتَرْجِم')).toBe('helpers-and-interpreters');
+    expect(first('ar', 'الجواز')).toBe('non-us-passport');
+    expect(first('ar', 'جواز')).toBe('non-us-passport');
+    expect(search(docs('es'), 'de la y el', 'es').length).toBeGreaterThan(0); // only filler words: searched as they are
   });
 
   it('ranks by the words found, folds case and accents, matches from three letters on, and ignores filler words', () => {
@@ -285,31 +381,79 @@ describe('content files', () => {
       expect(() => new HelpContent(variables(), root)).toThrow(message);
     });
 
+    /** Only English, as before any translation: the cases below add a language of their own. */
+    const onlyEnglish = () => {
+      for (const kind of ['help', 'policies']) for (const lang of LANGUAGES) if (lang !== REFERENCE_LANGUAGE) rmSync(join(root, kind, lang), { recursive: true, force: true });
+    };
+
     it('refuses a translated page that has no English original', () => {
-      cpSync(join(root, 'help/en'), join(root, 'help/es'), { recursive: true });
       write('help/es/solo-en-espanol.md', article('Hola.'));
       expect(() => new HelpContent(variables(), root)).toThrow('has no English original');
     });
 
     it('refuses policies in a language that has no help articles', () => {
-      cpSync(join(root, 'policies/en'), join(root, 'policies/fr'), { recursive: true });
-      expect(() => new HelpContent(variables(), root)).toThrow('has no help articles: add content/help/fr too');
+      cpSync(join(root, 'policies/en'), join(root, 'policies/pt'), { recursive: true });
+      expect(() => new HelpContent(variables(), root)).toThrow('has no help articles: add content/help/pt too');
+    });
+
+    it('refuses a translation that loses a section English has (a "Learn more" link would land nowhere)', () => {
+      const file = join(root, 'help/fr/troubleshooting-international.md');
+      writeFileSync(file, readFileSync(file, 'utf8').replace('{#sms-abroad}', ''));
+      expect(() => new HelpContent(variables(), root)).toThrow(/help\/fr\/troubleshooting-international\.md: has no section #sms-abroad .*end the translated heading with \{#sms-abroad\}/);
     });
 
     it('takes a new language from its folder, shows it in its own direction, and falls back to English for pages not yet translated', async () => {
+      onlyEnglish();
       cpSync(join(root, 'help/en'), join(root, 'help/ar'), { recursive: true });
       rmSync(join(root, 'help/ar/appointments.md'));
       const loaded = new HelpContent(variables(), root);
       expect(loaded.languages).toEqual(['en', 'ar']);
       expect(loaded.missing('ar')).toEqual(['help/appointments', 'policies/terms', 'policies/privacy', 'policies/fair-credit-reporting-act', 'policies/accessibility']);
+      expect(loaded.missing('ar', 'article')).toEqual(['help/appointments']);
       expect(loaded.find('article', 'itin', 'ar')).toMatchObject({ lang: 'ar', dir: 'rtl' });
       expect(loaded.find('article', 'appointments', 'ar')).toMatchObject({ lang: 'en', dir: 'ltr' });
+    });
+
+    it('shows an article a language lacks in English, with a note in the reader’s language', () => {
+      rmSync(join(root, 'help/es/appointments.md'));
+      const loaded = new HelpContent(variables(), root);
+      expect(loaded.missing('es', 'article')).toEqual(['help/appointments']);
+      const help = new HelpController(loaded, t.app.get(SupportService), t.app.get(RateLimits), t.app.get(LanguageResolver));
+      const renderer = t.app.get(Renderer);
+      const render = (path: string, page: (req: WebRequest) => unknown) => {
+        const req = { language: 'es', headers: {}, method: 'GET', path, originalUrl: path } as unknown as WebRequest;
+        return renderer.render(req, page(req) as View).html;
+      };
+
+      const missing = render('/help/appointments', (req) => help.article(req, 'appointments'));
+      expect(missing).toContain('<html lang="es" dir="ltr">');
+      expect(missing).toContain('<article lang="en" dir="ltr"');
+      expect(decode(textOf(missing, 'article-title') ?? '')).toBe('Scheduling, changing and canceling appointments');
+      expect(missing).toContain('Esta página aún no está disponible en español, por eso se muestra en inglés.');
+
+      const translated = render('/help/itin', (req) => help.article(req, 'itin'));
+      expect(translated).toContain('<article lang="es" dir="ltr"');
+      expect(translated).not.toContain('id="in-english"');
+
+      const index = render('/help', (req) => help.index(req));
+      expect(index).toMatch(/href="\/help\/appointments" lang="en" dir="ltr">Scheduling, changing and canceling appointments<\/a> <span class="text-base-dark">\(en inglés\)<\/span>/);
+      expect(index).toMatch(/href="\/help\/itin" lang="es" dir="ltr">Usar su ITIN para verificar su identidad<\/a>\s*</);
     });
   });
 });
 
 describe('"Learn more" on the steps', () => {
-  it('shows each step the help articles the links table gives for it', async () => {
+  it('names every link with a catalog key, translated into every language', () => {
+    const messages = t.app.get(Messages);
+    for (const link of LEARN_MORE) {
+      expect(`${link.label}: ${messages.has(link.label)}`).toBe(`${link.label}: true`);
+      for (const lang of LANGUAGES.filter((l) => l !== REFERENCE_LANGUAGE)) {
+        expect(`${lang} ${link.label}: ${messages.has(link.label, lang) && messages.text(lang, link.label) !== messages.text('en', link.label)}`).toBe(`${lang} ${link.label}: true`);
+      }
+    }
+  });
+
+  it('shows each step the help articles the links table gives for it, in the reader’s language', async () => {
     const t2 = await startTestApp();
     try {
       const person = await createAccount(t2, `learn.${Date.now()}@example.org`);
@@ -321,6 +465,14 @@ describe('"Learn more" on the steps', () => {
       const totp = await browser.get('/mfa/setup/totp');
       expect(totp.text).toContain('href="/help/sign-in-methods#code-generator-apps"');
       expect((await t2.browser().get('/')).text).not.toContain('learn-more-heading'); // none listed there
+
+      // In the reader's language: the browser's, then the one chosen on the account.
+      const spanish = await browser.get('/mfa/setup').set('Accept-Language', 'es');
+      expect(spanish.text).toContain('<h2 id="learn-more-heading" class="font-heading-sm">Más información</h2>');
+      expect(spanish.text).toContain('<a class="usa-link" href="/help/sign-in-methods">Más información sobre las formas de iniciar sesión</a>');
+      await browser.post('/language').type('form').send({ _csrf: csrfOf(setup.text), language: 'ar', returnTo: '/mfa/setup/totp' });
+      const arabic = await browser.get('/mfa/setup/totp').set('Accept-Language', 'es');
+      expect(arabic.text).toContain('<a class="usa-link" href="/help/sign-in-methods#code-generator-apps">مزيد من المعلومات عن تطبيقات توليد الرموز</a>');
     } finally {
       await t2.close();
     }

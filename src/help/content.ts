@@ -11,8 +11,10 @@ import { indexText, type IndexedText } from './search';
  * the page's address (/help/<slug>, /policies/<slug>).
  *
  * English (`en`) is the reference: its files decide which pages exist, their order and
- * their related articles. Another language is a folder of the same files translated; a
- * page it lacks is shown in English (and `missing()` lists it, which the tests forbid).
+ * their related articles. Another language is a folder of the same files translated, with
+ * the same section ids; a page it lacks is shown in English with a note (and `missing()`
+ * lists it, which the tests forbid). Pages are shown in the reader's language (the page's,
+ * see LanguageResolver).
  *
  * A file starts with a small header, then Markdown:
  *
@@ -41,7 +43,7 @@ const HEADER_KEYS = new Set(['title', 'summary', 'order', 'related', 'updated'])
 /** Pages under /help that are not articles (a slug may not take their address). */
 export const HELP_ROUTES = new Set(['search', 'report-fraud']);
 /** Element ids the page around the content uses: a heading may not take them. */
-const PAGE_IDS = new Set(['main-content', 'article-title', 'policy-title', 'on-this-page', 'related-articles', 'still-need-help', 'session-timeout', 'session-timeout-heading']);
+const PAGE_IDS = new Set(['main-content', 'article-title', 'policy-title', 'on-this-page', 'related-articles', 'still-need-help', 'session-timeout', 'session-timeout-heading', 'in-english', 'learn-more-heading']);
 
 export interface ContentDoc {
   kind: ContentKind;
@@ -163,6 +165,9 @@ export class HelpContent {
     const clash = rendered.headings.find((h) => PAGE_IDS.has(h.id));
     if (clash) throw new ContentError(file, `the heading "${clash.text}" takes the id #${clash.id}, which the page itself uses: give it another {#id}`);
     const english = lang === REFERENCE_LANGUAGE ? undefined : this.docs.get(this.key(REFERENCE_LANGUAGE, kind, slug));
+    // "Learn more" links and links between pages point at sections by id: a translation keeps them all.
+    const lost = english?.headings.find((h) => !rendered.headings.some((t) => t.id === h.id));
+    if (lost) throw new ContentError(file, `has no section #${lost.id} ("${lost.text}" in English): end the translated heading with {#${lost.id}}`);
     const order = english ? english.order : header.order ? Number(header.order) : 1000;
     if (!Number.isInteger(order)) throw new ContentError(file, 'header "order" must be a whole number');
     const related = english ? english.related : (header.related ?? '').split(',').map((s) => s.trim()).filter(Boolean);
@@ -214,11 +219,6 @@ export class HelpContent {
     return undefined;
   }
 
-  /** Is this a language we have content in? */
-  hasLanguage(lang: unknown): lang is string {
-    return typeof lang === 'string' && this.languages.includes(lang);
-  }
-
   /** The page in this language, or in English when it is not translated yet. */
   find(kind: ContentKind, slug: string, lang = REFERENCE_LANGUAGE): ContentDoc | undefined {
     if (!SLUG.test(slug)) return undefined;
@@ -230,9 +230,9 @@ export class HelpContent {
     return this.slugs[kind].map((slug) => this.find(kind, slug, lang)!);
   }
 
-  /** Pages that a language lacks ("kind/slug"): none is the rule. */
-  missing(lang: string): string[] {
-    return (['article', 'policy'] as ContentKind[]).flatMap((kind) =>
+  /** Pages that a language lacks ("help/slug", "policies/slug"), of one kind or both: none is the rule. */
+  missing(lang: string, only?: ContentKind): string[] {
+    return (only ? [only] : (['article', 'policy'] as ContentKind[])).flatMap((kind) =>
       this.slugs[kind].filter((slug) => !this.docs.has(this.key(lang, kind, slug))).map((slug) => `${FOLDERS[kind]}/${slug}`),
     );
   }

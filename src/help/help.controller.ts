@@ -1,5 +1,6 @@
 import { Body, Controller, Get, NotFoundException, Param, Post, Query, Req } from '@nestjs/common';
 import { actorOf } from '../audit/audit.service';
+import { LanguageResolver } from '../i18n/language';
 import { FRAUD_KIND_LABELS, FRAUD_KINDS, isOneOf, SUPPORT_LABELS } from '../support/categories';
 import { FRAUD_NEXT_STEPS } from '../support/fraud';
 import { parseFraudForm } from '../support/forms';
@@ -7,7 +8,7 @@ import { SupportService } from '../support/support.service';
 import { RateLimits } from '../web/rate-limits';
 import type { WebRequest } from '../web/request';
 import { invalidForm, view } from '../web/view';
-import { HelpContent, REFERENCE_LANGUAGE } from './content';
+import { HelpContent } from './content';
 import { MAX_QUERY_LENGTH, search } from './search';
 
 type Form = Record<string, unknown>;
@@ -16,7 +17,8 @@ const FRAUD_OPTIONS = FRAUD_KINDS.map((value) => ({ value, label: FRAUD_KIND_LAB
 /**
  * The help centre (/help: articles, search, the fraud report form) and the published
  * policies (/policies). Every /help address is routed here, in this order, so an article's
- * slug can never hide the search or the fraud report page.
+ * slug can never hide the search or the fraud report page. Pages are in the reader's
+ * language (the switcher, the account, Accept-Language), English where not yet translated.
  */
 @Controller()
 export class HelpController {
@@ -24,36 +26,22 @@ export class HelpController {
     private readonly content: HelpContent,
     private readonly support: SupportService,
     private readonly rateLimits: RateLimits,
+    private readonly languages: LanguageResolver,
   ) {}
 
-  /** `?lang=` picks a language we have content in; anything else is English. */
-  private language(lang: unknown): string {
-    return this.content.hasLanguage(lang) ? lang : REFERENCE_LANGUAGE;
-  }
-
-  private languageContext(lang: string) {
-    const names = new Intl.DisplayNames([lang], { type: 'language' });
-    return {
-      lang,
-      langQuery: lang === REFERENCE_LANGUAGE ? '' : `?lang=${lang}`,
-      languages: this.content.languages.map((code) => ({ code, name: new Intl.DisplayNames([code], { type: 'language' }).of(code) ?? code, current: code === lang })),
-      languageName: names.of(lang) ?? lang,
-    };
-  }
-
   @Get('help')
-  index(@Query('lang') lang: unknown) {
-    const language = this.language(lang);
-    return view('help/index', { articles: this.content.list('article', language), policies: this.content.list('policy', language), ...this.languageContext(language) });
+  index(@Req() req: WebRequest) {
+    const language = this.languages.of(req);
+    return view('help/index', { articles: this.content.list('article', language), policies: this.content.list('policy', language) });
   }
 
   @Get('help/search')
-  find(@Query('q') q: unknown, @Query('lang') lang: unknown) {
-    const language = this.language(lang);
+  find(@Req() req: WebRequest, @Query('q') q: unknown) {
+    const language = this.languages.of(req);
     const query = typeof q === 'string' ? q.trim().slice(0, MAX_QUERY_LENGTH) : '';
     const docs = [...this.content.list('article', language), ...this.content.list('policy', language)];
     const results = query ? search(docs, query, language) : [];
-    return view('help/search', { query, results, ...this.languageContext(language) });
+    return view('help/search', { query, results });
   }
 
   @Get('help/report-fraud')
@@ -73,26 +61,24 @@ export class HelpController {
   }
 
   @Get('help/:slug')
-  article(@Param('slug') slug: string, @Query('lang') lang: unknown) {
-    const language = this.language(lang);
+  article(@Req() req: WebRequest, @Param('slug') slug: string) {
+    const language = this.languages.of(req);
     const article = this.content.find('article', slug, language);
     if (!article) throw new NotFoundException();
     const related = article.related.map((s) => this.content.find('article', s, language)!);
     const sections = article.headings.filter((h) => h.depth === 2);
-    return view('help/article', { article, related, sections, ...this.languageContext(language) });
+    return view('help/article', { article, related, sections });
   }
 
   @Get('policies')
-  policies(@Query('lang') lang: unknown) {
-    const language = this.language(lang);
-    return view('help/policies', { policies: this.content.list('policy', language), ...this.languageContext(language) });
+  policies(@Req() req: WebRequest) {
+    return view('help/policies', { policies: this.content.list('policy', this.languages.of(req)) });
   }
 
   @Get('policies/:slug')
-  policy(@Param('slug') slug: string, @Query('lang') lang: unknown) {
-    const language = this.language(lang);
-    const policy = this.content.find('policy', slug, language);
+  policy(@Req() req: WebRequest, @Param('slug') slug: string) {
+    const policy = this.content.find('policy', slug, this.languages.of(req));
     if (!policy) throw new NotFoundException();
-    return view('help/policy', { policy, ...this.languageContext(language) });
+    return view('help/policy', { policy });
   }
 }

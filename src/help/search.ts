@@ -3,10 +3,11 @@
  * works without JavaScript). The content is a few dozen pages held in memory: a scan of
  * pre-split words is faster than any index would need to be.
  *
- * Words are compared folded (lower case, accents removed: "cafe" finds "café") and by
- * prefix from three letters ("interpret" finds "interpreters"). A page ranks by how many of
- * the query's words it has, then by where: the title counts most, then the summary, then
- * the body.
+ * Words are compared folded (lower case, accents removed: "cafe" finds "café"; Arabic
+ * without vowel marks, with one form of alef and without the article "ال") and by prefix
+ * from three letters ("interpret" finds "interpreters"). A page ranks by how many of the
+ * query's words it has, then by where: the title counts most, then the summary, then the
+ * body. Pages are searched in the reader's language, and its filler words are ignored.
  */
 
 export interface Word {
@@ -39,19 +40,34 @@ const MAX_TERMS = 12;
 const EXCERPT_BEFORE = 80;
 const EXCERPT_LENGTH = 240;
 
-/** Words too common to tell pages apart, per language (others have none yet). */
-const STOP_WORDS: Record<string, Set<string>> = {
-  en: new Set(
-    'a an and are as at be by can do does for from how i if in is it me my of on or so that the this to was what when where which who why will with you your'.split(' '),
-  ),
-};
-
 export function fold(word: string): string {
-  return word.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
+  return foldArabic(word.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase());
 }
 
+/**
+ * Arabic is written with or without its marks (removed above, with the hamza of أ إ آ),
+ * with ى or ي and ة or ه at a word's end, and with the article (ال, also after و ب ك ف ل)
+ * joined to the word: "الجواز" should find "جواز". Only Arabic letters are touched.
+ */
+function foldArabic(word: string): string {
+  if (!/[\u0600-\u06FF]/.test(word)) return word;
+  const plain = word.replace(/\u0640/g, '').replace(/ى/g, 'ي').replace(/ة/g, 'ه');
+  return plain.replace(/^(?:[وبكف]?ال|لل)(?=\p{L}{3})/u, '');
+}
+
+/** Words too common to tell pages apart, per language, folded like the text they are compared with. */
+const STOP_WORDS: Record<string, Set<string>> = Object.fromEntries(
+  Object.entries({
+    en: 'a an and are as at be by can do does for from how i if in is it me my of on or so that the this to was what when where which who why will with you your',
+    es: 'a al como con cual cuando de del donde el en es esta este esto hay la las le lo los me mi mis no o para pero por puedo que se si su sus te tengo tu un una uno y yo',
+    fr: 'a au aux avec c ce ces comment d dans de des du elle en est et il j je l la le les leur ma mes mon n ne ni nous on ou par pas pour qu que qui quoi s sa se ses si son sur ta te tes ton tu un une vos votre vous y',
+    ar: 'في من الى على عن مع هل ما ماذا كيف اين متى لا ان او هذا هذه ذلك التي الذي هو هي انا لدي لي',
+  }).map(([lang, list]) => [lang, new Set(list.split(' ').map(fold))]),
+);
+
 function words(text: string): Word[] {
-  return [...text.matchAll(/[\p{L}\p{N}]+/gu)].map((m) => ({ folded: fold(m[0]), start: m.index, end: m.index + m[0].length }));
+  // Marks belong to their word (Arabic vowel marks, decomposed accents).
+  return [...text.matchAll(/[\p{L}\p{M}\p{N}]+/gu)].map((m) => ({ folded: fold(m[0]), start: m.index, end: m.index + m[0].length }));
 }
 
 export function indexText(title: string, summary: string, body: string): IndexedText {

@@ -114,6 +114,39 @@ describeWithBrowser('help centre, policies and support in a browser', () => {
     expect(errors).toEqual([]);
   });
 
+  it('in Arabic the help centre reads right to left, mirrored, and passes axe-core; the switcher turns it to Spanish', async () => {
+    const content = t.app.get(HelpContent);
+    const { page, errors } = await open({ locale: 'ar' }); // the browser asks for Arabic (Accept-Language)
+    await visit(page, '/help', 'مركز المساعدة', 'help-index-ar');
+    expect(await page.locator('html').getAttribute('dir')).toBe('rtl');
+
+    await page.getByLabel('البحث في مركز المساعدة').fill('مترجم');
+    await clickAndLoad(page, page.getByRole('search').getByRole('button', { name: 'بحث' }));
+    expect(await main(page).getByRole('status').innerText()).toMatch(/^توجد .+ بحثك\.$/); // Arabic plural forms (صفحتان: two)
+    await checkAccessibility(page);
+    const helpers = content.find('article', 'helpers-and-interpreters', 'ar')!;
+    await clickAndLoad(page, main(page).getByRole('link', { name: helpers.title }));
+    expect(pathOf(page)).toBe('/help/helpers-and-interpreters');
+    expect(await h1(page)).toBe('كيف يمكن للمرافقين والمترجمين الفوريين مساعدتك أثناء مكالمة الفيديو');
+    await screenshot(page, 'help-article-ar');
+    await checkAccessibility(page);
+    // Mirrored: the article comes first from the right, its side column to its left.
+    const article = (await page.locator('article').boundingBox())!;
+    const aside = (await page.getByRole('complementary', { name: 'المزيد حول هذا الموضوع' }).boundingBox())!;
+    expect(aside.x + aside.width).toBeLessThanOrEqual(article.x + 1);
+
+    for (const doc of content.list('article', 'ar')) await visit(page, doc.url, doc.title);
+
+    await page.goto(`${baseUrl}/help/helpers-and-interpreters`);
+    await clickAndLoad(page, page.getByRole('button', { name: 'Español' }));
+    expect(pathOf(page)).toBe('/help/helpers-and-interpreters');
+    expect(await page.locator('html').getAttribute('dir')).toBe('ltr');
+    expect(await h1(page)).toBe('Cómo pueden ayudarle los acompañantes y los intérpretes durante una videollamada');
+    await screenshot(page, 'help-article-es');
+    await checkAccessibility(page);
+    expect(errors).toEqual([]);
+  });
+
   it('searching and asking support work with JavaScript turned off', async () => {
     const { page, errors } = await open({ javaScriptEnabled: false });
     await page.goto(`${baseUrl}/help`);
