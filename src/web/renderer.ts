@@ -70,7 +70,7 @@ export class Renderer {
       viewer: req.viewer,
       sessionIdleSeconds: req.viewer ? this.config.sessionIdleMinutes * 60 : undefined,
       currentPath: req.path,
-      returnTo: req.method === 'GET' ? req.originalUrl : req.path,
+      pageAddress: req.method === 'GET' ? req.originalUrl : req.path,
       language,
       dir: directionOf(language),
     };
