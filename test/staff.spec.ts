@@ -81,6 +81,28 @@ describe('managing staff', () => {
   });
 });
 
+describe('the staff consoles in the reader’s language', () => {
+  it('shows the staff page and the review queue in Spanish, role names and errors included', async () => {
+    const { browser } = await staffBrowser(['admin', 'reviewer']);
+    const page = await browser.get('/admin/staff').set('Accept-Language', 'es');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('<html lang="es" dir="ltr">');
+    expect(page.text).toContain('<h1>Personal</h1>');
+    expect(page.text).toContain('<caption>Cuentas del personal y sus roles</caption>');
+    expect(page.text).toContain('<option value="reviewer">Revisor de documentos</option>');
+    expect(page.text).toContain('<option value="admin">Administrador</option>');
+    expect(page.text).not.toContain('Document reviewer');
+    const bad = await browser.post('/admin/staff').set('Accept-Language', 'es').type('form').send({ _csrf: csrfOf(page.text), email: newEmail('es'), role: 'wizard' });
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain('Elija un rol');
+
+    const queue = await browser.get('/agent/review').set('Accept-Language', 'es');
+    expect(queue.text).toContain('<h1>Fila de revisión de documentos</h1>');
+    expect(queue.text).toMatch(/<caption>(No hay casos en espera|\d+ casos? en espera, (el más antiguo|los más antiguos) primero)\. Un caso asignado vuelve a la fila tras 20 minutos sin actividad\.<\/caption>/);
+    expect(queue.text).toContain('>Siguiente caso</button>');
+  });
+});
+
 describe('the audit log', () => {
   it('records sign-ins and second-factor changes with who, when and from where, but no personal data', async () => {
     const { person } = await staffBrowser([]);

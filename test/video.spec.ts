@@ -68,6 +68,13 @@ describe('the whole call: queue → agent takes the applicant → both on the ca
     const room = attr(console1.text, 'data-room')!;
     expect(room).toMatch(/^referee-[a-z0-9_-]{30,}$/);
     expect(agentJwt.payload).toMatchObject({ room, context: { user: { moderator: true }, features: { recording: true } } });
+    // A referee reading Arabic gets the whole console in Arabic, right to left.
+    const inArabic = await b.get(consolePath).set('Accept-Language', 'ar');
+    expect(inArabic.text).toContain('<html lang="ar" dir="rtl">');
+    expect(inArabic.text).toContain('<legend class="usa-legend usa-legend--large">قائمة التحقق</legend>');
+    expect(inArabic.text).toContain('أكّدت الاسم الكامل للمتقدم');
+    expect(inArabic.text).toContain('<time datetime="1986-04-28">');
+    expect(inArabic.text).not.toContain('Checklist');
 
     // Another referee cannot open this call.
     const other = await newReferee(t, 'other');
@@ -183,7 +190,10 @@ describe('languages, interpreters and helpers', () => {
     const fields = { outcome: 'verified', ...checks, code, 'doc-first-country': 'FR', 'doc-first-number': 'X1', 'doc-first-expiry': '2031-01-01' };
     const without = await post(agent.browser!, consolePath, `${consolePath}/outcome`, fields);
     expect(without.status).toBe(400);
-    expect(without.text).toContain('the helper appeared on camera');
+    // The error lists what is still unticked: the helper item, and only it.
+    const unticked = /<ul class="usa-list" data-missing>([\s\S]*?)<\/ul>/.exec(without.text)![1];
+    expect(unticked).toContain('The helper appeared on camera');
+    expect(unticked).not.toContain('Confirmed the date of birth');
     expect((await post(agent.browser!, consolePath, `${consolePath}/outcome`, { ...fields, 'check-helper': 'yes' })).status).toBe(303);
   });
 });

@@ -36,12 +36,12 @@ export class DemoOrganizationController {
   async callback(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Query() query: Record<string, unknown>) {
     const flow = this.demo.readFlow(req.headers.cookie ? parseCookie(req.headers.cookie)[COOKIE] : undefined);
     res.append('Set-Cookie', stringifySetCookie(COOKIE, '', { httpOnly: true, sameSite: 'lax', secure: this.config.secureCookies, path: '/demo', maxAge: 0 }));
-    if (!flow) return view('demo-organization/home', { name: DEMO_NAME, problem: 'This sign-in was not started here, or took too long. Start again.' }, 400);
+    if (!flow) return view('demo-organization/home', { name: DEMO_NAME, problem: 'demo.problems.notStartedHere' }, 400);
     if (typeof query.error === 'string') {
       return view('demo-organization/home', { name: DEMO_NAME, refused: { error: query.error, description: typeof query.error_description === 'string' ? query.error_description : undefined } });
     }
     if (typeof query.code !== 'string' || typeof query.state !== 'string') {
-      return view('demo-organization/home', { name: DEMO_NAME, problem: 'The answer from Referee was incomplete. Start again.' }, 400);
+      return view('demo-organization/home', { name: DEMO_NAME, problem: 'demo.problems.incomplete' }, 400);
     }
     try {
       const result = await this.demo.finish(new URL(req.originalUrl, this.config.baseUrl), flow);
@@ -57,7 +57,7 @@ export class DemoOrganizationController {
       });
     } catch (error) {
       this.logger.warn({ err: error }, 'demo organization: the sign-in could not be completed');
-      return view('demo-organization/home', { name: DEMO_NAME, problem: `The sign-in could not be completed: ${(error as Error).message}` }, 502);
+      return view('demo-organization/home', { name: DEMO_NAME, problem: 'demo.problems.failed', detail: (error as Error).message }, 502);
     }
   }
 }

@@ -447,8 +447,8 @@ export class DocumentsService {
       const raw = form[`reasons-${index}`];
       const reasons = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).filter((r): r is RejectReason => typeof r === 'string' && r in REJECT_REASONS);
       const note = typeof form[`note-${index}`] === 'string' ? (form[`note-${index}`] as string).trim().slice(0, 500) : '';
-      if (decision !== 'accepted' && decision !== 'rejected') errors[`decision-${index}`] = `Accept or reject the ${item.doc.name}`;
-      else if (decision === 'rejected' && !reasons.length) errors[`reasons-${index}`] = `Select why the ${item.doc.name} is rejected`;
+      if (decision !== 'accepted' && decision !== 'rejected') errors[`decision-${index}`] = 'agent.review.errors.decide';
+      else if (decision === 'rejected' && !reasons.length) errors[`reasons-${index}`] = 'agent.review.errors.reasons';
       else decisions[item.key] = { decision, reasons: decision === 'rejected' ? reasons : [], ...(note ? { note } : {}) };
     });
     return Object.keys(errors).length ? { errors } : { decisions, errors };

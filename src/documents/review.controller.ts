@@ -1,6 +1,8 @@
 import { Body, Controller, Get, NotFoundException, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
 import { actorOf } from '../audit/audit.service';
+import { LanguageResolver } from '../i18n/language';
+import { Messages } from '../i18n/messages';
 import { RequireRole, RolesGuard } from '../staff/roles.guard';
 import type { WebRequest } from '../web/request';
 import { redirect, view, type FieldErrors } from '../web/view';
@@ -14,12 +16,16 @@ import { HINTS } from './images';
 @UseGuards(RolesGuard)
 @RequireRole('reviewer', 'supervisor')
 export class ReviewController {
-  constructor(private readonly documents: DocumentsService) {}
+  constructor(
+    private readonly documents: DocumentsService,
+    private readonly messages: Messages,
+    private readonly languages: LanguageResolver,
+  ) {}
 
   @Get()
   async queue(@Req() req: WebRequest) {
     const [queue, mine] = await Promise.all([this.documents.queue(), this.documents.claimsOf(req.viewer!.accountId)]);
-    return view('documents/agent-queue', { queue, mine, claimMinutes: this.documents.claimMinutes, empty: req.query.empty === '1' });
+    return view('documents/agent-queue', { queue, mine, claimMinutes: this.documents.claimMinutes, empty: req.query.empty === '1', decided: typeof req.query.decided === 'string' });
   }
 
   @Post('next')
@@ -45,17 +51,23 @@ export class ReviewController {
     const details = this.documents.details(c);
     await this.documents.auditView(actorOf(req), c.id, 'documents.details_viewed', undefined, { fields: ['name', 'dateOfBirth', 'address'] });
     const items = await this.documents.state(c);
+    // The error summary names each document as its fieldset does, in the reader's language.
+    const language = this.languages.of(req);
+    const errorLabels = Object.fromEntries(
+      items.flatMap((item, i) => [`decision-${i}`, `reasons-${i}`].map((field) => [field, this.messages.text(language, item.doc.label)])),
+    );
     return view(
       'documents/agent-review',
       {
         caseId: c.id,
         details,
+        identifier: { kind: c.identifierKind, last4: c.identifierLast4 },
         items,
         previous: review.decisions,
         submissions: review.submissions,
-        reasons: REJECT_REASONS,
-        hints: HINTS,
+        reasons: Object.keys(REJECT_REASONS),
         form,
+        errorLabels,
         errors: Object.keys(errors).length ? errors : undefined,
       },
       Object.keys(errors).length ? 400 : 200,

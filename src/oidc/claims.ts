@@ -35,17 +35,31 @@ export const IDENTITY_ASSURANCE_DISCOVERY = {
   claims_in_verified_claims_supported: CLAIMS_IN_VERIFIED_CLAIMS,
 };
 
-/** Each claim in plain words, for the consent page ("<Organization> will see: …"). */
-export const CLAIM_WORDS: Record<string, string> = {
-  email: 'Your email address',
-  name: 'Your full name',
-  given_name: 'Your first name',
-  family_name: 'Your last name',
-  middle_name: 'Your middle name',
-  birthdate: 'Your date of birth',
-  address: 'Your address',
-  phone_number: 'Your phone number',
-  verified_claims: 'That your identity was verified by a Trusted Referee (to NIST IAL2), when and how',
+/**
+ * Each claim in plain words, for the consent page ("<Organization> is asking Referee for: …"):
+ * catalog keys of content/messages/<lang>/oidc.json. `listed` stands alone in the list;
+ * `inSentence` goes into "Your verified identity: your first name, …".
+ */
+export const CLAIM_WORDS: Record<string, { listed: string; inSentence?: string }> = {
+  email: { listed: 'oidc.claims.email' },
+  name: { listed: 'oidc.claims.name' },
+  given_name: { listed: 'oidc.claims.given_name', inSentence: 'oidc.claimsInSentence.given_name' },
+  family_name: { listed: 'oidc.claims.family_name', inSentence: 'oidc.claimsInSentence.family_name' },
+  middle_name: { listed: 'oidc.claims.middle_name', inSentence: 'oidc.claimsInSentence.middle_name' },
+  birthdate: { listed: 'oidc.claims.birthdate', inSentence: 'oidc.claimsInSentence.birthdate' },
+  address: { listed: 'oidc.claims.address', inSentence: 'oidc.claimsInSentence.address' },
+  phone_number: { listed: 'oidc.claims.phone_number' },
+  verified_claims: { listed: 'oidc.claims.verified_claims' },
+};
+
+/** What a scope lets an organization see, in plain words (the person's "Connected organizations"). */
+export const SCOPE_WORDS: Record<string, string> = {
+  email: 'oidc.scopes.email',
+  profile: 'oidc.scopes.profile',
+  address: 'oidc.scopes.address',
+  phone: 'oidc.scopes.phone',
+  verified_identity: 'oidc.scopes.verified_identity',
+  offline_access: 'oidc.scopes.offline_access',
 };
 /** Companions released with a claim, never listed on their own. */
 const COMPANIONS = new Set(['sub', 'email_verified', 'phone_number_verified']);
@@ -186,20 +200,26 @@ function meets(constraint: unknown, actual: string): boolean {
 }
 
 /**
- * What the consent page lists, in plain words: the claims of the requested scopes and the
- * claims parameter, limited to what the organization may receive.
+ * What the consent page lists (catalog keys): the claims of the requested scopes and the
+ * claims parameter, limited to what the organization may receive. With `verifiedApart`, the
+ * verified identity is left out: the page describes it on its own line.
  */
-export function describeRequest(scopes: string[], requestedClaims: string[], allowed: Set<string>): string[] {
+export function describeRequest(scopes: string[], requestedClaims: string[], allowed: Set<string>, verifiedApart = false): string[] {
   const names = new Set<string>();
   for (const scope of scopes) for (const claim of CLAIMS_BY_SCOPE[scope as keyof typeof CLAIMS_BY_SCOPE] ?? []) names.add(claim);
   for (const claim of requestedClaims) names.add(claim);
-  const words = [...names].filter((name) => allowed.has(name) && !COMPANIONS.has(name) && CLAIM_WORDS[name]).map((name) => CLAIM_WORDS[name]);
-  return [...new Set(words)];
+  if (verifiedApart) names.delete('verified_claims');
+  return [...names].filter((name) => allowed.has(name) && !COMPANIONS.has(name) && CLAIM_WORDS[name]).map((name) => CLAIM_WORDS[name].listed);
 }
 
-/** The claims a verified identity would carry for this organization, in plain words (the consent page). */
+/** The claims a verified identity would carry for this organization (catalog keys, for a sentence on the consent page). */
 export function describeVerifiedClaims(allowed: Set<string>): string[] {
-  return CLAIMS_IN_VERIFIED_CLAIMS.filter((name) => allowed.has(name) && name !== 'name').map((name) => CLAIM_WORDS[name].replace(/^Your /, 'your '));
+  return CLAIMS_IN_VERIFIED_CLAIMS.filter((name) => allowed.has(name) && CLAIM_WORDS[name]?.inSentence).map((name) => CLAIM_WORDS[name].inSentence!);
+}
+
+/** The scopes an organization was allowed, in plain words (catalog keys; scopes without words, like openid, are left out). */
+export function describeScopes(scopes: string[]): string[] {
+  return scopes.filter((scope) => SCOPE_WORDS[scope]).map((scope) => SCOPE_WORDS[scope]);
 }
 
 /** Does this authorization request ask for a verified identity (the scope, the claim, or acr_values IAL2)? */

@@ -2,6 +2,7 @@ import { Controller, Get, Param, Post, Query, Req, UseGuards } from '@nestjs/com
 import { SignedInGuard } from '../identity/signed-in.guard';
 import type { WebRequest } from '../web/request';
 import { redirect, view } from '../web/view';
+import { describeScopes } from './claims';
 import { GrantsService } from './grants.service';
 import { OidcProviderService } from './provider.service';
 
@@ -16,7 +17,7 @@ export class ConnectedOrganizationsController {
 
   @Get('account/organizations')
   async list(@Req() req: WebRequest, @Query('stopped') stopped?: string) {
-    const organizations = await this.grants.connectedOrganizations(req.viewer!.accountId);
+    const organizations = (await this.grants.connectedOrganizations(req.viewer!.accountId)).map((o) => ({ ...o, scopes: describeScopes(o.scopes) }));
     return view('oidc/connected-organizations', { organizations, stopped: typeof stopped === 'string' ? stopped : undefined });
   }
 

@@ -19,7 +19,7 @@ import { OidcProviderService, errors, verificationProblem } from './provider.ser
 
 type Details = Awaited<ReturnType<OidcProviderService['provider']['interactionDetails']>>;
 
-/** Why an organization did not get what it asked for, as it reads it (error_description). */
+/** Why an organization did not get what it asked for, as it reads it (error_description): protocol text for its developers, in English like the rest of OAuth's. */
 const REFUSALS = {
   deny: 'The person did not allow Referee to share their information.',
   unverified: 'The person has not verified their identity with Referee.',
@@ -166,7 +166,7 @@ export class InteractionController {
     const allowed = new Set(organization.allowedClaims);
     const scopes = String(details.params.scope ?? '').split(' ');
     const verified = asksForVerifiedIdentity(details.params);
-    const shared = describeRequest(scopes, claimsParameterNames(details.params.claims), allowed).filter((words) => !verified || !words.startsWith('That your identity'));
+    const shared = describeRequest(scopes, claimsParameterNames(details.params.claims), allowed, verified);
     return view('oidc/consent', {
       organization,
       uid: details.uid,
@@ -200,4 +200,5 @@ function allowImagesFrom(res: Response, url: string) {
 }
 
 const expired = () => view('oidc/expired', {}, 400);
-const continueTo = (returnTo: string, organization: Organization) => view('oidc/continue', { returnTo, organization });
+/** `destination`, not `returnTo`: every page's context has a returnTo of its own (the language switcher's). */
+const continueTo = (destination: string, organization: Organization) => view('oidc/continue', { destination, organization });

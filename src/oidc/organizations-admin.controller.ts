@@ -20,14 +20,6 @@ function inputOf(form: Form): Partial<OrganizationInput> {
   };
 }
 
-/** Which field an OrganizationInputError is about, from its message (for the error next to it). */
-function fieldOf(message: string): string {
-  if (/redirect/i.test(message)) return 'redirectUris';
-  if (/logo/i.test(message)) return 'logoUri';
-  if (/login/i.test(message)) return 'initiateLoginUri';
-  return 'name';
-}
-
 /** Admins list, add and edit organizations (OpenID Connect clients), as `npm run org` does. */
 @Controller('admin/organizations')
 @UseGuards(RolesGuard)
@@ -43,14 +35,14 @@ export class OrganizationsAdminController {
   @Post()
   async create(@Req() req: WebRequest, @Body() form: Form) {
     const input = inputOf(form);
-    if (!input.name) return invalidForm('oidc/admin-organizations', { name: 'Enter the organization’s name' }, { organizations: await this.organizations.list(), values: form });
+    if (!input.name) return invalidForm('oidc/admin-organizations', { name: 'oidc.admin.errors.name' }, { organizations: await this.organizations.list(), values: form });
     try {
       const { organization, clientSecret } = await this.organizations.create(input as OrganizationInput);
       await this.audit.record({ action: 'organization.created', ...actorOf(req), subject: organization.clientId });
       return view('oidc/admin-organization-created', { organization, clientSecret });
     } catch (error) {
       if (!(error instanceof OrganizationInputError)) throw error;
-      return invalidForm('oidc/admin-organizations', { [fieldOf(error.message)]: error.message }, { organizations: await this.organizations.list(), values: form });
+      return invalidForm('oidc/admin-organizations', { [error.field]: error.key }, { organizations: await this.organizations.list(), values: form });
     }
   }
 
@@ -71,7 +63,7 @@ export class OrganizationsAdminController {
       return redirect('/admin/organizations');
     } catch (error) {
       if (!(error instanceof OrganizationInputError)) throw error;
-      return invalidForm('oidc/admin-organization', { [fieldOf(error.message)]: error.message }, { organization, values: form });
+      return invalidForm('oidc/admin-organization', { [error.field]: error.key }, { organization, values: form });
     }
   }
 }

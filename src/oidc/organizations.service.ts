@@ -20,23 +20,38 @@ export interface OrganizationInput {
   jwksUri?: string;
 }
 
-export class OrganizationInputError extends Error {}
+/** The admin page's fields an error can be about (others, like JWKS, are set with `npm run org` only). */
+export type OrganizationField = 'name' | 'redirectUris' | 'logoUri' | 'initiateLoginUri';
+
+/**
+ * Input an organization cannot be saved with. The message (English) is for `npm run org`;
+ * the admin page shows `key` (a catalog key) next to `field`.
+ */
+export class OrganizationInputError extends Error {
+  constructor(
+    message: string,
+    readonly key = 'oidc.admin.errors.invalid',
+    readonly field: OrganizationField = 'name',
+  ) {
+    super(message);
+  }
+}
 
 const DEFAULT_SCOPES = ['openid', 'email', 'profile', 'address', 'verified_identity'];
 
 /** A URL an organization registers: https, or http on this machine only (development); no fragment. */
-function checkUrl(value: string, what: string, allowHttp = false): string {
+function checkUrl(value: string, what: string, allowHttp = false, field?: OrganizationField): string {
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new OrganizationInputError(`${what} must be an absolute URL, got "${value}"`);
+    throw new OrganizationInputError(`${what} must be an absolute URL, got "${value}"`, 'oidc.admin.errors.absoluteUrl', field);
   }
   const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && (loopback || allowHttp))) {
-    throw new OrganizationInputError(`${what} must use https (http only for localhost), got "${value}"`);
+    throw new OrganizationInputError(`${what} must use https (http only for localhost), got "${value}"`, 'oidc.admin.errors.https', field);
   }
-  if (url.hash || value.includes('#')) throw new OrganizationInputError(`${what} must not have a fragment, got "${value}"`);
+  if (url.hash || value.includes('#')) throw new OrganizationInputError(`${what} must not have a fragment, got "${value}"`, 'oidc.admin.errors.fragment', field);
   return value;
 }
 
@@ -156,8 +171,8 @@ export class OrganizationsService {
 
   private validate(input: OrganizationInput, allowHttp = false) {
     const name = input.name?.trim();
-    if (!name || name.length > 200) throw new OrganizationInputError('name is required (at most 200 characters)');
-    if (!input.redirectUris?.length) throw new OrganizationInputError('at least one redirect URI is required');
+    if (!name || name.length > 200) throw new OrganizationInputError('name is required (at most 200 characters)', 'oidc.admin.errors.name', 'name');
+    if (!input.redirectUris?.length) throw new OrganizationInputError('at least one redirect URI is required', 'oidc.admin.errors.redirectUris', 'redirectUris');
     const method = input.tokenEndpointAuthMethod ?? 'client_secret_basic';
     if (!AUTH_METHODS.includes(method)) throw new OrganizationInputError(`auth method must be one of ${AUTH_METHODS.join(', ')}`);
     if (method === 'private_key_jwt' && !input.jwks && !input.jwksUri) throw new OrganizationInputError('private_key_jwt needs a JWKS or a JWKS URI');
@@ -169,10 +184,10 @@ export class OrganizationsService {
     if (unknownClaim) throw new OrganizationInputError(`unknown claim "${unknownClaim}" (known: ${CLAIMS.join(', ')})`);
     return {
       name,
-      redirectUris: input.redirectUris.map((uri) => checkUrl(uri, 'redirect URI', allowHttp)),
-      logoUri: input.logoUri ? checkUrl(input.logoUri, 'logo URL') : undefined,
+      redirectUris: input.redirectUris.map((uri) => checkUrl(uri, 'redirect URI', allowHttp, 'redirectUris')),
+      logoUri: input.logoUri ? checkUrl(input.logoUri, 'logo URL', false, 'logoUri') : undefined,
       postLogoutRedirectUris: (input.postLogoutRedirectUris ?? []).map((uri) => checkUrl(uri, 'post-logout redirect URI', allowHttp)),
-      initiateLoginUri: input.initiateLoginUri ? checkUrl(input.initiateLoginUri, 'initiate-login URI', allowHttp) : undefined,
+      initiateLoginUri: input.initiateLoginUri ? checkUrl(input.initiateLoginUri, 'initiate-login URI', allowHttp, 'initiateLoginUri') : undefined,
       allowedScopes: scopes,
       allowedClaims: claims,
       requiresSsn: !!input.requiresSsn,

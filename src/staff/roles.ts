@@ -9,12 +9,13 @@
 export const STAFF_ROLES = ['reviewer', 'referee', 'support', 'supervisor', 'admin'] as const;
 export type StaffRole = (typeof STAFF_ROLES)[number];
 
+/** Each role's name as pages show it (catalog keys, content/messages/<lang>/staff.json). */
 export const ROLE_NAMES: Record<StaffRole, string> = {
-  reviewer: 'Document reviewer',
-  referee: 'Trusted Referee',
-  support: 'Support agent',
-  supervisor: 'Supervisor',
-  admin: 'Administrator',
+  reviewer: 'staff.roles.reviewer',
+  referee: 'staff.roles.referee',
+  support: 'staff.roles.support',
+  supervisor: 'staff.roles.supervisor',
+  admin: 'staff.roles.admin',
 };
 
 export function isStaffRole(value: unknown): value is StaffRole {

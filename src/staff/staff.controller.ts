@@ -22,7 +22,7 @@ export class StaffController {
 
   private async staffPage(extra: Record<string, unknown> = {}, status = 200) {
     const members = await this.staff.list();
-    return view('staff/staff', { members, roleNames: ROLE_NAMES, roles: STAFF_ROLES.map((r) => ({ value: r, label: ROLE_NAMES[r] })), values: {}, ...extra }, status);
+    return view('staff/staff', { members, roleNames: ROLE_NAMES, roles: STAFF_ROLES, values: {}, ...extra }, status);
   }
 
   @Get('admin/staff')
@@ -38,7 +38,7 @@ export class StaffController {
     const errors: Record<string, string> = {};
     const emailError = emailProblem(email);
     if (emailError) errors.email = emailError;
-    if (!isStaffRole(form.role)) errors.role = 'Choose a role';
+    if (!isStaffRole(form.role)) errors.role = 'staff.errors.role';
     if (Object.keys(errors).length) {
       const page = await this.staffPage();
       return invalidForm('staff/staff', errors, { ...page.context, values: { email: form.email, role: form.role } });

@@ -5,9 +5,9 @@ import type { Response } from 'express';
 import { actorOf } from '../audit/audit.service';
 import { AGENT_STATUSES } from '../scheduling/agent-status.entity';
 import { AppointmentsService } from '../scheduling/appointments.service';
-import { describeWait } from '../scheduling/estimate';
-import { TIME_ZONES, formatInZone, isTimeZone } from '../scheduling/time-zones';
+import { TIME_ZONES, isTimeZone } from '../scheduling/time-zones';
 import { QueueService } from '../scheduling/queue.service';
+import { LanguageResolver } from '../i18n/language';
 import { RequireRole, RolesGuard } from '../staff/roles.guard';
 import type { WebRequest } from '../web/request';
 import { invalidForm, redirect, view, type Redirect, type View } from '../web/view';
@@ -17,8 +17,8 @@ import { allowJitsi } from './jitsi';
 import type { VideoCall } from './video-call.entity';
 
 type Form = Record<string, unknown>;
+/** The form's values (and, in agent.schedule.weekdays, the catalog's names for them). */
 const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
-const STATUS_LABELS = { available: 'Available', on_call: 'On a call', away: 'Away' };
 
 /** The Trusted Referee's calls console: status, "Next applicant", and the call with its checklist. */
 @Controller('agent/calls')
@@ -30,6 +30,7 @@ export class AgentCallsController {
     private readonly calls: CallsService,
     private readonly appointments: AppointmentsService,
     private readonly documents: DocumentsService,
+    private readonly languages: LanguageResolver,
   ) {}
 
   @Get()
@@ -39,9 +40,8 @@ export class AgentCallsController {
     return view('agent/calls', {
       status,
       statuses: AGENT_STATUSES.filter((s) => s !== 'on_call'),
-      statusLabels: STATUS_LABELS,
       waiting,
-      headWait: describeWait(estimate),
+      headWait: estimate,
       notice: ['empty', 'not-certified', 'done'].find((n) => n in query),
     });
   }
@@ -73,7 +73,7 @@ export class AgentCallsController {
       zones: TIME_ZONES,
       weekdays: WEEKDAYS,
       shifts: shifts.map((s) => ({ day: WEEKDAYS[s.weekday], from: hhmm(s.startMinute), to: hhmm(s.endMinute), timeZone: s.timeZone })),
-      upcoming: upcoming.map((a) => ({ when: formatInZone(a.startsAt, zone), applicantZone: a.timeZone, applicantWhen: formatInZone(a.startsAt, a.timeZone) })),
+      upcoming: upcoming.map((a) => ({ startsAt: a.startsAt, timeZone: a.timeZone })),
       notice: ['added', 'invalid'].find((n) => n in query),
     });
   }
@@ -114,7 +114,10 @@ export class AgentCallsController {
     const images = items.flatMap((item) =>
       item.sides.filter((side) => item.files[side.key]).map((side) => ({ id: item.files[side.key]!.id, document: item.doc.label, side: side.label, pdf: item.files[side.key]!.mime === 'application/pdf' })),
     );
-    const context: Record<string, unknown> = { call, details, images, outcomes: OUTCOME_LABELS, values: {}, ...extra };
+    // The call's language in the agent's own language ("japonés" for a Spanish-speaking agent).
+    const callLanguage = details.preferences.language;
+    const callLanguageName = new Intl.DisplayNames([this.languages.of(req)], { type: 'language', fallback: 'code' }).of(callLanguage) ?? callLanguage;
+    const context: Record<string, unknown> = { call, details, images, outcomes: OUTCOME_LABELS, callLanguageName, values: {}, ...extra };
     if (call.status === 'active') {
       context.join = await this.calls.joinInfo(call, { id: req.viewer!.accountId, name: `Trusted Referee (${req.viewer!.email})`, email: req.viewer!.email, agent: true });
       const csp = res.getHeader('Content-Security-Policy');
@@ -173,7 +176,7 @@ export class AgentCallsController {
         if ((await this.calls.ofAgent(req.viewer!.accountId, id))?.releasedAt) return this.released();
         throw new NotFoundException();
       }
-      errors = { code: 'That code does not match the one sent to the applicant. Ask them to read it again, or send a new code.' };
+      errors = { code: 'agent.call.errors.codeMismatch' };
     }
     const shown = await this.consoleView(req, res, call, { values: form });
     return invalidForm(shown.template, errors, shown.context);

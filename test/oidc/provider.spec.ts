@@ -504,6 +504,48 @@ describe('verified identity and organizations that require an SSN', () => {
   });
 });
 
+describe('the consent page in the person’s language', () => {
+  it('asks in Arabic (right to left) and in French, with each claim described in that language, and Allow still works', async () => {
+    const { clientId, clientSecret } = await createOrganization(t, { name: 'Bureau des Exemples' });
+    const config = await organizationClient(issuer, clientId, clientSecret);
+    const { browser, accountId } = await person();
+    await recordVerified(t, accountId);
+    /** The consent page's list of what is asked for, as its reader sees it. */
+    const claimsOn = (html: string) => /id="shared-claims">([\s\S]*?)<\/ul>/.exec(html)![1].replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim();
+    const choose = async (language: string) => {
+      const page = await browser.get('/account');
+      const chosen = await browser.post('/language').type('form').send({ _csrf: csrfOf(page.text), language, returnTo: '/account' });
+      expect(chosen.status).toBe(303);
+    };
+
+    await choose('ar');
+    const started = await authorizationRequest(config, { scope: 'openid email', claims: VERIFIED_REQUEST });
+    const arabic = await follow(browser, started.url.toString());
+    expect(arabic.path).toMatch(/^\/interaction\/[^/]+$/);
+    expect(arabic.text).toContain('<html lang="ar" dir="rtl">');
+    expect(arabic.text).toContain('<h1>مشاركة معلوماتك مع Bureau des Exemples</h1>');
+    const arabicClaims = claimsOn(arabic.text);
+    expect(arabicClaims).toContain('عنوان بريدك الإلكتروني');
+    expect(arabicClaims).toContain('هويتك التي تم التحقق منها: اسمك الأول، اسم عائلتك، اسمك الأوسط، تاريخ ميلادك، عنوانك');
+    expect(arabicClaims.replace(/Trusted Referee|NIST/g, '')).not.toMatch(/[A-Za-z]{2,}/); // no English left, but the names
+    expect(arabic.text).toMatch(/<button type="submit" class="usa-button">سماح<\/button>/);
+
+    // The same request, the person now reading French.
+    await choose('fr');
+    const french = await follow(browser, arabic.path);
+    expect(french.text).toContain('<html lang="fr" dir="ltr">');
+    expect(french.text).toContain('<h1>Partager vos informations avec Bureau des Exemples</h1>');
+    const frenchClaims = claimsOn(french.text);
+    expect(frenchClaims).toContain('Votre adresse e-mail');
+    expect(frenchClaims).toContain('Votre identité vérifiée : votre prénom, votre nom de famille, votre deuxième prénom, votre date de naissance, votre adresse');
+    expect(frenchClaims).not.toMatch(/\b(Your|your|email address|verified identity)\b/);
+    expect(french.text).toContain('href="/account/organizations">Organisations connectées</a>');
+
+    const back = await press(browser, french, `/interaction/${uidOf(french.path)}/allow`);
+    expect(back.offsite).toMatch(/^https:\/\/org\.example\/callback\?code=/);
+  });
+});
+
 describe('connected organizations', () => {
   it('lists the organizations shared with, and stopping revokes their tokens and the remembered consent', async () => {
     const { clientId, clientSecret } = await createOrganization(t, { name: 'Housing Authority' });
