@@ -69,11 +69,11 @@ export class IdentityService {
   }
 
   /**
-   * Creates the account in the language it was made in (its emails come in that language)
-   * and emails a confirmation link. When the address already has an account, that owner
+   * Creates the account in the language it was made in, if the browser stated one (its
+   * emails come in that language) and emails a confirmation link. When the address already has an account, that owner
    * gets an email saying so instead, in the owner's language; the page shown is the same.
    */
-  async signUp(email: string, password: string, language: Language): Promise<void> {
+  async signUp(email: string, password: string, language?: Language): Promise<void> {
     const passwordHash = await this.hasher.hash(password); // in both branches: same timing
     const existing = await this.em.findOne(Account, { email });
     let sent: OutboxMessage;
