@@ -383,3 +383,97 @@ describe('secure cookies behind HTTPS', () => {
     }
   });
 });
+
+describe('in the reader’s language', () => {
+  /** The error summary at the top of a form: each entry as the person reads it. */
+  function errorSummaryOf(html: string): string[] {
+    const summary = /data-error-summary>([\s\S]*?)<\/ul>/.exec(html)?.[1] ?? '';
+    return [...summary.matchAll(/<a class="usa-link" href="(#[^"]+)">([\s\S]*?)<\/a>/g)].map((m) => `${m[1]} ${m[2].replace(/&#39;/g, "'").trim()}`);
+  }
+
+  it('shows the sign-in page in Spanish and in Arabic (right to left) after the browser’s Accept-Language', async () => {
+    const spanish = await t.browser().get('/sign-in').set('Accept-Language', 'es-AR,es;q=0.9');
+    expect(spanish.text).toContain('<html lang="es" dir="ltr">');
+    expect(spanish.text).toMatch(/<title>Iniciar sesión \| Referee<\/title>/);
+    expect(spanish.text).toMatch(/<label class="usa-label" for="email">Correo electrónico<\/label>/);
+    expect(spanish.text).toContain('¿Olvidó su contraseña?');
+    expect(spanish.text).toContain('¿Es nuevo en Referee? <a class="usa-link" href="/sign-up">Cree una cuenta</a>');
+    // passkeys.js writes what the page gives it.
+    expect(spanish.text).toContain('data-cancelled-text="La solicitud de la llave de acceso se canceló o caducó. Inténtelo de nuevo."');
+    for (const english of ['Forgot your password?', 'Email address', 'Sign in with a passkey', 'New to Referee?']) expect(spanish.text).not.toContain(english);
+
+    const arabic = await t.browser().get('/sign-in').set('Accept-Language', 'ar');
+    expect(arabic.text).toContain('<html lang="ar" dir="rtl">');
+    expect(arabic.text).toMatch(/<h1>تسجيل الدخول<\/h1>/);
+    expect(arabic.text).toContain('هل نسيت كلمة المرور؟');
+    expect(arabic.text).toContain('تسجيل الدخول بمفتاح مرور');
+    expect(arabic.text).not.toContain('Forgot your password?');
+  });
+
+  it('shows a validation error in French next to its field and in the error summary', async () => {
+    const browser = t.browser();
+    const page = await browser.get('/sign-up').set('Accept-Language', 'fr');
+    expect(page.text).toContain('Au moins 12 caractères.'); // the hint, with the rule's own number
+    const res = await browser
+      .post('/sign-up')
+      .set('Accept-Language', 'fr')
+      .type('form')
+      .send({ _csrf: csrfOf(page.text), email: 'pas-une-adresse', password: 'court' });
+    expect(res.status).toBe(400);
+    expect(res.text).toMatch(/<title>Erreur : Créez votre compte \| Referee<\/title>/);
+    expect(textOf(res.text, 'email-error')).toBe('Saisissez une adresse e-mail au bon format, par exemple nom@exemple.com');
+    expect(textOf(res.text, 'password-error')).toBe('Votre mot de passe doit comporter au moins 12 caractères');
+    expect(errorSummaryOf(res.text)).toEqual([
+      '#email Adresse e-mail: Saisissez une adresse e-mail au bon format, par exemple nom@exemple.com',
+      '#password Mot de passe: Votre mot de passe doit comporter au moins 12 caractères',
+    ]);
+    expect(res.text).toContain('Il y a 2 problèmes');
+  });
+
+  it('keeps the language an account was created in, and writes its emails in it whatever browser asks later', async () => {
+    const email = newEmail();
+    const browser = t.browser();
+    const page = await browser.get('/sign-up').set('Accept-Language', 'es');
+    const res = await browser.post('/sign-up').set('Accept-Language', 'es').type('form').send({ _csrf: csrfOf(page.text), email, password: PASSWORD });
+    expect(res.text).toContain('Revise su correo electrónico');
+    const { rows } = await t.db.sql.query('select language from account where email = $1', [email]);
+    expect(rows[0].language).toBe('es');
+
+    const confirmation = await lastEmailTo(t.db.sql, email);
+    expect(confirmation?.subject).toBe('Confirme su correo electrónico para Referee');
+    expect(confirmation?.body).toContain('Le damos la bienvenida a Referee.');
+    expect(confirmation?.body).toContain('funciona una sola vez, durante 24 horas');
+    expect(confirmation?.link).toMatch(/\/sign-up\/confirm\?token=[A-Za-z0-9_-]{43}$/); // the link still works as a link
+    expect(confirmation?.body).not.toMatch(/Welcome|Confirm your email/);
+    expect((await confirmFromEmail(browser, email)).status).toBe(303);
+
+    // Asked from an English browser, the reset link and the password-changed notice still come in Spanish.
+    const english = t.browser();
+    await submitForm(english, '/password-reset', '/password-reset', { email });
+    const reset = await lastEmailTo(t.db.sql, email);
+    expect(reset?.subject).toBe('Restablezca su contraseña de Referee');
+    const form = await english.get(pathOf(reset!.link!));
+    expect(form.text).toContain('Choose a new password'); // the page follows its reader
+    const token = /name="token" value="([^"]+)"/.exec(form.text)![1];
+    await english.post('/password-reset/new').type('form').send({ _csrf: csrfOf(form.text), token, password: 'una frase de paso bastante larga' });
+    const changed = await lastEmailTo(t.db.sql, email);
+    expect(changed?.subject).toBe('Se cambió su contraseña de Referee');
+    expect(changed?.body).toContain('Si no fue usted, restablezca su contraseña ahora: http://localhost:3000/password-reset');
+
+    // Someone signing up again with that address from a French browser: the owner is told in Spanish.
+    const french = t.browser();
+    const again = await french.get('/sign-up').set('Accept-Language', 'fr');
+    await french.post('/sign-up').set('Accept-Language', 'fr').type('form').send({ _csrf: csrfOf(again.text), email, password: 'another long passphrase here' });
+    const existing = await lastEmailTo(t.db.sql, email);
+    expect(existing?.subject).toBe('Ya tiene una cuenta de Referee');
+    expect(existing?.body).toContain('Iniciar sesión: http://localhost:3000/sign-in');
+  });
+
+  it('stores no language for an account created by a browser that states none, and writes to it in English', async () => {
+    const email = newEmail();
+    await signUp(t.browser(), email);
+    const { rows } = await t.db.sql.query('select language from account where email = $1', [email]);
+    expect(rows[0].language).toBeNull(); // nothing to go on: its pages follow each browser it signs in on
+    expect((await lastEmailTo(t.db.sql, email))?.subject).toBe('Confirm your email address for Referee');
+  });
+});

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startTestApp, type TestApp } from './harness/app';
-import { codeFor, createAccount, passwordSignIn, signIn, type TestPerson } from './harness/accounts';
+import { codeFor, createAccount, passwordSignIn, PASSWORD, signIn, type TestPerson } from './harness/accounts';
 import { csrfOf, textOf } from './harness/forms';
 import { lastEmailTo, pathOf } from './harness/outbox';
 import { inContext, recordVerified } from './oidc/flow';
@@ -505,5 +505,106 @@ describe('passwordless passkey sign-in', () => {
     expect(rows[0]).toEqual({ failed_attempts: 0, locked_until: null });
     const state = await t.db.sql.query('select consecutive_failures from mfa_account_state where account_id = $1', [account.id]);
     expect(state.rows[0]?.consecutive_failures ?? 0).toBe(0);
+  });
+});
+
+describe('in the reader’s language', () => {
+  /** Signs up and confirms from a browser that asks for `language` (the account keeps it). */
+  async function createAccountIn(language: string): Promise<TestPerson> {
+    const email = newEmail();
+    const browser = t.browser();
+    const page = await browser.get('/sign-up').set('Accept-Language', language);
+    await browser.post('/sign-up').set('Accept-Language', language).type('form').send({ _csrf: csrfOf(page.text), email, password: PASSWORD });
+    const mail = await lastEmailTo(t.db.sql, email);
+    const confirm = await browser.get(pathOf(mail!.link!));
+    const token = /name="token" value="([^"]+)"/.exec(confirm.text)![1];
+    await browser.post('/sign-up/confirm').type('form').send({ _csrf: csrfOf(confirm.text), token });
+    return { email, password: PASSWORD, backupCodes: [] };
+  }
+
+  async function lastText(to: string) {
+    const { rows } = await t.db.sql.query(`select channel, body from outbox_message where recipient = $1 and channel in ('sms', 'voice') order by created_at desc limit 1`, [to]);
+    return rows[0] as { channel: string; body: string };
+  }
+
+  it('shows the second-factor pages in Spanish and in Arabic (right to left) after Accept-Language', async () => {
+    const { browser } = await atSecondStep();
+    const setup = await browser.get('/mfa/setup').set('Accept-Language', 'es');
+    expect(setup.text).toContain('<html lang="es" dir="ltr">');
+    expect(setup.text).toContain('<h1>Añada una segunda forma de iniciar sesión</h1>');
+    expect(setup.text).toContain('Llave de acceso o llave de seguridad <span class="usa-tag">Recomendado</span>');
+    expect(setup.text).not.toContain('Code generator app');
+    const phone = await browser.get('/mfa/setup/phone').set('Accept-Language', 'es');
+    expect(phone.text).toContain('value="Mi teléfono"'); // the suggested name too
+    expect(phone.text).toMatch(/<option value="DE">Alemania \(\+49\)<\/option>/); // countries named in Spanish
+
+    const person = await createAccount(t, newEmail());
+    await signIn(t, person); // an app and backup codes
+    const arabic = t.browser();
+    await passwordSignIn(arabic, person);
+    const challenge = await arabic.get('/mfa/challenge').set('Accept-Language', 'ar');
+    expect(challenge.text).toContain('<html lang="ar" dir="rtl">');
+    expect(challenge.text).toContain('<h1>أكّد أنك أنت</h1>');
+    expect(challenge.text).toContain('تذكُّر هذا المتصفح لمدة 30 يومًا');
+    expect(challenge.text).toContain('لا أستطيع استخدام أي من وسائلي');
+    expect(challenge.text).not.toMatch(/Confirm it|Remember this browser|Other ways/);
+
+    // A refused code says why in Arabic, next to the field and in the error summary.
+    const wrong = await arabic
+      .post('/mfa/challenge/totp')
+      .set('Accept-Language', 'ar')
+      .type('form')
+      .send({ _csrf: csrfOf(challenge.text), method: await totpMethodId(person.email), code: '000000' });
+    expect(wrong.status).toBe(400);
+    expect(textOf(wrong.text, 'code-error')).toBe('هذا الرمز غير صحيح. تحقّق منه وحاول مرة أخرى');
+    expect(wrong.text).toContain('<a class="usa-link" href="#code">الرمز: هذا الرمز غير صحيح. تحقّق منه وحاول مرة أخرى</a>');
+    expect(wrong.text).toMatch(/<title>خطأ: أكّد أنك أنت \| Referee<\/title>/);
+  });
+
+  it('says how long a locked method waits in the reader’s words (plural rules, not English)', async () => {
+    const person = await createAccount(t, newEmail());
+    await signIn(t, person);
+    await t.db.sql.query(`update mfa_method set locked_until = now() + interval '14 minutes 30 seconds' where id = $1`, [await totpMethodId(person.email)]);
+    const browser = t.browser();
+    await passwordSignIn(browser, person);
+    const page = await browser.get('/mfa/challenge').set('Accept-Language', 'fr');
+    const res = await browser
+      .post('/mfa/challenge/totp')
+      .set('Accept-Language', 'fr')
+      .type('form')
+      .send({ _csrf: csrfOf(page.text), method: await totpMethodId(person.email), code: await codeFor(person.totpSecret!, 1) });
+    expect(textOf(res.text, 'code-error')).toBe(
+      'Trop de codes incorrects. Pour votre sécurité, cette méthode est verrouillée pendant 15 minutes. Vous pouvez utiliser une autre méthode.',
+    );
+  });
+
+  it('texts and reads out the code in the account’s language, whatever the page was shown in', async () => {
+    const person = await createAccountIn('es');
+    const browser = t.browser();
+    await passwordSignIn(browser, person);
+    const page = await browser.get('/mfa/setup/phone').set('Accept-Language', 'en'); // an English page
+    const res = await browser.post('/mfa/setup/phone').type('form').send({ _csrf: csrfOf(page.text), country: 'MX', number: '55 1234 0001', channel: 'sms', label: 'Móvil' });
+    expect(res.status).toBe(303);
+    const sms = await lastText('+525512340001');
+    expect(sms.channel).toBe('sms');
+    expect(sms.body).toMatch(/^\d{6} es su código de Referee\. Caduca en 10 minutos\. No lo comparta con nadie\.$/);
+    const code = /^(\d{6})/.exec(sms.body)![1];
+    const confirm = await browser.get('/mfa/setup/phone/confirm');
+    const done = await browser.post('/mfa/setup/phone/confirm').type('form').send({ _csrf: csrfOf(confirm.text), code });
+    // Signed in now: pages follow the account's language too.
+    expect(done.text).toContain('<h1 class="usa-alert__heading">Método añadido: Mensaje de texto o llamada de voz</h1>');
+    // The change is emailed in Spanish too, naming the kind of method in Spanish.
+    const mail = await lastEmailTo(t.db.sql, person.email);
+    expect(mail?.subject).toBe('Cambiaron sus métodos de inicio de sesión de Referee');
+    expect(mail?.body).toContain('Se añadió el método de inicio de sesión «Móvil» (Mensaje de texto o llamada de voz) a su cuenta de Referee.');
+
+    const french = await createAccountIn('fr');
+    const other = t.browser();
+    await passwordSignIn(other, french);
+    const form = await other.get('/mfa/setup/phone');
+    await other.post('/mfa/setup/phone').type('form').send({ _csrf: csrfOf(form.text), country: 'FR', number: '06 12 34 00 01', channel: 'voice', label: 'Fixe' });
+    const call = await lastText('+33612340001');
+    expect(call.channel).toBe('voice');
+    expect(call.body).toMatch(/^Votre code Referee est( \d){6}\. Je répète :( \d){6}\.$/);
   });
 });

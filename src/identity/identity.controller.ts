@@ -1,11 +1,14 @@
 import { Body, Controller, Get, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
 import { actorOf, AuditService } from '../audit/audit.service';
+import { LanguageResolver } from '../i18n/language';
+import type { Language } from '../i18n/languages';
 import { RateLimits } from '../web/rate-limits';
 import { localPath } from '../web/redirect.exception';
 import type { WebRequest } from '../web/request';
-import { invalidForm, redirect, view } from '../web/view';
+import { invalidForm, redirect, view, type FieldErrors } from '../web/view';
 import { IdentityService, emailProblem, normaliseEmail } from './identity.service';
+import { PASSWORD_MIN } from './passwords';
 import { SessionsService } from './sessions.service';
 import { SignedInGuard } from './signed-in.guard';
 
@@ -20,11 +23,22 @@ export class IdentityController {
     private readonly sessions: SessionsService,
     private readonly rateLimits: RateLimits,
     private readonly audit: AuditService,
+    private readonly languages: LanguageResolver,
   ) {}
+
+  /**
+   * The language this browser asks for (its switcher choice, or Accept-Language), kept on a
+   * new account for its emails; none when the browser states none (then pages follow each
+   * browser the person uses, and emails are in English).
+   */
+  private statedLanguage(req: WebRequest): Language | undefined {
+    const stated = !!req.headers['accept-language'] || !!req.headers.cookie?.includes(this.languages.cookieName);
+    return stated ? this.languages.of(req) : undefined;
+  }
 
   @Get('sign-up')
   signUpPage() {
-    return view('identity/sign-up', { values: {} });
+    return view('identity/sign-up', { values: {}, passwordMin: PASSWORD_MIN });
   }
 
   @Post('sign-up')
@@ -32,9 +46,9 @@ export class IdentityController {
     const email = normaliseEmail(form.email);
     const password = text(form.password);
     const errors = this.identity.validateSignUp(email, password);
-    if (Object.keys(errors).length) return invalidForm('identity/sign-up', errors, { values: { email: text(form.email) } });
+    if (Object.keys(errors).length) return invalidForm('identity/sign-up', errors, { values: { email: text(form.email) }, passwordMin: PASSWORD_MIN });
     await this.rateLimits.consume('sign-up:ip', req.ip ?? '');
-    await this.identity.signUp(email, password);
+    await this.identity.signUp(email, password, this.statedLanguage(req));
     return view('identity/check-email', { purpose: 'confirm' });
   }
 
@@ -66,13 +80,13 @@ export class IdentityController {
     const email = normaliseEmail(form.email);
     const password = text(form.password);
     const next = localPath(form.next, '');
-    const again = (errors: Record<string, string>, extra: Record<string, unknown> = {}) =>
+    const again = (errors: FieldErrors, extra: Record<string, unknown> = {}) =>
       invalidForm('identity/sign-in', errors, { values: { email: text(form.email) }, next, ...extra });
 
-    const errors: Record<string, string> = {};
+    const errors: FieldErrors = {};
     const emailError = emailProblem(email);
     if (emailError) errors.email = emailError;
-    if (!password) errors.password = 'Enter your password';
+    if (!password) errors.password = 'identity.errors.enterPassword';
     if (Object.keys(errors).length) return again(errors);
 
     // Both counters in one go: two round trips to PostgreSQL at once, not one after the other.
@@ -81,10 +95,10 @@ export class IdentityController {
     switch (result.outcome) {
       case 'wrong':
         await this.audit.record({ action: 'sign_in.password_refused', ip: req.ip });
-        return again({ password: 'The email or password is not right. Check them and try again' });
+        return again({ password: 'identity.errors.wrongPassword' });
       case 'locked':
         await this.audit.record({ action: 'sign_in.locked_account', ip: req.ip });
-        return again({ password: 'This account is locked after too many wrong passwords. Reset your password to unlock it' }, { locked: true });
+        return again({ password: 'identity.errors.locked' }, { locked: true });
       case 'unconfirmed':
         return view('identity/check-email', { purpose: 'confirm', unconfirmed: true });
       case 'signed-in':
@@ -135,7 +149,7 @@ export class IdentityController {
   @Get('password-reset/new')
   async newPasswordPage(@Query('token') token: unknown) {
     const link = await this.identity.findLink(token, 'reset_password');
-    return link ? view('identity/new-password', { token }) : view('identity/link-expired', { purpose: 'reset' }, 410);
+    return link ? view('identity/new-password', { token, passwordMin: PASSWORD_MIN }) : view('identity/link-expired', { purpose: 'reset' }, 410);
   }
 
   @Post('password-reset/new')
@@ -144,7 +158,7 @@ export class IdentityController {
     if (!link) return view('identity/link-expired', { purpose: 'reset' }, 410);
     const password = text(form.password);
     const errors = this.identity.validateSignUp(link.account.email, password);
-    if (errors.password) return invalidForm('identity/new-password', { password: errors.password }, { token: form.token });
+    if (errors.password) return invalidForm('identity/new-password', { password: errors.password }, { token: form.token, passwordMin: PASSWORD_MIN });
     const account = await this.identity.resetPassword(form.token, password);
     if (account) await this.audit.record({ action: 'password.reset', actorId: account.id, ip: req.ip });
     return account ? redirect('/sign-in?reset=1') : view('identity/link-expired', { purpose: 'reset' }, 410);

@@ -2,6 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { CONFIG, type Config } from '../config/config';
 import { randomToken, tokenHash } from '../crypto/tokens';
+import type { Language } from '../i18n/languages';
+import { phrase } from '../i18n/messages';
 import { NotificationsService } from '../notifications/notifications.service';
 import type { OutboxMessage } from '../notifications/outbox-message.entity';
 import type { FieldErrors } from '../web/view';
@@ -24,10 +26,11 @@ export function normaliseEmail(raw: unknown): string {
   return typeof raw === 'string' ? raw.trim().toLowerCase() : '';
 }
 
+/** What is wrong with a typed email address, as a catalog key; undefined when nothing is. */
 export function emailProblem(email: string): string | undefined {
-  if (!email) return 'Enter your email address';
+  if (!email) return 'identity.errors.enterEmail';
   if (email.length > EMAIL_MAX || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) {
-    return 'Enter an email address in the correct format, like name@example.com';
+    return 'identity.errors.emailFormat';
   }
   return undefined;
 }
@@ -66,26 +69,27 @@ export class IdentityService {
   }
 
   /**
-   * Creates the account and emails a confirmation link. When the address already has an
-   * account, that owner gets an email saying so instead; the page shown is the same.
+   * Creates the account in the language it was made in, if the browser stated one (its
+   * emails come in that language) and emails a confirmation link. When the address already has an account, that owner
+   * gets an email saying so instead, in the owner's language; the page shown is the same.
    */
-  async signUp(email: string, password: string): Promise<void> {
+  async signUp(email: string, password: string, language?: Language): Promise<void> {
     const passwordHash = await this.hasher.hash(password); // in both branches: same timing
     const existing = await this.em.findOne(Account, { email });
     let sent: OutboxMessage;
     if (existing) {
       sent = this.notifications.queueEmail({
         to: email,
-        subject: 'You already have a Referee account',
-        text:
-          `Someone (hopefully you) tried to create a Referee account with this email address, but you already have one.\n\n` +
-          `Sign in: ${this.config.baseUrl}/sign-in\n` +
-          `Forgot your password? Reset it: ${this.config.baseUrl}/password-reset\n\n` +
-          `If this wasn't you, you can ignore this email. Nothing has changed.`,
+        ...this.notifications.compose(existing.language ?? language, 'identity.email.existing.subject', [
+          'identity.email.existing.body',
+          phrase('identity.email.existing.signIn', { url: `${this.config.baseUrl}/sign-in` }),
+          phrase('identity.email.existing.reset', { url: `${this.config.baseUrl}/password-reset` }),
+          'identity.email.existing.notYou',
+        ]),
       });
       await this.em.flush();
     } else {
-      const account = this.em.create(Account, { email, passwordHash });
+      const account = this.em.create(Account, { email, passwordHash, language });
       sent = await this.issueLink(account, 'confirm_email');
     }
     await this.notifications.deliver([sent]);
@@ -105,25 +109,19 @@ export class IdentityService {
       tokenHash: tokenHash(token),
       expiresAt: new Date(Date.now() + LINK_LIFETIME_MS[purpose]),
     });
-    const message =
+    const composed =
       purpose === 'confirm_email'
-        ? this.notifications.queueEmail({
-            to: account.email,
-            subject: 'Confirm your email address for Referee',
-            text:
-              `Welcome to Referee.\n\nConfirm your email address by opening this link (it works once, for 24 hours):\n` +
-              `${this.config.baseUrl}/sign-up/confirm?token=${token}\n\n` +
-              `If you did not create a Referee account, ignore this email.`,
-          })
-        : this.notifications.queueEmail({
-            to: account.email,
-            subject: 'Reset your Referee password',
-            text:
-              `We received a request to reset the password of your Referee account.\n\n` +
-              `Choose a new password here (the link works once, for 1 hour):\n` +
-              `${this.config.baseUrl}/password-reset/new?token=${token}\n\n` +
-              `If you did not ask for this, ignore this email: your password has not changed.`,
-          });
+        ? this.notifications.compose(account.language, 'identity.email.confirm.subject', [
+            'identity.email.confirm.welcome',
+            phrase('identity.email.confirm.link', { url: `${this.config.baseUrl}/sign-up/confirm?token=${token}` }),
+            'identity.email.confirm.notYou',
+          ])
+        : this.notifications.compose(account.language, 'identity.email.reset.subject', [
+            'identity.email.reset.body',
+            phrase('identity.email.reset.link', { url: `${this.config.baseUrl}/password-reset/new?token=${token}` }),
+            'identity.email.reset.notYou',
+          ]);
+    const message = this.notifications.queueEmail({ to: account.email, ...composed });
     await this.em.flush();
     return message;
   }
@@ -203,10 +201,10 @@ export class IdentityService {
       await em.nativeDelete(Session, { account: account.id });
       const notice = this.notifications.queueEmail({
         to: account.email,
-        subject: 'Your Referee password was changed',
-        text:
-          `The password of your Referee account was just changed, and every device was signed out.\n\n` +
-          `If this wasn't you, reset your password now: ${this.config.baseUrl}/password-reset`,
+        ...this.notifications.compose(account.language, 'identity.email.changed.subject', [
+          'identity.email.changed.body',
+          phrase('identity.email.changed.notYou', { url: `${this.config.baseUrl}/password-reset` }),
+        ]),
       });
       return { account, notice };
     });

@@ -3,6 +3,7 @@ import { hash, verify } from '@node-rs/argon2';
 /** Algorithm.Argon2id (a const enum in the package's types, so not importable here). */
 const ARGON2ID = 2;
 import type { Config } from '../config/config';
+import { phrase, type Text } from '../i18n/messages';
 
 /**
  * Password rules (NIST SP 800-63B rev 4 with MFA required): 12 to 128 characters,
@@ -22,17 +23,17 @@ function commonPasswords(): Set<string> {
   return common;
 }
 
-/** The problem with a new password, in words for the form; undefined when it is fine. */
-export function passwordProblem(password: string, email: string): string | undefined {
+/** The problem with a new password, as a catalog message for the form; undefined when it is fine. */
+export function passwordProblem(password: string, email: string): Text | undefined {
   const length = [...password].length;
-  if (length === 0) return 'Enter a password';
-  if (length < PASSWORD_MIN) return `Your password must be at least ${PASSWORD_MIN} characters long`;
-  if (length > PASSWORD_MAX) return `Your password must be ${PASSWORD_MAX} characters or fewer`;
+  if (length === 0) return 'identity.errors.password.empty';
+  if (length < PASSWORD_MIN) return phrase('identity.errors.password.tooShort', { min: PASSWORD_MIN });
+  if (length > PASSWORD_MAX) return phrase('identity.errors.password.tooLong', { max: PASSWORD_MAX });
   const lower = password.toLowerCase();
-  if (commonPasswords().has(lower)) return 'This password is too common. Choose one that would be hard to guess';
+  if (commonPasswords().has(lower)) return 'identity.errors.password.common';
   const local = email.toLowerCase().split('@')[0];
   if (lower === email.toLowerCase() || (local.length >= 4 && lower.includes(local))) {
-    return 'Your password must not contain your email address';
+    return 'identity.errors.password.containsEmail';
   }
   return undefined;
 }

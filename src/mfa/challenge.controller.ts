@@ -2,6 +2,8 @@ import { Body, Controller, Get, Post, Query, Req, Res, UseGuards } from '@nestjs
 import type { Response } from 'express';
 import { actorOf, AuditService } from '../audit/audit.service';
 import { SessionsService } from '../identity/sessions.service';
+import { LanguageResolver } from '../i18n/language';
+import { Messages } from '../i18n/messages';
 import { StaffService } from '../staff/staff.service';
 import { BrowserCookie } from '../web/browser';
 import { RateLimits } from '../web/rate-limits';
@@ -9,7 +11,7 @@ import { localPath } from '../web/redirect.exception';
 import type { WebRequest } from '../web/request';
 import { redirect, view } from '../web/view';
 import type { MfaMethod } from './mfa-method.entity';
-import { KIND_NAMES, MfaService, type AttemptResult } from './mfa.service';
+import { KIND_NAMES, MfaService, PHONE_CODE_MINUTES, type AttemptResult } from './mfa.service';
 import { PasskeysService } from './passkeys.service';
 import { MFA_POLICY } from './policy';
 import { personAt, SecondFactorGuard } from './second-factor.guard';
@@ -33,7 +35,14 @@ export class ChallengeController {
     private readonly rateLimits: RateLimits,
     private readonly audit: AuditService,
     private readonly staff: StaffService,
+    private readonly messages: Messages,
+    private readonly languages: LanguageResolver,
   ) {}
+
+  /** A refusal for passkeys.js, which shows the message as it comes: in the page's language. */
+  private refusal(req: WebRequest, result: AttemptResult & { ok: false }) {
+    return { ok: false, message: this.messages.text(this.languages.of(req), result.message) };
+  }
 
   private nextOf(source: Form): string {
     return localPath(source.next, '');
@@ -87,6 +96,8 @@ export class ChallengeController {
         methods: methods.map((m) => ({ id: m.kind === 'backup_codes' ? 'backup' : m.id, label: m.label, kind: m.kind, kindName: KIND_NAMES[m.kind], hint: m.displayHint })),
         next,
         recoveryDueAt: await this.mfa.recoveryDueAt(accountId),
+        codeMinutes: PHONE_CODE_MINUTES,
+        rememberDays: MFA_POLICY.rememberBrowserMs / 86_400_000,
         ...extra,
       },
       status,
@@ -175,7 +186,7 @@ export class ChallengeController {
   async passkey(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Body() body: Form) {
     const result = await this.passkeys.authenticate(req.browserKey, body.response, personAt(req).accountId);
     await this.audit.record({ action: result.ok ? 'sign_in.completed' : 'sign_in.second_factor_refused', ...actorOf(req), details: { method: 'passkey' } });
-    if (!result.ok) return { ok: false, message: result.message };
+    if (!result.ok) return this.refusal(req, result);
     const done = await this.signedIn(req, res, body);
     return { ok: true, redirect: done.location };
   }
@@ -192,7 +203,7 @@ export class ChallengeController {
     const result = await this.passkeys.authenticate(req.browserKey, body.response);
     if (!result.ok) {
       await this.audit.record({ action: 'sign_in.passkey_refused', ip: req.ip, details: { passwordless: true, reason: result.reason } });
-      return { ok: false, message: result.message };
+      return this.refusal(req, result);
     }
     await this.sessions.start(req, res, result.method.account, true);
     await this.audit.record({ action: 'sign_in.completed', ...actorOf(req), subject: result.method.id, details: { method: 'passkey', passwordless: true } });

@@ -8,6 +8,9 @@ import { CONFIG, type Config } from '../config/config';
 import { PiiCipher } from '../crypto/pii-cipher';
 import { hmac, randomToken, sameSecret, tokenHash } from '../crypto/tokens';
 import { Account } from '../identity/account.entity';
+import { formatDate } from '../i18n/formats';
+import { DEFAULT_LANGUAGE, languageOrNone, type Language } from '../i18n/languages';
+import { Messages, phrase, type Phrase, type Text } from '../i18n/messages';
 import { NotificationsService } from '../notifications/notifications.service';
 import { StaffService } from '../staff/staff.service';
 import { VerifiedIdentitiesService } from '../oidc/verified-identities.service';
@@ -20,24 +23,31 @@ import { parsePhone } from './phone';
 import { delayAfter, MFA_POLICY } from './policy';
 import { RememberedBrowser } from './remembered-browser.entity';
 
-/** What a try at a code came to; every outcome but 'ok' has a message for the person. */
+/** What a try at a code came to; every outcome but 'ok' has a message (catalog key and values) for the person. */
 export type AttemptResult =
   | { ok: true; method: MfaMethod }
-  | { ok: false; reason: 'wrong' | 'expired' | 'locked' | 'wait' | 'account-locked'; message: string };
+  | { ok: false; reason: 'wrong' | 'expired' | 'locked' | 'wait' | 'account-locked'; message: Text };
 
+/** Each kind's name, as catalog keys (pages and emails say it in the reader's language). */
 export const KIND_NAMES: Record<MfaKind, string> = {
-  passkey: 'Passkey or security key',
-  totp: 'Code generator app',
-  phone: 'Text message or voice call',
-  backup_codes: 'Backup codes',
+  passkey: 'mfa.kind.passkey',
+  totp: 'mfa.kind.totp',
+  phone: 'mfa.kind.phone',
+  backup_codes: 'mfa.kind.backup_codes',
 };
+
+/**
+ * The stored label of backup codes (a database value, not shown: pages name backup codes
+ * by their kind, in the reader's language, unless the person renamed them).
+ */
+export const BACKUP_CODES_LABEL = 'Backup codes';
+
+/** How long a phone code works, in whole minutes (pages and the code's own text say it). */
+export const PHONE_CODE_MINUTES = MFA_POLICY.phoneCode.lifetimeMs / 60_000;
 
 const BACKUP_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789'; // no 0/o, 1/l/i
 
-function minutes(ms: number): string {
-  const m = Math.max(1, Math.ceil(ms / 60_000));
-  return `${m} minute${m === 1 ? '' : 's'}`;
-}
+const wholeMinutes = (ms: number) => Math.max(1, Math.ceil(ms / 60_000));
 
 /**
  * Second factors: code generator apps, phone codes, backup codes (passkeys in
@@ -55,7 +65,14 @@ export class MfaService {
     /** Seals TOTP seeds and phone numbers under the personal-data key ring (rotatable). */
     private readonly box: PiiCipher,
     private readonly staff: StaffService,
+    private readonly messages: Messages,
   ) {}
+
+  /** The language an account's emails and text messages are written in (English when it has none). */
+  private async languageOf(accountId: string): Promise<Language> {
+    const account = await this.em.findOneOrFail(Account, { id: accountId });
+    return languageOrNone(account.language) ?? DEFAULT_LANGUAGE;
+  }
 
   /**
    * Staff handle other people's identities: in production they sign in with a passkey or
@@ -93,17 +110,29 @@ export class MfaService {
     if (method.kind !== 'backup_codes' && remaining.length === 0) return 'last';
     this.em.remove(method);
     await this.audit.record({ action: 'mfa.method_removed', actorId: accountId, subject: method.id, details: { kind: method.kind } });
-    await this.notifyChange(method.account.id, `The sign-in method "${method.label}" (${KIND_NAMES[method.kind]}) was removed from your Referee account.`);
+    await this.notifyChange(
+      method.account.id,
+      method.kind === 'backup_codes' ? 'mfa.email.backupRemoved' : phrase('mfa.email.removed', { label: method.label }),
+      method.kind,
+    );
     return 'removed';
   }
 
-  /** Every change to a person's factors is emailed to them. */
-  async notifyChange(accountId: string, what: string): Promise<void> {
+  /**
+   * Every change to a person's factors is emailed to them, in their language. `kind`: the
+   * kind of method the change names (its name goes into the message as `kind`).
+   */
+  async notifyChange(accountId: string, what: Phrase | string, kind?: MfaKind): Promise<void> {
     const account = await this.em.findOneOrFail(Account, { id: accountId });
+    const language = languageOrNone(account.language) ?? DEFAULT_LANGUAGE;
+    const change = typeof what === 'string' ? phrase(what) : what;
+    const values = kind ? { ...change.values, kind: this.messages.text(language, KIND_NAMES[kind]) } : change.values;
     const sent = this.notifications.queueEmail({
       to: account.email,
-      subject: 'Your Referee sign-in methods changed',
-      text: `${what}\n\nIf this wasn't you, reset your password now (${this.config.baseUrl}/password-reset) and contact us.`,
+      ...this.notifications.compose(language, 'mfa.email.changedSubject', [
+        phrase(change.key, values),
+        phrase('mfa.email.notYou', { url: `${this.config.baseUrl}/password-reset` }),
+      ]),
     });
     await this.em.flush();
     await this.notifications.deliver([sent]);
@@ -113,7 +142,7 @@ export class MfaService {
     const method = this.em.create(MfaMethod, { ...data, account: accountId });
     await this.em.flush();
     await this.audit.record({ action: 'mfa.method_added', actorId: accountId, subject: method.id, details: { kind: method.kind } });
-    await this.notifyChange(accountId, `The sign-in method "${method.label}" (${KIND_NAMES[method.kind]}) was added to your Referee account.`);
+    await this.notifyChange(accountId, phrase('mfa.email.added', { label: method.label }), method.kind);
     return method;
   }
 
@@ -165,13 +194,14 @@ export class MfaService {
     return { secret, groupedSecret: secret.match(/.{1,4}/g)!.join(' '), qrSvg };
   }
 
+  /** The new method, or what went wrong (a catalog key). */
   async confirmTotpSetup(browserKey: string, accountId: string, code: string, label: string): Promise<MfaMethod | string> {
     const pending = await this.getPending('totp_setup', browserKey, accountId);
-    if (!pending) return 'This setup has expired. Start again to get a new code';
+    if (!pending) return 'mfa.errors.setupExpired';
     const secret = this.box.decrypt(pending.data.secretSealed as string, 'totp');
     const result = await this.checkTotp(secret, code);
-    if (!result) return 'That code is not right. Enter the 6-digit code your app shows now';
-    if (!(await this.takePending('totp_setup', browserKey, accountId))) return 'This setup has expired. Start again to get a new code';
+    if (!result) return 'mfa.errors.appCodeWrong';
+    if (!(await this.takePending('totp_setup', browserKey, accountId))) return 'mfa.errors.setupExpired';
     return this.addMethod(accountId, { kind: 'totp', label, secretSealed: this.box.encrypt(secret, 'totp'), lastTimeStep: result.timeStep });
   }
 
@@ -194,7 +224,7 @@ export class MfaService {
 
   async verifyTotpCode(accountId: string, methodId: unknown, code: string): Promise<AttemptResult> {
     const method = await this.findMethod(accountId, methodId);
-    if (!method || method.kind !== 'totp') return { ok: false, reason: 'wrong', message: 'Choose a sign-in method' };
+    if (!method || method.kind !== 'totp') return { ok: false, reason: 'wrong', message: 'mfa.errors.chooseMethod' };
     return this.attempt(method, async () => {
       const result = await this.checkTotp(this.box.decrypt(method.secretSealed!, 'totp'), code, Number(method.lastTimeStep ?? -1));
       if (!result) return false;
@@ -218,22 +248,27 @@ export class MfaService {
     return hmac(this.config.sessionSecret, `phone-code:${code}`);
   }
 
-  private async sendCode(e164: string, channel: 'sms' | 'voice', code: string): Promise<void> {
-    const spaced = code.split('').join(' ');
+  /** Texts or reads out a code, in the account's language. */
+  private async sendCode(accountId: string, e164: string, channel: 'sms' | 'voice', code: string): Promise<void> {
+    const language = await this.languageOf(accountId);
     const text =
       channel === 'sms'
-        ? `${code} is your Referee code. It expires in 10 minutes. Don't share it with anyone.`
-        : `Your Referee code is ${spaced}. Again: ${spaced}.`;
+        ? this.messages.text(language, 'mfa.sms.code', { code, minutes: PHONE_CODE_MINUTES })
+        : this.messages.text(language, 'mfa.sms.voice', { code: code.split('').join(' ') }); // digit by digit
     await this.sms.send(e164, text, channel);
   }
 
-  /** Checks the number and sends a first code to it; returns a field error, or 'failed' when it could not be delivered. */
+  /**
+   * Checks the number and sends a first code to it; returns a field error (a country it names
+   * is named in `language`, the page's), or 'failed' when it could not be delivered.
+   */
   async startPhoneSetup(
     browserKey: string,
     accountId: string,
     input: { country: string; number: string; channel: string; label: string },
-  ): Promise<{ error?: Record<string, string>; failed?: boolean }> {
-    const parsed = parsePhone(input.country, input.number);
+    language: Language = DEFAULT_LANGUAGE,
+  ): Promise<{ error?: Record<string, Text>; failed?: boolean }> {
+    const parsed = parsePhone(input.country, input.number, language);
     if ('error' in parsed) return { error: { number: parsed.error } };
     if (this.config.smsBlockedCountries.includes(parsed.country)) return { failed: true };
     const channel = input.channel === 'voice' ? 'voice' : 'sms';
@@ -248,7 +283,7 @@ export class MfaService {
       codeExpiresAt: Date.now() + MFA_POLICY.phoneCode.lifetimeMs,
     });
     try {
-      await this.sendCode(parsed.e164, channel, code);
+      await this.sendCode(accountId, parsed.e164, channel, code);
     } catch (error) {
       if (error instanceof DeliveryFailed) {
         await this.takePending('phone_setup', browserKey, accountId);
@@ -270,7 +305,7 @@ export class MfaService {
     pending.data = { ...pending.data, codeHash: this.codeHash(code), tries: 0, codeExpiresAt: Date.now() + MFA_POLICY.phoneCode.lifetimeMs };
     await this.em.flush();
     try {
-      await this.sendCode(this.box.decrypt(pending.data.phoneSealed as string, 'phone'), pending.data.channel as 'sms' | 'voice', code);
+      await this.sendCode(accountId, this.box.decrypt(pending.data.phoneSealed as string, 'phone'), pending.data.channel as 'sms' | 'voice', code);
       return 'sent';
     } catch (error) {
       if (error instanceof DeliveryFailed) return 'failed';
@@ -280,10 +315,10 @@ export class MfaService {
 
   async confirmPhoneSetup(browserKey: string, accountId: string, code: string): Promise<MfaMethod | string> {
     const pending = await this.getPending('phone_setup', browserKey, accountId);
-    if (!pending) return 'This code has expired. Enter your number again to get a new one';
+    if (!pending) return 'mfa.errors.phoneSetupExpired';
     const verdict = await this.checkPendingCode(pending, code);
     if (verdict !== 'ok') return verdict;
-    if (!(await this.takePending('phone_setup', browserKey, accountId))) return 'This code has expired. Enter your number again to get a new one';
+    if (!(await this.takePending('phone_setup', browserKey, accountId))) return 'mfa.errors.phoneSetupExpired';
     const data = pending.data;
     return this.addMethod(accountId, {
       kind: 'phone',
@@ -294,17 +329,17 @@ export class MfaService {
     });
   }
 
-  /** Compares a typed code with a pending one: expiry, a few tries per code, constant time. */
+  /** Compares a typed code with a pending one: expiry, a few tries per code, constant time. 'ok', or a catalog key. */
   private async checkPendingCode(pending: MfaPending, code: string): Promise<'ok' | string> {
     const data = pending.data;
-    if (Date.now() > (data.codeExpiresAt as number)) return 'This code has expired. Send a new code';
+    if (Date.now() > (data.codeExpiresAt as number)) return 'mfa.errors.codeExpired';
     const tries = (data.tries as number) + 1;
-    if (tries > MFA_POLICY.phoneCode.triesPerCode) return 'Too many wrong tries for this code. Send a new code';
+    if (tries > MFA_POLICY.phoneCode.triesPerCode) return 'mfa.errors.tooManyTries';
     pending.data = { ...data, tries };
     await this.em.flush();
     const typed = code.replace(/\s/g, '');
     if (!/^\d{6}$/.test(typed) || !sameSecret(this.codeHash(typed), data.codeHash as string)) {
-      return 'That code is not right. Check the code we sent and try again';
+      return 'mfa.errors.sentCodeWrong';
     }
     return 'ok';
   }
@@ -321,7 +356,7 @@ export class MfaService {
       codeExpiresAt: Date.now() + MFA_POLICY.phoneCode.lifetimeMs,
     });
     try {
-      await this.sendCode(this.box.decrypt(method.secretSealed!, 'phone'), method.phoneChannel ?? 'sms', code);
+      await this.sendCode(accountId, this.box.decrypt(method.secretSealed!, 'phone'), method.phoneChannel ?? 'sms', code);
       return 'sent';
     } catch (error) {
       if (error instanceof DeliveryFailed) return 'failed';
@@ -331,10 +366,10 @@ export class MfaService {
 
   async verifyPhoneCode(browserKey: string, accountId: string, methodId: unknown, code: string): Promise<AttemptResult> {
     const method = await this.findMethod(accountId, methodId);
-    if (!method || method.kind !== 'phone') return { ok: false, reason: 'wrong', message: 'Choose a sign-in method' };
+    if (!method || method.kind !== 'phone') return { ok: false, reason: 'wrong', message: 'mfa.errors.chooseMethod' };
     const pending = await this.getPending('phone_challenge', browserKey, accountId);
     if (!pending || pending.data.methodId !== method.id) {
-      return { ok: false, reason: 'expired', message: 'This code has expired. Send a new code' };
+      return { ok: false, reason: 'expired', message: 'mfa.errors.codeExpired' };
     }
     let message = '';
     const result = await this.attempt(method, async () => {
@@ -361,23 +396,23 @@ export class MfaService {
     const fresh = await this.em.transactional(async (em) => {
       const existing = await em.findOne(MfaMethod, { account: accountId, kind: 'backup_codes' });
       if (existing) em.remove(existing);
-      const method = em.create(MfaMethod, { account: accountId, kind: 'backup_codes', label: 'Backup codes' });
+      const method = em.create(MfaMethod, { account: accountId, kind: 'backup_codes', label: BACKUP_CODES_LABEL });
       for (const code of codes) em.create(BackupCode, { method, codeHash: this.backupHash(code) });
       return !existing;
     });
     await this.audit.record({ action: 'mfa.backup_codes_generated', actorId: accountId });
-    await this.notifyChange(accountId, fresh ? 'Backup codes were added to your Referee account.' : 'New backup codes were made for your Referee account; the old ones no longer work.');
+    await this.notifyChange(accountId, fresh ? 'mfa.email.backupAdded' : 'mfa.email.backupRenewed');
     return codes.map((c) => `${c.slice(0, 5)}-${c.slice(5)}`);
   }
 
   async verifyBackupCode(accountId: string, code: string): Promise<AttemptResult> {
     const method = await this.em.findOne(MfaMethod, { account: accountId, kind: 'backup_codes' });
-    if (!method) return { ok: false, reason: 'wrong', message: 'That backup code is not right, or was already used' };
+    if (!method) return { ok: false, reason: 'wrong', message: 'mfa.errors.backupCodeWrong' };
     const result = await this.attempt(method, async () => {
       const used = await this.em.nativeUpdate(BackupCode, { method: method.id, codeHash: this.backupHash(code), usedAt: null }, { usedAt: new Date() });
       return used === 1;
     });
-    if (!result.ok && result.reason === 'wrong') return { ...result, message: 'That backup code is not right, or was already used' };
+    if (!result.ok && result.reason === 'wrong') return { ...result, message: 'mfa.errors.backupCodeWrong' };
     return result;
   }
 
@@ -400,18 +435,18 @@ export class MfaService {
    * knows a credential id must not be able to lock its owner out.
    */
   async attempt(method: MfaMethod, check: () => Promise<boolean>, options: { countFailures?: boolean; wrongMessage?: string } = {}): Promise<AttemptResult> {
-    const wrongMessage = options.wrongMessage ?? 'That code is not right. Check it and try again';
+    const wrongMessage = options.wrongMessage ?? 'mfa.errors.codeWrong';
     const now = Date.now();
     if (method.lockedUntil && method.lockedUntil.getTime() > now) {
-      return { ok: false, reason: 'locked', message: `Too many wrong codes. For your security this method is locked for ${minutes(method.lockedUntil.getTime() - now)}. You can use another method.` };
+      return { ok: false, reason: 'locked', message: phrase('mfa.errors.locked', { minutes: wholeMinutes(method.lockedUntil.getTime() - now) }) };
     }
     if (method.nextAttemptAt && method.nextAttemptAt.getTime() > now) {
       const seconds = Math.ceil((method.nextAttemptAt.getTime() - now) / 1000);
-      return { ok: false, reason: 'wait', message: `Please wait ${seconds} second${seconds === 1 ? '' : 's'} before trying again` };
+      return { ok: false, reason: 'wait', message: phrase('mfa.errors.wait', { seconds }) };
     }
     const state = await this.accountState(method.account.id);
     if (state.consecutiveFailures >= MFA_POLICY.lockout.accountMax) {
-      return { ok: false, reason: 'account-locked', message: 'Too many wrong codes on this account. Use "I can\'t use any of my methods" to recover it.' };
+      return { ok: false, reason: 'account-locked', message: 'mfa.errors.accountLocked' };
     }
     if (await check()) {
       await this.em.nativeUpdate(MfaMethod, { id: method.id }, { failedAttempts: 0, lockedUntil: null, nextAttemptAt: null, lastUsedAt: new Date() });
@@ -428,7 +463,7 @@ export class MfaService {
     const failures = row.failed_attempts;
     if (failures >= MFA_POLICY.lockout.failuresBeforeLock) {
       await this.em.nativeUpdate(MfaMethod, { id: method.id }, { failedAttempts: 0, lockedUntil: new Date(now + MFA_POLICY.lockout.lockMs), nextAttemptAt: null });
-      return { ok: false, reason: 'locked', message: `Too many wrong codes. For your security this method is locked for ${minutes(MFA_POLICY.lockout.lockMs)}. You can use another method.` };
+      return { ok: false, reason: 'locked', message: phrase('mfa.errors.locked', { minutes: wholeMinutes(MFA_POLICY.lockout.lockMs) }) };
     }
     const delay = delayAfter(failures);
     if (delay) await this.em.nativeUpdate(MfaMethod, { id: method.id }, { nextAttemptAt: new Date(now + delay) });
@@ -464,14 +499,14 @@ export class MfaService {
     state.recoveryCancelHash = tokenHash(cancel);
     await this.em.flush();
     const account = await this.em.findOneOrFail(Account, { id: accountId });
+    const language = languageOrNone(account.language) ?? DEFAULT_LANGUAGE;
     const sent = this.notifications.queueEmail({
       to: account.email,
-      subject: 'Someone asked to remove your Referee sign-in methods',
-      text:
-        `We received a request to remove every second sign-in method from your Referee account, because they were lost.\n\n` +
-        `If it was you: sign in again after ${state.recoveryDueAt.toUTCString()} and you will be asked to set up a new method. ` +
-        `If your identity was verified, you will be asked to confirm it again.\n\n` +
-        `If it was NOT you, cancel the request now and change your password: ${this.config.baseUrl}/mfa/recovery/cancel?token=${cancel}`,
+      ...this.notifications.compose(language, 'mfa.email.recoverySubject', [
+        'mfa.email.recoveryBody',
+        phrase('mfa.email.recoveryIfYou', { time: formatDate(language, state.recoveryDueAt, 'dateTimeLong') }),
+        phrase('mfa.email.recoveryIfNotYou', { url: `${this.config.baseUrl}/mfa/recovery/cancel?token=${cancel}` }),
+      ]),
     });
     await this.em.flush();
     await this.notifications.deliver([sent]);
@@ -493,7 +528,7 @@ export class MfaService {
     });
     await this.verifiedIdentities.requireReconfirmation(accountId);
     await this.audit.record({ action: 'mfa.recovery_completed', actorId: accountId });
-    await this.notifyChange(accountId, 'Every second sign-in method was removed from your Referee account, as requested 24 hours ago.');
+    await this.notifyChange(accountId, 'mfa.email.recoveryDone');
     return true;
   }
 

@@ -10,6 +10,7 @@ import {
 } from '@simplewebauthn/server';
 import { AuditService } from '../audit/audit.service';
 import { CONFIG, type Config } from '../config/config';
+import { phrase } from '../i18n/messages';
 import { MfaMethod } from './mfa-method.entity';
 import { MfaService, type AttemptResult } from './mfa.service';
 
@@ -55,9 +56,10 @@ export class PasskeysService {
     return options;
   }
 
+  /** The new passkey, or what went wrong (a catalog key). */
   async register(browserKey: string, accountId: string, response: unknown, label: string): Promise<MfaMethod | string> {
     const pending = await this.mfa.takePending('passkey_setup', browserKey, accountId);
-    if (!pending) return 'This setup has expired. Try again';
+    if (!pending) return 'mfa.errors.passkeySetupExpired';
     let credential;
     try {
       const { verified, registrationInfo } = await verifyRegistrationResponse({
@@ -68,10 +70,10 @@ export class PasskeysService {
         requireUserVerification: false,
         supportedAlgorithmIDs: [-8, -7, -257],
       });
-      if (!verified) return 'Your passkey could not be checked. Try again';
+      if (!verified) return 'mfa.errors.passkeyUnchecked';
       credential = registrationInfo.credential;
     } catch {
-      return 'Your passkey could not be checked. Try again';
+      return 'mfa.errors.passkeyUnchecked';
     }
     const method = this.em.create(MfaMethod, {
       account: accountId,
@@ -84,7 +86,7 @@ export class PasskeysService {
     });
     await this.em.flush();
     await this.audit.record({ action: 'mfa.method_added', actorId: accountId, subject: method.id, details: { kind: 'passkey' } });
-    await this.mfa.notifyChange(accountId, `The passkey "${label}" was added to your Referee account.`);
+    await this.mfa.notifyChange(accountId, phrase('mfa.email.passkeyAdded', { label }));
     return method;
   }
 
@@ -107,15 +109,15 @@ export class PasskeysService {
   async authenticate(browserKey: string, response: unknown, accountId?: string): Promise<AttemptResult> {
     const fail = (message: string): AttemptResult => ({ ok: false, reason: 'wrong', message });
     const pending = await this.mfa.takePending(accountId ? 'passkey_challenge' : 'passkey_signin', browserKey, accountId);
-    if (!pending) return fail('This sign-in attempt has expired. Try again');
+    if (!pending) return fail('mfa.errors.passkeySignInExpired');
     const credentialId = (response as { id?: unknown })?.id;
-    if (typeof credentialId !== 'string') return fail('Your passkey could not be checked. Try again');
+    if (typeof credentialId !== 'string') return fail('mfa.errors.passkeyUnchecked');
     const method = await this.em.findOne(
       MfaMethod,
       { credentialId, kind: 'passkey', ...(accountId ? { account: accountId } : {}) },
       { populate: ['account'] },
     );
-    if (!method) return fail('That passkey is not registered to an account here');
+    if (!method) return fail('mfa.errors.passkeyUnknown');
     return this.mfa.attempt(method, async () => {
       try {
         const { verified, authenticationInfo } = await verifyAuthenticationResponse({
@@ -140,6 +142,6 @@ export class PasskeysService {
       } catch {
         return false;
       }
-    }, { countFailures: !!accountId, wrongMessage: 'Your passkey could not be checked. Try again' });
+    }, { countFailures: !!accountId, wrongMessage: 'mfa.errors.passkeyUnchecked' });
   }
 }

@@ -1,4 +1,6 @@
 import { getCountries, getCountryCallingCode, parsePhoneNumberWithError, type CountryCode } from 'libphonenumber-js/max';
+import { DEFAULT_LANGUAGE, type Language } from '../i18n/languages';
+import { phrase, type Text } from '../i18n/messages';
 
 export interface CountryOption {
   code: string;
@@ -6,38 +8,45 @@ export interface CountryOption {
   dialCode: string;
 }
 
-let options: CountryOption[] | undefined;
+/** Built once per language: every country libphonenumber knows takes a while to name and sort. */
+const optionsByLanguage = new Map<Language, CountryOption[]>();
 
-/** Every country libphonenumber knows, with its English name and dial code, sorted by name. */
-export function countryOptions(): CountryOption[] {
+/** Every country libphonenumber knows, named in `language` (CLDR, through Intl), with its dial code, sorted by name. */
+export function countryOptions(language: Language = DEFAULT_LANGUAGE): CountryOption[] {
+  let options = optionsByLanguage.get(language);
   if (!options) {
-    const names = new Intl.DisplayNames(['en'], { type: 'region' });
+    const names = new Intl.DisplayNames([language], { type: 'region' });
     options = getCountries()
       .map((code) => ({ code, name: names.of(code) ?? code, dialCode: `+${getCountryCallingCode(code)}` }))
-      .sort((a, b) => a.name.localeCompare(b.name, 'en'));
+      .sort((a, b) => a.name.localeCompare(b.name, language));
+    optionsByLanguage.set(language, options);
   }
   return options;
 }
 
 /** The country picker's options: "United Kingdom (+44)". */
-export function countrySelectOptions(): { value: string; label: string }[] {
-  return countryOptions().map((c) => ({ value: c.code, label: `${c.name} (${c.dialCode})` }));
+export function countrySelectOptions(language: Language = DEFAULT_LANGUAGE): { value: string; label: string }[] {
+  return countryOptions(language).map((c) => ({ value: c.code, label: `${c.name} (${c.dialCode})` }));
 }
 
-export type ParsedPhone = { e164: string; country: string; hint: string } | { error: string };
+export type ParsedPhone = { e164: string; country: string; hint: string } | { error: Text };
 
 /**
  * A phone number typed by a person for a chosen country (or with its own +code), checked
- * against that country's numbering plan.
+ * against that country's numbering plan. Errors are catalog messages; a country named in one
+ * is named in `language`.
  */
-export function parsePhone(country: string, raw: string): ParsedPhone {
+export function parsePhone(country: string, raw: string, language: Language = DEFAULT_LANGUAGE): ParsedPhone {
   const text = raw.trim();
-  if (!text) return { error: 'Enter your phone number' };
-  if (text.length > 40) return { error: 'Enter a phone number, like 07700 900982' };
-  if (!text.startsWith('+') && !getCountries().includes(country as CountryCode)) return { error: 'Select your country' };
+  if (!text) return { error: 'mfa.errors.enterNumber' };
+  if (text.length > 40) return { error: 'mfa.errors.numberFormat' };
+  if (!text.startsWith('+') && !getCountries().includes(country as CountryCode)) return { error: 'mfa.errors.selectCountry' };
   try {
     const phone = parsePhoneNumberWithError(text, text.startsWith('+') ? undefined : (country as CountryCode));
-    if (!phone.isValid()) return { error: `Enter a valid phone number for ${countryName(phone.country ?? country)}` };
+    if (!phone.isValid()) {
+      const name = countryName(phone.country ?? country, language);
+      return { error: name ? phrase('mfa.errors.numberInvalidFor', { country: name }) : 'mfa.errors.numberInvalid' };
+    }
     const national = phone.nationalNumber;
     return {
       e164: phone.number,
@@ -45,10 +54,10 @@ export function parsePhone(country: string, raw: string): ParsedPhone {
       hint: `+${phone.countryCallingCode} ${'•'.repeat(Math.max(national.length - 3, 0))}${national.slice(-3)}`,
     };
   } catch {
-    return { error: 'Enter a phone number, like 07700 900982' };
+    return { error: 'mfa.errors.numberFormat' };
   }
 }
 
-function countryName(code: string): string {
-  return countryOptions().find((c) => c.code === code)?.name ?? 'that country';
+function countryName(code: string, language: Language): string | undefined {
+  return countryOptions(language).find((c) => c.code === code)?.name;
 }

@@ -2,12 +2,14 @@ import { Body, Controller, Get, Param, Post, Query, Req, UseGuards } from '@nest
 import { IdentityService } from '../identity/identity.service';
 import { SessionsService } from '../identity/sessions.service';
 import { SignedInGuard } from '../identity/signed-in.guard';
+import { LanguageResolver } from '../i18n/language';
+import { Messages, phrase, type Text } from '../i18n/messages';
 import { RateLimits } from '../web/rate-limits';
 import { localPath, RedirectException } from '../web/redirect.exception';
 import type { WebRequest } from '../web/request';
 import { invalidForm, redirect, view, type FieldErrors } from '../web/view';
 import type { MfaKind } from './mfa-method.entity';
-import { KIND_NAMES, MfaService } from './mfa.service';
+import { BACKUP_CODES_LABEL, KIND_NAMES, MfaService, PHONE_CODE_MINUTES } from './mfa.service';
 import { PasskeysService } from './passkeys.service';
 import { countrySelectOptions } from './phone';
 import { MFA_POLICY } from './policy';
@@ -17,9 +19,9 @@ type Form = Record<string, unknown>;
 const text = (value: unknown) => (typeof value === 'string' ? value.trim() : '');
 const LABEL_MAX = 60;
 
-function labelProblem(label: string): string | undefined {
-  if (!label) return 'Give it a name, like "My phone"';
-  if (label.length > LABEL_MAX) return `Use ${LABEL_MAX} characters or fewer`;
+function labelProblem(label: string): Text | undefined {
+  if (!label) return 'mfa.errors.labelMissing';
+  if (label.length > LABEL_MAX) return phrase('mfa.errors.labelTooLong', { max: LABEL_MAX });
   return undefined;
 }
 
@@ -36,7 +38,14 @@ export class SetupController {
     private readonly sessions: SessionsService,
     private readonly identity: IdentityService,
     private readonly rateLimits: RateLimits,
+    private readonly messages: Messages,
+    private readonly languages: LanguageResolver,
   ) {}
+
+  /** Text in the page's language: the name a new method gets unless the person gives one, and answers to passkeys.js. */
+  private say(req: WebRequest, text: Text): string {
+    return this.messages.text(this.languages.of(req), text);
+  }
 
   /**
    * Who may add a method now: a signed-in person who proved who they are recently, or
@@ -79,7 +88,7 @@ export class SetupController {
   async totpPage(@Req() req: WebRequest, @Query() query: Form) {
     const { accountId, email } = await this.mayAdd(req, 'totp');
     const totp = await this.mfa.startTotpSetup(req.browserKey, accountId, email);
-    return view('mfa/setup-totp', { ...totp, values: { label: 'Code generator app' }, next: localPath(query.next, '') });
+    return view('mfa/setup-totp', { ...totp, values: { label: this.say(req, 'mfa.defaultLabel.totp') }, next: localPath(query.next, '') });
   }
 
   @Post('setup/totp')
@@ -91,7 +100,7 @@ export class SetupController {
     const errors: FieldErrors = {};
     const labelError = labelProblem(label);
     if (labelError) errors.label = labelError;
-    if (!/^\d{6}$/.test(text(form.code).replace(/\s/g, ''))) errors.code = 'Enter the 6-digit code your app shows';
+    if (!/^\d{6}$/.test(text(form.code).replace(/\s/g, ''))) errors.code = 'mfa.errors.enterAppCode';
     if (!errors.code && !errors.label) {
       const result = await this.mfa.confirmTotpSetup(req.browserKey, accountId, text(form.code), label);
       if (typeof result !== 'string') return this.added(req, first, 'totp', next);
@@ -107,7 +116,11 @@ export class SetupController {
   @UseGuards(SecondFactorGuard)
   async phonePage(@Req() req: WebRequest, @Query() query: Form) {
     await this.mayAdd(req, 'phone');
-    return view('mfa/setup-phone', { countries: countrySelectOptions(), values: { channel: 'sms', label: 'My phone' }, next: localPath(query.next, '') });
+    return view('mfa/setup-phone', {
+      countries: countrySelectOptions(this.languages.of(req)),
+      values: { channel: 'sms', label: this.say(req, 'mfa.defaultLabel.phone') },
+      next: localPath(query.next, ''),
+    });
   }
 
   @Post('setup/phone')
@@ -116,12 +129,13 @@ export class SetupController {
     const { accountId } = await this.mayAdd(req, 'phone');
     const values = { country: text(form.country), number: text(form.number), channel: text(form.channel) === 'voice' ? 'voice' : 'sms', label: text(form.label) };
     const next = localPath(form.next, '');
+    const language = this.languages.of(req);
     const labelError = labelProblem(values.label);
-    if (labelError) return invalidForm('mfa/setup-phone', { label: labelError }, { countries: countrySelectOptions(), values, next });
+    if (labelError) return invalidForm('mfa/setup-phone', { label: labelError }, { countries: countrySelectOptions(language), values, next });
     await this.rateLimits.consume('phone-code:30s', accountId);
     await this.rateLimits.consume('phone-code:hour', accountId);
-    const outcome = await this.mfa.startPhoneSetup(req.browserKey, accountId, values);
-    if (outcome.error) return invalidForm('mfa/setup-phone', outcome.error, { countries: countrySelectOptions(), values, next });
+    const outcome = await this.mfa.startPhoneSetup(req.browserKey, accountId, values, language);
+    if (outcome.error) return invalidForm('mfa/setup-phone', outcome.error, { countries: countrySelectOptions(language), values, next });
     if (outcome.failed) return view('mfa/phone-failed', { next }, 502);
     return redirect(`/mfa/setup/phone/confirm${next ? `?next=${encodeURIComponent(next)}` : ''}`);
   }
@@ -132,7 +146,7 @@ export class SetupController {
     const { accountId } = await this.mayAdd(req);
     const hint = await this.mfa.phoneSetupHint(req.browserKey, accountId);
     if (!hint) return redirect('/mfa/setup/phone');
-    return view('mfa/setup-phone-confirm', { hint, next: localPath(query.next, ''), resent: query.resent === '1' });
+    return view('mfa/setup-phone-confirm', { hint, next: localPath(query.next, ''), resent: query.resent === '1', codeMinutes: PHONE_CODE_MINUTES });
   }
 
   @Post('setup/phone/confirm')
@@ -144,7 +158,7 @@ export class SetupController {
     if (typeof result !== 'string') return this.added(req, first, 'phone', next);
     const hint = await this.mfa.phoneSetupHint(req.browserKey, accountId);
     if (!hint) return redirect('/mfa/setup/phone');
-    return invalidForm('mfa/setup-phone-confirm', { code: result }, { hint, next });
+    return invalidForm('mfa/setup-phone-confirm', { code: result }, { hint, next, codeMinutes: PHONE_CODE_MINUTES });
   }
 
   @Post('setup/phone/resend')
@@ -166,7 +180,7 @@ export class SetupController {
   @UseGuards(SecondFactorGuard)
   async passkeyPage(@Req() req: WebRequest, @Query() query: Form) {
     await this.mayAdd(req);
-    return view('mfa/setup-passkey', { next: localPath(query.next, ''), values: { label: 'My passkey' } });
+    return view('mfa/setup-passkey', { next: localPath(query.next, ''), values: { label: this.say(req, 'mfa.defaultLabel.passkey') } });
   }
 
   @Post('setup/passkey/options')
@@ -180,11 +194,11 @@ export class SetupController {
   @UseGuards(SecondFactorGuard)
   async passkey(@Req() req: WebRequest, @Body() body: Form) {
     const { accountId, first } = await this.mayAdd(req);
-    const label = text(body.label) || 'My passkey';
+    const label = text(body.label) || this.say(req, 'mfa.defaultLabel.passkey');
     const labelError = labelProblem(label);
-    if (labelError) return { ok: false, message: labelError };
+    if (labelError) return { ok: false, message: this.say(req, labelError) };
     const result = await this.passkeys.register(req.browserKey, accountId, body.response, label);
-    if (typeof result === 'string') return { ok: false, message: result };
+    if (typeof result === 'string') return { ok: false, message: this.say(req, result) };
     if (first) await this.sessions.completeSecondFactor(req);
     const next = localPath(body.next, '');
     return { ok: true, redirect: `/mfa/setup/done?kind=passkey${next ? `&next=${encodeURIComponent(next)}` : ''}${first ? '&first=1' : ''}` };
@@ -217,16 +231,22 @@ export class SetupController {
     const rows = await Promise.all(
       methods.map(async (m) => ({
         id: m.id,
-        label: m.label,
+        // Backup codes nobody renamed are named by their kind, in the reader's language.
+        label: m.kind === 'backup_codes' && m.label === BACKUP_CODES_LABEL ? undefined : m.label,
         kind: m.kind,
         kindName: KIND_NAMES[m.kind],
         hint: m.displayHint,
         createdAt: m.createdAt,
         lastUsedAt: m.lastUsedAt,
         codesLeft: m.kind === 'backup_codes' ? await this.mfa.backupCodesLeft(m.id) : undefined,
+        codesTotal: MFA_POLICY.backupCodes.count,
       })),
     );
-    return view('mfa/methods', { methods: rows, notice: typeof query.notice === 'string' ? query.notice : undefined });
+    // The error summary names each rename field as its label does.
+    const errorLabels = Object.fromEntries(
+      rows.map((m) => [`label-${m.id}`, this.say(req, phrase('mfa.methods.renameLabel', { label: m.label ?? this.say(req, m.kindName) }))]),
+    );
+    return view('mfa/methods', { methods: rows, errorLabels, notice: typeof query.notice === 'string' ? query.notice : undefined });
   }
 
   @Post('methods/:id/rename')
@@ -269,7 +289,7 @@ export class SetupController {
     const next = localPath(form.next, '/mfa/methods');
     await this.rateLimits.consume('sign-in:account-ip', req.viewer!.email, req.ip ?? '');
     if (!(await this.identity.verifyPassword(req.viewer!.accountId, typeof form.password === 'string' ? form.password : ''))) {
-      return invalidForm('mfa/reauthenticate', { password: 'That password is not right' }, { next });
+      return invalidForm('mfa/reauthenticate', { password: 'mfa.errors.wrongPassword' }, { next });
     }
     await this.sessions.reauthenticated(req);
     return redirect(next);

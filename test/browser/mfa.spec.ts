@@ -401,6 +401,42 @@ describeWithBrowser('passkeys, in a browser (Chromium virtual authenticator)', (
     expect(await sessionsOf(person.email)).toBe(0);
   });
 
+  it('speaks the reader’s language in the passkey status too: the page’s words (passkeys.js) and the server’s answers, right to left', async () => {
+    browser = await launchBrowser({ locale: 'ar' }); // Accept-Language: ar
+    const { page } = browser;
+    const errors = collectPageErrors(page);
+    const authenticator = await addVirtualAuthenticator(page);
+    const working = 'اتبع التعليمات التي يعرضها متصفحك أو جهازك…';
+
+    // Only another site's passkey on the device: the browser has nothing to offer Referee.
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const key = privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64');
+    await authenticator.add({ credentialId: Buffer.from('not for referee').toString('base64'), isResidentCredential: true, rpId: 'example.org', privateKey: key, userHandle: Buffer.from('someone').toString('base64'), signCount: 0 });
+    await page.goto(`${baseUrl}/sign-in`);
+    expect(await page.locator('html').getAttribute('dir')).toBe('rtl');
+    expect(await h1(page)).toBe('تسجيل الدخول');
+    const button = page.getByRole('button', { name: 'تسجيل الدخول بمفتاح مرور' });
+    await expectVisible(button);
+    await checkAccessibility(page);
+    await button.click();
+    await expect(waitForStatus(page, /أُلغي/, [working])).resolves.toBe('أُلغي طلب مفتاح المرور أو انتهت مهلته. حاول مرة أخرى.');
+
+    // A passkey for Referee that no account here has: Referee's refusal, in Arabic.
+    await authenticator.add({
+      credentialId: Buffer.from('unknown to referee').toString('base64'),
+      isResidentCredential: true,
+      rpId: 'localhost',
+      privateKey: key,
+      userHandle: Buffer.from('nobody').toString('base64'),
+      signCount: 0,
+    });
+    await button.click();
+    await expect(waitForStatus(page, /مسجّل/, [working, 'أُلغي طلب مفتاح المرور أو انتهت مهلته. حاول مرة أخرى.'])).resolves.toBe('مفتاح المرور هذا غير مسجّل لأي حساب هنا');
+    expect(pathOf(page)).toBe('/sign-in');
+    await screenshot(page, 'passkey-arabic-not-registered');
+    expect(errors).toEqual([]);
+  });
+
   it('stores only the public key and credential id, and moves the signature counter on at each sign-in; a cloned (older) counter is refused', async () => {
     const person = await newPerson();
     browser = await launchBrowser();
