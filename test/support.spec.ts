@@ -448,6 +448,13 @@ describe('in the reader’s language', () => {
     expect(received!.body).toContain('إذا لم تتواصل مع Referee، فيمكنك تجاهل هذه الرسالة.');
 
     const { browser: agent } = await person(['support']);
+    // An agent may read Arabic too: the queue speaks it, and the request is shown as not signed in.
+    const queue = await agent.get(`/agent/support?reference=${reference}`).set('Accept-Language', 'ar');
+    expect(queue.text).toContain('<h1>قائمة انتظار الدعم</h1>');
+    expect(queue.text).toContain(`الطلبات ذات الرقم المرجعي ${reference}`);
+    expect(queue.text).toContain('>مكالمات الفيديو والمواعيد</td>');
+    expect(queue.text).toContain('>لم يسجّل الدخول</td>');
+    expect(queue.text).toContain('>بانتظار Referee</td>');
     const agentPage = await agent.get(`/agent/support/${row.id}`);
     await agent.post(`/agent/support/${row.id}/answer`).type('form').send({ _csrf: csrfOf(agentPage.text), seen: '1', answer: 'Book from your account.' });
     const answer = await lastEmailTo(t.db.sql, email);
@@ -470,6 +477,13 @@ describe('in the reader’s language', () => {
     expect(mail!.body).toContain('Que faire maintenant :\n1. N’ouvrez pas le lien');
     expect(mail!.body).toContain(`Réinitialiser votre mot de passe : ${t.config.baseUrl}/password-reset`);
     expect(mail!.body).not.toContain('Do not open the link');
+
+    // Supervisors see the report listed in their own language.
+    const { browser: supervisor } = await person(['supervisor']);
+    const list = await supervisor.get('/supervisor/fraud-reports').set('Accept-Language', 'es');
+    expect(list.text).toContain('<h1>Denuncias de fraude</h1>');
+    expect(list.text).toMatch(new RegExp(`${reference}</a></th>\\s*<td data-label="Qué ocurrió">Alguien me envió un enlace de videollamada</td>`));
+    expect(list.text).toContain('Marcar como revisada');
   });
 });
 
