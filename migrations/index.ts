@@ -11,6 +11,7 @@ import { Migration20261126180000_email_attachments } from './Migration2026112618
 import { Migration20261126190000_account_language } from './Migration20261126190000_account_language';
 import { Migration20261126191500_document_file_storage_key } from './Migration20261126191500_document_file_storage_key';
 import { Migration20261126190000_supervisor } from './Migration20261126190000_supervisor';
+import { Migration20261126200000_support_language } from './Migration20261126200000_support_language';
 
 /** Every migration, in order. Listed here (not discovered from the folder) so the build and the tests load the same code. */
 export const migrations = [
@@ -27,4 +28,5 @@ export const migrations = [
   { name: 'Migration20261126190000_account_language', class: Migration20261126190000_account_language },
   { name: 'Migration20261126191500_document_file_storage_key', class: Migration20261126191500_document_file_storage_key },
   { name: 'Migration20261126190000_supervisor', class: Migration20261126190000_supervisor },
+  { name: 'Migration20261126200000_support_language', class: Migration20261126200000_support_language },
 ];

@@ -361,6 +361,132 @@ describe('fraud reports', () => {
   });
 });
 
+describe('in the reader’s language', () => {
+  it('shows the contact page in Arabic, right to left, and in Spanish, its choices translated too', async () => {
+    const arabic = await t.browser().get('/support').set('Accept-Language', 'ar');
+    expect(arabic.text).toContain('<html lang="ar" dir="rtl">');
+    expect(arabic.text).toMatch(/<h1>الاتصال بالدعم<\/h1>/);
+    expect(arabic.text).toContain('<option value="documents">مستنداتك</option>');
+    expect(arabic.text).toContain('<label class="usa-label" for="message">سؤالك</label>');
+    expect(arabic.text).toContain('<a class="usa-link" href="/help">مركز المساعدة</a>');
+    expect(arabic.text).not.toContain('Contact support</h1>');
+
+    const spanish = await t.browser().get('/support?category=privacy').set('Accept-Language', 'es-MX,es;q=0.9');
+    expect(spanish.text).toContain('<html lang="es" dir="ltr">');
+    expect(spanish.text).toContain('<h1>Contactar con soporte</h1>');
+    expect(spanish.text).toContain('<option value="privacy" selected>La privacidad y sus datos, incluida la solicitud de que los eliminemos</option>');
+    expect(spanish.text).toContain('Nunca envíe su contraseña');
+    expect(spanish.text).toContain('>Enviar</button>');
+    expect(spanish.text).not.toContain('What is it about?');
+  });
+
+  it('says what is wrong in French, next to the field it is about', async () => {
+    const browser = t.browser();
+    const page = await browser.get('/support').set('Accept-Language', 'fr');
+    const res = await browser
+      .post('/support')
+      .set('Accept-Language', 'fr')
+      .type('form')
+      .send({ _csrf: csrfOf(page.text), category: 'wizardry', message: 'x'.repeat(5001), caseReference: '<b>', email: 'french.errors@example.org' });
+    expect(res.status).toBe(400);
+    expect(res.text).toMatch(/<title>Erreur : /);
+    // Each message sits in its field's group, and the field points at it.
+    expect(textOf(res.text, 'category-error')).toBe('Choisissez le sujet de votre question');
+    expect(textOf(res.text, 'message-error')).toMatch(/^Votre message doit compter 5\s000 caractères au plus \(il en compte 5\s001\)$/u);
+    expect(textOf(res.text, 'caseReference-error')).toContain('Saisissez la référence telle que nous vous l’avons donnée');
+    expect(res.text).toMatch(/<textarea [^>]*id="message"[^>]*aria-describedby="message-info message-hint message-error"/);
+    expect(res.text).toMatch(/<a class="usa-link" href="#message">Votre question: Votre message doit compter/);
+    expect(res.text).not.toContain('Choose what your question is about');
+  });
+
+  it('answers a signed-in person in their account’s language', async () => {
+    const { person: asker, browser } = await person();
+    const account = await browser.get('/account');
+    await browser.post('/language').type('form').send({ _csrf: csrfOf(account.text), language: 'es', returnTo: '/account' });
+    const sent = await ask(browser, { category: 'documents', message: '¿Sirve un pasaporte caducado?' });
+    const id = idFrom(sent.headers.location);
+    const { rows: [row] } = await t.db.sql.query('select reference from support_request where id = $1', [id]);
+
+    const received = await lastEmailTo(t.db.sql, asker.email);
+    expect(received!.subject).toBe(`Recibimos su consulta (${row.reference})`);
+    expect(received!.body).toContain('Gracias por ponerse en contacto con el soporte de Referee sobre: Sus documentos.');
+    expect(received!.body).toContain(`/support/requests/${id}`);
+
+    // The agent works in English; the answer goes out in Spanish.
+    const { browser: agent } = await person(['support']);
+    const page = await agent.get(`/agent/support/${id}`).set('Accept-Language', 'en');
+    expect(page.text).toContain('Your documents');
+    await agent.post(`/agent/support/${id}/answer`).type('form').send({ _csrf: csrfOf(page.text), seen: '1', answer: 'No, debe estar vigente.' });
+    const answer = await lastEmailTo(t.db.sql, asker.email);
+    expect(answer!.subject).toBe(`El soporte de Referee respondió a su consulta (${row.reference})`);
+    expect(answer!.body).toContain(`El soporte de Referee respondió a su consulta (${row.reference}):\n\nNo, debe estar vigente.`);
+    expect(answer!.body).toContain(`Léala en su cuenta y responda allí si lo necesita:\n${t.config.baseUrl}/support/requests/${id}`);
+    expect(answer!.body).toContain('El personal de Referee nunca le pedirá su contraseña');
+    expect(answer!.body).not.toContain('Referee support answered');
+
+    // Their own page is in Spanish too.
+    const shown = await browser.get(`/support/requests/${id}`);
+    expect(textOf(shown.text, 'request-status')).toBe('Respondida');
+  });
+
+  it('answers someone without an account in the language of the page they asked from', async () => {
+    const browser = t.browser();
+    const email = newEmail('arabic.stranger');
+    const page = await browser.get('/support').set('Accept-Language', 'ar');
+    const sent = await browser
+      .post('/support')
+      .set('Accept-Language', 'ar')
+      .type('form')
+      .send({ _csrf: csrfOf(page.text), category: 'video_call', message: 'متى يمكنني حجز موعد؟', email });
+    expect(sent.status).toBe(200);
+    expect(sent.text).toContain('<h1>تلقّينا سؤالك</h1>');
+    const reference = textOf(sent.text, 'support-reference')!;
+    const { rows: [row] } = await t.db.sql.query('select id, language from support_request where reference = $1', [reference]);
+    expect(row.language).toBe('ar');
+    const received = await lastEmailTo(t.db.sql, email);
+    expect(received!.subject).toBe(`تلقّينا سؤالك (${reference})`);
+    expect(received!.body).toContain('إذا لم تتواصل مع Referee، فيمكنك تجاهل هذه الرسالة.');
+
+    const { browser: agent } = await person(['support']);
+    // An agent may read Arabic too: the queue speaks it, and the request is shown as not signed in.
+    const queue = await agent.get(`/agent/support?reference=${reference}`).set('Accept-Language', 'ar');
+    expect(queue.text).toContain('<h1>قائمة انتظار الدعم</h1>');
+    expect(queue.text).toContain(`الطلبات ذات الرقم المرجعي ${reference}`);
+    expect(queue.text).toContain('>مكالمات الفيديو والمواعيد</td>');
+    expect(queue.text).toContain('>لم يسجّل الدخول</td>');
+    expect(queue.text).toContain('>بانتظار Referee</td>');
+    const agentPage = await agent.get(`/agent/support/${row.id}`);
+    await agent.post(`/agent/support/${row.id}/answer`).type('form').send({ _csrf: csrfOf(agentPage.text), seen: '1', answer: 'Book from your account.' });
+    const answer = await lastEmailTo(t.db.sql, email);
+    expect(answer!.subject).toBe(`ردّ دعم Referee على سؤالك (${reference})`);
+    expect(answer!.body).toContain('Book from your account.');
+    expect(answer!.body).toContain(`للرد، تواصل معنا مرة أخرى عبر ${t.config.baseUrl}/support واذكر رقمك المرجعي، ${reference}.`);
+  });
+
+  it('sends the steps after a fraud report in the language of the report form', async () => {
+    const browser = t.browser();
+    const email = newEmail('french.victim');
+    const page = await browser.get('/help/report-fraud').set('Accept-Language', 'fr');
+    expect(page.text).toContain('Quelqu’un m’a envoyé un lien d’appel vidéo');
+    // The person's browser says English when they send it: the page they filled in was French.
+    const res = await browser.post('/help/report-fraud').type('form').send({ _csrf: csrfOf(page.text), kind: 'video_link', email, language: 'fr' });
+    expect(res.status).toBe(200);
+    const reference = textOf(res.text, 'support-reference')!;
+    const mail = await lastEmailTo(t.db.sql, email);
+    expect(mail!.subject).toBe(`Nous avons reçu votre signalement de fraude (${reference})`);
+    expect(mail!.body).toContain('Que faire maintenant :\n1. N’ouvrez pas le lien');
+    expect(mail!.body).toContain(`Réinitialiser votre mot de passe : ${t.config.baseUrl}/password-reset`);
+    expect(mail!.body).not.toContain('Do not open the link');
+
+    // Supervisors see the report listed in their own language.
+    const { browser: supervisor } = await person(['supervisor']);
+    const list = await supervisor.get('/supervisor/fraud-reports').set('Accept-Language', 'es');
+    expect(list.text).toContain('<h1>Denuncias de fraude</h1>');
+    expect(list.text).toMatch(new RegExp(`${reference}</a></th>\\s*<td data-label="Qué ocurrió">Alguien me envió un enlace de videollamada</td>`));
+    expect(list.text).toContain('Marcar como revisada');
+  });
+});
+
 describe('rate limits', () => {
   it('stop a flood of requests from one person, and of fraud reports, separately', async () => {
     const own = await startTestApp();

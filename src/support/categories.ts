@@ -5,36 +5,20 @@ export type SupportCategory = (typeof SUPPORT_CATEGORIES)[number];
 export const REQUEST_CATEGORIES = [...SUPPORT_CATEGORIES, 'fraud'] as const;
 export type RequestCategory = (typeof REQUEST_CATEGORIES)[number];
 
-export const CATEGORY_LABELS: Record<RequestCategory, string> = {
-  account: 'Signing in and your account',
-  verification: 'Verifying your identity',
-  documents: 'Your documents',
-  video_call: 'Video calls and appointments',
-  organizations: 'Sharing your information with an organization',
-  privacy: 'Privacy and your data, including asking us to delete it',
-  accessibility: 'Accessibility',
-  other: 'Something else',
-  fraud: 'Fraud report',
-};
+/** Catalog keys (content/messages/<language>/support.json): pages and emails show them in the reader's language. */
+export const CATEGORY_LABELS = Object.fromEntries(REQUEST_CATEGORIES.map((c) => [c, `support.category.${c}`])) as Record<RequestCategory, string>;
 
 /** The two things someone reports (from the help centre and, later, the call pages). */
 export const FRAUD_KINDS = ['video_link', 'someone_verifying_as_me'] as const;
 export type FraudKind = (typeof FRAUD_KINDS)[number];
 
-export const FRAUD_KIND_LABELS: Record<FraudKind, string> = {
-  video_link: 'Someone sent me a video call link',
-  someone_verifying_as_me: 'I think someone is verifying as me',
-};
+export const FRAUD_KIND_LABELS = Object.fromEntries(FRAUD_KINDS.map((k) => [k, `support.fraudKind.${k}`])) as Record<FraudKind, string>;
 
 /** open: waiting for Referee; answered: waiting for the person; closed: done. */
 export const REQUEST_STATUSES = ['open', 'answered', 'closed'] as const;
 export type RequestStatus = (typeof REQUEST_STATUSES)[number];
 
-export const STATUS_LABELS: Record<RequestStatus, string> = {
-  open: 'Waiting for Referee',
-  answered: 'Answered',
-  closed: 'Closed',
-};
+export const STATUS_LABELS = Object.fromEntries(REQUEST_STATUSES.map((s) => [s, `support.status.${s}`])) as Record<RequestStatus, string>;
 
 export const isOneOf = <T extends string>(values: readonly T[], value: unknown): value is T =>
   typeof value === 'string' && (values as readonly string[]).includes(value);
@@ -42,5 +26,5 @@ export const isOneOf = <T extends string>(values: readonly T[], value: unknown):
 /** The longest message we take (a form field, not an essay: long stories are better told in a follow-up). */
 export const MESSAGE_MAX = 5000;
 
-/** What every support page shows its values with. */
+/** What every support page shows its values with (labels are catalog keys the templates translate). */
 export const SUPPORT_LABELS = { categoryLabels: CATEGORY_LABELS, statusLabels: STATUS_LABELS, fraudKindLabels: FRAUD_KIND_LABELS, messageMax: MESSAGE_MAX };

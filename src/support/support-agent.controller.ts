@@ -9,7 +9,7 @@ import { REFERENCE, SupportService } from './support.service';
 
 type Form = Record<string, unknown>;
 const STATUS_FILTERS = [...REQUEST_STATUSES, 'all'] as const;
-const QUEUE_LABELS: Record<(typeof STATUS_FILTERS)[number], string> = { open: 'Open', answered: 'Answered', closed: 'Closed', all: 'All' };
+const QUEUE_LABELS = Object.fromEntries(STATUS_FILTERS.map((s) => [s, `support.queue.filter.${s}`])) as Record<(typeof STATUS_FILTERS)[number], string>;
 
 /** The support queue (support agents and supervisors) and fraud reports (supervisors). */
 @Controller()
@@ -40,7 +40,7 @@ export class SupportAgentController {
   @Post('agent/support/:id/answer')
   @RequireRole('support', 'supervisor')
   async answer(@Req() req: WebRequest, @Param('id') id: string, @Body() form: Form) {
-    const parsed = parseMessage(form, 'answer', 'your answer');
+    const parsed = parseMessage(form, 'answer', 'support.errors.enterAnswer');
     const seen = typeof form.seen === 'string' && /^\d{1,6}$/.test(form.seen) ? Number(form.seen) : -1;
     const outcome = parsed.valid ? await this.support.answer(id, parsed.valid, seen, form.close === 'yes', { ...actorOf(req), actorId: req.viewer!.accountId }) : undefined;
     if (outcome === 'answered') return redirect(`/agent/support/${id}?answered=1`);

@@ -28,6 +28,13 @@ export class SupportRequest {
   @Property({ type: 'text', nullable: true })
   emailCipher?: string;
 
+  /**
+   * The language of the page the request was sent from: emails to someone without an
+   * account are written in it (an account's own choice comes first for the others).
+   */
+  @Property({ type: 'text', nullable: true })
+  language?: string;
+
   @Enum({ items: [...REQUEST_CATEGORIES] })
   category!: RequestCategory;
 

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, NotFoundException, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
 import { actorOf } from '../audit/audit.service';
+import { LanguageResolver } from '../i18n/language';
 import { SignedInGuard } from '../identity/signed-in.guard';
 import { RateLimits } from '../web/rate-limits';
 import type { WebRequest } from '../web/request';
@@ -10,6 +11,7 @@ import { SupportService } from './support.service';
 
 type Form = Record<string, unknown>;
 
+/** Labels are catalog keys: the page shows them in its language. */
 const CATEGORY_OPTIONS = SUPPORT_CATEGORIES.map((value) => ({ value, label: CATEGORY_LABELS[value] }));
 
 /** Contact support, and a person's own requests with Referee's answers. */
@@ -18,6 +20,7 @@ export class SupportController {
   constructor(
     private readonly support: SupportService,
     private readonly rateLimits: RateLimits,
+    private readonly languages: LanguageResolver,
   ) {}
 
   @Get('support')
@@ -27,7 +30,7 @@ export class SupportController {
 
   @Post('support')
   async contact(@Req() req: WebRequest, @Body() form: Form) {
-    const parsed = parseContactForm(form, req.viewer);
+    const parsed = parseContactForm(form, req.viewer, this.languages.of(req));
     if (!parsed.valid) return invalidForm('support/contact', parsed.errors, { values: parsed.values, categories: CATEGORY_OPTIONS, ...SUPPORT_LABELS });
     const { requester, ...question } = parsed.valid;
     await this.rateLimits.consume('support-request:ip', req.ip ?? '');
@@ -56,7 +59,7 @@ export class SupportController {
   @UseGuards(SignedInGuard)
   async reply(@Req() req: WebRequest, @Param('id') id: string, @Body() form: Form) {
     const accountId = req.viewer!.accountId;
-    const parsed = parseMessage(form, 'message', 'your message');
+    const parsed = parseMessage(form, 'message', 'support.errors.enterMessage');
     if (!parsed.valid) {
       const shown = await this.support.findForAccount(id, accountId);
       if (!shown) throw new NotFoundException();

@@ -5,6 +5,9 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { AuditService, type AuditEntry } from '../audit/audit.service';
 import { CONFIG, type Config } from '../config/config';
 import { PiiCipher } from '../crypto/pii-cipher';
+import { formatNumber } from '../i18n/formats';
+import { DEFAULT_LANGUAGE, languageOrNone, type Language } from '../i18n/languages';
+import { Messages, phrase, type Text } from '../i18n/messages';
 import { Account } from '../identity/account.entity';
 import { NotificationsService } from '../notifications/notifications.service';
 import type { OutboxMessage } from '../notifications/outbox-message.entity';
@@ -21,8 +24,8 @@ const QUEUE_PAGE = 100;
 
 type Actor = Pick<AuditEntry, 'actorId' | 'ip'>;
 
-/** Who asks: a signed-in account, or someone not signed in with a reply address. */
-export type Requester = { accountId: string } | { email: string };
+/** Who asks: a signed-in account, or someone not signed in with a reply address; and the language of the page they asked from. */
+export type Requester = ({ accountId: string } | { email: string }) & { language?: Language };
 
 export interface NewRequest {
   category: SupportCategory;
@@ -65,6 +68,7 @@ export class SupportService {
     private readonly cipher: PiiCipher,
     private readonly notifications: NotificationsService,
     private readonly audit: AuditService,
+    private readonly messages: Messages,
   ) {}
 
   /** A question from the contact form. */
@@ -92,13 +96,15 @@ export class SupportService {
         fraudKind: input.fraudKind,
         priority: !!input.fraudKind,
         caseReference: input.caseReference,
+        language: requester.language,
         messageCount: 1,
       });
       const to = account ? account.email : (requester as { email: string }).email;
       if (!account) request.emailCipher = this.cipher.encrypt(to, emailContext(request.id));
       this.addMessage(em, request, 'requester', input.message);
+      const language = languageOf(request, account);
       const mail = this.notifications.queueEmail(
-        input.fraudKind ? this.fraudReceivedEmail(to, request, input.fraudKind) : this.receivedEmail(to, request),
+        input.fraudKind ? this.fraudReceivedEmail(to, language, request, input.fraudKind) : this.receivedEmail(to, language, request),
       );
       return { request, mail };
     });
@@ -130,14 +136,17 @@ export class SupportService {
     return {
       request,
       signedIn: !!request.account,
-      replyTo: forStaff ? await this.recipientOf(request) : undefined,
+      replyTo: forStaff ? (await this.recipientOf(request)).to : undefined,
       messages: messages.map((m) => ({ id: m.id, author: m.author, createdAt: m.createdAt, body: this.cipher.decrypt(m.bodyCipher, messageContext(m.id)) })),
     };
   }
 
-  private async recipientOf(request: SupportRequest): Promise<string> {
-    if (request.account) return (await this.em.findOneOrFail(Account, request.account.id)).email;
-    return this.cipher.decrypt(request.emailCipher!, emailContext(request.id));
+  private async recipientOf(request: SupportRequest, em: EntityManager = this.em): Promise<{ to: string; language: Language }> {
+    if (request.account) {
+      const account = await em.findOneOrFail(Account, request.account.id);
+      return { to: account.email, language: languageOf(request, account) };
+    }
+    return { to: this.cipher.decrypt(request.emailCipher!, emailContext(request.id)), language: languageOf(request) };
   }
 
   // ---- The person who asked ------------------------------------------------------------
@@ -202,7 +211,7 @@ export class SupportService {
       this.addMessage(em, request, 'staff', text, by.actorId);
       request.messageCount += 1;
       request.status = close ? 'closed' : 'answered';
-      return this.notifications.queueEmail(this.answerEmail(await this.recipientOf(request), request, text));
+      return this.notifications.queueEmail(this.answerEmail(await this.recipientOf(request, em), request, text));
     });
     if (typeof outcome === 'string') return outcome;
     await this.notifications.deliver([outcome]);
@@ -231,46 +240,65 @@ export class SupportService {
   }
 
   // ---- Emails: they never repeat what the person wrote (a form is no way to mail a stranger) ----
+  // Each is written in the reader's language (languageOf), from content/messages/<language>/support.json.
 
-  private receivedEmail(to: string, request: SupportRequest) {
-    const where = request.account
-      ? `We will email you when we answer, and you can read the answer on your account:\n${this.config.baseUrl}/support/requests/${request.id}`
-      : `We will answer by email, to this address.`;
+  private receivedEmail(to: string, language: Language, request: SupportRequest) {
+    const reference = request.reference;
     return {
       to,
-      subject: `We received your question (${request.reference})`,
-      text:
-        `Thank you for contacting Referee support about: ${CATEGORY_LABELS[request.category]}.\n\n` +
-        `Your reference is ${request.reference}. ${where}\n\n` +
-        `Referee staff will never ask for your password or a sign-in code.\n\n` +
-        (request.account ? '' : `If you did not contact Referee, you can ignore this email.\n`),
+      ...this.notifications.compose(language, phrase('support.email.received.subject', { reference }), [
+        phrase('support.email.received.thanks', { category: this.messages.text(language, CATEGORY_LABELS[request.category]) }),
+        request.account
+          ? phrase('support.email.received.onAccount', { reference, url: `${this.config.baseUrl}/support/requests/${request.id}` })
+          : phrase('support.email.received.byEmail', { reference }),
+        'support.email.neverAsk',
+        ...(request.account ? [] : ['support.email.received.ignore']),
+      ]),
     };
   }
 
-  private fraudReceivedEmail(to: string, request: SupportRequest, kind: FraudKind) {
+  private fraudReceivedEmail(to: string, language: Language, request: SupportRequest, kind: FraudKind) {
+    const text = (t: Text) => this.messages.text(language, t);
     const steps = FRAUD_NEXT_STEPS[kind]
-      .map((step, i) => `${i + 1}. ${step.text}${step.link ? `\n   ${step.link.label}: ${step.link.href.startsWith('/') ? this.config.baseUrl + step.link.href : step.link.href}` : ''}`)
+      .map((step, i) => {
+        const line = text(phrase('support.email.fraud.step', { number: formatNumber(language, i + 1), text: text(step.text) }));
+        if (!step.link) return line;
+        const url = step.link.href.startsWith('/') ? this.config.baseUrl + step.link.href : step.link.href;
+        return `${line}\n   ${text(phrase('support.email.fraud.stepLink', { label: text(step.link.label), url }))}`;
+      })
       .join('\n');
+    const reference = request.reference;
     return {
       to,
-      subject: `We received your fraud report (${request.reference})`,
-      text:
-        `Thank you for telling us: "${FRAUD_KIND_LABELS[kind]}". Your reference is ${request.reference}.\n\n` +
-        `What to do now:\n${steps}\n\n` +
-        `Referee staff will never ask for your password or a sign-in code, and never send you a video call link from anywhere but your Referee account.\n`,
+      ...this.notifications.compose(language, phrase('support.email.fraud.subject', { reference }), [
+        phrase('support.email.fraud.thanks', { kind: text(FRAUD_KIND_LABELS[kind]), reference }),
+        phrase('support.email.fraud.whatNow', { steps }),
+        'support.email.fraud.neverAsk',
+      ]),
     };
   }
 
-  private answerEmail(to: string, request: SupportRequest, text: string) {
-    const more = request.account
-      ? `Read it on your account, and reply there if you need to:\n${this.config.baseUrl}/support/requests/${request.id}`
-      : `To reply, contact us again at ${this.config.baseUrl}/support and give your reference, ${request.reference}.`;
+  private answerEmail(recipient: { to: string; language: Language }, request: SupportRequest, answer: string) {
+    const reference = request.reference;
     return {
-      to,
-      subject: `Referee support answered your question (${request.reference})`,
-      text: `Referee support answered your question (${request.reference}):\n\n${text}\n\n${more}\n\nReferee staff will never ask for your password or a sign-in code.\n`,
+      to: recipient.to,
+      ...this.notifications.compose(recipient.language, phrase('support.email.answer.subject', { reference }), [
+        phrase('support.email.answer.body', { reference, answer }),
+        request.account
+          ? phrase('support.email.answer.onAccount', { url: `${this.config.baseUrl}/support/requests/${request.id}` })
+          : phrase('support.email.answer.byEmail', { reference, url: `${this.config.baseUrl}/support` }),
+        'support.email.neverAsk',
+      ]),
     };
   }
+}
+
+/**
+ * The language to write to the person in: their account's choice, else the language of the
+ * page they asked from, else English.
+ */
+function languageOf(request: SupportRequest, account?: Account): Language {
+  return languageOrNone(account?.language) ?? languageOrNone(request.language) ?? DEFAULT_LANGUAGE;
 }
 
 const emailContext = (requestId: string) => `support_request:${requestId}:email`;
