@@ -1,5 +1,6 @@
 import { AppointmentsService } from '../src/scheduling/appointments.service';
 import { appointmentIcs } from '../src/scheduling/ics';
+import { formatDate } from '../src/i18n/formats';
 import { formatInZone, isTimeZone, offsetMinutes, zonedToUtc } from '../src/scheduling/time-zones';
 import { CallsService } from '../src/video/calls.service';
 import { startAnotherInstance, startTestApp, type TestApp } from './harness/app';
@@ -83,9 +84,10 @@ describe('appointments', () => {
     const booked = await a.post('/call/schedule', { slot, timeZone: 'Asia/Tokyo' });
     expect(booked.headers.location).toBe('/call?booked=1');
     expect((await a.row()).status).toBe('scheduled');
-    const inTokyo = formatInZone(new Date(slot), 'Asia/Tokyo');
-    expect(inTokyo).toContain('GMT+9');
-    expect((await a.browser.get('/call')).text).toContain(inTokyo);
+    // The applicant's time: in the zone they booked in, written in their language.
+    const inTokyo = formatDate('en', new Date(slot), 'dateTimeLong', 'Asia/Tokyo');
+    expect(inTokyo).toMatch(/^\w+day, /);
+    expect((await a.browser.get('/call')).text).toContain(`<strong data-when>${inTokyo}</strong> (Asia/Tokyo)`);
     const mail = await lastEmailTo(t.db.sql, a.person.email);
     expect(mail!.subject).toBe('Your Referee video call is booked');
     expect(mail!.body).toContain(`${inTokyo} (Asia/Tokyo)`);

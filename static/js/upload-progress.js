@@ -24,7 +24,7 @@
     if (!/^image\//.test(file.type)) return;
     var img = input.form.querySelector('img.referee-preview') || document.createElement('img');
     img.className = 'referee-preview';
-    img.alt = 'Preview of the chosen image';
+    img.alt = input.form.getAttribute('data-preview-text') || '';
     img.width = 240;
     var reader = new FileReader(); // a data: URL (the CSP allows data: images, not blob:)
     reader.onload = function () { img.src = reader.result; };
