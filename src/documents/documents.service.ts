@@ -386,12 +386,12 @@ export class DocumentsService {
         ]),
       };
     }
-    const reasons = new Intl.ListFormat(language, { type: 'unit', style: 'short' });
+    const separator = this.messages.text(language, 'documents.listSeparator');
     const lines = rejected.map(({ item, decision }) => {
       const why = (decision?.reasons ?? []).map((r) => this.messages.text(language, reasonText(r)));
       const values = {
         document: this.messages.text(language, item.doc.label),
-        reasons: why.length ? reasons.format(why) : this.messages.text(language, 'documents.email.rejected.noReason'),
+        reasons: why.length ? why.join(separator) : this.messages.text(language, 'documents.email.rejected.noReason'),
         note: decision?.note,
         url: `${base}/documents#${encodeURIComponent(item.key)}`,
       };
