@@ -7,7 +7,12 @@ import { applicantAtDocuments, photo, submitDocuments, uploadAll, uploadFile } f
 import { csrfOf } from './harness/forms';
 import { lastEmailTo } from './harness/outbox';
 import { DocumentsService } from '../src/documents/documents.service';
-import { checkFile } from '../src/documents/images';
+import { REJECT_REASONS, reasonText, type RejectReason } from '../src/documents/document-review.entity';
+import { HINTS, checkFile } from '../src/documents/images';
+import { sidesOf } from '../src/documents/sides';
+import { LANGUAGE_CODES } from '../src/i18n/languages';
+import { Messages } from '../src/i18n/messages';
+import { CATALOG } from '../src/verification/catalog';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -67,6 +72,18 @@ describe('image checks', () => {
     expect(dark.ok && dark.hints).toContain('dark');
     const blurry = await checkFile(await photo(1600, 1000, { flat: true }), false);
     expect(blurry.ok && blurry.hints).toContain('blurry');
+  });
+
+  it('has words in every language for every rejection reason, image hint and document side it shows', () => {
+    const messages = new Messages();
+    const keys = [
+      ...(Object.keys(REJECT_REASONS) as RejectReason[]).map(reasonText),
+      ...Object.values(HINTS),
+      ...[...CATALOG.values()].flatMap((doc) => sidesOf(doc).map((side) => side.text)),
+    ];
+    expect(keys.length).toBeGreaterThan(15);
+    for (const language of LANGUAGE_CODES) for (const key of keys) expect([language, key, messages.has(key, language)]).toEqual([language, key, true]);
+    expect(messages.text('fr', reasonText('glare'))).toBe('Reflets');
   });
 
   it('refuses a PNG declaring 100,000 × 100,000 pixels before decoding it', async () => {

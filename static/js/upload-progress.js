@@ -11,7 +11,9 @@
   });
   document.body.addEventListener('htmx:beforeSwap', function (evt) {
     var status = evt.detail.xhr.status;
-    if (evt.detail.elt.closest && evt.detail.elt.closest('form.referee-upload') && status >= 400 && status < 500) {
+    // The event fires on the target (#documents); the form that sent the file is the request's element.
+    var source = evt.detail.requestConfig && evt.detail.requestConfig.elt;
+    if (source && source.closest && source.closest('form.referee-upload') && status >= 400 && status < 500) {
       evt.detail.shouldSwap = true;
       evt.detail.isError = false;
     }
