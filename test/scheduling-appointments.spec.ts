@@ -84,9 +84,10 @@ describe('appointments', () => {
     const booked = await a.post('/call/schedule', { slot, timeZone: 'Asia/Tokyo' });
     expect(booked.headers.location).toBe('/call?booked=1');
     expect((await a.row()).status).toBe('scheduled');
-    const inTokyo = formatInZone(new Date(slot), 'Asia/Tokyo');
-    expect(inTokyo).toContain('GMT+9');
-    expect((await a.browser.get('/call')).text).toContain(inTokyo);
+    // The applicant's time: in the zone they booked in, written in their language.
+    const inTokyo = formatDate('en', new Date(slot), 'dateTimeLong', 'Asia/Tokyo');
+    expect(inTokyo).toMatch(/^\w+day, /);
+    expect((await a.browser.get('/call')).text).toContain(`<strong data-when>${inTokyo}</strong> (Asia/Tokyo)`);
     const mail = await lastEmailTo(t.db.sql, a.person.email);
     expect(mail!.subject).toBe('Your Referee video call is booked');
     expect(mail!.body).toContain(`${inTokyo} (Asia/Tokyo)`);
@@ -106,6 +107,40 @@ describe('appointments', () => {
     const agentPage = await agent.browser!.get('/agent/calls/schedule');
     expect(agentPage.text).toContain('Times in America/New York.');
     expect(agentPage.text).toContain(`<span data-when>${formatDate('en', new Date(slot), 'dateTimeLong', 'America/New_York')}</span>`);
+  });
+
+  it("confirms a booking in the account's language, the time written in that language and in the applicant's zone; the schedule page too", async () => {
+    await newYorkReferee('es-agent');
+    const a = await approvedApplicant(t, 'madrid');
+    // The applicant chose Spanish (on the account); this browser still sends English.
+    expect((await a.post('/language', { language: 'es', returnTo: '/call' })).status).toBe(303);
+    const page = await a.browser.get('/call/schedule?tz=Asia/Tokyo').set('Accept-Language', 'en');
+    expect(page.text).toContain('<html lang="es" dir="ltr">');
+    expect(page.text).toContain('Programe su videollamada');
+    const slot = slotsOn(page.text)[5];
+    const at = new Date(slot);
+    // Times on the page: Spanish words, Tokyo's clock.
+    const tokyoTime = new Intl.DateTimeFormat('es', { timeZone: 'Asia/Tokyo', timeStyle: 'short' }).format(at);
+    expect(page.text).toContain(`>${tokyoTime}</label>`);
+    expect((await a.post('/call/schedule', { slot, timeZone: 'Asia/Tokyo' })).headers.location).toBe('/call?booked=1');
+
+    const mail = (await lastEmailTo(t.db.sql, a.person.email))!;
+    expect(mail.subject).toBe('Su videollamada de Referee está reservada');
+    const when = formatDate('es', at, 'dateTimeLong', 'Asia/Tokyo');
+    expect(when).toMatch(/^(lunes|martes|miércoles|jueves|viernes|sábado|domingo), \d+ de [a-z]+ de \d{4}/);
+    expect(when).toContain(tokyoTime);
+    expect(mail.body).toContain(`Su videollamada con un Trusted Referee es el ${when} (Asia/Tokyo).`);
+    expect(mail.body).toContain('Tenga a mano sus documentos originales.');
+    expect(mail.body).not.toMatch(/Your video call|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday/);
+    // Not the time in UTC, nor in the agent's New York.
+    for (const zone of ['UTC', 'America/New_York']) {
+      const elsewhere = new Intl.DateTimeFormat('es', { timeZone: zone, timeStyle: 'short' }).format(at);
+      if (elsewhere !== tokyoTime) expect(mail.body).not.toContain(elsewhere);
+    }
+    const queue = await a.browser.get('/call').set('Accept-Language', 'en');
+    expect(queue.text).toContain(`<strong data-when>${when}</strong> (Asia/Tokyo)`);
+    expect(queue.text).toContain('Su videollamada está programada');
+    await a.post('/call/appointment/cancel');
   });
 
   it('two applicants booking the only free slot at once: one wins, the other is asked to choose again', async () => {
@@ -141,6 +176,7 @@ describe('appointments', () => {
 
   it('sends each reminder exactly once with two instances running the job, and a no-show frees the slot and asks to rebook', async () => {
     const [day, soon, gone] = [await approvedApplicant(t, 'day'), await approvedApplicant(t, 'soon'), await approvedApplicant(t, 'gone')];
+    await gone.post('/language', { language: 'fr', returnTo: '/call' }); // the no-show email follows the account's language
     for (const a of [day, soon, gone]) {
       const slots = slotsOn((await a.browser.get('/call/schedule?tz=UTC')).text);
       const res = await a.post('/call/schedule', { slot: slots[20 + [day, soon, gone].indexOf(a)], timeZone: 'UTC', });
@@ -170,7 +206,9 @@ describe('appointments', () => {
     expect(after.map((n, i) => n - before[i])).toEqual([1, 1, 1]);
     expect((await lastEmailTo(t.db.sql, day.person.email))!.subject).toBe('Your Referee video call is tomorrow');
     expect((await lastEmailTo(t.db.sql, soon.person.email))!.subject).toBe('Your Referee video call is in 15 minutes');
-    expect((await lastEmailTo(t.db.sql, gone.person.email))!.subject).toBe('You missed your Referee video call');
+    const missed = (await lastEmailTo(t.db.sql, gone.person.email))!;
+    expect(missed.subject).toBe('Vous avez manqué votre appel vidéo Referee');
+    expect(missed.body).toMatch(/^Nous ne vous avons pas vu à votre appel vidéo du \S+ \d+ \S+ \d{4} à \d{2}:\d{2} \(UTC\)\./);
     expect((await gone.row()).status).toBe('approved');
     const freed = await t.db.sql.query(`select count(*)::int as n from booked_slot b join appointment a on a.id = b.appointment_id where a.verification_case_id = $1`, [gone.caseId]);
     expect(freed.rows[0].n).toBe(0);

@@ -1,5 +1,6 @@
 import { MikroORM, RequestContext } from '@mikro-orm/postgresql';
-import { describeWait, estimateWait, expectedWaitSeconds, readyWindowOpen, relativeSpread } from '../src/scheduling/estimate';
+import { Messages } from '../src/i18n/messages';
+import { describeWait, estimateWait, waitPhrase, expectedWaitSeconds, readyWindowOpen, relativeSpread } from '../src/scheduling/estimate';
 import { QueueService } from '../src/scheduling/queue.service';
 import { CallsService } from '../src/video/calls.service';
 import { startAnotherInstance, startTestApp, type TestApp } from './harness/app';
@@ -30,6 +31,25 @@ describe('the estimated wait (pure)', () => {
     expect((rich.highMinutes - rich.lowMinutes) / (rich.expectedSeconds / 60)).toBeLessThan((thin.highMinutes - thin.lowMinutes) / (thin.expectedSeconds / 60));
     expect(relativeSpread(0, 0)).toBe(0.75);
     expect(relativeSpread(99, 50)).toBe(0.15);
+  });
+
+  it("words the estimate in the reader's language, with its plural forms", () => {
+    const messages = new Messages();
+    const soon = waitPhrase(estimateWait({ ...base, ahead: 0, agentsOnDuty: 4, handleTimes: [600] }));
+    expect(messages.text('es', soon)).toBe('Menos de 5 minutos');
+    expect(messages.text('fr', waitPhrase({ kind: 'unknown' }))).toMatch(/^Nous ne pouvons pas estimer votre attente/);
+    const range = waitPhrase({ kind: 'range', expectedSeconds: 900, lowMinutes: 10, highMinutes: 20 });
+    expect(messages.text('en', range)).toBe('About 10–20 minutes');
+    expect(messages.text('es', range)).toBe('Unos 10–20 minutos');
+    expect(messages.text('fr', range)).toBe('Environ 10 à 20 minutes');
+    // Arabic counts 3–10 with a plural noun and 11 and up with a singular one.
+    const arabic = (low: number, high: number) => messages.text('ar', waitPhrase({ kind: 'range', expectedSeconds: high * 60, lowMinutes: low, highMinutes: high }));
+    expect(arabic(5, 10)).toContain('دقائق');
+    expect(arabic(10, 15)).toContain('دقيقة');
+    expect(arabic(10, 15)).not.toContain('دقائق');
+    const hours = waitPhrase({ kind: 'range', expectedSeconds: 7200, lowMinutes: 90, highMinutes: 150 });
+    expect(messages.text('en', hours)).toBe('About 1.5–2.5 hours');
+    expect(messages.text('fr', hours)).toBe('Environ 1,5 à 2,5 heures');
   });
 
   it('says "less than 5 minutes" and hours when they apply; opens the ready window 15 minutes before', () => {
@@ -79,6 +99,28 @@ describe('the queue', () => {
     expect(await emailCount(t.db.sql, a.person.email)).toBe(before + 1);
     const page = await a.browser.get('/call');
     expect(page.text).toContain('Your documents are approved');
+  });
+
+  it('shows the queue in Arabic (right to left) and Spanish, the call language named in the reader’s language', async () => {
+    const a = await approvedApplicant(t, 'languages');
+    const approved = await a.browser.get('/call').set('Accept-Language', 'es');
+    expect(approved.text).toContain('<h1>Sus documentos están aprobados</h1>');
+    expect(approved.text).toContain('Esperar al próximo Trusted Referee');
+    await a.post('/call');
+    const arabic = await a.browser.get('/call').set('Accept-Language', 'ar');
+    expect(arabic.text).toContain('<html lang="ar" dir="rtl">');
+    expect(arabic.text).toContain('<h1>أنت في قائمة الانتظار</h1>');
+    expect(arabic.text).toContain('<dt>ترتيبك في قائمة الانتظار</dt>');
+    expect(arabic.text).toMatch(/<dd data-wait>(لا يمكننا تقدير|أقل من 5 دقائق|من )/);
+    expect(arabic.text).toContain('<strong data-language>الإنجليزية</strong>');
+    expect(arabic.text).toContain('aria-label="التحقق من الهوية في مكالمة فيديو"'); // the progress indicator
+    const spanish = await a.browser.get('/call').set('Accept-Language', 'es');
+    expect(spanish.text).toContain('<h1>Está en la cola</h1>');
+    expect(spanish.text).toContain('<dt>Espera estimada</dt>');
+    expect(spanish.text).toContain('Idioma de la llamada: <strong data-language>inglés</strong>.');
+    expect(spanish.text).toContain('Si se cierra durante 60 minutos, perderá su lugar');
+    expect(spanish.text).not.toMatch(/You are in the queue|Estimated wait/);
+    await a.post('/call/leave');
   });
 
   it('20 agents pressing "Next applicant" at once never get the same applicant; the oldest are taken first', async () => {

@@ -37,7 +37,7 @@ describe('the whole call: queue → agent takes the applicant → both on the ca
     // No agent on duty: no made-up number.
     const noAgent = await a.browser.get('/call');
     expect(noAgent.text).toMatch(/data-position>1</);
-    expect(noAgent.text).toContain("We can&#39;t estimate your wait right now");
+    expect(noAgent.text).toContain("We can't estimate your wait right now");
     // Not taken yet: no call page.
     expect((await a.browser.get('/call/join')).headers.location).toBe('/call');
 

@@ -1,9 +1,11 @@
 import { Controller, Get, NotFoundException, Param, Post, Query, Req } from '@nestjs/common';
+import { LanguageResolver } from '../i18n/language';
+import { Messages, type Text } from '../i18n/messages';
 import { Csrf } from '../web/csrf';
 import type { WebRequest } from '../web/request';
 import { redirect, view } from '../web/view';
+import { fieldLabels } from './documents.controller';
 import { DocumentsService } from './documents.service';
-import { HINTS } from './images';
 import { readUpload } from './multipart';
 
 /**
@@ -13,18 +15,26 @@ import { readUpload } from './multipart';
  */
 @Controller('capture')
 export class CaptureController {
-  constructor(private readonly documents: DocumentsService, private readonly csrf: Csrf) {}
+  constructor(
+    private readonly documents: DocumentsService,
+    private readonly csrf: Csrf,
+    private readonly languages: LanguageResolver,
+    private readonly messages: Messages,
+  ) {}
 
-  private async page(token: string, errors: Record<string, string> = {}, status = 200, sent?: string) {
+  private async page(req: WebRequest, token: string, errors: Record<string, Text> = {}, status = 200, sent?: string) {
     const c = await this.documents.captureCase(token);
     if (!c) return view('documents/capture-expired', {}, 404);
-    const items = (await this.documents.state(c)).filter((i) => i.editable);
-    return view('documents/capture', { token, items, hints: HINTS, sent, errors: Object.keys(errors).length ? errors : undefined }, status);
+    const all = await this.documents.state(c);
+    // Field names keep the item's place among all items (as the upload route numbers them).
+    const labels = fieldLabels(this.messages, this.languages.of(req), all);
+    const items = all.map((item, index) => ({ ...item, index })).filter((i) => i.editable);
+    return view('documents/capture', { token, items, sent, labels, errors: Object.keys(errors).length ? errors : undefined }, status);
   }
 
   @Get(':token')
-  show(@Param('token') token: string, @Query('sent') sent?: string) {
-    return this.page(token, {}, 200, typeof sent === 'string' ? sent.slice(0, 100) : undefined);
+  show(@Req() req: WebRequest, @Param('token') token: string, @Query('sent') sent?: string) {
+    return this.page(req, token, {}, 200, typeof sent === 'string' ? sent.slice(0, 100) : undefined);
   }
 
   @Post(':token/upload/:item/:side')
@@ -36,9 +46,9 @@ export class CaptureController {
     const index = items.findIndex((i) => i.key === itemKey);
     if (index < 0 || !items[index].sides.some((s) => s.key === side)) throw new NotFoundException();
     const field = `file-${index}-${side}`;
-    if (!parsed.ok) return this.page(token, { [field]: parsed.message }, parsed.status);
+    if (!parsed.ok) return this.page(req, token, { [field]: parsed.message }, parsed.status);
     const stored = await this.documents.uploadToCase(c, itemKey, side, parsed.file, 'phone');
-    if (!stored.ok) return this.page(token, { [field]: stored.message }, stored.status);
+    if (!stored.ok) return this.page(req, token, { [field]: stored.message }, stored.status);
     return redirect(`/capture/${token}?sent=${encodeURIComponent(`${itemKey}/${side}`)}`);
   }
 }

@@ -1,6 +1,11 @@
 import { Entity, Enum, Index, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
 import type { Opt } from '@mikro-orm/core';
 
+/**
+ * Why a reviewer rejects a document, by code (stored in decisions). What the applicant and
+ * the reviewer read is the catalog's documents.reasons.<code>, in their own language; the
+ * English here is the review console's until it shows those keys (then only the codes stay).
+ */
 export const REJECT_REASONS = {
   blurry: 'Blurry or cut off',
   glare: 'Glare',
@@ -12,6 +17,7 @@ export const REJECT_REASONS = {
   tampering: 'Suspected tampering',
 } as const;
 export type RejectReason = keyof typeof REJECT_REASONS;
+export const reasonText = (code: RejectReason) => `documents.reasons.${code}`;
 
 /** How a reviewer lost a claim to a supervisor (told to them on their next action). */
 export const RELEASE_KINDS = ['released', 'reassigned'] as const;

@@ -1,6 +1,9 @@
 import { Body, Controller, Get, NotFoundException, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
 import { SignedInGuard } from '../identity/signed-in.guard';
+import { LanguageResolver } from '../i18n/language';
+import type { Language } from '../i18n/languages';
+import { Messages, phrase, type Text } from '../i18n/messages';
 import { countrySelectOptions } from '../mfa/phone';
 import { TRANSLATION_TIP } from '../verification/catalog';
 import { CaseSteps } from '../verification/case-steps';
@@ -8,11 +11,30 @@ import { TRACKER, currentStep, step } from '../verification/flow';
 import type { VerificationCase } from '../verification/verification-case.entity';
 import { Csrf } from '../web/csrf';
 import type { WebRequest } from '../web/request';
-import { redirect, view, type FieldErrors } from '../web/view';
-import { REJECT_REASONS } from './document-review.entity';
-import { DocumentsService, HOLDING, SENDING } from './documents.service';
-import { HINTS } from './images';
+import { redirect, view } from '../web/view';
+import { CAPTURE_MINUTES, DocumentsService, HOLDING, SENDING, type ItemState } from './documents.service';
 import { readUpload } from './multipart';
+import type { Item } from './sides';
+
+type Problems = Record<string, Text>;
+
+/**
+ * What the error summary calls each field of a documents page, in the reader's language
+ * (the summary's macro prints its labels as given).
+ */
+export function fieldLabels(messages: Messages, language: Language, items: ItemState[]): Record<string, string> {
+  const text = (key: string) => messages.text(language, key);
+  const labels: Record<string, string> = {
+    documents: text('documents.upload.fields.documents'),
+    confirm: text('documents.upload.fields.confirm'),
+    country: text('documents.upload.phone.country'),
+    number: text('documents.upload.phone.number'),
+  };
+  items.forEach((item, i) =>
+    item.sides.forEach((s) => (labels[`file-${i}-${s.key}`] = messages.text(language, 'documents.upload.fields.file', { document: text(item.doc.label), side: text(s.text) }))),
+  );
+  return labels;
+}
 
 /** Sends a stored file to its owner or reviewer: never cached, never sniffed, never inline script. */
 export function sendFile(res: Response, mime: string, data: Buffer): void {
@@ -31,12 +53,19 @@ export class DocumentsController {
     private readonly steps: CaseSteps,
     private readonly documents: DocumentsService,
     private readonly csrf: Csrf,
+    private readonly languages: LanguageResolver,
+    private readonly messages: Messages,
   ) {}
 
-  private async uploadView(c: VerificationCase, errors: FieldErrors = {}, status = 200, values: Record<string, unknown> = {}) {
+  /** "Send your passport and utility bill before you continue": the names in the reader's language and grammar. */
+  private missingError(language: Language, missing: Item[]): Text {
+    const names = missing.map((i) => this.messages.text(language, i.doc.name));
+    return phrase('documents.errors.missing', { documents: new Intl.ListFormat(language, { type: 'conjunction' }).format(names) });
+  }
+
+  private async uploadView(req: WebRequest, c: VerificationCase, errors: Problems = {}, status = 200, values: Record<string, unknown> = {}) {
     const [items, capture] = await Promise.all([this.documents.state(c), this.documents.activeCapture(c.id)]);
-    const labels: Record<string, string> = { documents: 'Your documents', confirm: 'Confirmation', country: 'Country', number: 'Phone number' };
-    items.forEach((item, i) => item.sides.forEach((s) => (labels[`file-${i}-${s.key}`] = `${item.doc.label}, ${s.label.toLowerCase()}`)));
+    const labels = fieldLabels(this.messages, this.languages.of(req), items);
     return view(
       'documents/upload',
       {
@@ -44,14 +73,13 @@ export class DocumentsController {
         tracker: { stages: TRACKER, current: 2 },
         back: c.status === 'documents_chosen' ? '/verify/documents/review' : '/documents/review',
         items,
-        hints: HINTS,
-        reasons: REJECT_REASONS,
         replacing: c.status !== 'documents_chosen',
         tip: TRANSLATION_TIP,
         errors: Object.keys(errors).length ? errors : undefined,
         labels,
         values,
         capture,
+        captureMinutes: CAPTURE_MINUTES,
         countries: countrySelectOptions(),
       },
       status,
@@ -63,7 +91,7 @@ export class DocumentsController {
     const c = await this.steps.open(req.viewer!.accountId);
     if (HOLDING.includes(c.status) && !SENDING.includes(c.status)) return redirect('/documents/review');
     if (!c.track || !SENDING.includes(c.status)) return redirect(currentStep(c).route);
-    return this.uploadView(c);
+    return this.uploadView(req, c);
   }
 
   /** "Continue": submit for review. */
@@ -73,7 +101,9 @@ export class DocumentsController {
     if (!c.track || !SENDING.includes(c.status)) return redirect(HOLDING.includes(c.status) ? '/documents/review' : currentStep(c).route);
     const outcome = await this.documents.submit(req.viewer!.accountId, form.confirm === 'yes');
     if ('location' in outcome) return redirect(outcome.location);
-    return this.uploadView(c, outcome.errors, 400, { confirm: form.confirm === 'yes' });
+    const errors: Problems = { ...outcome.errors };
+    if (outcome.missing.length) errors.documents = this.missingError(this.languages.of(req), outcome.missing);
+    return this.uploadView(req, c, errors, 400, { confirm: form.confirm === 'yes' });
   }
 
   /** "Choose Image": one file for one side of one document (multipart, read by its own parser). */
@@ -86,9 +116,9 @@ export class DocumentsController {
     const index = items.findIndex((i) => i.key === itemKey);
     if (index < 0 || !items[index].sides.some((s) => s.key === side)) throw new NotFoundException();
     const field = `file-${index}-${side}`;
-    if (!parsed.ok) return this.uploadView(c, { [field]: parsed.message }, parsed.status);
+    if (!parsed.ok) return this.uploadView(req, c, { [field]: parsed.message }, parsed.status);
     const stored = await this.documents.upload(req.viewer!.accountId, itemKey, side, parsed.file, 'upload');
-    if (!stored.ok) return this.uploadView(c, { [field]: stored.message }, stored.status);
+    if (!stored.ok) return this.uploadView(req, c, { [field]: stored.message }, stored.status);
     return redirect(`/documents#${itemKey}`);
   }
 
@@ -97,8 +127,8 @@ export class DocumentsController {
   async phone(@Req() req: WebRequest, @Body() form: Record<string, unknown>) {
     const c = await this.steps.open(req.viewer!.accountId);
     if (!c.track || !SENDING.includes(c.status)) return redirect(HOLDING.includes(c.status) ? '/documents/review' : currentStep(c).route);
-    const outcome = await this.documents.sendCaptureLink(req.viewer!.accountId, form.country, form.number);
-    if ('errors' in outcome) return this.uploadView(c, outcome.errors, 400, { country: form.country, number: typeof form.number === 'string' ? form.number.slice(0, 40) : '' });
+    const outcome = await this.documents.sendCaptureLink(req.viewer!.accountId, form.country, form.number, this.languages.of(req));
+    if ('errors' in outcome) return this.uploadView(req, c, outcome.errors, 400, { country: form.country, number: typeof form.number === 'string' ? form.number.slice(0, 40) : '' });
     return redirect('/documents#take-photo');
   }
 
@@ -140,7 +170,6 @@ export class DocumentsController {
       status: c.status,
       waiting: c.status === 'documents_submitted' || c.status === 'in_review',
       rejected: c.status === 'documents_rejected' ? items.filter((i) => i.decision?.decision === 'rejected') : [],
-      reasons: REJECT_REASONS,
       submittedAt: review?.submittedAt,
     };
   }

@@ -6,6 +6,8 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { AuditService, type AuditEntry } from '../audit/audit.service';
 import { CONFIG, type Config } from '../config/config';
 import { PiiCipher } from '../crypto/pii-cipher';
+import { DEFAULT_LANGUAGE, languageOrNone, type Language } from '../i18n/languages';
+import { Messages, phrase, type Text } from '../i18n/messages';
 import { NotificationsService } from '../notifications/notifications.service';
 import { SmsSender } from '../notifications/sms-sender';
 import { parsePhone } from '../mfa/phone';
@@ -19,7 +21,7 @@ import { RateLimits } from '../web/rate-limits';
 import type { FieldErrors } from '../web/view';
 import { DocumentFile } from './document-file.entity';
 import { DocumentDecision } from './document-decision.entity';
-import { DocumentReview, REJECT_REASONS, type ItemDecision, type RejectReason, type ReleaseKind } from './document-review.entity';
+import { DocumentReview, REJECT_REASONS, reasonText, type ItemDecision, type RejectReason, type ReleaseKind } from './document-review.entity';
 import { FILES_PER_CASE, checkFile, type Checked } from './images';
 import { itemsOf, type Item } from './sides';
 import { DOCUMENT_STORE, openFile, sealFile, type DocumentStore } from './store';
@@ -49,6 +51,8 @@ export interface ItemState extends Item {
 }
 
 type Actor = Pick<AuditEntry, 'actorId' | 'ip'>;
+/** Field name → why: a catalog key, or a key with values (the applicant's pages translate it). */
+type Problems = Record<string, Text>;
 
 /**
  * The documents module's rules: what a case must send, checking and storing files
@@ -68,6 +72,7 @@ export class DocumentsService {
     private readonly notifications: NotificationsService,
     private readonly rateLimits: RateLimits,
     private readonly sms: SmsSender,
+    private readonly messages: Messages,
   ) {}
 
   // ---- The applicant's documents --------------------------------------------------------
@@ -105,10 +110,10 @@ export class DocumentsService {
 
   async uploadToCase(c: VerificationCase, itemKey: string, side: string, bytes: Buffer, via: 'upload' | 'phone'): Promise<Checked> {
     const item = (await this.state(c)).find((i) => i.key === itemKey);
-    if (!item || !item.sides.some((s) => s.key === side)) return { ok: false, status: 404, message: 'That document is not one of yours.' };
-    if (!item.editable) return { ok: false, status: 409, message: 'This document cannot be changed now.' };
+    if (!item || !item.sides.some((s) => s.key === side)) return { ok: false, status: 404, message: 'documents.errors.notYours' };
+    if (!item.editable) return { ok: false, status: 409, message: 'documents.errors.cannotChange' };
     const count = await this.em.fork().count(DocumentFile, { verificationCase: c.id });
-    if (count >= FILES_PER_CASE) return { ok: false, status: 429, message: `You have sent ${FILES_PER_CASE} files, the most one verification can hold. Contact support if you need to send more.` };
+    if (count >= FILES_PER_CASE) return { ok: false, status: 429, message: phrase('documents.errors.tooManyFiles', { count: FILES_PER_CASE }) };
     await this.rateLimits.consume('documents-upload:case', c.id);
     const checked = await checkFile(bytes, item.allowPdf);
     if (!checked.ok) return checked;
@@ -177,16 +182,19 @@ export class DocumentsService {
     return (await this.em.fork().findOne(DocumentFile, { id: fileId, verificationCase: c.id })) ?? undefined;
   }
 
-  /** "Continue": every required side sent → documents_submitted, and the case joins the review queue. */
-  async submit(accountId: string, confirmed: boolean): Promise<{ errors: FieldErrors } | { location: string }> {
+  /**
+   * "Continue": every required side sent → documents_submitted, and the case joins the review
+   * queue. Otherwise the errors, and the documents still missing (the page names them).
+   */
+  async submit(accountId: string, confirmed: boolean): Promise<{ errors: Problems; missing: Item[] } | { location: string }> {
     const c = await this.steps.open(accountId);
     if (!SENDING.includes(c.status)) return { location: '/documents/review' };
     const state = await this.state(c);
     const missing = state.filter((i) => !i.complete);
-    const errors: FieldErrors = {};
-    if (missing.length) errors.documents = `Send ${missing.map((i) => `your ${i.doc.name}`).join(' and ')} before you continue`;
-    if (!confirmed) errors.confirm = 'Confirm that your documents meet the requirements';
-    if (Object.keys(errors).length) return { errors };
+    const errors: Problems = {};
+    if (missing.length) errors.documents = 'documents.errors.missing';
+    if (!confirmed) errors.confirm = 'documents.errors.confirm';
+    if (Object.keys(errors).length) return { errors, missing };
     await this.rateLimits.consume('documents-submit:case', c.id);
     await this.em.fork().transactional(async (em) => {
       const locked = await em.findOneOrFail(VerificationCase, { id: c.id }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
@@ -208,9 +216,9 @@ export class DocumentsService {
   // ---- Take Photo (a one-time link by SMS) --------------------------------------------------
 
   /** Sends a "Take Photo" link to the phone number given (any country, as in MFA). */
-  async sendCaptureLink(accountId: string, country: unknown, number: unknown): Promise<{ errors: FieldErrors } | { phoneLast4: string }> {
+  async sendCaptureLink(accountId: string, country: unknown, number: unknown, language: Language): Promise<{ errors: Problems } | { phoneLast4: string }> {
     const c = await this.steps.open(accountId);
-    if (!SENDING.includes(c.status)) return { errors: { number: 'Your documents cannot be changed now' } };
+    if (!SENDING.includes(c.status)) return { errors: { number: 'documents.errors.documentsLocked' } };
     const phone = parsePhone(typeof country === 'string' ? country : '', typeof number === 'string' ? number : '');
     if ('error' in phone) return { errors: { number: phone.error } };
     await this.rateLimits.consume('documents-phone-link:case', c.id);
@@ -219,11 +227,8 @@ export class DocumentsService {
     const em = this.em.fork();
     em.create(CaptureLink, { verificationCase: c.id, tokenHash: hashToken(token), phoneLast4, expiresAt: new Date(Date.now() + CAPTURE_MINUTES * 60_000) });
     await em.flush();
-    await this.sms.send(
-      phone.e164,
-      `Referee: take photos of your documents with this phone: ${this.config.baseUrl}/capture/${token} (works for ${CAPTURE_MINUTES} minutes). If you did not ask for it, ignore this message.`,
-      'sms',
-    );
+    // In the language of the page that asked for it: the person holding both.
+    await this.sms.send(phone.e164, this.messages.text(language, 'documents.capture.sms', { url: `${this.config.baseUrl}/capture/${token}`, minutes: CAPTURE_MINUTES }), 'sms');
     return { phoneLast4 };
   }
 
@@ -490,24 +495,35 @@ export class DocumentsService {
     return outcome.to;
   }
 
+  /** The review's outcome, in the applicant's language (their account's choice, else English). */
   private decisionEmail(c: VerificationCase, approved: boolean, rejected: { item: Item; decision?: ItemDecision }[]) {
     const to = c.email ?? c.account.email;
     const base = this.config.baseUrl;
+    const language = languageOrNone(c.account.language) ?? DEFAULT_LANGUAGE;
     if (approved) {
       return {
         to,
-        subject: 'Your documents were approved: join a video call',
-        text: `Your documents were reviewed and approved.\n\nNext, verify your identity with a Trusted Referee on a video call. Join a video call: ${base}/call\nSchedule an appointment: ${base}/call/schedule\n\nReferee`,
+        ...this.notifications.compose(language, 'documents.email.approved.subject', [
+          'documents.email.approved.reviewed',
+          'documents.email.approved.next',
+          phrase('documents.email.approved.links', { joinUrl: `${base}/call`, scheduleUrl: `${base}/call/schedule` }),
+        ]),
       };
     }
+    const separator = this.messages.text(language, 'documents.listSeparator');
     const lines = rejected.map(({ item, decision }) => {
-      const reasons = (decision?.reasons ?? []).map((r) => REJECT_REASONS[r]).join(', ');
-      return `- ${item.doc.label}: ${reasons || 'not accepted'}${decision?.note ? ` (${decision.note})` : ''}\n  Replace it: ${base}/documents#${encodeURIComponent(item.key)}`;
+      const why = (decision?.reasons ?? []).map((r) => this.messages.text(language, reasonText(r)));
+      const values = {
+        document: this.messages.text(language, item.doc.label),
+        reasons: why.length ? why.join(separator) : this.messages.text(language, 'documents.email.rejected.noReason'),
+        note: decision?.note,
+        url: `${base}/documents#${encodeURIComponent(item.key)}`,
+      };
+      return this.messages.text(language, decision?.note ? 'documents.email.rejected.itemWithNote' : 'documents.email.rejected.item', values);
     });
     return {
       to,
-      subject: 'Please replace a document',
-      text: `Your documents were reviewed. We could not accept:\n\n${lines.join('\n')}\n\nReplace just these documents, then select Continue.\n\nReferee`,
+      ...this.notifications.compose(language, 'documents.email.rejected.subject', [phrase('documents.email.rejected.intro', { items: lines.join('\n') }), 'documents.email.rejected.then']),
     };
   }
 

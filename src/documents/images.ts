@@ -1,16 +1,17 @@
 import { availableParallelism } from 'node:os';
 import sharp from 'sharp';
+import type { Text } from '../i18n/messages';
 
 /** Limits every uploaded file is held to (ASVS V12). */
 export const MAX_FILE_BYTES = 15 * 1024 * 1024;
 export const MAX_PIXELS = 50_000_000;
 export const FILES_PER_CASE = 40;
 
-/** Quality hints: advice to retake, never a refusal. */
+/** Quality hints: advice to retake, never a refusal (the advice itself: documents.hints.<hint>). */
 export const HINTS = {
-  small: 'This photo is small. Details may be hard to read: retake it closer, or use a higher resolution.',
-  dark: 'This photo looks dark. Retake it in good light, without a flash on glossy documents.',
-  blurry: 'This photo looks blurry. Hold the camera steady and let it focus before you take the photo.',
+  small: 'documents.hints.small',
+  dark: 'documents.hints.dark',
+  blurry: 'documents.hints.blurry',
 } as const;
 export type Hint = keyof typeof HINTS;
 
@@ -42,9 +43,10 @@ async function inSlot<T>(work: () => Promise<T>): Promise<T> {
 
 export type Checked =
   | { ok: true; data: Buffer; mime: string; width?: number; height?: number; hints: Hint[] }
-  | { ok: false; status: number; message: string };
+  | { ok: false; status: number; message: Text };
 
-const refuse = (message: string, status = 400): Checked => ({ ok: false, status, message });
+/** A refusal: why, as a catalog key (shown in the uploader's language). */
+const refuse = (message: Text, status = 400): Checked => ({ ok: false, status, message });
 
 let fileTypeModule: Promise<typeof import('file-type')> | undefined;
 /** file-type is an ES module: loaded once, on first use. */
@@ -60,27 +62,27 @@ function fileType() {
  * supporting documents only) are stored as sent once their structure looks whole.
  */
 export async function checkFile(bytes: Buffer, allowPdf: boolean): Promise<Checked> {
-  if (bytes.length === 0) return refuse('The file is empty. Choose a photo of your document.');
-  if (bytes.length > MAX_FILE_BYTES) return refuse('The file is larger than 15 MB. Choose a smaller photo.', 413);
+  if (bytes.length === 0) return refuse('documents.errors.empty');
+  if (bytes.length > MAX_FILE_BYTES) return refuse('documents.errors.tooLarge', 413);
   const { fileTypeFromBuffer } = await fileType();
   const type = await fileTypeFromBuffer(bytes);
   if (type?.mime === 'application/pdf') {
-    if (!allowPdf) return refuse('Send a photo (JPEG, PNG, HEIC or WebP) of this document. PDF files are accepted for secondary and supporting documents only.', 415);
+    if (!allowPdf) return refuse('documents.errors.pdfNotAccepted', 415);
     const tail = bytes.subarray(Math.max(0, bytes.length - 1024)).toString('latin1');
-    if (!tail.includes('%%EOF')) return refuse('The PDF file is incomplete. Save it again and choose it once more.');
+    if (!tail.includes('%%EOF')) return refuse('documents.errors.pdfIncomplete');
     return { ok: true, data: bytes, mime: 'application/pdf', hints: [] };
   }
   if (!type || !IMAGE_TYPES.has(type.mime)) {
-    return refuse(`This file is not a photo we can read. Choose a JPEG, PNG, HEIC or WebP image${allowPdf ? ', or a PDF' : ''}.`, 415);
+    return refuse(allowPdf ? 'documents.errors.notAPhotoOrPdf' : 'documents.errors.notAPhoto', 415);
   }
   let meta: sharp.Metadata;
   try {
     meta = await sharp(bytes, { limitInputPixels: MAX_PIXELS }).metadata();
   } catch {
-    return refuse('We could not read this image. It may be damaged: take the photo again.');
+    return refuse('documents.errors.unreadable');
   }
-  if (!meta.width || !meta.height) return refuse('We could not read this image. It may be damaged: take the photo again.');
-  if (meta.width * meta.height > MAX_PIXELS) return refuse('This image has more than 50 megapixels. Take the photo again at a lower resolution.');
+  if (!meta.width || !meta.height) return refuse('documents.errors.unreadable');
+  if (meta.width * meta.height > MAX_PIXELS) return refuse('documents.errors.tooManyPixels');
   try {
     return await inSlot(async () => {
       const [{ data, info }, hints] = await Promise.all([
@@ -90,7 +92,7 @@ export async function checkFile(bytes: Buffer, allowPdf: boolean): Promise<Check
       return { ok: true as const, data, mime: 'image/jpeg', width: info.width, height: info.height, hints };
     });
   } catch {
-    return refuse('We could not read this image. It may be damaged or incomplete: take the photo again.');
+    return refuse('documents.errors.incompleteImage');
   }
 }
 

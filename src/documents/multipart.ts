@@ -1,10 +1,11 @@
 import busboy from 'busboy';
+import type { Text } from '../i18n/messages';
 import type { WebRequest } from '../web/request';
 import { MAX_FILE_BYTES } from './images';
 
 export type Upload =
   | { ok: true; fields: Record<string, string>; file: Buffer; filename: string }
-  | { ok: false; status: number; message: string };
+  | { ok: false; status: number; message: Text };
 
 /**
  * Reads one multipart upload into memory, within limits: one file of at most 15 MB, a few
@@ -24,7 +25,7 @@ export function readUpload(req: WebRequest, csrfOk: (token: unknown) => boolean)
     try {
       parser = busboy({ headers: req.headers, limits: { fileSize: MAX_FILE_BYTES, files: 1, fields: 5, parts: 6, fieldSize: 1024, fieldNameSize: 64 } });
     } catch {
-      return done({ ok: false, status: 400, message: 'Choose a file to upload.' });
+      return done({ ok: false, status: 400, message: 'documents.errors.noFile' });
     }
     const fields: Record<string, string> = {};
     const chunks: Buffer[] = [];
@@ -42,7 +43,7 @@ export function readUpload(req: WebRequest, csrfOk: (token: unknown) => boolean)
       sawFile = true;
       filename = info.filename ?? '';
       if (!headerChecked && !csrfOk(fields._csrf)) {
-        refused = { ok: false, status: 403, message: 'This form has expired or was sent from another site. Go back, reload the page and try again.' };
+        refused = { ok: false, status: 403, message: 'errors.csrf' };
         return stream.resume();
       }
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -52,17 +53,17 @@ export function readUpload(req: WebRequest, csrfOk: (token: unknown) => boolean)
       });
     });
     parser.on('filesLimit', () => undefined);
-    parser.on('error', () => done({ ok: false, status: 400, message: 'The upload was interrupted or incomplete. Choose the file and try again.' }));
+    parser.on('error', () => done({ ok: false, status: 400, message: 'documents.errors.incompleteUpload' }));
     parser.on('close', () => {
       if (refused) return done(refused);
-      if (tooLarge) return done({ ok: false, status: 413, message: 'The file is larger than 15 MB. Choose a smaller photo.' });
+      if (tooLarge) return done({ ok: false, status: 413, message: 'documents.errors.tooLarge' });
       if (!headerChecked && !sawFile && !csrfOk(fields._csrf)) {
-        return done({ ok: false, status: 403, message: 'This form has expired or was sent from another site. Go back, reload the page and try again.' });
+        return done({ ok: false, status: 403, message: 'errors.csrf' });
       }
-      if (!sawFile || chunks.length === 0) return done({ ok: false, status: 400, message: 'Choose a file to upload.' });
+      if (!sawFile || chunks.length === 0) return done({ ok: false, status: 400, message: 'documents.errors.noFile' });
       done({ ok: true, fields, file: Buffer.concat(chunks), filename });
     });
-    req.on('aborted', () => done({ ok: false, status: 400, message: 'The upload was interrupted. Choose the file and try again.' }));
+    req.on('aborted', () => done({ ok: false, status: 400, message: 'documents.errors.interrupted' }));
     req.pipe(parser);
   });
 }

@@ -4,6 +4,12 @@ import type { VerificationCase } from '../verification/verification-case.entity'
 
 export interface Side {
   key: string;
+  /** Its name for people: a catalog key (documents.sides.*), in the reader's language. */
+  text: string;
+  /**
+   * The same name in English, for the staff consoles until they show `text` (then this goes).
+   * @deprecated pages and messages use `text`.
+   */
   label: string;
   required: boolean;
 }
@@ -12,21 +18,23 @@ export interface Side {
 const PHOTO_PAGE = new Set(['foreign_passport']);
 const SINGLE_PAGE = new Set(['certificate_of_naturalization']);
 
+const SIDE_NAMES = {
+  photoPage: 'documents.sides.photoPage',
+  certificate: 'documents.sides.certificate',
+  front: 'documents.sides.front',
+  back: 'documents.sides.back',
+  page1: 'documents.sides.page1',
+  page2: 'documents.sides.page2',
+  page3: 'documents.sides.page3',
+} as const;
+const side = (key: string, name: keyof typeof SIDE_NAMES, label: string, required = true): Side => ({ key, text: SIDE_NAMES[name], label, required });
+
 /** The sides a document needs: front and back of a card, the photo page of a passport, every page (up to 3) of a paper document. */
 export function sidesOf(doc: CatalogDocument): Side[] {
-  if (PHOTO_PAGE.has(doc.key)) return [{ key: 'photo_page', label: 'Photo page', required: true }];
-  if (SINGLE_PAGE.has(doc.key)) return [{ key: 'page1', label: 'The certificate', required: true }];
-  if (doc.kind === 'primary') {
-    return [
-      { key: 'front', label: 'Front', required: true },
-      { key: 'back', label: 'Back', required: true },
-    ];
-  }
-  return [
-    { key: 'page1', label: 'Page 1', required: true },
-    { key: 'page2', label: 'Page 2 (if it has one)', required: false },
-    { key: 'page3', label: 'Page 3 (if it has one)', required: false },
-  ];
+  if (PHOTO_PAGE.has(doc.key)) return [side('photo_page', 'photoPage', 'Photo page')];
+  if (SINGLE_PAGE.has(doc.key)) return [side('page1', 'certificate', 'The certificate')];
+  if (doc.kind === 'primary') return [side('front', 'front', 'Front'), side('back', 'back', 'Back')];
+  return [side('page1', 'page1', 'Page 1'), side('page2', 'page2', 'Page 2 (if it has one)', false), side('page3', 'page3', 'Page 3 (if it has one)', false)];
 }
 
 export interface Item {

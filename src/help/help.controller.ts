@@ -51,7 +51,7 @@ export class HelpController {
 
   @Post('help/report-fraud')
   async reportFraud(@Req() req: WebRequest, @Body() form: Form) {
-    const parsed = parseFraudForm(form, req.viewer, this.languages.of(req));
+    const parsed = parseFraudForm(form, req.viewer);
     if (!parsed.valid) return invalidForm('support/report-fraud', parsed.errors, { values: parsed.values, kinds: FRAUD_OPTIONS, ...SUPPORT_LABELS });
     const { requester, kind, details } = parsed.valid;
     await this.rateLimits.consume('fraud-report:ip', req.ip ?? '');

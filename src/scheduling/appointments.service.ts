@@ -4,6 +4,10 @@ import { Cron, CronExpression } from '@nestjs/schedule';
 import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
 import { EntityManager, RequestContext } from '@mikro-orm/postgresql';
 import { CONFIG, type Config } from '../config/config';
+import type { Account } from '../identity/account.entity';
+import { formatDate } from '../i18n/formats';
+import { DEFAULT_LANGUAGE, languageOrNone, type Language } from '../i18n/languages';
+import { Messages, phrase } from '../i18n/messages';
 import { NotificationsService } from '../notifications/notifications.service';
 import { SmsSender } from '../notifications/sms-sender';
 import { CaseSteps } from '../verification/case-steps';
@@ -13,7 +17,14 @@ import { AgentShift, AgentShiftException, Appointment, BookedSlot } from './appo
 import { moveCase } from './case-status';
 import { appointmentIcs } from './ics';
 import { QueueEntry } from './queue-entry.entity';
-import { formatInZone, isTimeZone, localDate, wallClock, zonedToUtc } from './time-zones';
+import { isTimeZone, localDate, wallClock, zonedToUtc } from './time-zones';
+
+const languageOf = (account: Account): Language => languageOrNone(account.language) ?? DEFAULT_LANGUAGE;
+
+/** An appointment's time for a message: written in the reader's language, in the zone it was booked in, and that zone's name. */
+export function appointmentTime(language: Language, a: Pick<Appointment, 'startsAt' | 'timeZone'>): { when: string; zone: string } {
+  return { when: formatDate(language, a.startsAt, 'dateTimeLong', a.timeZone), zone: a.timeZone.replace(/_/g, ' ') };
+}
 
 /** Booking window: from 2 hours to 7 days ahead. */
 export const BOOK_MIN_AHEAD_MS = 2 * 3600_000;
@@ -46,6 +57,7 @@ export class AppointmentsService {
     private readonly notifications: NotificationsService,
     private readonly sms: SmsSender,
     private readonly rateLimits: RateLimits,
+    private readonly messages: Messages,
   ) {}
 
   get slotMinutes(): number {
@@ -157,7 +169,7 @@ export class AppointmentsService {
             moveCase(this.steps, em, c, 'scheduled', 'verification.appointment_booked', { startsAt: startsAt.toISOString(), timeZone });
           }
           await em.flush();
-          const mail = this.notifications.queueEmail(this.confirmation(c.account.email, appointment, !!previous));
+          const mail = this.notifications.queueEmail(this.confirmation(c.account, appointment, !!previous));
           return { appointment, mail };
         });
         if (!booked) return { error: 'not-allowed' };
@@ -195,15 +207,17 @@ export class AppointmentsService {
     });
   }
 
-  private confirmation(to: string, a: Appointment, moved: boolean) {
+  /** The confirmation in the applicant's language, the time in their zone (the .ics lets a calendar show it in its own). */
+  private confirmation(account: Account, a: Appointment, moved: boolean) {
     const base = this.config.baseUrl;
+    const language = languageOf(account);
     return {
-      to,
-      subject: moved ? 'Your Referee video call has moved' : 'Your Referee video call is booked',
-      text:
-        `Your video call with a Trusted Referee is on ${formatInZone(a.startsAt, a.timeZone)} (${a.timeZone}).\n\n` +
-        `Join: ${base}/call\nChange: ${base}/call/schedule\nCancel: ${base}/call/appointment\nAdd to your calendar: ${base}/call/appointment.ics\n\n` +
-        `Have your original documents with you. Only join calls from ${new URL(base).host}; if anyone sends you a video call link, tell your agent immediately.\n`,
+      to: account.email,
+      ...this.notifications.compose(language, moved ? 'call.email.booked.subjectMoved' : 'call.email.booked.subject', [
+        phrase('call.email.booked.when', appointmentTime(language, a)),
+        phrase('call.email.booked.links', { joinUrl: `${base}/call`, changeUrl: `${base}/call/schedule`, cancelUrl: `${base}/call/appointment`, icsUrl: `${base}/call/appointment.ics` }),
+        phrase('call.email.booked.bring', { site: new URL(base).host }),
+      ]),
       attachments: [{ filename: 'referee-video-call.ics', contentType: 'text/calendar; charset=utf-8; method=PUBLISH', content: this.ics(a) }],
     };
   }
@@ -256,16 +270,23 @@ export class AppointmentsService {
           { status: 'booked', reminderSoonSentAt: null, startsAt: { $lte: new Date(now.getTime() + 15 * 60_000), $gt: new Date(now.getTime() - NO_SHOW_GRACE_MS) } },
           { populate: ['account', 'verificationCase'] },
         );
-        for (const [list, when] of [[dueDay, 'tomorrow'], [dueSoon, 'in 15 minutes']] as const) {
+        for (const [list, when] of [[dueDay, 'Day'], [dueSoon, 'Soon']] as const) {
           for (const a of list) {
-            if (when === 'tomorrow') {
+            if (when === 'Day') {
               a.reminderDaySentAt = now;
               // Booked less than a day ahead: the confirmation was the reminder.
               if (a.createdAt.getTime() > a.startsAt.getTime() - 24 * 3600_000) continue;
             } else a.reminderSoonSentAt = now;
-            const text = `Reminder: your Referee video call is ${when}, on ${formatInZone(a.startsAt, a.timeZone)}. Join from your Referee account: ${this.config.baseUrl}/call`;
-            mails.push(this.notifications.queueEmail({ to: a.account.email, subject: `Your Referee video call is ${when}`, text: `${text}\n\nChange or cancel: ${this.config.baseUrl}/call/schedule\n` }));
-            if (a.verificationCase.phone) texts.push({ phone: a.verificationCase.phone, text });
+            // In the applicant's language, the time in the zone they booked in.
+            const language = languageOf(a.account);
+            const reminder = phrase(`call.email.reminder.text${when}`, { ...appointmentTime(language, a), url: `${this.config.baseUrl}/call` });
+            mails.push(
+              this.notifications.queueEmail({
+                to: a.account.email,
+                ...this.notifications.compose(language, `call.email.reminder.subject${when}`, [reminder, phrase('call.email.reminder.change', { url: `${this.config.baseUrl}/call/schedule` })]),
+              }),
+            );
+            if (a.verificationCase.phone) texts.push({ phone: a.verificationCase.phone, text: this.messages.text(language, reminder) });
             reminders++;
           }
         }
@@ -276,11 +297,13 @@ export class AppointmentsService {
           await em.nativeDelete(BookedSlot, { appointment: a.id });
           const c = await em.findOneOrFail(VerificationCase, a.verificationCase.id, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
           if (c.status === 'scheduled') moveCase(this.steps, em, c, 'approved', 'verification.appointment_missed', { startsAt: a.startsAt.toISOString() });
+          const language = languageOf(a.account);
           mails.push(
             this.notifications.queueEmail({
               to: a.account.email,
-              subject: 'You missed your Referee video call',
-              text: `We did not see you at your video call on ${formatInZone(a.startsAt, a.timeZone)}. Your documents and their approval are kept: book another time or join the queue at ${this.config.baseUrl}/call\n`,
+              ...this.notifications.compose(language, 'call.email.noShow.subject', [
+                phrase('call.email.noShow.body', { ...appointmentTime(language, a), url: `${this.config.baseUrl}/call` }),
+              ]),
             }),
           );
         }

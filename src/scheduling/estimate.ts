@@ -7,6 +7,8 @@
  * bench/ewt.bench.js scores it against the waits applicants really had.
  */
 
+import { Messages, phrase, type Phrase } from '../i18n/messages';
+
 export interface WaitInput {
   /** Applicants ahead of this one in the queue. */
   ahead: number;
@@ -61,22 +63,30 @@ export function estimateWait(input: WaitInput): WaitEstimate {
   return { kind: 'range', expectedSeconds: expected, lowMinutes: low, highMinutes: high };
 }
 
-/** The estimate in plain words, as the queue page shows it. */
-export function describeWait(estimate: WaitEstimate): string {
+/** The estimate in words, as the queue page shows it: a catalog key and its numbers (call.wait.*). */
+export function waitPhrase(estimate: WaitEstimate): Phrase {
   switch (estimate.kind) {
     case 'unknown':
-      return "We can't estimate your wait right now: no Trusted Referee is on duty at the moment. Keep this page open, or schedule an appointment.";
+      return phrase('call.wait.unknown');
     case 'soon':
-      return 'Less than 5 minutes';
-    case 'range':
-      return `About ${span(estimate.lowMinutes, estimate.highMinutes)}`;
+      return phrase('call.wait.soon');
+    case 'range': {
+      const { lowMinutes: low, highMinutes: high } = estimate;
+      if (high < 120) return phrase('call.wait.minutes', { low, high });
+      const hours = (m: number) => Math.round((m / 60) * 2) / 2;
+      return phrase('call.wait.hours', { low: hours(low), high: hours(high) });
+    }
   }
 }
 
-function span(low: number, high: number): string {
-  if (high < 120) return `${low}–${high} minutes`;
-  const hours = (m: number) => Math.round((m / 60) * 2) / 2;
-  return `${hours(low)}–${hours(high)} hours`;
+let english: Messages | undefined;
+/**
+ * The estimate in English words.
+ * @deprecated for the agents' call console until it shows waitPhrase() with t(); pages use waitPhrase.
+ */
+export function describeWait(estimate: WaitEstimate): string {
+  english ??= new Messages();
+  return english.text('en', waitPhrase(estimate));
 }
 
 /** The applicant confirms "I have my documents ready" this close to their estimated turn. */

@@ -3,6 +3,7 @@ import { Cron, CronExpression } from '@nestjs/schedule';
 import { LockMode } from '@mikro-orm/core';
 import { EntityManager, RequestContext } from '@mikro-orm/postgresql';
 import { CONFIG, type Config } from '../config/config';
+import { phrase } from '../i18n/messages';
 import { NotificationsService } from '../notifications/notifications.service';
 import { CaseSteps } from '../verification/case-steps';
 import { VerificationCase } from '../verification/verification-case.entity';
@@ -82,10 +83,10 @@ export class QueueService {
       if (why === 'left') return { mail: undefined };
       const mail = this.notifications.queueEmail({
         to: c.account.email,
-        subject: 'You left the Referee video call queue',
-        text:
-          `We did not see your queue page for ${QUEUE_TIMEOUT_MINUTES} minutes, so your place in the queue went to the next person.\n\n` +
-          `Your documents and their approval are kept. Sign in to join the queue again:\n${this.config.baseUrl}/call\n`,
+        ...this.notifications.compose(c.account.language, 'call.email.queueExpired.subject', [
+          phrase('call.email.queueExpired.body', { minutes: QUEUE_TIMEOUT_MINUTES }),
+          phrase('call.email.queueExpired.rejoin', { url: `${this.config.baseUrl}/call` }),
+        ]),
       });
       return { mail };
     });

@@ -1,11 +1,12 @@
 import { Body, Controller, Get, HttpCode, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
 import { LEARN_MORE } from '../help/links';
+import { LanguageResolver } from '../i18n/language';
 import { SignedInGuard } from '../identity/signed-in.guard';
 import { AppointmentsService } from '../scheduling/appointments.service';
-import { describeWait } from '../scheduling/estimate';
-import { TIME_ZONES, formatInZone, isTimeZone, localDate } from '../scheduling/time-zones';
-import { QueueService } from '../scheduling/queue.service';
+import { waitPhrase } from '../scheduling/estimate';
+import { TIME_ZONES, isTimeZone, localDate } from '../scheduling/time-zones';
+import { QUEUE_TIMEOUT_MINUTES, QueueService } from '../scheduling/queue.service';
 import { CaseSteps } from '../verification/case-steps';
 import { TRACKER, currentStep, effectiveStatus, step, type StepKey } from '../verification/flow';
 import type { VerificationCase } from '../verification/verification-case.entity';
@@ -13,7 +14,7 @@ import type { WebRequest } from '../web/request';
 import { invalidForm, redirect, view, type Redirect, type View } from '../web/view';
 import { CallsService } from './calls.service';
 import { allowJitsi, isCallEvent } from './jitsi';
-import { callLanguages } from './languages';
+import { callLanguages, languageName } from './languages';
 
 type Form = Record<string, unknown>;
 const linksFor = (page: string) => LEARN_MORE.filter((l) => l.page === page);
@@ -31,6 +32,7 @@ export class CallController {
     private readonly queue: QueueService,
     private readonly calls: CallsService,
     private readonly appointments: AppointmentsService,
+    private readonly languages: LanguageResolver,
   ) {}
 
   /** The case when it is on step `key`, else where it should be. */
@@ -55,15 +57,18 @@ export class CallController {
     const call = await this.calls.activeForApplicant(accountId);
     if (call) return redirect('/call/join');
     const appointment = c.status === 'scheduled' ? await this.appointments.current(accountId) : null;
+    const preferences = await this.calls.preferencesOf(c.id);
     return view('call/queue', {
-      appointment: appointment && { when: formatInZone(appointment.startsAt, appointment.timeZone), timeZone: appointment.timeZone, due: this.appointments.isDue(appointment) },
+      // Times go to the page as moments: it writes them in the reader's language, in the zone of the booking.
+      appointment: appointment && { startsAt: appointment.startsAt, timeZone: appointment.timeZone, due: this.appointments.isDue(appointment) },
       step: step('video_queue'),
       tracker: this.tracker(),
       status: c.status,
       place,
-      wait: place ? describeWait(place.estimate) : undefined,
+      wait: place ? waitPhrase(place.estimate) : undefined,
+      timeoutMinutes: QUEUE_TIMEOUT_MINUTES,
       notice: ['left', 'ready', 'booked', 'cancelled', 'taken', 'saved'].find((n) => n in query),
-      preferences: await this.calls.preferencesOf(c.id),
+      preferences: { ...preferences, languageName: languageName(preferences.language, this.languages.of(req)) ?? preferences.languageName },
       links: linksFor('/call'),
     });
   }
@@ -94,11 +99,11 @@ export class CallController {
     const c = await this.at(req, 'video_queue');
     if (!('status' in c)) return c;
     const p = await this.calls.preferencesOf(c.id);
-    return view('call/preferences', this.preferencesContext({ language: p.language, hasHelper: p.helper ? 'yes' : '', helperName: p.helper?.name, helperRelationship: p.helper?.relationship, helperRole: p.helper?.role }));
+    return view('call/preferences', this.preferencesContext(req, { language: p.language, hasHelper: p.helper ? 'yes' : '', helperName: p.helper?.name, helperRelationship: p.helper?.relationship, helperRole: p.helper?.role }));
   }
 
-  private preferencesContext(values: Record<string, unknown>) {
-    return { step: step('video_queue'), tracker: this.tracker(), languages: callLanguages(), values, links: linksFor('/call') };
+  private preferencesContext(req: WebRequest, values: Record<string, unknown>) {
+    return { step: step('video_queue'), tracker: this.tracker(), languages: callLanguages(this.languages.of(req)), values, links: linksFor('/call') };
   }
 
   @Post('preferences')
@@ -106,7 +111,7 @@ export class CallController {
     const c = await this.at(req, 'video_queue');
     if (!('status' in c)) return c;
     const { errors } = await this.calls.savePreferences(req.viewer!.accountId, form);
-    if (Object.keys(errors).length) return invalidForm('call/preferences', errors, this.preferencesContext(form));
+    if (Object.keys(errors).length) return invalidForm('call/preferences', errors, this.preferencesContext(req, form));
     return redirect('/call?saved=1');
   }
 
@@ -121,11 +126,12 @@ export class CallController {
   private async scheduleView(req: WebRequest, chosenZone: string | undefined, errors: Record<string, string>): Promise<View> {
     const current = await this.appointments.current(req.viewer!.accountId);
     const zone = chosenZone ?? current?.timeZone ?? 'UTC';
-    const days = new Map<string, { label: string; slots: { value: string; label: string }[] }>();
+    // By day in the chosen zone; the page writes each day and time in the reader's language.
+    const days = new Map<string, { date: Date; slots: { value: string; startsAt: Date }[] }>();
     for (const slot of await this.appointments.bookable()) {
       const key = localDate(slot.startsAt, zone);
-      const day = days.get(key) ?? { label: new Intl.DateTimeFormat('en-US', { timeZone: zone, dateStyle: 'full' }).format(slot.startsAt), slots: [] };
-      day.slots.push({ value: slot.startsAt.toISOString(), label: new Intl.DateTimeFormat('en-US', { timeZone: zone, timeStyle: 'short' }).format(slot.startsAt) });
+      const day = days.get(key) ?? { date: slot.startsAt, slots: [] };
+      day.slots.push({ value: slot.startsAt.toISOString(), startsAt: slot.startsAt });
       days.set(key, day);
     }
     const context = {
@@ -135,7 +141,7 @@ export class CallController {
       zoneDetected: !!chosenZone,
       zones: TIME_ZONES,
       days: [...days.values()],
-      current: current && { when: formatInZone(current.startsAt, current.timeZone) },
+      current: current && { startsAt: current.startsAt, timeZone: current.timeZone },
       slotMinutes: this.appointments.slotMinutes,
       links: linksFor('/call'),
     };
@@ -149,12 +155,12 @@ export class CallController {
     if (!('status' in c)) return c;
     const zone = isTimeZone(form.timeZone) ? form.timeZone : undefined;
     const startsAt = typeof form.slot === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:00\.000Z$/.test(form.slot) ? new Date(form.slot) : undefined;
-    if (!zone) return this.scheduleView(req, undefined, { timeZone: 'Choose your time zone' });
-    if (!startsAt) return this.scheduleView(req, zone, { slot: 'Choose a time for your video call' });
+    if (!zone) return this.scheduleView(req, undefined, { timeZone: 'call.schedule.errors.zone' });
+    if (!startsAt) return this.scheduleView(req, zone, { slot: 'call.schedule.errors.slot' });
     const booked = await this.appointments.book(req.viewer!.accountId, startsAt, zone);
     if ('appointment' in booked) return redirect('/call?booked=1');
-    if (booked.error === 'taken') return this.scheduleView(req, zone, { slot: 'Someone has just booked that time. Choose another time.' });
-    if (booked.error === 'outside') return this.scheduleView(req, zone, { slot: 'Choose a time from 2 hours to 7 days from now' });
+    if (booked.error === 'taken') return this.scheduleView(req, zone, { slot: 'call.schedule.errors.taken' });
+    if (booked.error === 'outside') return this.scheduleView(req, zone, { slot: 'call.schedule.errors.outside' });
     return redirect('/call');
   }
 
@@ -165,7 +171,7 @@ export class CallController {
     if (!('status' in c)) return c;
     const a = await this.appointments.current(req.viewer!.accountId);
     if (!a) return redirect('/call');
-    return view('call/appointment', { step: step('video_queue'), when: formatInZone(a.startsAt, a.timeZone), timeZone: a.timeZone });
+    return view('call/appointment', { step: step('video_queue'), startsAt: a.startsAt, timeZone: a.timeZone });
   }
 
   @Post('appointment/cancel')
@@ -213,7 +219,7 @@ export class CallController {
     if (!('status' in c)) return c;
     const call = await this.calls.activeForApplicant(req.viewer!.accountId);
     if (!call) return redirect('/call');
-    if (form.recordingConsent !== 'yes') return this.joinView(req, res, c, call, { recordingConsent: 'Select the box to agree to the recording of the call. You cannot join without it.' });
+    if (form.recordingConsent !== 'yes') return this.joinView(req, res, c, call, { recordingConsent: 'call.join.errors.consent' });
     await this.calls.consent(req.viewer!.accountId);
     return redirect('/call/join');
   }

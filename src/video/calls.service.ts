@@ -6,6 +6,7 @@ import { AuditService, type AuditEntry } from '../audit/audit.service';
 import { CONFIG, type Config } from '../config/config';
 import { PiiCipher } from '../crypto/pii-cipher';
 import { hmac, randomToken, sameSecret } from '../crypto/tokens';
+import { phrase } from '../i18n/messages';
 import { NotificationsService } from '../notifications/notifications.service';
 import type { VerifiedIdentity } from '../oidc/claims';
 import { VerifiedIdentitiesService } from '../oidc/verified-identities.service';
@@ -135,8 +136,7 @@ export class CallsService {
       call.codeSentAt = new Date();
       return this.notifications.queueEmail({
         to: call.verificationCase.email ?? call.applicant.email,
-        subject: 'Your Referee video call code',
-        text: `Your Trusted Referee asks you to read this code aloud on the call: ${code}\n\nOnly read it to the Referee agent on the call you joined from your Referee account. Never give it to anyone else.\n`,
+        ...this.notifications.compose(call.applicant.language, 'call.email.code.subject', [phrase('call.email.code.body', { code }), 'call.email.code.warning']),
       });
     });
     if (!mail) return false;
@@ -326,13 +326,13 @@ export class CallsService {
   async savePreferences(accountId: string, form: Record<string, unknown>): Promise<{ errors: Record<string, string> }> {
     const text = (v: unknown) => (typeof v === 'string' ? v.trim().slice(0, 100) : '');
     const errors: Record<string, string> = {};
-    if (!isCallLanguage(form.language)) errors.language = 'Choose the language of the call from the list';
+    if (!isCallLanguage(form.language)) errors.language = 'call.preferences.errors.language';
     const helper = { name: text(form.helperName), relationship: text(form.helperRelationship), role: text(form.helperRole) };
     const declared = form.hasHelper === 'yes';
     if (declared) {
-      if (!helper.name) errors.helperName = "Enter your helper's name";
-      if (!helper.relationship) errors.helperRelationship = 'Enter how your helper is related to you';
-      if (!helper.role) errors.helperRole = 'Enter how your helper will help you on the call';
+      if (!helper.name) errors.helperName = 'call.preferences.errors.helperName';
+      if (!helper.relationship) errors.helperRelationship = 'call.preferences.errors.helperRelationship';
+      if (!helper.role) errors.helperRole = 'call.preferences.errors.helperRole';
     }
     if (Object.keys(errors).length) return { errors };
     const c = await this.steps.find(accountId);

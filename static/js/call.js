@@ -13,6 +13,12 @@
   };
   var jwt = node.getAttribute('data-jwt');
   if (jwt) options.jwt = jwt;
+  // Jitsi's own buttons and messages in the page's language (both ways the IFrame API takes it).
+  var lang = document.documentElement.getAttribute('lang');
+  if (lang) {
+    options.lang = lang;
+    options.configOverwrite = { defaultLanguage: lang };
+  }
   var api = new window.JitsiMeetExternalAPI(node.getAttribute('data-domain'), options);
 
   function report(event) {

@@ -11,7 +11,9 @@
   });
   document.body.addEventListener('htmx:beforeSwap', function (evt) {
     var status = evt.detail.xhr.status;
-    if (evt.detail.elt.closest && evt.detail.elt.closest('form.referee-upload') && status >= 400 && status < 500) {
+    // The event fires on the target (#documents); the form that sent the file is the request's element.
+    var source = evt.detail.requestConfig && evt.detail.requestConfig.elt;
+    if (source && source.closest && source.closest('form.referee-upload') && status >= 400 && status < 500) {
       evt.detail.shouldSwap = true;
       evt.detail.isError = false;
     }
@@ -24,7 +26,7 @@
     if (!/^image\//.test(file.type)) return;
     var img = input.form.querySelector('img.referee-preview') || document.createElement('img');
     img.className = 'referee-preview';
-    img.alt = 'Preview of the chosen image';
+    img.alt = input.form.getAttribute('data-preview-text') || '';
     img.width = 240;
     var reader = new FileReader(); // a data: URL (the CSP allows data: images, not blob:)
     reader.onload = function () { img.src = reader.result; };

@@ -14,7 +14,7 @@ import { checkAccessibility, clickAndLoad, collectPageErrors, screenshot, shareC
 const EXTERNAL_API_DOUBLE = `
 window.__jitsi = { created: [], listeners: {} };
 window.JitsiMeetExternalAPI = function (domain, options) {
-  window.__jitsi.created.push({ domain: domain, roomName: options.roomName, jwt: options.jwt, displayName: options.userInfo && options.userInfo.displayName, parentId: options.parentNode && options.parentNode.id });
+  window.__jitsi.created.push({ domain: domain, roomName: options.roomName, jwt: options.jwt, displayName: options.userInfo && options.userInfo.displayName, parentId: options.parentNode && options.parentNode.id, lang: options.lang, defaultLanguage: options.configOverwrite && options.configOverwrite.defaultLanguage });
   var frame = document.createElement('iframe');
   frame.title = 'Video call';
   frame.src = 'https://' + domain + '/' + options.roomName;
@@ -76,7 +76,7 @@ describeWithBrowser('the call page in Chromium, with a test double of Jitsi', ()
     await page.waitForFunction(() => (window as unknown as { __jitsi?: { created: unknown[] } }).__jitsi?.created.length === 1);
     const created = await page.evaluate(() => (window as unknown as { __jitsi: { created: Record<string, string>[] } }).__jitsi.created[0]);
     const { rows } = await t.db.sql.query('select room from video_call where id = $1', [callId]);
-    expect(created).toMatchObject({ domain: 'jitsi.test', roomName: rows[0].room, displayName: 'Amélie D\'Artagnan-Poulain', parentId: 'jitsi-call' });
+    expect(created).toMatchObject({ domain: 'jitsi.test', roomName: rows[0].room, displayName: 'Amélie D\'Artagnan-Poulain', parentId: 'jitsi-call', lang: 'en', defaultLanguage: 'en' });
     expect(created.jwt.split('.')).toHaveLength(3);
     // The iframe on jitsi.test is allowed by this page's frame-src.
     await page.frameLocator('#jitsi-call iframe').getByText('room').waitFor();
@@ -135,6 +135,37 @@ describeWithBrowser('the call page in Chromium, with a test double of Jitsi', ()
     expect(new URL(page.url()).pathname).toBe('/call/verified');
     expect(await page.locator('h1').innerText()).toBe('Your identity is verified');
     expect(served.some((u) => u.includes('meet.jit.si'))).toBe(false);
+  });
+
+  it("opens the call in the applicant's language: the page in Arabic, right to left and axe-clean, and Jitsi's interface in Arabic", async () => {
+    browser = browser ?? (await launchBrowser());
+    await browser.context.route('https://jitsi.test/**', (route) =>
+      route.fulfill(route.request().url().endsWith('/external_api.js') ? { status: 200, contentType: 'application/javascript', body: EXTERNAL_API_DOUBLE } : { status: 200, contentType: 'text/html', body: '<p>room</p>' }),
+    );
+    const a = await approvedApplicant(t, 'arabic-caller');
+    expect((await a.post('/language', { language: 'ar', returnTo: '/call' })).status).toBe(303);
+    await a.post('/call');
+    const agent = await newReferee(t, 'arabic-referee');
+    const next = await agent.browser!.post('/agent/calls/next').type('form').send({ _csrf: /name="_csrf" value="([^"]+)"/.exec((await agent.browser!.get('/agent/calls')).text)![1] });
+    expect(next.status).toBe(303);
+
+    const page = await signedInPage(a.browser);
+    const errors = collectPageErrors(page);
+    await page.goto(`${baseUrl}/call/join`);
+    expect(await page.locator('html').getAttribute('dir')).toBe('rtl');
+    expect(await page.locator('h1').innerText()).toBe('انضم إلى مكالمة الفيديو');
+    await page.getByText('إذا أرسل إليك أي شخص رابط مكالمة فيديو، فأبلغ وكيلك فورًا.').waitFor();
+    await checkAccessibility(page);
+    // Joining without agreeing: the reason, in Arabic.
+    await clickAndLoad(page, page.getByRole('button', { name: 'انضم إلى مكالمة الفيديو' }));
+    await page.getByRole('alert').getByText('حدّد المربع للموافقة على تسجيل المكالمة').first().waitFor();
+    await page.locator('label[for="recordingConsent"]', { hasText: 'أوافق على تسجيل مكالمة الفيديو هذه' }).click();
+    await clickAndLoad(page, page.getByRole('button', { name: 'انضم إلى مكالمة الفيديو' }));
+    await page.waitForFunction(() => (window as unknown as { __jitsi?: { created: unknown[] } }).__jitsi?.created.length === 1);
+    const created = await page.evaluate(() => (window as unknown as { __jitsi: { created: Record<string, string>[] } }).__jitsi.created[0]);
+    expect(created).toMatchObject({ lang: 'ar', defaultLanguage: 'ar' });
+    await checkAccessibility(page);
+    expect(errors).toEqual([]);
   });
 
   it("shows the supervisor's live view, charts and claimed work, and the release pages on both sides, axe-clean", async () => {

@@ -91,4 +91,29 @@ describeWithBrowser('documents in Chromium', () => {
     expect(await page.getByRole('link', { name: 'Schedule an appointment' }).first().getAttribute('href')).toBe('/call/schedule');
     expect([...errors, ...phoneErrors]).toEqual([]);
   });
+
+  it('in Arabic: right to left and axe-clean, the preview of a chosen image and a refused file explained in Arabic', async () => {
+    const a = await applicantAtDocuments(t, 'chromium-ar');
+    expect((await a.post('/language', { language: 'ar', returnTo: '/documents' })).status).toBe(303);
+    const desktop = await launchBrowser();
+    opened.push(desktop);
+    await shareCookies(a.browser, desktop.context, baseUrl);
+    const page = desktop.page;
+    const errors = collectPageErrors(page);
+    await page.goto(`${baseUrl}/documents`);
+    expect(await page.locator('html').getAttribute('dir')).toBe('rtl');
+    expect(await page.locator('h1').innerText()).toBe('أرسل مستنداتك');
+    await checkAccessibility(page);
+
+    // The preview upload-progress.js adds is described in the page's language.
+    await page.locator('#file-0-photo_page').setInputFiles({ name: 'passport.jpg', mimeType: 'image/jpeg', buffer: await photo(1600, 1100) });
+    expect(await page.locator('#first img.referee-preview').getAttribute('alt')).toBe('معاينة الصورة المختارة');
+    // A web page renamed .jpg, sent with htmx: refused in place, in Arabic.
+    await page.locator('#file-0-photo_page').setInputFiles({ name: 'passport.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('<!doctype html><p>not a photo</p>') });
+    await page.locator('#first').getByRole('button', { name: 'رفع' }).click();
+    await page.locator('#file-0-photo_page-error').getByText('هذا الملف ليس صورة يمكننا قراءتها').waitFor({ timeout: 15_000 });
+    await checkAccessibility(page);
+    // Chromium logs the refusal's 415 (the answer the page shows in place); nothing else went wrong.
+    expect(errors.filter((e) => !e.includes('status of 415'))).toEqual([]);
+  });
 });
