@@ -4,10 +4,11 @@
  * message has a translation.
  */
 export const LANGUAGES = [
-  { code: 'en', name: 'English', dir: 'ltr' },
-  { code: 'es', name: 'Español', dir: 'ltr' },
-  { code: 'fr', name: 'Français', dir: 'ltr' },
-  { code: 'ar', name: 'العربية', dir: 'rtl' },
+  // voice: the language a voice call reads a code in (Twilio's <Say language>).
+  { code: 'en', name: 'English', dir: 'ltr', voice: 'en-US' },
+  { code: 'es', name: 'Español', dir: 'ltr', voice: 'es-MX' },
+  { code: 'fr', name: 'Français', dir: 'ltr', voice: 'fr-FR' },
+  { code: 'ar', name: 'العربية', dir: 'rtl', voice: 'arb' },
 ] as const;
 
 export type Language = (typeof LANGUAGES)[number]['code'];
@@ -28,4 +29,8 @@ export function directionOf(language: Language): 'ltr' | 'rtl' {
 /** A stored choice, if it is still one we speak. */
 export function languageOrNone(value: unknown): Language | undefined {
   return isLanguage(value) ? value : undefined;
+}
+
+export function voiceOf(language: Language | undefined): string {
+  return LANGUAGES.find((l) => l.code === (language ?? DEFAULT_LANGUAGE))!.voice;
 }

@@ -255,7 +255,7 @@ export class MfaService {
       channel === 'sms'
         ? this.messages.text(language, 'mfa.sms.code', { code, minutes: PHONE_CODE_MINUTES })
         : this.messages.text(language, 'mfa.sms.voice', { code: code.split('').join(' ') }); // digit by digit
-    await this.sms.send(e164, text, channel);
+    await this.sms.send(e164, text, channel, language);
   }
 
   /**

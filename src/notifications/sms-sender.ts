@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { voiceOf, type Language } from '../i18n/languages';
 import { EntityManager } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import twilio from 'twilio';
@@ -32,7 +33,7 @@ export class SmsSender {
   }
 
   /** Sends `text` to an E.164 number; throws DeliveryFailed when the provider refuses it. */
-  async send(to: string, text: string, channel: 'sms' | 'voice'): Promise<void> {
+  async send(to: string, text: string, channel: 'sms' | 'voice', language?: Language): Promise<void> {
     const message = this.em.create(OutboxMessage, {
       channel,
       recipient: to,
@@ -47,7 +48,7 @@ export class SmsSender {
         await this.client.messages.create({ to, from: this.config.twilio!.from, body: text });
       } else {
         const twiml = new twilio.twiml.VoiceResponse();
-        twiml.say({ loop: 2 }, text);
+        twiml.say({ loop: 2, language: voiceOf(language) as never }, text); // read in the text's own language
         await this.client.calls.create({ to, from: this.config.twilio!.from, twiml: twiml.toString() });
       }
       message.status = 'sent';
