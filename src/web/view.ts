@@ -1,3 +1,5 @@
+import type { Text } from '../i18n/messages';
+
 /**
  * What a controller returns: a page to render or a place to go. The ViewInterceptor turns
  * these into responses, so controllers never touch `res` and the full-page/fragment choice
@@ -21,8 +23,8 @@ export const view = (template: string, context: Record<string, unknown> = {}, st
 /** Redirect after a POST with 303 See Other, so the browser follows with a GET. */
 export const redirect = (location: string) => new Redirect(location);
 
-/** Field name → message, shown next to the field and in the error summary. */
-export type FieldErrors = Record<string, string>;
+/** Field name → message (a catalog key or a phrase), shown next to the field and in the error summary. */
+export type FieldErrors = Record<string, Text>;
 
 /** A form that failed validation: its page again, status 400, errors and the user's input kept. */
 export const invalidForm = (template: string, errors: FieldErrors, context: Record<string, unknown> = {}) =>
