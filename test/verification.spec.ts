@@ -43,7 +43,7 @@ describe('the international journey (no SSN → passport + utility bill → Save
     expect(how.text).toContain('Choose how to verify your identity');
     expect(how.text).toContain('Self-Service');
     expect(how.text).toContain('Video Call');
-    expect(how.text).toContain("I don&#39;t live in the United States");
+    expect(how.text).toContain("I don't live in the United States");
 
     await step(a, '/verify/international', { from: 'choose_method' }, '/verify/video-call');
     const overview = await a.browser.get('/verify/video-call');
@@ -296,14 +296,14 @@ describe('the U.S. resident paths', () => {
     await step(a, '/verify/how', { method: 'self_service' }, '/verify/self-service/phone');
     const phonePage = await a.browser.get('/verify/self-service/phone');
     expect(phonePage.text).toContain('Mobile Phone Number');
-    expect(phonePage.text).toContain("I don&#39;t have a US Phone Number");
+    expect(phonePage.text).toContain("I don't have a US Phone Number");
     const foreign = await a.post('/verify/self-service/phone', { phone: '+44 20 7946 0958' });
     expect(foreign.status).toBe(400);
     expect(textOf(foreign.text, 'phone-error')).toBe('Enter a valid U.S. phone number, like (202) 555-0125');
     await step(a, '/verify/self-service/phone', { phone: '(202) 555-0125' }, '/verify/self-service/address');
     const addressPage = await a.browser.get('/verify/self-service/address');
     expect(addressPage.text).toContain('No P.O. Boxes');
-    expect(addressPage.text).toContain("I don&#39;t have a US address");
+    expect(addressPage.text).toContain("I don't have a US address");
     const poBox = await a.post('/verify/self-service/address', { line1: 'P.O. Box 123', city: 'Washington', region: 'DC', postalCode: '20500' });
     expect(poBox.status).toBe(400);
     expect(textOf(poBox.text, 'line1-error')).toBe('Enter your home address. A P.O. box is not a home address');
@@ -311,7 +311,7 @@ describe('the U.S. resident paths', () => {
     await step(a, '/verify/self-service/address', { line1: '1600 Pennsylvania Ave NW', city: 'Washington', region: 'DC', postalCode: '20500' }, '/verify/self-service/ssn');
     const ssnPage = await a.browser.get('/verify/self-service/ssn');
     expect(ssnPage.text).toContain('Enter your Social Security number');
-    expect(ssnPage.text).toContain("I don&#39;t have a Social Security Number");
+    expect(ssnPage.text).toContain("I don't have a Social Security Number");
     await step(a, '/verify/self-service/ssn', { number: '123-45-6789', confirmNumber: '123456789', fcraConsent: 'yes' }, '/verify/video-call');
     expect((await a.row()).track).toBe('us_video');
     await step(a, '/verify/video-call', {}, '/verify/details');
