@@ -4,7 +4,7 @@
  * Written to read like the help article Referee follows ("What you'll need", step 4); the
  * words people read are in content/messages/<language>/documentTypes.json, by document key.
  */
-import { phrase, type Text } from '../i18n/messages';
+import { phrase, type Phrase, type Text } from '../i18n/messages';
 
 export type Track = 'international' | 'us_video';
 export type IdentifierChoice = 'ssn' | 'itin' | 'none';
@@ -13,12 +13,16 @@ export type DocumentKind = 'primary' | 'secondary' | 'supporting';
 export interface CatalogDocument {
   key: string;
   kind: DocumentKind;
-  /** As the list shows it: the catalog key documentTypes.<key>.label (content/messages). */
-  label: string;
+  /**
+   * As the list shows it: the catalog phrase documentTypes.<key>.label (content/messages).
+   * Phrases, not strings: a template shows one with t(), and as a value of another phrase
+   * (`phrase('…', { document: doc.name })`) it is translated in that phrase's language.
+   */
+  label: Phrase;
   /** In a sentence ("Does the name on your {document} match…"): documentTypes.<key>.name. */
-  name: string;
-  /** The small print under the label (what is not accepted): a key of documentTypes.notes. */
-  note?: string;
+  name: Phrase;
+  /** The small print under the label (what is not accepted): documentTypes.notes.<note>. */
+  note?: Phrase;
   /** What must be visible on it: the yellow box at the top of its page (keys of documentTypes.mustShow). */
   mustShow: Text[];
   /** It has an expiration date, and expired documents are not accepted. */
@@ -54,11 +58,11 @@ interface Described {
 const entry = (key: string, kind: DocumentKind, strength: CatalogDocument['strength'], extra: Described & { mustShow: Text[]; expires: boolean; recent?: Recency }): CatalogDocument => ({
   key,
   kind,
-  label: `documentTypes.${key}.label`,
-  name: `documentTypes.${key}.name`,
+  label: phrase(`documentTypes.${key}.label`),
+  name: phrase(`documentTypes.${key}.name`),
   strength,
   ...extra,
-  note: extra.note && `documentTypes.notes.${extra.note}`,
+  note: extra.note && phrase(`documentTypes.notes.${extra.note}`),
 });
 
 const photoId = must('fullName', 'dateOfBirth', 'photo', 'expirationDate');
@@ -154,9 +158,9 @@ export interface RuleResult {
 /** Why one document cannot count, or undefined when it can (the others in the set aside). */
 export function documentProblem(doc: CatalogDocument | undefined, choice: DocumentChoice, ctx: Pick<RuleContext, 'residesOutsideUs'>): Text | undefined {
   if (!doc) return 'documentTypes.rules.notInList';
-  if (doc.kind === 'supporting') return phrase('documentTypes.rules.supportingOnly', { document: phrase(doc.label) });
-  if (doc.onlyIfResidingOutsideUs && !ctx.residesOutsideUs) return phrase('documentTypes.rules.onlyOutsideUs', { document: phrase(doc.name) });
-  if (choice.expired) return phrase('documentTypes.rules.expired', { document: phrase(doc.name) });
+  if (doc.kind === 'supporting') return phrase('documentTypes.rules.supportingOnly', { document: doc.label });
+  if (doc.onlyIfResidingOutsideUs && !ctx.residesOutsideUs) return phrase('documentTypes.rules.onlyOutsideUs', { document: doc.name });
+  if (choice.expired) return phrase('documentTypes.rules.expired', { document: doc.name });
   return undefined;
 }
 
@@ -180,7 +184,7 @@ export function evaluateDocuments(ctx: RuleContext, choices: DocumentChoice[]): 
     const doc = findDocument(choice.type);
     const problem = documentProblem(doc, choice, ctx);
     if (problem) return problems.push({ index, message: problem });
-    if (seen.has(doc!.key)) return problems.push({ index, message: phrase('documentTypes.rules.alreadyChosen', { document: phrase(doc!.name) }) });
+    if (seen.has(doc!.key)) return problems.push({ index, message: phrase('documentTypes.rules.alreadyChosen', { document: doc!.name }) });
     seen.add(doc!.key);
     counted.push(index);
     if (doc!.kind === 'primary') primaries++;
@@ -227,7 +231,7 @@ export interface Question {
 
 /** The questions for one chosen document, with the applicant's name in them. */
 export function questionsFor(doc: CatalogDocument, fullName: string): Question[] {
-  const document = phrase(doc.name);
+  const document = doc.name;
   const questions: Question[] = [];
   if (doc.kind === 'primary') {
     questions.push({

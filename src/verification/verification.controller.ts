@@ -9,7 +9,7 @@ import type { WebRequest } from '../web/request';
 import { invalidForm, redirect, view, type Redirect, type View } from '../web/view';
 import { addressFormat, addressLines, countryName, countryOptions, isCountryCode } from './addresses';
 import { CaseSteps, type SubmitOutcome } from './case-steps';
-import { PRIMARY_MUST_BE, TRACK_NEEDS, TRANSLATION_TIP, findDocument } from './catalog';
+import { PRIMARY_MUST_BE, TRACK_NEEDS, TRANSLATION_TIP, findDocument, type CatalogDocument } from './catalog';
 import { detailsValues, fullName, monthOptions, type DetailsForm } from './details';
 import { DocumentChoiceService } from './document-choice.service';
 import { TRACKER, currentStep, documentIn, mayShow, neededSupporting, previousStep, residesOutsideUs, step, type StepKey } from './flow';
@@ -289,7 +289,7 @@ export class VerificationController {
   private chooseView(c: VerificationCase, slot: DocumentSlot, value: string) {
     const key = slot === 'first' ? 'choose_primary' : 'choose_second';
     const options = this.documents.options(c, slot);
-    const describe = (d: { key: string; label: string; note?: string }) => ({ value: d.key, label: d.label, description: d.note ?? '' });
+    const describe = (d: CatalogDocument) => ({ value: d.key, label: d.label, description: d.note });
     return view('verification/choose-document', {
       ...this.stepContext(c, key),
       slot,
