@@ -553,22 +553,29 @@ describe('in the reader’s language', () => {
     expect(chosen.status).toBe(303);
     return a;
   }
+  /** A page of the applicant's, checked for text that did not come through the catalogs (a key, or an object printed raw). */
+  async function pageOf(a: Applicant, path: string) {
+    const res = await a.browser.get(path);
+    expect(res.status).toBe(200);
+    expect(res.text).not.toMatch(/\[object Object\]|(verification|documentTypes|addresses)\.[a-zA-Z_]+\.[a-zA-Z_]/);
+    return res;
+  }
   /** The text of the error summary's link to a field. */
   const summaryFor = (html: string, field: string) => new RegExp(`href="#${field}">([^<]*)<`).exec(html)?.[1];
 
   it('walks the intake in Spanish: steps, months, countries and document names translated', async () => {
     const a = await applicantIn('es');
-    const how = await a.browser.get('/verify/how');
+    const how = await pageOf(a, '/verify/how');
     expect(how.text).toContain('<html lang="es" dir="ltr">');
     expect(how.text).toContain('<h1>Elija cómo verificar su identidad</h1>');
     expect(how.text).toContain('No vivo en Estados Unidos');
     await step(a, '/verify/international', { from: 'choose_method' }, '/verify/video-call');
-    const overview = await a.browser.get('/verify/video-call');
+    const overview = await pageOf(a, '/verify/video-call');
     for (const stage of ['Confirmar datos', 'Enviar documentos', 'Espera de la revisión de documentos', 'Unirse a la videollamada', 'Comenzar']) {
       expect(overview.text).toContain(stage);
     }
     await step(a, '/verify/video-call', {}, '/verify/details');
-    const details = await a.browser.get('/verify/details');
+    const details = await pageOf(a, '/verify/details');
     expect(details.text).toContain('<option value="4">04 - abril</option>');
     expect(details.text).toMatch(/<option value="DE">Alemania<\/option>/);
     expect(details.text).toMatch(/<option value="FR">Francia<\/option>/);
@@ -578,7 +585,7 @@ describe('in the reader’s language', () => {
     await step(a, '/verify/details', FRENCH_DETAILS, '/verify/ssn');
     await step(a, '/verify/no-ssn-or-itin', {}, '/verify/documents/primary');
 
-    const primary = await a.browser.get('/verify/documents/primary');
+    const primary = await pageOf(a, '/verify/documents/primary');
     expect(primary.text).toContain('<h1>Seleccione el documento principal</h1>');
     for (const name of ['Pasaporte extranjero (no estadounidense)', 'Licencia de conducir de EE. UU.', 'Documento nacional de identidad', 'Solo si reside fuera de EE. UU.']) {
       expect(primary.text).toContain(name);
@@ -586,12 +593,12 @@ describe('in the reader’s language', () => {
     expect(primary.text).not.toContain('Foreign (non-U.S.) passport');
     expect(primary.text).toContain('uno al lado del otro'); // the translation tip
     await step(a, '/verify/documents/primary', { document: 'foreign_passport' }, '/verify/documents/primary/check');
-    const check = await a.browser.get('/verify/documents/primary/check');
+    const check = await pageOf(a, '/verify/documents/primary/check');
     expect(check.text).toContain('Su pasaporte debe mostrar');
     expect(check.text).toContain('¿Tendrá consigo el original de su pasaporte durante la videollamada?');
     expect(check.text).toContain('las dos líneas de letras, números y &lt;&lt;&lt;');
     await step(a, '/verify/documents/primary/check', { original: 'yes', nameMatches: 'yes', unexpired: 'yes' }, '/verify/documents/second');
-    const second = await a.browser.get('/verify/documents/second');
+    const second = await pageOf(a, '/verify/documents/second');
     expect(second.text).toContain('Factura de servicios públicos');
     expect(second.text).toContain('Eligió su <strong>Pasaporte extranjero (no estadounidense)</strong>');
     await step(a, '/verify/documents/second', { document: 'national_id_card' }, '/verify/documents/second/check');
@@ -606,23 +613,35 @@ describe('in the reader’s language', () => {
     await a.browser.get('/verify');
     await step(a, '/verify/international', { from: 'choose_method' }, '/verify/video-call');
     await step(a, '/verify/video-call', {}, '/verify/details');
-    const details = await a.browser.get('/verify/details');
+    const details = await pageOf(a, '/verify/details');
     expect(details.text).toContain('<html lang="ar" dir="rtl">');
     expect(details.text).toContain('<h1>أكّد معلوماتك الشخصية</h1>');
     expect(details.text).toMatch(/<option value="FR">فرنسا<\/option>/);
     expect(details.text).toContain('أبريل');
     await step(a, '/verify/details', FRENCH_DETAILS, '/verify/ssn');
-    const noNumber = await a.browser.get('/verify/no-ssn-or-itin');
+    const noNumber = await pageOf(a, '/verify/no-ssn-or-itin');
     expect(noNumber.text).toContain('12 rue de Rivoli');
     expect(noNumber.text).toContain('فرنسا'); // the country line of the address
     await step(a, '/verify/no-ssn-or-itin', {}, '/verify/documents/primary');
-    const primary = await a.browser.get('/verify/documents/primary');
+    const primary = await pageOf(a, '/verify/documents/primary');
     for (const name of ['جواز سفر أجنبي (غير أمريكي)', 'رخصة القيادة الأمريكية', 'بطاقة الهوية الوطنية']) expect(primary.text).toContain(name);
     expect(primary.text).not.toContain('Foreign (non-U.S.) passport');
     await step(a, '/verify/documents/primary', { document: 'foreign_passport' }, '/verify/documents/primary/check');
-    const check = await a.browser.get('/verify/documents/primary/check');
+    const check = await pageOf(a, '/verify/documents/primary/check');
     expect(check.text).toContain('<h1>جواز سفر أجنبي (غير أمريكي)</h1>');
     expect(check.text).toContain('هل سيكون أصل جواز السفر معك أثناء مكالمة الفيديو؟');
+    await step(a, '/verify/documents/primary/check', { original: 'yes', nameMatches: 'yes', unexpired: 'yes' }, '/verify/documents/second');
+    await step(a, '/verify/documents/second', { document: 'utility_bill' }, '/verify/documents/second/check');
+    const bill = await pageOf(a, '/verify/documents/second/check');
+    expect(bill.text).toContain('هل صدرت وثيقتك (فاتورة الخدمات) خلال آخر 90 يومًا، وهل يظهر فيها عنوانك الحالي؟');
+    await step(a, '/verify/documents/second/check', { nameMatches: 'yes', recent: 'yes' }, '/verify/documents/supporting');
+    const supporting = await pageOf(a, '/verify/documents/supporting');
+    expect(supporting.text).toContain('إثبات عنوان خارج الولايات المتحدة');
+    expect(supporting.text).toContain('لدي هذه الوثيقة وسأرسلها مع وثائق هويتي');
+    await step(a, '/verify/documents/supporting', { confirm: 'yes' }, '/verify/documents/review');
+    const review = await pageOf(a, '/verify/documents/review');
+    expect(review.text).toContain('لا يوجد: ستتحقق باستخدام جواز سفرك غير الأمريكي');
+    expect(review.text).toContain('فاتورة خدمات (كهرباء أو ماء أو غاز)');
   });
 
   it('shows a validation error in French next to its field and in the error summary', async () => {
