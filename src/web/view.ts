@@ -23,7 +23,7 @@ export const view = (template: string, context: Record<string, unknown> = {}, st
 /** Redirect after a POST with 303 See Other, so the browser follows with a GET. */
 export const redirect = (location: string) => new Redirect(location);
 
-/** Field name → message (a catalog key or a phrase), shown next to the field and in the error summary. */
+/** Field name → message (a catalog key, or a key with values), shown next to the field and in the error summary. */
 export type FieldErrors = Record<string, Text>;
 
 /** A form that failed validation: its page again, status 400, errors and the user's input kept. */
