@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { PROJECT_ROOT } from '../src/config/paths';
+import { Messages } from '../src/i18n/messages';
 import { STATUS_TRANSITIONS, STEPS, TERMINAL_STATUSES, flowMarkdown, type StepKey } from '../src/verification/flow';
 import { CASE_STATUSES } from '../src/verification/verification-case.entity';
 import { VerificationController } from '../src/verification/verification.controller';
@@ -67,7 +68,8 @@ describe('the verification flow table', () => {
 
   it('names an audit event for every step, and the international link on exactly the four screens of the product', () => {
     expect(STEPS.filter((s) => !/^verification\.[a-z_]+$/.test(s.audit)).map((s) => s.key)).toEqual([]);
-    expect(STEPS.filter((s) => s.escape).map((s) => [s.key, s.escape!.label])).toEqual([
+    const english = new Messages();
+    expect(STEPS.filter((s) => s.escape).map((s) => [s.key, english.text('en', s.escape!.label)])).toEqual([
       ['choose_method', "I don't live in the United States"],
       ['us_phone', "I don't have a US Phone Number"],
       ['us_address', "I don't have a US address"],
@@ -90,6 +92,13 @@ describe('the verification flow table', () => {
     expect(CASE_STATUSES.filter((s) => !reachable('started').has(s))).toEqual([]);
     expect(CASE_STATUSES.filter((s) => !TERMINAL_STATUSES.some((t) => reachable(s).has(t)))).toEqual([]);
     expect(TERMINAL_STATUSES.flatMap(after)).toEqual([]);
+  });
+
+  it('names every step in every language', () => {
+    const messages = new Messages();
+    for (const language of ['en', 'es', 'fr', 'ar'] as const) {
+      expect(STEPS.filter((s) => !messages.has(s.title, language)).map((s) => s.key)).toEqual([]);
+    }
   });
 
   it('is drawn in docs/verification-flow.md as it is now (npm run flow-diagram)', () => {

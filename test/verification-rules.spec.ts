@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../src/config/config';
 import { PiiCipher, PiiDecryptionError, PiiFingerprints } from '../src/crypto/pii-cipher';
+import { Messages, type Text } from '../src/i18n/messages';
 import { COUNTRY_CODES, isPoBox, parseAddress } from '../src/verification/addresses';
 import {
   PRIMARY_DOCUMENTS,
@@ -17,6 +18,14 @@ import {
 } from '../src/verification/catalog';
 import { parseDateOfBirth, parseInternationalPhone, parseUsPhone } from '../src/verification/details';
 import { itinProblem, parseConfirmedIdentifier, parseIdentifier, ssnProblem } from '../src/verification/identifiers';
+
+/** What a reader of English sees of a catalog phrase (the rules hand out keys, not words). */
+const messages = new Messages();
+const en = (text: Text | undefined) => (text === undefined ? undefined : messages.text('en', text));
+const enAll = (texts: Text[]) => texts.map((text) => en(text));
+/** A parse result with its error (or each field error) in English. */
+const inEnglish = <T extends object>(result: T): T =>
+  'error' in result ? { ...result, error: en(result.error as Text) } : 'errors' in result ? { ...result, errors: Object.fromEntries(Object.entries(result.errors as Record<string, Text>).map(([k, v]) => [k, en(v)])) } : result;
 
 // ---- The document rules ------------------------------------------------------------------
 
@@ -37,7 +46,7 @@ function expected(track: Track, types: string[], outside: boolean): boolean {
 
 describe('the document catalog', () => {
   it('lists the product source\'s documents', () => {
-    expect(PRIMARY_DOCUMENTS.map((d) => d.label)).toEqual([
+    expect(PRIMARY_DOCUMENTS.map((d) => en(d.label))).toEqual([
       "U.S. Driver's License",
       'U.S. passport card',
       'U.S. Permanent resident card (I-551)',
@@ -53,13 +62,13 @@ describe('the document catalog', () => {
       "Canadian driver's license",
       'Federally recognized, tribal-issued photo ID',
     ]);
-    expect(PRIMARY_DOCUMENTS.filter((d) => d.note).map((d) => d.note)).toEqual([
+    expect(PRIMARY_DOCUMENTS.filter((d) => d.note).map((d) => en(d.note))).toEqual([
       'No U.S. military ID cards',
       'No employer-issued ID cards',
       'Only if residing outside of the U.S.',
     ]);
-    expect(SECONDARY_DOCUMENTS.map((d) => d.label)).toEqual(['Utility bill', 'Pay stub', 'Medical bill', 'Bank statement', 'W-2 form']);
-    expect(SUPPORTING_DOCUMENTS.map((d) => d.label)).toEqual([
+    expect(SECONDARY_DOCUMENTS.map((d) => en(d.label))).toEqual(['Utility bill', 'Pay stub', 'Medical bill', 'Bank statement', 'W-2 form']);
+    expect(SUPPORTING_DOCUMENTS.map((d) => en(d.label))).toEqual([
       'Proof of Individual Taxpayer Identification Number (ITIN)',
       'Proof of a non-U.S. address',
       'Legal name change documentation',
@@ -68,21 +77,24 @@ describe('the document catalog', () => {
 
   it('asks for a photo, the date of birth and the expiry of photo IDs, the full MRZ of passports, and name and address of secondary documents', () => {
     const passport = PRIMARY_DOCUMENTS.find((d) => d.key === 'foreign_passport')!;
-    expect(passport.mustShow).toEqual(expect.arrayContaining(['Your full name', 'Your date of birth', 'Your photo', 'The expiration date']));
-    expect(passport.mustShow.join(' ')).toContain('machine-readable zone');
-    for (const d of SECONDARY_DOCUMENTS) expect(d.mustShow.slice(0, 2)).toEqual(['Your full name', 'Your current address']);
-    expect(SECONDARY_DOCUMENTS.find((d) => d.key === 'utility_bill')!.mustShow).toContain('Issued within the last 90 days');
+    expect(enAll(passport.mustShow)).toEqual(expect.arrayContaining(['Your full name', 'Your date of birth', 'Your photo', 'The expiration date']));
+    expect(enAll(passport.mustShow).join(' ')).toContain('machine-readable zone: the two lines of letters, numbers and <<<');
+    for (const d of SECONDARY_DOCUMENTS) expect(enAll(d.mustShow.slice(0, 2))).toEqual(['Your full name', 'Your current address']);
+    expect(enAll(SECONDARY_DOCUMENTS.find((d) => d.key === 'utility_bill')!.mustShow)).toContain('Issued within the last 90 days');
+    expect(enAll(SECONDARY_DOCUMENTS.find((d) => d.key === 'w2_form')!.mustShow)).toContain('For the most recent tax year');
   });
 
   it('asks whether the name matches and the document is unexpired, with the entered name', () => {
     const license = PRIMARY_DOCUMENTS[0];
     const questions = questionsFor(license, 'Ana María López');
-    expect(questions.map((q) => q.text)).toEqual([
+    expect(questions.map((q) => en(q.text))).toEqual([
       "Will you have the original driver's license with you on the video call?",
       "Does the name on your driver's license match the name you entered (Ana María López)?",
       "Is your driver's license unexpired?",
     ]);
     expect(questionsFor(SECONDARY_DOCUMENTS[0], 'X').map((q) => q.key)).toEqual(['nameMatches', 'recent']);
+    const w2 = SECONDARY_DOCUMENTS.find((d) => d.key === 'w2_form')!;
+    expect(en(questionsFor(w2, 'X')[1].text)).toBe('Was your W-2 form for the most recent tax year, and does it show your current address?');
     const naturalization = PRIMARY_DOCUMENTS.find((d) => d.key === 'certificate_of_naturalization')!;
     expect(questionsFor(naturalization, 'X').map((q) => q.key)).toEqual(['original', 'nameMatches']);
   });
@@ -140,6 +152,32 @@ describe('the rules, case by case', () => {
     if (!satisfied) expect(result.problems.length).toBeGreaterThan(0);
   });
 
+  it('says why a set does not count, naming the document', () => {
+    const problems = (track: Track, types: string[], extra: Parameters<typeof ctx>[1] = {}) =>
+      evaluateDocuments(ctx(track, extra), types.map((type) => ({ type }))).problems.map((p) => en(p.message));
+    expect(problems('international', ['foreign_passport', 'foreign_passport'])).toEqual([
+      'You already chose your passport. Choose a different document',
+      'Choose two primary documents, or one primary and at least one secondary document',
+    ]);
+    expect(problems('us_video', ['national_id_card'], { outside: false })).toEqual([
+      'A national ID card is accepted only if you live outside the U.S.',
+      'Choose one primary document',
+    ]);
+    expect(problems('international', ['proof_of_itin', 'us_drivers_license', 'pay_stub'], { identifier: 'none' })).toEqual([
+      'Proof of Individual Taxpayer Identification Number (ITIN) supports your other documents but does not count as one of them',
+      'Without a Social Security number or ITIN, one of your primary documents must be your foreign (non-U.S.) passport',
+    ]);
+  });
+
+  it('names the document in the reader’s language inside a rule’s message', () => {
+    const [problem] = evaluateDocuments(ctx('us_video', { outside: false }), [{ type: 'national_id_card' }]).problems;
+    expect(messages.text('es', problem.message)).toBe('Este documento (documento nacional de identidad) solo se acepta si usted vive fuera de EE. UU.');
+    expect(messages.text('fr', problem.message)).toBe('Ce document (carte nationale d’identité) n’est accepté que si vous vivez hors des États-Unis');
+    expect(messages.text('ar', problem.message)).toBe('لا تُقبل هذه الوثيقة (بطاقة الهوية الوطنية) إلا إذا كنت تقيم خارج الولايات المتحدة');
+    const [again] = evaluateDocuments(ctx('international'), [{ type: 'government_photo_id' }, { type: 'government_photo_id' }]).problems;
+    expect(messages.html('fr', again.message)).toBe('Vous avez déjà choisi votre pièce d’identité avec photo. Choisissez un autre document');
+  });
+
   it.each([
     [{ identifier: 'itin', nameChanged: false, nameDiffers: false }, ['proof_of_itin']],
     [{ identifier: 'none', nameChanged: false, nameDiffers: false }, ['proof_of_non_us_address']],
@@ -167,7 +205,7 @@ describe('SSN validation', () => {
     ['123-45-0000', 'The last four digits of a Social Security number cannot be 0000'],
     ['078-05-1120', 'This Social Security number was printed on sample cards and is not valid'],
   ])('%s → %s', (ssn, problem) => {
-    expect(ssnProblem(ssn.replace(/-/g, ''))).toBe(problem);
+    expect(en(ssnProblem(ssn.replace(/-/g, '')))).toBe(problem);
   });
 
   it.each([
@@ -177,16 +215,17 @@ describe('SSN validation', () => {
     ['12a-45-6789', 'Enter a Social Security number of 9 digits, like 123-45-6789'],
     [['123456789'], 'Enter a Social Security number of 9 digits, like 123-45-6789'],
   ])('refuses %j', (raw, error) => {
-    expect(parseIdentifier('ssn', raw)).toEqual({ error });
+    expect(inEnglish(parseIdentifier('ssn', raw))).toEqual({ error });
   });
 
   it('accepts spaces and dashes, and needs the confirmation to match', () => {
     expect(parseIdentifier('ssn', ' 123 45 6789 ')).toEqual({ digits: '123456789' });
     expect(parseConfirmedIdentifier('ssn', '123-45-6789', '123456789')).toEqual({ digits: '123456789' });
-    expect(parseConfirmedIdentifier('ssn', '123-45-6789', '123-45-6788')).toEqual({
+    expect(inEnglish(parseConfirmedIdentifier('ssn', '123-45-6789', '123-45-6788'))).toEqual({
       errors: { confirmNumber: 'The Social Security numbers you entered do not match. Enter the same number twice' },
     });
-    expect(parseConfirmedIdentifier('ssn', '123-45-6789', '')).toEqual({ errors: { confirmNumber: 'Enter your Social Security number again to confirm it' } });
+    expect(inEnglish(parseConfirmedIdentifier('ssn', '123-45-6789', ''))).toEqual({ errors: { confirmNumber: 'Enter your Social Security number again to confirm it' } });
+    expect(inEnglish(parseIdentifier('itin', '912-70'))).toEqual({ error: 'Enter an ITIN of 9 digits, like 912-70-1234' });
   });
 });
 
@@ -205,7 +244,7 @@ describe('ITIN validation', () => {
   });
 
   it('starts with 9 (and an ITIN is never a valid SSN)', () => {
-    expect(itinProblem('812703456')).toBe('An ITIN starts with 9. If your number does not, it may be a Social Security number');
+    expect(en(itinProblem('812703456'))).toBe('An ITIN starts with 9. If your number does not, it may be a Social Security number');
     expect(ssnProblem('912703456')).toBeDefined();
   });
 });
@@ -227,7 +266,7 @@ describe('dates of birth', () => {
     [['', '', ''], { error: 'Enter your date of birth' }],
     [['1', '', '1990'], { error: 'Your date of birth must include a day' }],
   ])('%j → %j', ([m, d, y], result) => {
-    expect(parseDateOfBirth(m, d, y, today)).toEqual(result);
+    expect(inEnglish(parseDateOfBirth(m, d, y, today))).toEqual(result);
   });
 });
 
@@ -275,14 +314,15 @@ describe('addresses', () => {
     ['AQ', { region: '', postalCode: '' }, {}],
   ])('%s %j → %j', (country, fields, errors) => {
     const result = parseAddress({ country, line1: '1 Main Street', city: 'Somewhere', ...fields });
-    expect(result.errors).toEqual(errors);
+    expect(inEnglish(result).errors).toEqual(errors);
     if (country === 'FR') expect(result.address.region).toBe(''); // France has no such line
   });
 
   it('refuses control characters and overlong lines', () => {
-    expect(parseAddress({ country: 'FR', line1: 'a\u0000b', city: 'Paris', postalCode: '75001' }).errors).toEqual({ line1: 'Remove the special characters from this field' });
-    expect(parseAddress({ country: 'FR', line1: 'x'.repeat(101), city: 'Paris', postalCode: '75001' }).errors).toEqual({ line1: 'Enter 100 characters or fewer' });
-    expect(parseAddress({ country: ['FR'], line1: '1 rue', city: 'Paris' }).errors.country).toBe('Select your country');
+    expect(inEnglish(parseAddress({ country: 'FR', line1: 'a\u0000b', city: 'Paris', postalCode: '75001' })).errors).toEqual({ line1: 'Remove the special characters from this field' });
+    expect(inEnglish(parseAddress({ country: 'FR', line1: 'x'.repeat(101), city: 'Paris', postalCode: '75001' })).errors).toEqual({ line1: 'Enter 100 characters or fewer' });
+    expect(en(parseAddress({ country: ['FR'], line1: '1 rue', city: 'Paris' }).errors.country)).toBe('Select your country');
+    expect(en(parseAddress({ country: 'GB', line1: '1 Main Street', city: '', postalCode: 'SW1A 2AA' }).errors.city)).toBe('Enter your town or city');
   });
 });
 

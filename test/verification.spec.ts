@@ -43,7 +43,7 @@ describe('the international journey (no SSN → passport + utility bill → Save
     expect(how.text).toContain('Choose how to verify your identity');
     expect(how.text).toContain('Self-Service');
     expect(how.text).toContain('Video Call');
-    expect(how.text).toContain("I don&#39;t live in the United States");
+    expect(how.text).toContain("I don't live in the United States");
 
     await step(a, '/verify/international', { from: 'choose_method' }, '/verify/video-call');
     const overview = await a.browser.get('/verify/video-call');
@@ -296,14 +296,14 @@ describe('the U.S. resident paths', () => {
     await step(a, '/verify/how', { method: 'self_service' }, '/verify/self-service/phone');
     const phonePage = await a.browser.get('/verify/self-service/phone');
     expect(phonePage.text).toContain('Mobile Phone Number');
-    expect(phonePage.text).toContain("I don&#39;t have a US Phone Number");
+    expect(phonePage.text).toContain("I don't have a US Phone Number");
     const foreign = await a.post('/verify/self-service/phone', { phone: '+44 20 7946 0958' });
     expect(foreign.status).toBe(400);
     expect(textOf(foreign.text, 'phone-error')).toBe('Enter a valid U.S. phone number, like (202) 555-0125');
     await step(a, '/verify/self-service/phone', { phone: '(202) 555-0125' }, '/verify/self-service/address');
     const addressPage = await a.browser.get('/verify/self-service/address');
     expect(addressPage.text).toContain('No P.O. Boxes');
-    expect(addressPage.text).toContain("I don&#39;t have a US address");
+    expect(addressPage.text).toContain("I don't have a US address");
     const poBox = await a.post('/verify/self-service/address', { line1: 'P.O. Box 123', city: 'Washington', region: 'DC', postalCode: '20500' });
     expect(poBox.status).toBe(400);
     expect(textOf(poBox.text, 'line1-error')).toBe('Enter your home address. A P.O. box is not a home address');
@@ -311,7 +311,7 @@ describe('the U.S. resident paths', () => {
     await step(a, '/verify/self-service/address', { line1: '1600 Pennsylvania Ave NW', city: 'Washington', region: 'DC', postalCode: '20500' }, '/verify/self-service/ssn');
     const ssnPage = await a.browser.get('/verify/self-service/ssn');
     expect(ssnPage.text).toContain('Enter your Social Security number');
-    expect(ssnPage.text).toContain("I don&#39;t have a Social Security Number");
+    expect(ssnPage.text).toContain("I don't have a Social Security Number");
     await step(a, '/verify/self-service/ssn', { number: '123-45-6789', confirmNumber: '123456789', fcraConsent: 'yes' }, '/verify/video-call');
     expect((await a.row()).track).toBe('us_video');
     await step(a, '/verify/video-call', {}, '/verify/details');
@@ -542,6 +542,149 @@ describe('choosing documents', () => {
     expect(textOf(again.text, 'document-error')).toBe('Select one document from the list');
     await step(a, '/verify/documents/second', { document: 'us_passport_card' }, '/verify/documents/second/check');
     await step(a, '/verify/documents/second/check', { original: 'yes', nameMatches: 'yes', unexpired: 'yes' }, '/verify/documents/review');
+  });
+});
+
+describe('in the reader’s language', () => {
+  /** A new applicant who chose `language` with the switcher (kept on their account). */
+  async function applicantIn(language: string) {
+    const a = await newApplicant(t, `lang-${language}`);
+    const chosen = await a.post('/language', { language, returnTo: '/verify' });
+    expect(chosen.status).toBe(303);
+    return a;
+  }
+  /** A page of the applicant's, checked for text that did not come through the catalogs (a key, or an object printed raw). */
+  async function pageOf(a: Applicant, path: string) {
+    const res = await a.browser.get(path);
+    expect(res.status).toBe(200);
+    expect(res.text).not.toMatch(/\[object Object\]|(verification|documentTypes|addresses)\.[a-zA-Z_]+\.[a-zA-Z_]/);
+    return res;
+  }
+  /** The text of the error summary's link to a field. */
+  const summaryFor = (html: string, field: string) => new RegExp(`href="#${field}">([^<]*)<`).exec(html)?.[1];
+
+  it('walks the intake in Spanish: steps, months, countries and document names translated', async () => {
+    const a = await applicantIn('es');
+    const how = await pageOf(a, '/verify/how');
+    expect(how.text).toContain('<html lang="es" dir="ltr">');
+    expect(how.text).toContain('<h1>Elija cómo verificar su identidad</h1>');
+    expect(how.text).toContain('No vivo en Estados Unidos');
+    await step(a, '/verify/international', { from: 'choose_method' }, '/verify/video-call');
+    const overview = await pageOf(a, '/verify/video-call');
+    for (const stage of ['Confirmar datos', 'Enviar documentos', 'Espera de la revisión de documentos', 'Unirse a la videollamada', 'Comenzar']) {
+      expect(overview.text).toContain(stage);
+    }
+    await step(a, '/verify/video-call', {}, '/verify/details');
+    const details = await pageOf(a, '/verify/details');
+    expect(details.text).toContain('<option value="4">04 - abril</option>');
+    expect(details.text).toMatch(/<option value="DE">Alemania<\/option>/);
+    expect(details.text).toMatch(/<option value="FR">Francia<\/option>/);
+    // Sorted as Spanish sorts: Alemania before Francia before Japón.
+    expect(details.text.indexOf('value="DE"')).toBeLessThan(details.text.indexOf('value="FR"'));
+    expect(details.text.indexOf('value="FR"')).toBeLessThan(details.text.indexOf('value="JP"'));
+    await step(a, '/verify/details', FRENCH_DETAILS, '/verify/ssn');
+    await step(a, '/verify/no-ssn-or-itin', {}, '/verify/documents/primary');
+
+    const primary = await pageOf(a, '/verify/documents/primary');
+    expect(primary.text).toContain('<h1>Seleccione el documento principal</h1>');
+    for (const name of ['Pasaporte extranjero (no estadounidense)', 'Licencia de conducir de EE. UU.', 'Documento nacional de identidad', 'Solo si reside fuera de EE. UU.']) {
+      expect(primary.text).toContain(name);
+    }
+    expect(primary.text).not.toContain('Foreign (non-U.S.) passport');
+    expect(primary.text).toContain('uno al lado del otro'); // the translation tip
+    await step(a, '/verify/documents/primary', { document: 'foreign_passport' }, '/verify/documents/primary/check');
+    const check = await pageOf(a, '/verify/documents/primary/check');
+    expect(check.text).toContain('Su pasaporte debe mostrar');
+    expect(check.text).toContain('¿Tendrá consigo el original de su pasaporte durante la videollamada?');
+    expect(check.text).toContain('las dos líneas de letras, números y &lt;&lt;&lt;');
+    await step(a, '/verify/documents/primary/check', { original: 'yes', nameMatches: 'yes', unexpired: 'yes' }, '/verify/documents/second');
+    const second = await pageOf(a, '/verify/documents/second');
+    expect(second.text).toContain('Factura de servicios públicos');
+    expect(second.text).toContain('Eligió su <strong>Pasaporte extranjero (no estadounidense)</strong>');
+    await step(a, '/verify/documents/second', { document: 'national_id_card' }, '/verify/documents/second/check');
+    const expired = await a.post('/verify/documents/second/check', { original: 'yes', nameMatches: 'yes', unexpired: 'no' });
+    expect(expired.status).toBe(200);
+    expect(expired.text).toContain('No se aceptan documentos vencidos. Elija otro documento.');
+    expect(expired.text).toContain('Elegir otro documento');
+  });
+
+  it('lays the intake out right to left in Arabic, with Arabic document and country names', async () => {
+    const a = await applicantIn('ar');
+    await a.browser.get('/verify');
+    await step(a, '/verify/international', { from: 'choose_method' }, '/verify/video-call');
+    await step(a, '/verify/video-call', {}, '/verify/details');
+    const details = await pageOf(a, '/verify/details');
+    expect(details.text).toContain('<html lang="ar" dir="rtl">');
+    expect(details.text).toContain('<h1>أكّد معلوماتك الشخصية</h1>');
+    expect(details.text).toMatch(/<option value="FR">فرنسا<\/option>/);
+    expect(details.text).toContain('أبريل');
+    await step(a, '/verify/details', FRENCH_DETAILS, '/verify/ssn');
+    const noNumber = await pageOf(a, '/verify/no-ssn-or-itin');
+    expect(noNumber.text).toContain('12 rue de Rivoli');
+    expect(noNumber.text).toContain('فرنسا'); // the country line of the address
+    await step(a, '/verify/no-ssn-or-itin', {}, '/verify/documents/primary');
+    const primary = await pageOf(a, '/verify/documents/primary');
+    for (const name of ['جواز سفر أجنبي (غير أمريكي)', 'رخصة القيادة الأمريكية', 'بطاقة الهوية الوطنية']) expect(primary.text).toContain(name);
+    expect(primary.text).not.toContain('Foreign (non-U.S.) passport');
+    await step(a, '/verify/documents/primary', { document: 'foreign_passport' }, '/verify/documents/primary/check');
+    const check = await pageOf(a, '/verify/documents/primary/check');
+    expect(check.text).toContain('<h1>جواز سفر أجنبي (غير أمريكي)</h1>');
+    expect(check.text).toContain('هل سيكون أصل جواز السفر معك أثناء مكالمة الفيديو؟');
+    await step(a, '/verify/documents/primary/check', { original: 'yes', nameMatches: 'yes', unexpired: 'yes' }, '/verify/documents/second');
+    await step(a, '/verify/documents/second', { document: 'utility_bill' }, '/verify/documents/second/check');
+    const bill = await pageOf(a, '/verify/documents/second/check');
+    expect(bill.text).toContain('هل صدرت وثيقتك (فاتورة الخدمات) خلال آخر 90 يومًا، وهل يظهر فيها عنوانك الحالي؟');
+    await step(a, '/verify/documents/second/check', { nameMatches: 'yes', recent: 'yes' }, '/verify/documents/supporting');
+    const supporting = await pageOf(a, '/verify/documents/supporting');
+    expect(supporting.text).toContain('إثبات عنوان خارج الولايات المتحدة');
+    expect(supporting.text).toContain('لدي هذه الوثيقة وسأرسلها مع وثائق هويتي');
+    await step(a, '/verify/documents/supporting', { confirm: 'yes' }, '/verify/documents/review');
+    const review = await pageOf(a, '/verify/documents/review');
+    expect(review.text).toContain('لا يوجد: ستتحقق باستخدام جواز سفرك غير الأمريكي');
+    expect(review.text).toContain('فاتورة خدمات (كهرباء أو ماء أو غاز)');
+  });
+
+  it('shows a validation error in French next to its field and in the error summary', async () => {
+    const a = await applicantIn('fr');
+    await a.browser.get('/verify');
+    await step(a, '/verify/international', { from: 'choose_method' }, '/verify/video-call');
+    await step(a, '/verify/video-call', {}, '/verify/details');
+    const future = await a.post('/verify/details', { ...FRENCH_DETAILS, 'dateOfBirth-year': String(new Date().getUTCFullYear() + 1), country: 'GB', postalCode: '' });
+    expect(future.status).toBe(400);
+    expect(future.text).toMatch(/<title>Erreur\s?: /);
+    expect(textOf(future.text, 'dateOfBirth-error')).toBe('Votre date de naissance doit être dans le passé');
+    expect(summaryFor(future.text, 'dateOfBirth')).toBe('Date de naissance: Votre date de naissance doit être dans le passé');
+    // An error naming an address line, the line named in French.
+    expect(textOf(future.text, 'postalCode-error')).toBe('Saisissez votre code postal');
+    expect(summaryFor(future.text, 'postalCode')).toBe('Code postal: Saisissez votre code postal');
+
+    await step(a, '/verify/details', FRENCH_DETAILS, '/verify/ssn');
+    const ssn = await a.post('/verify/ssn', { number: '666-12-3456', confirmNumber: '666-12-3456', fcraConsent: 'yes' });
+    expect(ssn.status).toBe(400);
+    expect(textOf(ssn.text, 'number-error')).toBe('Un numéro de sécurité sociale ne peut pas commencer par 000 ni par 666');
+    expect(summaryFor(ssn.text, 'number')).toBe('Saisissez le SSN: Un numéro de sécurité sociale ne peut pas commencer par 000 ni par 666');
+    expect(ssn.text).not.toContain('666-12');
+  });
+
+  it('sends the Save & Exit email in the account’s language', async () => {
+    const a = await applicantIn('es');
+    await toIdentifierStep(a);
+    await a.post('/verify/save-and-exit');
+    const mail = await lastEmailTo(t.db.sql, a.person.email);
+    expect(mail?.subject).toBe('Continúe verificando su identidad con Referee');
+    expect(mail?.body).toContain('Se guardó su progreso. Cuando lo desee, continúe donde lo dejó:');
+    expect(mail?.body).toContain('«Continuar verificando su identidad»');
+    expect(mail?.body).not.toContain('Your progress is saved');
+    expect(mail?.link).toMatch(/\/verify\/resume\?code=[A-Za-z0-9_-]{43}$/);
+
+    // Another browser, whatever its own language: the account's choice decides.
+    const arabic = await applicantIn('ar');
+    await toIdentifierStep(arabic);
+    await arabic.browser.post('/verify/save-and-exit').set('Accept-Language', 'en').type('form')
+      .send({ _csrf: csrfOf((await arabic.browser.get('/account')).text) });
+    const arabicMail = await lastEmailTo(t.db.sql, arabic.person.email);
+    expect(arabicMail?.subject).toBe('تابع التحقق من هويتك مع Referee');
+    expect(arabicMail?.link).toMatch(/\/verify\/resume\?code=/);
   });
 });
 

@@ -18,6 +18,9 @@ export type Text = string | Phrase;
 
 export const phrase = (key: string, values?: Record<string, unknown>): Phrase => ({ key, values });
 
+export const isPhrase = (value: unknown): value is Phrase =>
+  !!value && typeof value === 'object' && typeof (value as Phrase).key === 'string' && Object.keys(value).every((k) => k === 'key' || k === 'values');
+
 /** Catalog keys: the namespace (the file's name) then dotted names, e.g. "identity.signIn.title". */
 const KEY = /^[a-z][a-zA-Z0-9_-]*(\.[a-zA-Z0-9_-]+)+$/;
 export const looksLikeKey = (value: string) => KEY.test(value);
@@ -109,6 +112,8 @@ export class Messages {
     const prepared: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(values ?? {})) {
       if (value instanceof TrustedHtml) prepared[name] = html ? value.html : value.html.replace(/<[^>]*>/g, '');
+      // A phrase inside a phrase (a document's name in an error): translated in the same language.
+      else if (isPhrase(value)) prepared[name] = this.format(language, value, undefined, html);
       else prepared[name] = html && typeof value === 'string' ? escapeHtml(value) : value;
     }
     if (html) {

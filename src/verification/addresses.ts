@@ -3,7 +3,12 @@
  * fields that fit it (a state for the U.S., a prefecture for Japan, none for France) and
  * its postal-code rule. Countries not listed get an optional region and postal code.
  * Formats follow the countries' postal services (as collected in Google's address data).
+ * State, province and prefecture names in the lists stay as the postal services write them
+ * (they are what goes on the envelope); the lines' names and the errors are in the catalogs.
  */
+import { DEFAULT_LANGUAGE, type Language } from '../i18n/languages';
+import { phrase } from '../i18n/messages';
+import type { FieldErrors } from '../web/view';
 
 /** Every officially assigned ISO 3166-1 alpha-2 code. */
 export const COUNTRY_CODES = (
@@ -17,20 +22,31 @@ export const COUNTRY_CODES = (
 ).split(' ');
 
 const COUNTRY_SET = new Set(COUNTRY_CODES);
-const regionNames = new Intl.DisplayNames(['en'], { type: 'region' });
 
 export function isCountryCode(code: unknown): code is string {
   return typeof code === 'string' && COUNTRY_SET.has(code);
 }
 
-export function countryName(code: string): string {
-  return regionNames.of(code) ?? code;
+/** Country names as the reader's language writes them (Intl, CLDR). Each language's list is built once. */
+const regionNames = new Map<Language, Intl.DisplayNames>();
+const countryLists = new Map<Language, { value: string; label: string }[]>();
+
+export function countryName(code: string, language: Language = DEFAULT_LANGUAGE): string {
+  let names = regionNames.get(language);
+  if (!names) regionNames.set(language, (names = new Intl.DisplayNames([language], { type: 'region' })));
+  return names.of(code) ?? code;
 }
 
-/** The country list for a select, sorted by English name. */
-export const COUNTRY_OPTIONS = COUNTRY_CODES.map((code) => ({ value: code, label: countryName(code) })).sort((a, b) =>
-  a.label.localeCompare(b.label, 'en'),
-);
+/** The country list for a select, in the reader's language and sorted the way it sorts. */
+export function countryOptions(language: Language = DEFAULT_LANGUAGE): { value: string; label: string }[] {
+  let list = countryLists.get(language);
+  if (!list) {
+    const collator = new Intl.Collator(language);
+    list = COUNTRY_CODES.map((code) => ({ value: code, label: countryName(code, language) })).sort((a, b) => collator.compare(a.label, b.label));
+    countryLists.set(language, list);
+  }
+  return list;
+}
 
 type Options = { value: string; label: string }[];
 const named = (pairs: string): Options =>
@@ -67,86 +83,102 @@ const JP_PREFECTURES = named(
     'Miyazaki;Kagoshima;Okinawa',
 );
 
+/**
+ * The names of address lines, as catalog keys: `label` as the field shows it, `name` inside
+ * a sentence ("Enter your postcode"). The words are in content/messages/<language>/addresses.json.
+ */
+export type LineName =
+  | 'city' | 'cityOrTown' | 'townOrCity' | 'suburbOrCity'
+  | 'state' | 'provinceOrTerritory' | 'province' | 'county' | 'region' | 'prefecture' | 'area' | 'countyOrCity'
+  | 'department' | 'governorate' | 'emirate' | 'stateOrTerritory' | 'stateProvinceOrRegion'
+  | 'postalCode' | 'zipCode' | 'postcode' | 'eircode' | 'cap' | 'cep' | 'pinCode';
+
+export interface LineLabel {
+  label: string;
+  name: string;
+}
+const line = (name: LineName): LineLabel => ({ label: `addresses.lines.${name}.label`, name: `addresses.lines.${name}.name` });
+
 export interface AddressFormat {
-  cityLabel: string;
+  city: LineLabel;
   /** none: the country's addresses have no such line (France, Germany, the U.K.). */
-  region: { label: string; required: boolean; options?: Options } | null;
-  postalCode: { label: string; required: boolean; pattern: RegExp; example: string } | null;
+  region: (LineLabel & { required: boolean; options?: Options }) | null;
+  postalCode: (LineLabel & { required: boolean; pattern: RegExp; example: string }) | null;
 }
 
-const text = (label: string, required = true) => ({ label, required });
-const postal = (label: string, pattern: RegExp, example: string, required = true) => ({ label, pattern, example, required });
-const digits = (n: number, label = 'Postal code', required = true) =>
-  postal(label, new RegExp(`^\\d{${n}}$`), '1234567890'.slice(0, n), required);
+const text = (name: LineName, required = true) => ({ ...line(name), required });
+const postal = (name: LineName, pattern: RegExp, example: string, required = true) => ({ ...line(name), pattern, example, required });
+const digits = (n: number, name: LineName = 'postalCode', required = true) =>
+  postal(name, new RegExp(`^\\d{${n}}$`), '1234567890'.slice(0, n), required);
 
 const FORMATS: Record<string, Partial<AddressFormat>> = {
-  US: { region: { label: 'State', required: true, options: US_STATES }, postalCode: postal('ZIP code', /^\d{5}(-?\d{4})?$/, '20500') },
+  US: { region: { ...line('state'), required: true, options: US_STATES }, postalCode: postal('zipCode', /^\d{5}(-?\d{4})?$/, '20500') },
   CA: {
-    region: { label: 'Province or territory', required: true, options: CA_PROVINCES },
-    postalCode: postal('Postal code', /^[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z] ?\d[ABCEGHJ-NPRSTV-Z]\d$/i, 'K1A 0B1'),
+    region: { ...line('provinceOrTerritory'), required: true, options: CA_PROVINCES },
+    postalCode: postal('postalCode', /^[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z] ?\d[ABCEGHJ-NPRSTV-Z]\d$/i, 'K1A 0B1'),
   },
-  MX: { region: text('State'), postalCode: digits(5) },
-  GB: { cityLabel: 'Town or city', region: null, postalCode: postal('Postcode', /^([A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}|GIR ?0AA)$/i, 'SW1A 2AA') },
-  IE: { region: text('County', false), postalCode: postal('Eircode', /^([AC-FHKNPRTV-Y]\d{2}|D6W) ?[0-9AC-FHKNPRTV-Y]{4}$/i, 'D02 X285', false) },
-  FR: { region: null, postalCode: postal('Postal code', /^\d{2} ?\d{3}$/, '75008') },
+  MX: { region: text('state'), postalCode: digits(5) },
+  GB: { city: line('townOrCity'), region: null, postalCode: postal('postcode', /^([A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}|GIR ?0AA)$/i, 'SW1A 2AA') },
+  IE: { region: text('county', false), postalCode: postal('eircode', /^([AC-FHKNPRTV-Y]\d{2}|D6W) ?[0-9AC-FHKNPRTV-Y]{4}$/i, 'D02 X285', false) },
+  FR: { region: null, postalCode: postal('postalCode', /^\d{2} ?\d{3}$/, '75008') },
   DE: { region: null, postalCode: digits(5) },
   AT: { region: null, postalCode: digits(4) },
   CH: { region: null, postalCode: digits(4) },
   BE: { region: null, postalCode: digits(4) },
-  NL: { region: null, postalCode: postal('Postal code', /^\d{4} ?[A-Z]{2}$/i, '1012 JS') },
-  LU: { region: null, postalCode: postal('Postal code', /^(L-?)?\d{4}$/i, '1009') },
+  NL: { region: null, postalCode: postal('postalCode', /^\d{4} ?[A-Z]{2}$/i, '1012 JS') },
+  LU: { region: null, postalCode: postal('postalCode', /^(L-?)?\d{4}$/i, '1009') },
   DK: { region: null, postalCode: digits(4) },
   NO: { region: null, postalCode: digits(4) },
-  SE: { region: null, postalCode: postal('Postal code', /^\d{3} ?\d{2}$/, '111 52') },
+  SE: { region: null, postalCode: postal('postalCode', /^\d{3} ?\d{2}$/, '111 52') },
   FI: { region: null, postalCode: digits(5) },
-  PL: { region: null, postalCode: postal('Postal code', /^\d{2}-?\d{3}$/, '00-950') },
-  PT: { region: null, postalCode: postal('Postal code', /^\d{4}-?\d{3}$/, '1000-001') },
-  ES: { region: text('Province'), postalCode: digits(5) },
-  IT: { region: text('Province'), postalCode: digits(5, 'CAP') },
-  GR: { region: null, postalCode: postal('Postal code', /^\d{3} ?\d{2}$/, '105 57') },
-  UA: { region: text('Region', false), postalCode: digits(5) },
-  RU: { region: text('Region'), postalCode: digits(6) },
-  TR: { region: text('Province'), postalCode: digits(5) },
-  IL: { region: null, postalCode: postal('Postal code', /^\d{5}(\d{2})?$/, '9103401') },
-  JP: { region: { label: 'Prefecture', required: true, options: JP_PREFECTURES }, postalCode: postal('Postal code', /^\d{3}-?\d{4}$/, '100-8994') },
-  KR: { region: text('Province', false), postalCode: digits(5) },
-  CN: { region: text('Province'), postalCode: digits(6) },
-  HK: { region: text('Area', false), postalCode: null },
+  PL: { region: null, postalCode: postal('postalCode', /^\d{2}-?\d{3}$/, '00-950') },
+  PT: { region: null, postalCode: postal('postalCode', /^\d{4}-?\d{3}$/, '1000-001') },
+  ES: { region: text('province'), postalCode: digits(5) },
+  IT: { region: text('province'), postalCode: digits(5, 'cap') },
+  GR: { region: null, postalCode: postal('postalCode', /^\d{3} ?\d{2}$/, '105 57') },
+  UA: { region: text('region', false), postalCode: digits(5) },
+  RU: { region: text('region'), postalCode: digits(6) },
+  TR: { region: text('province'), postalCode: digits(5) },
+  IL: { region: null, postalCode: postal('postalCode', /^\d{5}(\d{2})?$/, '9103401') },
+  JP: { region: { ...line('prefecture'), required: true, options: JP_PREFECTURES }, postalCode: postal('postalCode', /^\d{3}-?\d{4}$/, '100-8994') },
+  KR: { region: text('province', false), postalCode: digits(5) },
+  CN: { region: text('province'), postalCode: digits(6) },
+  HK: { region: text('area', false), postalCode: null },
   MO: { region: null, postalCode: null },
-  TW: { region: text('County or city', false), postalCode: postal('Postal code', /^\d{3}(\d{2,3})?$/, '100') },
+  TW: { region: text('countyOrCity', false), postalCode: postal('postalCode', /^\d{3}(\d{2,3})?$/, '100') },
   SG: { region: null, postalCode: digits(6) },
-  MY: { region: text('State'), postalCode: digits(5) },
-  TH: { region: text('Province'), postalCode: digits(5) },
-  VN: { region: text('Province', false), postalCode: digits(6, 'Postal code', false) },
-  PH: { region: text('Province', false), postalCode: digits(4) },
-  ID: { region: text('Province'), postalCode: digits(5) },
-  IN: { region: text('State'), postalCode: digits(6, 'PIN code') },
-  PK: { region: null, postalCode: digits(5, 'Postal code', false) },
-  BD: { region: null, postalCode: digits(4, 'Postal code', false) },
-  AU: { cityLabel: 'Suburb or city', region: { label: 'State or territory', required: true, options: AU_STATES }, postalCode: digits(4, 'Postcode') },
-  NZ: { cityLabel: 'Town or city', region: null, postalCode: digits(4, 'Postcode') },
-  BR: { region: text('State'), postalCode: postal('CEP', /^\d{5}-?\d{3}$/, '70150-900') },
-  AR: { region: text('Province'), postalCode: postal('Postal code', /^([A-Z]\d{4}[A-Z]{3}|\d{4})$/i, 'C1002', false) },
-  CL: { region: text('Region'), postalCode: digits(7, 'Postal code', false) },
-  CO: { region: text('Department'), postalCode: digits(6, 'Postal code', false) },
-  PE: { region: text('Region', false), postalCode: digits(5, 'Postal code', false) },
-  NG: { region: text('State'), postalCode: digits(6, 'Postal code', false) },
-  KE: { region: null, postalCode: digits(5, 'Postal code', false) },
-  ZA: { region: text('Province', false), postalCode: digits(4) },
-  EG: { region: text('Governorate', false), postalCode: digits(5, 'Postal code', false) },
-  AE: { region: text('Emirate'), postalCode: null },
-  SA: { region: null, postalCode: postal('Postal code', /^\d{5}(-?\d{4})?$/, '11564', false) },
+  MY: { region: text('state'), postalCode: digits(5) },
+  TH: { region: text('province'), postalCode: digits(5) },
+  VN: { region: text('province', false), postalCode: digits(6, 'postalCode', false) },
+  PH: { region: text('province', false), postalCode: digits(4) },
+  ID: { region: text('province'), postalCode: digits(5) },
+  IN: { region: text('state'), postalCode: digits(6, 'pinCode') },
+  PK: { region: null, postalCode: digits(5, 'postalCode', false) },
+  BD: { region: null, postalCode: digits(4, 'postalCode', false) },
+  AU: { city: line('suburbOrCity'), region: { ...line('stateOrTerritory'), required: true, options: AU_STATES }, postalCode: digits(4, 'postcode') },
+  NZ: { city: line('townOrCity'), region: null, postalCode: digits(4, 'postcode') },
+  BR: { region: text('state'), postalCode: postal('cep', /^\d{5}-?\d{3}$/, '70150-900') },
+  AR: { region: text('province'), postalCode: postal('postalCode', /^([A-Z]\d{4}[A-Z]{3}|\d{4})$/i, 'C1002', false) },
+  CL: { region: text('region'), postalCode: digits(7, 'postalCode', false) },
+  CO: { region: text('department'), postalCode: digits(6, 'postalCode', false) },
+  PE: { region: text('region', false), postalCode: digits(5, 'postalCode', false) },
+  NG: { region: text('state'), postalCode: digits(6, 'postalCode', false) },
+  KE: { region: null, postalCode: digits(5, 'postalCode', false) },
+  ZA: { region: text('province', false), postalCode: digits(4) },
+  EG: { region: text('governorate', false), postalCode: digits(5, 'postalCode', false) },
+  AE: { region: text('emirate'), postalCode: null },
+  SA: { region: null, postalCode: postal('postalCode', /^\d{5}(-?\d{4})?$/, '11564', false) },
   QA: { region: null, postalCode: null },
 };
 
 const DEFAULT_FORMAT: AddressFormat = {
-  cityLabel: 'City or town',
-  region: { label: 'State, province or region', required: false },
-  postalCode: { label: 'Postal code', required: false, pattern: /^[A-Z0-9][A-Z0-9 -]{1,11}$/i, example: '' },
+  city: line('cityOrTown'),
+  region: { ...line('stateProvinceOrRegion'), required: false },
+  postalCode: { ...line('postalCode'), required: false, pattern: /^[A-Z0-9][A-Z0-9 -]{1,11}$/i, example: '' },
 };
 
 export function addressFormat(country: string): AddressFormat {
-  return { ...DEFAULT_FORMAT, cityLabel: 'City', ...FORMATS[country] } as AddressFormat;
+  return { ...DEFAULT_FORMAT, city: line('city'), ...FORMATS[country] } as AddressFormat;
 }
 
 export interface Address {
@@ -168,11 +200,6 @@ export function isPoBox(line: string): boolean {
   return PO_BOX.test(line);
 }
 
-/** A label inside a sentence: "Postal code" → "postal code", but "ZIP code", "CEP" and "PIN code" stay. */
-export function inSentence(label: string): string {
-  return /^[A-Z]{2}/.test(label) ? label : label[0].toLowerCase() + label.slice(1);
-}
-
 const MAX = 100;
 /** Trimmed text without control characters, or undefined when it has some. */
 export function cleanText(raw: unknown): string | undefined {
@@ -190,12 +217,12 @@ export function cleanText(raw: unknown): string | undefined {
 export function parseAddress(
   form: Record<string, unknown>,
   onlyCountry?: string,
-): { address: Address; errors: Record<string, string> } {
-  const errors: Record<string, string> = {};
+): { address: Address; errors: FieldErrors } {
+  const errors: FieldErrors = {};
   const value = (name: string) => {
     const cleaned = cleanText(form[name]);
-    if (cleaned === undefined) errors[name] = 'Remove the special characters from this field';
-    else if (cleaned.length > MAX) errors[name] = `Enter ${MAX} characters or fewer`;
+    if (cleaned === undefined) errors[name] = 'addresses.errors.specialCharacters';
+    else if (cleaned.length > MAX) errors[name] = phrase('addresses.errors.tooLong', { max: MAX });
     return cleaned ?? '';
   };
   const country = onlyCountry ?? (typeof form.country === 'string' ? form.country.trim().toUpperCase() : '');
@@ -207,46 +234,48 @@ export function parseAddress(
     region: value('region'),
     postalCode: value('postalCode').toUpperCase(),
   };
-  if (!country) errors.country = 'Select your country';
-  else if (!isCountryCode(country)) errors.country = 'Select a country from the list';
+  if (!country) errors.country = 'addresses.errors.country';
+  else if (!isCountryCode(country)) errors.country = 'addresses.errors.countryNotInList';
   const format = addressFormat(isCountryCode(country) ? country : '');
 
   if (!errors.line1) {
-    if (!address.line1) errors.line1 = 'Enter the first line of your address';
-    else if (isPoBox(address.line1)) errors.line1 = 'Enter your home address. A P.O. box is not a home address';
+    if (!address.line1) errors.line1 = 'addresses.errors.line1';
+    else if (isPoBox(address.line1)) errors.line1 = 'addresses.errors.poBox';
   }
-  if (!errors.city && !address.city) errors.city = `Enter your ${inSentence(format.cityLabel)}`;
+  if (!errors.city && !address.city) errors.city = phrase('addresses.errors.enter', { line: phrase(format.city.name) });
 
   if (!format.region) address.region = '';
   else if (!errors.region) {
-    const { label, required, options } = format.region;
+    const { name, required, options } = format.region;
     if (!address.region) {
-      if (required) errors.region = `${options ? 'Select' : 'Enter'} your ${inSentence(label)}`;
+      if (required) errors.region = phrase(options ? 'addresses.errors.select' : 'addresses.errors.enter', { line: phrase(name) });
     } else if (options && !options.some((o) => o.value === address.region)) {
-      errors.region = `Select your ${inSentence(label)} from the list`;
+      errors.region = phrase('addresses.errors.selectFromList', { line: phrase(name) });
     }
   }
 
   if (!format.postalCode) address.postalCode = '';
   else if (!errors.postalCode) {
-    const { label, required, pattern, example } = format.postalCode;
+    const { name, required, pattern, example } = format.postalCode;
     if (!address.postalCode) {
-      if (required) errors.postalCode = `Enter your ${inSentence(label)}`;
+      if (required) errors.postalCode = phrase('addresses.errors.enter', { line: phrase(name) });
     } else if (!pattern.test(address.postalCode)) {
-      errors.postalCode = `Enter a ${inSentence(label)} in the right format${example ? `, like ${example}` : ''}`;
+      errors.postalCode = example
+        ? phrase('addresses.errors.format', { line: phrase(name), example })
+        : phrase('addresses.errors.formatNoExample', { line: phrase(name) });
     }
   }
   return { address, errors };
 }
 
-/** One line per part, for pages and the agent. */
-export function addressLines(address: Address): string[] {
+/** One line per part, for pages and the agent; the country named in the reader's language. */
+export function addressLines(address: Address, language: Language = DEFAULT_LANGUAGE): string[] {
   const format = addressFormat(address.country);
   const regionLabel = format.region?.options?.find((o) => o.value === address.region)?.label ?? address.region;
   return [
     address.line1,
     address.line2,
     [address.city, regionLabel, address.postalCode].filter(Boolean).join(', '),
-    countryName(address.country),
+    countryName(address.country, language),
   ].filter(Boolean);
 }

@@ -1,8 +1,10 @@
 /**
  * The documents an applicant can verify with, and the rules for choosing them. Pages,
  * questions and rules all read from here; no template lists documents of its own.
- * Written to read like the help article Referee follows ("What you'll need", step 4).
+ * Written to read like the help article Referee follows ("What you'll need", step 4); the
+ * words people read are in content/messages/<language>/documentTypes.json, by document key.
  */
+import { phrase, type Phrase, type Text } from '../i18n/messages';
 
 export type Track = 'international' | 'us_video';
 export type IdentifierChoice = 'ssn' | 'itin' | 'none';
@@ -11,113 +13,96 @@ export type DocumentKind = 'primary' | 'secondary' | 'supporting';
 export interface CatalogDocument {
   key: string;
   kind: DocumentKind;
-  /** As the list shows it. */
-  label: string;
-  /** In a sentence: "Does the name on your {name} match…". */
-  name: string;
-  /** The small print under the label (what is not accepted). */
-  note?: string;
-  /** What must be visible on it: the yellow box at the top of its page. */
-  mustShow: string[];
+  /**
+   * As the list shows it: the catalog phrase documentTypes.<key>.label (content/messages).
+   * Phrases, not strings: a template shows one with t(), and as a value of another phrase
+   * (`phrase('…', { document: doc.name })`) it is translated in that phrase's language.
+   */
+  label: Phrase;
+  /** In a sentence ("Does the name on your {document} match…"): documentTypes.<key>.name. */
+  name: Phrase;
+  /** The small print under the label (what is not accepted): documentTypes.notes.<note>. */
+  note?: Phrase;
+  /** What must be visible on it: the yellow box at the top of its page (keys of documentTypes.mustShow). */
+  mustShow: Text[];
   /** It has an expiration date, and expired documents are not accepted. */
   expires: boolean;
-  /** Secondary documents: how recent it must be, in the question's words. */
-  recent?: string;
+  /** Secondary documents: how recent it must be (the questions and requirements say it in words). */
+  recent?: Recency;
   /** Accepted only from someone who lives outside the United States. */
   onlyIfResidingOutsideUs?: boolean;
   /** Evidence strength (NIST SP 800-63A): what the agent may rely on it for. */
   strength: 'STRONG' | 'FAIR' | 'SUPPORTING';
 }
 
-const photoId = ['Your full name', 'Your date of birth', 'Your photo', 'The expiration date'];
-const primary = (key: string, label: string, name: string, extra: Partial<CatalogDocument> = {}): CatalogDocument => ({
+/** Issued within the last 90 days, or (a W-2) for the most recent tax year. */
+export type Recency = 'last90Days' | 'latestTaxYear';
+
+type Requirement =
+  | 'fullName' | 'dateOfBirth' | 'photo' | 'expirationDate' | 'machineReadableZone' | 'certificateNumber'
+  | 'currentAddress' | 'issuedLast90Days' | 'latestTaxYear' | 'itin' | 'issuedByIrs' | 'addressOutsideUs'
+  | 'previousName' | 'currentLegalName' | 'issuer';
+type Note = 'noMilitaryId' | 'noEmployerId' | 'onlyOutsideUs' | 'nameChangeExamples';
+
+/** The words people read live in content/messages/<language>/documentTypes.json; here only their keys. */
+const must = (...lines: Requirement[]): Text[] =>
+  lines.map((line) => (line === 'machineReadableZone' ? phrase(`documentTypes.mustShow.${line}`, { filler: '<<<' }) : `documentTypes.mustShow.${line}`));
+
+interface Described {
+  note?: Note;
+  mustShow?: Text[];
+  expires?: boolean;
+  onlyIfResidingOutsideUs?: boolean;
+}
+
+const entry = (key: string, kind: DocumentKind, strength: CatalogDocument['strength'], extra: Described & { mustShow: Text[]; expires: boolean; recent?: Recency }): CatalogDocument => ({
   key,
-  kind: 'primary',
-  label,
-  name,
-  mustShow: photoId,
-  expires: true,
-  strength: 'STRONG',
+  kind,
+  label: phrase(`documentTypes.${key}.label`),
+  name: phrase(`documentTypes.${key}.name`),
+  strength,
   ...extra,
+  note: extra.note && phrase(`documentTypes.notes.${extra.note}`),
 });
-const secondary = (key: string, label: string, recent = 'issued within the last 90 days'): CatalogDocument => ({
-  key,
-  kind: 'secondary',
-  label,
-  name: label.toLowerCase().replace('w-2', 'W-2'),
-  mustShow: ['Your full name', 'Your current address', recent[0].toUpperCase() + recent.slice(1)],
-  expires: false,
-  recent,
-  strength: 'FAIR',
-});
+
+const photoId = must('fullName', 'dateOfBirth', 'photo', 'expirationDate');
+const primary = (key: string, extra: Described = {}) => entry(key, 'primary', 'STRONG', { mustShow: photoId, expires: true, ...extra });
+const secondary = (key: string, recent: Recency = 'last90Days') =>
+  entry(key, 'secondary', 'FAIR', { mustShow: must('fullName', 'currentAddress', recent === 'last90Days' ? 'issuedLast90Days' : 'latestTaxYear'), expires: false, recent });
+const supporting = (key: string, mustShow: Text[], extra: Described = {}) => entry(key, 'supporting', 'SUPPORTING', { mustShow, expires: false, ...extra });
 
 /** Primary documents: the original, physically shown on the video call. Select ONE at a time. */
 export const PRIMARY_DOCUMENTS: CatalogDocument[] = [
-  primary('us_drivers_license', "U.S. Driver's License", "driver's license"),
-  primary('us_passport_card', 'U.S. passport card', 'passport card'),
-  primary('us_permanent_resident_card', 'U.S. Permanent resident card (I-551)', 'permanent resident card'),
-  primary('hspd12_piv_card', 'HSPD-12 PIV card', 'PIV card'),
-  primary('government_photo_id', 'Government-issued photo ID', 'photo ID', { note: 'No U.S. military ID cards' }),
-  primary('foreign_passport', 'Foreign (non-U.S.) passport', 'passport', {
-    mustShow: [...photoId, 'The full machine-readable zone: the two lines of letters, numbers and <<< at the bottom of the photo page'],
-  }),
-  primary('employment_authorization_card', 'USCIS-issued Employment Authorization Card (I-766)', 'Employment Authorization Card', {
-    note: 'No employer-issued ID cards',
-  }),
-  primary('tsa_id_card', 'Transportation Security Administration (TSA) ID card', 'TSA ID card'),
-  primary('dhs_trusted_traveler_card', 'DHS trusted traveler card (Global Entry, NEXUS, SENTRI)', 'trusted traveler card'),
-  primary('veterans_health_id_card', "Veteran's health ID card", "Veteran's health ID card"),
-  primary('certificate_of_naturalization', 'Certificate of Naturalization (forms N-550 or N-570)', 'Certificate of Naturalization', {
-    mustShow: ['Your full name', 'Your date of birth', 'Your photo', 'The certificate number'],
-    expires: false,
-  }),
-  primary('national_id_card', 'National ID card', 'national ID card', {
-    note: 'Only if residing outside of the U.S.',
-    onlyIfResidingOutsideUs: true,
-  }),
-  primary('canadian_drivers_license', "Canadian driver's license", "Canadian driver's license"),
-  primary('tribal_photo_id', 'Federally recognized, tribal-issued photo ID', 'tribal photo ID'),
+  primary('us_drivers_license'),
+  primary('us_passport_card'),
+  primary('us_permanent_resident_card'),
+  primary('hspd12_piv_card'),
+  primary('government_photo_id', { note: 'noMilitaryId' }),
+  primary('foreign_passport', { mustShow: [...photoId, ...must('machineReadableZone')] }),
+  primary('employment_authorization_card', { note: 'noEmployerId' }),
+  primary('tsa_id_card'),
+  primary('dhs_trusted_traveler_card'),
+  primary('veterans_health_id_card'),
+  primary('certificate_of_naturalization', { mustShow: must('fullName', 'dateOfBirth', 'photo', 'certificateNumber'), expires: false }),
+  primary('national_id_card', { note: 'onlyOutsideUs', onlyIfResidingOutsideUs: true }),
+  primary('canadian_drivers_license'),
+  primary('tribal_photo_id'),
 ];
 
 /** Secondary documents: show your name and current address, and are recent. */
 export const SECONDARY_DOCUMENTS: CatalogDocument[] = [
-  secondary('utility_bill', 'Utility bill'),
-  secondary('pay_stub', 'Pay stub'),
-  secondary('medical_bill', 'Medical bill'),
-  secondary('bank_statement', 'Bank statement'),
-  secondary('w2_form', 'W-2 form', 'for the most recent tax year'),
+  secondary('utility_bill'),
+  secondary('pay_stub'),
+  secondary('medical_bill'),
+  secondary('bank_statement'),
+  secondary('w2_form', 'latestTaxYear'),
 ];
 
 /** You may also need to provide these. */
 export const SUPPORTING_DOCUMENTS: CatalogDocument[] = [
-  {
-    key: 'proof_of_itin',
-    kind: 'supporting',
-    label: 'Proof of Individual Taxpayer Identification Number (ITIN)',
-    name: 'proof of ITIN',
-    mustShow: ['Your full name', 'Your ITIN', 'That the IRS issued it (for example your ITIN assignment letter, notice CP565)'],
-    expires: false,
-    strength: 'SUPPORTING',
-  },
-  {
-    key: 'proof_of_non_us_address',
-    kind: 'supporting',
-    label: 'Proof of a non-U.S. address',
-    name: 'proof of address',
-    mustShow: ['Your full name', 'Your current address outside the United States', 'Issued within the last 90 days'],
-    expires: false,
-    strength: 'SUPPORTING',
-  },
-  {
-    key: 'legal_name_change',
-    kind: 'supporting',
-    label: 'Legal name change documentation',
-    name: 'name change documentation',
-    note: 'For example a marriage certificate, divorce decree or court order',
-    mustShow: ['Your previous name, as it appears on your other documents', 'Your current legal name', 'Who issued it, and when'],
-    expires: false,
-    strength: 'SUPPORTING',
-  },
+  supporting('proof_of_itin', must('fullName', 'itin', 'issuedByIrs')),
+  supporting('proof_of_non_us_address', must('fullName', 'addressOutsideUs', 'issuedLast90Days')),
+  supporting('legal_name_change', must('previousName', 'currentLegalName', 'issuer'), { note: 'nameChangeExamples' }),
 ];
 
 export const CATALOG: ReadonlyMap<string, CatalogDocument> = new Map(
@@ -128,19 +113,17 @@ export function findDocument(key: unknown): CatalogDocument | undefined {
   return typeof key === 'string' ? CATALOG.get(key) : undefined;
 }
 
-/** Shown on every document page. */
-export const TRANSLATION_TIP =
-  'If you send a translated document, the original non-English document and its translation must be visible ' +
-  'in the same photo, side by side. For instance, Canadian driver\u2019s licenses may include a French-to-English ' +
-  'translation. Avoid writing anything on your official documents, as that will void them.';
+/** Shown on every document page: a translated document and its original side by side. */
+export const TRANSLATION_TIP = 'documentTypes.translationTip';
 
-export const PRIMARY_MUST_BE = ['The original', 'Physically shown on the video call'];
+export const PRIMARY_MUST_BE = ['documentTypes.primaryMustBe.original', 'documentTypes.primaryMustBe.shownOnCall'];
 
 // ---- What each track needs -------------------------------------------------------------
 
+/** What each track needs, in words: two primary, or one primary and at least one secondary; or one primary. */
 export const TRACK_NEEDS: Record<Track, string> = {
-  international: 'two primary documents, or one primary and at least one secondary document',
-  us_video: 'one primary document',
+  international: 'documentTypes.needs.international',
+  us_video: 'documentTypes.needs.us_video',
 };
 
 export interface DocumentChoice {
@@ -159,7 +142,7 @@ export interface RuleContext {
 export interface RuleProblem {
   /** The choice the problem is about (undefined: the set as a whole). */
   index?: number;
-  message: string;
+  message: Text;
 }
 
 export interface RuleResult {
@@ -173,11 +156,11 @@ export interface RuleResult {
 }
 
 /** Why one document cannot count, or undefined when it can (the others in the set aside). */
-export function documentProblem(doc: CatalogDocument | undefined, choice: DocumentChoice, ctx: Pick<RuleContext, 'residesOutsideUs'>): string | undefined {
-  if (!doc) return 'Choose a document from the list';
-  if (doc.kind === 'supporting') return `${doc.label} supports your other documents but does not count as one of them`;
-  if (doc.onlyIfResidingOutsideUs && !ctx.residesOutsideUs) return `A ${doc.name} is accepted only if you live outside the U.S.`;
-  if (choice.expired) return `Expired documents are not accepted. Choose another document instead of your ${doc.name}`;
+export function documentProblem(doc: CatalogDocument | undefined, choice: DocumentChoice, ctx: Pick<RuleContext, 'residesOutsideUs'>): Text | undefined {
+  if (!doc) return 'documentTypes.rules.notInList';
+  if (doc.kind === 'supporting') return phrase('documentTypes.rules.supportingOnly', { document: doc.label });
+  if (doc.onlyIfResidingOutsideUs && !ctx.residesOutsideUs) return phrase('documentTypes.rules.onlyOutsideUs', { document: doc.name });
+  if (choice.expired) return phrase('documentTypes.rules.expired', { document: doc.name });
   return undefined;
 }
 
@@ -201,7 +184,7 @@ export function evaluateDocuments(ctx: RuleContext, choices: DocumentChoice[]): 
     const doc = findDocument(choice.type);
     const problem = documentProblem(doc, choice, ctx);
     if (problem) return problems.push({ index, message: problem });
-    if (seen.has(doc!.key)) return problems.push({ index, message: `You already chose your ${doc!.name}. Choose a different document` });
+    if (seen.has(doc!.key)) return problems.push({ index, message: phrase('documentTypes.rules.alreadyChosen', { document: doc!.name }) });
     seen.add(doc!.key);
     counted.push(index);
     if (doc!.kind === 'primary') primaries++;
@@ -209,10 +192,10 @@ export function evaluateDocuments(ctx: RuleContext, choices: DocumentChoice[]): 
     if (doc!.key === 'foreign_passport') foreignPassport = true;
   });
   let satisfied = ctx.track === 'international' ? primaries >= 2 || (primaries >= 1 && secondaries >= 1) : primaries >= 1;
-  if (!satisfied) problems.push({ message: `Choose ${TRACK_NEEDS[ctx.track]}` });
+  if (!satisfied) problems.push({ message: phrase('documentTypes.rules.needs', { needs: phrase(TRACK_NEEDS[ctx.track]) }) });
   if (ctx.identifier === 'none' && !foreignPassport) {
     satisfied = false;
-    problems.push({ message: 'Without a Social Security number or ITIN, one of your primary documents must be your foreign (non-U.S.) passport' });
+    problems.push({ message: 'documentTypes.rules.passportRequired' });
   }
   return { satisfied, counted, primaries, secondaries, problems };
 }
@@ -240,44 +223,42 @@ export type QuestionKey = 'original' | 'nameMatches' | 'unexpired' | 'recent';
 
 export interface Question {
   key: QuestionKey;
-  text: string;
-  hint?: string;
-  /** What a "no" means, and what to do instead. */
-  ifNo: string;
+  /** The question, a hint under it, and what a "no" means and what to do instead: catalog phrases. */
+  text: Text;
+  hint?: Text;
+  ifNo: Text;
 }
 
 /** The questions for one chosen document, with the applicant's name in them. */
 export function questionsFor(doc: CatalogDocument, fullName: string): Question[] {
+  const document = doc.name;
   const questions: Question[] = [];
   if (doc.kind === 'primary') {
     questions.push({
       key: 'original',
-      text: `Will you have the original ${doc.name} with you on the video call?`,
-      hint: 'Copies and photos of documents are not accepted on the call.',
-      ifNo: `You must physically show the original on the video call. Choose a document you will have with you.`,
+      text: phrase('documentTypes.questions.original.text', { document }),
+      hint: 'documentTypes.questions.original.hint',
+      ifNo: 'documentTypes.questions.original.ifNo',
     });
   }
   questions.push({
     key: 'nameMatches',
-    text: `Does the name on your ${doc.name} match the name you entered (${fullName})?`,
-    ifNo:
-      'If your legal name changed (for example when you married), you will also need legal name change documentation, ' +
-      'such as a marriage certificate, divorce decree or court order. If you entered your name differently from your ' +
-      'documents, go back and enter it exactly as your documents show it.',
+    text: phrase('documentTypes.questions.nameMatches.text', { document, name: fullName }),
+    ifNo: 'documentTypes.questions.nameMatches.ifNo',
   });
   if (doc.expires) {
     questions.push({
       key: 'unexpired',
-      text: `Is your ${doc.name} unexpired?`,
-      hint: 'Check the expiration date: it must be after today.',
-      ifNo: 'Expired documents are not accepted. Choose another document.',
+      text: phrase('documentTypes.questions.unexpired.text', { document }),
+      hint: 'documentTypes.questions.unexpired.hint',
+      ifNo: 'documentTypes.questions.unexpired.ifNo',
     });
   }
   if (doc.recent) {
     questions.push({
       key: 'recent',
-      text: `Was your ${doc.name} ${doc.recent}, and does it show your current address?`,
-      ifNo: `Your ${doc.name} must be ${doc.recent} and show your current address. Choose another document.`,
+      text: phrase('documentTypes.questions.recent.text', { document, recent: doc.recent }),
+      ifNo: phrase('documentTypes.questions.recent.ifNo', { document, recent: doc.recent }),
     });
   }
   return questions;

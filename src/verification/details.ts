@@ -1,13 +1,16 @@
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
 import { emailProblem, normaliseEmail } from '../identity/identity.service';
+import { phrase, type Text } from '../i18n/messages';
+import type { FieldErrors } from '../web/view';
 import { cleanText, parseAddress, type Address } from './addresses';
 
 /**
  * The personal information an applicant confirms (later compared with their documents):
  * legal name, date of birth, email, phone and home address, and whether their legal name
- * changed. Each parser returns field errors in words for the form, and keeps the input.
+ * changed. Each parser returns field errors as catalog phrases for the form, and keeps the input.
  */
-export type FieldErrors = Record<string, string>;
+export type { FieldErrors };
+type NameField = 'firstName' | 'middleName' | 'lastName';
 
 export interface Details {
   firstName: string;
@@ -24,43 +27,47 @@ const NAME_MAX = 100;
 /** Letters of any script, combining marks, spaces, hyphens, apostrophes and periods. */
 const NAME = /^[\p{L}\p{M}][\p{L}\p{M}'’ .,-]*$/u;
 
-export function nameProblem(value: string, label: string, required: boolean): string | undefined {
-  if (!value) return required ? `Enter your ${label}` : undefined;
-  if (value.length > NAME_MAX) return `Your ${label} must be ${NAME_MAX} characters or fewer`;
-  if (!NAME.test(value)) return `Your ${label} can only have letters, spaces, hyphens, apostrophes and periods`;
+export function nameProblem(value: string, field: NameField, required: boolean): Text | undefined {
+  if (!value) return required ? phrase('verification.errors.name.required', { field }) : undefined;
+  if (value.length > NAME_MAX) return phrase('verification.errors.name.tooLong', { field, max: NAME_MAX });
+  if (!NAME.test(value)) return phrase('verification.errors.name.characters', { field });
   return undefined;
 }
 
-export const MONTHS = [
-  'January', 'February', 'March', 'April', 'May', 'June',
-  'July', 'August', 'September', 'October', 'November', 'December',
-];
+/** The months for the date of birth, named in the reader's language ("04 - April", "04 - abril"). */
+export function monthOptions(language: string): { value: string; label: string }[] {
+  const month = new Intl.DateTimeFormat(language, { month: 'long', timeZone: 'UTC' });
+  return Array.from({ length: 12 }, (_, i) => ({
+    value: String(i + 1),
+    label: `${String(i + 1).padStart(2, '0')} - ${month.format(new Date(Date.UTC(2000, i, 1)))}`,
+  }));
+}
 
 /** A memorable date (month, day, year) that exists on the calendar and is in the past. */
-export function parseDateOfBirth(month: unknown, day: unknown, year: unknown, today = new Date()): { date: string } | { error: string } {
+export function parseDateOfBirth(month: unknown, day: unknown, year: unknown, today = new Date()): { date: string } | { error: Text } {
   const text = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
   const [m, d, y] = [text(month), text(day), text(year)];
-  if (!m && !d && !y) return { error: 'Enter your date of birth' };
-  if (!m || !d || !y) return { error: `Your date of birth must include a ${!m ? 'month' : !d ? 'day' : 'year'}` };
-  if (!/^\d{1,2}$/.test(m) || !/^\d{1,2}$/.test(d) || !/^\d{4}$/.test(y)) return { error: 'Enter your date of birth as numbers, like 4 28 1986' };
+  if (!m && !d && !y) return { error: 'verification.errors.dateOfBirth.required' };
+  if (!m || !d || !y) return { error: phrase('verification.errors.dateOfBirth.incomplete', { part: !m ? 'month' : !d ? 'day' : 'year' }) };
+  if (!/^\d{1,2}$/.test(m) || !/^\d{1,2}$/.test(d) || !/^\d{4}$/.test(y)) return { error: 'verification.errors.dateOfBirth.numbers' };
   const [mm, dd, yyyy] = [Number(m), Number(d), Number(y)];
   const date = new Date(Date.UTC(yyyy, mm - 1, dd));
   if (mm < 1 || mm > 12 || date.getUTCFullYear() !== yyyy || date.getUTCMonth() !== mm - 1 || date.getUTCDate() !== dd) {
-    return { error: 'Enter a real date of birth' };
+    return { error: 'verification.errors.dateOfBirth.real' };
   }
   const todayUtc = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate());
-  if (date.getTime() > todayUtc) return { error: 'Your date of birth must be in the past' };
-  if (yyyy < 1900) return { error: 'Your year of birth must be 1900 or later' };
+  if (date.getTime() > todayUtc) return { error: 'verification.errors.dateOfBirth.future' };
+  if (yyyy < 1900) return { error: 'verification.errors.dateOfBirth.before1900' };
   return { date: date.toISOString().slice(0, 10) };
 }
 
 /** A phone number in any country: with its +country code, or national for the home country. */
-export function parseInternationalPhone(raw: unknown, homeCountry?: string): { e164: string } | { error: string } {
+export function parseInternationalPhone(raw: unknown, homeCountry?: string): { e164: string } | { error: Text } {
   const text = typeof raw === 'string' ? raw.trim() : '';
-  if (!text) return { error: 'Enter your phone number' };
-  if (text.length > 30 || !/^[+0-9 ().-]+$/.test(text)) return { error: 'Enter a phone number with its country code, like +44 20 7946 0958' };
+  if (!text) return { error: 'verification.errors.phone.required' };
+  if (text.length > 30 || !/^[+0-9 ().-]+$/.test(text)) return { error: 'verification.errors.phone.format' };
   const phone = parsePhoneNumberFromString(text, homeCountry as CountryCode | undefined);
-  if (!phone?.isValid()) return { error: 'Enter a valid phone number with its country code, like +44 20 7946 0958' };
+  if (!phone?.isValid()) return { error: 'verification.errors.phone.invalid' };
   return { e164: phone.number };
 }
 
@@ -68,15 +75,15 @@ export function parseInternationalPhone(raw: unknown, homeCountry?: string): { e
 const US_PHONE_COUNTRIES = new Set(['US', 'PR', 'GU', 'VI', 'AS', 'MP']);
 
 /** A U.S. mobile number (Self-Service). */
-export function parseUsPhone(raw: unknown): { e164: string } | { error: string } {
+export function parseUsPhone(raw: unknown): { e164: string } | { error: Text } {
   const text = typeof raw === 'string' ? raw.trim() : '';
-  if (!text) return { error: 'Enter your mobile phone number' };
-  if (text.length > 30 || !/^[+0-9 ().-]+$/.test(text)) return { error: 'Enter a U.S. phone number, like (202) 555-0125' };
+  if (!text) return { error: 'verification.errors.usPhone.required' };
+  if (text.length > 30 || !/^[+0-9 ().-]+$/.test(text)) return { error: 'verification.errors.usPhone.format' };
   const phone = parsePhoneNumberFromString(text, 'US');
   if (!phone?.isValid() || !US_PHONE_COUNTRIES.has(phone.country ?? '')) {
-    return { error: 'Enter a valid U.S. phone number, like (202) 555-0125' };
+    return { error: 'verification.errors.usPhone.invalid' };
   }
-  if (phone.getType() === 'FIXED_LINE') return { error: 'Enter a mobile phone number: we send a link to it by text message' };
+  if (phone.getType() === 'FIXED_LINE') return { error: 'verification.errors.usPhone.landline' };
   return { e164: phone.number };
 }
 
@@ -109,19 +116,19 @@ export function detailsValues(form: Record<string, unknown>): DetailsForm {
 
 export function parseDetails(form: Record<string, unknown>, today = new Date()): { details?: Details; errors: FieldErrors } {
   const errors: FieldErrors = {};
-  const name = (field: 'firstName' | 'middleName' | 'lastName', label: string, required: boolean) => {
+  const name = (field: NameField, required: boolean) => {
     const value = cleanText(form[field]);
     if (value === undefined) {
-      errors[field] = `Your ${label} can only have letters, spaces, hyphens, apostrophes and periods`;
+      errors[field] = phrase('verification.errors.name.characters', { field });
       return '';
     }
-    const problem = nameProblem(value, label, required);
+    const problem = nameProblem(value, field, required);
     if (problem) errors[field] = problem;
     return value;
   };
-  const firstName = name('firstName', 'first name', true);
-  const middleName = name('middleName', 'middle name', false);
-  const lastName = name('lastName', 'last name', true);
+  const firstName = name('firstName', true);
+  const middleName = name('middleName', false);
+  const lastName = name('lastName', true);
 
   const dob = parseDateOfBirth(form['dateOfBirth-month'], form['dateOfBirth-day'], form['dateOfBirth-year'], today);
   if ('error' in dob) errors.dateOfBirth = dob.error;
@@ -137,7 +144,7 @@ export function parseDetails(form: Record<string, unknown>, today = new Date()):
   if ('error' in phone) errors.phone = phone.error;
 
   const nameChanged = form.nameChanged === 'yes' ? true : form.nameChanged === 'no' ? false : undefined;
-  if (nameChanged === undefined) errors.nameChanged = 'Select yes if your legal name has changed';
+  if (nameChanged === undefined) errors.nameChanged = 'verification.errors.nameChanged';
 
   if (Object.keys(errors).length) return { errors };
   return {

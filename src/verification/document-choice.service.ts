@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { phrase, type Text } from '../i18n/messages';
 import { CaseSteps, type SubmitOutcome } from './case-steps';
 import {
   PRIMARY_DOCUMENTS,
@@ -40,7 +41,7 @@ export class DocumentChoiceService {
       const doc = findDocument(form.document);
       const offered = this.options(c, slot);
       if (!doc || ![...offered.primary, ...offered.secondary].includes(doc)) {
-        return { errors: { document: slot === 'first' ? 'Select one primary document from the list' : 'Select one document from the list' } };
+        return { errors: { document: slot === 'first' ? 'verification.errors.document.selectPrimary' : 'verification.errors.document.selectOne' } };
       }
       const problem = documentProblem(doc, { type: doc.key }, ruleContext(c));
       if (problem) return { errors: { document: problem } };
@@ -63,7 +64,7 @@ export class DocumentChoiceService {
    * Why the document already chosen for a slot no longer counts (the address moved to the
    * U.S. for a national ID card, or the set no longer meets the rules), for its page.
    */
-  problemWithChoice(c: VerificationCase, slot: DocumentSlot): string | undefined {
+  problemWithChoice(c: VerificationCase, slot: DocumentSlot): Text | undefined {
     const chosen = documentIn(c, slot);
     const doc = findDocument(chosen?.type);
     if (!chosen || !doc) return undefined;
@@ -87,12 +88,12 @@ export class DocumentChoiceService {
   check(accountId: string, slot: DocumentSlot, form: Form): Promise<SubmitOutcome> {
     return this.steps.submit(accountId, CHECK[slot], (c) => {
       const { doc, questions } = this.questions(c, slot)!;
-      const errors: Record<string, string> = {};
+      const errors: Record<string, Text> = {};
       const answers: Partial<Record<Question['key'], boolean>> = {};
       for (const q of questions) {
         const answer = form[q.key];
         if (answer === 'yes' || answer === 'no') answers[q.key] = answer === 'yes';
-        else errors[q.key] = 'Select yes or no';
+        else errors[q.key] = 'verification.errors.yesOrNo';
       }
       if (Object.keys(errors).length) return { errors };
       const blocking = questions.filter((q) => q.key !== 'nameMatches' && answers[q.key] === false);
@@ -116,7 +117,7 @@ export class DocumentChoiceService {
     return this.steps.submit(accountId, 'supporting', (c) => {
       const needed = neededSupporting(c);
       if (form.confirm !== 'yes') {
-        return { errors: { confirm: `Select the box to confirm you will send ${needed.length === 1 ? 'this document' : 'these documents'}` } };
+        return { errors: { confirm: phrase('verification.errors.supportingConfirm', { count: needed.length }) } };
       }
       return { detail: { documents: needed.map((d) => d.key) }, change: (c) => void (c.supportingConfirmed = needed.map((d) => d.key)) };
     });

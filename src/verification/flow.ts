@@ -13,6 +13,7 @@
  * Steps of modules not built yet (documents, scheduling, video) are in the table as data
  * (`pending`), so the later issues plug in and the diagram shows the whole journey.
  */
+import { Messages } from '../i18n/messages';
 import { evaluateDocuments, findDocument, supportingDocuments, type DocumentChoice, type RuleContext } from './catalog';
 import { CASE_STATUSES, type CaseStatus, type ChosenDocument, type InternationalReason, type VerificationCase } from './verification-case.entity';
 
@@ -45,12 +46,18 @@ export type ClearKey = 'track' | 'documentChecks' | 'firstCheck' | 'secondCheck'
 export type Owner = 'verification' | 'documents' | 'scheduling' | 'video';
 
 /** The four stages of the video-call tracker ("Verify identity on a video call"). */
-export const TRACKER = ['Confirm Details', 'Send Documents', 'Hold for Document Review', 'Join Video Call'] as const;
+export const TRACKER = [
+  'verification.tracker.confirmDetails',
+  'verification.tracker.sendDocuments',
+  'verification.tracker.holdForReview',
+  'verification.tracker.joinVideoCall',
+] as const;
 
 export interface Step {
   key: StepKey;
   /** GET shows it, POST submits it (steps with `pending` are routes of later modules). */
   route: string;
+  /** The step's name (a catalog key: verification.steps.<key>). */
   title: string;
   owner: Owner;
   /** Built by a later issue: in the table for the diagram and the lint, not routed yet. */
@@ -133,7 +140,7 @@ export const STEPS: Step[] = [
   {
     key: 'choose_method',
     route: '/verify/how',
-    title: 'Choose how to verify your identity',
+    title: 'verification.steps.choose_method',
     owner: 'verification',
     status: ['started'],
     when: (c) => !c.detailsConfirmedAt,
@@ -141,12 +148,12 @@ export const STEPS: Step[] = [
     next: ['us_phone', 'video_overview'],
     clears: ['track'],
     audit: 'verification.method_chosen',
-    escape: { reason: 'no_us_residence', label: "I don't live in the United States" },
+    escape: { reason: 'no_us_residence', label: 'verification.escape.noUsResidence' },
   },
   {
     key: 'us_phone',
     route: '/verify/self-service/phone',
-    title: 'Receive a link on a smartphone to take a photo',
+    title: 'verification.steps.us_phone',
     owner: 'verification',
     status: ['started'],
     when: selfService,
@@ -154,12 +161,12 @@ export const STEPS: Step[] = [
     next: ['us_address', 'video_overview'],
     clears: [],
     audit: 'verification.us_phone_entered',
-    escape: { reason: 'no_us_phone', label: "I don't have a US Phone Number" },
+    escape: { reason: 'no_us_phone', label: 'verification.escape.noUsPhone' },
   },
   {
     key: 'us_address',
     route: '/verify/self-service/address',
-    title: 'Enter your most recent home address',
+    title: 'verification.steps.us_address',
     owner: 'verification',
     status: ['started'],
     when: selfService,
@@ -167,12 +174,12 @@ export const STEPS: Step[] = [
     next: ['us_ssn', 'video_overview'],
     clears: [],
     audit: 'verification.us_address_entered',
-    escape: { reason: 'no_us_address', label: "I don't have a US address" },
+    escape: { reason: 'no_us_address', label: 'verification.escape.noUsAddress' },
   },
   {
     key: 'us_ssn',
     route: '/verify/self-service/ssn',
-    title: 'Enter your Social Security number',
+    title: 'verification.steps.us_ssn',
     owner: 'verification',
     status: ['started'],
     when: selfService,
@@ -180,12 +187,12 @@ export const STEPS: Step[] = [
     next: ['video_overview'],
     clears: [],
     audit: 'verification.self_service_completed',
-    escape: { reason: 'no_ssn', label: "I don't have a Social Security Number" },
+    escape: { reason: 'no_ssn', label: 'verification.escape.noSsn' },
   },
   {
     key: 'video_overview',
     route: '/verify/video-call',
-    title: 'Verify identity on a video call',
+    title: 'verification.steps.video_overview',
     owner: 'verification',
     status: ['started'],
     when: onTrack,
@@ -197,7 +204,7 @@ export const STEPS: Step[] = [
   {
     key: 'details',
     route: '/verify/details',
-    title: 'Confirm your personal information',
+    title: 'verification.steps.details',
     owner: 'verification',
     status: ['started'],
     when: onTrack,
@@ -210,7 +217,7 @@ export const STEPS: Step[] = [
   {
     key: 'ssn',
     route: '/verify/ssn',
-    title: 'Confirm your Social Security number',
+    title: 'verification.steps.ssn',
     owner: 'verification',
     group: 'identifier',
     selected: (c) => c.identifierKind === 'ssn',
@@ -225,7 +232,7 @@ export const STEPS: Step[] = [
   {
     key: 'itin',
     route: '/verify/itin',
-    title: 'Enter your Individual Taxpayer Identification Number (ITIN)',
+    title: 'verification.steps.itin',
     owner: 'verification',
     group: 'identifier',
     selected: (c) => c.identifierKind === 'itin',
@@ -240,7 +247,7 @@ export const STEPS: Step[] = [
   {
     key: 'no_number',
     route: '/verify/no-ssn-or-itin',
-    title: 'Verify with your non-U.S. passport',
+    title: 'verification.steps.no_number',
     owner: 'verification',
     group: 'identifier',
     selected: (c) => c.identifierKind === 'none',
@@ -255,7 +262,7 @@ export const STEPS: Step[] = [
   {
     key: 'choose_primary',
     route: '/verify/documents/primary',
-    title: 'Select primary document',
+    title: 'verification.steps.choose_primary',
     owner: 'verification',
     status: ['details_confirmed'],
     when: onTrack,
@@ -268,7 +275,7 @@ export const STEPS: Step[] = [
   {
     key: 'check_primary',
     route: '/verify/documents/primary/check',
-    title: 'Check your primary document',
+    title: 'verification.steps.check_primary',
     owner: 'verification',
     status: ['details_confirmed'],
     when: onTrack,
@@ -281,7 +288,7 @@ export const STEPS: Step[] = [
   {
     key: 'choose_second',
     route: '/verify/documents/second',
-    title: 'Select your second document',
+    title: 'verification.steps.choose_second',
     owner: 'verification',
     status: ['details_confirmed'],
     when: (c) => c.track === 'international',
@@ -294,7 +301,7 @@ export const STEPS: Step[] = [
   {
     key: 'check_second',
     route: '/verify/documents/second/check',
-    title: 'Check your second document',
+    title: 'verification.steps.check_second',
     owner: 'verification',
     status: ['details_confirmed'],
     when: (c) => c.track === 'international',
@@ -307,7 +314,7 @@ export const STEPS: Step[] = [
   {
     key: 'supporting',
     route: '/verify/documents/supporting',
-    title: 'Supporting documents',
+    title: 'verification.steps.supporting',
     owner: 'verification',
     status: ['details_confirmed'],
     when: (c) => onTrack(c) && neededSupporting(c).length > 0,
@@ -320,7 +327,7 @@ export const STEPS: Step[] = [
   {
     key: 'review_documents',
     route: '/verify/documents/review',
-    title: 'Your documents',
+    title: 'verification.steps.review_documents',
     owner: 'verification',
     status: ['documents_chosen'],
     when: onTrack,
@@ -334,7 +341,7 @@ export const STEPS: Step[] = [
   {
     key: 'send_documents',
     route: '/documents',
-    title: 'Send documents',
+    title: 'verification.steps.send_documents',
     owner: 'documents',
     status: ['documents_chosen', 'documents_rejected', 'needs_more_documents'],
     when: onTrack,
@@ -347,7 +354,7 @@ export const STEPS: Step[] = [
   {
     key: 'document_review',
     route: '/documents/review',
-    title: 'Hold for document review',
+    title: 'verification.steps.document_review',
     owner: 'documents',
     status: ['documents_submitted', 'in_review'],
     when: onTrack,
@@ -360,7 +367,7 @@ export const STEPS: Step[] = [
   {
     key: 'video_queue',
     route: '/call',
-    title: 'Wait for the video call, or schedule it',
+    title: 'verification.steps.video_queue',
     owner: 'scheduling',
     status: ['approved', 'queued', 'scheduled'],
     when: onTrack,
@@ -373,7 +380,7 @@ export const STEPS: Step[] = [
   {
     key: 'video_call',
     route: '/call/join',
-    title: 'Join video call',
+    title: 'verification.steps.video_call',
     owner: 'video',
     status: ['in_call'],
     when: onTrack,
@@ -386,7 +393,7 @@ export const STEPS: Step[] = [
   {
     key: 'verified',
     route: '/call/verified',
-    title: 'Verified',
+    title: 'verification.steps.verified',
     owner: 'video',
     status: ['verified'],
     when: onTrack,
@@ -399,7 +406,7 @@ export const STEPS: Step[] = [
   {
     key: 'failed',
     route: '/call/failed',
-    title: 'Not verified',
+    title: 'verification.steps.failed',
     owner: 'video',
     status: ['failed'],
     when: onTrack,
@@ -545,14 +552,15 @@ export function applyClears(c: VerificationCase, key: StepKey): void {
 
 // ---- The diagram -------------------------------------------------------------------------
 
-/** The table as Mermaid (docs/verification-flow.md is written from this by scripts/flow-diagram.js). */
+/** The table as Mermaid (docs/verification-flow.md is written from this by scripts/flow-diagram.js), titled in English. */
 export function flowMermaid(): string {
+  const english = new Messages();
   const lines = ['flowchart TD'];
   const owners = [...new Set(STEPS.map((s) => s.owner))];
   for (const owner of owners) {
     lines.push(`  subgraph ${owner}`);
     for (const s of STEPS.filter((x) => x.owner === owner)) {
-      const label = `${s.title}<br/><code>${s.route}</code>${s.pending ? '<br/><i>later issue</i>' : ''}`;
+      const label = `${english.text('en', s.title)}<br/><code>${s.route}</code>${s.pending ? '<br/><i>later issue</i>' : ''}`;
       lines.push(s.end ? `    ${s.key}(["${label}"])` : `    ${s.key}["${label}"]`);
     }
     lines.push('  end');

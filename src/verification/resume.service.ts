@@ -3,6 +3,8 @@ import { LockMode } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { CONFIG, type Config } from '../config/config';
 import { randomToken, tokenHash } from '../crypto/tokens';
+import type { Language } from '../i18n/languages';
+import { phrase } from '../i18n/messages';
 import { NotificationsService } from '../notifications/notifications.service';
 import { CaseSteps } from './case-steps';
 import { currentStep } from './flow';
@@ -30,7 +32,8 @@ export class ResumeService {
     private readonly notifications: NotificationsService,
   ) {}
 
-  async saveAndExit(accountId: string, email: string): Promise<void> {
+  /** `language`: the account's choice, else the language the page was read in (the email follows it). */
+  async saveAndExit(accountId: string, email: string, language: Language): Promise<void> {
     await this.steps.open(accountId);
     const message = await this.em.transactional(async (em) => {
       const c = await em.findOneOrFail(VerificationCase, { account: accountId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
@@ -43,15 +46,14 @@ export class ResumeService {
       const code = randomToken();
       em.create(ResumeCode, { verificationCase: c, tokenHash: tokenHash(code), expiresAt: new Date(Date.now() + RESUME_LIFETIME_MS) });
       this.steps.record(em, c, 'verification.saved_and_exited', stepKey);
+      const base = this.config.baseUrl;
       return this.notifications.queueEmail({
         to: email,
-        subject: 'Continue verifying your identity with Referee',
-        text:
-          `Your progress is saved. When you are ready, continue where you left off:\n` +
-          `${this.config.baseUrl}/verify/resume?code=${code}\n\n` +
-          `The link works once, for 30 days. You will be asked to sign in first. You can also sign in at ` +
-          `${this.config.baseUrl}/sign-in and select "Continue verifying your identity".\n\n` +
-          `If you did not start verifying your identity with Referee, reset your password: ${this.config.baseUrl}/password-reset`,
+        ...this.notifications.compose(language, 'verification.resumeEmail.subject', [
+          phrase('verification.resumeEmail.saved', { url: `${base}/verify/resume?code=${code}` }),
+          phrase('verification.resumeEmail.once', { signIn: `${base}/sign-in` }),
+          phrase('verification.resumeEmail.notYou', { reset: `${base}/password-reset` }),
+        ]),
       });
     });
     await this.notifications.deliver([message]);

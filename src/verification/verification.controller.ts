@@ -1,15 +1,16 @@
 import { Body, Controller, Get, NotFoundException, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
+import { LanguageResolver } from '../i18n/language';
 import { SessionsService } from '../identity/sessions.service';
 import { SignedInGuard } from '../identity/signed-in.guard';
 import { Renderer } from '../web/renderer';
 import { RateLimits } from '../web/rate-limits';
 import type { WebRequest } from '../web/request';
 import { invalidForm, redirect, view, type Redirect, type View } from '../web/view';
-import { COUNTRY_OPTIONS, addressFormat, addressLines, countryName, isCountryCode } from './addresses';
+import { addressFormat, addressLines, countryName, countryOptions, isCountryCode } from './addresses';
 import { CaseSteps, type SubmitOutcome } from './case-steps';
-import { PRIMARY_MUST_BE, TRACK_NEEDS, TRANSLATION_TIP, findDocument } from './catalog';
-import { MONTHS, detailsValues, fullName, type DetailsForm } from './details';
+import { PRIMARY_MUST_BE, TRACK_NEEDS, TRANSLATION_TIP, findDocument, type CatalogDocument } from './catalog';
+import { detailsValues, fullName, monthOptions, type DetailsForm } from './details';
 import { DocumentChoiceService } from './document-choice.service';
 import { TRACKER, currentStep, documentIn, mayShow, neededSupporting, previousStep, residesOutsideUs, step, type StepKey } from './flow';
 import { ResumeService } from './resume.service';
@@ -34,6 +35,7 @@ export class VerificationController {
     private readonly sessions: SessionsService,
     private readonly rateLimits: RateLimits,
     private readonly renderer: Renderer,
+    private readonly languages: LanguageResolver,
   ) {}
 
   // ---- Plumbing -------------------------------------------------------------------------
@@ -182,15 +184,17 @@ export class VerificationController {
   @Get('details')
   @UseGuards(SignedInGuard)
   detailsPage(@Req() req: WebRequest) {
-    return this.show(req, 'details', (c) => this.detailsView(c, this.verification.detailsValues(c, req.viewer!.email)));
+    return this.show(req, 'details', (c) => this.detailsView(req, c, this.verification.detailsValues(c, req.viewer!.email)));
   }
 
-  private detailsView(c: VerificationCase, values: Partial<DetailsForm>, extra: Record<string, unknown> = {}) {
+  /** Months and countries are named by Intl in the reader's language. */
+  private detailsView(req: WebRequest, c: VerificationCase, values: Partial<DetailsForm>, extra: Record<string, unknown> = {}) {
+    const language = this.languages.of(req);
     return view('verification/details', {
       ...this.stepContext(c, 'details'),
       values,
-      months: MONTHS.map((label, i) => ({ value: String(i + 1), label: `${String(i + 1).padStart(2, '0')} - ${label}` })),
-      countries: COUNTRY_OPTIONS,
+      months: monthOptions(language),
+      countries: countryOptions(language),
       format: addressFormat(isCountryCode(values.country) ? values.country : ''),
       ...extra,
     });
@@ -202,10 +206,11 @@ export class VerificationController {
     const values = detailsValues(form);
     if (form.refresh === 'country') {
       // Without JavaScript: the address fields of the chosen country, nothing saved yet.
-      return this.show(req, 'details', (c) => this.detailsView(c, values, { refreshed: isCountryCode(values.country) ? countryName(values.country) : undefined }));
+      const refreshed = isCountryCode(values.country) ? countryName(values.country, this.languages.of(req)) : undefined;
+      return this.show(req, 'details', (c) => this.detailsView(req, c, values, { refreshed }));
     }
     const outcome = await this.verification.saveDetails(req.viewer!.accountId, form);
-    return this.after(req, 'details', outcome, (c) => this.detailsView(c, values));
+    return this.after(req, 'details', outcome, (c) => this.detailsView(req, c, values));
   }
 
   /** htmx: the address fields for another country, keeping what was typed. */
@@ -257,26 +262,26 @@ export class VerificationController {
     return this.after(req, 'itin', outcome, (c) => this.identifierView(c, 'itin', form));
   }
 
-  private noNumberView(c: VerificationCase) {
+  private noNumberView(req: WebRequest, c: VerificationCase) {
     const address = this.verification.decryptAddress(c);
     return view('verification/no-number', {
       ...this.stepContext(c, 'no_number'),
       outsideUs: residesOutsideUs(c),
-      address: address ? addressLines(address) : [],
+      address: address ? addressLines(address, this.languages.of(req)) : [],
     });
   }
 
   @Get('no-ssn-or-itin')
   @UseGuards(SignedInGuard)
   noNumberPage(@Req() req: WebRequest) {
-    return this.show(req, 'no_number', (c) => this.noNumberView(c));
+    return this.show(req, 'no_number', (c) => this.noNumberView(req, c));
   }
 
   @Post('no-ssn-or-itin')
   @UseGuards(SignedInGuard)
   async noNumber(@Req() req: WebRequest) {
     const outcome = await this.verification.noNumber(req.viewer!.accountId);
-    return this.after(req, 'no_number', outcome, (c) => this.noNumberView(c));
+    return this.after(req, 'no_number', outcome, (c) => this.noNumberView(req, c));
   }
 
   // ---- Documents ------------------------------------------------------------------------------
@@ -284,7 +289,7 @@ export class VerificationController {
   private chooseView(c: VerificationCase, slot: DocumentSlot, value: string) {
     const key = slot === 'first' ? 'choose_primary' : 'choose_second';
     const options = this.documents.options(c, slot);
-    const describe = (d: { key: string; label: string; note?: string }) => ({ value: d.key, label: d.label, description: d.note ?? '' });
+    const describe = (d: CatalogDocument) => ({ value: d.key, label: d.label, description: d.note });
     return view('verification/choose-document', {
       ...this.stepContext(c, key),
       slot,
@@ -413,7 +418,7 @@ export class VerificationController {
   @UseGuards(SignedInGuard)
   async saveAndExit(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response) {
     await this.rateLimits.consume('verify-save-exit:account', req.viewer!.accountId);
-    await this.resumes.saveAndExit(req.viewer!.accountId, req.viewer!.email);
+    await this.resumes.saveAndExit(req.viewer!.accountId, req.viewer!.email, this.languages.of(req));
     await this.sessions.end(req, res);
     return redirect('/verify/saved');
   }
@@ -451,7 +456,7 @@ export class VerificationController {
 
 /** The Self-Service screens' own progress (phone, address, SSN). */
 function selfServiceProgress(current: number) {
-  return { stages: ['Phone number', 'Home address', 'Social Security number'], current };
+  return { stages: ['verification.selfService.phone', 'verification.selfService.address', 'verification.selfService.ssn'], current };
 }
 
 function addressValues(form: Form): Record<string, string> {

@@ -72,7 +72,7 @@ export class VerificationService {
   chooseMethod(accountId: string, form: Form): Promise<SubmitOutcome> {
     return this.steps.submit(accountId, 'choose_method', () => {
       const method = form.method;
-      if (method !== 'self_service' && method !== 'video_call') return { errors: { method: 'Select how you want to verify your identity' } };
+      if (method !== 'self_service' && method !== 'video_call') return { errors: { method: 'verification.errors.method' } };
       return {
         detail: { method },
         change: (c) => {
@@ -83,7 +83,7 @@ export class VerificationService {
     });
   }
 
-  /** "I don't live in the United States", "I don't have a US Phone Number", …: the link of step `from`. */
+  /** "I don't live in the United States", "I don't have a US Phone Number", …: the international link of step `from`. */
   moveToInternational(accountId: string, from: unknown): Promise<SubmitOutcome> {
     const key = typeof from === 'string' ? (from as StepKey) : undefined;
     const reason = key && STEP_ESCAPES.get(key);
@@ -170,7 +170,7 @@ export class VerificationService {
       const parsed = parseConfirmedIdentifier(kind, form.number, form.confirmNumber);
       const errors: FieldErrors = 'errors' in parsed ? { ...parsed.errors } : {};
       if (kind === 'ssn' && form.fcraConsent !== 'yes') {
-        errors.fcraConsent = 'Select the box to accept the use of your Social Security number under the Fair Credit Reporting Act';
+        errors.fcraConsent = 'verification.errors.fcraConsent';
       }
       if ('errors' in parsed || Object.keys(errors).length) return { errors };
       return {
@@ -210,7 +210,7 @@ export class VerificationService {
   noNumber(accountId: string): Promise<SubmitOutcome> {
     return this.steps.submit(accountId, 'no_number', (c) => {
       if (!residesOutsideUs(c)) {
-        return { errors: { address: 'Without an SSN or ITIN, your home address must be outside the United States. Change your address, or go back and enter your SSN or ITIN' } };
+        return { errors: { address: 'verification.errors.noNumberAddress' } };
       }
       return {
         change: (c) => {

@@ -2,6 +2,7 @@ import type { Page } from 'playwright-core';
 import type { TestApp } from '../harness/app';
 import { PASSWORD, codeFor, createAccount } from '../harness/accounts';
 import { lastEmailTo } from '../harness/outbox';
+import { FRENCH_DETAILS, newApplicant } from '../harness/verification';
 import {
   checkAccessibility,
   clickAndLoad,
@@ -9,6 +10,7 @@ import {
   describeWithBrowser,
   launchBrowser,
   screenshot,
+  shareCookies,
   startListeningApp,
   type Browser,
 } from './browser';
@@ -193,6 +195,57 @@ describeWithBrowser('verifying from outside the United States, in a browser', ()
     const errors = collectPageErrors(browser.page);
     await journey(browser.page, 'amelie.js@example.fr', { javaScript: true, shots: 'verify-js' });
     expect(errors).toEqual([]);
+  });
+
+  it('reads right to left in Arabic, from "how to verify" to a document’s questions; every page passes axe', async () => {
+    browser = await launchBrowser({ javaScriptEnabled: false });
+    const a = await newApplicant(t, 'arabic');
+    expect((await a.post('/language', { language: 'ar', returnTo: '/verify' })).status).toBe(303);
+    await shareCookies(a.browser, browser.context, baseUrl);
+    const page = browser.page;
+    const rtl = async (pathname: string, heading: string, shot: string) => {
+      expect(await page.locator('html').getAttribute('dir')).toBe('rtl');
+      // Nothing hidden off to the side makes a right-to-left page scroll sideways.
+      expect(await page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth)).toBe(true);
+      await at(page, pathname, heading, shot);
+    };
+
+    await page.goto(`${baseUrl}/verify`);
+    await rtl('/verify/how', 'اختر طريقة التحقق من هويتك', 'verify-ar-how');
+    await clickAndLoad(page, page.getByRole('button', { name: 'لا أقيم في الولايات المتحدة' }));
+    await rtl('/verify/video-call', 'التحقق من الهوية عبر مكالمة فيديو', 'verify-ar-video-call');
+    await clickAndLoad(page, page.getByRole('button', { name: 'ابدأ' }));
+    await rtl('/verify/details', 'أكّد معلوماتك الشخصية', 'verify-ar-details');
+
+    // Sent empty: the error summary and each field's message, in Arabic.
+    await clickAndLoad(page, main(page).getByRole('button', { name: 'متابعة' }));
+    expect(await page.locator('[data-error-summary]').innerText()).toContain('الاسم الأول: أدخل اسمك الأول');
+    expect(await page.locator('#dateOfBirth-error').innerText()).toBe('أدخل تاريخ ميلادك');
+    await checkAccessibility(page);
+    await screenshot(page, 'verify-ar-details-errors');
+
+    await page.getByLabel('الاسم الأول').fill(FRENCH_DETAILS.firstName);
+    await page.getByLabel('اسم العائلة').fill(FRENCH_DETAILS.lastName);
+    await page.getByLabel('الشهر').selectOption('4');
+    await page.getByLabel('اليوم').fill('28');
+    await page.getByLabel('السنة').fill('1986');
+    await page.getByLabel('رقم الهاتف').fill(FRENCH_DETAILS.phone);
+    await page.getByLabel('البلد').selectOption({ label: 'فرنسا' });
+    await page.locator('#line1').fill(FRENCH_DETAILS.line1);
+    await page.locator('#city').fill(FRENCH_DETAILS.city);
+    await page.locator('#postalCode').fill(FRENCH_DETAILS.postalCode);
+    await page.getByRole('group', { name: 'هل تغيّر اسمك القانوني؟' }).getByText('لا', { exact: true }).click();
+    await clickAndLoad(page, main(page).getByRole('button', { name: 'متابعة' }));
+    await rtl('/verify/ssn', 'أكّد رقم الضمان الاجتماعي (SSN)', 'verify-ar-ssn');
+    await clickAndLoad(page, page.getByRole('link', { name: 'ليس لدي رقم ضمان اجتماعي ولا رقم ITIN' }));
+    await rtl('/verify/no-ssn-or-itin', 'التحقق باستخدام جواز سفرك غير الأمريكي', 'verify-ar-no-number');
+    expect(await main(page).innerText()).toContain('فرنسا');
+    await clickAndLoad(page, page.getByRole('button', { name: 'المتابعة بجواز سفري غير الأمريكي' }));
+    await rtl('/verify/documents/primary', 'اختر الوثيقة الأساسية', 'verify-ar-primary');
+    await page.getByText('جواز سفر أجنبي (غير أمريكي)', { exact: true }).click();
+    await clickAndLoad(page, main(page).getByRole('button', { name: 'متابعة' }));
+    await rtl('/verify/documents/primary/check', 'جواز سفر أجنبي (غير أمريكي)', 'verify-ar-passport');
+    await page.getByRole('group', { name: 'هل سيكون أصل جواز السفر معك أثناء مكالمة الفيديو؟' }).getByText('نعم', { exact: true }).click();
   });
 
   it('does the same with JavaScript turned off', async () => {
