@@ -356,6 +356,19 @@ describe('phone codes, any country', () => {
       expect(call.form.get('Body')).toMatch(/^\d{6} is your Referee code/);
     });
 
+    it('reads a code by voice call in the account’s language', async () => {
+      const { browser, page } = await pendingBrowser();
+      const chosen = await browser.post('/language').type('form').send({ _csrf: csrfOf(page.text), language: 'es', returnTo: '/mfa/setup/phone' });
+      expect(chosen.status).toBe(303);
+      const res = await browser.post('/mfa/setup/phone').type('form').send({ _csrf: csrfOf(page.text), country: 'MX', number: '55 1234 5678', channel: 'voice', label: 'Casa' });
+      expect(res.status).toBe(303);
+      const call = twilio.calls.at(-1)!;
+      expect(call.path).toBe(`/2010-04-01/Accounts/AC${'a'.repeat(32)}/Calls.json`);
+      const twiml = call.form.get('Twiml')!;
+      expect(twiml).toContain('language="es-MX"');
+      expect(twiml).not.toMatch(/is your Referee code/);
+    });
+
     it('offers a passkey or a code generator app when the provider cannot deliver — never a dead end', async () => {
       twilio.refuse(true);
       try {

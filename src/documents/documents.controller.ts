@@ -23,7 +23,7 @@ type Problems = Record<string, Text>;
  * (the summary's macro prints its labels as given).
  */
 export function fieldLabels(messages: Messages, language: Language, items: ItemState[]): Record<string, string> {
-  const text = (key: string) => messages.text(language, key);
+  const text = (key: Text) => messages.text(language, key);
   const labels: Record<string, string> = {
     documents: text('documents.upload.fields.documents'),
     confirm: text('documents.upload.fields.confirm'),

@@ -18,9 +18,11 @@ export class LanguageController {
     const back = localPath(form.returnTo, '/');
     if (!isLanguage(form.language)) return redirect(back);
     this.languages.remember(req, res, form.language);
-    if (req.viewer) {
-      await this.em.nativeUpdate(Account, { id: req.viewer.accountId }, { language: form.language });
-      req.viewer.language = form.language;
+    // Signed in, or halfway (password accepted): the account keeps the choice for its emails and codes.
+    const person = req.viewer ?? req.pendingSignIn;
+    if (person) {
+      await this.em.nativeUpdate(Account, { id: person.accountId }, { language: form.language });
+      person.language = form.language;
     }
     return redirect(back);
   }
