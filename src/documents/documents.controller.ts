@@ -80,7 +80,7 @@ export class DocumentsController {
         values,
         capture,
         captureMinutes: CAPTURE_MINUTES,
-        countries: countrySelectOptions(),
+        countries: countrySelectOptions(this.languages.of(req)),
       },
       status,
     );

@@ -219,7 +219,7 @@ export class DocumentsService {
   async sendCaptureLink(accountId: string, country: unknown, number: unknown, language: Language): Promise<{ errors: Problems } | { phoneLast4: string }> {
     const c = await this.steps.open(accountId);
     if (!SENDING.includes(c.status)) return { errors: { number: 'documents.errors.documentsLocked' } };
-    const phone = parsePhone(typeof country === 'string' ? country : '', typeof number === 'string' ? number : '');
+    const phone = parsePhone(typeof country === 'string' ? country : '', typeof number === 'string' ? number : '', language);
     if ('error' in phone) return { errors: { number: phone.error } };
     await this.rateLimits.consume('documents-phone-link:case', c.id);
     const token = randomBytes(32).toString('base64url');

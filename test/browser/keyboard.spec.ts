@@ -84,6 +84,10 @@ async function chooseOption(page: Page, selector: string, value: string): Promis
 async function checkPage(page: Page, pathname: string, shot: string): Promise<void> {
   expect(path(page)).toBe(pathname);
   expect(await page.evaluate(() => [document.documentElement.lang, document.documentElement.dir])).toEqual(['ar', 'rtl']);
+  // In Arabic words, not only in Arabic's direction: the heading and the main text are Arabic.
+  expect(await page.locator('h1').innerText()).toMatch(/\p{Script=Arabic}/u);
+  const latinWords = (await page.locator('main').innerText()).match(/\b(?!Referee\b|Trusted\b)(?=[A-Za-z]*[a-z])[A-Za-z]{4,}\b/g) ?? [];
+  expect(latinWords.filter((w) => !/^(rue|Rivoli|Paris|Layla|Haddad|France|example|keyboard|Google|Microsoft|Authenticator|Authy|Jitsi|Meet|Fair|Credit|Reporting|Global|Entry|NEXUS|SENTRI|FAST|WebP|HEIC|HEIF|JPEG)$/i.test(w))).toEqual([]);
   // Mirrored, not merely flipped: nothing hidden off-screen widens the page or scrolls it sideways.
   expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
   await checkAccessibility(page);
