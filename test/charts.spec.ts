@@ -1,3 +1,4 @@
+import nunjucks from 'nunjucks';
 import { countScale, escapeXml, linear, lineChart, stackedBarChart, type LineChart, type StackedBarChart } from '../src/staff/charts';
 
 /** The supervisor's charts as SVG strings: scales, empty data, one point, escaping, and what assistive technology reads. */
@@ -175,5 +176,40 @@ describe('stackedBarChart', () => {
     const svg = stackedBarChart(bars({ title: evil, description: evil, xLabel: evil, yLabel: evil, categories: [evil], series: [{ label: evil, values: [1] }] }));
     expect(svg).not.toContain('<b>');
     expect(svg.match(/&lt;b&gt;&amp;&quot;&#39;/g)!.length).toBe(6); // title, desc, both axes, the day, the legend
+  });
+});
+
+describe('charts in the page’s language', () => {
+  it('writes numbers with the page’s function and places text the page already escaped as it is', () => {
+    const arabicDigits = (v: number) => new Intl.NumberFormat('ar-EG').format(v);
+    const svg = stackedBarChart(bars({ number: arabicDigits, title: new nunjucks.runtime.SafeString('O&#39;Brien &amp; co') as unknown as string }));
+    expect(texts(svg)).toEqual(expect.arrayContaining(['٠', '٣', '٥'])); // the axis from 0, the totals 3 and 5
+    expect(texts(svg)).not.toContain('5');
+    expect(svg).toContain('<title id="o-title">O&#39;Brien &amp; co</title>'); // not escaped twice
+  });
+
+  it('sets words right to left in a right-to-left page and runs the legend from the right, the plot unchanged', () => {
+    const ltr = lineChart(line());
+    const rtl = lineChart(line({ rtl: true, series: line().series.map((series, i) => ({ ...series, label: ['لمراجعة المستندات', 'لمكالمة فيديو'][i] })) }));
+    expect(rtl).toMatch(/^<svg [^>]*direction="ltr"/);
+    expect(rtl).toContain('text-anchor="middle" direction="rtl">07:00</text>');
+    expect(rtl).toContain('direction="rtl">Time (UTC)</text>');
+    expect(rtl).not.toMatch(/direction="rtl">\d+<\/text>/); // the y axis's numbers stay anchored to the axis
+    const legendX = (svg: string) => [...svg.matchAll(/<text x="([\d.]+)" y="22"[^>]*>/g)].map((m) => Number(m[1]));
+    const [first, second] = legendX(rtl);
+    expect(first).toBeGreaterThan(600); // the first entry at the right end
+    expect(second).toBeLessThan(first);
+    expect(legendX(ltr)[0]).toBeLessThan(120);
+    expect(attrs(rtl, 'polyline', 'points')).toEqual(attrs(ltr, 'polyline', 'points')); // time still runs left to right
+  });
+
+  it('thins out long day labels so they do not overlap, always keeping the last (today)', () => {
+    const days = Array.from({ length: 14 }, (_, i) => `${i + 1} نوفمبر`);
+    const svg = stackedBarChart(bars({ categories: days, series: [{ label: 'تم التحقق', values: days.map(() => 1) }], rtl: true }));
+    const shown = texts(svg).filter((t) => t.endsWith('نوفمبر'));
+    expect(shown.length).toBeLessThan(14);
+    expect(shown.at(-1)).toBe('14 نوفمبر');
+    const short = stackedBarChart(bars({ categories: days.map((_, i) => `Nov ${i + 1}`), series: [{ label: 'Verified', values: days.map(() => 1) }] }));
+    expect(texts(short).filter((t) => t.startsWith('Nov '))).toHaveLength(14);
   });
 });

@@ -7,7 +7,7 @@ import { applicantAtDocuments, photo, submitDocuments, uploadAll, uploadFile } f
 import { csrfOf } from './harness/forms';
 import { lastEmailTo } from './harness/outbox';
 import { DocumentsService } from '../src/documents/documents.service';
-import { REJECT_REASONS, reasonText, type RejectReason } from '../src/documents/document-review.entity';
+import { REJECT_REASONS, reasonText } from '../src/documents/document-review.entity';
 import { HINTS, checkFile } from '../src/documents/images';
 import { sidesOf } from '../src/documents/sides';
 import { LANGUAGE_CODES } from '../src/i18n/languages';
@@ -77,7 +77,7 @@ describe('image checks', () => {
   it('has words in every language for every rejection reason, image hint and document side it shows', () => {
     const messages = new Messages();
     const keys = [
-      ...(Object.keys(REJECT_REASONS) as RejectReason[]).map(reasonText),
+      ...REJECT_REASONS.map(reasonText),
       ...Object.values(HINTS),
       ...[...CATALOG.values()].flatMap((doc) => sidesOf(doc).map((side) => side.text)),
     ];

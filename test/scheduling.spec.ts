@@ -1,6 +1,6 @@
 import { MikroORM, RequestContext } from '@mikro-orm/postgresql';
 import { Messages } from '../src/i18n/messages';
-import { describeWait, estimateWait, waitPhrase, expectedWaitSeconds, readyWindowOpen, relativeSpread } from '../src/scheduling/estimate';
+import { estimateWait, waitPhrase, expectedWaitSeconds, readyWindowOpen, relativeSpread } from '../src/scheduling/estimate';
 import { QueueService } from '../src/scheduling/queue.service';
 import { CallsService } from '../src/video/calls.service';
 import { startAnotherInstance, startTestApp, type TestApp } from './harness/app';
@@ -9,6 +9,8 @@ import { emailCount } from './harness/outbox';
 
 describe('the estimated wait (pure)', () => {
   const base = { fallbackHandleSeconds: 20 * 60 };
+  const english = new Messages();
+  const describeWait = (estimate: Parameters<typeof waitPhrase>[0]) => english.text('en', waitPhrase(estimate));
 
   it('is (n + 1)·h / s', () => {
     expect(expectedWaitSeconds({ ...base, ahead: 3, agentsOnDuty: 2, handleTimes: [600, 600, 600] })).toBe((4 * 600) / 2);

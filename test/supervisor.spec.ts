@@ -397,3 +397,101 @@ describe('releasing a video call', () => {
     expect(stale.text).toContain('not in progress with that Trusted Referee any more');
   });
 });
+
+describe('in the reader’s language', () => {
+  const ARABIC_MONTHS = ['يناير', 'فبراير', 'مارس', 'أبريل', 'مايو', 'يونيو', 'يوليو', 'أغسطس', 'سبتمبر', 'أكتوبر', 'نوفمبر', 'ديسمبر'];
+  const ARABIC_WEEKDAYS = ['الأحد', 'الاثنين', 'الثلاثاء', 'الأربعاء', 'الخميس', 'الجمعة', 'السبت'];
+  const SPANISH_MONTHS = ['ene', 'feb', 'mar', 'abr', 'may', 'jun', 'jul', 'ago', 'sept', 'oct', 'nov', 'dic'];
+  /** The visible texts of the chart whose id is `id`. */
+  const chartTexts = (html: string, id: string) => {
+    const svg = new RegExp(`<svg [^>]*aria-labelledby="${id}-title"[\\s\\S]*?</svg>`).exec(html)![0];
+    return { svg, texts: [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]) };
+  };
+
+  it('shows the supervisor page in Arabic: counts, charts with Arabic labels, day names and times, and its live part', async () => {
+    const supervisor = await staff('arabic-supervisor', ['supervisor']);
+    const page = (await supervisor.browser.get('/supervisor').set('Accept-Language', 'ar')).text;
+    expect(page).toContain('<html lang="ar" dir="rtl">');
+    expect(page).toContain('<h1>الإشراف</h1>');
+    expect(page).toContain('في انتظار مكالمة فيديو');
+
+    const waiting = chartTexts(page, 'waiting-chart');
+    expect(waiting.svg).toContain('<title id="waiting-chart-title">المتقدمون المنتظرون خلال آخر 8 ساعات</title>');
+    expect(waiting.svg).toMatch(/<desc id="waiting-chart-desc">المتقدمون المنتظرون لمراجعة المستندات ولمكالمة فيديو، كل 15 دقيقة/);
+    expect(waiting.texts).toEqual(expect.arrayContaining(['الوقت (UTC)', 'المتقدمون المنتظرون', 'لمراجعة المستندات', 'لمكالمة فيديو']));
+    // The hours on the time axis, as Arabic writes them (ص / م rather than AM / PM).
+    const hours = waiting.texts.filter((s) => /\d:\d\d/.test(s));
+    expect(hours.length).toBeGreaterThanOrEqual(8);
+    for (const hour of hours) expect(hour).toMatch(/^\d{1,2}:00 [صم]$/);
+    // Laid out left to right inside the right-to-left page, so its text stays where the drawing puts it.
+    expect(waiting.svg).toMatch(/^<svg [^>]*direction="ltr"/);
+
+    const outcomes = chartTexts(page, 'outcomes-chart');
+    expect(outcomes.texts).toEqual(expect.arrayContaining(['تم التحقق', 'لم يتم التحقق', 'يلزم مزيد من المستندات', 'حالات عدم الحضور', 'اليوم (UTC)']));
+    const today = new Date();
+    // Fourteen days under the bars: every other one labelled (an Arabic date is long), today always.
+    const days = outcomes.texts.filter((s) => ARABIC_MONTHS.some((m) => s.endsWith(m)));
+    expect(days).toHaveLength(7);
+    for (const day of days) expect(day).toMatch(new RegExp(`^\\d{1,2} (${ARABIC_MONTHS.join('|')})$`));
+    expect(days.at(-1)).toBe(`${today.getUTCDate()} ${ARABIC_MONTHS[today.getUTCMonth()]}`);
+    expect(outcomes.svg).toMatch(/<text [^>]*direction="rtl">\d{1,2} /); // "13 نوفمبر", not "نوفمبر 13"
+    // The table of the same numbers names each day with its weekday.
+    const rows = [...page.matchAll(/<tr data-day="([\d-]+)"><th scope="row"><time[^>]*>([^<]*)</g)];
+    expect(rows).toHaveLength(14);
+    expect(rows.at(-1)![2]).toContain(ARABIC_WEEKDAYS[today.getUTCDay()]);
+    expect(rows.at(-1)![2]).toContain(ARABIC_MONTHS[today.getUTCMonth()]);
+    // No English left in either chart.
+    for (const text of [...waiting.texts, ...outcomes.texts]) expect(text.replace('UTC', '')).not.toMatch(/[A-Za-z]{2,}/);
+
+    const live = await supervisor.browser.get('/supervisor?live=1').set('HX-Request', 'true').set('Accept-Language', 'ar');
+    expect(live.text).not.toContain('<html');
+    expect(live.text).toContain('آخر تحديث في');
+    expect(live.text).toContain('العمل الذي أنجزه كل موظف');
+  });
+
+  it('shows the release page and the reviewer’s "no longer yours" page in Spanish', async () => {
+    const supervisor = await staff('spanish-supervisor', ['supervisor']);
+    const reviewer = await staff('spanish-reviewer', ['reviewer']);
+    await staff('spanish-other-reviewer', ['reviewer']); // signed in: the case could go to them
+    await t.db.sql.query(`update document_review set decided_at = now() where decided_at is null`); // older tests' cases out of the way
+    const c = await submitted('spanish');
+    expect((await reviewer.post('/agent/review/next', {}, '/agent/review')).headers.location).toBe(`/agent/review/${c.caseId}`);
+
+    const manage = await supervisor.browser.get(`/supervisor/reviews/${c.caseId}`).set('Accept-Language', 'es');
+    expect(manage.status).toBe(200);
+    expect(manage.text).toContain('<html lang="es" dir="ltr">');
+    expect(manage.text).toContain('<h1>Liberar o reasignar una revisión de documentos</h1>');
+    expect(manage.text).toContain(`Devolver el caso ${c.caseId.slice(0, 8)} a la fila`);
+    expect(manage.text).toContain('si no lo abren en 20 minutos');
+    // The times are written the Spanish way (e.g. "26 nov 2026, 14:05").
+    const sent = /<dd><time datetime="([^"]+)">([^<]*)<\/time><\/dd>/.exec(manage.text)!;
+    expect(sent[2]).toContain(SPANISH_MONTHS[new Date(sent[1]).getUTCMonth()]);
+    expect(sent[2]).toMatch(/\d{2}:\d{2}$/);
+
+    // Reassigning to someone not signed in is refused in Spanish.
+    const absent = await createAccount(t, `absent-es.${Date.now()}@referee.example`);
+    await grantRoles(t, absent.email, ['reviewer']);
+    const { rows } = await t.db.sql.query('select id from account where email = $1', [absent.email]);
+    const refused = await supervisor.browser
+      .post(`/supervisor/reviews/${c.caseId}/reassign`)
+      .set('Accept-Language', 'es')
+      .type('form')
+      .send({ _csrf: csrfOf(manage.text), from: reviewer.accountId, to: rows[0].id });
+    expect(refused.status).toBe(400);
+    expect(refused.text).toContain('Elija un revisor que tenga la sesión iniciada ahora');
+
+    const released = await supervisor.browser
+      .post(`/supervisor/reviews/${c.caseId}/release`)
+      .set('Accept-Language', 'es')
+      .type('form')
+      .send({ _csrf: csrfOf(manage.text), from: reviewer.accountId });
+    expect(released.headers.location).toBe('/supervisor?done=released');
+    expect((await supervisor.browser.get(released.headers.location).set('Accept-Language', 'es')).text).toContain('El caso está de nuevo en la fila de revisión de documentos');
+
+    const lost = await reviewer.browser.get(`/agent/review/${c.caseId}`).set('Accept-Language', 'es');
+    expect(lost.status).toBe(409);
+    expect(lost.text).toContain('<h1>Este caso ya no es suyo</h1>');
+    expect(lost.text).toContain('Un supervisor devolvió este caso a la fila de revisión de documentos');
+    expect(lost.text).toContain('Volver a la fila de revisión de documentos');
+  });
+});

@@ -3,20 +3,11 @@ import type { Opt } from '@mikro-orm/core';
 
 /**
  * Why a reviewer rejects a document, by code (stored in decisions). What the applicant and
- * the reviewer read is the catalog's documents.reasons.<code>, in their own language; the
- * English here is the review console's until it shows those keys (then only the codes stay).
+ * the reviewer read is the catalog's documents.reasons.<code> (reasonText), in their own language.
  */
-export const REJECT_REASONS = {
-  blurry: 'Blurry or cut off',
-  glare: 'Glare',
-  expired: 'Expired',
-  name_mismatch: 'Name does not match',
-  not_original: 'Not the original',
-  wrong_type: 'Wrong document type',
-  translation_missing: 'Translation missing',
-  tampering: 'Suspected tampering',
-} as const;
-export type RejectReason = keyof typeof REJECT_REASONS;
+export const REJECT_REASONS = ['blurry', 'glare', 'expired', 'name_mismatch', 'not_original', 'wrong_type', 'translation_missing', 'tampering'] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
+export const isRejectReason = (value: unknown): value is RejectReason => (REJECT_REASONS as readonly unknown[]).includes(value);
 export const reasonText = (code: RejectReason) => `documents.reasons.${code}`;
 
 /** How a reviewer lost a claim to a supervisor (told to them on their next action). */

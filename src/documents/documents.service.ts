@@ -21,7 +21,7 @@ import { RateLimits } from '../web/rate-limits';
 import type { FieldErrors } from '../web/view';
 import { DocumentFile } from './document-file.entity';
 import { DocumentDecision } from './document-decision.entity';
-import { DocumentReview, REJECT_REASONS, reasonText, type ItemDecision, type RejectReason, type ReleaseKind } from './document-review.entity';
+import { DocumentReview, isRejectReason, reasonText, type ItemDecision, type ReleaseKind } from './document-review.entity';
 import { FILES_PER_CASE, checkFile, type Checked } from './images';
 import { itemsOf, type Item } from './sides';
 import { DOCUMENT_STORE, openFile, sealFile, type DocumentStore } from './store';
@@ -427,7 +427,6 @@ export class DocumentsService {
       name: [c.firstName, c.middleName, c.lastName].filter(Boolean).join(' '),
       dateOfBirth: this.verification.decryptDateOfBirth(c),
       address: this.verification.decryptAddress(c),
-      identifier: c.identifierKind === 'none' ? 'None (non-U.S. passport path)' : c.identifierLast4 ? `${c.identifierKind?.toUpperCase()} ending in ${c.identifierLast4}` : undefined,
       duplicateIdentifier: !!c.duplicateIdentifierAt,
       nameChanged: c.nameChanged,
     };
@@ -450,7 +449,7 @@ export class DocumentsService {
     items.forEach((item, index) => {
       const decision = form[`decision-${index}`];
       const raw = form[`reasons-${index}`];
-      const reasons = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).filter((r): r is RejectReason => typeof r === 'string' && r in REJECT_REASONS);
+      const reasons = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).filter(isRejectReason);
       const note = typeof form[`note-${index}`] === 'string' ? (form[`note-${index}`] as string).trim().slice(0, 500) : '';
       if (decision !== 'accepted' && decision !== 'rejected') errors[`decision-${index}`] = 'agent.review.errors.decide';
       else if (decision === 'rejected' && !reasons.length) errors[`reasons-${index}`] = 'agent.review.errors.reasons';

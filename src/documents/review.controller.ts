@@ -6,7 +6,7 @@ import { Messages } from '../i18n/messages';
 import { RequireRole, RolesGuard } from '../staff/roles.guard';
 import type { WebRequest } from '../web/request';
 import { redirect, view, type FieldErrors } from '../web/view';
-import { REJECT_REASONS } from './document-review.entity';
+import { REJECT_REASONS, reasonText } from './document-review.entity';
 import { sendFile } from './documents.controller';
 import { DocumentsService } from './documents.service';
 import { HINTS } from './images';
@@ -65,7 +65,8 @@ export class ReviewController {
         items,
         previous: review.decisions,
         submissions: review.submissions,
-        reasons: Object.keys(REJECT_REASONS),
+        // The reasons' names are the ones the applicant reads (documents.reasons.*).
+        reasons: REJECT_REASONS.map((code) => ({ code, text: reasonText(code) })),
         form,
         errorLabels,
         errors: Object.keys(errors).length ? errors : undefined,

@@ -6,11 +6,6 @@ export interface Side {
   key: string;
   /** Its name for people: a catalog key (documents.sides.*), in the reader's language. */
   text: string;
-  /**
-   * The same name in English, for the staff consoles until they show `text` (then this goes).
-   * @deprecated pages and messages use `text`.
-   */
-  label: string;
   required: boolean;
 }
 
@@ -27,14 +22,14 @@ const SIDE_NAMES = {
   page2: 'documents.sides.page2',
   page3: 'documents.sides.page3',
 } as const;
-const side = (key: string, name: keyof typeof SIDE_NAMES, label: string, required = true): Side => ({ key, text: SIDE_NAMES[name], label, required });
+const side = (key: string, name: keyof typeof SIDE_NAMES, required = true): Side => ({ key, text: SIDE_NAMES[name], required });
 
 /** The sides a document needs: front and back of a card, the photo page of a passport, every page (up to 3) of a paper document. */
 export function sidesOf(doc: CatalogDocument): Side[] {
-  if (PHOTO_PAGE.has(doc.key)) return [side('photo_page', 'photoPage', 'Photo page')];
-  if (SINGLE_PAGE.has(doc.key)) return [side('page1', 'certificate', 'The certificate')];
-  if (doc.kind === 'primary') return [side('front', 'front', 'Front'), side('back', 'back', 'Back')];
-  return [side('page1', 'page1', 'Page 1'), side('page2', 'page2', 'Page 2 (if it has one)', false), side('page3', 'page3', 'Page 3 (if it has one)', false)];
+  if (PHOTO_PAGE.has(doc.key)) return [side('photo_page', 'photoPage')];
+  if (SINGLE_PAGE.has(doc.key)) return [side('page1', 'certificate')];
+  if (doc.kind === 'primary') return [side('front', 'front'), side('back', 'back')];
+  return [side('page1', 'page1'), side('page2', 'page2', false), side('page3', 'page3', false)];
 }
 
 export interface Item {

@@ -7,15 +7,19 @@ import type { Language } from './languages';
 const dateFormats = new Map<string, Intl.DateTimeFormat>();
 const numberFormats = new Map<string, Intl.NumberFormat>();
 
-export type DateStyle = 'date' | 'dateLong' | 'time' | 'dateTime' | 'dateTimeLong' | 'weekdayDate';
+export type DateStyle = 'date' | 'dateLong' | 'time' | 'timeSeconds' | 'dateTime' | 'dateTimeLong' | 'weekdayDate' | 'dayMonth';
 
 const DATE_OPTIONS: Record<DateStyle, Intl.DateTimeFormatOptions> = {
   date: { dateStyle: 'medium' },
   dateLong: { dateStyle: 'long' },
   time: { timeStyle: 'short' },
+  /** A clock that moves while it is watched (a page refreshing itself). */
+  timeSeconds: { timeStyle: 'medium' },
   dateTime: { dateStyle: 'medium', timeStyle: 'short' },
   dateTimeLong: { dateStyle: 'full', timeStyle: 'short' },
   weekdayDate: { weekday: 'long', day: 'numeric', month: 'long' },
+  /** A short day for an axis or a narrow column ("Mar 5", "5 mars"). */
+  dayMonth: { day: 'numeric', month: 'short' },
 };
 
 /** A moment as the reader reads it; in `timeZone` when given (an appointment in the applicant's zone), else UTC. */

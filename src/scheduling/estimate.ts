@@ -7,7 +7,7 @@
  * bench/ewt.bench.js scores it against the waits applicants really had.
  */
 
-import { Messages, phrase, type Phrase } from '../i18n/messages';
+import { phrase, type Phrase } from '../i18n/messages';
 
 export interface WaitInput {
   /** Applicants ahead of this one in the queue. */
@@ -77,16 +77,6 @@ export function waitPhrase(estimate: WaitEstimate): Phrase {
       return phrase('call.wait.hours', { low: hours(low), high: hours(high) });
     }
   }
-}
-
-let english: Messages | undefined;
-/**
- * The estimate in English words.
- * @deprecated for the agents' call console until it shows waitPhrase() with t(); pages use waitPhrase.
- */
-export function describeWait(estimate: WaitEstimate): string {
-  english ??= new Messages();
-  return english.text('en', waitPhrase(estimate));
 }
 
 /** The applicant confirms "I have my documents ready" this close to their estimated turn. */

@@ -62,11 +62,6 @@ export function zonedToUtc(year: number, month: number, day: number, hour: numbe
   return undefined;
 }
 
-/** "Friday, November 27, 2026 at 9:00 AM GMT+9": how a time shows in a zone. */
-export function formatInZone(at: Date, zone: string): string {
-  return new Intl.DateTimeFormat('en-US', { timeZone: zone, weekday: 'long', year: 'numeric', month: 'long', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short' }).format(at);
-}
-
 /** YYYY-MM-DD of the wall-clock date in `zone`. */
 export function localDate(at: Date, zone: string): string {
   const w = wallClock(at, zone);

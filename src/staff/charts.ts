@@ -4,11 +4,25 @@
  * shows a table of the same numbers next to it; series differ by line dash and marker shape
  * (lines) or fill pattern (bars), shown in a legend, never by colour alone. Every text (titles,
  * axis and series labels) comes in as a parameter, so pages can translate them, and is escaped
- * here. Pure functions: tested in test/charts.spec.ts.
+ * here (text a page already translated and escaped, t()'s SafeString, is placed as it is). Numbers
+ * are written by the page's `number` function when given (its language's digits). The plot
+ * stays left to right (time runs left to right) in a right-to-left page; with `rtl` (an Arabic
+ * page) its words are set right to left ("13 نوفمبر", not "نوفمبر 13") and the legend runs from
+ * the right. Pure functions: tested in test/charts.spec.ts.
  */
+import nunjucks from 'nunjucks';
 
 export const escapeXml = (value: unknown): string =>
   String(value).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/** A label for the SVG: escaped, unless the page hands over markup-safe text (t()'s output). */
+const xmlText = (value: unknown): string => (value instanceof nunjucks.runtime.SafeString ? String(value) : escapeXml(value));
+type NumberFormat = (value: number) => string;
+const plain: NumberFormat = (value) => String(value);
+/** The direction of a text with words in it (numbers alone stay as the plot sets them). */
+const wordsDir = (rtl: boolean | undefined) => (rtl ? ' direction="rtl"' : '');
+/** About how wide a label is drawn, in plot units (13-unit text). */
+const labelWidth = (label: unknown) => String(label).length * 7;
 
 export interface Scale {
   max: number;
@@ -68,44 +82,54 @@ function marker(kind: (typeof MARKERS)[number], x: number, y: number, colour: st
 }
 
 /** The opening tag, <title>, <desc> and axis labels every chart shares. */
-function frame(id: string, title: string, description: string, xLabel: string, yLabel: string): string {
+function frame(id: string, title: string, description: string, xLabel: string, yLabel: string, rtl?: boolean): string {
   const midY = (PLOT.top + PLOT.bottom) / 2;
   return (
-    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${HEIGHT}" width="100%" role="img" aria-labelledby="${id}-title" aria-describedby="${id}-desc" class="referee-chart" font-size="13" fill="${INK}">` +
-    `<title id="${id}-title">${escapeXml(title)}</title>` +
-    `<desc id="${id}-desc">${escapeXml(description)}</desc>` +
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${HEIGHT}" width="100%" role="img" aria-labelledby="${id}-title" aria-describedby="${id}-desc" class="referee-chart" font-size="13" fill="${INK}" direction="ltr">` +
+    `<title id="${id}-title">${xmlText(title)}</title>` +
+    `<desc id="${id}-desc">${xmlText(description)}</desc>` +
     `<rect x="0" y="0" width="${WIDTH}" height="${HEIGHT}" fill="#ffffff"/>` +
-    `<text x="${n((PLOT.left + PLOT.right) / 2)}" y="${HEIGHT - 10}" text-anchor="middle">${escapeXml(xLabel)}</text>` +
-    `<text x="16" y="${n(midY)}" text-anchor="middle" transform="rotate(-90 16 ${n(midY)})">${escapeXml(yLabel)}</text>`
+    `<text x="${n((PLOT.left + PLOT.right) / 2)}" y="${HEIGHT - 10}" text-anchor="middle"${wordsDir(rtl)}>${xmlText(xLabel)}</text>` +
+    `<text x="16" y="${n(midY)}" text-anchor="middle"${wordsDir(rtl)} transform="rotate(-90 16 ${n(midY)})">${xmlText(yLabel)}</text>`
   );
 }
 
 /** Horizontal grid lines and the y axis's labels. */
-function yAxis(scale: Scale, y: (v: number) => number): string {
+function yAxis(scale: Scale, y: (v: number) => number, number: NumberFormat): string {
   return scale.ticks
     .map(
       (t) =>
         `<line x1="${PLOT.left}" x2="${PLOT.right}" y1="${n(y(t))}" y2="${n(y(t))}" stroke="${t === 0 ? INK : GRID}" stroke-width="1"/>` +
-        `<text x="${PLOT.left - 8}" y="${n(y(t) + 4)}" text-anchor="end">${t}</text>`,
+        `<text x="${PLOT.left - 8}" y="${n(y(t) + 4)}" text-anchor="end">${escapeXml(number(t))}</text>`,
     )
     .join('');
 }
 
-/** A row of legend entries above the plot: a sample of the series' look, then its label. */
-function legend(entries: { swatch: (x: number, y: number) => string; label: string }[]): string {
-  let x = PLOT.left;
+/**
+ * A row of legend entries above the plot: a sample of the series' look, then its label; from
+ * the left, or from the right in a right-to-left page (the label then ends at the swatch).
+ */
+function legend(entries: { swatch: (x: number, y: number) => string; label: string }[], rtl?: boolean): string {
+  let x = rtl ? PLOT.right : PLOT.left;
   const y = 18;
   return entries
     .map((e) => {
-      const out = `${e.swatch(x, y)}<text x="${n(x + 34)}" y="${y + 4}">${escapeXml(e.label)}</text>`;
-      x += 34 + e.label.length * 7 + 24;
+      const advance = 34 + labelWidth(e.label) + 24;
+      if (rtl) {
+        // text-anchor start, right to left: the label's right end sits 6 units left of the swatch.
+        const out = `${e.swatch(x - 28, y)}<text x="${n(x - 34)}" y="${y + 4}" direction="rtl">${xmlText(e.label)}</text>`;
+        x -= advance;
+        return out;
+      }
+      const out = `${e.swatch(x, y)}<text x="${n(x + 34)}" y="${y + 4}">${xmlText(e.label)}</text>`;
+      x += advance;
       return out;
     })
     .join('');
 }
 
-const nothing = (label: string | undefined) =>
-  label ? `<text x="${n((PLOT.left + PLOT.right) / 2)}" y="${n((PLOT.top + PLOT.bottom) / 2)}" text-anchor="middle">${escapeXml(label)}</text>` : '';
+const nothing = (label: string | undefined, rtl?: boolean) =>
+  label ? `<text x="${n((PLOT.left + PLOT.right) / 2)}" y="${n((PLOT.top + PLOT.bottom) / 2)}" text-anchor="middle"${wordsDir(rtl)}>${xmlText(label)}</text>` : '';
 
 // ---- Line chart -----------------------------------------------------------------------------
 
@@ -123,6 +147,10 @@ export interface LineChart {
   series: { label: string; points: { x: number; y: number }[] }[];
   /** Shown in the plot when no series has a point. */
   emptyLabel?: string;
+  /** Writes the y axis's numbers (e.g. the page's formatNumber); digits as they are by default. */
+  number?: NumberFormat;
+  /** The page reads right to left: words set that way, the legend from the right. */
+  rtl?: boolean;
 }
 
 export function lineChart(chart: LineChart): string {
@@ -137,7 +165,7 @@ export function lineChart(chart: LineChart): string {
     .map(
       (t) =>
         `<line x1="${n(x(t.x))}" x2="${n(x(t.x))}" y1="${PLOT.bottom}" y2="${PLOT.bottom + 5}" stroke="${INK}"/>` +
-        `<text x="${n(x(t.x))}" y="${PLOT.bottom + 20}" text-anchor="middle">${escapeXml(t.label)}</text>`,
+        `<text x="${n(x(t.x))}" y="${PLOT.bottom + 20}" text-anchor="middle"${wordsDir(chart.rtl)}>${xmlText(t.label)}</text>`,
     )
     .join('');
   const lines = series
@@ -158,8 +186,9 @@ export function lineChart(chart: LineChart): string {
         `<line x1="${lx}" x2="${lx + 28}" y1="${ly}" y2="${ly}" stroke="${COLOURS[i]}" stroke-width="2.5"${DASHES[i] ? ` stroke-dasharray="${DASHES[i]}"` : ''}/>` +
         marker(MARKERS[i], lx + 14, ly, COLOURS[i]),
     })),
+    chart.rtl,
   );
-  return `${frame(id, chart.title, chart.description, chart.xLabel, chart.yLabel)}${yAxis(scale, y)}${xTicks}${lines}${all.length ? '' : nothing(chart.emptyLabel)}${key}</svg>`;
+  return `${frame(id, chart.title, chart.description, chart.xLabel, chart.yLabel, chart.rtl)}${yAxis(scale, y, chart.number ?? plain)}${xTicks}${lines}${all.length ? '' : nothing(chart.emptyLabel, chart.rtl)}${key}</svg>`;
 }
 
 // ---- Stacked bar chart ------------------------------------------------------------------------
@@ -176,6 +205,10 @@ export interface StackedBarChart {
   series: { label: string; values: number[] }[];
   /** Shown in the plot when every value is zero. */
   emptyLabel?: string;
+  /** Writes the y axis's numbers and the bars' totals; digits as they are by default. */
+  number?: NumberFormat;
+  /** The page reads right to left: words set that way, the legend from the right. */
+  rtl?: boolean;
 }
 
 /** Fill patterns: solid, diagonal lines, dots, cross-hatch (each on white, in the series' colour). */
@@ -194,6 +227,7 @@ function patterns(id: string, count: number): string {
 
 export function stackedBarChart(chart: StackedBarChart): string {
   const id = safeId(chart.id);
+  const number = chart.number ?? plain;
   const series = chart.series.slice(0, COLOURS.length);
   const value = (s: number, c: number) => Math.max(0, Number(series[s].values[c]) || 0);
   const totals = chart.categories.map((_, c) => series.reduce((sum, _s, s) => sum + value(s, c), 0));
@@ -201,8 +235,9 @@ export function stackedBarChart(chart: StackedBarChart): string {
   const y = linear([0, scale.max], [PLOT.bottom, PLOT.top]);
   const slot = chart.categories.length ? (PLOT.right - PLOT.left) / chart.categories.length : 0;
   const barWidth = Math.min(48, slot * 0.7);
-  // Category labels thin out when they would not fit (about 44 units each).
-  const every = Math.max(1, Math.ceil(chart.categories.length / Math.max(1, Math.floor((PLOT.right - PLOT.left) / 44))));
+  // Category labels thin out when they would not fit (at least 44 units each, more for long ones: "13 نوفمبر").
+  const widest = Math.max(44, ...chart.categories.map(labelWidth));
+  const every = Math.max(1, Math.ceil(chart.categories.length / Math.max(1, Math.floor((PLOT.right - PLOT.left) / widest))));
   const bars = chart.categories
     .map((label, c) => {
       const centre = PLOT.left + slot * (c + 0.5);
@@ -217,8 +252,9 @@ export function stackedBarChart(chart: StackedBarChart): string {
           return out;
         })
         .join('');
-      const total = totals[c] ? `<text x="${n(centre)}" y="${n(y(totals[c]) - 6)}" text-anchor="middle">${totals[c]}</text>` : '';
-      const tick = c % every === 0 ? `<text x="${n(centre)}" y="${PLOT.bottom + 20}" text-anchor="middle">${escapeXml(label)}</text>` : '';
+      const total = totals[c] ? `<text x="${n(centre)}" y="${n(y(totals[c]) - 6)}" text-anchor="middle">${escapeXml(number(totals[c]))}</text>` : '';
+      // Counted from the right: the last (most recent) category always keeps its label.
+      const tick = (chart.categories.length - 1 - c) % every === 0 ? `<text x="${n(centre)}" y="${PLOT.bottom + 20}" text-anchor="middle"${wordsDir(chart.rtl)}>${xmlText(label)}</text>` : '';
       return segments + total + tick;
     })
     .join('');
@@ -227,7 +263,8 @@ export function stackedBarChart(chart: StackedBarChart): string {
       label: s.label,
       swatch: (lx, ly) => `<rect x="${lx}" y="${ly - 8}" width="28" height="16" fill="url(#${id}-fill-${i})" stroke="${COLOURS[i]}" stroke-width="1.5"/>`,
     })),
+    chart.rtl,
   );
-  const empty = totals.every((t) => !t) ? nothing(chart.emptyLabel) : '';
-  return `${frame(id, chart.title, chart.description, chart.xLabel, chart.yLabel)}${patterns(id, series.length)}${yAxis(scale, y)}${bars}${empty}${key}</svg>`;
+  const empty = totals.every((t) => !t) ? nothing(chart.emptyLabel, chart.rtl) : '';
+  return `${frame(id, chart.title, chart.description, chart.xLabel, chart.yLabel, chart.rtl)}${patterns(id, series.length)}${yAxis(scale, y, number)}${bars}${empty}${key}</svg>`;
 }

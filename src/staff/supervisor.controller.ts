@@ -4,7 +4,7 @@ import type { WebRequest } from '../web/request';
 import { invalidForm, redirect, view } from '../web/view';
 import { lineChart, stackedBarChart } from './charts';
 import { RequireRole, RolesGuard } from './roles.guard';
-import { SupervisorService } from './supervisor.service';
+import { HISTORY_HOURS, OUTCOME_DAYS, PERIOD_DAYS, SAMPLE_MINUTES, SupervisorService } from './supervisor.service';
 
 type Form = Record<string, unknown>;
 const NOTICES = ['released', 'reassigned', 'call-released'];
@@ -24,8 +24,10 @@ export class SupervisorController {
   @Get()
   async dashboard(@Req() req: WebRequest, @Query() query: Form) {
     const data = await this.supervisor.dashboard(req.viewer!.accountId, { live: query.live === '1' });
-    // The chart functions are called from the template, which holds every label (for translation).
-    return view('staff/supervisor', { ...data, chart: { line: lineChart, bars: stackedBarChart }, notice: NOTICES.find((n) => n === query.done) });
+    // The chart functions are called from the template, which holds every label (for translation);
+    // the periods are numbers in the messages, so the words follow the code.
+    const periods = { historyHours: HISTORY_HOURS, sampleMinutes: SAMPLE_MINUTES, outcomeDays: OUTCOME_DAYS, periodDays: PERIOD_DAYS };
+    return view('staff/supervisor', { ...data, ...periods, chart: { line: lineChart, bars: stackedBarChart }, notice: NOTICES.find((n) => n === query.done) });
   }
 
   // ---- A claimed document review: release or reassign ------------------------------------------
@@ -49,7 +51,7 @@ export class SupervisorController {
     if (done === 'reassigned') return redirect('/supervisor?done=reassigned');
     const claim = await this.supervisor.reviewClaim(req.viewer!.accountId, caseId);
     if (done === 'changed' || !claim || claim.reviewerId !== form.from) return view('staff/supervisor-review', { caseId, claim, changed: true, values: {} }, 409);
-    return invalidForm('staff/supervisor-review', { to: 'Choose a reviewer who is signed in now' }, { caseId, claim, claimMinutes: this.supervisor.claimMinutes, values: form });
+    return invalidForm('staff/supervisor-review', { to: 'staff.supervisor.errors.reviewer' }, { caseId, claim, claimMinutes: this.supervisor.claimMinutes, values: form });
   }
 
   // ---- A call in progress: release -------------------------------------------------------------

@@ -3,6 +3,7 @@ import type { AuditEntry } from '../audit/audit.service';
 import { DocumentsService } from '../documents/documents.service';
 import { IdentityService } from '../identity/identity.service';
 import { SessionsService } from '../identity/sessions.service';
+import { waitPhrase } from '../scheduling/estimate';
 import { QueueService } from '../scheduling/queue.service';
 import { CallsService } from '../video/calls.service';
 import { StaffService } from './staff.service';
@@ -39,7 +40,6 @@ const median = (values: number[]) => {
 };
 const startOfUtcDay = (at: Date) => new Date(Math.floor(at.getTime() / DAY_MS) * DAY_MS);
 const isoDay = (at: Date) => at.toISOString().slice(0, 10);
-const hhmm = (at: Date) => at.toISOString().slice(11, 16);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
@@ -65,7 +65,7 @@ export class SupervisorService {
   }
 
   private async authorize(actorId: string | undefined): Promise<void> {
-    if (!actorId || !(await this.staff.rolesOf(actorId)).includes('supervisor')) throw new ForbiddenException('Only supervisors can do this.');
+    if (!actorId || !(await this.staff.rolesOf(actorId)).includes('supervisor')) throw new ForbiddenException('errors.staffRole');
   }
 
   /**
@@ -103,11 +103,14 @@ export class SupervisorService {
         longestSeconds: calls.waitingSeconds.length ? Math.max(...calls.waitingSeconds) : undefined,
         medianSeconds: median(calls.waitingSeconds),
         estimate: calls.estimate,
+        // The words a new applicant reads (call.wait.*); with nobody on duty, the supervisor's own.
+        estimateText: calls.estimate.kind === 'unknown' ? 'staff.supervisor.calls.estimateUnknown' : waitPhrase(calls.estimate),
       },
       agents: calls.agents,
       outcomes: outcomes.get(isoDay(now)) ?? {},
       perAgent: this.perAgent(decisions, handled, emails),
-      updatedAt: hhmm(now) + now.toISOString().slice(16, 19),
+      // Times and days go to the page as instants: it writes them in the reader's language.
+      updatedAt: now,
     };
     if (options.live) return { ...live, charts: undefined, claims: undefined };
     return {
@@ -129,36 +132,34 @@ export class SupervisorService {
     return [...rows.values()].sort((a, b) => a.email.localeCompare(b.email));
   }
 
-  /** Samples by time, for the chart (x in ms) and its table; ticks on the whole hours. */
+  /** Samples by time, for the chart (x in ms) and its table; ticks on the whole hours (the page labels them). */
   private waitingChart(review: { at: Date; n: number }[], call: { at: Date; n: number }[], from: Date, to: Date) {
     const calls = new Map(call.map((c) => [c.at.getTime(), c.n]));
-    const rows = review.map((r) => ({ at: r.at.getTime(), time: hhmm(r.at), review: r.n, call: calls.get(r.at.getTime()) ?? 0 }));
-    const ticks: { x: number; label: string }[] = [];
-    for (let t = Math.ceil(from.getTime() / 3600_000) * 3600_000; t <= to.getTime(); t += 3600_000) ticks.push({ x: t, label: hhmm(new Date(t)) });
+    const rows = review.map((r) => ({ at: r.at.getTime(), review: r.n, call: calls.get(r.at.getTime()) ?? 0 }));
+    const ticks: number[] = [];
+    for (let t = Math.ceil(from.getTime() / 3600_000) * 3600_000; t <= to.getTime(); t += 3600_000) ticks.push(t);
     return {
       rows,
       domain: [from.getTime(), to.getTime()] as [number, number],
       ticks,
       review: rows.map((r) => ({ x: r.at, y: r.review })),
       call: rows.map((r) => ({ x: r.at, y: r.call })),
-      from: hhmm(from),
-      to: hhmm(to),
+      from,
+      to,
       now: rows.at(-1) ?? { review: 0, call: 0 },
     };
   }
 
-  /** Fourteen days, oldest first, each with its outcomes; and the same numbers by series, for the chart. */
+  /** Fourteen days (UTC midnights), oldest first, each with its outcomes; and the same numbers by series, for the chart. */
   private outcomesChart(byDay: Map<string, Record<string, number>>, from: Date) {
-    const label = new Intl.DateTimeFormat('en', { month: 'short', day: 'numeric', timeZone: 'UTC' });
     const days = Array.from({ length: OUTCOME_DAYS }, (_, i) => {
       const day = new Date(from.getTime() + i * DAY_MS);
       const o = byDay.get(isoDay(day)) ?? {};
-      return { day: isoDay(day), label: label.format(day), verified: o.verified ?? 0, failed: o.failed ?? 0, needs_more_documents: o.needs_more_documents ?? 0, no_show: o.no_show ?? 0 };
+      return { day: isoDay(day), date: day, verified: o.verified ?? 0, failed: o.failed ?? 0, needs_more_documents: o.needs_more_documents ?? 0, no_show: o.no_show ?? 0 };
     });
     const series = (key: 'verified' | 'failed' | 'needs_more_documents' | 'no_show') => days.map((d) => d[key]);
     return {
       days,
-      labels: days.map((d) => d.label),
       values: { verified: series('verified'), failed: series('failed'), needs_more_documents: series('needs_more_documents'), no_show: series('no_show') },
       total: days.reduce((sum, d) => sum + d.verified + d.failed + d.needs_more_documents + d.no_show, 0),
     };

@@ -112,7 +112,7 @@ export class AgentCallsController {
     // The images the reviewer approved, to compare with the originals shown on camera.
     const items = await this.documents.state(call.verificationCase);
     const images = items.flatMap((item) =>
-      item.sides.filter((side) => item.files[side.key]).map((side) => ({ id: item.files[side.key]!.id, document: item.doc.label, side: side.label, pdf: item.files[side.key]!.mime === 'application/pdf' })),
+      item.sides.filter((side) => item.files[side.key]).map((side) => ({ id: item.files[side.key]!.id, document: item.doc.label, side: side.text, pdf: item.files[side.key]!.mime === 'application/pdf' })),
     );
     // The call's language in the agent's own language ("japonés" for a Spanish-speaking agent).
     const callLanguage = details.preferences.language;

@@ -68,7 +68,7 @@ export class CallController {
       wait: place ? waitPhrase(place.estimate) : undefined,
       timeoutMinutes: QUEUE_TIMEOUT_MINUTES,
       notice: ['left', 'ready', 'booked', 'cancelled', 'taken', 'saved'].find((n) => n in query),
-      preferences: { ...preferences, languageName: languageName(preferences.language, this.languages.of(req)) ?? preferences.languageName },
+      preferences: { ...preferences, languageName: languageName(preferences.language, this.languages.of(req)) ?? preferences.language },
       links: linksFor('/call'),
     });
   }

@@ -23,7 +23,7 @@ import { RateLimits } from '../web/rate-limits';
 import { itemsFor, type OutcomeForm } from './checklist';
 import { jitsiToken, type CallEventType } from './jitsi';
 import { CallPreference } from './call-preference.entity';
-import { isCallLanguage, languageName } from './languages';
+import { isCallLanguage } from './languages';
 import { VideoCall } from './video-call.entity';
 
 export interface Helper {
@@ -34,7 +34,6 @@ export interface Helper {
 
 export interface CallPreferences {
   language: string;
-  languageName: string;
   needsInterpreter: boolean;
   helper?: Helper;
 }
@@ -319,7 +318,7 @@ export class CallsService {
     const p = await this.em.findOne(CallPreference, { verificationCase: caseId }, { refresh: true });
     const language = p?.language ?? 'en';
     const helper = p?.helperCipher ? (JSON.parse(this.cipher.decrypt(p.helperCipher, `call_preference:${caseId}:helper`)) as Helper) : undefined;
-    return { language, languageName: languageName(language) ?? language, needsInterpreter: language !== 'en', helper };
+    return { language, needsInterpreter: language !== 'en', helper };
   }
 
   /** The language of the call (any but English: an interpreter) and an optional helper. */
