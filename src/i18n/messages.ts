@@ -39,7 +39,7 @@ export class TrustedHtml {
  * While pages move to the catalogs, text that is not a key is shown as it is. Off, it throws
  * outside production like an unknown key does.
  */
-const RAW_TEXT_ALLOWED = true;
+const RAW_TEXT_ALLOWED = false;
 
 /** Flattens {"a": {"b": "x"}} from the file "ns.json" into {"ns.a.b": "x"}. */
 function flatten(prefix: string, value: unknown, into: Map<string, string>, file: string): void {
