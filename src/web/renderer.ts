@@ -63,6 +63,9 @@ export function linkify(text: string): nunjucks.runtime.SafeString {
 export function sendPage(res: Response, result: RenderedPage | Redirect): void {
   res.setHeader('Vary', 'HX-Request');
   res.setHeader('Cache-Control', 'no-store');
-  if (result instanceof Redirect) res.redirect(303, result.location);
-  else res.status(result.status).type('html').send(result.html);
+  if (result instanceof Redirect) return res.redirect(303, result.location);
+  // The string as it is: Express's send() would first copy every page into a new Buffer.
+  res.status(result.status).setHeader('Content-Type', 'text/html; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(result.html));
+  res.end(result.html);
 }
