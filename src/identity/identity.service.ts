@@ -153,8 +153,12 @@ export class IdentityService {
     });
   }
 
-  async signIn(email: string, password: string): Promise<SignInResult> {
-    const account = email ? await this.em.findOne(Account, { email }) : null;
+  /**
+   * Checks a password. `allowed` (the rate limits being counted) must succeed before any
+   * password is checked; the account is read meanwhile, one round trip fewer.
+   */
+  async signIn(email: string, password: string, allowed: Promise<unknown> = Promise.resolve()): Promise<SignInResult> {
+    const [account] = await Promise.all([email ? this.em.findOne(Account, { email }) : null, allowed]);
     if (!account) {
       this.dummyHash ??= this.hasher.hash(randomToken());
       await this.hasher.verify(await this.dummyHash, password);
