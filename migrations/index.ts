@@ -9,6 +9,7 @@ import { Migration20261126160000_documents } from './Migration20261126160000_doc
 import { Migration20261126170000_calls } from './Migration20261126170000_calls';
 import { Migration20261126180000_email_attachments } from './Migration20261126180000_email_attachments';
 import { Migration20261126190000_audit_append } from './Migration20261126190000_audit_append';
+import { Migration20261126191000_organization_changes } from './Migration20261126191000_organization_changes';
 
 /** Every migration, in order. Listed here (not discovered from the folder) so the build and the tests load the same code. */
 export const migrations = [
@@ -23,4 +24,5 @@ export const migrations = [
   { name: 'Migration20261126170000_calls', class: Migration20261126170000_calls },
   { name: 'Migration20261126180000_email_attachments', class: Migration20261126180000_email_attachments },
   { name: 'Migration20261126190000_audit_append', class: Migration20261126190000_audit_append },
+  { name: 'Migration20261126191000_organization_changes', class: Migration20261126191000_organization_changes },
 ];

@@ -249,4 +249,12 @@ export class IdentityService {
   findAccount(id: string): Promise<Account | null> {
     return this.em.findOne(Account, { id });
   }
+
+  /** What the OpenID provider shares of an account (twice a flow: one plain statement, no entity). */
+  async claimsOf(id: string): Promise<{ id: string; email: string; emailConfirmedAt: Date | null } | null> {
+    const [row] = await this.em
+      .getConnection()
+      .execute<{ id: string; email: string; email_confirmed_at: Date | string | null }[]>('select id, email, email_confirmed_at from "account" where id = ?', [id]);
+    return row ? { id: row.id, email: row.email, emailConfirmedAt: row.email_confirmed_at ? new Date(row.email_confirmed_at) : null } : null;
+  }
 }

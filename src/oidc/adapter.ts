@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Pool } from 'pg';
+import type { ClientCache } from './client-cache';
 import type { OrganizationsService } from './organizations.service';
 
 /** The provider's ids of codes and tokens are the bearer values: only their SHA-256 is stored. */
@@ -16,7 +17,7 @@ type Row = { payload: AdapterPayload; consumed: string | null };
  * (no second set of connections): nothing is hydrated or tracked on this hot path, which a
  * flow (authorize, token, userinfo) crosses about fifteen times.
  */
-export function postgresAdapter(em: EntityManager, organizations: OrganizationsService) {
+export function postgresAdapter(em: EntityManager, organizations: OrganizationsService, clients: ClientCache) {
   let pool: Promise<Pool> | undefined;
   const query = async <T>(text: string, params: unknown[]) => (await (pool ??= em.getConnection().getNativeClient())).query<T & object>(text, params);
   const sql = async <T = Record<string, unknown>>(text: string, params: unknown[]) => (await query<T>(text, params)).rows as T[];
@@ -47,7 +48,7 @@ export function postgresAdapter(em: EntityManager, organizations: OrganizationsS
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
-      if (this.model === 'Client') return organizations.clientMetadata(id);
+      if (this.model === 'Client') return clients.get(id, (clientId) => organizations.clientMetadata(clientId));
       return this.one('id', storedId(id), id);
     }
 
