@@ -48,7 +48,8 @@ export class ClientCache {
 
   /** Opens the listening connection (once; again after losing it, a few seconds later). */
   private start(): void {
-    if (this.starting || this.closed || this.listening || !this.databaseUrl) return;
+    // One attempt at a time, and none while a retry waits (reads go to the database meanwhile).
+    if (this.starting || this.retry || this.closed || this.listening || !this.databaseUrl) return;
     this.starting = true;
     const listener = new Client({ connectionString: this.databaseUrl, connectionTimeoutMillis: 3000 });
     const lost = (error?: unknown) => {
@@ -59,7 +60,10 @@ export class ClientCache {
       listener.end().catch(() => undefined);
       if (this.closed) return;
       if (error) this.warn(error, 'organization cache: lost its database connection; reading organizations from the database until it is back');
-      this.retry = setTimeout(() => this.start(), 5000);
+      this.retry = setTimeout(() => {
+        this.retry = undefined;
+        this.start();
+      }, 5000);
       this.retry.unref();
     };
     this.listener = listener;
@@ -85,6 +89,7 @@ export class ClientCache {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retry);
+    this.retry = undefined;
     const listener = this.listener;
     this.listener = undefined;
     this.listening = false;
