@@ -158,7 +158,7 @@ export class IdentityService {
    * password is checked; the account is read meanwhile, one round trip fewer.
    */
   async signIn(email: string, password: string, allowed: Promise<unknown> = Promise.resolve()): Promise<SignInResult> {
-    const [account] = await Promise.all([email ? this.em.findOne(Account, { email }) : null, allowed]);
+    const [account] = await Promise.all([email ? this.accountByEmail(email) : null, allowed]);
     if (!account) {
       this.dummyHash ??= this.hasher.hash(randomToken());
       await this.hasher.verify(await this.dummyHash, password);
@@ -180,6 +180,17 @@ export class IdentityService {
       await this.em.flush();
     }
     return { outcome: 'signed-in', account };
+  }
+
+  /**
+   * The account with this email, as findOne would give it (managed by the request's
+   * EntityManager), from one plain statement: on the sign-in path MikroORM's query building
+   * costs several times the round trip.
+   */
+  private async accountByEmail(email: string): Promise<Account | null> {
+    const em = this.em.getContext();
+    const [row] = await em.getConnection().execute<Record<string, unknown>[]>('select * from "account" where email = ?', [email], 'all', em.getTransactionContext());
+    return row ? em.map(Account, row) : null;
   }
 
   /** Emails a reset link when the address has an account; silent otherwise. */

@@ -79,15 +79,16 @@ export class SessionsService {
     const key = this.cookie.issue(req, res);
     const now = new Date();
     if (old) await this.em.nativeDelete(Session, { id: tokenHash(old) });
-    await this.em.insert(Session, {
-      id: tokenHash(key),
-      account: account.id,
-      createdAt: now,
-      lastSeenAt: now,
-      authenticatedAt: now,
-      secondFactorAt: secondFactorDone ? now : undefined,
-      expiresAt: new Date(now.getTime() + this.config.sessionAbsoluteHours * 3_600_000),
-    });
+    // One plain statement (every sign-in): the ORM's insert costs several times the round trip.
+    const em = this.em.getContext();
+    const at = now.toISOString();
+    await em.getConnection().execute(
+      `insert into "session" (id, account_id, created_at, last_seen_at, authenticated_at, second_factor_at, expires_at)
+       values (?, ?, ?::timestamptz, ?::timestamptz, ?::timestamptz, ?::timestamptz, ?::timestamptz)`,
+      [tokenHash(key), account.id, at, at, at, secondFactorDone ? at : null, new Date(now.getTime() + this.config.sessionAbsoluteHours * 3_600_000).toISOString()],
+      'run',
+      em.getTransactionContext(),
+    );
     const who = { accountId: account.id, email: account.email, authenticatedAt: now };
     if (secondFactorDone) req.viewer = { ...who, idleExpiresAt: new Date(now.getTime() + this.idleMs) };
     else req.pendingSignIn = who;
