@@ -23,6 +23,7 @@ import { BodyMiddleware } from './web/body.middleware';
 import { BrowserMiddleware } from './web/browser';
 import { CsrfMiddleware } from './web/csrf';
 import { RequestContextMiddleware } from './web/request-context.middleware';
+import { Sequence } from './web/sequence.middleware';
 import { WebModule } from './web/web.module';
 import { I18nModule } from './i18n/i18n.module';
 
@@ -56,10 +57,10 @@ export class AppModule implements NestModule {
     };
   }
 
-  /** The order matters: database context, body, browser key, session, then the CSRF check. */
+  /** The order matters: database context, body, browser key, session, then the CSRF check (one layer: see Sequence). */
   configure(consumer: MiddlewareConsumer) {
     consumer
-      .apply(RequestContextMiddleware, BodyMiddleware, BrowserMiddleware, SessionMiddleware, CsrfMiddleware)
+      .apply(Sequence(RequestContextMiddleware, BodyMiddleware, BrowserMiddleware, SessionMiddleware, CsrfMiddleware))
       .exclude('healthz', 'readyz') // probes must not depend on sessions or the database
       .exclude('oidc/{*path}') // the OpenID provider (mounted in app.ts) parses its own bodies and has its own protections
       .forRoutes({ path: '{*path}', method: RequestMethod.ALL });

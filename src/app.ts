@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { LoggerService } from '@nestjs/common';
-import helmet from 'helmet';
+import type { ServerResponse } from 'node:http';
+import helmet, { type HelmetOptions } from 'helmet';
 import pinoHttp from 'pino-http';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module';
@@ -10,6 +11,7 @@ import { OidcProviderService } from './oidc/provider.service';
 import type { Config } from './config/config';
 import { STATIC_DIR } from './config/paths';
 import { RefereeHttpAdapter } from './web/http-adapter';
+import { Renderer } from './web/renderer';
 import { pathOnly } from './web/logger';
 import { LOGGER } from './web/tokens';
 
@@ -21,18 +23,42 @@ class NestPinoLogger implements LoggerService {
   warn(message: unknown) { this.logger.warn({ nest: true }, String(message)); }
 }
 
+/**
+ * Helmet's security headers depend on nothing in the request: computed once at start and
+ * set in one step, rather than by helmet's chain of eleven middlewares on every request.
+ */
+function onceComputedHeaders(options: HelmetOptions) {
+  const headers: [string, string][] = [];
+  const probe = {
+    setHeader: (name: string, value: string) => headers.push([name, value]),
+    removeHeader: () => undefined,
+  };
+  helmet(options)({} as never, probe as never, (error?: unknown) => {
+    if (error) throw error;
+  });
+  return (_req: unknown, res: ServerResponse, next: () => void) => {
+    for (const [name, value] of headers) res.setHeader(name, value);
+    next();
+  };
+}
+
 /** Builds the whole web application (used by main.ts, the tests and the benchmarks). */
 export async function createApp(config: Config): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), new RefereeHttpAdapter(), {
+  const adapter = new RefereeHttpAdapter();
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), adapter, {
     bodyParser: false, // forms are parsed by web/body.middleware.ts, with our error pages
     bufferLogs: true,
   });
+  adapter.useRenderer(app.get(Renderer));
   const logger = app.get<Logger>(LOGGER);
   app.useLogger(new NestPinoLogger(logger));
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
+  // Pages are never cached (Cache-Control: no-store), so an ETag (a SHA-1 of each page) buys nothing.
+  // Static files keep theirs (serve-static makes its own).
+  app.set('etag', false);
   app.use(
-    helmet({
+    onceComputedHeaders({
       contentSecurityPolicy: {
         useDefaults: false,
         directives: {

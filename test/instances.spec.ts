@@ -7,6 +7,8 @@ import { NotificationsService, RETRY_JOB_LOCK } from '../src/notifications/notif
 import { startAnotherInstance, startTestApp, type TestApp } from './harness/app';
 import { createAccount, passwordSignIn, signIn } from './harness/accounts';
 import { csrfOf } from './harness/forms';
+import { createOrganization, inContext } from './oidc/flow';
+import { OrganizationsService } from '../src/oidc/organizations.service';
 
 /**
  * Two Referee instances on one PostgreSQL, as behind a load balancer: nothing that matters
@@ -120,4 +122,23 @@ it('keeps one unbroken audit chain when both instances write at once', async () 
   const result = await t.app.get(AuditService).verifyChain();
   expect(result.brokenAt).toBeNull();
   expect(result.checked).toBeGreaterThanOrEqual(8);
+});
+
+it('applies a change to an organization made through one instance to the OpenID requests the other serves', async () => {
+  const { clientId } = await createOrganization(t, { redirectUris: ['https://org.example/old'] });
+  const authorize = (redirectUri: string) =>
+    on(other.app).get(`/oidc/auth?${new URLSearchParams({ client_id: clientId, response_type: 'code', scope: 'openid', redirect_uri: redirectUri, state: 's', nonce: 'n' })}`);
+  // The other instance has read (and may keep) the organization as it was.
+  for (let i = 0; i < 5; i++) {
+    expect((await authorize('https://org.example/old')).status).toBe(303);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await inContext(t, () => t.app.get(OrganizationsService).update(clientId, { redirectUris: ['https://org.example/new'] }));
+  // Within moments (the change is announced by the database), the old address is refused there and the new one accepted.
+  const deadline = Date.now() + 2000;
+  let refused = await authorize('https://org.example/old');
+  while (refused.status !== 400 && Date.now() < deadline) refused = await authorize('https://org.example/old');
+  expect(refused.status).toBe(400);
+  expect(refused.text).toContain('redirect_uri did not match');
+  expect((await authorize('https://org.example/new')).status).toBe(303);
 });

@@ -235,7 +235,7 @@ describe('SIGKILL during a review decision', () => {
       (res) => `status ${res.status}`,
       (error) => error.code ?? error.message,
     );
-    const pid = await waitFor('the decision to wait for the audit chain', () => blockedBackend('%pg_advisory_xact_lock%'));
+    const pid = await waitFor('the decision to wait for the audit chain', () => blockedBackend('%audit_append%'));
     // Everything else is already written, uncommitted.
     expect(await writtenBy(pid)).toEqual(expect.arrayContaining(['document_review', 'outbox_message', 'verification_case', 'verification_event']));
     await killAndRestart('review decision, rows written, not committed', async () => {

@@ -22,47 +22,71 @@ export function actorOf(req: WebRequest): Pick<AuditEntry, 'actorId' | 'ip'> {
   return { actorId: (req.viewer ?? req.pendingSignIn)?.accountId, ip: req.ip };
 }
 
-/**
- * JSON with each object's keys in the order PostgreSQL's jsonb keeps them (shorter first,
- * then bytewise), so details hash the same when written and when read back. For details
- * already in that order it is JSON.stringify's output: rows hashed before still verify.
- */
-export function jsonbText(value: unknown): string {
-  if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') return jsonbText((value as { toJSON(): unknown }).toJSON());
-  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined || typeof v === 'function' ? 'null' : jsonbText(v))).join(',')}]`;
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  const entries = Object.entries(value)
-    .filter(([, v]) => v !== undefined && typeof v !== 'function')
-    .sort(([a], [b]) => Buffer.byteLength(a) - Buffer.byteLength(b) || Buffer.compare(Buffer.from(a), Buffer.from(b)));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${jsonbText(v)}`).join(',')}}`;
+type HashedFields = { at: Date; actorId?: string | null; action: string; caseId?: string | null; subject?: string | null; ip?: string | null; details?: unknown };
+
+/** Every hashed field but the previous hash, joined as the hash joins them. */
+function hashedRest(e: HashedFields): string {
+  return [e.at.toISOString(), e.actorId ?? '', e.action, e.caseId ?? '', e.subject ?? '', e.ip ?? '', JSON.stringify(e.details ?? null)].join('\u001f');
 }
 
 /** The row's hash: SHA-256 over the previous hash and every field, in a fixed order. */
-export function chainHash(prevHash: string, e: { at: Date; actorId?: string | null; action: string; caseId?: string | null; subject?: string | null; ip?: string | null; details?: unknown }): string {
-  const fields = [prevHash, e.at.toISOString(), e.actorId ?? '', e.action, e.caseId ?? '', e.subject ?? '', e.ip ?? '', jsonbText(e.details ?? null)];
-  return createHash('sha256').update(fields.join('\u001f')).digest('hex');
+export function chainHash(prevHash: string, e: HashedFields): string {
+  return createHash('sha256').update(`${prevHash}\u001f${hashedRest(e)}`).digest('hex');
+}
+
+/**
+ * Details as PostgreSQL's jsonb gives them back (keys shorter first, then bytewise; no
+ * undefined), so the JSON hashed when a row is written is the JSON verifyChain reads.
+ */
+export function asStoredJson(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map((v) => (v === undefined ? null : asStoredJson(v)));
+  if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Date) return value.toISOString();
+  const keys = Object.keys(value).filter((k) => (value as Record<string, unknown>)[k] !== undefined);
+  keys.sort((a, b) => Buffer.byteLength(a) - Buffer.byteLength(b) || Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  return Object.fromEntries(keys.map((k) => [k, asStoredJson((value as Record<string, unknown>)[k])]));
+}
+
+const APPEND_SQL = 'select audit_append(?, ?, ?::timestamptz, ?, ?, ?, ?, ?, ?::jsonb, ?)';
+
+/** audit_append's arguments: the lock, the genesis hash, the row, and the hashed text of all but the previous hash. */
+function appendParams(entry: AuditEntry): unknown[] {
+  const details = entry.details === undefined ? undefined : (asStoredJson(entry.details) as Record<string, unknown>);
+  const at = new Date();
+  return [
+    AUDIT_CHAIN_LOCK,
+    GENESIS_HASH,
+    at.toISOString(),
+    entry.actorId ?? null,
+    entry.action,
+    entry.caseId ?? null,
+    entry.subject ?? null,
+    entry.ip ?? null,
+    details === undefined ? null : JSON.stringify(details),
+    hashedRest({ ...entry, details, at }),
+  ];
 }
 
 @Injectable()
 export class AuditService {
   constructor(private readonly em: EntityManager) {}
 
-  /** Appends an event (in its own transaction, so it stands even if the caller's work fails later). */
+  /**
+   * Appends an event in its own transaction (so it stands even if the caller's work fails
+   * later) and in one round trip: the database function audit_append (see its migration)
+   * locks the chain, reads the last hash and inserts the row chained to it.
+   */
   async record(entry: AuditEntry): Promise<void> {
-    await this.em.fork().transactional((em) => this.recordIn(em, entry));
+    await this.em.getConnection().execute(APPEND_SQL, appendParams(entry));
   }
 
   /**
    * Appends an event in the caller's transaction: it commits with the change it records, or
-   * not at all (a crash between the two never leaves a change without its event). Holds the
-   * chain lock until that commit, so call it last.
+   * not at all (a crash between the two never leaves a change without its event). The
+   * function holds the chain lock until that commit, so call it last.
    */
   async recordIn(em: EntityManager, entry: AuditEntry): Promise<void> {
-    await em.execute('select pg_advisory_xact_lock(?)', [AUDIT_CHAIN_LOCK]);
-    const [last] = await em.find(AuditEvent, {}, { orderBy: { id: 'desc' }, fields: ['hash'], limit: 1 });
-    const prevHash = last?.hash ?? GENESIS_HASH;
-    const at = new Date();
-    em.create(AuditEvent, { ...entry, at, prevHash, hash: chainHash(prevHash, { ...entry, at }) });
+    await em.execute(APPEND_SQL, appendParams(entry));
   }
 
   /** Walks the chain from the first row; returns the id of the first broken link, or null. */

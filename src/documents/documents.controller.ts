@@ -162,8 +162,7 @@ export class DocumentsController {
   }
 
   private async holdContext(c: VerificationCase) {
-    const review = await this.documents.review(c.id);
-    const items = await this.documents.state(c);
+    const { items, review } = await this.documents.stateAndReview(c);
     return {
       step: { key: 'document_review', title: step('document_review').title, route: '/documents/review' },
       tracker: { stages: TRACKER, current: c.status === 'approved' ? 4 : 3 },

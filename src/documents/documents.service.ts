@@ -82,12 +82,17 @@ export class DocumentsService {
   }
 
   async state(c: VerificationCase): Promise<ItemState[]> {
+    return (await this.stateAndReview(c)).items;
+  }
+
+  /** The documents' state and the review it comes from (the hold page shows both: one read of each). */
+  async stateAndReview(c: VerificationCase): Promise<{ items: ItemState[]; review: DocumentReview | null }> {
     const em = this.em.fork();
     const [files, review] = await Promise.all([
       em.find(DocumentFile, { verificationCase: c.id }, { orderBy: { createdAt: 'asc' } }),
       em.findOne(DocumentReview, { caseId: c.id }),
     ]);
-    return itemsOf(c).map((item) => {
+    const items = itemsOf(c).map((item) => {
       const byside: Record<string, DocumentFile | undefined> = {};
       for (const f of files) if (f.item === item.key) byside[f.side] = f;
       const decision = review?.decidedAt ? review.decisions[item.key] : undefined;
@@ -98,6 +103,7 @@ export class DocumentsService {
       const complete = item.sides.filter((s) => s.required).every((s) => byside[s.key] && (!freshSince || byside[s.key]!.createdAt > freshSince));
       return { ...item, files: byside, decision, editable, complete };
     });
+    return { items, review };
   }
 
   /**

@@ -89,9 +89,10 @@ export class IdentityController {
     if (!password) errors.password = 'identity.errors.enterPassword';
     if (Object.keys(errors).length) return again(errors);
 
-    // Both counters in one go: two round trips to PostgreSQL at once, not one after the other.
-    await Promise.all([this.rateLimits.consume('sign-in:ip', req.ip ?? ''), this.rateLimits.consume('sign-in:account-ip', email, req.ip ?? '')]);
-    const result = await this.identity.signIn(email, password);
+    // Both counters and the account at once: round trips to PostgreSQL side by side, not one
+    // after the other. No password is checked unless both counters allow it.
+    const allowed = Promise.all([this.rateLimits.consume('sign-in:ip', req.ip ?? ''), this.rateLimits.consume('sign-in:account-ip', email, req.ip ?? '')]);
+    const result = await this.identity.signIn(email, password, allowed);
     switch (result.outcome) {
       case 'wrong':
         await this.audit.record({ action: 'sign_in.password_refused', ip: req.ip });
@@ -102,8 +103,11 @@ export class IdentityController {
       case 'unconfirmed':
         return view('identity/check-email', { purpose: 'confirm', unconfirmed: true });
       case 'signed-in':
-        await this.sessions.start(req, res, result.account);
-        await this.audit.record({ action: 'sign_in.password_accepted', ...actorOf(req) });
+        // The new session and its audit event side by side (the event needs nothing the session makes).
+        await Promise.all([
+          this.sessions.start(req, res, result.account),
+          this.audit.record({ action: 'sign_in.password_accepted', actorId: result.account.id, ip: req.ip }),
+        ]);
         // Always on to the second factor: /mfa challenges, or asks to set one up.
         return redirect(`/mfa${next ? `?next=${encodeURIComponent(next)}` : ''}`);
     }

@@ -151,8 +151,12 @@ export class IdentityService {
     });
   }
 
-  async signIn(email: string, password: string): Promise<SignInResult> {
-    const account = email ? await this.em.findOne(Account, { email }) : null;
+  /**
+   * Checks a password. `allowed` (the rate limits being counted) must succeed before any
+   * password is checked; the account is read meanwhile, one round trip fewer.
+   */
+  async signIn(email: string, password: string, allowed: Promise<unknown> = Promise.resolve()): Promise<SignInResult> {
+    const [account] = await Promise.all([email ? this.accountByEmail(email) : null, allowed]);
     if (!account) {
       this.dummyHash ??= this.hasher.hash(randomToken());
       await this.hasher.verify(await this.dummyHash, password);
@@ -174,6 +178,17 @@ export class IdentityService {
       await this.em.flush();
     }
     return { outcome: 'signed-in', account };
+  }
+
+  /**
+   * The account with this email, as findOne would give it (managed by the request's
+   * EntityManager), from one plain statement: on the sign-in path MikroORM's query building
+   * costs several times the round trip.
+   */
+  private async accountByEmail(email: string): Promise<Account | null> {
+    const em = this.em.getContext();
+    const [row] = await em.getConnection().execute<Record<string, unknown>[]>('select * from "account" where email = ?', [email], 'all', em.getTransactionContext());
+    return row ? em.map(Account, row) : null;
   }
 
   /** Emails a reset link when the address has an account; silent otherwise. */
@@ -249,5 +264,13 @@ export class IdentityService {
     if (!ids.length) return new Map();
     const accounts = await this.em.find(Account, { id: { $in: [...new Set(ids)] } }, { fields: ['email'] });
     return new Map(accounts.map((a) => [a.id, a.email]));
+  }
+
+  /** What the OpenID provider shares of an account (twice a flow: one plain statement, no entity). */
+  async claimsOf(id: string): Promise<{ id: string; email: string; emailConfirmedAt: Date | null } | null> {
+    const [row] = await this.em
+      .getConnection()
+      .execute<{ id: string; email: string; email_confirmed_at: Date | string | null }[]>('select id, email, email_confirmed_at from "account" where id = ?', [id]);
+    return row ? { id: row.id, email: row.email, emailConfirmedAt: row.email_confirmed_at ? new Date(row.email_confirmed_at) : null } : null;
   }
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Pool } from 'pg';
+import type { ClientCache } from './client-cache';
 import type { OrganizationsService } from './organizations.service';
 
 /** The provider's ids of codes and tokens are the bearer values: only their SHA-256 is stored. */
@@ -16,11 +17,13 @@ type Row = { payload: AdapterPayload; consumed: string | null };
  * (no second set of connections): nothing is hydrated or tracked on this hot path, which a
  * flow (authorize, token, userinfo) crosses about fifteen times.
  */
-export function postgresAdapter(em: EntityManager, organizations: OrganizationsService) {
+export function postgresAdapter(em: EntityManager, organizations: OrganizationsService, clients: ClientCache) {
   let pool: Promise<Pool> | undefined;
-  const query = async <T>(text: string, params: unknown[]) => (await (pool ??= em.getConnection().getNativeClient())).query<T & object>(text, params);
-  const sql = async <T = Record<string, unknown>>(text: string, params: unknown[]) => (await query<T>(text, params)).rows as T[];
-  const run = async (text: string, params: unknown[]) => ({ affectedRows: (await query(text, params)).rowCount ?? 0 });
+  // Named: each connection prepares a statement once, PostgreSQL then skips parsing and planning it.
+  const query = async <T>(name: string, text: string, params: unknown[]) =>
+    (await (pool ??= em.getConnection().getNativeClient())).query<T & object>({ name: `oidc-${name}`, text, values: params });
+  const sql = async <T = Record<string, unknown>>(name: string, text: string, params: unknown[]) => (await query<T>(name, text, params)).rows as T[];
+  const run = async (name: string, text: string, params: unknown[]) => ({ affectedRows: (await query(name, text, params)).rowCount ?? 0 });
 
   return class PostgresAdapter implements Adapter {
     constructor(private readonly model: string) {}
@@ -29,6 +32,7 @@ export function postgresAdapter(em: EntityManager, organizations: OrganizationsS
       const { jti: _jti, ...stored } = payload;
       const grantId = this.model === 'Grant' ? id : (payload.grantId ?? null);
       await run(
+        'upsert',
         `insert into oidc_payload (model, id, payload, grant_id, account_id, uid, user_code, expires_at)
          values ($1, $2, $3::jsonb, $4, $5, $6, $7, $8)
          on conflict (model, id) do update set payload = excluded.payload, grant_id = excluded.grant_id,
@@ -47,7 +51,7 @@ export function postgresAdapter(em: EntityManager, organizations: OrganizationsS
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
-      if (this.model === 'Client') return organizations.clientMetadata(id);
+      if (this.model === 'Client') return clients.get(id, (clientId) => organizations.clientMetadata(clientId));
       return this.one('id', storedId(id), id);
     }
 
@@ -65,25 +69,27 @@ export function postgresAdapter(em: EntityManager, organizations: OrganizationsS
      */
     async consume(id: string): Promise<void> {
       const { affectedRows } = await run(
+        'consume',
         'update oidc_payload set consumed_at = $1 where model = $2 and id = $3 and consumed_at is null',
         [new Date(), this.model, storedId(id)],
       );
       if (affectedRows === 1) return;
-      const [row] = await sql<{ grant_id: string | null }>('select grant_id from oidc_payload where model = $1 and id = $2', [this.model, storedId(id)]);
-      if (row?.grant_id) await run('delete from oidc_payload where grant_id = $1', [row.grant_id]);
+      const [row] = await sql<{ grant_id: string | null }>('grant-of', 'select grant_id from oidc_payload where model = $1 and id = $2', [this.model, storedId(id)]);
+      if (row?.grant_id) await run('delete-grant', 'delete from oidc_payload where grant_id = $1', [row.grant_id]);
       throw new errors.InvalidGrant('grant request is invalid (already used)');
     }
 
     async destroy(id: string): Promise<void> {
-      await run('delete from oidc_payload where model = $1 and id = $2', [this.model, storedId(id)]);
+      await run('destroy', 'delete from oidc_payload where model = $1 and id = $2', [this.model, storedId(id)]);
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
-      await run('delete from oidc_payload where model = $1 and grant_id = $2', [this.model, grantId]);
+      await run('revoke', 'delete from oidc_payload where model = $1 and grant_id = $2', [this.model, grantId]);
     }
 
     private async one(column: 'id' | 'uid' | 'user_code', value: string, jti?: string): Promise<AdapterPayload | undefined> {
       const [row] = await sql<Row>(
+        `find-by-${column}`,
         `select payload, extract(epoch from consumed_at)::bigint as consumed from oidc_payload
          where model = $1 and ${column} = $2 and (expires_at is null or expires_at > $3)`,
         [this.model, value, new Date()],

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Entity, Enum, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
+import { Entity, Enum, PrimaryKey, Property, Trigger } from '@mikro-orm/decorators/legacy';
 import type { Opt } from '@mikro-orm/core';
 
 export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
@@ -7,6 +7,8 @@ export const AUTH_METHODS: TokenEndpointAuthMethod[] = ['client_secret_basic', '
 
 /** An organization that asks people to verify with Referee: an OpenID Connect client. */
 @Entity({ tableName: 'organization' })
+// Announces every change, whoever makes it, to the instances that cache organizations (src/oidc/client-cache.ts).
+@Trigger({ name: 'changed', timing: 'after', events: ['insert', 'update', 'delete'], forEach: 'statement', body: `perform pg_notify('organization_changed', ''); return null;` })
 export class Organization {
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();

@@ -1,6 +1,6 @@
 import { hkdfSync } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { Cron, CronExpression, Interval } from '@nestjs/schedule';
 import { EntityManager, MikroORM, RequestContext } from '@mikro-orm/postgresql';
 import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
@@ -15,6 +15,7 @@ import type { WebRequest } from '../web/request';
 import { LOGGER } from '../web/tokens';
 import { view } from '../web/view';
 import { deleteExpiredPayloads, postgresAdapter } from './adapter';
+import { ClientCache } from './client-cache';
 import {
   ACR_IAL1,
   ACR_IAL2,
@@ -58,8 +59,9 @@ export function verificationProblem(params: Record<string, unknown>, requiresSsn
  * when the signing keys change (checked every KEY_REFRESH_SECONDS).
  */
 @Injectable()
-export class OidcProviderService implements OnModuleInit {
+export class OidcProviderService implements OnModuleInit, OnModuleDestroy {
   private current?: { provider: Provider; callback: ReturnType<Provider['callback']>; fingerprint: string };
+  private readonly clients: ClientCache;
 
   constructor(
     @Inject(CONFIG) private readonly config: Config,
@@ -74,11 +76,17 @@ export class OidcProviderService implements OnModuleInit {
     private readonly renderer: Renderer,
     @Inject(VERIFIED_IDENTITIES) private readonly verifiedIdentities: VerifiedIdentities,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    this.clients = new ClientCache(config.databaseUrl, (err, message) => this.logger.warn({ err }, message));
+  }
 
   async onModuleInit() {
     await this.keys.ensureKey();
     await this.reloadKeys();
+  }
+
+  async onModuleDestroy() {
+    await this.clients.close();
   }
 
   get provider(): Provider {
@@ -156,7 +164,7 @@ export class OidcProviderService implements OnModuleInit {
   private configuration(jwks: NonNullable<Configuration['jwks']>): Configuration {
     const cookieKey = Buffer.from(hkdfSync('sha256', this.config.sessionSecret, Buffer.alloc(0), 'referee oidc-provider cookies', 32)).toString('base64url');
     return {
-      adapter: postgresAdapter(this.em, this.organizations),
+      adapter: postgresAdapter(this.em, this.organizations, this.clients),
       jwks,
       cookies: {
         keys: [cookieKey],
@@ -262,11 +270,17 @@ export class OidcProviderService implements OnModuleInit {
   }
 
   private async findAccount(ctx: KoaContextWithOIDC, sub: string) {
-    const account = await this.identity.findAccount(sub);
-    if (!account) return undefined;
+    // On the authorization endpoint the login check 'referee_session' (policy()) proves on every
+    // request that the account exists, through its Referee session: no read here. The token and
+    // userinfo endpoints read it (a deleted account gets no tokens and no claims).
+    const deferred = ctx.oidc.route === 'authorization' || ctx.oidc.route === 'resume';
+    let account = deferred ? undefined : await this.identity.claimsOf(sub);
+    if (!deferred && !account) return undefined;
     return {
       accountId: sub,
       claims: async (_use: string, scope: string, requested: Record<string, unknown> = {}) => {
+        account ??= await this.identity.claimsOf(sub);
+        if (!account) throw new errors.InvalidRequest('the account no longer exists');
         const { allowedClaims, requiresSsn } = organizationRules(ctx.oidc.client);
         const wanted = new Set([...scope.split(' ').flatMap((s) => [...(CLAIMS_BY_SCOPE[s as keyof typeof CLAIMS_BY_SCOPE] ?? [])]), ...Object.keys(requested)]);
         let identity = [...wanted].some((claim) => IDENTITY_CLAIMS.has(claim)) ? await this.verifiedIdentities.findVerified(sub) : null;

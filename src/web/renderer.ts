@@ -106,6 +106,11 @@ export function sendPage(res: Response, result: RenderedPage | Redirect): void {
     // moved on (the call is ready, the session ended), so the whole page goes there.
     res.setHeader('HX-Redirect', result.location);
     res.status(200).end();
-  } else if (result instanceof Redirect) res.redirect(303, result.location);
-  else res.status(result.status).type('html').send(result.html);
+    return;
+  }
+  if (result instanceof Redirect) return res.redirect(303, result.location);
+  // The string as it is: Express's send() would first copy every page into a new Buffer.
+  res.status(result.status).setHeader('Content-Type', 'text/html; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(result.html));
+  res.end(result.html);
 }

@@ -1,6 +1,7 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
-import { MikroORM, RequestContext } from '@mikro-orm/postgresql';
+import { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { NextFunction, Request, Response } from 'express';
+import { runInRequestContext } from '../database/request-context';
 
 /** One MikroORM identity map per request, opened before any middleware that reads the database. */
 @Injectable()
@@ -8,6 +9,6 @@ export class RequestContextMiddleware implements NestMiddleware {
   constructor(private readonly orm: MikroORM) {}
 
   use(_req: Request, _res: Response, next: NextFunction) {
-    RequestContext.create(this.orm.em, next);
+    runInRequestContext(this.orm.em as EntityManager, next);
   }
 }

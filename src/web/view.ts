@@ -1,8 +1,8 @@
 import type { Text } from '../i18n/messages';
 
 /**
- * What a controller returns: a page to render or a place to go. The ViewInterceptor turns
- * these into responses, so controllers never touch `res` and the full-page/fragment choice
+ * What a controller returns: a page to render or a place to go. The HTTP adapter
+ * (http-adapter.ts) turns these into responses, so controllers never touch `res` and the full-page/fragment choice
  * is made in one place (renderer.ts).
  */
 export class View {

@@ -1,5 +1,5 @@
 import { Global, Module } from '@nestjs/common';
-import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_FILTER } from '@nestjs/core';
 import { CONFIG, type Config } from '../config/config';
 import { BodyMiddleware } from './body.middleware';
 import { BrowserCookie, BrowserMiddleware } from './browser';
@@ -12,7 +12,6 @@ import { RateLimits } from './rate-limits';
 import { Renderer } from './renderer';
 import { RequestContextMiddleware } from './request-context.middleware';
 import { LOGGER } from './tokens';
-import { ViewInterceptor } from './view.interceptor';
 
 /** Pages, errors, CSRF, rate limits and logging: what every module renders and is protected through. */
 @Global()
@@ -29,7 +28,6 @@ import { ViewInterceptor } from './view.interceptor';
     BrowserMiddleware,
     CsrfMiddleware,
     { provide: APP_FILTER, useClass: ErrorsFilter },
-    { provide: APP_INTERCEPTOR, useClass: ViewInterceptor },
   ],
   exports: [LOGGER, Renderer, Csrf, BrowserCookie, RateLimits],
 })
