@@ -76,6 +76,7 @@ export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => HTML_ESCAP
  */
 export class Messages {
   private readonly compiled = new Map<string, IntlMessageFormat>();
+  private readonly fixedTexts = new Map<string, string>();
 
   constructor(
     private readonly catalogs = readCatalogs(),
@@ -104,11 +105,24 @@ export class Messages {
     const key = typeof text === 'string' ? text : text.key;
     const values = typeof text === 'string' ? extra : { ...text.values, ...extra };
     if (!looksLikeKey(key) && RAW_TEXT_ALLOWED) return html ? escapeHtml(key) : key;
+    // A message without values always reads the same: formatted once per language and form.
+    const fixed = !values || Object.keys(values).length === 0 ? `${html ? 'h' : 't'}${language}\u0000${key}` : undefined;
+    const known = fixed ? this.fixedTexts.get(fixed) : undefined;
+    if (known !== undefined) return known;
     const formatter = this.formatter(language, key);
     if (!formatter) {
       if (this.strict) throw new UnknownMessageError(`No English message "${key}"`);
       return key;
     }
+    if (fixed) {
+      const text = this.formatWith(formatter, language, values, html);
+      this.fixedTexts.set(fixed, text);
+      return text;
+    }
+    return this.formatWith(formatter, language, values, html);
+  }
+
+  private formatWith(formatter: IntlMessageFormat, language: Language, values: Record<string, unknown> | undefined, html: boolean): string {
     const prepared: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(values ?? {})) {
       if (value instanceof TrustedHtml) prepared[name] = html ? value.html : value.html.replace(/<[^>]*>/g, '');

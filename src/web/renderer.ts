@@ -110,7 +110,9 @@ export function sendPage(res: Response, result: RenderedPage | Redirect): void {
   }
   if (result instanceof Redirect) return res.redirect(303, result.location);
   // The string as it is: Express's send() would first copy every page into a new Buffer.
+  // Encoded once: the length is the buffer's, not a second pass over the string.
+  const body = Buffer.from(result.html, 'utf8');
   res.status(result.status).setHeader('Content-Type', 'text/html; charset=utf-8');
-  res.setHeader('Content-Length', Buffer.byteLength(result.html));
-  res.end(result.html);
+  res.setHeader('Content-Length', body.length);
+  res.end(body);
 }
