@@ -5,7 +5,7 @@ import { PROJECT_ROOT, VIEWS_DIR } from '../src/config/paths';
 import { formatDate, formatNumber } from '../src/i18n/formats';
 import { LANGUAGE_CODES } from '../src/i18n/languages';
 import { Messages, readCatalogs } from '../src/i18n/messages';
-import { signIn, createAccount } from './harness/accounts';
+import { createAccount, passwordSignIn, signIn } from './harness/accounts';
 import { startTestApp, type TestApp } from './harness/app';
 import { csrfOf } from './harness/forms';
 import { untranslatedIn } from './harness/untranslated';
@@ -152,6 +152,18 @@ describe('the language of a page', () => {
     expect(elsewhere.text).toContain('<html lang="ar" dir="rtl">');
     const { rows } = await t.db.sql.query('select language from account where email = $1', [person.email]);
     expect(rows[0].language).toBe('ar');
+  });
+
+  it('asks for the second factor in the account’s language as soon as the password is accepted', async () => {
+    const person = await createAccount(t, 'i18n-halfway@example.com');
+    const first = t.browser();
+    await signIn(t, person, first);
+    await first.post('/language').type('form').send({ _csrf: csrfOf((await first.get('/account')).text), language: 'ar', returnTo: '/account' });
+    const elsewhere = t.browser();
+    const password = await passwordSignIn(elsewhere, person);
+    expect(password.status).toBe(303);
+    const challenge = await elsewhere.get('/mfa/challenge').set('Accept-Language', 'es');
+    expect(challenge.text).toContain('<html lang="ar" dir="rtl">');
   });
 
   it('answers errors in the reader’s language too', async () => {

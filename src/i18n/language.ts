@@ -9,7 +9,8 @@ import { DEFAULT_LANGUAGE, isLanguage, LANGUAGE_CODES, type Language } from './l
 const COOKIE_SECONDS = 365 * 24 * 60 * 60;
 
 /**
- * Which language a request is answered in: the signed-in person's choice on their account,
+ * Which language a request is answered in: the choice on the account of the person signed in
+ * (or halfway, once the password is accepted),
  * else this browser's choice (cookie), else the browser's Accept-Language, else English.
  */
 @Injectable()
@@ -22,7 +23,7 @@ export class LanguageResolver {
 
   of(req: WebRequest): Language {
     if (req.language) return req.language;
-    const chosen = req.viewer?.language ?? this.fromCookie(req) ?? this.fromHeader(req);
+    const chosen = (req.viewer ?? req.pendingSignIn)?.language ?? this.fromCookie(req) ?? this.fromHeader(req);
     req.language = chosen;
     return chosen;
   }
