@@ -2,7 +2,7 @@ import { ForbiddenException } from '@nestjs/common';
 import { SupervisorService } from '../src/staff/supervisor.service';
 import { createAccount, grantRoles, signIn, type TestPerson } from './harness/accounts';
 import { startTestApp, type TestApp } from './harness/app';
-import { approvedApplicant, inContext, newReferee } from './harness/calls';
+import { approvedApplicant, inContext, JITSI, newReferee } from './harness/calls';
 import { applicantAtDocuments, photo, submitDocuments, uploadAll, uploadFile } from './harness/documents';
 import { csrfOf } from './harness/forms';
 import type { Applicant } from './harness/verification';
@@ -13,7 +13,6 @@ import type { Applicant } from './harness/verification';
  * work sees next. Everything happens through the app's own pages, as staff would do it; rows
  * are aged by hand only where a test needs time to have passed.
  */
-const JITSI = { JITSI_DOMAIN: 'jitsi.test', JITSI_APP_ID: 'referee-test', JITSI_APP_SECRET: 'a-test-secret-of-at-least-32-characters!' };
 let t: TestApp;
 beforeAll(async () => {
   t = await startTestApp(JITSI);

@@ -1,12 +1,11 @@
 import { jwtVerify } from 'jose';
 import { VerifiedIdentitiesService } from '../src/oidc/verified-identities.service';
 import { startTestApp, type TestApp } from './harness/app';
-import { approveDocuments, approvedApplicant, inContext, newReferee } from './harness/calls';
+import { approvedApplicant, approveDocuments, inContext, JITSI, newReferee } from './harness/calls';
 import { applicantAtDocuments, uploadAll } from './harness/documents';
 import { csrfOf } from './harness/forms';
 import { lastEmailTo } from './harness/outbox';
 
-const JITSI = { JITSI_DOMAIN: 'jitsi.test', JITSI_APP_ID: 'referee-test', JITSI_APP_SECRET: 'a-test-secret-of-at-least-32-characters!' };
 let t: TestApp;
 
 beforeAll(async () => {

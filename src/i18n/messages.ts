@@ -35,11 +35,13 @@ export class TrustedHtml {
   }
 }
 
-/**
- * While pages move to the catalogs, text that is not a key is shown as it is. Off, it throws
- * outside production like an unknown key does.
- */
-const RAW_TEXT_ALLOWED = false;
+/** The inline tags a message may use; in plain text (emails, SMS) they keep only their words. */
+const joined = (chunks: string[]) => chunks.join('');
+const PLAIN_TAGS = { strong: joined, em: joined, link: joined };
+const HTML_TAGS = {
+  strong: (chunks: string[]) => `<strong>${chunks.join('')}</strong>`,
+  em: (chunks: string[]) => `<em>${chunks.join('')}</em>`,
+};
 
 /** Flattens {"a": {"b": "x"}} from the file "ns.json" into {"ns.a.b": "x"}. */
 function flatten(prefix: string, value: unknown, into: Map<string, string>, file: string): void {
@@ -104,7 +106,6 @@ export class Messages {
   private format(language: Language, text: Text, extra: Record<string, unknown> | undefined, html: boolean): string {
     const key = typeof text === 'string' ? text : text.key;
     const values = typeof text === 'string' ? extra : { ...text.values, ...extra };
-    if (!looksLikeKey(key) && RAW_TEXT_ALLOWED) return html ? escapeHtml(key) : key;
     // A message without values always reads the same: formatted once per language and form.
     const fixed = !values || Object.keys(values).length === 0 ? `${html ? 'h' : 't'}${language}\u0000${key}` : undefined;
     const known = fixed ? this.fixedTexts.get(fixed) : undefined;
@@ -114,29 +115,21 @@ export class Messages {
       if (this.strict) throw new UnknownMessageError(`No English message "${key}"`);
       return key;
     }
-    if (fixed) {
-      const text = this.formatWith(formatter, language, values, html);
-      this.fixedTexts.set(fixed, text);
-      return text;
-    }
-    return this.formatWith(formatter, language, values, html);
+    const formatted = this.formatWith(formatter, language, values, html);
+    if (fixed) this.fixedTexts.set(fixed, formatted);
+    return formatted;
   }
 
   private formatWith(formatter: IntlMessageFormat, language: Language, values: Record<string, unknown> | undefined, html: boolean): string {
-    const prepared: Record<string, unknown> = {};
+    // The tags first: a value that happens to share a tag's name is still a value.
+    const prepared: Record<string, unknown> = html
+      ? { ...HTML_TAGS, link: (chunks: string[]) => `<a class="usa-link" href="${escapeHtml(String(values?.href ?? '#'))}">${chunks.join('')}</a>` }
+      : { ...PLAIN_TAGS };
     for (const [name, value] of Object.entries(values ?? {})) {
       if (value instanceof TrustedHtml) prepared[name] = html ? value.html : value.html.replace(/<[^>]*>/g, '');
       // A phrase inside a phrase (a document's name in an error): translated in the same language.
       else if (isPhrase(value)) prepared[name] = this.format(language, value, undefined, html);
       else prepared[name] = html && typeof value === 'string' ? escapeHtml(value) : value;
-    }
-    if (html) {
-      const href = escapeHtml(String(values?.href ?? '#'));
-      prepared.strong = (chunks: string[]) => `<strong>${chunks.join('')}</strong>`;
-      prepared.em = (chunks: string[]) => `<em>${chunks.join('')}</em>`;
-      prepared.link = (chunks: string[]) => `<a class="usa-link" href="${href}">${chunks.join('')}</a>`;
-    } else {
-      for (const tag of ['strong', 'em', 'link']) prepared[tag] = (chunks: string[]) => chunks.join('');
     }
     const result = formatter.format(prepared);
     return Array.isArray(result) ? result.join('') : String(result);

@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import type { TestApp } from '../harness/app';
 import { createAccount, grantRoles, signIn } from '../harness/accounts';
-import { approvedApplicant, newReferee } from '../harness/calls';
+import { approvedApplicant, JITSI, newReferee } from '../harness/calls';
 import { applicantAtDocuments, submitDocuments, uploadAll } from '../harness/documents';
 import { csrfOf } from '../harness/forms';
 import { checkAccessibility, clickAndLoad, collectPageErrors, screenshot, shareCookies, describeWithBrowser, launchBrowser, startListeningApp, type Browser } from './browser';
@@ -27,7 +27,6 @@ window.__jitsiFire = function (name, data) { (window.__jitsi.listeners[name] || 
 let t: TestApp;
 let baseUrl: string;
 let browser: Browser | undefined;
-const JITSI = { JITSI_DOMAIN: 'jitsi.test', JITSI_APP_ID: 'referee-test', JITSI_APP_SECRET: 'a-test-secret-of-at-least-32-characters!' };
 
 describeWithBrowser('the call page in Chromium, with a test double of Jitsi', () => {
   beforeAll(async () => {

@@ -8,13 +8,12 @@
 import type { Page } from 'playwright-core';
 import type { TestApp } from '../harness/app';
 import { PASSWORD, codeFor, createAccount, grantRoles, signIn } from '../harness/accounts';
-import { newReferee } from '../harness/calls';
+import { JITSI, newReferee } from '../harness/calls';
 import { photo } from '../harness/documents';
 import { csrfOf } from '../harness/forms';
 import { lastEmailTo } from '../harness/outbox';
 import { checkAccessibility, collectPageErrors, describeWithBrowser, launchBrowser, screenshot, startListeningApp, type Browser } from './browser';
 
-const JITSI = { JITSI_DOMAIN: 'jitsi.test', JITSI_APP_ID: 'referee-test', JITSI_APP_SECRET: 'a-test-secret-that-is-long-enough-0123456789' };
 
 let t: TestApp;
 let baseUrl: string;

@@ -9,6 +9,9 @@ import { newApplicant, step, toIdentifierStep, type Applicant } from './verifica
 type Browser = ReturnType<TestApp['browser']>;
 let n = 0;
 
+/** The video settings of a test app: a Jitsi test double at jitsi.test (nothing reaches meet.jit.si). */
+export const JITSI = { JITSI_DOMAIN: 'jitsi.test', JITSI_APP_ID: 'referee-test', JITSI_APP_SECRET: 'a-test-secret-of-at-least-32-characters!' };
+
 /** Runs `work` in a request context of the app's ORM, as a request would. */
 export function inContext<T>(t: TestApp, work: () => Promise<T>): Promise<T> {
   return RequestContext.create(t.app.get(MikroORM).em, work);
