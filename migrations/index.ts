@@ -9,11 +9,11 @@ import { Migration20261126160000_documents } from './Migration20261126160000_doc
 import { Migration20261126170000_calls } from './Migration20261126170000_calls';
 import { Migration20261126180000_email_attachments } from './Migration20261126180000_email_attachments';
 import { Migration20261126190000_account_language } from './Migration20261126190000_account_language';
-import { Migration20261126191500_document_file_storage_key } from './Migration20261126191500_document_file_storage_key';
-import { Migration20261126190000_supervisor } from './Migration20261126190000_supervisor';
-import { Migration20261126200000_support_language } from './Migration20261126200000_support_language';
 import { Migration20261126190000_audit_append } from './Migration20261126190000_audit_append';
+import { Migration20261126190000_supervisor } from './Migration20261126190000_supervisor';
 import { Migration20261126191000_organization_changes } from './Migration20261126191000_organization_changes';
+import { Migration20261126191500_document_file_storage_key } from './Migration20261126191500_document_file_storage_key';
+import { Migration20261126200000_support_language } from './Migration20261126200000_support_language';
 
 /** Every migration, in order. Listed here (not discovered from the folder) so the build and the tests load the same code. */
 export const migrations = [
@@ -28,9 +28,9 @@ export const migrations = [
   { name: 'Migration20261126170000_calls', class: Migration20261126170000_calls },
   { name: 'Migration20261126180000_email_attachments', class: Migration20261126180000_email_attachments },
   { name: 'Migration20261126190000_account_language', class: Migration20261126190000_account_language },
-  { name: 'Migration20261126191500_document_file_storage_key', class: Migration20261126191500_document_file_storage_key },
-  { name: 'Migration20261126190000_supervisor', class: Migration20261126190000_supervisor },
-  { name: 'Migration20261126200000_support_language', class: Migration20261126200000_support_language },
   { name: 'Migration20261126190000_audit_append', class: Migration20261126190000_audit_append },
+  { name: 'Migration20261126190000_supervisor', class: Migration20261126190000_supervisor },
   { name: 'Migration20261126191000_organization_changes', class: Migration20261126191000_organization_changes },
+  { name: 'Migration20261126191500_document_file_storage_key', class: Migration20261126191500_document_file_storage_key },
+  { name: 'Migration20261126200000_support_language', class: Migration20261126200000_support_language },
 ];

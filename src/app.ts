@@ -54,8 +54,8 @@ export async function createApp(config: Config): Promise<NestExpressApplication>
   app.useLogger(new NestPinoLogger(logger));
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
-  // Pages are never cached (Cache-Control: no-store), so an ETag (a SHA-1 of each page) buys nothing.
-  // Static files keep theirs (serve-static makes its own).
+  // Responses sent through Express's send() (JSON, plain-text fallbacks) get no ETag: nothing
+  // here is cached. Pages bypass send() (sendPage); static files keep serve-static's own.
   app.set('etag', false);
   app.use(
     onceComputedHeaders({

@@ -38,7 +38,7 @@ export function chainHash(prevHash: string, e: HashedFields): string {
  * Details as PostgreSQL's jsonb gives them back (keys shorter first, then bytewise; no
  * undefined), so the JSON hashed when a row is written is the JSON verifyChain reads.
  */
-export function asStoredJson(value: unknown): unknown {
+function asStoredJson(value: unknown): unknown {
   if (Array.isArray(value)) return value.map((v) => (v === undefined ? null : asStoredJson(v)));
   if (value === null || typeof value !== 'object') return value;
   if (value instanceof Date) return value.toISOString();

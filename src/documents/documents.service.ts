@@ -6,7 +6,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { AuditService, type AuditEntry } from '../audit/audit.service';
 import { CONFIG, type Config } from '../config/config';
 import { PiiCipher } from '../crypto/pii-cipher';
-import { DEFAULT_LANGUAGE, languageOrNone, type Language } from '../i18n/languages';
+import { type Language, languageOr } from '../i18n/languages';
 import { Messages, phrase, type Text } from '../i18n/messages';
 import { NotificationsService } from '../notifications/notifications.service';
 import { SmsSender } from '../notifications/sms-sender';
@@ -76,10 +76,6 @@ export class DocumentsService {
   ) {}
 
   // ---- The applicant's documents --------------------------------------------------------
-
-  async review(caseId: string): Promise<DocumentReview | null> {
-    return this.em.fork().findOne(DocumentReview, { caseId });
-  }
 
   async state(c: VerificationCase): Promise<ItemState[]> {
     return (await this.stateAndReview(c)).items;
@@ -504,7 +500,7 @@ export class DocumentsService {
   private decisionEmail(c: VerificationCase, approved: boolean, rejected: { item: Item; decision?: ItemDecision }[]) {
     const to = c.email ?? c.account.email;
     const base = this.config.baseUrl;
-    const language = languageOrNone(c.account.language) ?? DEFAULT_LANGUAGE;
+    const language = languageOr(c.account.language);
     if (approved) {
       return {
         to,

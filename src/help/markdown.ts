@@ -1,4 +1,5 @@
 import { Marked, type Tokens } from 'marked';
+import { escapeHtml } from '../i18n/messages';
 
 /**
  * Markdown → HTML for Referee's own content files (help articles, policies), with `marked`.
@@ -30,9 +31,6 @@ const SAFE_LINK = /^(\/(?![/\\])|#|https:\/\/|mailto:)/i;
 
 const ENTITIES: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'" };
 
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
 
 /** Our own rendered HTML back to its text: tags removed, marked's entities decoded. */
 export function htmlToText(html: string): string {

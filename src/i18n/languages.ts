@@ -34,3 +34,8 @@ export function languageOrNone(value: unknown): Language | undefined {
 export function voiceOf(language: Language | undefined): string {
   return LANGUAGES.find((l) => l.code === (language ?? DEFAULT_LANGUAGE))!.voice;
 }
+
+/** A stored choice if it is one we speak, else `fallback` (English): the language to write to someone in. */
+export function languageOr(value: unknown, fallback: Language = DEFAULT_LANGUAGE): Language {
+  return languageOrNone(value) ?? fallback;
+}

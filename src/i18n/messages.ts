@@ -4,7 +4,7 @@ import { IntlMessageFormat } from 'intl-messageformat';
 import { PROJECT_ROOT } from '../config/paths';
 import { DEFAULT_LANGUAGE, LANGUAGE_CODES, type Language } from './languages';
 
-export const MESSAGES_DIR = join(PROJECT_ROOT, 'content', 'messages');
+const MESSAGES_DIR = join(PROJECT_ROOT, 'content', 'messages');
 
 /**
  * Text a service hands to a page, an email or an SMS without knowing the reader's language:
@@ -25,7 +25,7 @@ export const isPhrase = (value: unknown): value is Phrase =>
 const KEY = /^[a-z][a-zA-Z0-9_-]*(\.[a-zA-Z0-9_-]+)+$/;
 export const looksLikeKey = (value: string) => KEY.test(value);
 
-export class UnknownMessageError extends Error {}
+class UnknownMessageError extends Error {}
 
 /** Markup a page built itself (e.g. a live countdown's <span>), placed into a message unescaped. */
 export class TrustedHtml {

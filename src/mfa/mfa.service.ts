@@ -9,7 +9,7 @@ import { PiiCipher } from '../crypto/pii-cipher';
 import { hmac, randomToken, sameSecret, tokenHash } from '../crypto/tokens';
 import { Account } from '../identity/account.entity';
 import { formatDate } from '../i18n/formats';
-import { DEFAULT_LANGUAGE, languageOrNone, type Language } from '../i18n/languages';
+import { DEFAULT_LANGUAGE, type Language, languageOr } from '../i18n/languages';
 import { Messages, phrase, type Phrase, type Text } from '../i18n/messages';
 import { NotificationsService } from '../notifications/notifications.service';
 import { StaffService } from '../staff/staff.service';
@@ -71,7 +71,7 @@ export class MfaService {
   /** The language an account's emails and text messages are written in (English when it has none). */
   private async languageOf(accountId: string): Promise<Language> {
     const account = await this.em.findOneOrFail(Account, { id: accountId });
-    return languageOrNone(account.language) ?? DEFAULT_LANGUAGE;
+    return languageOr(account.language);
   }
 
   /**
@@ -124,7 +124,7 @@ export class MfaService {
    */
   async notifyChange(accountId: string, what: Phrase | string, kind?: MfaKind): Promise<void> {
     const account = await this.em.findOneOrFail(Account, { id: accountId });
-    const language = languageOrNone(account.language) ?? DEFAULT_LANGUAGE;
+    const language = languageOr(account.language);
     const change = typeof what === 'string' ? phrase(what) : what;
     const values = kind ? { ...change.values, kind: this.messages.text(language, KIND_NAMES[kind]) } : change.values;
     const sent = this.notifications.queueEmail({
@@ -499,7 +499,7 @@ export class MfaService {
     state.recoveryCancelHash = tokenHash(cancel);
     await this.em.flush();
     const account = await this.em.findOneOrFail(Account, { id: accountId });
-    const language = languageOrNone(account.language) ?? DEFAULT_LANGUAGE;
+    const language = languageOr(account.language);
     const sent = this.notifications.queueEmail({
       to: account.email,
       ...this.notifications.compose(language, 'mfa.email.recoverySubject', [

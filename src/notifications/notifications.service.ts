@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { CONFIG, type Config } from '../config/config';
 import { LOGGER } from '../web/tokens';
 import { OutboxMessage, type EmailAttachment } from './outbox-message.entity';
-import { languageOrNone, DEFAULT_LANGUAGE, type Language } from '../i18n/languages';
+import { type Language, languageOr } from '../i18n/languages';
 import { Messages, type Text } from '../i18n/messages';
 
 export interface Email {
@@ -47,7 +47,7 @@ export class NotificationsService implements OnModuleDestroy {
    * is a key (with values); paragraphs are separated by a blank line.
    */
   compose(language: Language | string | undefined, subject: Text, paragraphs: Text[]): { subject: string; text: string } {
-    const lang = languageOrNone(language) ?? DEFAULT_LANGUAGE;
+    const lang = languageOr(language);
     return {
       subject: this.messages.text(lang, subject),
       text: `${paragraphs.map((p) => this.messages.text(lang, p)).join('\n\n')}\n`,

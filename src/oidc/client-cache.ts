@@ -2,7 +2,7 @@ import type { AdapterPayload } from 'oidc-provider';
 import { Client } from 'pg';
 
 /** The channel the organization table's trigger notifies on every change (see its migration). */
-export const ORGANIZATION_CHANGED = 'organization_changed';
+const ORGANIZATION_CHANGED = 'organization_changed';
 
 /**
  * Organizations' client metadata, kept in memory only while this instance hears of every

@@ -6,7 +6,7 @@ import { EntityManager, RequestContext } from '@mikro-orm/postgresql';
 import { CONFIG, type Config } from '../config/config';
 import type { Account } from '../identity/account.entity';
 import { formatDate } from '../i18n/formats';
-import { DEFAULT_LANGUAGE, languageOrNone, type Language } from '../i18n/languages';
+import { type Language, languageOr } from '../i18n/languages';
 import { Messages, phrase } from '../i18n/messages';
 import { NotificationsService } from '../notifications/notifications.service';
 import { SmsSender } from '../notifications/sms-sender';
@@ -19,7 +19,7 @@ import { appointmentIcs } from './ics';
 import { QueueEntry } from './queue-entry.entity';
 import { isTimeZone, localDate, wallClock, zonedToUtc } from './time-zones';
 
-const languageOf = (account: Account): Language => languageOrNone(account.language) ?? DEFAULT_LANGUAGE;
+const languageOf = (account: Account): Language => languageOr(account.language);
 
 /** An appointment's time for a message: written in the reader's language, in the zone it was booked in, and that zone's name. */
 export function appointmentTime(language: Language, a: Pick<Appointment, 'startsAt' | 'timeZone'>): { when: string; zone: string } {

@@ -11,9 +11,10 @@
  * the right. Pure functions: tested in test/charts.spec.ts.
  */
 import nunjucks from 'nunjucks';
+import { escapeHtml } from '../i18n/messages';
 
-export const escapeXml = (value: unknown): string =>
-  String(value).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+/** Text for the SVG, escaped as for HTML (the same five characters). */
+export const escapeXml = (value: unknown): string => escapeHtml(String(value));
 
 /** A label for the SVG: escaped, unless the page hands over markup-safe text (t()'s output). */
 const xmlText = (value: unknown): string => (value instanceof nunjucks.runtime.SafeString ? String(value) : escapeXml(value));

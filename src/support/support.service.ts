@@ -6,7 +6,7 @@ import { AuditService, type AuditEntry } from '../audit/audit.service';
 import { CONFIG, type Config } from '../config/config';
 import { PiiCipher } from '../crypto/pii-cipher';
 import { formatNumber } from '../i18n/formats';
-import { DEFAULT_LANGUAGE, languageOrNone, type Language } from '../i18n/languages';
+import { type Language, languageOr } from '../i18n/languages';
 import { Messages, phrase, type Text } from '../i18n/messages';
 import { Account } from '../identity/account.entity';
 import { NotificationsService } from '../notifications/notifications.service';
@@ -298,7 +298,7 @@ export class SupportService {
  * page they asked from, else English.
  */
 function languageOf(request: SupportRequest, account?: Account): Language {
-  return languageOrNone(account?.language) ?? languageOrNone(request.language) ?? DEFAULT_LANGUAGE;
+  return languageOr(account?.language, languageOr(request.language));
 }
 
 const emailContext = (requestId: string) => `support_request:${requestId}:email`;

@@ -15,6 +15,8 @@ import { CallsService } from './calls.service';
 import { OUTCOME_LABELS, parseOutcome } from './checklist';
 import { allowJitsi } from './jitsi';
 import type { VideoCall } from './video-call.entity';
+import { waitPhrase } from '../scheduling/estimate';
+import { languageName } from './languages';
 
 type Form = Record<string, unknown>;
 /** The form's values (and, in agent.schedule.weekdays, the catalog's names for them). */
@@ -41,7 +43,8 @@ export class AgentCallsController {
       status,
       statuses: AGENT_STATUSES.filter((s) => s !== 'on_call'),
       waiting,
-      headWait: estimate,
+      // The words a new applicant reads (call.wait.*); with nobody on duty, the agents' own.
+      headWait: estimate.kind === 'unknown' ? 'agent.calls.wait.unknown' : waitPhrase(estimate),
       notice: ['empty', 'not-certified', 'done'].find((n) => n in query),
     });
   }
@@ -116,7 +119,7 @@ export class AgentCallsController {
     );
     // The call's language in the agent's own language ("japonés" for a Spanish-speaking agent).
     const callLanguage = details.preferences.language;
-    const callLanguageName = new Intl.DisplayNames([this.languages.of(req)], { type: 'language', fallback: 'code' }).of(callLanguage) ?? callLanguage;
+    const callLanguageName = languageName(callLanguage, this.languages.of(req)) ?? callLanguage;
     const context: Record<string, unknown> = { call, details, images, outcomes: OUTCOME_LABELS, callLanguageName, values: {}, ...extra };
     if (call.status === 'active') {
       context.join = await this.calls.joinInfo(call, { id: req.viewer!.accountId, name: `Trusted Referee (${req.viewer!.email})`, email: req.viewer!.email, agent: true });

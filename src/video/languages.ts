@@ -48,7 +48,7 @@ export function callLanguages(reader = 'en'): CallLanguage[] {
   return list;
 }
 
-/** A language's name, in `reader`'s language (English by default: the staff console). */
+/** A language's name, in `reader`'s language (cached per reader). */
 export function languageName(code: string, reader = 'en'): string | undefined {
   return callLanguages(reader).find((l) => l.code === code)?.name;
 }

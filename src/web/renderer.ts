@@ -109,8 +109,8 @@ export function sendPage(res: Response, result: RenderedPage | Redirect): void {
     return;
   }
   if (result instanceof Redirect) return res.redirect(303, result.location);
-  // The string as it is: Express's send() would first copy every page into a new Buffer.
-  // Encoded once: the length is the buffer's, not a second pass over the string.
+  // Encoded once, without Express's send() (which would also hash it for an ETag): the
+  // length is the buffer's, not a second pass over the string.
   const body = Buffer.from(result.html, 'utf8');
   res.status(result.status).setHeader('Content-Type', 'text/html; charset=utf-8');
   res.setHeader('Content-Length', body.length);

@@ -21,7 +21,7 @@ export interface WebRequest extends Request {
   browserKeyIsNew?: boolean;
   viewer?: Viewer;
   /** Password accepted, second factor not yet: only the second-factor pages serve this person. */
-  pendingSignIn?: { accountId: string; email: string; authenticatedAt: Date; language?: Language };
+  pendingSignIn?: Omit<Viewer, 'idleExpiresAt'>;
   /** Set when the session just ended by timeout, so the sign-in page can say why. */
   sessionEnded?: 'idle' | 'absolute';
   /** The language this request is answered in, once decided (i18n/language.ts). */
