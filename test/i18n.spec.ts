@@ -59,8 +59,12 @@ describe('message catalogs', () => {
     const messages = new Messages(catalogs);
     expect(messages.text('en', 'form.problems', { count: 1 })).toBe('There is a problem');
     expect(messages.text('en', 'form.problems', { count: 3 })).toBe('There are 3 problems');
-    expect(messages.text('ar', 'form.problems', { count: 2 })).toBe('توجد مشكلتان');
-    expect(messages.text('ar', 'form.problems', { count: 3 })).not.toBe(messages.text('ar', 'form.problems', { count: 11 }));
+    // Arabic: zero, one, two, few (3–10), many (11–99), other (100…): six different sentences.
+    const arabic = [0, 1, 2, 3, 11, 100].map((count) => messages.text('ar', 'form.problems', { count }));
+    expect(arabic[2]).toBe('توجد مشكلتان');
+    expect(new Set(arabic).size).toBe(6);
+    expect(arabic[3]).toMatch(/ 3 مشكلات$/); // few: the plural noun
+    expect(arabic[4]).toMatch(/ 11 مشكلة$/); // many: the singular noun, as Arabic counts
   });
 
   it('escapes values placed into a page and refuses keys English lacks', () => {

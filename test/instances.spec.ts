@@ -7,7 +7,8 @@ import { NotificationsService, RETRY_JOB_LOCK } from '../src/notifications/notif
 import { startAnotherInstance, startTestApp, type TestApp } from './harness/app';
 import { createAccount, passwordSignIn, signIn } from './harness/accounts';
 import { csrfOf } from './harness/forms';
-import { createOrganization, inContext } from './oidc/flow';
+import { inContext } from './harness/calls';
+import { createOrganization } from './oidc/flow';
 import { OrganizationsService } from '../src/oidc/organizations.service';
 
 /**

@@ -523,17 +523,7 @@ describe('passwordless passkey sign-in', () => {
 
 describe('in the reader’s language', () => {
   /** Signs up and confirms from a browser that asks for `language` (the account keeps it). */
-  async function createAccountIn(language: string): Promise<TestPerson> {
-    const email = newEmail();
-    const browser = t.browser();
-    const page = await browser.get('/sign-up').set('Accept-Language', language);
-    await browser.post('/sign-up').set('Accept-Language', language).type('form').send({ _csrf: csrfOf(page.text), email, password: PASSWORD });
-    const mail = await lastEmailTo(t.db.sql, email);
-    const confirm = await browser.get(pathOf(mail!.link!));
-    const token = /name="token" value="([^"]+)"/.exec(confirm.text)![1];
-    await browser.post('/sign-up/confirm').type('form').send({ _csrf: csrfOf(confirm.text), token });
-    return { email, password: PASSWORD, backupCodes: [] };
-  }
+  const createAccountIn = (language: string): Promise<TestPerson> => createAccount(t, newEmail(), PASSWORD, language);
 
   async function lastText(to: string) {
     const { rows } = await t.db.sql.query(`select channel, body from outbox_message where recipient = $1 and channel in ('sms', 'voice') order by created_at desc limit 1`, [to]);

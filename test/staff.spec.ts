@@ -8,6 +8,7 @@ import { startTestApp, type TestApp } from './harness/app';
 import { codeFor, createAccount, grantRoles, passwordSignIn, signIn, type TestPerson } from './harness/accounts';
 import { csrfOf } from './harness/forms';
 import { lastEmailTo } from './harness/outbox';
+import { inContext as inAppContext } from './harness/calls';
 
 let t: TestApp;
 let n = 0;
@@ -25,9 +26,7 @@ async function staffBrowser(roles: Parameters<typeof grantRoles>[2]): Promise<{ 
   return { person, browser: await signIn(t, person) };
 }
 
-function inContext<T>(work: () => Promise<T>): Promise<T> {
-  return RequestContext.create(t.app.get(MikroORM).em, work);
-}
+const inContext = <T>(work: () => Promise<T>): Promise<T> => inAppContext(t, work);
 
 describe('each role reaches only its pages', () => {
   it.each([

@@ -21,10 +21,18 @@ export function codeFor(secret: string, offsetSteps = 0): Promise<string> {
   return generate({ secret, epoch: Math.floor(Date.now() / 1000) + offsetSteps * 30 });
 }
 
-/** Signs up and confirms the email from the outbox, as a person would. */
-export async function createAccount(t: TestApp, email: string, password = PASSWORD): Promise<TestPerson> {
+/**
+ * Signs up and confirms the email from the outbox, as a person would; with `language`, from a
+ * browser that asks for it (Accept-Language), which the account then keeps.
+ */
+export async function createAccount(t: TestApp, email: string, password = PASSWORD, language?: string): Promise<TestPerson> {
   const browser = t.browser();
-  await submitForm(browser, '/sign-up', '/sign-up', { email, password });
+  if (language) {
+    const form = await browser.get('/sign-up').set('Accept-Language', language);
+    await browser.post('/sign-up').set('Accept-Language', language).type('form').send({ _csrf: csrfOf(form.text), email, password });
+  } else {
+    await submitForm(browser, '/sign-up', '/sign-up', { email, password });
+  }
   const mail = await lastEmailTo(t.db.sql, email);
   const page = await browser.get(pathOf(mail!.link!));
   const token = /name="token" value="([^"]+)"/.exec(page.text)![1];

@@ -6,15 +6,13 @@ import { csrfOf } from '../harness/forms';
 import type { VerifiedIdentity } from '../../src/oidc/claims';
 import { OrganizationsService, type OrganizationInput } from '../../src/oidc/organizations.service';
 import { VerifiedIdentitiesService } from '../../src/oidc/verified-identities.service';
+import { inContext } from '../harness/calls';
 
 type Agent = ReturnType<TestApp['browser']>;
 
 export const CALLBACK = 'https://org.example/callback';
 
-/** Runs service code as a request would (with its own database context). */
-export function inContext<T>(t: TestApp, work: () => Promise<T>): Promise<T> {
-  return RequestContext.create(t.app.get(MikroORM).em, work);
-}
+export { inContext };
 
 export async function createOrganization(t: TestApp, input: Partial<OrganizationInput> = {}) {
   const { organization, clientSecret } = await inContext(t, () =>
