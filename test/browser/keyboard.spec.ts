@@ -119,6 +119,9 @@ describeWithBrowser('the applicant journey with the keyboard alone, in Arabic', 
     // The skip link is the first stop and moves the focus to the main content.
     await page.keyboard.press('Tab');
     expect(await isFocused(page, 'a.usa-skipnav')).toBe(true);
+    await page.keyboard.press('Enter');
+    expect(await isFocused(page, 'main#main-content')).toBe(true);
+    await page.goto(baseUrl); // back to the top of the page, as a reload would
     await pressAndLoad(page, 'button[name=language][value=ar]');
     await checkPage(page, '/', 'home');
 
@@ -131,10 +134,11 @@ describeWithBrowser('the applicant journey with the keyboard alone, in Arabic', 
     await checkPage(page, '/sign-up', 'check-email');
     const mail = await lastEmailTo(t.db.sql, email);
     await page.goto(mail!.link!); // the link in the email
+    await checkPage(page, '/sign-up/confirm', 'confirm-email');
     await pressAndLoad(page, 'form[action="/sign-up/confirm"] button[type=submit]');
 
     // Sign in, adding a code generator app.
-    if (path(page) !== '/sign-in') await page.goto(`${baseUrl}/sign-in`);
+    await checkPage(page, '/sign-in', 'sign-in');
     await typeInto(page, 'input[name=email]', email);
     await typeInto(page, 'input[name=password]', PASSWORD);
     await pressAndLoad(page, 'form[action="/sign-in"] button[type=submit]');
@@ -144,6 +148,7 @@ describeWithBrowser('the applicant journey with the keyboard alone, in Arabic', 
     const key = (await page.locator('#totp-key').innerText()).replace(/\s/g, '');
     await typeInto(page, 'input[name=code]', await codeFor(key));
     await pressAndLoad(page, 'form[action="/mfa/setup/totp"] button[type=submit]');
+    await checkPage(page, '/mfa/setup/totp', 'totp-added');
     await pressAndLoad(page, 'main a.usa-button');
     await checkPage(page, '/account', 'account');
 
@@ -184,8 +189,10 @@ describeWithBrowser('the applicant journey with the keyboard alone, in Arabic', 
     await checkPage(page, '/verify/documents/primary/check', 'passport');
     for (const question of ['original', 'nameMatches', 'unexpired']) await chooseRadio(page, question, 'yes');
     await pressAndLoad(page, continueIn('/verify/documents/primary/check'));
+    await checkPage(page, '/verify/documents/second', 'second');
     await chooseRadio(page, 'document', 'utility_bill');
     await pressAndLoad(page, continueIn('/verify/documents/second'));
+    await checkPage(page, '/verify/documents/second/check', 'bill');
     for (const question of ['nameMatches', 'recent']) await chooseRadio(page, question, 'yes');
     await pressAndLoad(page, continueIn('/verify/documents/second/check'));
     await checkPage(page, '/verify/documents/supporting', 'supporting');
@@ -237,7 +244,7 @@ describeWithBrowser('the applicant journey with the keyboard alone, in Arabic', 
     await checkPage(page, '/call/join', 'join');
     await tick(page, 'form[action="/call/join"] input[type=checkbox]');
     await pressAndLoad(page, 'form[action="/call/join"] button[type=submit]');
-    expect(path(page)).toBe('/call/join');
+    await checkPage(page, '/call/join', 'on-call');
 
     // The referee checks everything, has the code read back and records "verified".
     const post = async (action: string, fields: Record<string, string> = {}) =>
