@@ -15,7 +15,7 @@ const COOKIE_SECONDS = 365 * 24 * 60 * 60;
  */
 @Injectable()
 export class LanguageResolver {
-  readonly cookieName: string;
+  private readonly cookieName: string;
 
   constructor(private readonly cookies: BrowserCookie) {
     this.cookieName = cookies.cookieName('lang');
@@ -26,6 +26,14 @@ export class LanguageResolver {
     const chosen = (req.viewer ?? req.pendingSignIn)?.language ?? this.fromCookie(req) ?? this.fromHeader(req);
     req.language = chosen;
     return chosen;
+  }
+
+  /**
+   * The language this browser asked for (its cookie or Accept-Language), if it asked: what a
+   * new account keeps. A request that states nothing leaves the account's language unset.
+   */
+  stated(req: WebRequest): Language | undefined {
+    return this.fromCookie(req) ?? (req.headers['accept-language'] ? this.fromHeader(req) : undefined);
   }
 
   remember(req: WebRequest, res: Response, language: Language): void {

@@ -2,7 +2,6 @@ import { Body, Controller, Get, Post, Query, Req, Res, UseGuards } from '@nestjs
 import type { Response } from 'express';
 import { actorOf, AuditService } from '../audit/audit.service';
 import { LanguageResolver } from '../i18n/language';
-import type { Language } from '../i18n/languages';
 import { RateLimits } from '../web/rate-limits';
 import { localPath } from '../web/redirect.exception';
 import type { WebRequest } from '../web/request';
@@ -26,16 +25,6 @@ export class IdentityController {
     private readonly languages: LanguageResolver,
   ) {}
 
-  /**
-   * The language this browser asks for (its switcher choice, or Accept-Language), kept on a
-   * new account for its emails; none when the browser states none (then pages follow each
-   * browser the person uses, and emails are in English).
-   */
-  private statedLanguage(req: WebRequest): Language | undefined {
-    const stated = !!req.headers['accept-language'] || !!req.headers.cookie?.includes(this.languages.cookieName);
-    return stated ? this.languages.of(req) : undefined;
-  }
-
   @Get('sign-up')
   signUpPage() {
     return view('identity/sign-up', { values: {}, passwordMin: PASSWORD_MIN });
@@ -48,7 +37,7 @@ export class IdentityController {
     const errors = this.identity.validateSignUp(email, password);
     if (Object.keys(errors).length) return invalidForm('identity/sign-up', errors, { values: { email: text(form.email) }, passwordMin: PASSWORD_MIN });
     await this.rateLimits.consume('sign-up:ip', req.ip ?? '');
-    await this.identity.signUp(email, password, this.statedLanguage(req));
+    await this.identity.signUp(email, password, this.languages.stated(req));
     return view('identity/check-email', { purpose: 'confirm' });
   }
 

@@ -48,6 +48,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
  * or reassigning claimed work. Every method checks the supervisor role itself, whatever the
  * route in front of it does. Reads cost a fixed number of queries, whatever the number of agents.
  */
+/** An agent's email, or the start of their id if the account is gone. */
+const emailOf = (emails: Map<string, string>, accountId: string) => emails.get(accountId) ?? accountId.slice(0, 8);
+
 @Injectable()
 export class SupervisorService {
   constructor(
@@ -117,8 +120,8 @@ export class SupervisorService {
       ...live,
       charts: { waiting: this.waitingChart(waitingReview!, waitingCall!, historyStart, now), outcomes: this.outcomesChart(outcomes, daysStart) },
       claims: {
-        reviews: reviewClaims!.map((c) => ({ ...c, email: emails.get(c.reviewerId) ?? c.reviewerId.slice(0, 8) })),
-        calls: callClaims!.map((c) => ({ ...c, email: emails.get(c.agentId) ?? c.agentId.slice(0, 8) })),
+        reviews: reviewClaims!.map((c) => ({ ...c, email: emailOf(emails, c.reviewerId) })),
+        calls: callClaims!.map((c) => ({ ...c, email: emailOf(emails, c.agentId) })),
       },
     };
   }
@@ -126,7 +129,7 @@ export class SupervisorService {
   /** One row per agent who decided a review or finished a call in the period, by email. */
   private perAgent(decisions: (Figures & { agentId: string })[], handled: (Figures & { agentId: string })[], emails: Map<string, string>): AgentFigures[] {
     const rows = new Map<string, AgentFigures>();
-    const row = (agentId: string) => rows.get(agentId) ?? rows.set(agentId, { agentId, email: emails.get(agentId) ?? agentId.slice(0, 8), reviews: NONE, calls: NONE }).get(agentId)!;
+    const row = (agentId: string) => rows.get(agentId) ?? rows.set(agentId, { agentId, email: emailOf(emails, agentId), reviews: NONE, calls: NONE }).get(agentId)!;
     for (const { agentId, ...figures } of decisions) row(agentId).reviews = figures;
     for (const { agentId, ...figures } of handled) row(agentId).calls = figures;
     return [...rows.values()].sort((a, b) => a.email.localeCompare(b.email));
@@ -175,7 +178,7 @@ export class SupervisorService {
     if (!claim) return undefined;
     const reviewers = await this.reviewersOnDuty(claim.reviewerId);
     const emails = await this.identity.emailsOf([claim.reviewerId]);
-    return { ...claim, email: emails.get(claim.reviewerId) ?? claim.reviewerId.slice(0, 8), reviewers: reviewers.map((r) => ({ value: r.accountId, label: r.email })) };
+    return { ...claim, email: emailOf(emails, claim.reviewerId), reviewers: reviewers.map((r) => ({ value: r.accountId, label: r.email })) };
   }
 
   /** Reviewers (by role) signed in now, but `except`. */
@@ -207,7 +210,7 @@ export class SupervisorService {
     const call = (await this.calls.inProgress()).find((c) => c.callId === callId);
     if (!call) return undefined;
     const emails = await this.identity.emailsOf([call.agentId]);
-    return { ...call, email: emails.get(call.agentId) ?? call.agentId.slice(0, 8) };
+    return { ...call, email: emailOf(emails, call.agentId) };
   }
 
   async releaseCall(actor: Actor, callId: string, agentId: unknown): Promise<'released' | 'changed'> {

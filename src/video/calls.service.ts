@@ -233,8 +233,6 @@ export class CallsService {
     return this.config.jitsi.domain;
   }
 
-  // ---- Language, interpreter, helper ----------------------------------------------------------------
-
   // ---- Supervisors ----------------------------------------------------------------------------------
 
   /**
@@ -313,6 +311,8 @@ export class CallsService {
     await this.audit.record({ ...actor, action: 'video.call_released', caseId: released.caseId, subject: callId, details: { agent: agentId } });
     return 'released';
   }
+
+  // ---- Language, interpreter, helper ----------------------------------------------------------------
 
   async preferencesOf(caseId: string): Promise<CallPreferences> {
     const p = await this.em.findOne(CallPreference, { verificationCase: caseId }, { refresh: true });

@@ -3,7 +3,7 @@ import type { TestApp } from '../harness/app';
 import { createAccount, grantRoles, signIn } from '../harness/accounts';
 import { approvedApplicant, JITSI, newReferee } from '../harness/calls';
 import { applicantAtDocuments, submitDocuments, uploadAll } from '../harness/documents';
-import { csrfOf } from '../harness/forms';
+import { csrfOf, submitForm } from '../harness/forms';
 import { checkAccessibility, clickAndLoad, collectPageErrors, screenshot, shareCookies, describeWithBrowser, launchBrowser, startListeningApp, type Browser } from './browser';
 
 /**
@@ -60,7 +60,7 @@ describeWithBrowser('the call page in Chromium, with a test double of Jitsi', ()
     const a = await approvedApplicant(t);
     await a.post('/call');
     const agent = await newReferee(t);
-    const next = await agent.browser!.post('/agent/calls/next').type('form').send({ _csrf: /name="_csrf" value="([^"]+)"/.exec((await agent.browser!.get('/agent/calls')).text)![1] });
+    const next = await submitForm(agent.browser!, '/agent/calls', '/agent/calls/next', {});
     const callId = String(next.headers.location).split('/').pop()!;
 
     const page = await signedInPage(a.browser);
@@ -146,7 +146,7 @@ describeWithBrowser('the call page in Chromium, with a test double of Jitsi', ()
     expect((await a.post('/language', { language: 'ar', returnTo: '/call' })).status).toBe(303);
     await a.post('/call');
     const agent = await newReferee(t, 'arabic-referee');
-    const next = await agent.browser!.post('/agent/calls/next').type('form').send({ _csrf: /name="_csrf" value="([^"]+)"/.exec((await agent.browser!.get('/agent/calls')).text)![1] });
+    const next = await submitForm(agent.browser!, '/agent/calls', '/agent/calls/next', {});
     expect(next.status).toBe(303);
 
     const page = await signedInPage(a.browser);
@@ -188,7 +188,7 @@ describeWithBrowser('the call page in Chromium, with a test double of Jitsi', ()
     const caller = await approvedApplicant(t, 'on-call');
     await caller.post('/call');
     const referee = await newReferee(t, 'browser-referee');
-    const next = await referee.browser!.post('/agent/calls/next').type('form').send({ _csrf: csrfOf((await referee.browser!.get('/agent/calls')).text) });
+    const next = await submitForm(referee.browser!, '/agent/calls', '/agent/calls/next', {});
     const consolePath = String(next.headers.location);
 
     const supervisor = await createAccount(t, `supervisor.browser.${Date.now()}@example.org`);

@@ -10,7 +10,7 @@ import type { TestApp } from '../harness/app';
 import { PASSWORD, codeFor, createAccount, grantRoles, signIn } from '../harness/accounts';
 import { JITSI, newReferee } from '../harness/calls';
 import { photo } from '../harness/documents';
-import { csrfOf } from '../harness/forms';
+import { submitForm } from '../harness/forms';
 import { lastEmailTo } from '../harness/outbox';
 import { checkAccessibility, collectPageErrors, describeWithBrowser, launchBrowser, screenshot, startListeningApp, type Browser } from './browser';
 
@@ -223,9 +223,9 @@ describeWithBrowser('the applicant journey with the keyboard alone, in Arabic', 
     const reviewer = await createAccount(t, reviewerEmail);
     await grantRoles(t, reviewerEmail, ['reviewer']);
     const r = await signIn(t, reviewer);
-    const next = await r.post('/agent/review/next').type('form').send({ _csrf: csrfOf((await r.get('/agent/review')).text) });
+    const next = await submitForm(r, '/agent/review', '/agent/review/next', {});
     const casePath = String(next.headers.location);
-    const decided = await r.post(casePath).type('form').send({ _csrf: csrfOf((await r.get(casePath)).text), 'decision-0': 'accepted', 'decision-1': 'accepted', 'decision-2': 'accepted' });
+    const decided = await submitForm(r, casePath, casePath, { 'decision-0': 'accepted', 'decision-1': 'accepted', 'decision-2': 'accepted' });
     expect(decided.headers.location).toBe('/agent/review?decided=approved');
 
     // The hold page moves on by itself; the applicant waits for the next Trusted Referee.
@@ -238,7 +238,7 @@ describeWithBrowser('the applicant journey with the keyboard alone, in Arabic', 
     // A Trusted Referee takes the next applicant; the applicant's page follows to the call.
     const referee = await newReferee(t, 'kb-referee');
     const b = referee.browser!;
-    const taken = await b.post('/agent/calls/next').type('form').send({ _csrf: csrfOf((await b.get('/agent/calls')).text) });
+    const taken = await submitForm(b, '/agent/calls', '/agent/calls/next', {});
     const consolePath = String(taken.headers.location);
     await page.waitForURL((url) => url.pathname === '/call/join', { timeout: 30_000 });
     await checkPage(page, '/call/join', 'join');
@@ -247,8 +247,7 @@ describeWithBrowser('the applicant journey with the keyboard alone, in Arabic', 
     await checkPage(page, '/call/join', 'on-call');
 
     // The referee checks everything, has the code read back and records "verified".
-    const post = async (action: string, fields: Record<string, string> = {}) =>
-      b.post(action).type('form').send({ _csrf: csrfOf((await b.get(consolePath)).text), ...fields });
+    const post = (action: string, fields: Record<string, string> = {}) => submitForm(b, consolePath, action, fields);
     await post(`${consolePath}/code`);
     const code = /(\d{6})/.exec((await lastEmailTo(t.db.sql, email))!.body)![1];
     const checks = Object.fromEntries(['name', 'dateOfBirth', 'address', 'originals', 'face', 'tilted', 'inView'].map((k) => [`check-${k}`, 'yes']));
