@@ -8,7 +8,7 @@
  */
 const { createHash, randomBytes } = require('node:crypto');
 const { Client } = require('pg');
-const { formatSeconds, interleave, withCpu, autocannon } = require('./lib');
+const { autocannon, formatSeconds, interleave, measureGet, withCpu } = require('./lib');
 
 const CONNECTIONS = 50;
 const PATH = '/documents/review/status';
@@ -97,17 +97,9 @@ async function measureStatus(url, cookies, duration) {
   return { count: result.requests.total, seconds: result.duration };
 }
 
-/** The same load shape against the baseline (no cookie: it has no sessions). */
-async function measureHello(url, duration) {
-  const result = await autocannon({ url, connections: CONNECTIONS, duration });
-  if (result.errors || result.timeouts || result.non2xx || !result.requests.total) throw new Error(`nest.hello: ${result.errors} errors, ${result.non2xx} non-2xx`);
-  return { count: result.requests.total, seconds: result.duration };
-}
-
 module.exports = {
   name: 'page.status',
   figures: ['page.status'],
-  helpers: { seedApplicants, PATH },
 
   async run(ctx) {
     const hello = await ctx.startServer({ name: 'nest.hello', script: 'nest-hello.js' });
@@ -116,7 +108,7 @@ module.exports = {
     await measureStatus(referee.url, cookies.slice(0, 1), 0.5); // fails early, with the answer, if the page is not served
 
     const perSecond = await interleave({
-      baseline: (seconds) => withCpu(hello.cpuSeconds, () => measureHello(`${hello.url}/`, seconds)),
+      baseline: (seconds) => withCpu(hello.cpuSeconds, () => measureGet(`${hello.url}/`, { connections: CONNECTIONS, duration: seconds })),
       subject: (seconds) => withCpu(referee.cpuSeconds, () => measureStatus(referee.url, cookies, seconds)),
     });
     await hello.stop();
