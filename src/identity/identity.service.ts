@@ -186,9 +186,8 @@ export class IdentityService {
    * costs several times the round trip.
    */
   private async accountByEmail(email: string): Promise<Account | null> {
-    const em = this.em.getContext();
-    const [row] = await em.getConnection().execute<Record<string, unknown>[]>('select * from "account" where email = ?', [email], 'all', em.getTransactionContext());
-    return row ? em.map(Account, row) : null;
+    const [row] = await this.em.execute<Record<string, unknown>[]>('select * from "account" where email = ?', [email]);
+    return row ? this.em.map(Account, row) : null;
   }
 
   /** Emails a reset link when the address has an account; silent otherwise. */

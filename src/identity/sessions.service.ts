@@ -82,14 +82,12 @@ export class SessionsService {
     const now = new Date();
     if (old) await this.em.nativeDelete(Session, { id: tokenHash(old) });
     // One plain statement (every sign-in): the ORM's insert costs several times the round trip.
-    const em = this.em.getContext();
     const at = now.toISOString();
-    await em.getConnection().execute(
+    await this.em.execute(
       `insert into "session" (id, account_id, created_at, last_seen_at, authenticated_at, second_factor_at, expires_at)
        values (?, ?, ?::timestamptz, ?::timestamptz, ?::timestamptz, ?::timestamptz, ?::timestamptz)`,
       [tokenHash(key), account.id, at, at, at, secondFactorDone ? at : null, new Date(now.getTime() + this.config.sessionAbsoluteHours * 3_600_000).toISOString()],
       'run',
-      em.getTransactionContext(),
     );
     const who = { accountId: account.id, email: account.email, authenticatedAt: now, language: languageOrNone(account.language) };
     if (secondFactorDone) req.viewer = { ...who, idleExpiresAt: new Date(now.getTime() + this.idleMs) };
