@@ -246,6 +246,7 @@ describeWithBrowser('verifying from outside the United States, in a browser', ()
     await clickAndLoad(page, main(page).getByRole('button', { name: 'متابعة' }));
     await rtl('/verify/documents/primary/check', 'جواز سفر أجنبي (غير أمريكي)', 'verify-ar-passport');
     await page.getByRole('group', { name: 'هل سيكون أصل جواز السفر معك أثناء مكالمة الفيديو؟' }).getByText('نعم', { exact: true }).click();
+    expect(await page.locator('input[name=original][value=yes]').isChecked()).toBe(true); // the Arabic label belongs to its radio
   });
 
   it('does the same with JavaScript turned off', async () => {
