@@ -342,14 +342,14 @@ export class DocumentsService {
 
   // ---- Supervisors --------------------------------------------------------------------------
 
-  /** Every claimed, undecided case, oldest claim first; `lapsed` when it is back in the queue for lack of activity. */
-  async claimsInProgress(): Promise<{ caseId: string; reviewerId: string; submittedAt: Date; claimedAt: Date; lastActivityAt: Date; lapsed: boolean }[]> {
+  /** Every claimed, undecided case (or only `onlyCase`), oldest claim first; `lapsed` when it is back in the queue for lack of activity. */
+  async claimsInProgress(onlyCase?: string): Promise<{ caseId: string; reviewerId: string; submittedAt: Date; claimedAt: Date; lastActivityAt: Date; lapsed: boolean }[]> {
     const rows: any[] = await this.em.fork().execute(
       `select case_id, claimed_by, submitted_at, claimed_at, last_activity_at,
               last_activity_at < now() - make_interval(secs => ?) as lapsed
-         from document_review where decided_at is null and claimed_by is not null
+         from document_review where decided_at is null and claimed_by is not null ${onlyCase ? 'and case_id = ?' : ''}
         order by claimed_at limit 200`,
-      [this.config.reviewClaimSeconds],
+      onlyCase ? [this.config.reviewClaimSeconds, onlyCase] : [this.config.reviewClaimSeconds],
     );
     return rows.map((r) => ({
       caseId: r.case_id,

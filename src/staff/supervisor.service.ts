@@ -174,7 +174,7 @@ export class SupervisorService {
   async reviewClaim(actorId: string | undefined, caseId: string) {
     await this.authorize(actorId);
     if (!UUID.test(caseId)) return undefined;
-    const claim = (await this.documents.claimsInProgress()).find((c) => c.caseId === caseId);
+    const [claim] = await this.documents.claimsInProgress(caseId); // this one, however many others there are
     if (!claim) return undefined;
     const reviewers = await this.reviewersOnDuty(claim.reviewerId);
     const emails = await this.identity.emailsOf([claim.reviewerId]);
@@ -207,7 +207,7 @@ export class SupervisorService {
   async callInProgress(actorId: string | undefined, callId: string) {
     await this.authorize(actorId);
     if (!UUID.test(callId)) return undefined;
-    const call = (await this.calls.inProgress()).find((c) => c.callId === callId);
+    const [call] = await this.calls.inProgress(callId);
     if (!call) return undefined;
     const emails = await this.identity.emailsOf([call.agentId]);
     return { ...call, email: emailOf(emails, call.agentId) };

@@ -274,10 +274,11 @@ export class CallsService {
     return rows.map((r) => ({ agentId: r.agent_id, today: r.today, todaySeconds: r.today_seconds === null ? null : Number(r.today_seconds), period: r.period, periodSeconds: r.period_seconds === null ? null : Number(r.period_seconds) }));
   }
 
-  /** Calls in progress, oldest first. */
-  async inProgress(): Promise<{ callId: string; caseId: string; agentId: string; startedAt: Date }[]> {
+  /** Calls in progress (or only `onlyCall`), oldest first. */
+  async inProgress(onlyCall?: string): Promise<{ callId: string; caseId: string; agentId: string; startedAt: Date }[]> {
     const rows: any[] = await this.em.getConnection().execute(
-      `select id, verification_case_id, agent_id, started_at from video_call where status = 'active' order by started_at limit 200`,
+      `select id, verification_case_id, agent_id, started_at from video_call where status = 'active' ${onlyCall ? 'and id = ?' : ''} order by started_at limit 200`,
+      onlyCall ? [onlyCall] : [],
     );
     return rows.map((r) => ({ callId: r.id, caseId: r.verification_case_id, agentId: r.agent_id, startedAt: new Date(r.started_at) }));
   }
