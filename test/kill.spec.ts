@@ -165,8 +165,9 @@ describe('SIGKILL during an upload', () => {
       (res) => `status ${res.status}`,
       (error) => error.code ?? error.message,
     );
+    // The store writes a temporary file and renames it: the file is stored once it has its own name.
     const stored = await waitFor('the file in the store', () => {
-      const added = storedFiles().filter((f) => !before.includes(f));
+      const added = storedFiles().filter((f) => !before.includes(f) && !f.endsWith('.tmp'));
       return added.length ? added : undefined;
     });
     const pid = await waitFor('the upload to wait for its row', () => blockedBackend('%document_file%'));
