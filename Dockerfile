@@ -6,7 +6,7 @@
 # lock, so several instances may start together.
 
 # ---- build: TypeScript → dist/ (swc, migrations included), browser libraries → static/vendor ----
-FROM node:24-slim AS build
+FROM node:24.21.0-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # Install scripts run only for the packages approved in package.json "allowScripts".
@@ -17,7 +17,7 @@ COPY . .
 RUN npm run build && mkdir -p content
 
 # ---- runtime ----
-FROM node:24-slim AS runtime
+FROM node:24.21.0-slim AS runtime
 ENV NODE_ENV=production \
     PORT=3000 \
     DATA_DIR=/var/lib/referee
