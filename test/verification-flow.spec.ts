@@ -10,7 +10,7 @@ import { VerificationController } from '../src/verification/verification.control
 import { DocumentsController } from '../src/documents/documents.controller';
 import { CallController } from '../src/video/call.controller';
 
-/** The lint of the flow table itself (ARCHITECTURE.md): the table is data, so it is checked as data. */
+/** The lint of the flow table itself: the table is data, so it is checked as data. */
 describe('the verification flow table', () => {
   const keys = new Set(STEPS.map((s) => s.key));
   const reach = (from: StepKey[], edges: (k: StepKey) => StepKey[]) => {

@@ -1,5 +1,5 @@
 /**
- * The estimated wait in the video-call queue (STANDARDS.md, "Estimated wait time"): the
+ * The estimated wait in the video-call queue: the
  * queue-length estimator. With n applicants ahead and s agents serving at mean handle time
  * h, the wait is about (n + 1)·h / s. Its spread is large when n is small or when few
  * calls have been measured, so it is shown as a range; with no agent on duty there is no

@@ -1,8 +1,7 @@
 /**
- * The verification flow as one table of steps (ARCHITECTURE.md, "one state machine,
- * written as data"). Each row says where the step lives, when it is part of a case's
- * path, when it is done, where it can lead, what going back to it clears, and the audit
- * event its completion writes.
+ * The verification flow as one table of steps: the case's lifecycle written as data. Each
+ * row says where the step lives, when it is part of a case's path, when it is done, where
+ * it can lead, what going back to it clears, and the audit event its completion writes.
  *
  * The engine is small: a case's path is the steps whose `when` holds, in table order; the
  * current step is the first one on it that is not done; a step may be shown when it is on
@@ -419,7 +418,7 @@ export const STEPS: Step[] = [
 ];
 
 /**
- * Status transitions (ARCHITECTURE.md). Going back within the intake moves the status
+ * Status transitions. Going back within the intake moves the status
  * back; Save & Exit moves any status to abandoned, and resuming returns to the one before.
  */
 export const STATUS_TRANSITIONS: [CaseStatus, CaseStatus][] = [

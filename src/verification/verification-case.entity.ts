@@ -4,7 +4,7 @@ import type { Opt } from '@mikro-orm/core';
 import { Account } from '../identity/account.entity';
 import type { IdentifierChoice, QuestionKey, Track } from './catalog';
 
-/** The case's status (ARCHITECTURE.md): the first three belong to this module's intake steps. */
+/** The case's status: the first three belong to this module's intake steps. */
 export const CASE_STATUSES = [
   'started',
   'details_confirmed',

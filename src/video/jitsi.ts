@@ -10,7 +10,7 @@ export interface Participant {
 }
 
 /**
- * A participant's JWT for Jitsi Meet's token authentication (STANDARDS.md, "Video"):
+ * A participant's JWT for Jitsi Meet's token authentication:
  * HS256 with the shared app secret; iss the app id, aud "jitsi", sub the domain, the room,
  * exp, context.user (moderator only for the agent) and context.features (recording only for
  * the agent). Undefined without JITSI_APP_ID/JITSI_APP_SECRET (a development Jitsi without auth).

@@ -7,7 +7,7 @@ import { hmac } from '../crypto/tokens';
 /**
  * Every rate limit Referee applies, in one table. Counters live in PostgreSQL (table
  * rate_limit) so they hold across instances. Keys are HMACs: no email or IP is stored.
- * Figures follow Login.gov's published limits where it has one (see STANDARDS.md).
+ * Figures follow Login.gov's published limits where it has one.
  */
 export const RATE_LIMITS = {
   /** Password guesses against one account from one address. */

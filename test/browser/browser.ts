@@ -15,7 +15,10 @@ import { freePort } from '../harness/ports';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
-/** The flags that work on this kind of machine (see /work/shared/STACK.md, "Tests"). */
+/**
+ * Flags for headless Chromium in a sandbox without network: without the background-networking
+ * ones it keeps dialling out to hosts that cannot be reached.
+ */
 export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
