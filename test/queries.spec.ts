@@ -6,7 +6,7 @@ import { startTestApp, type TestApp } from './harness/app';
 import { newApplicant, toIdentifierStep, type Applicant } from './harness/verification';
 
 /**
- * Database work per page (issue 9, item 9): each applicant page costs at most 5 queries.
+ * Database work per page: each applicant page costs at most 5 queries.
  * Counted at the pg pool, under MikroORM: every statement that reaches PostgreSQL.
  */
 let t: TestApp;

@@ -8,7 +8,7 @@ import { csrfOf } from './harness/forms';
 import type { Applicant } from './harness/verification';
 
 /**
- * The supervisor's page (issue 8, item 3): live counts, per-agent figures, the two charts and
+ * The supervisor's page: live counts, per-agent figures, the two charts and
  * their tables, and releasing or reassigning claimed work, with what the agent who lost the
  * work sees next. Everything happens through the app's own pages, as staff would do it; rows
  * are aged by hand only where a test needs time to have passed.
