@@ -607,19 +607,28 @@ describe('signing out from the organization (RP-initiated logout)', () => {
   it('asks on a Referee page, then signs out of Referee too and goes back to the organization', async () => {
     const { clientId, clientSecret } = await createOrganization(t, { postLogoutRedirectUris: ['https://org.example/signed-out'] });
     const config = await organizationClient(issuer, clientId, clientSecret);
+    const other = await createOrganization(t, { name: 'Another Office' });
+    const otherConfig = await organizationClient(issuer, other.clientId, other.clientSecret);
     const { browser } = await person();
     const { tokens } = await fullFlow(config, browser);
+    const otherTokens = (await fullFlow(otherConfig, browser)).tokens;
     const done = await logOutFromOrganization(browser, config, tokens.id_token!, 'yes');
     expect(done.status).toBe(303);
     expect(done.headers.location).toBe('https://org.example/signed-out?state=bye');
     expect((await browser.get('/account')).headers.location).toMatch(/^\/sign-in/);
+    // The session is over for every organization in it.
+    expect((await client.tokenIntrospection(config, tokens.access_token)).active).toBe(false);
+    expect((await client.tokenIntrospection(otherConfig, otherTokens.access_token)).active).toBe(false);
   });
 
   it('keeps the Referee session when the person answers "No, stay signed in"', async () => {
     const { clientId, clientSecret } = await createOrganization(t, { postLogoutRedirectUris: ['https://org.example/signed-out'] });
     const config = await organizationClient(issuer, clientId, clientSecret);
+    const other = await createOrganization(t, { name: 'Another Office' });
+    const otherConfig = await organizationClient(issuer, other.clientId, other.clientSecret);
     const { browser } = await person();
     const { tokens } = await fullFlow(config, browser);
+    const otherTokens = (await fullFlow(otherConfig, browser)).tokens;
     const done = await logOutFromOrganization(browser, config, tokens.id_token!, 'no');
     expect(done.status).toBe(303);
     expect(done.headers.location).toBe('https://org.example/signed-out?state=bye');
@@ -627,6 +636,9 @@ describe('signing out from the organization (RP-initiated logout)', () => {
     const account = await browser.get('/account');
     expect(account.status).toBe(200);
     expect(account.text).toContain('action="/sign-out"');
+    // Signed out of the organization that asked, not of the others.
+    expect((await client.tokenIntrospection(config, tokens.access_token)).active).toBe(false);
+    expect((await client.tokenIntrospection(otherConfig, otherTokens.access_token)).active).toBe(true);
   });
 
   it('remembers the consent across the sign-out, while the tokens issued before it stop working', async () => {
