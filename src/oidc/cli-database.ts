@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from '../config/config';
@@ -31,7 +31,12 @@ export async function withCliDatabase<T>(config: Config, options: CliDatabaseOpt
     return work(config.databaseUrl);
   }
   const folder = join(config.dataDir, 'postgres');
-  if (!existsSync(join(folder, 'PG_VERSION')) && !options.createDatabase) throw new CliDatabaseError(noDatabase(config, options));
+  if (!existsSync(join(folder, 'PG_VERSION'))) {
+    if (existsSync(folder) && !readable(folder)) {
+      throw new CliDatabaseError(`cannot read ${folder} (the embedded PostgreSQL's data): run the command as the user that runs Referee.`);
+    }
+    if (!options.createDatabase) throw new CliDatabaseError(noDatabase(config, options));
+  }
   return withDatabase(config, async (url) => {
     announce(options.command, `embedded PostgreSQL in ${folder} (${withoutSecrets(url)})`, config);
     return work(url);
@@ -49,6 +54,15 @@ export async function withOrm<T>(config: Config, options: CliDatabaseOptions, wo
       await orm.close(true);
     }
   });
+}
+
+function readable(folder: string): boolean {
+  try {
+    accessSync(folder, constants.R_OK | constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function announce(command: string, database: string, config: Config) {

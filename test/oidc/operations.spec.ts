@@ -1,7 +1,7 @@
 /** Running the provider: the organizations and key-rotation commands, and the cleanup of expired state. */
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -97,6 +97,38 @@ describe('which database the commands use', () => {
       expect(failed!.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
       expect(existsSync(join(dataDir, 'postgres'))).toBe(false);
     } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('says so when the embedded database is there but this user cannot read it, rather than offer a new one', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'referee-cli-data-'));
+    chmodSync(dataDir, 0o755);
+    mkdirSync(join(dataDir, 'postgres'), { mode: 0o700 }); // as PostgreSQL keeps it: its own user only
+    chmodSync(join(dataDir, 'postgres'), 0o700);
+    // Root reads everything: then the command runs as nobody, the way an operator's own account would.
+    const asOther = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    if (!asOther.uid) chmodSync(join(dataDir, 'postgres'), 0o000);
+    try {
+      const failed = await run(process.execPath, [join(PROJECT_ROOT, 'dist/src/oidc/org-cli.js'), 'list'], {
+        ...asOther,
+        env: {
+          PATH: process.env.PATH!,
+          DATA_DIR: dataDir,
+          SESSION_SECRET: t.config.sessionSecret.toString('base64url'),
+          PII_KEYS: `k1:${randomBytes(32).toString('base64url')}`,
+          PII_FINGERPRINT_KEY: t.config.piiFingerprintKey.toString('base64url'),
+          LOG_LEVEL: 'silent',
+        },
+      }).then(
+        () => undefined,
+        (error: { code: number; stderr: string }) => error,
+      );
+      expect(failed?.code).toBe(1);
+      expect(failed!.stderr).toContain(`npm run org: cannot read ${join(dataDir, 'postgres')}`);
+      expect(failed!.stderr).not.toContain('--create-database');
+    } finally {
+      chmodSync(join(dataDir, 'postgres'), 0o700);
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
