@@ -1,13 +1,14 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import { loadConfig } from '../config/config';
-import { withDatabase } from '../database/database-url';
 import { ormConfig } from '../database/mikro-orm.config';
+import { CliDatabaseError, withCliDatabase } from '../oidc/cli-database';
 import { AuditService } from './audit.service';
 
 /** `npm run audit:verify`: walks the audit chain and names the first broken link. */
 async function main() {
   const config = loadConfig();
-  const result = await withDatabase(config, async (url) => {
+  // Never a new database: there would be nothing to verify in it.
+  const result = await withCliDatabase(config, { command: 'npm run audit:verify', canCreate: false }, async (url) => {
     const orm = await MikroORM.init({ ...ormConfig(url), logger: () => undefined });
     try {
       return await new AuditService(orm.em).verifyChain();
@@ -24,6 +25,6 @@ async function main() {
 }
 
 main().catch((error) => {
-  console.error(`audit:verify failed: ${(error as Error).message}`);
+  console.error(error instanceof CliDatabaseError ? `npm run audit:verify: ${error.message}` : `audit:verify failed: ${(error as Error).message}`);
   process.exit(1);
 });

@@ -47,7 +47,7 @@ export interface Config {
   argon2: { memoryKiB: number; passes: number; parallelism: number };
   /** Issuer identifier of the OpenID provider mounted at /oidc (ISSUER_URL; default BASE_URL/oidc). */
   issuerUrl: string;
-  /** The example organization at /demo (DEMO_ORGANIZATION=off removes it). */
+  /** The example organization at /demo (DEMO_ORGANIZATION; off by default in production). */
   demoOrganization: boolean;
   /**
    * How long each kind of personal data is kept. The privacy policy shows these values and the
@@ -232,7 +232,8 @@ export function loadConfig(env: Env = process.env): Config {
     smsBlockedCountries: countryList(env, 'SMS_BLOCKED_COUNTRIES'),
     argon2: { memoryKiB: 19456, passes: 2, parallelism: 1 },
     issuerUrl: issuerUrl(env, baseUrl),
-    demoOrganization: onOff(env, 'DEMO_ORGANIZATION', true),
+    // A production Referee serves real organizations only, unless the operator asks for the demo.
+    demoOrganization: onOff(env, 'DEMO_ORGANIZATION', appEnv !== 'production'),
     retention: {
       documentDays: integer(env, 'DOCUMENT_RETENTION_DAYS', 30, 1, 3650),
       recordingDays: integer(env, 'RECORDING_RETENTION_DAYS', 90, 1, 3650),

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/config';
-import { withOrm } from './cli-database';
+import { CliDatabaseError, withOrm } from './cli-database';
 import type { TokenEndpointAuthMethod } from './organization.entity';
 import { OrganizationInputError, OrganizationsService, type OrganizationInput } from './organizations.service';
 
@@ -9,6 +9,9 @@ const USAGE = `Usage:
   npm run org -- create --name NAME --redirect-uri URL [--redirect-uri URL …] [options]
   npm run org -- update CLIENT_ID [options]
   npm run org -- list
+
+It works on the database of the Referee whose environment it runs in (DATABASE_URL, or the
+embedded PostgreSQL under DATA_DIR), named on stderr first.
 
 Options:
   --name NAME                      shown to people on the consent page
@@ -21,7 +24,8 @@ Options:
   --requires-ssn                   only identities verified with a Social Security number
   --no-requires-ssn
   --auth-method METHOD             client_secret_basic (default), client_secret_post, private_key_jwt or none (public, PKCE)
-  --jwks FILE | --jwks-uri URL     public keys for private_key_jwt`;
+  --jwks FILE | --jwks-uri URL     public keys for private_key_jwt
+  --create-database                start a new, empty embedded database when DATA_DIR has none`;
 
 const words = (value: string | undefined) => value?.split(/[\s,]+/).filter(Boolean);
 
@@ -41,6 +45,7 @@ async function main() {
       'auth-method': { type: 'string' },
       jwks: { type: 'string' },
       'jwks-uri': { type: 'string' },
+      'create-database': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -65,7 +70,7 @@ async function main() {
   const changes = Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined)) as Partial<OrganizationInput>;
 
   const config = loadConfig();
-  await withOrm(config, async (orm) => {
+  await withOrm(config, { command: 'npm run org', createDatabase: values['create-database'] }, async (orm) => {
     const organizations = new OrganizationsService(orm.em.fork());
     if (command === 'list') {
       for (const org of await organizations.list()) {
@@ -88,7 +93,7 @@ async function main() {
 }
 
 main().catch((error) => {
-  const known = error instanceof ConfigError || error instanceof OrganizationInputError || (error as { name?: string }).name === 'NotFoundError';
+  const known = error instanceof ConfigError || error instanceof OrganizationInputError || error instanceof CliDatabaseError || (error as { name?: string }).name === 'NotFoundError';
   console.error(known ? `npm run org: ${(error as Error).message}` : error);
   process.exit(1);
 });

@@ -157,7 +157,14 @@ export class OidcProviderService implements OnModuleInit, OnModuleDestroy {
       return typeof this.clientSecret === 'string' && typeof actual === 'string' && sameSecret(this.clientSecret, tokenHash(actual));
     };
     provider.on('server_error', (ctx, error) => this.logger.error({ err: error, path: ctx.path }, 'OpenID provider error'));
-    provider.on('end_session.success', (ctx) => void this.endRefereeSession(ctx));
+    // After the provider answered the logout form: only "Yes" (logout=yes, the same test the
+    // provider applies before destroying its session) ends the Referee session, and before the
+    // response leaves, so the next page already shows the person signed out.
+    provider.use(async (koa, next) => {
+      await next();
+      const ctx = koa as KoaContextWithOIDC;
+      if (ctx.oidc?.route === 'end_session_confirm' && ctx.status === 303 && ctx.oidc.params?.logout) await this.endRefereeSession(ctx);
+    });
     return provider;
   }
 
@@ -225,6 +232,9 @@ export class OidcProviderService implements OnModuleInit, OnModuleDestroy {
         Session: this.config.sessionAbsoluteHours * 3600,
       },
       rotateRefreshToken: true,
+      // Signing out revokes the session's tokens but keeps the consent (the Grant): it is the
+      // person's standing permission, withdrawn at /account/organizations, not a sign-in state.
+      revokeGrantPolicy: (ctx) => ctx.oidc.route !== 'end_session_confirm' && !(ctx.oidc.route === 'revocation' && ctx.oidc.entities.AccessToken),
       clientBasedCORS: (_ctx, origin, client) => client.redirectUris?.some((uri) => URL.parse(uri)?.origin === origin) ?? false,
       interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: this.policy() },
       loadExistingGrant: (ctx) => this.loadExistingGrant(ctx),
@@ -243,7 +253,8 @@ export class OidcProviderService implements OnModuleInit, OnModuleDestroy {
     const { Check, base } = interactionPolicy;
     const policy = base();
     policy.get('login')!.checks.add(
-      new Check('referee_session', 'the Referee session ended or belongs to someone else', async (ctx) =>
+      // login_required, as for no session at all (a check added here gets interaction_required otherwise).
+      new Check('referee_session', 'the Referee session ended or belongs to someone else', 'login_required', async (ctx) =>
         (await this.refereeAccountId(ctx.req)) === ctx.oidc.session!.accountId ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT,
       ),
     );
@@ -300,7 +311,7 @@ export class OidcProviderService implements OnModuleInit, OnModuleDestroy {
     };
   }
 
-  /** A signed-out-of-the-organization person is signed out of Referee too (they confirmed it on our page). */
+  /** A person who confirmed on our page that they sign out (logout=yes) is signed out of Referee too. */
   private async endRefereeSession(ctx: KoaContextWithOIDC) {
     try {
       const probe = { headers: ctx.req.headers } as WebRequest;

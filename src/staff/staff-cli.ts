@@ -4,20 +4,21 @@ import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { AppModule } from '../app.module';
 import { loadConfig } from '../config/config';
-import { withDatabase } from '../database/database-url';
 import { migrateToLatest } from '../database/migrate';
 import { IdentityService, emailProblem, normaliseEmail } from '../identity/identity.service';
+import { CliDatabaseError, withCliDatabase } from '../oidc/cli-database';
 import { isStaffRole, STAFF_ROLES, type StaffRole } from './roles';
 import { StaffService } from './staff.service';
 
-const USAGE = `Usage: npm run staff -- create --email someone@example.org --role referee [--role supervisor]
-Roles: ${STAFF_ROLES.join(', ')}`;
+const USAGE = `Usage: npm run staff -- create --email someone@example.org --role referee [--role supervisor] [--create-database]
+Roles: ${STAFF_ROLES.join(', ')}
+--create-database: start a new, empty embedded database when DATA_DIR has none`;
 
 /** `npm run staff -- create …`: a staff account with a temporary password printed once. */
 async function main() {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
-    options: { email: { type: 'string' }, role: { type: 'string', multiple: true } },
+    options: { email: { type: 'string' }, role: { type: 'string', multiple: true }, 'create-database': { type: 'boolean' } },
   });
   const email = normaliseEmail(values.email);
   const roles = values.role ?? [];
@@ -26,7 +27,7 @@ async function main() {
     process.exit(64);
   }
   const config = { ...loadConfig(), logLevel: 'error' };
-  await withDatabase(config, async (url) => {
+  await withCliDatabase(config, { command: 'npm run staff', createDatabase: values['create-database'] }, async (url) => {
     await migrateToLatest(url);
     const app = await NestFactory.createApplicationContext(AppModule.register({ ...config, databaseUrl: url }), { logger: false });
     try {
@@ -48,6 +49,6 @@ async function main() {
 }
 
 main().catch((error) => {
-  console.error(`staff: ${(error as Error).message}`);
+  console.error(error instanceof CliDatabaseError ? `npm run staff: ${error.message}` : `staff: ${(error as Error).message}`);
   process.exit(1);
 });

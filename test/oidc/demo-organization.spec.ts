@@ -95,6 +95,28 @@ describe('DEMO_ORGANIZATION=off', () => {
   });
 });
 
+describe('DEMO_ORGANIZATION unset', () => {
+  it('leaves the demo out of a production Referee, keeps it in development, and an explicit value wins', async () => {
+    const production = await startTestApp({ NODE_ENV: 'production', LOG_LEVEL: 'silent' });
+    try {
+      expect((await production.browser().get('/demo')).status).toBe(404);
+      expect((await production.db.sql.query('select count(*)::int as n from organization where client_id = $1', [DEMO_CLIENT_ID])).rows[0].n).toBe(0);
+    } finally {
+      await production.close();
+    }
+    const { loadConfig } = require('../../src/config/config') as typeof import('../../src/config/config');
+    const secrets = {
+      DATA_DIR: t.config.dataDir,
+      SESSION_SECRET: randomBytes(32).toString('base64url'),
+      PII_KEYS: `k1:${randomBytes(32).toString('base64url')}`,
+      PII_FINGERPRINT_KEY: randomBytes(32).toString('base64url'),
+    };
+    expect(loadConfig({ ...secrets, NODE_ENV: 'production', DEMO_ORGANIZATION: 'on' }).demoOrganization).toBe(true);
+    expect(loadConfig({ ...secrets, NODE_ENV: 'development' }).demoOrganization).toBe(true);
+    expect(loadConfig(secrets).demoOrganization).toBe(true); // NODE_ENV unset: development
+  });
+});
+
 describe('two instances on one database', () => {
   it('share every step of a flow: interaction, consent, code, tokens and keys', async () => {
     const port = await freePort();

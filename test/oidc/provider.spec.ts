@@ -432,6 +432,30 @@ describe('the Referee session decides who is signed in', () => {
     expect(page.offsite).toBeUndefined();
     expect(page.path).toMatch(/^\/sign-in\?next=%2Finteraction%2F[^%]+%2Flogin$/);
   });
+
+  /** prompt=none: the organization asks whether the person is signed in, without showing anything. */
+  async function silentRequest(config: client.Configuration, browser: Agent) {
+    const started = await authorizationRequest(config, { prompt: 'none' });
+    const page = await follow(browser, started.url.toString());
+    const callback = new URL(page.offsite!);
+    expect(callback.searchParams.get('state')).toBe(started.state);
+    return callback.searchParams;
+  }
+
+  it('answers prompt=none with login_required for a browser that never signed in, and for one that signed out of Referee', async () => {
+    const { clientId, clientSecret } = await createOrganization(t);
+    const config = await organizationClient(issuer, clientId, clientSecret);
+    expect((await silentRequest(config, t.browser())).get('error')).toBe('login_required');
+
+    const { browser } = await person();
+    await fullFlow(config, browser);
+    expect((await silentRequest(config, browser)).get('code')).toBeTruthy(); // signed in: a code, nothing shown
+    const account = await browser.get('/account');
+    await browser.post('/sign-out').type('form').send({ _csrf: csrfOf(account.text) });
+    const answer = await silentRequest(config, browser);
+    expect(answer.get('error')).toBe('login_required');
+    expect(answer.get('code')).toBeNull();
+  });
 });
 
 describe('verified identity and organizations that require an SSN', () => {
@@ -567,22 +591,75 @@ describe('connected organizations', () => {
 });
 
 describe('signing out from the organization (RP-initiated logout)', () => {
-  it('asks on a Referee page, then signs out of Referee too and goes back to the organization', async () => {
-    const { clientId, clientSecret } = await createOrganization(t, { postLogoutRedirectUris: ['https://org.example/signed-out'] });
-    const config = await organizationClient(issuer, clientId, clientSecret);
-    const { browser } = await person();
-    const { tokens } = await fullFlow(config, browser);
-    const logout = client.buildEndSessionUrl(config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: 'https://org.example/signed-out', state: 'bye' });
+  /** The organization sends the browser to the end-session endpoint; the person answers Referee's question. */
+  async function logOutFromOrganization(browser: Agent, config: client.Configuration, idToken: string, answer: 'yes' | 'no') {
+    const logout = client.buildEndSessionUrl(config, { id_token_hint: idToken, post_logout_redirect_uri: 'https://org.example/signed-out', state: 'bye' });
     const page = await browser.get(logout.pathname + logout.search);
     expect(page.status).toBe(200);
     expect(page.text).toContain('<h1>Sign out of Referee?</h1>');
     expect(page.headers['content-security-policy']).toContain("form-action 'self'");
     const action = /<form[^>]*action="([^"]+)"/.exec(page.text.slice(page.text.indexOf('op.logoutForm') - 200))![1];
     const xsrf = /name="xsrf" value="([^"]+)"/.exec(page.text)![1];
-    const done = await browser.post(new URL(action, base).pathname).type('form').send({ xsrf, logout: 'yes' });
+    // The buttons submit the provider's form: "Yes" adds logout=yes, "No" sends the form alone.
+    return browser.post(new URL(action, base).pathname).type('form').send(answer === 'yes' ? { xsrf, logout: 'yes' } : { xsrf });
+  }
+
+  it('asks on a Referee page, then signs out of Referee too and goes back to the organization', async () => {
+    const { clientId, clientSecret } = await createOrganization(t, { postLogoutRedirectUris: ['https://org.example/signed-out'] });
+    const config = await organizationClient(issuer, clientId, clientSecret);
+    const other = await createOrganization(t, { name: 'Another Office' });
+    const otherConfig = await organizationClient(issuer, other.clientId, other.clientSecret);
+    const { browser } = await person();
+    const { tokens } = await fullFlow(config, browser);
+    const otherTokens = (await fullFlow(otherConfig, browser)).tokens;
+    const done = await logOutFromOrganization(browser, config, tokens.id_token!, 'yes');
     expect(done.status).toBe(303);
     expect(done.headers.location).toBe('https://org.example/signed-out?state=bye');
-    await new Promise((r) => setTimeout(r, 100)); // the Referee session ends right after the answer
     expect((await browser.get('/account')).headers.location).toMatch(/^\/sign-in/);
+    // The session is over for every organization in it.
+    expect((await client.tokenIntrospection(config, tokens.access_token)).active).toBe(false);
+    expect((await client.tokenIntrospection(otherConfig, otherTokens.access_token)).active).toBe(false);
+  });
+
+  it('keeps the Referee session when the person answers "No, stay signed in"', async () => {
+    const { clientId, clientSecret } = await createOrganization(t, { postLogoutRedirectUris: ['https://org.example/signed-out'] });
+    const config = await organizationClient(issuer, clientId, clientSecret);
+    const other = await createOrganization(t, { name: 'Another Office' });
+    const otherConfig = await organizationClient(issuer, other.clientId, other.clientSecret);
+    const { browser } = await person();
+    const { tokens } = await fullFlow(config, browser);
+    const otherTokens = (await fullFlow(otherConfig, browser)).tokens;
+    const done = await logOutFromOrganization(browser, config, tokens.id_token!, 'no');
+    expect(done.status).toBe(303);
+    expect(done.headers.location).toBe('https://org.example/signed-out?state=bye');
+    await new Promise((r) => setTimeout(r, 200)); // a session ended late, after the answer, would show by now
+    const account = await browser.get('/account');
+    expect(account.status).toBe(200);
+    expect(account.text).toContain('action="/sign-out"');
+    // Signed out of the organization that asked, not of the others.
+    expect((await client.tokenIntrospection(config, tokens.access_token)).active).toBe(false);
+    expect((await client.tokenIntrospection(otherConfig, otherTokens.access_token)).active).toBe(true);
+  });
+
+  it('remembers the consent across the sign-out, while the tokens issued before it stop working', async () => {
+    const { clientId, clientSecret } = await createOrganization(t, { name: 'Water Utility', postLogoutRedirectUris: ['https://org.example/signed-out'] });
+    const config = await organizationClient(issuer, clientId, clientSecret);
+    const { browser, person: p, accountId } = await person();
+    const { tokens } = await fullFlow(config, browser);
+    expect((await client.tokenIntrospection(config, tokens.access_token)).active).toBe(true);
+
+    expect((await logOutFromOrganization(browser, config, tokens.id_token!, 'yes')).status).toBe(303);
+    expect((await client.tokenIntrospection(config, tokens.access_token)).active).toBe(false);
+    await expect(client.fetchUserInfo(config, tokens.access_token, accountId)).rejects.toBeDefined();
+    expect((await browser.get('/account')).headers.location).toMatch(/^\/sign-in/);
+
+    // Signed in again, the next request from the organization needs no new consent…
+    await signIn(t, p, browser);
+    const again = await authorizationRequest(config);
+    const back = await follow(browser, again.url.toString());
+    expect(back.text).not.toContain('Share your information with Water Utility');
+    expect(back.offsite).toMatch(/^https:\/\/org\.example\/callback\?code=/);
+    // …and the organization is still listed where the person can stop sharing.
+    expect((await browser.get('/account/organizations')).text).toContain('Water Utility');
   });
 });
