@@ -102,13 +102,19 @@ export class CallsService {
     return this.em.findOne(VideoCall, { id: callId, agent: agentId }, { populate: ['verificationCase', 'applicant'], refresh: true });
   }
 
-  /** The applicant's details for the console: decrypted here, and each view audit-logged. */
-  async detailsFor(call: VideoCall, actor: Pick<AuditEntry, 'actorId' | 'ip'>) {
+  /** A call with its case and applicant, for a page the caller has already authorized (StaffAccess). */
+  byId(callId: string): Promise<VideoCall | null> {
+    if (!/^[0-9a-f-]{36}$/.test(callId)) return Promise.resolve(null);
+    return this.em.findOne(VideoCall, { id: callId }, { populate: ['verificationCase', 'applicant'], refresh: true });
+  }
+
+  /** The applicant's details for the console: decrypted here, and each view audit-logged (with the viewer's standing: holder or supervisor). */
+  async detailsFor(call: VideoCall, actor: Pick<AuditEntry, 'actorId' | 'ip'>, as: 'holder' | 'supervisor') {
     const c = call.verificationCase;
     const address = this.verification.decryptAddress(c);
     const dateOfBirth = this.verification.decryptDateOfBirth(c);
     const preferences = await this.preferencesOf(c.id);
-    await this.audit.record({ action: 'video.details_viewed', caseId: c.id, subject: call.applicant.id, details: { callId: call.id }, ...actor });
+    await this.audit.record({ action: 'video.details_viewed', caseId: c.id, subject: call.applicant.id, details: { callId: call.id, as }, ...actor });
     return {
       name: [c.firstName, c.middleName, c.lastName].filter(Boolean).join(' '),
       dateOfBirth,
