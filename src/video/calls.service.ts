@@ -188,7 +188,7 @@ export class CallsService {
       action: `video.outcome_${form.outcome}`,
       caseId: c.id,
       subject: call.applicant.id,
-      details: { callId: call.id, room: call.room, recordingStartedAt: call.recordingStartedAt?.toISOString(), fraudSuspected: form.fraud, reason: form.reason, checked: form.checked },
+      details: { callId: call.id, room: call.room, reference: call.evidenceReference, recordingStartedAt: call.recordingStartedAt?.toISOString(), fraudSuspected: form.fraud, reason: form.reason, checked: form.checked },
       ...actor,
     });
     return 'done';
@@ -198,9 +198,11 @@ export class CallsService {
   private identityOf(c: VerificationCase, call: VideoCall, form: OutcomeForm, at: Date): VerifiedIdentity {
     const address = this.verification.decryptAddress(c);
     const reviewedAt = c.updatedAt < at ? c.updatedAt : at;
+    // Organizations get the call's opaque reference, never an internal id (case, call, room, referee).
+    const reference = call.evidenceReference;
     return {
       verifiedAt: at,
-      verificationProcess: c.id,
+      verificationProcess: reference,
       ssnVerified: c.identifierKind === 'ssn',
       claims: {
         givenName: c.firstName ?? '',
@@ -224,8 +226,8 @@ export class CallsService {
           issuer: { country: d.country },
           dateOfExpiry: d.expiry,
           checks: [
-            { method: 'vri' as const, checkId: `case:${c.id}:documents`, time: reviewedAt },
-            { method: 'pvr' as const, checkId: `call:${call.id}:room:${call.room}${call.recordingStartedAt ? ':recorded' : ''}:referee:${call.agent.id}`, time: at },
+            { method: 'vri' as const, checkId: `${reference}:vri`, time: reviewedAt },
+            { method: 'pvr' as const, checkId: `${reference}:pvr`, time: at },
           ],
         })),
     };
