@@ -8,10 +8,9 @@ import { Migration } from '@mikro-orm/migrations';
  */
 export class Migration20261205020000_evidence_reference extends Migration {
   override async up(): Promise<void> {
-    this.addSql(`alter table "video_call" add column "evidence_reference" text null;`);
-    // gen_random_uuid(): 122 random bits from the server's strong random source (PostgreSQL 13+).
-    this.addSql(`update "video_call" set "evidence_reference" = 'ref-' || replace(gen_random_uuid()::text, '-', '');`);
-    this.addSql(`alter table "video_call" alter column "evidence_reference" set not null;`);
+    // gen_random_uuid(): 122 random bits from the server's strong random source (PostgreSQL 13+);
+    // the default gives every existing call its own, and any row written without one.
+    this.addSql(`alter table "video_call" add column "evidence_reference" text not null default ('ref-'::text || replace((gen_random_uuid())::text, '-'::text, ''::text));`);
     this.addSql(`alter table "video_call" add constraint "video_call_evidence_reference_unique" unique ("evidence_reference");`);
     this.addSql(`alter table "verified_identity" add column "verification_reference" text null;`);
     this.addSql(

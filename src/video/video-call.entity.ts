@@ -15,8 +15,10 @@ export interface CallEvent {
   at: string;
 }
 
-/** A new evidence reference: random, meaningless, and the same shape as the ones the migration gave older calls. */
+/** A new evidence reference: random and meaningless. */
 export const newEvidenceReference = () => `ref-${randomBytes(16).toString('hex')}`;
+/** The same shape from PostgreSQL (gen_random_uuid: 122 strong random bits), for rows written without one. */
+export const EVIDENCE_REFERENCE_SQL = `('ref-'::text || replace((gen_random_uuid())::text, '-'::text, ''::text))`;
 
 /** One video call between an applicant and the Trusted Referee who claimed them. */
 @Entity({ tableName: 'video_call' })
@@ -43,7 +45,7 @@ export class VideoCall {
    * How organizations' evidence names this verification (verification_process, check_id): opaque
    * and random, never the call or case id, the room or the referee. Referee finds the call from it.
    */
-  @Property({ type: 'text', unique: true })
+  @Property({ type: 'text', unique: true, defaultRaw: EVIDENCE_REFERENCE_SQL })
   evidenceReference: Opt<string> = newEvidenceReference();
 
   @Enum({ items: [...CALL_STATUSES] })
