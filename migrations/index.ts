@@ -14,6 +14,7 @@ import { Migration20261126190000_supervisor } from './Migration20261126190000_su
 import { Migration20261126191000_organization_changes } from './Migration20261126191000_organization_changes';
 import { Migration20261126191500_document_file_storage_key } from './Migration20261126191500_document_file_storage_key';
 import { Migration20261126200000_support_language } from './Migration20261126200000_support_language';
+import { Migration20261205020000_evidence_reference } from './Migration20261205020000_evidence_reference';
 
 /** Every migration, in order. Listed here (not discovered from the folder) so the build and the tests load the same code. */
 export const migrations = [
@@ -33,4 +34,5 @@ export const migrations = [
   { name: 'Migration20261126191000_organization_changes', class: Migration20261126191000_organization_changes },
   { name: 'Migration20261126191500_document_file_storage_key', class: Migration20261126191500_document_file_storage_key },
   { name: 'Migration20261126200000_support_language', class: Migration20261126200000_support_language },
+  { name: 'Migration20261205020000_evidence_reference', class: Migration20261205020000_evidence_reference },
 ];

@@ -11,12 +11,13 @@ import { DocumentsController } from './documents.controller';
 import { DocumentsService } from './documents.service';
 import { ReviewController } from './review.controller';
 import { DOCUMENT_STORE, createDocumentStore } from './store';
+import { StaffAccess } from './work-access';
 
 /** Uploads, image checks, encrypted storage, and the document review queue. */
 @Module({
   imports: [CryptoModule, IdentityModule, NotificationsModule, AuditModule, StaffModule, VerificationModule],
   controllers: [DocumentsController, CaptureController, ReviewController],
-  providers: [DocumentsService, { provide: DOCUMENT_STORE, inject: [CONFIG], useFactory: (config: Config) => createDocumentStore(config) }],
-  exports: [DocumentsService],
+  providers: [DocumentsService, StaffAccess, { provide: DOCUMENT_STORE, inject: [CONFIG], useFactory: (config: Config) => createDocumentStore(config) }],
+  exports: [DocumentsService, StaffAccess],
 })
 export class DocumentsModule {}

@@ -300,16 +300,20 @@ export class DocumentsService {
     return caseId;
   }
 
-  /** The case a reviewer holds a live claim on (touching the claim), or undefined. */
-  async claimed(caseId: string, reviewerId: string): Promise<{ c: VerificationCase; review: DocumentReview } | undefined> {
-    if (!/^[0-9a-f-]{36}$/.test(caseId)) return undefined;
+  /** The reviewer holds a live claim on the case (and the claim is touched: looking is activity). Staff routes ask StaffAccess. */
+  async holdsClaim(caseId: string, reviewerId: string): Promise<boolean> {
+    if (!/^[0-9a-f-]{36}$/.test(caseId)) return false;
     const rows: any[] = await this.em.fork().execute(
       `update document_review set last_activity_at = now()
         where case_id = ? and claimed_by = ? and decided_at is null and last_activity_at >= now() - make_interval(secs => ?)
         returning case_id`,
       [caseId, reviewerId, this.config.reviewClaimSeconds],
     );
-    if (!rows.length) return undefined;
+    return rows.length > 0;
+  }
+
+  /** A case under review and its review row, for a page the caller has already authorized (StaffAccess). */
+  async caseAndReview(caseId: string): Promise<{ c: VerificationCase; review: DocumentReview } | undefined> {
     const em = this.em.fork();
     const c = await em.findOne(VerificationCase, { id: caseId }, { populate: ['account'] });
     const review = await em.findOne(DocumentReview, { caseId });

@@ -10,6 +10,7 @@ import { REJECT_REASONS, reasonText } from './document-review.entity';
 import { sendFile } from './documents.controller';
 import { DocumentsService } from './documents.service';
 import { HINTS } from './images';
+import { StaffAccess } from './work-access';
 
 /** The document review console: the queue, "Next case", and the review of a claimed case. */
 @Controller('agent/review')
@@ -20,6 +21,7 @@ export class ReviewController {
     private readonly documents: DocumentsService,
     private readonly messages: Messages,
     private readonly languages: LanguageResolver,
+    private readonly access: StaffAccess,
   ) {}
 
   @Get()
@@ -45,11 +47,12 @@ export class ReviewController {
   }
 
   private async page(req: WebRequest, caseId: string, errors: FieldErrors = {}, form: Record<string, unknown> = {}) {
-    const claimed = await this.documents.claimed(caseId, req.viewer!.accountId);
-    if (!claimed) return this.notYours(req, caseId);
-    const { c, review } = claimed;
+    const access = await this.access.of(req.viewer!.accountId, { review: caseId });
+    const found = access && (await this.documents.caseAndReview(access.caseId));
+    if (!access || !found) return this.notYours(req, caseId);
+    const { c, review } = found;
     const details = this.documents.details(c);
-    await this.documents.auditView(actorOf(req), c.id, 'documents.details_viewed', undefined, { fields: ['name', 'dateOfBirth', 'address'] });
+    await this.documents.auditView(actorOf(req), c.id, 'documents.details_viewed', undefined, { fields: ['name', 'dateOfBirth', 'address'], as: access.as });
     const items = await this.documents.state(c);
     // The error summary names each document as its fieldset does, in the reader's language.
     const language = this.languages.of(req);
@@ -68,6 +71,8 @@ export class ReviewController {
         // The reasons' names are the ones the applicant reads (documents.reasons.*).
         reasons: REJECT_REASONS.map((code) => ({ code, text: reasonText(code) })),
         form,
+        // A supervisor's look: no decision form.
+        readOnly: access.as !== 'holder',
         errorLabels,
         errors: Object.keys(errors).length ? errors : undefined,
       },
@@ -83,18 +88,19 @@ export class ReviewController {
   /** One image of a claimed case; every view is written to the audit log. */
   @Get(':caseId/file/:fileId')
   async file(@Req() req: WebRequest, @Param('caseId') caseId: string, @Param('fileId') fileId: string, @Res() res: Response) {
-    const claimed = await this.documents.claimed(caseId, req.viewer!.accountId);
-    const file = claimed && (await this.documents.fileOfCase(caseId, fileId));
-    if (!file) throw new NotFoundException();
-    await this.documents.auditView(actorOf(req), caseId, 'documents.image_viewed', file.id, { item: file.item, side: file.side });
+    const access = await this.access.of(req.viewer!.accountId, { review: caseId });
+    const file = access && (await this.documents.fileOfCase(access.caseId, fileId));
+    if (!access || !file) throw new NotFoundException();
+    await this.documents.auditView(actorOf(req), access.caseId, 'documents.image_viewed', file.id, { item: file.item, side: file.side, as: access.as });
     sendFile(res, file.mime, await this.documents.contents(file));
   }
 
   @Post(':caseId')
   async decide(@Req() req: WebRequest, @Param('caseId') caseId: string, @Body() form: Record<string, unknown>) {
-    const claimed = await this.documents.claimed(caseId, req.viewer!.accountId);
-    if (!claimed) return this.notYours(req, caseId);
-    const items = await this.documents.state(claimed.c);
+    const held = await this.access.heldCase(req.viewer!.accountId, { review: caseId });
+    const found = held && (await this.documents.caseAndReview(held));
+    if (!found) return this.notYours(req, caseId);
+    const items = await this.documents.state(found.c);
     const parsed = this.documents.parseDecisions(items, form);
     if (!parsed.decisions) return this.page(req, caseId, parsed.errors, form);
     const outcome = await this.documents.decide(caseId, { ...actorOf(req), actorId: req.viewer!.accountId }, parsed.decisions);

@@ -67,8 +67,11 @@ const COMPANIONS = new Set(['sub', 'email_verified', 'phone_number_verified']);
 /** The identity as verified: what verification hands over when a case ends "verified". */
 export interface VerifiedIdentity {
   verifiedAt: Date;
-  /** Audit reference of the verification (the case), shared as verification_process. */
-  verificationProcess: string;
+  /**
+   * The verification's opaque reference, shared as verification_process: random, never an
+   * internal id; Referee maps it back to the call, case and referee for audits.
+   */
+  verificationProcess?: string;
   /** Verified with a Social Security number (not an ITIN or a passport number). */
   ssnVerified: boolean;
   claims: {

@@ -25,6 +25,7 @@ export class VerifiedIdentitiesService implements VerifiedIdentities {
       account: accountId,
       verifiedAt: identity.verifiedAt,
       ssnVerified: identity.ssnVerified,
+      verificationReference: identity.verificationProcess ?? null,
       detailsSealed: this.box.encrypt(JSON.stringify(details), context(accountId)),
       updatedAt: new Date(),
       reconfirmRequiredAt: null,
@@ -40,14 +41,22 @@ export class VerifiedIdentitiesService implements VerifiedIdentities {
     const record = await this.em.findOne(VerifiedIdentityRecord, { account: accountId }, { disableIdentityMap: true });
     if (!record || record.reconfirmRequiredAt) return null;
     const details = JSON.parse(this.box.decrypt(record.detailsSealed, context(accountId))) as Sealed;
+    // Sealed before references existed, its evidence named the case, the call, the room and the
+    // referee: share the reference its call was given instead (or none), never those.
+    const legacy = details.verificationProcess !== (record.verificationReference ?? undefined);
+    const reference = record.verificationReference ?? undefined;
     return {
       verifiedAt: record.verifiedAt,
       ssnVerified: record.ssnVerified,
-      verificationProcess: details.verificationProcess,
+      verificationProcess: legacy ? reference : details.verificationProcess,
       claims: details.claims,
       documents: details.documents.map((document) => ({
         ...document,
-        checks: document.checks.map((check) => ({ ...check, time: new Date(check.time) })),
+        checks: document.checks.map((check) => ({
+          ...check,
+          checkId: legacy ? reference && `${reference}:${check.method}` : check.checkId,
+          time: new Date(check.time),
+        })),
       })),
     };
   }

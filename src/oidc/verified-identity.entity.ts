@@ -18,6 +18,13 @@ export class VerifiedIdentityRecord {
   @Property({ type: 'boolean' })
   ssnVerified!: boolean;
 
+  /**
+   * The opaque reference organizations get as verification_process (not personal data). For
+   * an identity recorded before references existed, the one its call was given by the migration.
+   */
+  @Property({ type: 'text', nullable: true })
+  verificationReference?: string;
+
   /** JSON of the claims and evidence, sealed. */
   @Property({ type: 'text' })
   detailsSealed!: string;

@@ -1,5 +1,6 @@
 import { DocumentsService } from '../documents/documents.service';
 import { sendFile } from '../documents/documents.controller';
+import { StaffAccess, type WorkAccess } from '../documents/work-access';
 import { Body, Controller, Get, NotFoundException, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
 import { actorOf } from '../audit/audit.service';
@@ -10,7 +11,7 @@ import { QueueService } from '../scheduling/queue.service';
 import { LanguageResolver } from '../i18n/language';
 import { RequireRole, RolesGuard } from '../staff/roles.guard';
 import type { WebRequest } from '../web/request';
-import { invalidForm, redirect, view, type Redirect, type View } from '../web/view';
+import { invalidForm, redirect, view, View, type Redirect } from '../web/view';
 import { CallsService } from './calls.service';
 import { OUTCOME_LABELS, parseOutcome } from './checklist';
 import { allowJitsi } from './jitsi';
@@ -33,6 +34,7 @@ export class AgentCallsController {
     private readonly appointments: AppointmentsService,
     private readonly documents: DocumentsService,
     private readonly languages: LanguageResolver,
+    private readonly access: StaffAccess,
   ) {}
 
   @Get()
@@ -99,10 +101,20 @@ export class AgentCallsController {
     return redirect('/agent/calls/schedule?added=1');
   }
 
-  private async found(req: WebRequest, id: string): Promise<VideoCall> {
-    const call = await this.calls.ofAgent(req.viewer!.accountId, id);
-    if (!call) throw new NotFoundException();
-    return call;
+  /**
+   * The call when the viewer holds it now (StaffAccess: in progress, theirs, not released).
+   * Otherwise the referee a supervisor took it from is told so (no personal data), and
+   * everyone else, the referee whose call has ended included, gets a stranger's 404.
+   */
+  private async held(req: WebRequest, id: string): Promise<VideoCall | View> {
+    const agentId = req.viewer!.accountId;
+    const call = (await this.access.heldCase(agentId, { call: id })) && (await this.calls.ofAgent(agentId, id));
+    return call || this.notHeld(req, id);
+  }
+
+  private async notHeld(req: WebRequest, id: string): Promise<View> {
+    if ((await this.calls.ofAgent(req.viewer!.accountId, id))?.releasedAt) return this.released();
+    throw new NotFoundException();
   }
 
   /** A supervisor released this call: say so (409) and lead back to the calls console, instead of an error. */
@@ -110,8 +122,15 @@ export class AgentCallsController {
     return view('agent/call-released', {}, 409);
   }
 
-  private async consoleView(req: WebRequest, res: Response, call: VideoCall, extra: Record<string, unknown> = {}): Promise<View> {
-    const details = await this.calls.detailsFor(call, actorOf(req));
+  /** Who may read the call's details and images now (StaffAccess), and the call; else as held() answers. */
+  private async readable(req: WebRequest, id: string): Promise<{ call: VideoCall; access: WorkAccess } | View> {
+    const access = await this.access.of(req.viewer!.accountId, { call: id });
+    const call = access && (await this.calls.byId(id));
+    return access && call ? { call, access } : this.notHeld(req, id);
+  }
+
+  private async consoleView(req: WebRequest, res: Response, call: VideoCall, as: WorkAccess['as'], extra: Record<string, unknown> = {}): Promise<View> {
+    const details = await this.calls.detailsFor(call, actorOf(req), as);
     // The images the reviewer approved, to compare with the originals shown on camera.
     const items = await this.documents.state(call.verificationCase);
     const images = items.flatMap((item) =>
@@ -120,8 +139,9 @@ export class AgentCallsController {
     // The call's language in the agent's own language ("japonés" for a Spanish-speaking agent).
     const callLanguage = details.preferences.language;
     const callLanguageName = languageName(callLanguage, this.languages.of(req)) ?? callLanguage;
-    const context: Record<string, unknown> = { call, details, images, outcomes: OUTCOME_LABELS, callLanguageName, values: {}, ...extra };
-    if (call.status === 'active') {
+    // A supervisor's look is read only: no video, no forms.
+    const context: Record<string, unknown> = { call, details, images, outcomes: OUTCOME_LABELS, callLanguageName, values: {}, readOnly: as !== 'holder', ...extra };
+    if (call.status === 'active' && as === 'holder') {
       context.join = await this.calls.joinInfo(call, { id: req.viewer!.accountId, name: `Trusted Referee (${req.viewer!.email})`, email: req.viewer!.email, agent: true });
       const csp = res.getHeader('Content-Security-Policy');
       if (typeof csp === 'string') res.setHeader('Content-Security-Policy', allowJitsi(csp, this.calls.jitsiDomain()));
@@ -129,28 +149,31 @@ export class AgentCallsController {
     return view('agent/calls-console', context);
   }
 
-  /** The console: the applicant's details (each view audit-logged), the call, the checklist and the outcome. */
+  /** The console: the applicant's details (each view audit-logged), the call, the checklist and the outcome; read only for a supervisor. */
   @Get(':id')
+  @RequireRole('referee', 'supervisor')
   async console(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Param('id') id: string, @Query() query: Form): Promise<View> {
-    const call = await this.found(req, id);
-    if (call.releasedAt) return this.released();
-    return this.consoleView(req, res, call, { notice: 'code' in query ? 'code' : undefined });
+    const readable = await this.readable(req, id);
+    if (readable instanceof View) return readable;
+    return this.consoleView(req, res, readable.call, readable.access.as, { notice: 'code' in query ? 'code' : undefined });
   }
 
   /** One approved document image of this call's case (each view audit-logged). */
   @Get(':id/file/:fileId')
+  @RequireRole('referee', 'supervisor')
   async file(@Req() req: WebRequest, @Res() res: Response, @Param('id') id: string, @Param('fileId') fileId: string): Promise<void> {
-    const call = await this.found(req, id);
-    const caseId = call.verificationCase.id;
-    const file = await this.documents.fileOfCase(caseId, fileId);
-    if (!file) throw new NotFoundException();
-    await this.documents.auditView(actorOf(req), caseId, 'documents.image_viewed', file.id, { item: file.item, side: file.side, during: 'call' });
+    // Images never get the released notice: what a stranger gets.
+    const access = await this.access.of(req.viewer!.accountId, { call: id });
+    const file = access && (await this.documents.fileOfCase(access.caseId, fileId));
+    if (!access || !file) throw new NotFoundException();
+    await this.documents.auditView(actorOf(req), access.caseId, 'documents.image_viewed', file.id, { item: file.item, side: file.side, during: 'call', as: access.as });
     sendFile(res, file.mime, await this.documents.contents(file));
   }
 
   @Post(':id/code')
   async sendCode(@Req() req: WebRequest, @Param('id') id: string): Promise<Redirect | View> {
-    if ((await this.found(req, id)).releasedAt) return this.released();
+    const held = await this.held(req, id);
+    if (held instanceof View) return held;
     await this.calls.sendCode(req.viewer!.accountId, id, { ...actorOf(req), actorId: req.viewer!.accountId });
     return redirect(`/agent/calls/${id}?code=sent`);
   }
@@ -158,17 +181,17 @@ export class AgentCallsController {
   /** A guest link for a third-party interpreter (not moderator, expires with the call's tokens), shown to the agent to send. */
   @Post(':id/interpreter')
   async interpreter(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Param('id') id: string): Promise<View> {
-    const call = await this.found(req, id);
-    if (call.releasedAt) return this.released();
+    const call = await this.held(req, id);
+    if (call instanceof View) return call;
     const link = await this.calls.interpreterLink(req.viewer!.accountId, id, { ...actorOf(req), actorId: req.viewer!.accountId });
     if (!link) throw new NotFoundException();
-    return this.consoleView(req, res, call, { interpreterLink: link });
+    return this.consoleView(req, res, call, 'holder', { interpreterLink: link });
   }
 
   @Post(':id/outcome')
   async outcome(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Param('id') id: string, @Body() form: Form): Promise<View | Redirect> {
-    const call = await this.found(req, id);
-    if (call.releasedAt) return this.released();
+    const call = await this.held(req, id);
+    if (call instanceof View) return call;
     const parsed = parseOutcome(call.verificationCase, form, !!(await this.calls.preferencesOf(call.verificationCase.id)).helper);
     let errors = parsed.errors;
     if (parsed.valid) {
@@ -181,7 +204,7 @@ export class AgentCallsController {
       }
       errors = { code: 'agent.call.errors.codeMismatch' };
     }
-    const shown = await this.consoleView(req, res, call, { values: form });
+    const shown = await this.consoleView(req, res, call, 'holder', { values: form });
     return invalidForm(shown.template, errors, shown.context);
   }
 }

@@ -102,13 +102,19 @@ export class CallsService {
     return this.em.findOne(VideoCall, { id: callId, agent: agentId }, { populate: ['verificationCase', 'applicant'], refresh: true });
   }
 
-  /** The applicant's details for the console: decrypted here, and each view audit-logged. */
-  async detailsFor(call: VideoCall, actor: Pick<AuditEntry, 'actorId' | 'ip'>) {
+  /** A call with its case and applicant, for a page the caller has already authorized (StaffAccess). */
+  byId(callId: string): Promise<VideoCall | null> {
+    if (!/^[0-9a-f-]{36}$/.test(callId)) return Promise.resolve(null);
+    return this.em.findOne(VideoCall, { id: callId }, { populate: ['verificationCase', 'applicant'], refresh: true });
+  }
+
+  /** The applicant's details for the console: decrypted here, and each view audit-logged (with the viewer's standing: holder or supervisor). */
+  async detailsFor(call: VideoCall, actor: Pick<AuditEntry, 'actorId' | 'ip'>, as: 'holder' | 'supervisor') {
     const c = call.verificationCase;
     const address = this.verification.decryptAddress(c);
     const dateOfBirth = this.verification.decryptDateOfBirth(c);
     const preferences = await this.preferencesOf(c.id);
-    await this.audit.record({ action: 'video.details_viewed', caseId: c.id, subject: call.applicant.id, details: { callId: call.id }, ...actor });
+    await this.audit.record({ action: 'video.details_viewed', caseId: c.id, subject: call.applicant.id, details: { callId: call.id, as }, ...actor });
     return {
       name: [c.firstName, c.middleName, c.lastName].filter(Boolean).join(' '),
       dateOfBirth,
@@ -182,7 +188,7 @@ export class CallsService {
       action: `video.outcome_${form.outcome}`,
       caseId: c.id,
       subject: call.applicant.id,
-      details: { callId: call.id, room: call.room, recordingStartedAt: call.recordingStartedAt?.toISOString(), fraudSuspected: form.fraud, reason: form.reason, checked: form.checked },
+      details: { callId: call.id, room: call.room, reference: call.evidenceReference, recordingStartedAt: call.recordingStartedAt?.toISOString(), fraudSuspected: form.fraud, reason: form.reason, checked: form.checked },
       ...actor,
     });
     return 'done';
@@ -192,9 +198,11 @@ export class CallsService {
   private identityOf(c: VerificationCase, call: VideoCall, form: OutcomeForm, at: Date): VerifiedIdentity {
     const address = this.verification.decryptAddress(c);
     const reviewedAt = c.updatedAt < at ? c.updatedAt : at;
+    // Organizations get the call's opaque reference, never an internal id (case, call, room, referee).
+    const reference = call.evidenceReference;
     return {
       verifiedAt: at,
-      verificationProcess: c.id,
+      verificationProcess: reference,
       ssnVerified: c.identifierKind === 'ssn',
       claims: {
         givenName: c.firstName ?? '',
@@ -218,8 +226,8 @@ export class CallsService {
           issuer: { country: d.country },
           dateOfExpiry: d.expiry,
           checks: [
-            { method: 'vri' as const, checkId: `case:${c.id}:documents`, time: reviewedAt },
-            { method: 'pvr' as const, checkId: `call:${call.id}:room:${call.room}${call.recordingStartedAt ? ':recorded' : ''}:referee:${call.agent.id}`, time: at },
+            { method: 'vri' as const, checkId: `${reference}:vri`, time: reviewedAt },
+            { method: 'pvr' as const, checkId: `${reference}:pvr`, time: at },
           ],
         })),
     };

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Opt } from '@mikro-orm/core';
 import { Entity, Enum, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
 import { Account } from '../identity/account.entity';
@@ -14,6 +14,11 @@ export interface CallEvent {
   by: 'applicant' | 'agent';
   at: string;
 }
+
+/** A new evidence reference: random and meaningless. */
+export const newEvidenceReference = () => `ref-${randomBytes(16).toString('hex')}`;
+/** The same shape from PostgreSQL (gen_random_uuid: 122 strong random bits), for rows written without one. */
+export const EVIDENCE_REFERENCE_SQL = `('ref-'::text || replace((gen_random_uuid())::text, '-'::text, ''::text))`;
 
 /** One video call between an applicant and the Trusted Referee who claimed them. */
 @Entity({ tableName: 'video_call' })
@@ -35,6 +40,13 @@ export class VideoCall {
   /** The Jitsi room: random and unguessable, one per call. */
   @Property({ type: 'text', unique: true })
   room!: string;
+
+  /**
+   * How organizations' evidence names this verification (verification_process, check_id): opaque
+   * and random, never the call or case id, the room or the referee. Referee finds the call from it.
+   */
+  @Property({ type: 'text', unique: true, defaultRaw: EVIDENCE_REFERENCE_SQL })
+  evidenceReference: Opt<string> = newEvidenceReference();
 
   @Enum({ items: [...CALL_STATUSES] })
   status: Opt<(typeof CALL_STATUSES)[number]> = 'active';

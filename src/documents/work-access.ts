@@ -1,0 +1,58 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from '@mikro-orm/postgresql';
+import { StaffService } from '../staff/staff.service';
+import { DocumentsService } from './documents.service';
+
+/** A piece of staff work on a verification case: a document review, or a video call. */
+export type Work = { review: string } | { call: string };
+
+/** Why the viewer may see the work's personal data and images. */
+export interface WorkAccess {
+  /** holder: the staff member doing the work now; supervisor: a read-only look, audited as such. */
+  as: 'holder' | 'supervisor';
+  caseId: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * The one rule for every staff route that shows an applicant's personal data or document
+ * images (the review console, the call console, their image routes): the staff member holds
+ * the piece of work now (a live, undecided review claim; a call in progress, not released),
+ * or is a supervisor (read only). Once the work is decided, ended, released, reassigned or
+ * lapsed, the one who held it gets what any other colleague gets. Actions need `holder`.
+ */
+@Injectable()
+export class StaffAccess {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly documents: DocumentsService,
+    private readonly staff: StaffService,
+  ) {}
+
+  async of(staffId: string, work: Work): Promise<WorkAccess | undefined> {
+    const held = await this.heldCase(staffId, work);
+    if (held) return { as: 'holder', caseId: held };
+    if (!(await this.staff.rolesOf(staffId)).includes('supervisor')) return undefined;
+    const caseId = await this.caseOf(work);
+    return caseId ? { as: 'supervisor', caseId } : undefined;
+  }
+
+  /** The case of the work when `staffId` holds it now (a review claim is touched: reading is activity). */
+  async heldCase(staffId: string, work: Work): Promise<string | undefined> {
+    if ('review' in work) return (await this.documents.holdsClaim(work.review, staffId)) ? work.review : undefined;
+    if (!UUID.test(work.call)) return undefined;
+    const rows: { verification_case_id: string }[] = await this.em
+      .fork()
+      .execute(`select verification_case_id from video_call where id = ? and agent_id = ? and status = 'active' and released_at is null`, [work.call, staffId]);
+    return rows[0]?.verification_case_id;
+  }
+
+  private async caseOf(work: Work): Promise<string | undefined> {
+    const id = 'review' in work ? work.review : work.call;
+    if (!UUID.test(id)) return undefined;
+    const sql = 'review' in work ? 'select case_id as id from document_review where case_id = ?' : 'select verification_case_id as id from video_call where id = ?';
+    const rows: { id: string }[] = await this.em.fork().execute(sql, [id]);
+    return rows[0]?.id;
+  }
+}
