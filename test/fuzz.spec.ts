@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { maxHeaderSize } from 'node:http';
 import { startTestApp, type TestApp } from './harness/app';
 import { createAccount, signIn } from './harness/accounts';
 import { csrfOf } from './harness/forms';
@@ -95,8 +96,12 @@ it(`answers ${REQUESTS} malformed requests without a 5xx or a stack trace`, asyn
     }
     const csrf = next() < 0.85 ? token : pick(['', 'forged', token.slice(1)]);
     let req;
+    // Node refuses a request line past its header limit before Referee sees it: with a 431,
+    // or (newer Node 24 releases, when far past it) by closing the connection.
+    let overHeaderLimit = path.length > maxHeaderSize;
     if (route.method === 'GET') {
       const query = Object.entries(fields).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`).join('&');
+      overHeaderLimit ||= path.length + query.length > maxHeaderSize;
       req = browser.get(`${path}?${query}`);
     } else {
       const kind = next();
@@ -113,6 +118,7 @@ it(`answers ${REQUESTS} malformed requests without a 5xx or a stack trace`, asyn
     try {
       res = await req.ok(() => true);
     } catch (error) {
+      if (overHeaderLimit && (error as NodeJS.ErrnoException).code === 'ECONNRESET') continue;
       failures.push(`${route.method} ${path.slice(0, 120)} → ${(error as Error).message}`);
       continue;
     }
