@@ -1,0 +1,206 @@
+import { startTestApp, type TestApp } from './harness/app';
+import { codeFor, createAccount, passwordSignIn, signIn, type TestPerson } from './harness/accounts';
+import { csrfOf, textOf } from './harness/forms';
+import { lastEmailTo, pathOf } from './harness/outbox';
+
+/**
+ * Second-factor limits under bursts of simultaneous requests (real HTTP, all in flight at
+ * once): every guess the server checks is counted before it is checked, so a burst gets no
+ * more guesses than the same requests sent one by one, and nothing answers 500.
+ */
+
+let t: TestApp;
+let n = 0;
+const newEmail = () => `race${++n}.${Date.now()}@example.org`;
+type Browser = ReturnType<TestApp['browser']>;
+
+const WRONG = 'That code is not right. Check it and try again';
+const BACKUP_WRONG = 'That backup code is not right, or was already used';
+const WAIT = /^Please wait \d+ seconds? before trying again$/;
+const LOCKED = /this method is locked for 1[45] minutes/;
+const ACCOUNT_LOCKED = 'Too many wrong codes on this account. Use "I can\'t use any of my methods" to recover it.';
+
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(() => t?.close());
+
+/** An account with a code generator app and backup codes, and a browser past its password. */
+async function atChallenge(): Promise<{ person: TestPerson; browser: Browser; csrf: string; accountId: string; totpId: string; backupId: string }> {
+  const person = await createAccount(t, newEmail());
+  await signIn(t, person);
+  const browser = t.browser();
+  expect((await passwordSignIn(browser, person)).headers.location).toBe('/mfa');
+  const page = await browser.get('/mfa/challenge');
+  const { rows } = await t.db.sql.query(
+    `select a.id as account_id, m.id, m.kind from account a join mfa_method m on m.account_id = a.id where a.email = $1`,
+    [person.email],
+  );
+  return {
+    person,
+    browser,
+    csrf: csrfOf(page.text),
+    accountId: rows[0].account_id,
+    totpId: rows.find((r) => r.kind === 'totp').id,
+    backupId: rows.find((r) => r.kind === 'backup_codes').id,
+  };
+}
+
+/** A wrong 6-digit code (never the right one of any step in reach). */
+async function wrongCode(secret: string, i: number): Promise<string> {
+  const near = await Promise.all([-1, 0, 1, 2].map((s) => codeFor(secret, s)));
+  let code = String((123_456 + i * 7_919) % 1_000_000).padStart(6, '0');
+  while (near.includes(code)) code = String((Number(code) + 1) % 1_000_000).padStart(6, '0');
+  return code;
+}
+
+async function counters(methodId: string, accountId: string) {
+  const method = await t.db.sql.query(`select failed_attempts, locked_until > now() as locked from mfa_method where id = $1`, [methodId]);
+  const account = await t.db.sql.query(`select consecutive_failures from mfa_account_state where account_id = $1`, [accountId]);
+  return { method: method.rows[0].failed_attempts as number, locked: method.rows[0].locked as boolean | null, account: (account.rows[0]?.consecutive_failures ?? 0) as number };
+}
+
+/** Fires every request at once and waits for all the answers. */
+function burst(requests: (() => PromiseLike<{ status: number; text: string }>)[]) {
+  return Promise.all(requests.map((send) => send()));
+}
+
+const errorsOf = (answers: { text: string }[]) => answers.map((a) => textOf(a.text, 'code-error') ?? '');
+
+describe('code generator app under a burst', () => {
+  it('checks no more codes than the delays allow, refuses the right code sent 38th of 40, and counts each checked guess once', async () => {
+    const { person, browser, csrf, accountId, totpId } = await atChallenge();
+    const right = await codeFor(person.totpSecret!, 1);
+    const codes = await Promise.all(Array.from({ length: 40 }, (_, i) => (i === 37 ? right : wrongCode(person.totpSecret!, i))));
+    const answers = await burst(codes.map((code) => () => browser.post('/mfa/challenge/totp').type('form').send({ _csrf: csrf, method: totpId, code })));
+
+    expect(answers.map((a) => a.status).filter((s) => s !== 400)).toEqual([]); // no 500, and the right code did not get in
+    const errors = errorsOf(answers);
+    // Delays start with the 3rd wrong code: 3 guesses are checked, every other request waits.
+    expect(errors.filter((e) => e === WRONG)).toHaveLength(3);
+    expect(errors.filter((e) => !WAIT.test(e) && e !== WRONG)).toEqual([]);
+    expect(await counters(totpId, accountId)).toEqual({ method: 3, locked: null, account: 3 });
+
+    // The burst is over, but the wait is not: the right code is still refused without being checked.
+    const after = await browser.post('/mfa/challenge/totp').type('form').send({ _csrf: csrf, method: totpId, code: right });
+    expect(textOf(after.text, 'code-error')).toMatch(WAIT);
+    expect(await counters(totpId, accountId)).toEqual({ method: 3, locked: null, account: 3 });
+  });
+
+  it('locks after exactly 10 checked guesses over bursts, then refuses the right code', async () => {
+    const { person, browser, csrf, accountId, totpId } = await atChallenge();
+    let checked = 0;
+    for (let round = 0; round < 12; round++) {
+      const codes = await Promise.all(Array.from({ length: 12 }, (_, i) => wrongCode(person.totpSecret!, round * 12 + i)));
+      const answers = await burst(codes.map((code) => () => browser.post('/mfa/challenge/totp').type('form').send({ _csrf: csrf, method: totpId, code })));
+      expect(answers.map((a) => a.status).filter((s) => s !== 400)).toEqual([]);
+      const errors = errorsOf(answers);
+      const state = await counters(totpId, accountId);
+      // Every answer is a checked wrong code, a wait, or the lock (the try that locks was checked too).
+      expect(errors.filter((e) => e !== WRONG && !WAIT.test(e) && !LOCKED.test(e))).toEqual([]);
+      checked += errors.filter((e) => e === WRONG).length + (state.locked ? 1 : 0);
+      expect(state.account).toBe(checked);
+      if (state.locked) break;
+      await t.db.sql.query(`update mfa_method set next_attempt_at = null where id = $1`, [totpId]); // the wait passes
+    }
+    expect(checked).toBe(10);
+    expect(await counters(totpId, accountId)).toEqual({ method: 10, locked: true, account: 10 });
+    const codes = [await codeFor(person.totpSecret!, 1), ...(await Promise.all([1, 2, 3].map((i) => wrongCode(person.totpSecret!, 500 + i))))];
+    const answers = await burst(codes.map((code) => () => browser.post('/mfa/challenge/totp').type('form').send({ _csrf: csrf, method: totpId, code })));
+    expect(answers.map((a) => a.status)).toEqual([400, 400, 400, 400]);
+    for (const error of errorsOf(answers)) expect(error).toMatch(LOCKED);
+    expect(await counters(totpId, accountId)).toEqual({ method: 10, locked: true, account: 10 });
+  });
+
+  it('stops the whole account at exactly 100 wrong codes in a row, whatever the burst', async () => {
+    const { person, browser, csrf, accountId, totpId } = await atChallenge();
+    await t.db.sql.query(`insert into mfa_account_state (account_id, consecutive_failures) values ($1, 98)`, [accountId]);
+    const right = await codeFor(person.totpSecret!, 1);
+    const codes = await Promise.all(Array.from({ length: 20 }, (_, i) => (i === 15 ? right : wrongCode(person.totpSecret!, i))));
+    const answers = await burst(codes.map((code) => () => browser.post('/mfa/challenge/totp').type('form').send({ _csrf: csrf, method: totpId, code })));
+    expect(answers.map((a) => a.status).filter((s) => s !== 400)).toEqual([]);
+    const errors = errorsOf(answers);
+    expect(errors.filter((e) => e === WRONG)).toHaveLength(2);
+    expect(errors.filter((e) => e !== WRONG && e !== ACCOUNT_LOCKED)).toEqual([]);
+    // A refused request is not a guess: the method counts the 2 it checked, the account stops at 100.
+    expect(await counters(totpId, accountId)).toEqual({ method: 2, locked: null, account: 100 });
+    const after = await browser.post('/mfa/challenge/totp').type('form').send({ _csrf: csrf, method: totpId, code: right });
+    expect(textOf(after.text, 'code-error')).toBe(ACCOUNT_LOCKED);
+  });
+});
+
+describe('backup codes under a burst', () => {
+  it('checks no more codes than the delays allow and refuses the right code sent among wrong ones', async () => {
+    const { person, browser, csrf, accountId, backupId } = await atChallenge();
+    const right = person.backupCodes[0];
+    const codes = Array.from({ length: 30 }, (_, i) => (i === 27 ? right : `wrong${String(i).padStart(5, '0')}`));
+    const answers = await burst(codes.map((code) => () => browser.post('/mfa/challenge/backup').type('form').send({ _csrf: csrf, code })));
+    expect(answers.map((a) => a.status).filter((s) => s !== 400)).toEqual([]);
+    const errors = errorsOf(answers);
+    expect(errors.filter((e) => e === BACKUP_WRONG)).toHaveLength(3);
+    expect(errors.filter((e) => !WAIT.test(e) && e !== BACKUP_WRONG)).toEqual([]);
+    expect(await counters(backupId, accountId)).toEqual({ method: 3, locked: null, account: 3 });
+    const { rows } = await t.db.sql.query(`select count(*)::int as n from backup_code where method_id = $1 and used_at is null`, [backupId]);
+    expect(rows[0].n).toBe(10); // the right code was never checked, so it is still unused
+  });
+});
+
+describe('phone codes under a burst', () => {
+  async function lastCode(to: string): Promise<string> {
+    const { rows } = await t.db.sql.query(`select body from outbox_message where recipient = $1 and channel = 'sms' order by created_at desc limit 1`, [to]);
+    return /(\d{6}) is your Referee code/.exec(rows[0].body)![1];
+  }
+
+  it('checks 5 codes of 20 sent at once when confirming a new phone; the right code no longer works after', async () => {
+    const person = await createAccount(t, newEmail());
+    const browser = t.browser();
+    await passwordSignIn(browser, person);
+    const form = await browser.get('/mfa/setup/phone');
+    const sent = await browser.post('/mfa/setup/phone').type('form').send({ _csrf: csrfOf(form.text), country: 'GB', number: '07400 654321', channel: 'sms', label: 'Phone' });
+    expect(sent.status).toBe(303);
+    const right = await lastCode('+447400654321');
+    const page = await browser.get('/mfa/setup/phone/confirm');
+    const wrong = (i: number) => String((Number(right) + 1 + i) % 1_000_000).padStart(6, '0');
+    const answers = await burst(Array.from({ length: 20 }, (_, i) => () => browser.post('/mfa/setup/phone/confirm').type('form').send({ _csrf: csrfOf(page.text), code: wrong(i) })));
+    expect(answers.map((a) => a.status).filter((s) => s !== 400)).toEqual([]);
+    const errors = errorsOf(answers);
+    expect(errors.filter((e) => e === 'That code is not right. Check the code we sent and try again')).toHaveLength(5);
+    expect(errors.filter((e) => e === 'Too many wrong tries for this code. Send a new code')).toHaveLength(15);
+    const { rows } = await t.db.sql.query(`select (data->>'tries')::int as tries from mfa_pending where purpose = 'phone_setup' and account_id = (select id from account where email = $1)`, [person.email]);
+    expect(rows[0].tries).toBe(5);
+    const late = await browser.post('/mfa/setup/phone/confirm').type('form').send({ _csrf: csrfOf(page.text), code: right });
+    expect(late.status).toBe(400);
+    expect(textOf(late.text, 'code-error')).toBe('Too many wrong tries for this code. Send a new code');
+    const methods = await t.db.sql.query(`select count(*)::int as n from mfa_method where account_id = (select id from account where email = $1)`, [person.email]);
+    expect(methods.rows[0].n).toBe(0);
+  });
+});
+
+describe('recovery under a burst', () => {
+  it('starts one recovery for 10 simultaneous requests: no 500, one email, and its link cancels it', async () => {
+    const { person, browser, csrf, accountId } = await atChallenge();
+    const answers = await burst(Array.from({ length: 10 }, () => () => browser.post('/mfa/recovery').type('form').send({ _csrf: csrf })));
+    expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
+    const { rows } = await t.db.sql.query(`select count(*)::int as n from outbox_message where recipient = $1 and subject = 'Someone asked to remove your Referee sign-in methods'`, [person.email]);
+    expect(rows[0].n).toBe(1);
+    const owner = t.browser();
+    const page = await owner.get(pathOf((await lastEmailTo(t.db.sql, person.email))!.link!));
+    const token = /name="token" value="([^"]+)"/.exec(page.text)![1];
+    const cancelled = await owner.post('/mfa/recovery/cancel').type('form').send({ _csrf: csrfOf(page.text), token });
+    expect(cancelled.status).toBe(200);
+    const state = await t.db.sql.query(`select recovery_due_at from mfa_account_state where account_id = $1`, [accountId]);
+    expect(state.rows[0].recovery_due_at).toBeNull();
+  });
+
+  it('completes a due recovery once for simultaneous visits: one email, one audit record', async () => {
+    const { person, browser, csrf, accountId } = await atChallenge();
+    await browser.post('/mfa/recovery').type('form').send({ _csrf: csrf });
+    await t.db.sql.query(`update mfa_account_state set recovery_due_at = now() - interval '1 minute' where account_id = $1`, [accountId]);
+    const answers = await burst(Array.from({ length: 8 }, () => () => browser.get('/mfa')));
+    expect(answers.map((a) => a.status)).toEqual(Array(8).fill(303));
+    const audit = await t.db.sql.query(`select count(*)::int as n from audit_event where action = 'mfa.recovery_completed' and actor_id = $1`, [accountId]);
+    expect(audit.rows[0].n).toBe(1);
+    const { rows } = await t.db.sql.query(`select count(*)::int as n from outbox_message where recipient = $1 and body like '%as requested 24 hours ago%'`, [person.email]);
+    expect(rows[0].n).toBe(1);
+  });
+});
