@@ -204,3 +204,27 @@ describe('recovery under a burst', () => {
     expect(rows[0].n).toBe(1);
   });
 });
+
+describe('passkey options', () => {
+  it('are never cached (each holds a one-time challenge)', async () => {
+    const { browser, csrf } = await atChallenge();
+    const challenge = await browser.post('/mfa/challenge/passkey/options').set('X-CSRF-Token', csrf).send({});
+    expect(challenge.status).toBe(201);
+    expect(challenge.body.challenge).toEqual(expect.any(String));
+    expect(challenge.headers['cache-control']).toBe('no-store');
+
+    const stranger = t.browser();
+    const signInPage = await stranger.get('/sign-in');
+    const passwordless = await stranger.post('/sign-in/passkey/options').set('X-CSRF-Token', csrfOf(signInPage.text)).send({});
+    expect(passwordless.body.challenge).toEqual(expect.any(String));
+    expect(passwordless.headers['cache-control']).toBe('no-store');
+
+    const person = await createAccount(t, newEmail());
+    const fresh = t.browser();
+    await passwordSignIn(fresh, person);
+    const setup = await fresh.get('/mfa/setup/passkey');
+    const registration = await fresh.post('/mfa/setup/passkey/options').set('X-CSRF-Token', csrfOf(setup.text)).send({});
+    expect(registration.body.challenge).toEqual(expect.any(String));
+    expect(registration.headers['cache-control']).toBe('no-store');
+  });
+});
