@@ -151,6 +151,33 @@ describe('phone codes under a burst', () => {
     return /(\d{6}) is your Referee code/.exec(rows[0].body)![1];
   }
 
+  it('signing in: checks no more codes than the delays allow, counting each on the method, the account and the code', async () => {
+    const person = await createAccount(t, newEmail());
+    const setup = t.browser();
+    await passwordSignIn(setup, person);
+    const form = await setup.get('/mfa/setup/phone');
+    await setup.post('/mfa/setup/phone').type('form').send({ _csrf: csrfOf(form.text), country: 'IN', number: '98765 00777', channel: 'sms', label: 'Phone' });
+    const confirm = await setup.get('/mfa/setup/phone/confirm');
+    expect((await setup.post('/mfa/setup/phone/confirm').type('form').send({ _csrf: csrfOf(confirm.text), code: await lastCode('+919876500777') })).status).toBe(200);
+    await t.db.sql.query(`delete from rate_limit`); // half a minute later
+
+    const browser = t.browser();
+    await passwordSignIn(browser, person);
+    const page = await browser.get('/mfa/challenge');
+    const { rows: [method] } = await t.db.sql.query(`select m.id, m.account_id from mfa_method m join account a on a.id = m.account_id where a.email = $1`, [person.email]);
+    expect((await browser.post('/mfa/challenge/phone/send').type('form').send({ _csrf: csrfOf(page.text), method: method.id })).status).toBe(303);
+    const right = await lastCode('+919876500777');
+    const codes = Array.from({ length: 20 }, (_, i) => (i === 16 ? right : String((Number(right) + 1 + i) % 1_000_000).padStart(6, '0')));
+    const answers = await burst(codes.map((code) => () => browser.post('/mfa/challenge/phone').type('form').send({ _csrf: csrfOf(page.text), method: method.id, code })));
+    expect(answers.map((a) => a.status).filter((s) => s !== 400)).toEqual([]);
+    const errors = errorsOf(answers);
+    expect(errors.filter((e) => e === 'That code is not right. Check the code we sent and try again')).toHaveLength(3);
+    expect(errors.filter((e) => !WAIT.test(e) && e !== 'That code is not right. Check the code we sent and try again')).toEqual([]);
+    expect(await counters(method.id, method.account_id)).toEqual({ method: 3, locked: null, account: 3 });
+    const pending = await t.db.sql.query(`select (data->>'tries')::int as tries from mfa_pending where purpose = 'phone_challenge' and account_id = $1`, [method.account_id]);
+    expect(pending.rows[0].tries).toBe(3);
+  });
+
   it('checks 5 codes of 20 sent at once when confirming a new phone; the right code no longer works after', async () => {
     const person = await createAccount(t, newEmail());
     const browser = t.browser();
@@ -173,6 +200,35 @@ describe('phone codes under a burst', () => {
     expect(textOf(late.text, 'code-error')).toBe('Too many wrong tries for this code. Send a new code');
     const methods = await t.db.sql.query(`select count(*)::int as n from mfa_method where account_id = (select id from account where email = $1)`, [person.email]);
     expect(methods.rows[0].n).toBe(0);
+  });
+});
+
+describe('passkeys under a burst', () => {
+  it('counts forged answers sent at once from several browsers, and checks no more than the delays allow', async () => {
+    const { person, accountId } = await atChallenge();
+    const { rows: [passkey] } = await t.db.sql.query(
+      `insert into mfa_method (id, account_id, kind, label, credential_id, public_key, sign_count, created_at)
+       values (gen_random_uuid(), $1, 'passkey', 'Laptop', 'burst-credential-id', 'AAAA', 0, now()) returning id`,
+      [accountId],
+    );
+    // An attacker with the password opens the second step in 6 browsers, each with its own challenge.
+    const browsers = await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        const browser = t.browser();
+        await passwordSignIn(browser, person);
+        const csrf = csrfOf((await browser.get('/mfa/challenge')).text);
+        expect((await browser.post('/mfa/challenge/passkey/options').set('X-CSRF-Token', csrf).send({})).status).toBe(201);
+        return { browser, csrf };
+      }),
+    );
+    const forged = { id: 'burst-credential-id', rawId: 'burst-credential-id', type: 'public-key', response: { clientDataJSON: 'e30', authenticatorData: 'AA', signature: 'AA' } };
+    const answers = await burst(browsers.map(({ browser, csrf }) => () => browser.post('/mfa/challenge/passkey').set('X-CSRF-Token', csrf).send({ response: forged })));
+    expect(answers.map((a) => a.status)).toEqual(Array(6).fill(201));
+    const messages = answers.map((a) => (a as unknown as { body: { ok: boolean; message: string } }).body);
+    expect(messages.filter((m) => m.ok)).toEqual([]);
+    expect(messages.filter((m) => m.message === 'Your passkey could not be checked. Try again')).toHaveLength(3);
+    expect(messages.filter((m) => m.message !== 'Your passkey could not be checked. Try again' && !WAIT.test(m.message))).toEqual([]);
+    expect(await counters(passkey.id, accountId)).toEqual({ method: 3, locked: null, account: 3 });
   });
 });
 
