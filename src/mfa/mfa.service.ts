@@ -483,6 +483,8 @@ export class MfaService {
   private async reserveTry(methodId: string, accountId: string): Promise<number | (AttemptResult & { ok: false })> {
     const { failuresBeforeLock, lockMs, delayFrom, maxDelayMs, accountMax } = MFA_POLICY.lockout;
     // A lock that has run out starts the count again, as the lock itself did before.
+    // clock_timestamp(), not now(): a transaction that waited for another's row lock would
+    // otherwise measure from before that one's lock was set (a 15-minute lock read as 16).
     const failures = '(case when locked_until is null then failed_attempts else 0 end + 1)';
     try {
       return await this.em.transactional(async (em) => {
@@ -497,9 +499,9 @@ export class MfaService {
         const method = await em.execute<{ n: number }[]>(
           `update mfa_method set
              failed_attempts = ${failures},
-             locked_until = case when ${failures} >= ? then now() + ? * interval '1 millisecond' end,
-             next_attempt_at = case when ${failures} >= ? and ${failures} < ? then now() + least(1000 * power(2, ${failures} - ?), ?) * interval '1 millisecond' end
-           where id = ? and (locked_until is null or locked_until <= now()) and (next_attempt_at is null or next_attempt_at <= now())
+             locked_until = case when ${failures} >= ? then clock_timestamp() + ? * interval '1 millisecond' end,
+             next_attempt_at = case when ${failures} >= ? and ${failures} < ? then clock_timestamp() + least(1000 * power(2, ${failures} - ?), ?) * interval '1 millisecond' end
+           where id = ? and (locked_until is null or locked_until <= clock_timestamp()) and (next_attempt_at is null or next_attempt_at <= clock_timestamp())
            returning failed_attempts as n`,
           [failuresBeforeLock, lockMs, delayFrom, failuresBeforeLock, delayFrom, maxDelayMs, methodId],
         );
@@ -515,8 +517,8 @@ export class MfaService {
   /** Why a method cannot be tried now (locked, a delay running, the account stopped), or null. */
   private async refusal(methodId: string, accountId: string, em: EntityManager = this.em): Promise<(AttemptResult & { ok: false }) | null> {
     const [row] = await em.execute<{ locked_ms: number | null; wait_ms: number | null; account_failures: number | null }[]>(
-      `select extract(epoch from (m.locked_until - now())) * 1000 as locked_ms,
-              extract(epoch from (m.next_attempt_at - now())) * 1000 as wait_ms,
+      `select extract(epoch from (m.locked_until - clock_timestamp())) * 1000 as locked_ms,
+              extract(epoch from (m.next_attempt_at - clock_timestamp())) * 1000 as wait_ms,
               (select consecutive_failures from mfa_account_state where account_id = ?) as account_failures
        from mfa_method m where m.id = ?`,
       [accountId, methodId],
