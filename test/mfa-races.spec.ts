@@ -325,3 +325,47 @@ describe('passkey options', () => {
     expect(registration.headers['cache-control']).toBe('no-store');
   });
 });
+
+describe('changing factors under a burst', () => {
+  it('keeps one set of backup codes when new ones are asked for several times at once', async () => {
+    const person = await createAccount(t, newEmail());
+    const browser = await signIn(t, person);
+    const page = await browser.get('/mfa/methods');
+    const answers = await burst(Array.from({ length: 5 }, () => () => browser.post('/mfa/setup/backup-codes').type('form').send({ _csrf: csrfOf(page.text) })));
+    expect(answers.map((a) => a.status)).toEqual(Array(5).fill(200));
+    const { rows } = await t.db.sql.query(
+      `select m.id, (select count(*)::int from backup_code c where c.method_id = m.id and c.used_at is null) as codes
+       from mfa_method m join account a on a.id = m.account_id where a.email = $1 and m.kind = 'backup_codes'`,
+      [person.email],
+    );
+    expect(rows.map((r) => r.codes)).toEqual([10]);
+    // The codes of exactly one answer work: the set that was stored last (the others were replaced).
+    const shown = answers.map((a) => [...a.text.matchAll(/<code>([a-z0-9]{5}-[a-z0-9]{5})<\/code>/g)].map((m) => m[1]));
+    expect(shown.map((codes) => codes.length)).toEqual(Array(5).fill(10));
+    const working: boolean[] = [];
+    for (const codes of shown) {
+      const other = t.browser();
+      await passwordSignIn(other, person);
+      const challenge = await other.get('/mfa/challenge?method=backup');
+      working.push((await other.post('/mfa/challenge/backup').type('form').send({ _csrf: csrfOf(challenge.text), code: codes[0] })).status === 303);
+      await t.db.sql.query(`update mfa_method set next_attempt_at = null where id = $1`, [rows[0].id]); // the wait passes
+    }
+    expect(working.filter(Boolean)).toHaveLength(1);
+  });
+
+  it('never removes the last two sign-in methods at once', async () => {
+    const person = await createAccount(t, newEmail());
+    const browser = await signIn(t, person);
+    const { rows: [app] } = await t.db.sql.query(`select m.id, m.account_id from mfa_method m join account a on a.id = m.account_id where a.email = $1 and m.kind = 'totp'`, [person.email]);
+    const { rows: [key] } = await t.db.sql.query(
+      `insert into mfa_method (id, account_id, kind, label, credential_id, public_key, sign_count, created_at)
+       values (gen_random_uuid(), $1, 'passkey', 'Laptop', 'removal-race-credential', 'AAAA', 0, now()) returning id`,
+      [app.account_id],
+    );
+    const page = await browser.get('/mfa/methods');
+    const answers = await burst([app.id, key.id].map((id) => () => browser.post(`/mfa/methods/${id}/remove`).type('form').send({ _csrf: csrfOf(page.text) })));
+    expect(answers.map((a) => (a as unknown as { headers: Record<string, string> }).headers.location).sort()).toEqual(['/mfa/methods?notice=last', '/mfa/methods?notice=removed']);
+    const { rows } = await t.db.sql.query(`select count(*)::int as n from mfa_method where account_id = $1 and kind <> 'backup_codes'`, [app.account_id]);
+    expect(rows[0].n).toBe(1);
+  });
+});

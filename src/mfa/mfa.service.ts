@@ -108,21 +108,41 @@ export class MfaService {
     return method;
   }
 
-  /** Removes a method, never the last one that can sign in (backup codes alone cannot). */
+  /**
+   * Removes a method, never the last one that can sign in (backup codes alone cannot). Under
+   * the account's factor lock: two removals at once cannot each see the other's method left.
+   */
   async remove(accountId: string, id: unknown): Promise<'removed' | 'last' | 'missing'> {
-    const method = await this.findMethod(accountId, id);
-    if (!method) return 'missing';
-    const methods = await this.methodsOf(accountId);
-    const remaining = methods.filter((m) => m.id !== method.id && m.kind !== 'backup_codes');
-    if (method.kind !== 'backup_codes' && remaining.length === 0) return 'last';
-    this.em.remove(method);
-    await this.audit.record({ action: 'mfa.method_removed', actorId: accountId, subject: method.id, details: { kind: method.kind } });
+    if (typeof id !== 'string' || !/^[0-9a-f-]{36}$/.test(id)) return 'missing';
+    const outcome = await this.em.transactional(async (em) => {
+      await this.lockFactors(em, accountId);
+      const method = await em.findOne(MfaMethod, { id, account: accountId });
+      if (!method) return 'missing' as const;
+      const others = await em.count(MfaMethod, { account: accountId, kind: { $ne: 'backup_codes' }, id: { $ne: method.id } });
+      if (method.kind !== 'backup_codes' && others === 0) return 'last' as const;
+      await em.nativeDelete(MfaMethod, { id: method.id });
+      return method;
+    });
+    if (typeof outcome === 'string') return outcome;
+    await this.audit.record({ action: 'mfa.method_removed', actorId: accountId, subject: outcome.id, details: { kind: outcome.kind } });
     await this.notifyChange(
-      method.account.id,
-      method.kind === 'backup_codes' ? 'mfa.email.backupRemoved' : phrase('mfa.email.removed', { label: method.label }),
-      method.kind,
+      accountId,
+      outcome.kind === 'backup_codes' ? 'mfa.email.backupRemoved' : phrase('mfa.email.removed', { label: outcome.label }),
+      outcome.kind,
     );
     return 'removed';
+  }
+
+  /**
+   * Holds the account's second-factor row (created if needed) until the transaction ends:
+   * changes to an account's set of factors, and tries (reserveTry), take it first, one at a time.
+   */
+  private async lockFactors(em: EntityManager, accountId: string): Promise<void> {
+    await em.execute(
+      `insert into mfa_account_state (account_id, consecutive_failures) values (?, 0)
+       on conflict (account_id) do update set consecutive_failures = mfa_account_state.consecutive_failures`,
+      [accountId],
+    );
   }
 
   /**
@@ -411,6 +431,8 @@ export class MfaService {
       Array.from({ length: MFA_POLICY.backupCodes.length }, () => BACKUP_ALPHABET[randomInt(BACKUP_ALPHABET.length)]).join(''),
     );
     const fresh = await this.em.transactional(async (em) => {
+      // One set per account, even when new codes are asked for twice at once.
+      await this.lockFactors(em, accountId);
       const existing = await em.findOne(MfaMethod, { account: accountId, kind: 'backup_codes' });
       if (existing) em.remove(existing);
       const method = em.create(MfaMethod, { account: accountId, kind: 'backup_codes', label: BACKUP_CODES_LABEL });
