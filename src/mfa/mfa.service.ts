@@ -503,7 +503,9 @@ export class MfaService {
    * Account row before method rows, like completeRecoveryIfDue, so the two never deadlock.
    */
   private async reserveTry(methodId: string, accountId: string): Promise<number | (AttemptResult & { ok: false })> {
-    const { failuresBeforeLock, lockMs, delayFrom, maxDelayMs, accountMax } = MFA_POLICY.lockout;
+    const { failuresBeforeLock, lockMs, accountMax } = MFA_POLICY.lockout;
+    // The wait after each number of failures short of the lock, from the policy: '{0,0,1000,…}'.
+    const delays = `{${Array.from({ length: failuresBeforeLock - 1 }, (_, i) => delayAfter(i + 1)).join(',')}}`;
     // A lock that has run out starts the count again, as the lock itself did before.
     // clock_timestamp(), not now(): a transaction that waited for another's row lock would
     // otherwise measure from before that one's lock was set (a 15-minute lock read as 16).
@@ -522,10 +524,10 @@ export class MfaService {
           `update mfa_method set
              failed_attempts = ${failures},
              locked_until = case when ${failures} >= ? then clock_timestamp() + ? * interval '1 millisecond' end,
-             next_attempt_at = case when ${failures} >= ? and ${failures} < ? then clock_timestamp() + least(1000 * power(2, ${failures} - ?), ?) * interval '1 millisecond' end
+             next_attempt_at = case when (?::int[])[${failures}] > 0 then clock_timestamp() + (?::int[])[${failures}] * interval '1 millisecond' end
            where id = ? and (locked_until is null or locked_until <= clock_timestamp()) and (next_attempt_at is null or next_attempt_at <= clock_timestamp())
            returning failed_attempts as n`,
-          [failuresBeforeLock, lockMs, delayFrom, failuresBeforeLock, delayFrom, maxDelayMs, methodId],
+          [failuresBeforeLock, lockMs, delays, delays, methodId],
         );
         if (method.length === 0) throw new TryRefused((await this.refusal(methodId, accountId, em)) ?? { ok: false, reason: 'wrong', message: 'mfa.errors.chooseMethod' });
         return method[0].n;
