@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Header, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
 import { actorOf, AuditService } from '../audit/audit.service';
 import { SessionsService } from '../identity/sessions.service';
@@ -175,8 +175,10 @@ export class ChallengeController {
     return this.afterAttempt(req, res, form, result, 'backup');
   }
 
+  /** Options carry a one-time challenge: never cached. */
   @Post('mfa/challenge/passkey/options')
   @UseGuards(SecondFactorGuard)
+  @Header('Cache-Control', 'no-store')
   passkeyOptions(@Req() req: WebRequest) {
     return this.passkeys.authenticationOptions(req.browserKey, personAt(req).accountId);
   }
@@ -193,6 +195,7 @@ export class ChallengeController {
 
   /** Passwordless: a passkey that verified its user is both factors at once. */
   @Post('sign-in/passkey/options')
+  @Header('Cache-Control', 'no-store')
   passwordlessOptions(@Req() req: WebRequest) {
     return this.passkeys.authenticationOptions(req.browserKey);
   }

@@ -49,6 +49,13 @@ const BACKUP_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789'; // no 0/o, 1/l/i
 
 const wholeMinutes = (ms: number) => Math.max(1, Math.ceil(ms / 60_000));
 
+/** Thrown inside a try's reservation to roll it back, carrying the answer for the person. */
+class TryRefused extends Error {
+  constructor(readonly result: AttemptResult & { ok: false }) {
+    super('second-factor try refused');
+  }
+}
+
 /**
  * Second factors: code generator apps, phone codes, backup codes (passkeys in
  * passkeys.service.ts), with growing delays, lockouts and the account-wide limit.
@@ -101,21 +108,41 @@ export class MfaService {
     return method;
   }
 
-  /** Removes a method, never the last one that can sign in (backup codes alone cannot). */
+  /**
+   * Removes a method, never the last one that can sign in (backup codes alone cannot). Under
+   * the account's factor lock: two removals at once cannot each see the other's method left.
+   */
   async remove(accountId: string, id: unknown): Promise<'removed' | 'last' | 'missing'> {
-    const method = await this.findMethod(accountId, id);
-    if (!method) return 'missing';
-    const methods = await this.methodsOf(accountId);
-    const remaining = methods.filter((m) => m.id !== method.id && m.kind !== 'backup_codes');
-    if (method.kind !== 'backup_codes' && remaining.length === 0) return 'last';
-    this.em.remove(method);
-    await this.audit.record({ action: 'mfa.method_removed', actorId: accountId, subject: method.id, details: { kind: method.kind } });
+    if (typeof id !== 'string' || !/^[0-9a-f-]{36}$/.test(id)) return 'missing';
+    const outcome = await this.em.transactional(async (em) => {
+      await this.lockFactors(em, accountId);
+      const method = await em.findOne(MfaMethod, { id, account: accountId });
+      if (!method) return 'missing' as const;
+      const others = await em.count(MfaMethod, { account: accountId, kind: { $ne: 'backup_codes' }, id: { $ne: method.id } });
+      if (method.kind !== 'backup_codes' && others === 0) return 'last' as const;
+      await em.nativeDelete(MfaMethod, { id: method.id });
+      return method;
+    });
+    if (typeof outcome === 'string') return outcome;
+    await this.audit.record({ action: 'mfa.method_removed', actorId: accountId, subject: outcome.id, details: { kind: outcome.kind } });
     await this.notifyChange(
-      method.account.id,
-      method.kind === 'backup_codes' ? 'mfa.email.backupRemoved' : phrase('mfa.email.removed', { label: method.label }),
-      method.kind,
+      accountId,
+      outcome.kind === 'backup_codes' ? 'mfa.email.backupRemoved' : phrase('mfa.email.removed', { label: outcome.label }),
+      outcome.kind,
     );
     return 'removed';
+  }
+
+  /**
+   * Holds the account's second-factor row (created if needed) until the transaction ends:
+   * changes to an account's set of factors, and tries (reserveTry), take it first, one at a time.
+   */
+  private async lockFactors(em: EntityManager, accountId: string): Promise<void> {
+    await em.execute(
+      `insert into mfa_account_state (account_id, consecutive_failures) values (?, 0)
+       on conflict (account_id) do update set consecutive_failures = mfa_account_state.consecutive_failures`,
+      [accountId],
+    );
   }
 
   /**
@@ -329,16 +356,26 @@ export class MfaService {
     });
   }
 
-  /** Compares a typed code with a pending one: expiry, a few tries per code, constant time. 'ok', or a catalog key. */
+  /**
+   * Compares a typed code with a pending one: expiry, a few tries per code, constant time.
+   * 'ok', or a catalog key. The try is counted in the database before the comparison, in one
+   * statement that also refuses it past the limit, so simultaneous tries cannot share a count.
+   */
   private async checkPendingCode(pending: MfaPending, code: string): Promise<'ok' | string> {
-    const data = pending.data;
-    if (Date.now() > (data.codeExpiresAt as number)) return 'mfa.errors.codeExpired';
-    const tries = (data.tries as number) + 1;
-    if (tries > MFA_POLICY.phoneCode.triesPerCode) return 'mfa.errors.tooManyTries';
-    pending.data = { ...data, tries };
-    await this.em.flush();
+    const [counted] = await this.em.execute<{ data: Record<string, unknown> }[]>(
+      `update mfa_pending set data = jsonb_set(data, '{tries}', to_jsonb(coalesce((data->>'tries')::int, 0) + 1))
+       where id = ? and expires_at > now() and (data->>'codeExpiresAt')::bigint >= ? and coalesce((data->>'tries')::int, 0) < ?
+       returning data`,
+      [pending.id, Date.now(), MFA_POLICY.phoneCode.triesPerCode],
+    );
+    if (!counted) {
+      const current = await this.em.findOne(MfaPending, { id: pending.id, expiresAt: { $gt: new Date() } }, { refresh: true });
+      if (!current || Date.now() > (current.data.codeExpiresAt as number)) return 'mfa.errors.codeExpired';
+      return 'mfa.errors.tooManyTries';
+    }
     const typed = code.replace(/\s/g, '');
-    if (!/^\d{6}$/.test(typed) || !sameSecret(this.codeHash(typed), data.codeHash as string)) {
+    // The code this try was counted against (a new one may have been sent meanwhile).
+    if (!/^\d{6}$/.test(typed) || !sameSecret(this.codeHash(typed), counted.data.codeHash as string)) {
       return 'mfa.errors.sentCodeWrong';
     }
     return 'ok';
@@ -394,6 +431,8 @@ export class MfaService {
       Array.from({ length: MFA_POLICY.backupCodes.length }, () => BACKUP_ALPHABET[randomInt(BACKUP_ALPHABET.length)]).join(''),
     );
     const fresh = await this.em.transactional(async (em) => {
+      // One set per account, even when new codes are asked for twice at once.
+      await this.lockFactors(em, accountId);
       const existing = await em.findOne(MfaMethod, { account: accountId, kind: 'backup_codes' });
       if (existing) em.remove(existing);
       const method = em.create(MfaMethod, { account: accountId, kind: 'backup_codes', label: BACKUP_CODES_LABEL });
@@ -422,52 +461,99 @@ export class MfaService {
 
   // ---- tries, delays and lockouts --------------------------------------------------------
 
-  private async accountState(accountId: string): Promise<MfaAccountState> {
-    const existing = await this.em.findOne(MfaAccountState, { account: accountId });
-    if (existing) return existing;
-    await this.em.insert(MfaAccountState, { account: accountId, consecutiveFailures: 0 }, { onConflictAction: 'ignore' } as never);
-    return this.em.findOneOrFail(MfaAccountState, { account: accountId });
-  }
-
   /**
-   * Runs one try at a method's code under the lockout rules. `countFailures: false` for
-   * tries by someone not yet tied to the account (passwordless passkeys): a stranger who
-   * knows a credential id must not be able to lock its owner out.
+   * Runs one try at a method's code under the lockout rules, for every kind of method. The
+   * try is counted, and whether it is allowed decided, in one transaction *before* the code is
+   * checked (see reserveTry): N simultaneous requests are N tries, never N checks against a
+   * count read before any of them was written. A right code then clears the counts.
+   * `countFailures: false` for tries by someone not yet tied to the account (passwordless
+   * passkeys): a stranger who knows a credential id must not be able to lock its owner out, so
+   * such tries are refused while the method or account is locked but never counted.
    */
   async attempt(method: MfaMethod, check: () => Promise<boolean>, options: { countFailures?: boolean; wrongMessage?: string } = {}): Promise<AttemptResult> {
     const wrongMessage = options.wrongMessage ?? 'mfa.errors.codeWrong';
-    const now = Date.now();
-    if (method.lockedUntil && method.lockedUntil.getTime() > now) {
-      return { ok: false, reason: 'locked', message: phrase('mfa.errors.locked', { minutes: wholeMinutes(method.lockedUntil.getTime() - now) }) };
-    }
-    if (method.nextAttemptAt && method.nextAttemptAt.getTime() > now) {
-      const seconds = Math.ceil((method.nextAttemptAt.getTime() - now) / 1000);
-      return { ok: false, reason: 'wait', message: phrase('mfa.errors.wait', { seconds }) };
-    }
-    const state = await this.accountState(method.account.id);
-    if (state.consecutiveFailures >= MFA_POLICY.lockout.accountMax) {
-      return { ok: false, reason: 'account-locked', message: 'mfa.errors.accountLocked' };
+    const accountId = method.account.id;
+    let failures = 0;
+    if (options.countFailures === false) {
+      const refused = await this.refusal(method.id, accountId);
+      if (refused) return refused;
+    } else {
+      const reserved = await this.reserveTry(method.id, accountId);
+      if (typeof reserved !== 'number') return reserved;
+      failures = reserved;
     }
     if (await check()) {
       await this.em.nativeUpdate(MfaMethod, { id: method.id }, { failedAttempts: 0, lockedUntil: null, nextAttemptAt: null, lastUsedAt: new Date() });
-      if (state.consecutiveFailures) await this.em.nativeUpdate(MfaAccountState, { account: method.account.id }, { consecutiveFailures: 0 });
+      await this.em.nativeUpdate(MfaAccountState, { account: accountId, consecutiveFailures: { $gt: 0 } }, { consecutiveFailures: 0 });
       return { ok: true, method };
     }
-    if (options.countFailures === false) return { ok: false, reason: 'wrong', message: wrongMessage };
-    // Counted in the database (not in memory): concurrent wrong tries all count.
-    const [row] = await this.em.getConnection().execute<{ failed_attempts: number }[]>(
-      'update mfa_method set failed_attempts = failed_attempts + 1 where id = ? returning failed_attempts',
-      [method.id],
-    );
-    await this.em.getConnection().execute('update mfa_account_state set consecutive_failures = consecutive_failures + 1 where account_id = ?', [method.account.id]);
-    const failures = row.failed_attempts;
+    // This try was the one that locked the method (when reserved): say so.
     if (failures >= MFA_POLICY.lockout.failuresBeforeLock) {
-      await this.em.nativeUpdate(MfaMethod, { id: method.id }, { failedAttempts: 0, lockedUntil: new Date(now + MFA_POLICY.lockout.lockMs), nextAttemptAt: null });
       return { ok: false, reason: 'locked', message: phrase('mfa.errors.locked', { minutes: wholeMinutes(MFA_POLICY.lockout.lockMs) }) };
     }
-    const delay = delayAfter(failures);
-    if (delay) await this.em.nativeUpdate(MfaMethod, { id: method.id }, { nextAttemptAt: new Date(now + delay) });
     return { ok: false, reason: 'wrong', message: wrongMessage };
+  }
+
+  /**
+   * Counts one try as a failure on the account and on the method, if both still allow one,
+   * atomically: the account's row first (an upsert, so a first try ever cannot collide with
+   * another), then the method's, in one transaction that is rolled back when either refuses.
+   * Sets the delay before the next try, or the lock, as if this try will be wrong; a right
+   * code clears them. Returns the method's failures counting this try, or the refusal.
+   * Account row before method rows, like completeRecoveryIfDue, so the two never deadlock.
+   */
+  private async reserveTry(methodId: string, accountId: string): Promise<number | (AttemptResult & { ok: false })> {
+    const { failuresBeforeLock, lockMs, accountMax } = MFA_POLICY.lockout;
+    // The wait after each number of failures short of the lock, from the policy: '{0,0,1000,…}'.
+    const delays = `{${Array.from({ length: failuresBeforeLock - 1 }, (_, i) => delayAfter(i + 1)).join(',')}}`;
+    // A lock that has run out starts the count again, as the lock itself did before.
+    // clock_timestamp(), not now(): a transaction that waited for another's row lock would
+    // otherwise measure from before that one's lock was set (a 15-minute lock read as 16).
+    const failures = '(case when locked_until is null then failed_attempts else 0 end + 1)';
+    try {
+      return await this.em.transactional(async (em) => {
+        const account = await em.execute<{ n: number }[]>(
+          `insert into mfa_account_state (account_id, consecutive_failures) values (?, 1)
+           on conflict (account_id) do update set consecutive_failures = mfa_account_state.consecutive_failures + 1
+           where mfa_account_state.consecutive_failures < ?
+           returning consecutive_failures as n`,
+          [accountId, accountMax],
+        );
+        if (account.length === 0) throw new TryRefused({ ok: false, reason: 'account-locked', message: 'mfa.errors.accountLocked' });
+        const method = await em.execute<{ n: number }[]>(
+          `update mfa_method set
+             failed_attempts = ${failures},
+             locked_until = case when ${failures} >= ? then clock_timestamp() + ? * interval '1 millisecond' end,
+             next_attempt_at = case when (?::int[])[${failures}] > 0 then clock_timestamp() + (?::int[])[${failures}] * interval '1 millisecond' end
+           where id = ? and (locked_until is null or locked_until <= clock_timestamp()) and (next_attempt_at is null or next_attempt_at <= clock_timestamp())
+           returning failed_attempts as n`,
+          [failuresBeforeLock, lockMs, delays, delays, methodId],
+        );
+        if (method.length === 0) throw new TryRefused((await this.refusal(methodId, accountId, em)) ?? { ok: false, reason: 'wrong', message: 'mfa.errors.chooseMethod' });
+        return method[0].n;
+      });
+    } catch (error) {
+      if (error instanceof TryRefused) return error.result;
+      throw error;
+    }
+  }
+
+  /** Why a method cannot be tried now (locked, a delay running, the account stopped), or null. */
+  private async refusal(methodId: string, accountId: string, em: EntityManager = this.em): Promise<(AttemptResult & { ok: false }) | null> {
+    const [row] = await em.execute<{ locked_ms: number | null; wait_ms: number | null; account_failures: number | null }[]>(
+      `select extract(epoch from (m.locked_until - clock_timestamp())) * 1000 as locked_ms,
+              extract(epoch from (m.next_attempt_at - clock_timestamp())) * 1000 as wait_ms,
+              (select consecutive_failures from mfa_account_state where account_id = ?) as account_failures
+       from mfa_method m where m.id = ?`,
+      [accountId, methodId],
+    );
+    if (!row) return { ok: false, reason: 'wrong', message: 'mfa.errors.chooseMethod' };
+    const lockedMs = Number(row.locked_ms ?? 0);
+    if (lockedMs > 0) return { ok: false, reason: 'locked', message: phrase('mfa.errors.locked', { minutes: wholeMinutes(lockedMs) }) };
+    const waitMs = Number(row.wait_ms ?? 0);
+    if (waitMs > 0) return { ok: false, reason: 'wait', message: phrase('mfa.errors.wait', { seconds: Math.ceil(waitMs / 1000) }) };
+    if (Number(row.account_failures ?? 0) >= MFA_POLICY.lockout.accountMax) return { ok: false, reason: 'account-locked', message: 'mfa.errors.accountLocked' };
+    return null;
   }
 
   // ---- remembered browsers ---------------------------------------------------------------
@@ -490,42 +576,60 @@ export class MfaService {
 
   // ---- recovery when every factor is lost ------------------------------------------------
 
-  /** Starts the 24-hour wait; the owner is emailed a link to cancel it. */
+  /**
+   * Starts the 24-hour wait; the owner is emailed a link to cancel it. One upsert decides
+   * which of simultaneous requests starts it: only that one sends the email, so the link
+   * the owner gets is the one that cancels (a later request cannot replace its token).
+   */
   async requestRecovery(accountId: string): Promise<Date> {
-    const state = await this.accountState(accountId);
-    if (state.recoveryDueAt) return state.recoveryDueAt;
     const cancel = randomToken();
-    state.recoveryDueAt = new Date(Date.now() + MFA_POLICY.recoveryWaitMs);
-    state.recoveryCancelHash = tokenHash(cancel);
-    await this.em.flush();
+    const started = await this.em.execute<{ due_at: Date }[]>(
+      `insert into mfa_account_state (account_id, consecutive_failures, recovery_due_at, recovery_cancel_hash)
+       values (?, 0, now() + ? * interval '1 millisecond', ?)
+       on conflict (account_id) do update set recovery_due_at = excluded.recovery_due_at, recovery_cancel_hash = excluded.recovery_cancel_hash
+       where mfa_account_state.recovery_due_at is null
+       returning recovery_due_at as due_at`,
+      [accountId, MFA_POLICY.recoveryWaitMs, tokenHash(cancel)],
+    );
+    if (started.length === 0) return (await this.em.findOneOrFail(MfaAccountState, { account: accountId }, { refresh: true })).recoveryDueAt!;
+    const dueAt = new Date(started[0].due_at);
     const account = await this.em.findOneOrFail(Account, { id: accountId });
     const language = languageOr(account.language);
     const sent = this.notifications.queueEmail({
       to: account.email,
       ...this.notifications.compose(language, 'mfa.email.recoverySubject', [
         'mfa.email.recoveryBody',
-        phrase('mfa.email.recoveryIfYou', { time: formatDate(language, state.recoveryDueAt, 'dateTimeLong') }),
+        phrase('mfa.email.recoveryIfYou', { time: formatDate(language, dueAt, 'dateTimeLong') }),
         phrase('mfa.email.recoveryIfNotYou', { url: `${this.config.baseUrl}/mfa/recovery/cancel?token=${cancel}` }),
       ]),
     });
     await this.em.flush();
     await this.notifications.deliver([sent]);
-    return state.recoveryDueAt;
+    return dueAt;
   }
 
   async recoveryDueAt(accountId: string): Promise<Date | undefined> {
     return (await this.em.findOne(MfaAccountState, { account: accountId }))?.recoveryDueAt;
   }
 
-  /** When the wait is over: removes every factor so the person can set up a new one. */
+  /**
+   * When the wait is over: removes every factor so the person can set up a new one. The
+   * recovery is claimed by one conditional update (not read, then acted on): of simultaneous
+   * visits one completes it, and a cancellation that comes first always wins.
+   */
   async completeRecoveryIfDue(accountId: string): Promise<boolean> {
-    const state = await this.em.findOne(MfaAccountState, { account: accountId });
-    if (!state?.recoveryDueAt || state.recoveryDueAt.getTime() > Date.now()) return false;
-    await this.em.transactional(async (em) => {
+    const done = await this.em.transactional(async (em) => {
+      const claimed = await em.nativeUpdate(
+        MfaAccountState,
+        { account: accountId, recoveryDueAt: { $lte: new Date() } },
+        { recoveryDueAt: null, recoveryCancelHash: null, consecutiveFailures: 0 },
+      );
+      if (claimed !== 1) return false;
       await em.nativeDelete(MfaMethod, { account: accountId });
       await em.nativeDelete(RememberedBrowser, { account: accountId });
-      await em.nativeUpdate(MfaAccountState, { account: accountId }, { recoveryDueAt: null, recoveryCancelHash: null, consecutiveFailures: 0 });
+      return true;
     });
+    if (!done) return false;
     await this.verifiedIdentities.requireReconfirmation(accountId);
     await this.audit.record({ action: 'mfa.recovery_completed', actorId: accountId });
     await this.notifyChange(accountId, 'mfa.email.recoveryDone');

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Header, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
 import { IdentityService } from '../identity/identity.service';
 import { SessionsService } from '../identity/sessions.service';
 import { SignedInGuard } from '../identity/signed-in.guard';
@@ -183,8 +183,10 @@ export class SetupController {
     return view('mfa/setup-passkey', { next: localPath(query.next, ''), values: { label: this.say(req, 'mfa.defaultLabel.passkey') } });
   }
 
+  /** Options carry a one-time challenge: never cached. */
   @Post('setup/passkey/options')
   @UseGuards(SecondFactorGuard)
+  @Header('Cache-Control', 'no-store')
   async passkeyOptions(@Req() req: WebRequest) {
     const { accountId, email } = await this.mayAdd(req);
     return this.passkeys.registrationOptions(req.browserKey, accountId, email);
