@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { startTestApp, type TestApp } from './harness/app';
 import { codeFor, createAccount, passwordSignIn, PASSWORD, signIn, type TestPerson } from './harness/accounts';
 import { csrfOf, textOf } from './harness/forms';
-import { lastEmailTo, pathOf } from './harness/outbox';
+import { lastEmailTo, lastTextTo, pathOf } from './harness/outbox';
 import { inContext, recordVerified } from './oidc/flow';
 import { VerifiedIdentitiesService } from '../src/oidc/verified-identities.service';
 
@@ -229,8 +229,7 @@ describe('phone codes, any country', () => {
   }
 
   async function lastSms(to: string) {
-    const { rows } = await t.db.sql.query(`select channel, body from outbox_message where recipient = $1 and channel in ('sms', 'voice') order by created_at desc limit 1`, [to]);
-    return rows[0] as { channel: string; body: string } | undefined;
+    return lastTextTo(t.db.sql, to);
   }
 
   it.each([
@@ -526,8 +525,7 @@ describe('in the reader’s language', () => {
   const createAccountIn = (language: string): Promise<TestPerson> => createAccount(t, newEmail(), PASSWORD, language);
 
   async function lastText(to: string) {
-    const { rows } = await t.db.sql.query(`select channel, body from outbox_message where recipient = $1 and channel in ('sms', 'voice') order by created_at desc limit 1`, [to]);
-    return rows[0] as { channel: string; body: string };
+    return (await lastTextTo(t.db.sql, to))!;
   }
 
   it('shows the second-factor pages in Spanish and in Arabic (right to left) after Accept-Language', async () => {
