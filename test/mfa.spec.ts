@@ -203,7 +203,9 @@ function startTwilioStandIn() {
       res.setHeader('Content-Type', 'application/json');
       if (refuse) {
         res.statusCode = 400;
-        res.end(JSON.stringify({ code: 21408, message: 'Permission to send an SMS has not been enabled for the region', status: 400 }));
+        // As Twilio does, the refusal names the number.
+        const to = new URLSearchParams(body).get('To');
+        res.end(JSON.stringify({ code: 21408, message: `Permission to send an SMS has not been enabled for the region indicated by the 'To' number: ${to}`, status: 400 }));
         return;
       }
       res.statusCode = 201;
@@ -382,6 +384,11 @@ describe('phone codes, any country', () => {
           [person.email],
         );
         expect(rows[0].n).toBe(0); // nothing kept from the half-finished setup
+        // The provider's error is kept for operators, without the number it names.
+        const failed = (await lastTextTo(withTwilio.db.sql, '+252612345678'))!;
+        expect(failed.status).toBe('failed');
+        expect(failed.last_error).toContain('[recipient]');
+        expect(failed.last_error).not.toContain('612345678');
       } finally {
         twilio.refuse(false);
       }

@@ -22,6 +22,7 @@ export interface OutboxRow {
   body: string;
   status: string;
   attempts: number;
+  last_error: string | null;
   attachments: { filename: string; contentType: string; content: string }[] | null;
   created_at: Date;
   sent_at: Date | null;
