@@ -167,9 +167,10 @@ export class NotificationsService implements OnModuleDestroy, OnApplicationBoots
   /**
    * Encrypts the recipients older versions wrote in the clear. It runs at start, with the key
    * ring from configuration (a migration has no keys: it also runs where there are none, e.g.
-   * `npm run migrate`), by one instance at a time; until it has run, recipientOf reads such
-   * a row as it is.
+   * `npm run migrate`), by one instance at a time, and hourly for rows an instance of the
+   * older version wrote during a rolling upgrade; until then recipientOf reads such a row as it is.
    */
+  @Cron(CronExpression.EVERY_HOUR, { name: 'outbox-seal' })
   async sealOlderRecipients(): Promise<number> {
     return this.em.fork().transactional(async (tx) => {
       await tx.execute('select pg_advisory_xact_lock(?)', [SEAL_LOCK]);
