@@ -138,6 +138,7 @@ describe('outbox retention', () => {
   }
 
   it('deletes messages delivered longer ago than OUTBOX_RETENTION_HOURS, once across instances, and keeps the others', async () => {
+    const other = await startAnotherInstance(t);
     const old = [await message('sent', 30, 25), await message('kept', 25)];
     const kept = [
       await message('sent', 30, 23), // sent after several tries, within the period
@@ -145,7 +146,6 @@ describe('outbox retention', () => {
       await message('queued', 48), // not delivered yet: the retry job still needs it
       await message('failed', 48), // left for a person to look at
     ];
-    const other = await startAnotherInstance(t);
     try {
       const counts = await Promise.all([t.app.get(NotificationsService).deleteDelivered(), other.app.get(NotificationsService).deleteDelivered()]);
       expect(counts.sort()).toEqual([0, 2]);

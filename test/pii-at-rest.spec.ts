@@ -1,3 +1,4 @@
+import { NotificationsService } from '../src/notifications/notifications.service';
 import { startAnotherInstance, startTestApp, type TestApp } from './harness/app';
 import { createAccount, signIn } from './harness/accounts';
 import { csrfOf } from './harness/forms';
@@ -87,6 +88,9 @@ it('encrypts the recipients an older version left in the clear, when Referee sta
     const { rows } = await t.db.sql.query('select recipient from outbox_message where id = $1', [id]);
     expect(rows[0].recipient).not.toContain('written.before');
     expect(await lastEmailTo(t.db.sql, 'written.before@example.org')).toMatchObject({ subject: 'Hello', body: 'Hi' });
+    // Encrypted once: the next pass finds nothing left in the clear.
+    expect(await next.app.get(NotificationsService).sealOlderRecipients()).toBe(0);
+    expect(await lastEmailTo(t.db.sql, 'no.account.pii@example.org')).toBeDefined();
   } finally {
     await next.close();
   }

@@ -55,6 +55,9 @@ export class NotificationsService implements OnModuleDestroy, OnApplicationBoots
   }
 
   async onApplicationBootstrap() {
+    // What retention would delete first, so that the first start after an upgrade
+    // encrypts only the messages still kept.
+    await this.deleteDelivered();
     await this.sealOlderRecipients();
   }
 
