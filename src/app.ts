@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { LoggerService } from '@nestjs/common';
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import helmet, { type HelmetOptions } from 'helmet';
 import pinoHttp from 'pino-http';
 import type { Logger } from 'pino';
@@ -12,7 +12,7 @@ import type { Config } from './config/config';
 import { STATIC_DIR } from './config/paths';
 import { RefereeHttpAdapter } from './web/http-adapter';
 import { Renderer } from './web/renderer';
-import { pathOnly } from './web/logger';
+import { routeOf, type RoutedRequest } from './web/logger';
 import { LOGGER } from './web/tokens';
 
 /** Nest's own messages go to our JSON log. */
@@ -79,16 +79,23 @@ export async function createApp(config: Config): Promise<NestExpressApplication>
       referrerPolicy: { policy: 'no-referrer' },
     }),
   );
-  // Request logs (skipped altogether when logging is off, e.g. in benchmarks).
+  // Request logs (skipped altogether when logging is off, e.g. in benchmarks). A request is
+  // named by its route's pattern, never its address (links carry tokens in their path and
+  // query). pino-http would serialize the request when it arrives, before any route matched:
+  // it is left out then (quiet) and written once the response is sent, when the route is known.
   if (logger.isLevelEnabled('info')) {
+    const withRequest = (req: IncomingMessage, _res: ServerResponse, ...rest: unknown[]) => ({ ...(rest.at(-1) as object), req });
     app.use(
       pinoHttp({
         logger,
-        // Paths only: query strings may carry one-time link tokens.
+        quietReqLogger: true,
+        quietResLogger: true,
         serializers: {
-          req: (req: { method: string; url: string; id: unknown }) => ({ id: req.id, method: req.method, path: pathOnly(req.url) }),
+          req: (req: { method: string; id: unknown; raw: RoutedRequest }) => ({ id: req.id, method: req.method, route: routeOf(req.raw) }),
           res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
         },
+        customSuccessObject: withRequest,
+        customErrorObject: withRequest,
         autoLogging: { ignore: (req) => /^\/(static\/|healthz|readyz)/.test(req.url ?? '') },
       }),
     );

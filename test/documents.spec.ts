@@ -5,7 +5,7 @@ import { createAccount, grantRoles, signIn } from './harness/accounts';
 import { startTestApp, type TestApp } from './harness/app';
 import { applicantAtDocuments, photo, submitDocuments, uploadAll, uploadFile } from './harness/documents';
 import { csrfOf } from './harness/forms';
-import { lastEmailTo } from './harness/outbox';
+import { lastEmailTo, lastTextTo } from './harness/outbox';
 import { DocumentsService } from '../src/documents/documents.service';
 import { REJECT_REASONS, reasonText } from '../src/documents/document-review.entity';
 import { HINTS, checkFile } from '../src/documents/images';
@@ -189,7 +189,7 @@ describe('Take Photo (a one-time link by SMS)', () => {
     const a = await applicantAtDocuments(t, 'phone');
     const sent = await a.post('/documents/phone', { country: 'FR', number: '06 12 34 56 78' });
     expect(sent.status).toBe(303);
-    const { rows: sms } = await t.db.sql.query(`select body from outbox_message where channel = 'sms' and recipient = '+33612345678' order by created_at desc limit 1`);
+    const sms = [(await lastTextTo(t.db.sql, '+33612345678'))!];
     const link = /\/capture\/([A-Za-z0-9_-]{43})/.exec(sms[0].body)!;
     expect(link).toBeTruthy();
     // The token is stored only hashed.
@@ -360,7 +360,7 @@ describe("in the applicant's language", () => {
     const page = await a.browser.get('/documents');
     expect(page.text).toContain('<html lang="ar" dir="rtl">');
     expect((await a.browser.post('/documents/phone').type('form').send({ _csrf: csrfOf(page.text), country: 'FR', number: '06 98 76 54 32' })).status).toBe(303);
-    const { rows: sms } = await t.db.sql.query(`select body from outbox_message where channel = 'sms' and recipient = '+33698765432' order by created_at desc limit 1`);
+    const sms = [(await lastTextTo(t.db.sql, '+33698765432'))!];
     expect(sms[0].body).toMatch(/^Referee: التقط صورًا لمستنداتك بهذا الهاتف: \S+\/capture\/[A-Za-z0-9_-]{43} \(يعمل لمدة 15 دقيقة\)/);
 
     await uploadAll(a);

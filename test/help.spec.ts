@@ -296,15 +296,17 @@ describe('policies', () => {
     expect(defaults['Video call recordings']).toMatch(/^90 days after/);
     expect(defaults['Audit records (security events and staff access, without your documents or recordings)']).toBe('7 years');
     expect(defaults['Support requests and their messages']).toMatch(/^365 days after/);
+    expect(defaults['Addresses and phone numbers of the emails and text messages we send you']).toMatch(/^72 hours after/);
 
-    const other = await startTestApp({ DOCUMENT_RETENTION_DAYS: '14', RECORDING_RETENTION_DAYS: '180', AUDIT_RETENTION_YEARS: '10', SUPPORT_RETENTION_DAYS: '90' });
+    const other = await startTestApp({ DOCUMENT_RETENTION_DAYS: '14', RECORDING_RETENTION_DAYS: '180', AUDIT_RETENTION_YEARS: '10', SUPPORT_RETENTION_DAYS: '90', OUTBOX_RETENTION_HOURS: '24' });
     try {
-      expect(other.config.retention).toEqual({ documentDays: 14, recordingDays: 180, auditYears: 10, supportDays: 90 });
+      expect(other.config.retention).toEqual({ documentDays: 14, recordingDays: 180, auditYears: 10, supportDays: 90, outboxHours: 24 });
       const changed = retentionRows((await other.browser().get('/policies/privacy')).text);
       expect(changed['Photos of your identity documents']).toMatch(/^14 days after/);
       expect(changed['Video call recordings']).toMatch(/^180 days after/);
       expect(changed['Audit records (security events and staff access, without your documents or recordings)']).toBe('10 years');
       expect(changed['Support requests and their messages']).toMatch(/^90 days after/);
+      expect(changed['Addresses and phone numbers of the emails and text messages we send you']).toMatch(/^24 hours after/);
     } finally {
       await other.close();
     }

@@ -7,6 +7,7 @@ import { NotificationsService, RETRY_JOB_LOCK } from '../src/notifications/notif
 import { startAnotherInstance, startTestApp, type TestApp } from './harness/app';
 import { createAccount, passwordSignIn, signIn } from './harness/accounts';
 import { csrfOf } from './harness/forms';
+import { messagesTo } from './harness/outbox';
 import { inContext } from './harness/calls';
 import { createOrganization } from './oidc/flow';
 import { OrganizationsService } from '../src/oidc/organizations.service';
@@ -103,7 +104,7 @@ it('runs a scheduled job once when both instances fire it at the same moment', a
     // Fired by both at the same moment, it runs once.
     await Promise.all([mailing.app.get(NotificationsService).retryQueued(), second.app.get(NotificationsService).retryQueued()]);
     expect(delivered.filter((to) => to === 'retry-once@example.org')).toHaveLength(1);
-    const { rows } = await mailing.db.sql.query(`select status, attempts from outbox_message where recipient = 'retry-once@example.org'`);
+    const rows = await messagesTo(mailing.db.sql, 'retry-once@example.org');
     expect(rows[0]).toMatchObject({ status: 'sent', attempts: 2 });
   } finally {
     await second.close();

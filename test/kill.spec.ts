@@ -10,6 +10,7 @@ import { startTestApp, type TestApp } from './harness/app';
 import { approvedApplicant, inContext, newReferee } from './harness/calls';
 import { applicantAtDocuments, photo, submitDocuments, uploadAll, uploadFile } from './harness/documents';
 import { csrfOf } from './harness/forms';
+import { messagesTo } from './harness/outbox';
 import { sameSessionOn, startRefereeProcess, type RefereeProcess } from './harness/process';
 import type { Applicant } from './harness/verification';
 
@@ -109,6 +110,14 @@ function onProcess<A extends Applicant>(a: A): A {
   return { ...a, browser, post: async (path: string, fields: Record<string, string> = {}) => browser.post(path).type('form').send({ _csrf: csrfOf((await browser.get('/account')).text), ...fields }) };
 }
 
+/** Subjects of the emails to a case's contact address or its account's, oldest first. */
+async function emailsOf(caseId: string) {
+  const { rows } = await t.db.sql.query('select c.email as contact, a.email as account from verification_case c join account a on a.id = c.account_id where c.id = $1', [caseId]);
+  const addresses = [...new Set([rows[0].contact, rows[0].account].filter(Boolean))];
+  const mails = (await Promise.all(addresses.map((to) => messagesTo(t.db.sql, to)))).flat();
+  return mails.sort((x, y) => x.created_at.getTime() - y.created_at.getTime()).map((m) => ({ subject: m.subject }));
+}
+
 /** Everything a case's history is made of, to compare before and after a kill. */
 async function caseRows(caseId: string) {
   const q = async (sql: string) => (await t.db.sql.query(sql, [caseId])).rows;
@@ -120,7 +129,7 @@ async function caseRows(caseId: string) {
     appointments: await q('select a.status, s.starts_at as slot from appointment a left join booked_slot s on s.appointment_id = a.id where a.verification_case_id = $1 order by a.created_at'),
     audit: await q(`select action, actor_id from audit_event where case_id = $1 and action in ('documents.reviewed') order by id`),
     // To the case's contact address or the account's (the tests run one at a time, so these are this case's).
-    emails: await q(`select subject from outbox_message where recipient in (select unnest(array[c.email, a.email]) from verification_case c join account a on a.id = c.account_id where c.id = $1) order by created_at`),
+    emails: await emailsOf(caseId),
   };
 }
 

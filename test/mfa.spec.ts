@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { startTestApp, type TestApp } from './harness/app';
 import { codeFor, createAccount, passwordSignIn, PASSWORD, signIn, type TestPerson } from './harness/accounts';
 import { csrfOf, textOf } from './harness/forms';
-import { lastEmailTo, pathOf } from './harness/outbox';
+import { lastEmailTo, lastTextTo, pathOf } from './harness/outbox';
 import { inContext, recordVerified } from './oidc/flow';
 import { VerifiedIdentitiesService } from '../src/oidc/verified-identities.service';
 
@@ -203,7 +203,9 @@ function startTwilioStandIn() {
       res.setHeader('Content-Type', 'application/json');
       if (refuse) {
         res.statusCode = 400;
-        res.end(JSON.stringify({ code: 21408, message: 'Permission to send an SMS has not been enabled for the region', status: 400 }));
+        // As Twilio does, the refusal names the number.
+        const to = new URLSearchParams(body).get('To');
+        res.end(JSON.stringify({ code: 21408, message: `Permission to send an SMS has not been enabled for the region indicated by the 'To' number: ${to}`, status: 400 }));
         return;
       }
       res.statusCode = 201;
@@ -229,8 +231,7 @@ describe('phone codes, any country', () => {
   }
 
   async function lastSms(to: string) {
-    const { rows } = await t.db.sql.query(`select channel, body from outbox_message where recipient = $1 and channel in ('sms', 'voice') order by created_at desc limit 1`, [to]);
-    return rows[0] as { channel: string; body: string } | undefined;
+    return lastTextTo(t.db.sql, to);
   }
 
   it.each([
@@ -383,6 +384,11 @@ describe('phone codes, any country', () => {
           [person.email],
         );
         expect(rows[0].n).toBe(0); // nothing kept from the half-finished setup
+        // The provider's error is kept for operators, without the number it names.
+        const failed = (await lastTextTo(withTwilio.db.sql, '+252612345678'))!;
+        expect(failed.status).toBe('failed');
+        expect(failed.last_error).toContain('[recipient]');
+        expect(failed.last_error).not.toContain('612345678');
       } finally {
         twilio.refuse(false);
       }
@@ -526,8 +532,7 @@ describe('in the reader’s language', () => {
   const createAccountIn = (language: string): Promise<TestPerson> => createAccount(t, newEmail(), PASSWORD, language);
 
   async function lastText(to: string) {
-    const { rows } = await t.db.sql.query(`select channel, body from outbox_message where recipient = $1 and channel in ('sms', 'voice') order by created_at desc limit 1`, [to]);
-    return rows[0] as { channel: string; body: string };
+    return (await lastTextTo(t.db.sql, to))!;
   }
 
   it('shows the second-factor pages in Spanish and in Arabic (right to left) after Accept-Language', async () => {

@@ -2,8 +2,10 @@ import { SMTPServer } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
 import { MikroORM, RequestContext } from '@mikro-orm/postgresql';
 import { NotificationsService } from '../src/notifications/notifications.service';
-import { startTestApp, type TestApp } from './harness/app';
+import { ConfigError, loadConfig } from '../src/config/config';
+import { startAnotherInstance, startTestApp, type TestApp } from './harness/app';
 import { submitForm } from './harness/forms';
+import { messagesTo } from './harness/outbox';
 
 /** The mail provider is outside this machine: a local SMTP server stands in for it at the network edge. */
 function startSmtp(fail: () => boolean) {
@@ -51,7 +53,7 @@ describe('email through SMTP when SMTP_URL is set', () => {
     expect(smtp.received[0].to).toEqual(['smtp-user@example.org']);
     expect(smtp.received[0].data).toContain('Subject: Confirm your email address for Referee');
     expect(smtp.received[0].data).toMatch(/http:\/\/referee\.example\/sign-up\/confirm\?token=/);
-    const { rows } = await t.db.sql.query(`select status, body, sent_at from outbox_message where recipient = 'smtp-user@example.org'`);
+    const rows = await messagesTo(t.db.sql, 'smtp-user@example.org');
     expect(rows[0].status).toBe('sent');
     expect(rows[0].sent_at).not.toBeNull();
     expect(rows[0].body).not.toContain('token=');
@@ -78,13 +80,13 @@ describe('email through SMTP when SMTP_URL is set', () => {
     failing = true;
     const res = await submitForm(t.browser(), '/sign-up', '/sign-up', { email: 'later@example.org', password: 'correct horse battery staple 42' });
     expect(res.status).toBe(200); // the person is not blocked by the mail provider
-    let { rows } = await t.db.sql.query(`select id, status, attempts from outbox_message where recipient = 'later@example.org'`);
+    let rows = await messagesTo(t.db.sql, 'later@example.org');
     expect(rows[0]).toMatchObject({ status: 'queued', attempts: 1 });
 
     failing = false;
     await t.db.sql.query(`update outbox_message set created_at = now() - interval '1 minute' where id = $1`, [rows[0].id]);
     await t.app.get(NotificationsService).retryQueued();
-    ({ rows } = await t.db.sql.query(`select status, attempts from outbox_message where recipient = 'later@example.org'`));
+    rows = await messagesTo(t.db.sql, 'later@example.org');
     expect(rows[0]).toMatchObject({ status: 'sent', attempts: 2 });
     expect(smtp.received.some((m) => m.to.includes('later@example.org'))).toBe(true);
   });
@@ -105,6 +107,7 @@ describe('the development outbox', () => {
     expect(page.text).toContain('Confirm your email address for Referee');
     expect(page.text).toMatch(/<a class="usa-link" href="http:\/\/localhost:3000\/sign-up\/confirm\?token=[A-Za-z0-9_-]{43}">/);
     expect(page.text).not.toContain('outbox<b>'); // refused by validation, and never rendered raw
+    expect(page.text).toContain('outbox@example.org'); // the recipient, decrypted for the page
   });
 
   it('does not exist in production', async () => {
@@ -114,5 +117,53 @@ describe('the development outbox', () => {
     } finally {
       await prod.close();
     }
+  });
+});
+
+describe('outbox retention', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ OUTBOX_RETENTION_HOURS: '24' });
+  });
+  afterAll(() => t?.close());
+
+  async function message(status: string, createdHoursAgo: number, sentHoursAgo?: number): Promise<string> {
+    const { rows } = await t.db.sql.query(
+      `insert into outbox_message (id, channel, recipient, body, status, attempts, created_at, sent_at)
+       values (gen_random_uuid(), 'email', 'pii1.a.b.c.d.e', 'Hi', $1, 1, now() - make_interval(hours => $2), now() - make_interval(hours => $3))
+       returning id`,
+      [status, createdHoursAgo, sentHoursAgo ?? null],
+    );
+    return rows[0].id;
+  }
+
+  it('deletes messages delivered longer ago than OUTBOX_RETENTION_HOURS, once across instances, and keeps the others', async () => {
+    const other = await startAnotherInstance(t);
+    const old = [await message('sent', 30, 25), await message('kept', 25)];
+    const kept = [
+      await message('sent', 30, 23), // sent after several tries, within the period
+      await message('kept', 2),
+      await message('queued', 48), // not delivered yet: the retry job still needs it
+      await message('failed', 48), // left for a person to look at
+    ];
+    try {
+      const counts = await Promise.all([t.app.get(NotificationsService).deleteDelivered(), other.app.get(NotificationsService).deleteDelivered()]);
+      expect(counts.sort()).toEqual([0, 2]);
+    } finally {
+      await other.close();
+    }
+    const { rows } = await t.db.sql.query('select id from outbox_message');
+    const left = rows.map((r) => r.id);
+    expect(left).toEqual(expect.arrayContaining(kept));
+    for (const id of old) expect(left).not.toContain(id);
+  });
+
+  it('refuses a retention setting that is not a whole number of hours in range', () => {
+    expect(t.config.retention.outboxHours).toBe(24);
+    const base = { NODE_ENV: 'test', SESSION_SECRET: 'x'.repeat(43), DATA_DIR: t.config.dataDir };
+    expect(loadConfig(base).retention.outboxHours).toBe(72);
+    expect(() => loadConfig({ ...base, OUTBOX_RETENTION_HOURS: '0' })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...base, OUTBOX_RETENTION_HOURS: 'a day' })).toThrow('OUTBOX_RETENTION_HOURS must be a whole number');
+    expect(() => loadConfig({ ...base, OUTBOX_RETENTION_HOURS: '721' })).toThrow('OUTBOX_RETENTION_HOURS must be between 1 and 720');
   });
 });

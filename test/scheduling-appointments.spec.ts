@@ -6,7 +6,7 @@ import { CallsService } from '../src/video/calls.service';
 import { startAnotherInstance, startTestApp, type TestApp } from './harness/app';
 import { approvedApplicant, inContext, newReferee } from './harness/calls';
 import { csrfOf } from './harness/forms';
-import { emailCount, lastEmailTo } from './harness/outbox';
+import { emailCount, lastEmailTo, messagesTo } from './harness/outbox';
 
 describe('time zones (IANA names, UTC stored, Intl to show)', () => {
   it('knows the zones and their offsets across a DST change', () => {
@@ -97,10 +97,7 @@ describe('appointments', () => {
     const stamp = slot.replace(/[-:]/g, '').replace('.000', '');
     expect(ics.text).toContain(`DTSTART:${stamp}`);
     // The same calendar file travels with the confirmation email.
-    const { rows: [sent] } = await t.db.sql.query(
-      `select attachments from outbox_message where recipient = $1 and subject = 'Your Referee video call is booked'`,
-      [a.person.email],
-    );
+    const sent = (await messagesTo(t.db.sql, a.person.email, ['email'])).find((m) => m.subject === 'Your Referee video call is booked')!;
     expect(sent.attachments).toEqual([{ filename: 'referee-video-call.ics', contentType: 'text/calendar; charset=utf-8; method=PUBLISH', content: expect.stringContaining(`DTSTART:${stamp}`) }]);
 
     // The agent reads it in their own zone (the page names the zone), in their language.

@@ -62,6 +62,8 @@ export interface Config {
     auditYears: number;
     /** Support requests and their messages: days after the last message. */
     supportDays: number;
+    /** Outbox messages (their encrypted recipient): hours after delivery to the provider. */
+    outboxHours: number;
   };
   /** Jitsi Meet for the video calls (JITSI_DOMAIN; with JITSI_APP_ID and JITSI_APP_SECRET every participant gets a JWT). */
   jitsi: { domain: string; appId?: string; appSecret?: string };
@@ -239,6 +241,7 @@ export function loadConfig(env: Env = process.env): Config {
       recordingDays: integer(env, 'RECORDING_RETENTION_DAYS', 90, 1, 3650),
       auditYears: integer(env, 'AUDIT_RETENTION_YEARS', 7, 1, 100),
       supportDays: integer(env, 'SUPPORT_RETENTION_DAYS', 365, 1, 3650),
+      outboxHours: integer(env, 'OUTBOX_RETENTION_HOURS', 72, 1, 720),
     },
     jitsi: jitsi(env),
     slotMinutes: integer(env, 'SLOT_MINUTES', 20, 5, 120),

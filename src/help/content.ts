@@ -76,6 +76,7 @@ export function contentVariables(config: Config): Record<string, string> {
     recordingRetentionDays: String(config.retention.recordingDays),
     auditRetentionYears: String(config.retention.auditYears),
     supportRetentionDays: String(config.retention.supportDays),
+    outboxRetentionHours: String(config.retention.outboxHours),
   };
 }
 

@@ -1,6 +1,7 @@
-import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
 import { EntityManager } from '@mikro-orm/postgresql';
+import { randomUUID } from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
 import { CONFIG, type Config } from '../config/config';
@@ -8,6 +9,8 @@ import { LOGGER } from '../web/tokens';
 import { OutboxMessage, type EmailAttachment } from './outbox-message.entity';
 import { type Language, languageOr } from '../i18n/languages';
 import { Messages, type Text } from '../i18n/messages';
+import { PiiCipher } from '../crypto/pii-cipher';
+import { isSealedRecipient, recipientContext, SEALED_RECIPIENT, withoutRecipient } from './recipients';
 
 export interface Email {
   to: string;
@@ -20,13 +23,21 @@ export interface Email {
 const MAX_ATTEMPTS = 5;
 /** PostgreSQL advisory-lock key of the retry job, so only one instance runs it at a time. */
 export const RETRY_JOB_LOCK = 7_310_001;
+/** Advisory-lock keys of the retention job and of the start-up encryption of older rows. */
+export const RETENTION_JOB_LOCK = 7_310_002;
+const SEAL_LOCK = 7_310_003;
+
+/** An outbox message as the development outbox shows it: its recipient decrypted. */
+export type ShownMessage = Omit<OutboxMessage, 'recipient'> & { recipient: string };
 
 /**
  * Every message goes into the outbox table first (in the caller's transaction), then to
  * the provider. Without SMTP_URL messages are kept in the outbox, where /dev/outbox shows them.
+ * Recipients are encrypted (PiiCipher, bound to the row); delivered messages are deleted
+ * after OUTBOX_RETENTION_HOURS.
  */
 @Injectable()
-export class NotificationsService implements OnModuleDestroy {
+export class NotificationsService implements OnModuleDestroy, OnApplicationBootstrap {
   private readonly transport?: Transporter;
 
   constructor(
@@ -34,12 +45,41 @@ export class NotificationsService implements OnModuleDestroy {
     private readonly em: EntityManager,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly messages: Messages,
+    private readonly cipher: PiiCipher,
   ) {
     if (config.smtpUrl) this.transport = nodemailer.createTransport(config.smtpUrl);
   }
 
   onModuleDestroy() {
     this.transport?.close();
+  }
+
+  async onApplicationBootstrap() {
+    // What retention would delete first, so that the first start after an upgrade
+    // encrypts only the messages still kept.
+    await this.deleteDelivered();
+    await this.sealOlderRecipients();
+  }
+
+  /** A new outbox message (persisted with the caller's next flush), its recipient encrypted. */
+  create(fields: Omit<OutboxMessage, 'id' | 'recipient' | 'status' | 'attempts' | 'createdAt'> & { to: string; status: OutboxMessage['status'] }): OutboxMessage {
+    const { to, ...rest } = fields;
+    const id = randomUUID();
+    const message = this.em.create(OutboxMessage, { ...rest, id, recipient: this.cipher.encrypt(to, recipientContext(id)) });
+    this.em.persist(message);
+    return message;
+  }
+
+  /** The address or number a message goes to, decrypted. */
+  recipientOf(message: Pick<OutboxMessage, 'id' | 'recipient'>): string {
+    // Written in the clear by an older version and not yet encrypted by sealOlderRecipients.
+    if (!isSealedRecipient(message.recipient)) return message.recipient;
+    return this.cipher.decrypt(message.recipient, recipientContext(message.id));
+  }
+
+  /** A provider's error, kept on the message without the recipient it may name. */
+  failureOf(message: Pick<OutboxMessage, 'id' | 'recipient'>, error: unknown): string {
+    return withoutRecipient(String((error as Error)?.message ?? error), this.recipientOf(message)).slice(0, 500);
   }
 
   /**
@@ -56,16 +96,14 @@ export class NotificationsService implements OnModuleDestroy {
 
   /** Adds an email to the outbox; it is written with the caller's next flush. */
   queueEmail(email: Email): OutboxMessage {
-    const message = this.em.create(OutboxMessage, {
+    return this.create({
       channel: 'email',
-      recipient: email.to,
+      to: email.to,
       subject: email.subject,
       body: email.text,
       attachments: email.attachments,
       status: this.transport ? 'queued' : 'kept',
     });
-    this.em.persist(message);
-    return message;
   }
 
   /** Sends queued messages now (after the caller has committed). Failures are retried by the job. */
@@ -77,7 +115,7 @@ export class NotificationsService implements OnModuleDestroy {
       try {
         await this.transport.sendMail({
           from: this.config.mailFrom,
-          to: message.recipient,
+          to: this.recipientOf(message),
           subject: message.subject,
           text: message.body,
           attachments: message.attachments?.map((a) => ({ filename: a.filename, contentType: a.contentType, content: a.content })),
@@ -87,7 +125,7 @@ export class NotificationsService implements OnModuleDestroy {
         message.body = '[delivered]'; // it may carry a one-time link: keep no copy
         message.lastError = undefined;
       } catch (error) {
-        message.lastError = (error as Error).message?.slice(0, 500);
+        message.lastError = this.failureOf(message, error);
         if (message.attempts >= MAX_ATTEMPTS) message.status = 'failed';
         this.logger.warn({ messageId: message.id, attempt: message.attempts }, 'email delivery failed');
       }
@@ -108,8 +146,51 @@ export class NotificationsService implements OnModuleDestroy {
     });
   }
 
-  /** Messages for the development outbox page, newest first. */
-  latest(limit = 50): Promise<OutboxMessage[]> {
-    return this.em.find(OutboxMessage, {}, { orderBy: { createdAt: 'desc' }, limit });
+  /**
+   * Deletes messages delivered (or, without a provider, kept) longer ago than
+   * OUTBOX_RETENTION_HOURS: the encrypted address or number goes with them. Queued and failed
+   * messages stay (the retry job, or a person, still needs them). Hourly, on one instance at
+   * a time (advisory lock).
+   */
+  @Cron(CronExpression.EVERY_HOUR, { name: 'outbox-retention' })
+  async deleteDelivered(now = new Date()): Promise<number> {
+    const cutoff = new Date(now.getTime() - this.config.retention.outboxHours * 3_600_000);
+    return this.em.fork().transactional(async (tx) => {
+      const [lock]: any[] = await tx.execute('select pg_try_advisory_xact_lock(?) as got', [RETENTION_JOB_LOCK]);
+      if (!lock?.got) return 0;
+      return tx.nativeDelete(OutboxMessage, {
+        $or: [
+          { status: 'sent', sentAt: { $lt: cutoff } },
+          { status: 'kept', createdAt: { $lt: cutoff } },
+        ],
+      });
+    });
+  }
+
+  /**
+   * Encrypts the recipients older versions wrote in the clear. It runs at start, with the key
+   * ring from configuration (a migration has no keys: it also runs where there are none, e.g.
+   * `npm run migrate`), by one instance at a time, and hourly for rows an instance of the
+   * older version wrote during a rolling upgrade; until then recipientOf reads such a row as it is.
+   */
+  @Cron(CronExpression.EVERY_HOUR, { name: 'outbox-seal' })
+  async sealOlderRecipients(): Promise<number> {
+    return this.em.fork().transactional(async (tx) => {
+      await tx.execute('select pg_advisory_xact_lock(?)', [SEAL_LOCK]);
+      const rows: { id: string; recipient: string }[] = await tx.execute(
+        `select id, recipient from outbox_message where recipient !~ ?`,
+        [SEALED_RECIPIENT.source],
+      );
+      for (const row of rows) {
+        await tx.execute('update outbox_message set recipient = ? where id = ?', [this.cipher.encrypt(row.recipient, recipientContext(row.id)), row.id]);
+      }
+      return rows.length;
+    });
+  }
+
+  /** Messages for the development outbox page, newest first, their recipients decrypted. */
+  async latest(limit = 50): Promise<ShownMessage[]> {
+    const messages = await this.em.find(OutboxMessage, {}, { orderBy: { createdAt: 'desc' }, limit });
+    return messages.map((m) => ({ ...m, recipient: this.recipientOf(m) }));
   }
 }

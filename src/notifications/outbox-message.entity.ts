@@ -12,7 +12,10 @@ export type OutboxChannel = 'email' | 'sms' | 'voice';
 /** queued: waiting for a sender; sent: delivered to the provider; kept: no provider configured (development). */
 export type OutboxStatus = 'queued' | 'sent' | 'failed' | 'kept';
 
-/** Every email and text message Referee sends passes through this table. */
+/**
+ * Every email and text message Referee sends passes through this table. Delivered messages
+ * are deleted after OUTBOX_RETENTION_HOURS (NotificationsService.deleteDelivered).
+ */
 @Entity({ tableName: 'outbox_message' })
 @Index({ properties: ['status', 'createdAt'] })
 export class OutboxMessage {
@@ -22,6 +25,7 @@ export class OutboxMessage {
   @Enum({ items: ['email', 'sms', 'voice'] })
   channel!: OutboxChannel;
 
+  /** The email address or phone number: PiiCipher ciphertext bound to this row (see recipients.ts). */
   @Property({ type: 'text' })
   recipient!: string;
 

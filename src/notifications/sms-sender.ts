@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import twilio from 'twilio';
 import { CONFIG, type Config } from '../config/config';
 import { LOGGER } from '../web/tokens';
-import { OutboxMessage } from './outbox-message.entity';
+import { NotificationsService } from './notifications.service';
 
 export class DeliveryFailed extends Error {}
 
@@ -24,6 +24,7 @@ export class SmsSender {
     @Inject(CONFIG) private readonly config: Config,
     private readonly em: EntityManager,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly outbox: NotificationsService,
   ) {
     const settings = config.twilio;
     if (settings) {
@@ -34,12 +35,7 @@ export class SmsSender {
 
   /** Sends `text` to an E.164 number; throws DeliveryFailed when the provider refuses it. */
   async send(to: string, text: string, channel: 'sms' | 'voice', language?: Language): Promise<void> {
-    const message = this.em.create(OutboxMessage, {
-      channel,
-      recipient: to,
-      body: text,
-      status: this.client ? 'queued' : 'kept',
-    });
+    const message = this.outbox.create({ channel, to, body: text, status: this.client ? 'queued' : 'kept' });
     await this.em.flush();
     if (!this.client) return;
     message.attempts = 1;
@@ -56,7 +52,7 @@ export class SmsSender {
       message.body = '[delivered]';
     } catch (error) {
       message.status = 'failed';
-      message.lastError = String((error as Error).message ?? error).slice(0, 500);
+      message.lastError = this.outbox.failureOf(message, error);
       this.logger.warn({ messageId: message.id, channel }, 'text message delivery failed');
     }
     await this.em.flush();

@@ -16,9 +16,11 @@ export class ConnectedOrganizationsController {
   ) {}
 
   @Get('account/organizations')
-  async list(@Req() req: WebRequest, @Query('stopped') stopped?: string) {
-    const organizations = (await this.grants.connectedOrganizations(req.viewer!.accountId)).map((o) => ({ ...o, scopes: describeScopes(o.scopes) }));
-    return view('oidc/connected-organizations', { organizations, stopped: typeof stopped === 'string' ? stopped : undefined });
+  async list(@Req() req: WebRequest, @Query('stopped') stopped: unknown) {
+    const connected = await this.grants.connectedOrganizations(req.viewer!.accountId);
+    const organizations = connected.map((o) => ({ ...o, scopes: describeScopes(o.scopes) }));
+    // `stopped` is a client id: the banner names the organization as the database knows it.
+    return view('oidc/connected-organizations', { organizations, stopped: await this.grants.stoppedSharingWith(req.viewer!.accountId, stopped, connected) });
   }
 
   @Post('account/organizations/:clientId/revoke')
@@ -26,7 +28,7 @@ export class ConnectedOrganizationsController {
     const organizations = await this.grants.connectedOrganizations(req.viewer!.accountId);
     const organization = organizations.find((o) => o.clientId === clientId);
     if (organization) await this.grants.revoke(req.viewer!.accountId, clientId);
-    return redirect(`/account/organizations${organization ? `?stopped=${encodeURIComponent(organization.name)}` : ''}`);
+    return redirect(`/account/organizations${organization ? `?stopped=${encodeURIComponent(organization.clientId)}` : ''}`);
   }
 
   /**

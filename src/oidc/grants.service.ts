@@ -52,6 +52,19 @@ export class GrantsService {
       .sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  /**
+   * The name of the organization the "stopped sharing" banner is about, looked up from its
+   * client id; none when there is no such organization or this person still shares with it.
+   * The banner never shows text taken from the address.
+   */
+  async stoppedSharingWith(accountId: string, clientId: unknown, connected?: ConnectedOrganization[]): Promise<string | undefined> {
+    if (typeof clientId !== 'string' || !clientId || clientId.length > 200) return undefined;
+    const organization = await this.em.findOne(Organization, { clientId });
+    if (!organization) return undefined;
+    const still = (connected ?? (await this.connectedOrganizations(accountId))).some((o) => o.clientId === clientId);
+    return still ? undefined : organization.name;
+  }
+
   /** Stops sharing: the grants go, and with them every code and token issued from them. */
   async revoke(accountId: string, clientId: string): Promise<boolean> {
     const { affectedRows } = await this.em.getConnection().execute<{ affectedRows: number }>(

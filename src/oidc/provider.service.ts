@@ -33,6 +33,7 @@ import { GrantsService } from './grants.service';
 import { KEY_REFRESH_SECONDS, LIFETIMES } from './lifetimes';
 import { OrganizationsService } from './organizations.service';
 import { SigningKeysService } from './signing-keys.service';
+import { routeOf } from '../web/logger';
 
 /** Advisory-lock key of the cleanup job: with several instances it runs once. */
 const CLEANUP_LOCK = 7_310_071;
@@ -156,7 +157,7 @@ export class OidcProviderService implements OnModuleInit, OnModuleDestroy {
     Client.prototype.compareClientSecret = function compareClientSecret(actual: string) {
       return typeof this.clientSecret === 'string' && typeof actual === 'string' && sameSecret(this.clientSecret, tokenHash(actual));
     };
-    provider.on('server_error', (ctx, error) => this.logger.error({ err: error, path: ctx.path }, 'OpenID provider error'));
+    provider.on('server_error', (ctx, error) => this.logger.error({ err: error, route: routeOf(ctx.req) }, 'OpenID provider error'));
     // After the provider answered the logout form: only "Yes" (logout=yes, the same test the
     // provider applies before destroying its session) ends the Referee session, and before the
     // response leaves, so the next page already shows the person signed out.

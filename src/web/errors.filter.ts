@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Injec
 import type { Response } from 'express';
 import type { Logger } from 'pino';
 import { LOGGER } from './tokens';
+import { routeOf } from './logger';
 import { Renderer, sendPage } from './renderer';
 import type { WebRequest } from './request';
 import { RedirectException } from './redirect.exception';
@@ -64,9 +65,9 @@ export class ErrorsFilter implements ExceptionFilter {
       status = HttpStatus.SERVICE_UNAVAILABLE;
       message = 'errors.databaseDown';
       res.setHeader('Retry-After', '5');
-      this.logger.warn({ path: req.path }, 'database unavailable');
+      this.logger.warn({ route: routeOf(req) }, 'database unavailable');
     } else {
-      this.logger.error({ err: error, path: req.path, method: req.method }, 'unhandled error');
+      this.logger.error({ err: error, route: routeOf(req), method: req.method }, 'unhandled error');
     }
 
     if (res.headersSent) return;

@@ -4,6 +4,7 @@ import { createAccount, grantRoles, signIn } from '../harness/accounts';
 import { approvedApplicant, JITSI, newReferee } from '../harness/calls';
 import { applicantAtDocuments, submitDocuments, uploadAll } from '../harness/documents';
 import { csrfOf, submitForm } from '../harness/forms';
+import { lastEmailTo } from '../harness/outbox';
 import { checkAccessibility, clickAndLoad, collectPageErrors, screenshot, shareCookies, describeWithBrowser, launchBrowser, startListeningApp, type Browser } from './browser';
 
 /**
@@ -107,8 +108,8 @@ describeWithBrowser('the call page in Chromium, with a test double of Jitsi', ()
       await checkAccessibility(console1);
       expect(agentCreated.jwt).not.toBe(created.jwt);
       await clickAndLoad(console1, console1.getByRole('button', { name: 'Send a one-time code to the applicant' }));
-      const mail = await t.db.sql.query(`select body from outbox_message where recipient = 'amelie@example.fr' order by created_at desc limit 1`);
-      const code = /(\d{6})/.exec(mail.rows[0].body)![1];
+      const mail = await lastEmailTo(t.db.sql, 'amelie@example.fr');
+      const code = /(\d{6})/.exec(mail!.body)![1];
       for (const label of [
         "Confirmed the applicant's full name",
         'Confirmed the date of birth',

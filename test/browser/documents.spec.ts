@@ -1,6 +1,7 @@
 import { DocumentsService } from '../../src/documents/documents.service';
 import type { TestApp } from '../harness/app';
 import { applicantAtDocuments, photo } from '../harness/documents';
+import { lastTextTo } from '../harness/outbox';
 import { checkAccessibility, clickAndLoad, collectPageErrors, describeWithBrowser, launchBrowser, screenshot, shareCookies, startListeningApp, type Browser } from './browser';
 
 let t: TestApp;
@@ -45,8 +46,7 @@ describeWithBrowser('documents in Chromium', () => {
     await page.getByLabel('Phone number').fill('+33 6 12 34 56 78');
     await clickAndLoad(page, page.getByRole('button', { name: 'Send link' }));
     await page.getByText('phone ending in 5678').waitFor();
-    const { rows } = await t.db.sql.query(`select body from outbox_message where channel = 'sms' and recipient = '+33612345678' order by created_at desc limit 1`);
-    const link = /https?:\/\/\S+\/capture\/[A-Za-z0-9_-]{43}/.exec(rows[0].body)![0];
+    const link = /https?:\/\/\S+\/capture\/[A-Za-z0-9_-]{43}/.exec((await lastTextTo(t.db.sql, '+33612345678'))!.body)![0];
 
     const phone = await launchBrowser({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
     opened.push(phone);

@@ -9,6 +9,7 @@ import { createApp } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config/config';
 import { migrateToLatest } from '../../src/database/migrate';
 import { freePort } from './ports';
+import { useOutboxKeys } from './outbox';
 
 export { freePort };
 
@@ -82,6 +83,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
     DATABASE_URL: db.url,
   };
   const config = loadConfig(appEnv);
+  useOutboxKeys(db.sql, config.piiKeys);
   const app = await createApp(config);
   return {
     app,

@@ -581,12 +581,30 @@ describe('connected organizations', () => {
     expect(page.status).toBe(200);
     expect(page.text).toContain('Housing Authority');
     const stopped = await browser.post(`/account/organizations/${clientId}/revoke`).type('form').send({ _csrf: csrfOf(page.text) });
-    expect(stopped.headers.location).toBe('/account/organizations?stopped=Housing%20Authority');
+    // The banner names the organization from the database, not from the address.
+    expect(stopped.headers.location).not.toContain('Housing');
     expect((await browser.get(stopped.headers.location)).text).toContain('You stopped sharing your information with Housing Authority');
 
     await expect(client.fetchUserInfo(config, tokens.access_token, accountId)).rejects.toBeDefined();
     const started = await authorizationRequest(config);
     expect((await follow(browser, started.url.toString())).text).toContain('Share your information with Housing Authority');
+  });
+
+  it('shows no banner text taken from the address', async () => {
+    const { clientId, clientSecret } = await createOrganization(t, { name: 'Water Board' });
+    const config = await organizationClient(issuer, clientId, clientSecret);
+    const { browser } = await person();
+    await fullFlow(config, browser);
+    const injected = '<b>Your account is locked, call +1 555 0100</b>';
+    for (const stopped of [injected, encodeURIComponent(injected), 'Water Board', clientId, 'no-such-organization']) {
+      const page = await browser.get(`/account/organizations?stopped=${encodeURIComponent(stopped)}`);
+      expect(page.status).toBe(200);
+      expect(page.text).not.toContain('Your account is locked');
+      expect(page.text).not.toContain('+1 555 0100');
+      // Still connected to the Water Board (and never to the others): nothing was stopped.
+      expect(page.text).not.toContain('You stopped sharing');
+      expect(page.text).not.toContain('usa-alert--success');
+    }
   });
 });
 
