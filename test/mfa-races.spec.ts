@@ -1,7 +1,7 @@
 import { startTestApp, type TestApp } from './harness/app';
 import { codeFor, createAccount, passwordSignIn, signIn, type TestPerson } from './harness/accounts';
 import { csrfOf, textOf } from './harness/forms';
-import { lastEmailTo, pathOf } from './harness/outbox';
+import { lastEmailTo, lastTextTo, messagesTo, pathOf } from './harness/outbox';
 
 /**
  * Second-factor limits under bursts of simultaneous requests (real HTTP, all in flight at
@@ -186,8 +186,8 @@ describe('backup codes under a burst', () => {
 
 describe('phone codes under a burst', () => {
   async function lastCode(to: string): Promise<string> {
-    const { rows } = await t.db.sql.query(`select body from outbox_message where recipient = $1 and channel = 'sms' order by created_at desc limit 1`, [to]);
-    return /(\d{6}) is your Referee code/.exec(rows[0].body)![1];
+    const text = await lastTextTo(t.db.sql, to);
+    return /(\d{6}) is your Referee code/.exec(text!.body)![1];
   }
 
   it('signing in: gives a burst one guess after earlier wrong codes, counted on the method, the account and the code', async () => {
@@ -278,8 +278,8 @@ describe('recovery under a burst', () => {
     const { person, browser, csrf, accountId } = await atChallenge();
     const answers = await burst(Array.from({ length: 10 }, () => () => browser.post('/mfa/recovery').type('form').send({ _csrf: csrf })));
     expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
-    const { rows } = await t.db.sql.query(`select count(*)::int as n from outbox_message where recipient = $1 and subject = 'Someone asked to remove your Referee sign-in methods'`, [person.email]);
-    expect(rows[0].n).toBe(1);
+    const emails = await messagesTo(t.db.sql, person.email, ['email']);
+    expect(emails.filter((m) => m.subject === 'Someone asked to remove your Referee sign-in methods')).toHaveLength(1);
     const owner = t.browser();
     const page = await owner.get(pathOf((await lastEmailTo(t.db.sql, person.email))!.link!));
     const token = /name="token" value="([^"]+)"/.exec(page.text)![1];
@@ -297,8 +297,8 @@ describe('recovery under a burst', () => {
     expect(answers.map((a) => a.status)).toEqual(Array(8).fill(303));
     const audit = await t.db.sql.query(`select count(*)::int as n from audit_event where action = 'mfa.recovery_completed' and actor_id = $1`, [accountId]);
     expect(audit.rows[0].n).toBe(1);
-    const { rows } = await t.db.sql.query(`select count(*)::int as n from outbox_message where recipient = $1 and body like '%as requested 24 hours ago%'`, [person.email]);
-    expect(rows[0].n).toBe(1);
+    const emails = await messagesTo(t.db.sql, person.email, ['email']);
+    expect(emails.filter((m) => m.body.includes('as requested 24 hours ago'))).toHaveLength(1);
   });
 });
 
