@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
+import type { Logger } from 'pino';
 import { LockMode } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
@@ -18,6 +19,7 @@ import { ruleContext } from '../verification/flow';
 import { VerificationCase, type CaseStatus } from '../verification/verification-case.entity';
 import { VerificationService } from '../verification/verification.service';
 import { RateLimits } from '../web/rate-limits';
+import { LOGGER } from '../web/tokens';
 import type { FieldErrors } from '../web/view';
 import { DocumentFile } from './document-file.entity';
 import { DocumentDecision } from './document-decision.entity';
@@ -73,6 +75,7 @@ export class DocumentsService {
     private readonly rateLimits: RateLimits,
     private readonly sms: SmsSender,
     private readonly messages: Messages,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   // ---- The applicant's documents --------------------------------------------------------
@@ -118,7 +121,10 @@ export class DocumentsService {
     if (count >= FILES_PER_CASE) return { ok: false, status: 429, message: phrase('documents.errors.tooManyFiles', { count: FILES_PER_CASE }) };
     await this.rateLimits.consume('documents-upload:case', c.id);
     const checked = await checkFile(bytes, item.allowPdf);
-    if (!checked.ok) return checked;
+    if (!checked.ok) {
+      if (checked.fault) this.logger.warn({ fault: checked.fault }, 'the PDF renderer failed; the upload was refused');
+      return checked;
+    }
     await this.put(c.id, item, side, checked, via);
     return checked;
   }

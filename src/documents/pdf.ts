@@ -28,7 +28,8 @@ export interface Page {
   data: Buffer;
 }
 
-export type Rendered = { ok: true; pages: Page[] } | { ok: false; message: Text };
+/** `fault`: the renderer itself failed (not the PDF's doing): worth an operator's look. */
+export type Rendered = { ok: true; pages: Page[] } | { ok: false; message: Text; fault?: string };
 
 /** pdf-worker.ts next to this file: compiled (.js) in dist/, run from source (.ts) under the tests. */
 const WORKER = join(__dirname, `pdf-worker${extname(__filename)}`);
@@ -68,7 +69,9 @@ export function renderPdf(bytes: Buffer): Promise<Rendered> {
       finish({ ok: true, pages: message.pages.map((p) => ({ width: p.width, height: p.height, data: Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength) })) });
     });
     // Out of its heap: the PDF asked for more than it may. Any other failure: it could not be read.
-    worker.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? tooComplex() : finish({ ok: false, message: 'documents.errors.pdfUnreadable' })));
+    worker.on('error', (error: NodeJS.ErrnoException) =>
+      error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? tooComplex() : finish({ ok: false, message: 'documents.errors.pdfUnreadable', fault: error.code ?? error.name }),
+    );
     worker.on('exit', tooComplex);
   });
 }
