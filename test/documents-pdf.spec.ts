@@ -1,10 +1,10 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { PDFDocument, PDFName, PDFString, StandardFonts, rgb } from 'pdf-lib';
+import { PDFName, PDFString } from 'pdf-lib';
 import sharp from 'sharp';
 import { createAccount, grantRoles, signIn } from './harness/accounts';
 import { startTestApp, type TestApp } from './harness/app';
-import { applicantAtDocuments, photo, submitDocuments, uploadFile } from './harness/documents';
+import { applicantAtDocuments, pdfBill, pdfBytes, photo, submitDocuments, uploadFile } from './harness/documents';
 import { csrfOf } from './harness/forms';
 import type { Applicant } from './harness/verification';
 import { Messages } from '../src/i18n/messages';
@@ -47,20 +47,6 @@ async function fileRows(a: Applicant) {
   const { rows } = await t.db.sql.query('select * from document_file where verification_case_id = $1 order by created_at', [c.id]);
   return rows;
 }
-
-/** A bill as a word processor would save it: text in a standard font and a blue box, on US letter pages. */
-async function bill(pages = 1, size: [number, number] = [612, 792]): Promise<PDFDocument> {
-  const doc = await PDFDocument.create();
-  const font = await doc.embedFont(StandardFonts.Helvetica);
-  for (let i = 0; i < pages; i++) {
-    const page = doc.addPage(size);
-    page.drawText(`Electricity bill, page ${i + 1}`, { x: 50, y: size[1] - 80, size: 24, font });
-    page.drawText('Amelie D Artagnan-Poulain, 12 rue de Rivoli, 75001 Paris', { x: 50, y: size[1] - 120, size: 12, font });
-    page.drawRectangle({ x: 50, y: 100, width: 300, height: 200, color: rgb(0.1, 0.2, 0.8) });
-  }
-  return doc;
-}
-const bytesOf = async (doc: PDFDocument) => Buffer.from(await doc.save({ useObjectStreams: false }));
 
 /** A PDF written by hand from its objects' bodies (1-based, object 1 the catalog), with a correct cross-reference table. */
 function handwritten(objects: string[]): Buffer {
@@ -118,7 +104,7 @@ describe('PDFs of paper documents', () => {
   it('keeps a rendered image of a 1-page PDF, never the PDF, and the reviewer sees that image', async () => {
     await t.db.sql.query(`update document_review set decided_at = now() where decided_at is null`);
     const a = await applicantAtDocuments(t, 'pdfok');
-    const pdf = await bytesOf(await bill());
+    const pdf = await pdfBytes(await pdfBill());
     const res = await sendBill(a, pdf);
     expect(res.status).toBe(303);
     const [row] = await fileRows(a);
@@ -144,7 +130,7 @@ describe('PDFs of paper documents', () => {
 
     // The reviewer's console shows the image and serves it as an image.
     expect((await uploadFile(a, 'first', 'photo_page', await photo())).status).toBe(303);
-    expect((await uploadFile(a, 'supporting:proof_of_non_us_address', 'page1', await bytesOf(await bill(2)), 'lease.pdf')).status).toBe(303);
+    expect((await uploadFile(a, 'supporting:proof_of_non_us_address', 'page1', await pdfBytes(await pdfBill(2)), 'lease.pdf')).status).toBe(303);
     expect((await submitDocuments(a)).headers.location).toBe('/documents/review');
     const r2 = await reviewer();
     const next = await r2.post('/agent/review/next');
@@ -165,10 +151,10 @@ describe('PDFs of paper documents', () => {
 
   it('renders a PDF that runs JavaScript when opened to a plain image: the script is not kept anywhere', async () => {
     const a = await applicantAtDocuments(t, 'pdfjs');
-    const doc = await bill();
+    const doc = await pdfBill();
     const action = doc.context.obj({ Type: 'Action', S: 'JavaScript', JS: PDFString.of('app.alert("JavaScript in the PDF ran")') });
     doc.catalog.set(PDFName.of('OpenAction'), doc.context.register(action));
-    const pdf = await bytesOf(doc);
+    const pdf = await pdfBytes(doc);
     expect(pdf.includes('/JavaScript')).toBe(true);
     const before = storedFiles();
     expect((await sendBill(a, pdf)).status).toBe(303);
@@ -200,7 +186,7 @@ describe('PDFs of paper documents', () => {
       const res = await sendBill(a, data);
       expect([res.status, fieldError(res.text)]).toEqual([400, unreadable]);
     }
-    const four = await sendBill(a, await bytesOf(await bill(4)));
+    const four = await sendBill(a, await pdfBytes(await pdfBill(4)));
     expect([four.status, fieldError(four.text)]).toEqual([400, 'This PDF has 4 pages; we accept up to 3. Send only the pages that show what this document must show, or a photo of each page.']);
     expect(await fileRows(a)).toEqual([]);
     expect(storedFiles().length).toBe(before);
@@ -210,7 +196,7 @@ describe('PDFs of paper documents', () => {
     expect(arabic.text).toContain('<html lang="ar" dir="rtl">');
     expect(fieldError(arabic.text)).toBe(messages.text('ar', 'documents.errors.pdfUnreadable'));
     // A passport is still photos only, as before.
-    const passport = await uploadFile(a, 'first', 'photo_page', await bytesOf(await bill()), 'passport.pdf');
+    const passport = await uploadFile(a, 'first', 'photo_page', await pdfBytes(await pdfBill()), 'passport.pdf');
     expect(passport.status).toBe(415);
   });
 
@@ -224,13 +210,13 @@ describe('PDFs of paper documents', () => {
     expect(Date.now() - started).toBeLessThan(20_000);
     expect(await fileRows(a)).toEqual([]);
     // The service still answers the next upload.
-    expect((await sendBill(a, await bytesOf(await bill()))).status).toBe(303);
+    expect((await sendBill(a, await pdfBytes(await pdfBill()))).status).toBe(303);
   }, 40_000);
 
   it('renders a page of any declared size within the pixel limit', async () => {
     const a = await applicantAtDocuments(t, 'pdfbig');
     // 200 × 200 inches: 30,000 pixels a side at 150 DPI if nothing held it back.
-    expect((await sendBill(a, await bytesOf(await bill(1, [14400, 14400])))).status).toBe(303);
+    expect((await sendBill(a, await pdfBytes(await pdfBill(1, [14400, 14400])))).status).toBe(303);
     const [row] = await fileRows(a);
     expect([row.mime, row.width, row.height]).toEqual(['image/jpeg', 2200, 2200]);
   });
