@@ -1,3 +1,4 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PDFName, PDFString } from 'pdf-lib';
@@ -7,6 +8,9 @@ import { startTestApp, type TestApp } from './harness/app';
 import { applicantAtDocuments, pdfBill, pdfBytes, photo, submitDocuments, uploadFile } from './harness/documents';
 import { csrfOf } from './harness/forms';
 import type { Applicant } from './harness/verification';
+import { PiiCipher } from '../src/crypto/pii-cipher';
+import { DocumentsService } from '../src/documents/documents.service';
+import { DOCUMENT_STORE, sealFile, type DocumentStore } from '../src/documents/store';
 import { Messages } from '../src/i18n/messages';
 
 /*
@@ -219,5 +223,44 @@ describe('PDFs of paper documents', () => {
     expect((await sendBill(a, await pdfBytes(await pdfBill(1, [14400, 14400])))).status).toBe(303);
     const [row] = await fileRows(a);
     expect([row.mime, row.width, row.height]).toEqual(['image/jpeg', 2200, 2200]);
+  });
+});
+
+describe('PDFs stored before they were rendered on arrival', () => {
+  /** A row as the earlier code wrote it: the PDF's own bytes, sealed, with mime application/pdf. */
+  async function legacyPdf(a: Applicant, item: string, side: string, pdf: Buffer): Promise<{ id: string; storageKey: string }> {
+    const id = randomUUID();
+    const storageKey = randomUUID();
+    const fileKey = randomBytes(32);
+    await t.app.get<DocumentStore>(DOCUMENT_STORE).put(storageKey, sealFile(fileKey, id, pdf));
+    const wrappedKey = t.app.get(PiiCipher).encrypt(fileKey.toString('base64'), `document_file:${id}`);
+    const c = await a.row();
+    await t.db.sql.query(
+      `insert into document_file (id, verification_case_id, item, document_type, side, storage_key, wrapped_key, sha256, mime, bytes, hints, via, created_at)
+       values ($1, $2, $3, 'utility_bill', $4, $5, $6, $7, 'application/pdf', $8, '[]', 'upload', now())`,
+      [id, c.id, item, side, storageKey, wrappedKey, createHash('sha256').update(pdf).digest('hex'), pdf.length],
+    );
+    return { id, storageKey };
+  }
+
+  it('renders each to an image under the same row, and deletes the ones that cannot be rendered, with their bytes', async () => {
+    const a = await applicantAtDocuments(t, 'pdflegacy');
+    const doc = await pdfBill();
+    doc.catalog.set(PDFName.of('OpenAction'), doc.context.register(doc.context.obj({ Type: 'Action', S: 'JavaScript', JS: PDFString.of('app.alert(1)') })));
+    const scripted = await legacyPdf(a, 'second', 'page1', await pdfBytes(doc));
+    const polyglot = await legacyPdf(a, 'second', 'page2', Buffer.from('%PDF-1.4\n<html><script>alert(1)</script></html>\nMZ\n%%EOF\n'));
+    const onDisk = (key: string) => storedFiles().some((f) => f.endsWith(key));
+    expect([onDisk(scripted.storageKey), onDisk(polyglot.storageKey)]).toEqual([true, true]);
+
+    expect(await t.app.get(DocumentsService).convertStoredPdfs()).toEqual({ converted: 1, removed: 1 });
+    const rows = await fileRows(a);
+    expect(rows.map((r) => [r.id, r.side, r.mime, r.width, r.height])).toEqual([[scripted.id, 'page1', 'image/jpeg', 1275, 1650]]);
+    const served = await a.browser.get(`/documents/file/${scripted.id}`);
+    expect([served.status, served.headers['content-type']]).toEqual([200, 'image/jpeg']);
+    expect((served.body as Buffer).includes('JavaScript')).toBe(false);
+    // The original bytes are gone from the store, both the converted one's and the refused one's.
+    expect([onDisk(scripted.storageKey), onDisk(polyglot.storageKey)]).toEqual([false, false]);
+    // Nothing left to do.
+    expect(await t.app.get(DocumentsService).convertStoredPdfs()).toEqual({ converted: 0, removed: 0 });
   });
 });
