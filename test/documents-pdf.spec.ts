@@ -53,7 +53,7 @@ async function fileRows(a: Applicant) {
 }
 
 /** A PDF written by hand from its objects' bodies (1-based, object 1 the catalog), with a correct cross-reference table. */
-function handwritten(objects: string[]): Buffer {
+function handwritten(objects: string[], trailer = ''): Buffer {
   let out = '%PDF-1.7\n';
   const offsets: number[] = [];
   objects.forEach((body, i) => {
@@ -62,7 +62,7 @@ function handwritten(objects: string[]): Buffer {
   });
   const xref = Buffer.byteLength(out, 'latin1');
   out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`;
-  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R ${trailer}>>\nstartxref\n${xref}\n%%EOF\n`;
   return Buffer.from(out, 'latin1');
 }
 const stream = (dict: string, content: string) => `<< ${dict} /Length ${Buffer.byteLength(content, 'latin1')} >>\nstream\n${content}\nendstream`;
@@ -175,7 +175,7 @@ describe('PDFs of paper documents', () => {
     expect(readFileSync(added[0]).length).toBe(stored.length + 31);
   });
 
-  it('refuses a polyglot, a corrupt PDF and one of too many pages, next to the file field, storing nothing', async () => {
+  it('refuses a polyglot, a corrupt PDF, one of too many pages and one locked by a password, next to the file field, storing nothing', async () => {
     const a = await applicantAtDocuments(t, 'pdfbad');
     const before = storedFiles().length;
     const polyglot = Buffer.concat([
@@ -192,6 +192,14 @@ describe('PDFs of paper documents', () => {
     }
     const four = await sendBill(a, await pdfBytes(await pdfBill(4)));
     expect([four.status, fieldError(four.text)]).toEqual([400, 'This PDF has 4 pages; we accept up to 3. Send only the pages that show what this document must show, or a photo of each page.']);
+    // Protected by a password nobody gave us (AES-256; no password opens these random keys).
+    const hex = (n: number) => `<${randomBytes(n).toString('hex')}>`;
+    const locked = handwritten(
+      ['<< /Type /Catalog /Pages 2 0 R >>', '<< /Type /Pages /Kids [3 0 R] /Count 1 >>', '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>', `<< /Filter /Standard /V 5 /R 6 /Length 256 /P -4 /O ${hex(48)} /U ${hex(48)} /OE ${hex(32)} /UE ${hex(32)} /Perms ${hex(16)} >>`],
+      `/Encrypt 4 0 R /ID [${hex(16)} ${hex(16)}] `,
+    );
+    const password = await sendBill(a, locked);
+    expect([password.status, fieldError(password.text)]).toEqual([400, 'This PDF is protected by a password. Send a copy without a password, or a photo of the document.']);
     expect(await fileRows(a)).toEqual([]);
     expect(storedFiles().length).toBe(before);
 
