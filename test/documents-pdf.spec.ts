@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { createDeflate } from 'node:zlib';
 import { join } from 'node:path';
 import { PDFName, PDFString } from 'pdf-lib';
 import sharp from 'sharp';
@@ -10,6 +11,7 @@ import { csrfOf } from './harness/forms';
 import type { Applicant } from './harness/verification';
 import { PiiCipher } from '../src/crypto/pii-cipher';
 import { DocumentsService } from '../src/documents/documents.service';
+import { renderPdf } from '../src/documents/pdf';
 import { DOCUMENT_STORE, sealFile, type DocumentStore } from '../src/documents/store';
 import { Messages } from '../src/i18n/messages';
 
@@ -80,6 +82,25 @@ function drawingBomb(): Buffer {
     objects.push(stream(`/Type /XObject /Subtype /Form /BBox [0 0 612 792]${last ? '' : ` /Resources << /XObject << /F ${objects.length + 2} 0 R >> >>`}`, body));
   }
   return handwritten(objects);
+}
+
+/** A 1 MB PDF whose one content stream inflates to 1 GB of spaces. */
+async function inflateBomb(): Promise<Buffer> {
+  const deflate = createDeflate({ level: 9 });
+  const chunks: Buffer[] = [];
+  deflate.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const done = new Promise((resolve) => deflate.on('end', resolve));
+  const megabyte = Buffer.alloc(1 << 20, 0x20);
+  for (let i = 0; i < 1024; i++) if (!deflate.write(megabyte)) await new Promise((resolve) => deflate.once('drain', resolve));
+  deflate.end();
+  await done;
+  const content = Buffer.concat(chunks).toString('latin1');
+  return handwritten([
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>',
+    stream('/Filter /FlateDecode', content),
+  ]);
 }
 
 async function reviewer() {
@@ -223,6 +244,17 @@ describe('PDFs of paper documents', () => {
     expect(await fileRows(a)).toEqual([]);
     // The service still answers the next upload.
     expect((await sendBill(a, await pdfBytes(await pdfBill()))).status).toBe(303);
+  }, 40_000);
+
+  it('stops a PDF that inflates to gigabytes at its memory limit, before its time is up', async () => {
+    const bomb = await inflateBomb();
+    expect(bomb.length).toBeLessThan(2 * 1024 * 1024);
+    // Heap and buffers sampled: stopped at a few hundred megabytes, not when 10 s have passed.
+    expect(await renderPdf(bomb)).toEqual({ ok: false, message: 'documents.errors.pdfTooComplex', limit: 'memory' });
+    const a = await applicantAtDocuments(t, 'pdfinflate');
+    const res = await sendBill(a, bomb);
+    expect([res.status, fieldError(res.text)]).toEqual([400, messages.text('en', 'documents.errors.pdfTooComplex')]);
+    expect(await fileRows(a)).toEqual([]);
   }, 40_000);
 
   it('renders a page of any declared size within the pixel limit', async () => {

@@ -123,6 +123,7 @@ export class DocumentsService {
     const checked = await checkFile(bytes, item.allowPdf);
     if (!checked.ok) {
       if (checked.fault) this.logger.warn({ fault: checked.fault }, 'the PDF renderer failed; the upload was refused');
+      else if (checked.limit) this.logger.info({ limit: checked.limit }, 'a PDF was refused at its rendering limit');
       return checked;
     }
     await this.put(c.id, item, side, checked, via);

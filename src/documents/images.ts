@@ -44,7 +44,7 @@ async function inSlot<T>(work: () => Promise<T>): Promise<T> {
 
 export type Checked =
   | { ok: true; data: Buffer; mime: string; width?: number; height?: number; hints: Hint[] }
-  | { ok: false; status: number; message: Text; fault?: string };
+  | { ok: false; status: number; message: Text; limit?: 'time' | 'memory'; fault?: string };
 
 /** A refusal: why, as a catalog key (shown in the uploader's language). */
 const refuse = (message: Text, status = 400): Checked => ({ ok: false, status, message });
@@ -74,7 +74,7 @@ export async function checkFile(bytes: Buffer, allowPdf: boolean): Promise<Check
     if (!tail.includes('%%EOF')) return refuse('documents.errors.pdfIncomplete');
     // Its own slot, given back before the image's: a render never waits on a slot it holds.
     const rendered = await inSlot(() => renderPdf(bytes));
-    if (!rendered.ok) return { ...(refuse(rendered.message) as Extract<Checked, { ok: false }>), fault: rendered.fault };
+    if (!rendered.ok) return { ok: false, status: 400, message: rendered.message, limit: rendered.limit, fault: rendered.fault };
     return checkImage(await stackPages(rendered.pages));
   }
   if (!type || !IMAGE_TYPES.has(type.mime)) {

@@ -17,8 +17,14 @@ export const PDF_LIMITS = {
   maxImagePixels: 25_000_000,
   /** Wall clock for opening and rendering every page; the worker is terminated after it. */
   timeoutMs: 10_000,
-  /** The worker's JavaScript heap (PDF.js parses in JavaScript, so this bounds what a PDF can make it allocate). */
+  /** The worker's JavaScript heap: a hard limit V8 enforces. */
   heapMb: 256,
+  /**
+   * Heap and buffers together (decompressed streams, decoded images, the pages' pixels live
+   * outside the heap): sampled every 100 ms, the worker is terminated above it. A 2 MB PDF
+   * can inflate to gigabytes; this stops it within a few hundred megabytes.
+   */
+  memoryMb: 384,
 };
 
 export interface Page {
@@ -28,8 +34,11 @@ export interface Page {
   data: Buffer;
 }
 
-/** `fault`: the renderer itself failed (not the PDF's doing): worth an operator's look. */
-export type Rendered = { ok: true; pages: Page[] } | { ok: false; message: Text; fault?: string };
+/**
+ * `limit`: the PDF was stopped at one of PDF_LIMITS. `fault`: the renderer itself failed (not
+ * the PDF's doing): worth an operator's look.
+ */
+export type Rendered = { ok: true; pages: Page[] } | { ok: false; message: Text; limit?: 'time' | 'memory'; fault?: string };
 
 /** pdf-worker.ts next to this file: compiled (.js) in dist/, run from source (.ts) under the tests. */
 const WORKER = join(__dirname, `pdf-worker${extname(__filename)}`);
@@ -37,8 +46,8 @@ const WORKER = join(__dirname, `pdf-worker${extname(__filename)}`);
 /**
  * Renders every page of a PDF to a bitmap, in a worker thread of its own (a fresh JavaScript
  * context per file, nothing shared with the application): its heap is capped, and it is
- * terminated when the time limit passes. Any failure is a refusal with a reason the
- * applicant can act on, never an exception.
+ * terminated when its memory or time limit is passed. Any failure is a refusal with a reason
+ * the applicant can act on, never an exception.
  */
 export function renderPdf(bytes: Buffer): Promise<Rendered> {
   return new Promise((resolve) => {
@@ -57,11 +66,18 @@ export function renderPdf(bytes: Buffer): Promise<Rendered> {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      clearInterval(sampler);
       void worker.terminate();
       resolve(result);
     };
-    const tooComplex = () => finish({ ok: false, message: 'documents.errors.pdfTooComplex' });
-    const timer = setTimeout(tooComplex, PDF_LIMITS.timeoutMs);
+    const tooComplex = (limit: 'time' | 'memory') => finish({ ok: false, message: 'documents.errors.pdfTooComplex', limit });
+    const timer = setTimeout(() => tooComplex('time'), PDF_LIMITS.timeoutMs);
+    const sampler = setInterval(() => {
+      worker.getHeapStatistics().then(
+        (heap) => heap.used_heap_size + heap.external_memory > PDF_LIMITS.memoryMb * 1024 * 1024 && tooComplex('memory'),
+        () => undefined, // the worker has just ended: its own event says how
+      );
+    }, 100);
     worker.on('message', (message: { refused?: 'unreadable' | 'password' | 'pages'; pages?: number | { width: number; height: number; data: Uint8Array }[] }) => {
       if (message.refused === 'pages') return finish({ ok: false, message: phrase('documents.errors.pdfTooManyPages', { pages: message.pages as number, max: PDF_LIMITS.pages }) });
       if (message.refused === 'password') return finish({ ok: false, message: 'documents.errors.pdfPassword' });
@@ -70,8 +86,9 @@ export function renderPdf(bytes: Buffer): Promise<Rendered> {
     });
     // Out of its heap: the PDF asked for more than it may. Any other failure: it could not be read.
     worker.on('error', (error: NodeJS.ErrnoException) =>
-      error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? tooComplex() : finish({ ok: false, message: 'documents.errors.pdfUnreadable', fault: error.code ?? error.name }),
+      error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? tooComplex('memory') : finish({ ok: false, message: 'documents.errors.pdfUnreadable', fault: error.code ?? error.name }),
     );
-    worker.on('exit', tooComplex);
+    // Ended without an answer (terminated from outside): as if out of time.
+    worker.on('exit', () => tooComplex('time'));
   });
 }
