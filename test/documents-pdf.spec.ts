@@ -206,8 +206,9 @@ describe('PDFs of paper documents', () => {
       Buffer.from('\n%%EOF\n'),
     ]);
     const corrupt = Buffer.from('%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n');
+    const noPages = handwritten(['<< /Type /Catalog /Pages 2 0 R >>', '<< /Type /Pages /Kids [] /Count 0 >>']);
     const unreadable = messages.text('en', 'documents.errors.pdfUnreadable');
-    for (const data of [polyglot, corrupt]) {
+    for (const data of [polyglot, corrupt, noPages]) {
       const res = await sendBill(a, data);
       expect([res.status, fieldError(res.text)]).toEqual([400, unreadable]);
     }

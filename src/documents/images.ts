@@ -75,7 +75,13 @@ export async function checkFile(bytes: Buffer, allowPdf: boolean): Promise<Check
     // Its own slot, given back before the image's: a render never waits on a slot it holds.
     const rendered = await inSlot(() => renderPdf(bytes));
     if (!rendered.ok) return { ok: false, status: 400, message: rendered.message, limit: rendered.limit, fault: rendered.fault };
-    return checkImage(await stackPages(rendered.pages));
+    let stacked: Buffer;
+    try {
+      stacked = await stackPages(rendered.pages);
+    } catch {
+      return refuse('documents.errors.pdfUnreadable');
+    }
+    return checkImage(stacked);
   }
   if (!type || !IMAGE_TYPES.has(type.mime)) {
     return refuse(allowPdf ? 'documents.errors.notAPhotoOrPdf' : 'documents.errors.notAPhoto', 415);

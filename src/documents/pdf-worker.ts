@@ -5,8 +5,9 @@
  * straight from src/ under Node's type stripping (tests), and has no relative imports.
  *
  * PDF.js never runs a document's JavaScript (that needs the viewer's scripting sandbox,
- * not loaded here), has no eval-based font path since version 5, renders no XFA forms
- * (enableXfa off) and draws glyphs as paths (no font loading).
+ * not loaded here); this version compiles nothing from a document (its builds call neither
+ * eval nor Function on document data: the old isEvalSupported font path is gone); no XFA
+ * forms (enableXfa off); glyphs are drawn as paths (no font loading, no system fonts).
  */
 void (async () => {
   const { parentPort, workerData } = require('node:worker_threads') as typeof import('node:worker_threads');

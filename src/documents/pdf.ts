@@ -81,7 +81,7 @@ export function renderPdf(bytes: Buffer): Promise<Rendered> {
     worker.on('message', (message: { refused?: 'unreadable' | 'password' | 'pages'; pages?: number | { width: number; height: number; data: Uint8Array }[] }) => {
       if (message.refused === 'pages') return finish({ ok: false, message: phrase('documents.errors.pdfTooManyPages', { pages: message.pages as number, max: PDF_LIMITS.pages }) });
       if (message.refused === 'password') return finish({ ok: false, message: 'documents.errors.pdfPassword' });
-      if (message.refused || !Array.isArray(message.pages)) return finish({ ok: false, message: 'documents.errors.pdfUnreadable' });
+      if (message.refused || !Array.isArray(message.pages) || message.pages.length === 0) return finish({ ok: false, message: 'documents.errors.pdfUnreadable' });
       finish({ ok: true, pages: message.pages.map((p) => ({ width: p.width, height: p.height, data: Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength) })) });
     });
     // Out of its heap: the PDF asked for more than it may. Any other failure: it could not be read.
