@@ -11,7 +11,7 @@ import { csrfOf } from './harness/forms';
 import type { Applicant } from './harness/verification';
 import { PiiCipher } from '../src/crypto/pii-cipher';
 import { DocumentsService } from '../src/documents/documents.service';
-import { renderPdf } from '../src/documents/pdf';
+import { PDF_LIMITS, renderPdf } from '../src/documents/pdf';
 import { DOCUMENT_STORE, sealFile, type DocumentStore } from '../src/documents/store';
 import { Messages } from '../src/i18n/messages';
 
@@ -212,7 +212,9 @@ describe('PDFs of paper documents', () => {
       const res = await sendBill(a, data);
       expect([res.status, fieldError(res.text)]).toEqual([400, unreadable]);
     }
-    const four = await sendBill(a, await pdfBytes(await pdfBill(4)));
+    // The hint under the field says how many pages, the number the check uses.
+    expect(messages.text('en', 'documents.upload.typesOrPdf')).toContain(`a PDF of up to ${PDF_LIMITS.pages} pages`);
+    const four = await sendBill(a, await pdfBytes(await pdfBill(PDF_LIMITS.pages + 1)));
     expect([four.status, fieldError(four.text)]).toEqual([400, 'This PDF has 4 pages; we accept up to 3. Send only the pages that show what this document must show, or a photo of each page.']);
     // Protected by a password nobody gave us (AES-256; no password opens these random keys).
     const hex = (n: number) => `<${randomBytes(n).toString('hex')}>`;
