@@ -4,9 +4,10 @@ import type { Opt } from '@mikro-orm/core';
 import { VerificationCase } from '../verification/verification-case.entity';
 
 /**
- * One stored image (or PDF page set) of one side of one document. The bytes live encrypted
- * in the document store (AES-256-GCM with a random per-file key); `wrappedKey` is that key
- * wrapped by the PII key ring (PiiCipher), bound to this row's id.
+ * One stored image of one side of one document: a photo, or the pages of a PDF rendered into
+ * one image. The bytes live encrypted in the document store (AES-256-GCM with a random
+ * per-file key); `wrappedKey` is that key wrapped by the PII key ring (PiiCipher), bound to
+ * this row's id.
  */
 @Entity({ tableName: 'document_file' })
 @Index({ properties: ['verificationCase', 'item', 'side'] })

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
+import type { Logger } from 'pino';
 import { LockMode } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
@@ -18,6 +19,7 @@ import { ruleContext } from '../verification/flow';
 import { VerificationCase, type CaseStatus } from '../verification/verification-case.entity';
 import { VerificationService } from '../verification/verification.service';
 import { RateLimits } from '../web/rate-limits';
+import { LOGGER } from '../web/tokens';
 import type { FieldErrors } from '../web/view';
 import { DocumentFile } from './document-file.entity';
 import { DocumentDecision } from './document-decision.entity';
@@ -73,6 +75,7 @@ export class DocumentsService {
     private readonly rateLimits: RateLimits,
     private readonly sms: SmsSender,
     private readonly messages: Messages,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   // ---- The applicant's documents --------------------------------------------------------
@@ -118,7 +121,11 @@ export class DocumentsService {
     if (count >= FILES_PER_CASE) return { ok: false, status: 429, message: phrase('documents.errors.tooManyFiles', { count: FILES_PER_CASE }) };
     await this.rateLimits.consume('documents-upload:case', c.id);
     const checked = await checkFile(bytes, item.allowPdf);
-    if (!checked.ok) return checked;
+    if (!checked.ok) {
+      if (checked.fault) this.logger.warn({ fault: checked.fault }, 'the PDF renderer failed; the upload was refused');
+      else if (checked.limit) this.logger.info({ limit: checked.limit }, 'a PDF was refused at its rendering limit');
+      return checked;
+    }
     await this.put(c.id, item, side, checked, via);
     return checked;
   }
@@ -530,6 +537,65 @@ export class DocumentsService {
       to,
       ...this.notifications.compose(language, 'documents.email.rejected.subject', [phrase('documents.email.rejected.intro', { items: lines.join('\n') }), 'documents.email.rejected.then']),
     };
+  }
+
+  // ---- PDFs kept as sent by earlier versions ---------------------------------------------------
+
+  /**
+   * Earlier versions stored a paper document's PDF as it came. Each such file is now taken
+   * through the upload's checks: rendered to an image that replaces it under the same row
+   * (same id, a new key and storage object), or, when it cannot be rendered, deleted (that
+   * side then shows as missing, as if never sent). Rendering happens outside any
+   * transaction; the swap is made only if the row still names the same file, so instances
+   * may run this at the same time. The replaced bytes are deleted after the commit (a crash
+   * in between leaves them to the orphan sweep).
+   */
+  @Cron(CronExpression.EVERY_HOUR, { name: 'documents-pdf-conversion' })
+  async convertStoredPdfs(): Promise<{ converted: number; removed: number }> {
+    const outcome = { converted: 0, removed: 0 };
+    const files = await this.em.fork().find(DocumentFile, { mime: 'application/pdf' }, { limit: 100, orderBy: { createdAt: 'asc' } });
+    for (const file of files) {
+      let checked: Checked;
+      try {
+        checked = await checkFile(await this.contents(file), true);
+      } catch (error) {
+        this.logger.warn({ err: error, fileId: file.id }, 'a stored PDF could not be read for conversion');
+        continue;
+      }
+      const storageKey = randomUUID();
+      const fileKey = randomBytes(32);
+      try {
+        if (checked.ok) await this.store.put(storageKey, sealFile(fileKey, file.id, checked.data));
+        const swapped = await this.em.fork().transactional(async (em) => {
+          const row = await em.findOne(DocumentFile, { id: file.id, storageKey: file.storageKey }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+          if (!row) return false;
+          if (!checked.ok) {
+            em.remove(row);
+            return true;
+          }
+          Object.assign(row, {
+            storageKey,
+            wrappedKey: this.cipher.encrypt(fileKey.toString('base64'), keyContext(file.id)),
+            sha256: createHash('sha256').update(checked.data).digest('hex'),
+            mime: checked.mime,
+            bytes: checked.data.length,
+            width: checked.width,
+            height: checked.height,
+            hints: checked.hints,
+          });
+          return true;
+        });
+        if (!swapped) {
+          if (checked.ok) await this.store.delete(storageKey).catch(() => undefined);
+          continue;
+        }
+        outcome[checked.ok ? 'converted' : 'removed']++;
+        await this.store.delete(file.storageKey).catch(() => undefined);
+      } finally {
+        fileKey.fill(0);
+      }
+    }
+    return outcome;
   }
 
   // ---- Retention ---------------------------------------------------------------------------

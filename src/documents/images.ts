@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import sharp from 'sharp';
 import type { Text } from '../i18n/messages';
+import { renderPdf, type Page } from './pdf';
 
 /** Limits every uploaded file is held to (ASVS V12). */
 export const MAX_FILE_BYTES = 15 * 1024 * 1024;
@@ -43,7 +44,7 @@ async function inSlot<T>(work: () => Promise<T>): Promise<T> {
 
 export type Checked =
   | { ok: true; data: Buffer; mime: string; width?: number; height?: number; hints: Hint[] }
-  | { ok: false; status: number; message: Text };
+  | { ok: false; status: number; message: Text; limit?: 'time' | 'memory'; fault?: string };
 
 /** A refusal: why, as a catalog key (shown in the uploader's language). */
 const refuse = (message: Text, status = 400): Checked => ({ ok: false, status, message });
@@ -58,8 +59,9 @@ function fileType() {
 /**
  * Checks one uploaded file and returns what to store: the type from its bytes (never its
  * name), the pixel count from the header before anything is decoded, then the image
- * decoded, turned upright, stripped of EXIF/GPS and re-encoded as JPEG. PDFs (secondary and
- * supporting documents only) are stored as sent once their structure looks whole.
+ * decoded, turned upright, stripped of EXIF/GPS and re-encoded as JPEG. A PDF (paper
+ * documents only) is rendered to an image and goes the same way: its own bytes (scripts,
+ * attachments, whatever else rides in them) are never kept.
  */
 export async function checkFile(bytes: Buffer, allowPdf: boolean): Promise<Checked> {
   if (bytes.length === 0) return refuse('documents.errors.empty');
@@ -70,11 +72,41 @@ export async function checkFile(bytes: Buffer, allowPdf: boolean): Promise<Check
     if (!allowPdf) return refuse('documents.errors.pdfNotAccepted', 415);
     const tail = bytes.subarray(Math.max(0, bytes.length - 1024)).toString('latin1');
     if (!tail.includes('%%EOF')) return refuse('documents.errors.pdfIncomplete');
-    return { ok: true, data: bytes, mime: 'application/pdf', hints: [] };
+    // Its own slot, given back before the image's: a render never waits on a slot it holds.
+    const rendered = await inSlot(() => renderPdf(bytes));
+    if (!rendered.ok) return { ok: false, status: 400, message: rendered.message, limit: rendered.limit, fault: rendered.fault };
+    let stacked: Buffer;
+    try {
+      stacked = await stackPages(rendered.pages);
+    } catch {
+      return refuse('documents.errors.pdfUnreadable');
+    }
+    return checkImage(stacked);
   }
   if (!type || !IMAGE_TYPES.has(type.mime)) {
     return refuse(allowPdf ? 'documents.errors.notAPhotoOrPdf' : 'documents.errors.notAPhoto', 415);
   }
+  return checkImage(bytes);
+}
+
+/** Gap between the pages of a PDF in its one image, so the reviewer sees where each page ends. */
+const PAGE_GAP = 16;
+
+/** The rendered pages of a PDF, one above the other, as one lossless image (the side's one file). */
+async function stackPages(pages: Page[]): Promise<Buffer> {
+  const width = Math.max(...pages.map((p) => p.width));
+  const height = pages.reduce((sum, p) => sum + p.height, 0) + PAGE_GAP * (pages.length - 1);
+  let top = 0;
+  const layers = pages.map((p) => {
+    const layer = { input: p.data, raw: { width: p.width, height: p.height, channels: 4 as const }, top, left: Math.floor((width - p.width) / 2) };
+    top += p.height + PAGE_GAP;
+    return layer;
+  });
+  return sharp({ create: { width, height, channels: 3, background: '#d0d0d0' }, limitInputPixels: MAX_PIXELS }).composite(layers).png({ compressionLevel: 1 }).toBuffer();
+}
+
+/** A photo, or the rendering of a PDF: upright, metadata stripped, within the pixel limit, JPEG, with quality hints. */
+async function checkImage(bytes: Buffer): Promise<Checked> {
   let meta: sharp.Metadata;
   try {
     meta = await sharp(bytes, { limitInputPixels: MAX_PIXELS }).metadata();

@@ -1,6 +1,6 @@
 import { DocumentsService } from '../../src/documents/documents.service';
 import type { TestApp } from '../harness/app';
-import { applicantAtDocuments, photo } from '../harness/documents';
+import { applicantAtDocuments, pdfBill, pdfBytes, photo } from '../harness/documents';
 import { lastTextTo } from '../harness/outbox';
 import { checkAccessibility, clickAndLoad, collectPageErrors, describeWithBrowser, launchBrowser, screenshot, shareCookies, startListeningApp, type Browser } from './browser';
 
@@ -115,5 +115,31 @@ describeWithBrowser('documents in Chromium', () => {
     await checkAccessibility(page);
     // Chromium logs the refusal's 415 (the answer the page shows in place); nothing else went wrong.
     expect(errors.filter((e) => !e.includes('status of 415'))).toEqual([]);
+  });
+
+  it('a bill sent as a PDF comes back as a picture of its pages; a damaged PDF is refused next to its field', async () => {
+    const a = await applicantAtDocuments(t, 'chromium-pdf');
+    const desktop = await launchBrowser();
+    opened.push(desktop);
+    await shareCookies(a.browser, desktop.context, baseUrl);
+    const page = desktop.page;
+    const errors = collectPageErrors(page);
+    await page.goto(`${baseUrl}/documents`);
+    const send = async (field: string, name: string, buffer: Buffer) => {
+      await page.locator(field).setInputFiles({ name, mimeType: 'application/pdf', buffer });
+      await page.locator(field).locator('xpath=ancestor::form').locator('button[type=submit]').click();
+    };
+    await send('#file-1-page1', 'bill.pdf', await pdfBytes(await pdfBill(2)));
+    await page.locator('#second img.referee-thumb').waitFor({ timeout: 15_000 });
+    const shown = await page.locator('#second img.referee-thumb').evaluate((img: HTMLImageElement) => [img.complete, img.naturalWidth, img.naturalHeight]);
+    expect(shown).toEqual([true, 1275, 2 * 1650 + 16]);
+    await screenshot(page, 'documents-pdf');
+
+    await send('#file-1-page2', 'page2.pdf', Buffer.from('%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n'));
+    await page.locator('#file-1-page2-error').getByText('We could not open this PDF').waitFor({ timeout: 15_000 });
+    await checkAccessibility(page);
+    await screenshot(page, 'documents-pdf-refused');
+    // Chromium logs the refusal's 400 (the answer the page shows in place); nothing else went wrong.
+    expect(errors.filter((e) => !e.includes('status of 400'))).toEqual([]);
   });
 });

@@ -1,3 +1,4 @@
+import { PDFDocument, StandardFonts, rgb } from 'pdf-lib';
 import sharp from 'sharp';
 import type { TestApp } from './app';
 import { csrfOf } from './forms';
@@ -14,6 +15,25 @@ export async function photo(width = 1600, height = 1000, options: { dark?: boole
   }
   return sharp(raw, { raw: { width, height, channels } }).jpeg({ quality: 85 }).toBuffer();
 }
+
+/**
+ * A bill as a word processor saves it, made with pdf-lib: on each page a title and an
+ * address in a standard font, and a blue box from (50, 100) to (350, 300) points.
+ */
+export async function pdfBill(pages = 1, size: [number, number] = [612, 792]): Promise<PDFDocument> {
+  const doc = await PDFDocument.create();
+  const font = await doc.embedFont(StandardFonts.Helvetica);
+  for (let i = 0; i < pages; i++) {
+    const page = doc.addPage(size);
+    page.drawText(`Electricity bill, page ${i + 1}`, { x: 50, y: size[1] - 80, size: 24, font });
+    page.drawText('Amelie D Artagnan-Poulain, 12 rue de Rivoli, 75001 Paris', { x: 50, y: size[1] - 120, size: 12, font });
+    page.drawRectangle({ x: 50, y: 100, width: 300, height: 200, color: rgb(0.1, 0.2, 0.8) });
+  }
+  return doc;
+}
+
+/** The bytes of a PDF from pdf-lib (plain objects, so its dictionaries can be found in the bytes). */
+export const pdfBytes = async (doc: PDFDocument) => Buffer.from(await doc.save({ useObjectStreams: false }));
 
 /** A new applicant on the international track with a foreign passport and a utility bill, at "Your documents". */
 export async function applicantAtDocuments(t: TestApp, label = 'docs'): Promise<Applicant> {
