@@ -11,8 +11,14 @@ import { localPath } from '../web/redirect.exception';
 import type { WebRequest } from '../web/request';
 import { redirect, view } from '../web/view';
 import type { MfaMethod } from './mfa-method.entity';
-import { KIND_NAMES, MfaService, PHONE_CODE_MINUTES, type AttemptResult } from './mfa.service';
+import { BackupCodesService } from './backup-codes.service';
+import { CodeGeneratorService } from './code-generator.service';
+import { KIND_NAMES, MfaMethodsService } from './mfa-methods.service';
 import { PasskeysService } from './passkeys.service';
+import { PHONE_CODE_MINUTES, PhoneCodesService } from './phone-codes.service';
+import { RecoveryService } from './recovery.service';
+import { RememberedBrowsersService } from './remembered-browsers.service';
+import type { AttemptResult } from './tries.service';
 import { MFA_POLICY } from './policy';
 import { personAt, SecondFactorGuard } from './second-factor.guard';
 
@@ -28,8 +34,13 @@ const REMEMBER_COOKIE = 'referee-remember';
 @Controller()
 export class ChallengeController {
   constructor(
-    private readonly mfa: MfaService,
+    private readonly mfaMethods: MfaMethodsService,
+    private readonly codeGenerators: CodeGeneratorService,
+    private readonly phoneCodes: PhoneCodesService,
+    private readonly backupCodesService: BackupCodesService,
     private readonly passkeys: PasskeysService,
+    private readonly browsers: RememberedBrowsersService,
+    private readonly recovery: RecoveryService,
     private readonly sessions: SessionsService,
     private readonly cookie: BrowserCookie,
     private readonly rateLimits: RateLimits,
@@ -59,11 +70,11 @@ export class ChallengeController {
     const next = this.nextOf(query);
     if (req.viewer) return redirect(next || '/account');
     const { accountId } = personAt(req);
-    await this.mfa.completeRecoveryIfDue(accountId);
-    const methods = await this.mfa.methodsOf(accountId);
+    await this.recovery.completeIfDue(accountId);
+    const methods = await this.mfaMethods.methodsOf(accountId);
     if (methods.length === 0) return redirect(this.withNext('/mfa/setup', next));
     // Remembered browsers skip the code; never for staff, who handle other people's data.
-    const remembered = await this.mfa.isRemembered(accountId, this.cookie.read(req, this.cookie.cookieName(REMEMBER_COOKIE)));
+    const remembered = await this.browsers.isRemembered(accountId, this.cookie.read(req, this.cookie.cookieName(REMEMBER_COOKIE)));
     if (remembered && !(await this.staff.isStaff(accountId))) {
       await this.sessions.completeSecondFactor(req);
       return redirect(next || '/account');
@@ -80,9 +91,9 @@ export class ChallengeController {
 
   private async challengeView(req: WebRequest, chosen: unknown, next: string, extra: Record<string, unknown> = {}, status = 200) {
     const { accountId } = personAt(req);
-    let methods = await this.mfa.methodsOf(accountId);
+    let methods = await this.mfaMethods.methodsOf(accountId);
     if (methods.length === 0) return redirect(this.withNext('/mfa/setup', next));
-    if (await this.mfa.passkeysOnly(accountId)) {
+    if (await this.mfaMethods.passkeysOnly(accountId)) {
       methods = methods.filter((m) => m.kind === 'passkey');
       if (methods.length === 0) return view('mfa/staff-passkey-required', {}, 403);
     }
@@ -95,7 +106,7 @@ export class ChallengeController {
         method,
         methods: methods.map((m) => ({ id: m.kind === 'backup_codes' ? 'backup' : m.id, label: m.label, kind: m.kind, kindName: KIND_NAMES[m.kind], hint: m.displayHint })),
         next,
-        recoveryDueAt: await this.mfa.recoveryDueAt(accountId),
+        recoveryDueAt: await this.recovery.dueAt(accountId),
         codeMinutes: PHONE_CODE_MINUTES,
         rememberDays: MFA_POLICY.rememberBrowserMs / 86_400_000,
         ...extra,
@@ -108,7 +119,7 @@ export class ChallengeController {
   private async signedIn(req: WebRequest, res: Response, form: Form) {
     await this.sessions.completeSecondFactor(req);
     if (form.remember === 'yes' && !(await this.staff.isStaff(req.viewer!.accountId))) {
-      const token = await this.mfa.rememberBrowser(req.viewer!.accountId);
+      const token = await this.browsers.remember(req.viewer!.accountId);
       this.cookie.set(res, this.cookie.cookieName(REMEMBER_COOKIE), token, MFA_POLICY.rememberBrowserMs / 1000);
     }
     return redirect(this.nextOf(form) || '/account');
@@ -128,7 +139,7 @@ export class ChallengeController {
 
   /** Staff in production: codes are refused, whatever the method. */
   private async codesRefused(req: WebRequest) {
-    return (await this.mfa.passkeysOnly(personAt(req).accountId)) ? view('mfa/staff-passkey-required', {}, 403) : undefined;
+    return (await this.mfaMethods.passkeysOnly(personAt(req).accountId)) ? view('mfa/staff-passkey-required', {}, 403) : undefined;
   }
 
   @Post('mfa/challenge/totp')
@@ -137,7 +148,7 @@ export class ChallengeController {
     if (req.viewer) return redirect(this.nextOf(form) || '/account');
     const refused = await this.codesRefused(req);
     if (refused) return refused;
-    const result = await this.mfa.verifyTotpCode(personAt(req).accountId, form.method, text(form.code));
+    const result = await this.codeGenerators.verify(personAt(req).accountId, form.method, text(form.code));
     return this.afterAttempt(req, res, form, result, form.method);
   }
 
@@ -149,7 +160,7 @@ export class ChallengeController {
     const { accountId } = personAt(req);
     await this.rateLimits.consume('phone-code:30s', accountId);
     await this.rateLimits.consume('phone-code:hour', accountId);
-    const outcome = await this.mfa.sendPhoneChallenge(req.browserKey, accountId, form.method);
+    const outcome = await this.phoneCodes.sendChallenge(req.browserKey, accountId, form.method);
     if (outcome === 'missing') return redirect(this.withNext('/mfa/challenge', this.nextOf(form)));
     if (outcome === 'failed') return view('mfa/phone-failed', { next: this.nextOf(form), signingIn: true }, 502);
     return redirect(this.withNext(`/mfa/challenge?method=${encodeURIComponent(text(form.method))}&sent=1`, this.nextOf(form)));
@@ -161,7 +172,7 @@ export class ChallengeController {
     if (req.viewer) return redirect(this.nextOf(form) || '/account');
     const refused = await this.codesRefused(req);
     if (refused) return refused;
-    const result = await this.mfa.verifyPhoneCode(req.browserKey, personAt(req).accountId, form.method, text(form.code));
+    const result = await this.phoneCodes.verify(req.browserKey, personAt(req).accountId, form.method, text(form.code));
     return this.afterAttempt(req, res, form, result, form.method);
   }
 
@@ -171,7 +182,7 @@ export class ChallengeController {
     if (req.viewer) return redirect(this.nextOf(form) || '/account');
     const refused = await this.codesRefused(req);
     if (refused) return refused;
-    const result = await this.mfa.verifyBackupCode(personAt(req).accountId, text(form.code));
+    const result = await this.backupCodesService.verify(personAt(req).accountId, text(form.code));
     return this.afterAttempt(req, res, form, result, 'backup');
   }
 
@@ -218,7 +229,7 @@ export class ChallengeController {
   @Post('mfa/recovery')
   @UseGuards(SecondFactorGuard)
   async recover(@Req() req: WebRequest) {
-    const dueAt = await this.mfa.requestRecovery(personAt(req).accountId);
+    const dueAt = await this.recovery.request(personAt(req).accountId);
     await this.audit.record({ action: 'mfa.recovery_requested', ...actorOf(req) });
     return view('mfa/recovery', { dueAt });
   }
@@ -230,7 +241,7 @@ export class ChallengeController {
 
   @Post('mfa/recovery/cancel')
   async cancel(@Body() form: Form, @Req() req: WebRequest) {
-    const cancelled = await this.mfa.cancelRecovery(form.token);
+    const cancelled = await this.recovery.cancel(form.token);
     if (cancelled) await this.audit.record({ action: 'mfa.recovery_cancelled', ip: req.ip });
     return view('mfa/recovery-cancel', { cancelled, done: true }, cancelled ? 200 : 410);
   }

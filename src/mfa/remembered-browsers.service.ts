@@ -1,0 +1,27 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from '@mikro-orm/postgresql';
+import { randomToken, tokenHash } from '../crypto/tokens';
+import { MFA_POLICY } from './policy';
+import { RememberedBrowser } from './remembered-browser.entity';
+
+/** Browsers that skip the second factor for a while after one was given ("remember this browser"). */
+@Injectable()
+export class RememberedBrowsersService {
+  constructor(private readonly em: EntityManager) {}
+
+  async remember(accountId: string): Promise<string> {
+    const token = randomToken();
+    await this.em.insert(RememberedBrowser, { tokenHash: tokenHash(token), account: accountId, expiresAt: new Date(Date.now() + MFA_POLICY.rememberBrowserMs) });
+    return token;
+  }
+
+  async isRemembered(accountId: string, token: string | undefined): Promise<boolean> {
+    if (!token || !/^[A-Za-z0-9_-]{43}$/.test(token)) return false;
+    return (await this.em.count(RememberedBrowser, { tokenHash: tokenHash(token), account: accountId, expiresAt: { $gt: new Date() } })) === 1;
+  }
+
+  /** Forgets every remembered browser of an account (after a change to its factors); in `em`'s transaction when given. */
+  async forgetAll(accountId: string, em: EntityManager = this.em): Promise<void> {
+    await em.nativeDelete(RememberedBrowser, { account: accountId });
+  }
+}
