@@ -1,23 +1,20 @@
 import { Body, Controller, Get, Header, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
-import { actorOf, AuditService } from '../audit/audit.service';
+import { actorOf } from '../audit/audit.service';
 import { SessionsService } from '../identity/sessions.service';
 import { LanguageResolver } from '../i18n/language';
 import { Messages } from '../i18n/messages';
-import { StaffService } from '../staff/staff.service';
 import { BrowserCookie } from '../web/browser';
-import { RateLimits } from '../web/rate-limits';
 import { localPath } from '../web/redirect.exception';
 import type { WebRequest } from '../web/request';
 import { redirect, view } from '../web/view';
 import type { MfaMethod } from './mfa-method.entity';
-import { BackupCodesService } from './backup-codes.service';
-import { CodeGeneratorService } from './code-generator.service';
 import { KIND_NAMES, MfaMethodsService } from './mfa-methods.service';
 import { PasskeysService } from './passkeys.service';
 import { PHONE_CODE_MINUTES, PhoneCodesService } from './phone-codes.service';
 import { RecoveryService } from './recovery.service';
 import { RememberedBrowsersService } from './remembered-browsers.service';
+import { SignInService, type CodeKind } from './sign-in.service';
 import type { AttemptResult } from './tries.service';
 import { MFA_POLICY } from './policy';
 import { personAt, SecondFactorGuard } from './second-factor.guard';
@@ -35,17 +32,13 @@ const REMEMBER_COOKIE = 'referee-remember';
 export class ChallengeController {
   constructor(
     private readonly mfaMethods: MfaMethodsService,
-    private readonly codeGenerators: CodeGeneratorService,
+    private readonly signIn: SignInService,
     private readonly phoneCodes: PhoneCodesService,
-    private readonly backupCodesService: BackupCodesService,
     private readonly passkeys: PasskeysService,
     private readonly browsers: RememberedBrowsersService,
     private readonly recovery: RecoveryService,
     private readonly sessions: SessionsService,
     private readonly cookie: BrowserCookie,
-    private readonly rateLimits: RateLimits,
-    private readonly audit: AuditService,
-    private readonly staff: StaffService,
     private readonly messages: Messages,
     private readonly languages: LanguageResolver,
   ) {}
@@ -73,9 +66,7 @@ export class ChallengeController {
     await this.recovery.completeIfDue(accountId);
     const methods = await this.mfaMethods.methodsOf(accountId);
     if (methods.length === 0) return redirect(this.withNext('/mfa/setup', next));
-    // Remembered browsers skip the code; never for staff, who handle other people's data.
-    const remembered = await this.browsers.isRemembered(accountId, this.cookie.read(req, this.cookie.cookieName(REMEMBER_COOKIE)));
-    if (remembered && !(await this.staff.isStaff(accountId))) {
+    if (await this.browsers.skipsSecondFactor(accountId, this.cookie.read(req, this.cookie.cookieName(REMEMBER_COOKIE)))) {
       await this.sessions.completeSecondFactor(req);
       return redirect(next || '/account');
     }
@@ -115,26 +106,23 @@ export class ChallengeController {
     );
   }
 
-  /** The person is signed in now; optionally remember this browser for 30 days. */
+  /** The person is signed in now; optionally remember this browser for 30 days (not staff's: no token). */
   private async signedIn(req: WebRequest, res: Response, form: Form) {
     await this.sessions.completeSecondFactor(req);
-    if (form.remember === 'yes' && !(await this.staff.isStaff(req.viewer!.accountId))) {
-      const token = await this.browsers.remember(req.viewer!.accountId);
-      this.cookie.set(res, this.cookie.cookieName(REMEMBER_COOKIE), token, MFA_POLICY.rememberBrowserMs / 1000);
-    }
+    const token = form.remember === 'yes' ? await this.browsers.remember(req.viewer!.accountId) : undefined;
+    if (token) this.cookie.set(res, this.cookie.cookieName(REMEMBER_COOKIE), token, MFA_POLICY.rememberBrowserMs / 1000);
     return redirect(this.nextOf(form) || '/account');
   }
 
-  private async afterAttempt(req: WebRequest, res: Response, form: Form, result: AttemptResult, methodId: unknown) {
-    await this.audit.record({
-      action: result.ok ? 'sign_in.completed' : 'sign_in.second_factor_refused',
-      ...actorOf(req),
-      subject: result.ok ? result.method.id : undefined,
-      details: result.ok ? { method: result.method.kind } : { reason: result.reason },
-    });
+  /** One try at a typed code (the sign-in service records it); the page again with the error when it failed. */
+  private async tryCode(req: WebRequest, res: Response, form: Form, kind: CodeKind) {
+    if (req.viewer) return redirect(this.nextOf(form) || '/account');
+    const refused = await this.codesRefused(req);
+    if (refused) return refused;
+    const methodId = kind === 'backup' ? 'backup' : form.method;
+    const result = await this.signIn.tryCode(actorOf(req), req.browserKey, personAt(req).accountId, kind, form.method, text(form.code));
     if (result.ok) return this.signedIn(req, res, form);
-    const page = await this.challengeView(req, methodId, this.nextOf(form), { errors: { code: result.message }, sent: true }, 400);
-    return page;
+    return this.challengeView(req, methodId, this.nextOf(form), { errors: { code: result.message }, sent: true }, 400);
   }
 
   /** Staff in production: codes are refused, whatever the method. */
@@ -144,12 +132,8 @@ export class ChallengeController {
 
   @Post('mfa/challenge/totp')
   @UseGuards(SecondFactorGuard)
-  async totp(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Body() form: Form) {
-    if (req.viewer) return redirect(this.nextOf(form) || '/account');
-    const refused = await this.codesRefused(req);
-    if (refused) return refused;
-    const result = await this.codeGenerators.verify(personAt(req).accountId, form.method, text(form.code));
-    return this.afterAttempt(req, res, form, result, form.method);
+  totp(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Body() form: Form) {
+    return this.tryCode(req, res, form, 'totp');
   }
 
   @Post('mfa/challenge/phone/send')
@@ -157,10 +141,7 @@ export class ChallengeController {
   async sendPhone(@Req() req: WebRequest, @Body() form: Form) {
     const refused = await this.codesRefused(req);
     if (refused) return refused;
-    const { accountId } = personAt(req);
-    await this.rateLimits.consume('phone-code:30s', accountId);
-    await this.rateLimits.consume('phone-code:hour', accountId);
-    const outcome = await this.phoneCodes.sendChallenge(req.browserKey, accountId, form.method);
+    const outcome = await this.phoneCodes.sendChallenge(req.browserKey, personAt(req).accountId, form.method);
     if (outcome === 'missing') return redirect(this.withNext('/mfa/challenge', this.nextOf(form)));
     if (outcome === 'failed') return view('mfa/phone-failed', { next: this.nextOf(form), signingIn: true }, 502);
     return redirect(this.withNext(`/mfa/challenge?method=${encodeURIComponent(text(form.method))}&sent=1`, this.nextOf(form)));
@@ -168,22 +149,14 @@ export class ChallengeController {
 
   @Post('mfa/challenge/phone')
   @UseGuards(SecondFactorGuard)
-  async phone(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Body() form: Form) {
-    if (req.viewer) return redirect(this.nextOf(form) || '/account');
-    const refused = await this.codesRefused(req);
-    if (refused) return refused;
-    const result = await this.phoneCodes.verify(req.browserKey, personAt(req).accountId, form.method, text(form.code));
-    return this.afterAttempt(req, res, form, result, form.method);
+  phone(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Body() form: Form) {
+    return this.tryCode(req, res, form, 'phone');
   }
 
   @Post('mfa/challenge/backup')
   @UseGuards(SecondFactorGuard)
-  async backup(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Body() form: Form) {
-    if (req.viewer) return redirect(this.nextOf(form) || '/account');
-    const refused = await this.codesRefused(req);
-    if (refused) return refused;
-    const result = await this.backupCodesService.verify(personAt(req).accountId, text(form.code));
-    return this.afterAttempt(req, res, form, result, 'backup');
+  backup(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Body() form: Form) {
+    return this.tryCode(req, res, form, 'backup');
   }
 
   /** Options carry a one-time challenge: never cached. */
@@ -197,8 +170,7 @@ export class ChallengeController {
   @Post('mfa/challenge/passkey')
   @UseGuards(SecondFactorGuard)
   async passkey(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Body() body: Form) {
-    const result = await this.passkeys.authenticate(req.browserKey, body.response, personAt(req).accountId);
-    await this.audit.record({ action: result.ok ? 'sign_in.completed' : 'sign_in.second_factor_refused', ...actorOf(req), details: { method: 'passkey' } });
+    const result = await this.signIn.tryPasskey(actorOf(req), req.browserKey, personAt(req).accountId, body.response);
     if (!result.ok) return this.refusal(req, result);
     const done = await this.signedIn(req, res, body);
     return { ok: true, redirect: done.location };
@@ -213,14 +185,8 @@ export class ChallengeController {
 
   @Post('sign-in/passkey')
   async passwordless(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Body() body: Form) {
-    await this.rateLimits.consume('sign-in:ip', req.ip ?? '');
-    const result = await this.passkeys.authenticate(req.browserKey, body.response);
-    if (!result.ok) {
-      await this.audit.record({ action: 'sign_in.passkey_refused', ip: req.ip, details: { passwordless: true, reason: result.reason } });
-      return this.refusal(req, result);
-    }
-    await this.sessions.start(req, res, result.method.account, true);
-    await this.audit.record({ action: 'sign_in.completed', ...actorOf(req), subject: result.method.id, details: { method: 'passkey', passwordless: true } });
+    const result = await this.signIn.passwordless(req.ip, req.browserKey, body.response, (account) => this.sessions.start(req, res, account, true));
+    if (!result.ok) return this.refusal(req, result);
     return { ok: true, redirect: this.nextOf(body) || '/account' };
   }
 
@@ -229,8 +195,7 @@ export class ChallengeController {
   @Post('mfa/recovery')
   @UseGuards(SecondFactorGuard)
   async recover(@Req() req: WebRequest) {
-    const dueAt = await this.recovery.request(personAt(req).accountId);
-    await this.audit.record({ action: 'mfa.recovery_requested', ...actorOf(req) });
+    const dueAt = await this.recovery.request(personAt(req).accountId, actorOf(req));
     return view('mfa/recovery', { dueAt });
   }
 
@@ -241,8 +206,7 @@ export class ChallengeController {
 
   @Post('mfa/recovery/cancel')
   async cancel(@Body() form: Form, @Req() req: WebRequest) {
-    const cancelled = await this.recovery.cancel(form.token);
-    if (cancelled) await this.audit.record({ action: 'mfa.recovery_cancelled', ip: req.ip });
+    const cancelled = await this.recovery.cancel(form.token, req.ip);
     return view('mfa/recovery-cancel', { cancelled, done: true }, cancelled ? 200 : 410);
   }
 }

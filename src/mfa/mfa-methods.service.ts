@@ -8,6 +8,7 @@ import { Messages, phrase, type Phrase } from '../i18n/messages';
 import { NotificationsService } from '../notifications/notifications.service';
 import { StaffService } from '../staff/staff.service';
 import { MfaMethod, type MfaKind } from './mfa-method.entity';
+import { RememberedBrowsersService } from './remembered-browsers.service';
 
 /** Each kind's name, as catalog keys (pages and emails say it in the reader's language). */
 export const KIND_NAMES: Record<MfaKind, string> = {
@@ -30,6 +31,7 @@ export class MfaMethodsService {
     private readonly audit: AuditService,
     private readonly staff: StaffService,
     private readonly messages: Messages,
+    private readonly browsers: RememberedBrowsersService,
   ) {}
 
   /**
@@ -67,8 +69,9 @@ export class MfaMethodsService {
   }
 
   /**
-   * Removes a method, never the last one that can sign in (backup codes alone cannot). Under
-   * the account's factor lock: two removals at once cannot each see the other's method left.
+   * Removes a method, never the last one that can sign in (backup codes alone cannot), and
+   * forgets the account's remembered browsers. Under the account's factor lock: two removals
+   * at once cannot each see the other's method left.
    */
   async remove(accountId: string, id: unknown): Promise<'removed' | 'last' | 'missing'> {
     if (typeof id !== 'string' || !/^[0-9a-f-]{36}$/.test(id)) return 'missing';
@@ -88,6 +91,7 @@ export class MfaMethodsService {
       outcome.kind === 'backup_codes' ? 'mfa.email.backupRemoved' : phrase('mfa.email.removed', { label: outcome.label }),
       outcome.kind,
     );
+    await this.browsers.forgetAll(accountId);
     return 'removed';
   }
 

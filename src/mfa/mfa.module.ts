@@ -11,10 +11,12 @@ import { MfaMethodsService } from './mfa-methods.service';
 import { PasskeysService } from './passkeys.service';
 import { PendingStepsService } from './pending-steps.service';
 import { PhoneCodesService } from './phone-codes.service';
+import { ReauthenticationService } from './reauthentication.service';
 import { RecoveryService } from './recovery.service';
 import { RememberedBrowsersService } from './remembered-browsers.service';
 import { SecondFactorGuard } from './second-factor.guard';
 import { SetupController } from './setup.controller';
+import { SignInService } from './sign-in.service';
 import { TriesService } from './tries.service';
 
 /** One service per responsibility; TriesService, PendingStepsService and MfaMethodsService are shared by the kinds of method. */
@@ -28,6 +30,8 @@ const SERVICES = [
   BackupCodesService,
   PasskeysService,
   RecoveryService,
+  ReauthenticationService,
+  SignInService,
 ];
 
 @Module({

@@ -8,6 +8,7 @@ import { Account } from '../identity/account.entity';
 import { DEFAULT_LANGUAGE, type Language, languageOr } from '../i18n/languages';
 import { Messages, type Text } from '../i18n/messages';
 import { DeliveryFailed, SmsSender } from '../notifications/sms-sender';
+import { RateLimits } from '../web/rate-limits';
 import { MfaMethod } from './mfa-method.entity';
 import { MfaMethodsService } from './mfa-methods.service';
 import { MfaPending } from './mfa-pending.entity';
@@ -32,7 +33,14 @@ export class PhoneCodesService {
     private readonly methods: MfaMethodsService,
     private readonly pending: PendingStepsService,
     private readonly tries: TriesService,
+    private readonly rateLimits: RateLimits,
   ) {}
+
+  /** Every code sent (setup, again, sign-in) counts against the account's limits before anything else. */
+  private async countSend(accountId: string): Promise<void> {
+    await this.rateLimits.consume('phone-code:30s', accountId);
+    await this.rateLimits.consume('phone-code:hour', accountId);
+  }
 
   private newCode(): string {
     return String(randomInt(0, 10 ** MFA_POLICY.phoneCode.digits)).padStart(MFA_POLICY.phoneCode.digits, '0');
@@ -62,6 +70,7 @@ export class PhoneCodesService {
     input: { country: string; number: string; channel: string; label: string },
     language: Language = DEFAULT_LANGUAGE,
   ): Promise<{ error?: Record<string, Text>; failed?: boolean }> {
+    await this.countSend(accountId);
     const parsed = parsePhone(input.country, input.number, language);
     if ('error' in parsed) return { error: { number: parsed.error } };
     if (this.config.smsBlockedCountries.includes(parsed.country)) return { failed: true };
@@ -93,6 +102,7 @@ export class PhoneCodesService {
   }
 
   async resendSetup(browserKey: string, accountId: string): Promise<'sent' | 'expired' | 'failed'> {
+    await this.countSend(accountId);
     const pending = await this.pending.get('phone_setup', browserKey, accountId);
     if (!pending) return 'expired';
     const code = this.newCode();
@@ -150,6 +160,7 @@ export class PhoneCodesService {
 
   /** Sends a sign-in code to a phone method. */
   async sendChallenge(browserKey: string, accountId: string, methodId: unknown): Promise<'sent' | 'failed' | 'missing'> {
+    await this.countSend(accountId);
     const method = await this.methods.findMethod(accountId, methodId);
     if (!method || method.kind !== 'phone') return 'missing';
     const code = this.newCode();

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
-import { AuditService } from '../audit/audit.service';
+import { AuditService, type AuditEntry } from '../audit/audit.service';
 import { CONFIG, type Config } from '../config/config';
 import { randomToken, tokenHash } from '../crypto/tokens';
 import { Account } from '../identity/account.entity';
@@ -31,12 +31,19 @@ export class RecoveryService {
     private readonly browsers: RememberedBrowsersService,
   ) {}
 
+  /** Starts the 24-hour wait (or finds the one running) and records the request; returns when it ends. */
+  async request(accountId: string, actor: Pick<AuditEntry, 'actorId' | 'ip'>): Promise<Date> {
+    const dueAt = await this.start(accountId);
+    await this.audit.record({ action: 'mfa.recovery_requested', ...actor });
+    return dueAt;
+  }
+
   /**
-   * Starts the 24-hour wait; the owner is emailed a link to cancel it. One upsert decides
-   * which of simultaneous requests starts it: only that one sends the email, so the link
-   * the owner gets is the one that cancels (a later request cannot replace its token).
+   * The owner is emailed a link to cancel the wait. One upsert decides which of simultaneous
+   * requests starts it: only that one sends the email, so the link the owner gets is the one
+   * that cancels (a later request cannot replace its token).
    */
-  async request(accountId: string): Promise<Date> {
+  private async start(accountId: string): Promise<Date> {
     const cancel = randomToken();
     const started = await this.em.execute<{ due_at: Date }[]>(
       `insert into mfa_account_state (account_id, consecutive_failures, recovery_due_at, recovery_cancel_hash)
@@ -91,13 +98,16 @@ export class RecoveryService {
     return true;
   }
 
-  async cancel(token: unknown): Promise<boolean> {
+  /** Cancels the wait with the emailed link's token (from wherever it is clicked: `ip` recorded). */
+  async cancel(token: unknown, ip: string | undefined): Promise<boolean> {
     if (typeof token !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(token)) return false;
     const cancelled = await this.em.nativeUpdate(
       MfaAccountState,
       { recoveryCancelHash: tokenHash(token), recoveryDueAt: { $ne: null } },
       { recoveryDueAt: null, recoveryCancelHash: null },
     );
-    return cancelled === 1;
+    if (cancelled !== 1) return false;
+    await this.audit.record({ action: 'mfa.recovery_cancelled', ip });
+    return true;
   }
 }

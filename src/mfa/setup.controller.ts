@@ -1,10 +1,8 @@
 import { Body, Controller, Get, Header, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
-import { IdentityService } from '../identity/identity.service';
 import { SessionsService } from '../identity/sessions.service';
 import { SignedInGuard } from '../identity/signed-in.guard';
 import { LanguageResolver } from '../i18n/language';
 import { Messages, phrase, type Text } from '../i18n/messages';
-import { RateLimits } from '../web/rate-limits';
 import { localPath, RedirectException } from '../web/redirect.exception';
 import type { WebRequest } from '../web/request';
 import { invalidForm, redirect, view, type FieldErrors } from '../web/view';
@@ -14,8 +12,8 @@ import { CodeGeneratorService } from './code-generator.service';
 import { KIND_NAMES, MfaMethodsService } from './mfa-methods.service';
 import { PasskeysService } from './passkeys.service';
 import { PHONE_CODE_MINUTES, PhoneCodesService } from './phone-codes.service';
-import { RememberedBrowsersService } from './remembered-browsers.service';
 import { countrySelectOptions } from './phone';
+import { ReauthenticationService, type ChangeRefusal } from './reauthentication.service';
 import { MFA_POLICY } from './policy';
 import { personAt, SecondFactorGuard } from './second-factor.guard';
 
@@ -42,10 +40,8 @@ export class SetupController {
     private readonly phoneCodes: PhoneCodesService,
     private readonly backupCodesService: BackupCodesService,
     private readonly passkeys: PasskeysService,
-    private readonly browsers: RememberedBrowsersService,
+    private readonly reauthentication: ReauthenticationService,
     private readonly sessions: SessionsService,
-    private readonly identity: IdentityService,
-    private readonly rateLimits: RateLimits,
     private readonly messages: Messages,
     private readonly languages: LanguageResolver,
   ) {}
@@ -55,23 +51,18 @@ export class SetupController {
     return this.messages.text(this.languages.of(req), text);
   }
 
-  /**
-   * Who may add a method now: a signed-in person who proved who they are recently, or
-   * someone at the second step whose account has no method yet (otherwise adding one
-   * would skip the second factor).
-   */
+  /** Who may add or change a method now (ReauthenticationService decides); otherwise to the page that lets them. */
   private async mayAdd(req: WebRequest, kind?: MfaKind): Promise<{ accountId: string; email: string; first: boolean }> {
     const person = personAt(req);
-    if (kind && kind !== 'passkey' && (await this.mfaMethods.passkeysOnly(person.accountId))) throw new RedirectException('/mfa/setup/passkey');
-    if (person.signedIn) {
-      if (Date.now() - req.viewer!.authenticatedAt.getTime() > MFA_POLICY.reauthenticateAfterMs) {
-        throw new RedirectException(`/mfa/reauthenticate?next=${encodeURIComponent(req.originalUrl.split('?')[0])}`);
-      }
-      return { ...person, first: false };
-    }
-    const methods = await this.mfaMethods.methodsOf(person.accountId);
-    if (methods.length > 0) throw new RedirectException('/mfa/challenge');
-    return { ...person, first: true };
+    const access = await this.reauthentication.mayChange({ ...person, authenticatedAt: req.viewer?.authenticatedAt }, kind);
+    if ('refused' in access) throw new RedirectException(this.pageFor(req, access.refused));
+    return { ...person, first: access.first };
+  }
+
+  private pageFor(req: WebRequest, refusal: ChangeRefusal): string {
+    if (refusal === 'passkeys-only') return '/mfa/setup/passkey';
+    if (refusal === 'challenge') return '/mfa/challenge';
+    return `/mfa/reauthenticate?next=${encodeURIComponent(req.originalUrl.split('?')[0])}`;
   }
 
   /** A method was added: the first one signs the person in. */
@@ -140,8 +131,6 @@ export class SetupController {
     const language = this.languages.of(req);
     const labelError = labelProblem(values.label);
     if (labelError) return invalidForm('mfa/setup-phone', { label: labelError }, { countries: countrySelectOptions(language), values, next });
-    await this.rateLimits.consume('phone-code:30s', accountId);
-    await this.rateLimits.consume('phone-code:hour', accountId);
     const outcome = await this.phoneCodes.startSetup(req.browserKey, accountId, values, language);
     if (outcome.error) return invalidForm('mfa/setup-phone', outcome.error, { countries: countrySelectOptions(language), values, next });
     if (outcome.failed) return view('mfa/phone-failed', { next }, 502);
@@ -174,8 +163,6 @@ export class SetupController {
   async phoneResend(@Req() req: WebRequest, @Body() form: Form) {
     const { accountId } = await this.mayAdd(req);
     const next = localPath(form.next, '');
-    await this.rateLimits.consume('phone-code:30s', accountId);
-    await this.rateLimits.consume('phone-code:hour', accountId);
     const outcome = await this.phoneCodes.resendSetup(req.browserKey, accountId);
     if (outcome === 'expired') return redirect('/mfa/setup/phone');
     if (outcome === 'failed') return view('mfa/phone-failed', { next }, 502);
@@ -278,10 +265,7 @@ export class SetupController {
   async remove(@Req() req: WebRequest, @Param('id') id: string) {
     const { accountId } = await this.mayAdd(req);
     const outcome = await this.mfaMethods.remove(accountId, id);
-    if (outcome === 'removed') {
-      await this.browsers.forgetAll(accountId);
-      await this.sessions.endOthers(req, accountId);
-    }
+    if (outcome === 'removed') await this.sessions.endOthers(req, accountId);
     return redirect(`/mfa/methods?notice=${outcome}`);
   }
 
@@ -297,8 +281,7 @@ export class SetupController {
   @UseGuards(SignedInGuard)
   async reauthenticate(@Req() req: WebRequest, @Body() form: Form) {
     const next = localPath(form.next, '/mfa/methods');
-    await this.rateLimits.consume('sign-in:account-ip', req.viewer!.email, req.ip ?? '');
-    if (!(await this.identity.verifyPassword(req.viewer!.accountId, typeof form.password === 'string' ? form.password : ''))) {
+    if (!(await this.reauthentication.checkPassword(req.viewer!, req.ip ?? '', typeof form.password === 'string' ? form.password : ''))) {
       return invalidForm('mfa/reauthenticate', { password: 'mfa.errors.wrongPassword' }, { next });
     }
     await this.sessions.reauthenticated(req);
