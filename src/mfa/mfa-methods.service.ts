@@ -59,12 +59,12 @@ export class MfaMethodsService {
     return method;
   }
 
-  /** Stores a new method, records it and tells the person. */
-  async add(accountId: string, data: Partial<MfaMethod> & { kind: MfaKind; label: string }): Promise<MfaMethod> {
+  /** Stores a new method, records it and tells the person (`email`: the change as the email says it). */
+  async add(accountId: string, data: Partial<MfaMethod> & { kind: MfaKind; label: string }, email = phrase('mfa.email.added', { label: data.label })): Promise<MfaMethod> {
     const method = this.em.create(MfaMethod, { ...data, account: accountId });
     await this.em.flush();
     await this.audit.record({ action: 'mfa.method_added', actorId: accountId, subject: method.id, details: { kind: method.kind } });
-    await this.notifyChange(accountId, phrase('mfa.email.added', { label: method.label }), method.kind);
+    await this.notifyChange(accountId, email, method.kind);
     return method;
   }
 

@@ -8,7 +8,6 @@ import {
   type AuthenticationResponseJSON,
   type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
-import { AuditService } from '../audit/audit.service';
 import { CONFIG, type Config } from '../config/config';
 import { phrase } from '../i18n/messages';
 import { MfaMethod } from './mfa-method.entity';
@@ -29,7 +28,6 @@ export class PasskeysService {
   constructor(
     @Inject(CONFIG) config: Config,
     private readonly em: EntityManager,
-    private readonly audit: AuditService,
     private readonly methods: MfaMethodsService,
     private readonly pending: PendingStepsService,
     private readonly tries: TriesService,
@@ -79,19 +77,18 @@ export class PasskeysService {
     } catch {
       return 'mfa.errors.passkeyUnchecked';
     }
-    const method = this.em.create(MfaMethod, {
-      account: accountId,
-      kind: 'passkey',
-      label,
-      credentialId: credential.id,
-      publicKey: Buffer.from(credential.publicKey).toString('base64url'),
-      signCount: credential.counter,
-      transports: credential.transports,
-    });
-    await this.em.flush();
-    await this.audit.record({ action: 'mfa.method_added', actorId: accountId, subject: method.id, details: { kind: 'passkey' } });
-    await this.methods.notifyChange(accountId, phrase('mfa.email.passkeyAdded', { label }));
-    return method;
+    return this.methods.add(
+      accountId,
+      {
+        kind: 'passkey',
+        label,
+        credentialId: credential.id,
+        publicKey: Buffer.from(credential.publicKey).toString('base64url'),
+        signCount: credential.counter,
+        transports: credential.transports,
+      },
+      phrase('mfa.email.passkeyAdded', { label }),
+    );
   }
 
   /** Options to sign in: as the second factor of `accountId`, or (no account) passwordless. */

@@ -9,7 +9,7 @@ import { MFA_POLICY } from './policy';
 export interface FactorChanger {
   accountId: string;
   signedIn: boolean;
-  authenticatedAt?: Date;
+  authenticatedAt: Date;
 }
 
 /** Why someone may not change factors now: staff add passkeys only; give the password again; use the second factor first. */
@@ -35,7 +35,7 @@ export class ReauthenticationService {
   async mayChange(who: FactorChanger, kind?: MfaKind): Promise<{ first: boolean } | { refused: ChangeRefusal }> {
     if (kind && kind !== 'passkey' && (await this.methods.passkeysOnly(who.accountId))) return { refused: 'passkeys-only' };
     if (who.signedIn) {
-      if (!who.authenticatedAt || Date.now() - who.authenticatedAt.getTime() > MFA_POLICY.reauthenticateAfterMs) return { refused: 'reauthenticate' };
+      if (Date.now() - who.authenticatedAt.getTime() > MFA_POLICY.reauthenticateAfterMs) return { refused: 'reauthenticate' };
       return { first: false };
     }
     const methods = await this.methods.methodsOf(who.accountId);

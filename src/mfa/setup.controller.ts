@@ -54,9 +54,9 @@ export class SetupController {
   /** Who may add or change a method now (ReauthenticationService decides); otherwise to the page that lets them. */
   private async mayAdd(req: WebRequest, kind?: MfaKind): Promise<{ accountId: string; email: string; first: boolean }> {
     const person = personAt(req);
-    const access = await this.reauthentication.mayChange({ ...person, authenticatedAt: req.viewer?.authenticatedAt }, kind);
+    const access = await this.reauthentication.mayChange(person, kind);
     if ('refused' in access) throw new RedirectException(this.pageFor(req, access.refused));
-    return { ...person, first: access.first };
+    return { accountId: person.accountId, email: person.email, first: access.first };
   }
 
   private pageFor(req: WebRequest, refusal: ChangeRefusal): string {
