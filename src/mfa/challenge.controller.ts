@@ -1,18 +1,21 @@
 import { Body, Controller, Get, Header, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
-import { actorOf, AuditService } from '../audit/audit.service';
+import { actorOf } from '../audit/audit.service';
 import { SessionsService } from '../identity/sessions.service';
 import { LanguageResolver } from '../i18n/language';
 import { Messages } from '../i18n/messages';
-import { StaffService } from '../staff/staff.service';
 import { BrowserCookie } from '../web/browser';
-import { RateLimits } from '../web/rate-limits';
 import { localPath } from '../web/redirect.exception';
 import type { WebRequest } from '../web/request';
 import { redirect, view } from '../web/view';
 import type { MfaMethod } from './mfa-method.entity';
-import { KIND_NAMES, MfaService, PHONE_CODE_MINUTES, type AttemptResult } from './mfa.service';
+import { KIND_NAMES, MfaMethodsService } from './mfa-methods.service';
 import { PasskeysService } from './passkeys.service';
+import { PHONE_CODE_MINUTES, PhoneCodesService } from './phone-codes.service';
+import { RecoveryService } from './recovery.service';
+import { RememberedBrowsersService } from './remembered-browsers.service';
+import { SignInService, type CodeKind } from './sign-in.service';
+import type { AttemptResult } from './tries.service';
 import { MFA_POLICY } from './policy';
 import { personAt, SecondFactorGuard } from './second-factor.guard';
 
@@ -28,13 +31,14 @@ const REMEMBER_COOKIE = 'referee-remember';
 @Controller()
 export class ChallengeController {
   constructor(
-    private readonly mfa: MfaService,
+    private readonly mfaMethods: MfaMethodsService,
+    private readonly signIn: SignInService,
+    private readonly phoneCodes: PhoneCodesService,
     private readonly passkeys: PasskeysService,
+    private readonly browsers: RememberedBrowsersService,
+    private readonly recovery: RecoveryService,
     private readonly sessions: SessionsService,
     private readonly cookie: BrowserCookie,
-    private readonly rateLimits: RateLimits,
-    private readonly audit: AuditService,
-    private readonly staff: StaffService,
     private readonly messages: Messages,
     private readonly languages: LanguageResolver,
   ) {}
@@ -59,12 +63,10 @@ export class ChallengeController {
     const next = this.nextOf(query);
     if (req.viewer) return redirect(next || '/account');
     const { accountId } = personAt(req);
-    await this.mfa.completeRecoveryIfDue(accountId);
-    const methods = await this.mfa.methodsOf(accountId);
+    await this.recovery.completeIfDue(accountId);
+    const methods = await this.mfaMethods.methodsOf(accountId);
     if (methods.length === 0) return redirect(this.withNext('/mfa/setup', next));
-    // Remembered browsers skip the code; never for staff, who handle other people's data.
-    const remembered = await this.mfa.isRemembered(accountId, this.cookie.read(req, this.cookie.cookieName(REMEMBER_COOKIE)));
-    if (remembered && !(await this.staff.isStaff(accountId))) {
+    if (await this.browsers.skipsSecondFactor(accountId, this.cookie.read(req, this.cookie.cookieName(REMEMBER_COOKIE)))) {
       await this.sessions.completeSecondFactor(req);
       return redirect(next || '/account');
     }
@@ -80,9 +82,9 @@ export class ChallengeController {
 
   private async challengeView(req: WebRequest, chosen: unknown, next: string, extra: Record<string, unknown> = {}, status = 200) {
     const { accountId } = personAt(req);
-    let methods = await this.mfa.methodsOf(accountId);
+    let methods = await this.mfaMethods.methodsOf(accountId);
     if (methods.length === 0) return redirect(this.withNext('/mfa/setup', next));
-    if (await this.mfa.passkeysOnly(accountId)) {
+    if (await this.mfaMethods.passkeysOnly(accountId)) {
       methods = methods.filter((m) => m.kind === 'passkey');
       if (methods.length === 0) return view('mfa/staff-passkey-required', {}, 403);
     }
@@ -95,7 +97,7 @@ export class ChallengeController {
         method,
         methods: methods.map((m) => ({ id: m.kind === 'backup_codes' ? 'backup' : m.id, label: m.label, kind: m.kind, kindName: KIND_NAMES[m.kind], hint: m.displayHint })),
         next,
-        recoveryDueAt: await this.mfa.recoveryDueAt(accountId),
+        recoveryDueAt: await this.recovery.dueAt(accountId),
         codeMinutes: PHONE_CODE_MINUTES,
         rememberDays: MFA_POLICY.rememberBrowserMs / 86_400_000,
         ...extra,
@@ -104,41 +106,34 @@ export class ChallengeController {
     );
   }
 
-  /** The person is signed in now; optionally remember this browser for 30 days. */
+  /** The person is signed in now; optionally remember this browser for 30 days (not staff's: no token). */
   private async signedIn(req: WebRequest, res: Response, form: Form) {
     await this.sessions.completeSecondFactor(req);
-    if (form.remember === 'yes' && !(await this.staff.isStaff(req.viewer!.accountId))) {
-      const token = await this.mfa.rememberBrowser(req.viewer!.accountId);
-      this.cookie.set(res, this.cookie.cookieName(REMEMBER_COOKIE), token, MFA_POLICY.rememberBrowserMs / 1000);
-    }
+    const token = form.remember === 'yes' ? await this.browsers.remember(req.viewer!.accountId) : undefined;
+    if (token) this.cookie.set(res, this.cookie.cookieName(REMEMBER_COOKIE), token, MFA_POLICY.rememberBrowserMs / 1000);
     return redirect(this.nextOf(form) || '/account');
   }
 
-  private async afterAttempt(req: WebRequest, res: Response, form: Form, result: AttemptResult, methodId: unknown) {
-    await this.audit.record({
-      action: result.ok ? 'sign_in.completed' : 'sign_in.second_factor_refused',
-      ...actorOf(req),
-      subject: result.ok ? result.method.id : undefined,
-      details: result.ok ? { method: result.method.kind } : { reason: result.reason },
-    });
+  /** One try at a typed code (the sign-in service records it); the page again with the error when it failed. */
+  private async tryCode(req: WebRequest, res: Response, form: Form, kind: CodeKind) {
+    if (req.viewer) return redirect(this.nextOf(form) || '/account');
+    const refused = await this.codesRefused(req);
+    if (refused) return refused;
+    const methodId = kind === 'backup' ? 'backup' : form.method;
+    const result = await this.signIn.tryCode(actorOf(req), req.browserKey, personAt(req).accountId, kind, form.method, text(form.code));
     if (result.ok) return this.signedIn(req, res, form);
-    const page = await this.challengeView(req, methodId, this.nextOf(form), { errors: { code: result.message }, sent: true }, 400);
-    return page;
+    return this.challengeView(req, methodId, this.nextOf(form), { errors: { code: result.message }, sent: true }, 400);
   }
 
   /** Staff in production: codes are refused, whatever the method. */
   private async codesRefused(req: WebRequest) {
-    return (await this.mfa.passkeysOnly(personAt(req).accountId)) ? view('mfa/staff-passkey-required', {}, 403) : undefined;
+    return (await this.mfaMethods.passkeysOnly(personAt(req).accountId)) ? view('mfa/staff-passkey-required', {}, 403) : undefined;
   }
 
   @Post('mfa/challenge/totp')
   @UseGuards(SecondFactorGuard)
-  async totp(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Body() form: Form) {
-    if (req.viewer) return redirect(this.nextOf(form) || '/account');
-    const refused = await this.codesRefused(req);
-    if (refused) return refused;
-    const result = await this.mfa.verifyTotpCode(personAt(req).accountId, form.method, text(form.code));
-    return this.afterAttempt(req, res, form, result, form.method);
+  totp(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Body() form: Form) {
+    return this.tryCode(req, res, form, 'totp');
   }
 
   @Post('mfa/challenge/phone/send')
@@ -146,10 +141,7 @@ export class ChallengeController {
   async sendPhone(@Req() req: WebRequest, @Body() form: Form) {
     const refused = await this.codesRefused(req);
     if (refused) return refused;
-    const { accountId } = personAt(req);
-    await this.rateLimits.consume('phone-code:30s', accountId);
-    await this.rateLimits.consume('phone-code:hour', accountId);
-    const outcome = await this.mfa.sendPhoneChallenge(req.browserKey, accountId, form.method);
+    const outcome = await this.phoneCodes.sendChallenge(req.browserKey, personAt(req).accountId, form.method);
     if (outcome === 'missing') return redirect(this.withNext('/mfa/challenge', this.nextOf(form)));
     if (outcome === 'failed') return view('mfa/phone-failed', { next: this.nextOf(form), signingIn: true }, 502);
     return redirect(this.withNext(`/mfa/challenge?method=${encodeURIComponent(text(form.method))}&sent=1`, this.nextOf(form)));
@@ -157,22 +149,14 @@ export class ChallengeController {
 
   @Post('mfa/challenge/phone')
   @UseGuards(SecondFactorGuard)
-  async phone(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Body() form: Form) {
-    if (req.viewer) return redirect(this.nextOf(form) || '/account');
-    const refused = await this.codesRefused(req);
-    if (refused) return refused;
-    const result = await this.mfa.verifyPhoneCode(req.browserKey, personAt(req).accountId, form.method, text(form.code));
-    return this.afterAttempt(req, res, form, result, form.method);
+  phone(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Body() form: Form) {
+    return this.tryCode(req, res, form, 'phone');
   }
 
   @Post('mfa/challenge/backup')
   @UseGuards(SecondFactorGuard)
-  async backup(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Body() form: Form) {
-    if (req.viewer) return redirect(this.nextOf(form) || '/account');
-    const refused = await this.codesRefused(req);
-    if (refused) return refused;
-    const result = await this.mfa.verifyBackupCode(personAt(req).accountId, text(form.code));
-    return this.afterAttempt(req, res, form, result, 'backup');
+  backup(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Body() form: Form) {
+    return this.tryCode(req, res, form, 'backup');
   }
 
   /** Options carry a one-time challenge: never cached. */
@@ -186,8 +170,7 @@ export class ChallengeController {
   @Post('mfa/challenge/passkey')
   @UseGuards(SecondFactorGuard)
   async passkey(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Body() body: Form) {
-    const result = await this.passkeys.authenticate(req.browserKey, body.response, personAt(req).accountId);
-    await this.audit.record({ action: result.ok ? 'sign_in.completed' : 'sign_in.second_factor_refused', ...actorOf(req), details: { method: 'passkey' } });
+    const result = await this.signIn.tryPasskey(actorOf(req), req.browserKey, personAt(req).accountId, body.response);
     if (!result.ok) return this.refusal(req, result);
     const done = await this.signedIn(req, res, body);
     return { ok: true, redirect: done.location };
@@ -202,14 +185,8 @@ export class ChallengeController {
 
   @Post('sign-in/passkey')
   async passwordless(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Body() body: Form) {
-    await this.rateLimits.consume('sign-in:ip', req.ip ?? '');
-    const result = await this.passkeys.authenticate(req.browserKey, body.response);
-    if (!result.ok) {
-      await this.audit.record({ action: 'sign_in.passkey_refused', ip: req.ip, details: { passwordless: true, reason: result.reason } });
-      return this.refusal(req, result);
-    }
-    await this.sessions.start(req, res, result.method.account, true);
-    await this.audit.record({ action: 'sign_in.completed', ...actorOf(req), subject: result.method.id, details: { method: 'passkey', passwordless: true } });
+    const result = await this.signIn.passwordless(req.ip, req.browserKey, body.response, (account) => this.sessions.start(req, res, account, true));
+    if (!result.ok) return this.refusal(req, result);
     return { ok: true, redirect: this.nextOf(body) || '/account' };
   }
 
@@ -218,8 +195,7 @@ export class ChallengeController {
   @Post('mfa/recovery')
   @UseGuards(SecondFactorGuard)
   async recover(@Req() req: WebRequest) {
-    const dueAt = await this.mfa.requestRecovery(personAt(req).accountId);
-    await this.audit.record({ action: 'mfa.recovery_requested', ...actorOf(req) });
+    const dueAt = await this.recovery.request(personAt(req).accountId, actorOf(req));
     return view('mfa/recovery', { dueAt });
   }
 
@@ -230,8 +206,7 @@ export class ChallengeController {
 
   @Post('mfa/recovery/cancel')
   async cancel(@Body() form: Form, @Req() req: WebRequest) {
-    const cancelled = await this.mfa.cancelRecovery(form.token);
-    if (cancelled) await this.audit.record({ action: 'mfa.recovery_cancelled', ip: req.ip });
+    const cancelled = await this.recovery.cancel(form.token, req.ip);
     return view('mfa/recovery-cancel', { cancelled, done: true }, cancelled ? 200 : 410);
   }
 }

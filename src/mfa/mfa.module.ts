@@ -4,16 +4,40 @@ import { IdentityModule } from '../identity/identity.module';
 import { NotificationsModule } from '../notifications/notifications.module';
 import { OidcModule } from '../oidc/oidc.module';
 import { StaffModule } from '../staff/staff.module';
+import { BackupCodesService } from './backup-codes.service';
 import { ChallengeController } from './challenge.controller';
-import { MfaService } from './mfa.service';
+import { CodeGeneratorService } from './code-generator.service';
+import { MfaMethodsService } from './mfa-methods.service';
 import { PasskeysService } from './passkeys.service';
+import { PendingStepsService } from './pending-steps.service';
+import { PhoneCodesService } from './phone-codes.service';
+import { ReauthenticationService } from './reauthentication.service';
+import { RecoveryService } from './recovery.service';
+import { RememberedBrowsersService } from './remembered-browsers.service';
 import { SecondFactorGuard } from './second-factor.guard';
 import { SetupController } from './setup.controller';
+import { SignInService } from './sign-in.service';
+import { TriesService } from './tries.service';
+
+/** One service per responsibility; TriesService, PendingStepsService and MfaMethodsService are shared by the kinds of method. */
+const SERVICES = [
+  TriesService,
+  PendingStepsService,
+  MfaMethodsService,
+  RememberedBrowsersService,
+  CodeGeneratorService,
+  PhoneCodesService,
+  BackupCodesService,
+  PasskeysService,
+  RecoveryService,
+  ReauthenticationService,
+  SignInService,
+];
 
 @Module({
   imports: [IdentityModule, NotificationsModule, StaffModule, OidcModule, CryptoModule],
   controllers: [ChallengeController, SetupController],
-  providers: [MfaService, PasskeysService, SecondFactorGuard],
-  exports: [MfaService],
+  providers: [...SERVICES, SecondFactorGuard],
+  exports: [MfaMethodsService],
 })
 export class MfaModule {}

@@ -8,11 +8,12 @@ import {
   type AuthenticationResponseJSON,
   type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
-import { AuditService } from '../audit/audit.service';
 import { CONFIG, type Config } from '../config/config';
 import { phrase } from '../i18n/messages';
 import { MfaMethod } from './mfa-method.entity';
-import { MfaService, type AttemptResult } from './mfa.service';
+import { MfaMethodsService } from './mfa-methods.service';
+import { PendingStepsService } from './pending-steps.service';
+import { TriesService, type AttemptResult } from './tries.service';
 
 /**
  * Passkeys and security keys (WebAuthn, through @simplewebauthn/server): registered as a
@@ -27,8 +28,9 @@ export class PasskeysService {
   constructor(
     @Inject(CONFIG) config: Config,
     private readonly em: EntityManager,
-    private readonly mfa: MfaService,
-    private readonly audit: AuditService,
+    private readonly methods: MfaMethodsService,
+    private readonly pending: PendingStepsService,
+    private readonly tries: TriesService,
   ) {
     const base = new URL(config.baseUrl);
     this.rpID = base.hostname;
@@ -52,13 +54,13 @@ export class PasskeysService {
       excludeCredentials: existing.map((m) => ({ id: m.credentialId!, transports: m.transports })),
       authenticatorSelection: { residentKey: 'preferred', userVerification: 'preferred' },
     });
-    await this.mfa.setPending('passkey_setup', browserKey, accountId, { challenge: options.challenge });
+    await this.pending.set('passkey_setup', browserKey, accountId, { challenge: options.challenge });
     return options;
   }
 
   /** The new passkey, or what went wrong (a catalog key). */
   async register(browserKey: string, accountId: string, response: unknown, label: string): Promise<MfaMethod | string> {
-    const pending = await this.mfa.takePending('passkey_setup', browserKey, accountId);
+    const pending = await this.pending.take('passkey_setup', browserKey, accountId);
     if (!pending) return 'mfa.errors.passkeySetupExpired';
     let credential;
     try {
@@ -75,19 +77,18 @@ export class PasskeysService {
     } catch {
       return 'mfa.errors.passkeyUnchecked';
     }
-    const method = this.em.create(MfaMethod, {
-      account: accountId,
-      kind: 'passkey',
-      label,
-      credentialId: credential.id,
-      publicKey: Buffer.from(credential.publicKey).toString('base64url'),
-      signCount: credential.counter,
-      transports: credential.transports,
-    });
-    await this.em.flush();
-    await this.audit.record({ action: 'mfa.method_added', actorId: accountId, subject: method.id, details: { kind: 'passkey' } });
-    await this.mfa.notifyChange(accountId, phrase('mfa.email.passkeyAdded', { label }));
-    return method;
+    return this.methods.add(
+      accountId,
+      {
+        kind: 'passkey',
+        label,
+        credentialId: credential.id,
+        publicKey: Buffer.from(credential.publicKey).toString('base64url'),
+        signCount: credential.counter,
+        transports: credential.transports,
+      },
+      phrase('mfa.email.passkeyAdded', { label }),
+    );
   }
 
   /** Options to sign in: as the second factor of `accountId`, or (no account) passwordless. */
@@ -98,7 +99,7 @@ export class PasskeysService {
       allowCredentials: allow,
       userVerification: accountId ? 'preferred' : 'required',
     });
-    await this.mfa.setPending(accountId ? 'passkey_challenge' : 'passkey_signin', browserKey, accountId, { challenge: options.challenge });
+    await this.pending.set(accountId ? 'passkey_challenge' : 'passkey_signin', browserKey, accountId, { challenge: options.challenge });
     return options;
   }
 
@@ -108,7 +109,7 @@ export class PasskeysService {
    */
   async authenticate(browserKey: string, response: unknown, accountId?: string): Promise<AttemptResult> {
     const fail = (message: string): AttemptResult => ({ ok: false, reason: 'wrong', message });
-    const pending = await this.mfa.takePending(accountId ? 'passkey_challenge' : 'passkey_signin', browserKey, accountId);
+    const pending = await this.pending.take(accountId ? 'passkey_challenge' : 'passkey_signin', browserKey, accountId);
     if (!pending) return fail('mfa.errors.passkeySignInExpired');
     const credentialId = (response as { id?: unknown })?.id;
     if (typeof credentialId !== 'string') return fail('mfa.errors.passkeyUnchecked');
@@ -118,7 +119,7 @@ export class PasskeysService {
       { populate: ['account'] },
     );
     if (!method) return fail('mfa.errors.passkeyUnknown');
-    return this.mfa.attempt(method, async () => {
+    return this.tries.attempt(method, async () => {
       try {
         const { verified, authenticationInfo } = await verifyAuthenticationResponse({
           response: response as AuthenticationResponseJSON,

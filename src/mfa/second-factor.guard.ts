@@ -12,8 +12,8 @@ export class SecondFactorGuard implements CanActivate {
   }
 }
 
-/** Who is at the second-factor step: the pending sign-in, or the signed-in person. */
-export function personAt(req: WebRequest): { accountId: string; email: string; signedIn: boolean } {
+/** Who is at the second-factor step: the pending sign-in, or the signed-in person (and when they last gave their password). */
+export function personAt(req: WebRequest): { accountId: string; email: string; signedIn: boolean; authenticatedAt: Date } {
   const who = req.viewer ?? req.pendingSignIn!;
-  return { accountId: who.accountId, email: who.email, signedIn: !!req.viewer };
+  return { accountId: who.accountId, email: who.email, signedIn: !!req.viewer, authenticatedAt: who.authenticatedAt };
 }

@@ -1,17 +1,19 @@
 import { Body, Controller, Get, Header, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
-import { IdentityService } from '../identity/identity.service';
 import { SessionsService } from '../identity/sessions.service';
 import { SignedInGuard } from '../identity/signed-in.guard';
 import { LanguageResolver } from '../i18n/language';
 import { Messages, phrase, type Text } from '../i18n/messages';
-import { RateLimits } from '../web/rate-limits';
 import { localPath, RedirectException } from '../web/redirect.exception';
 import type { WebRequest } from '../web/request';
 import { invalidForm, redirect, view, type FieldErrors } from '../web/view';
 import type { MfaKind } from './mfa-method.entity';
-import { BACKUP_CODES_LABEL, KIND_NAMES, MfaService, PHONE_CODE_MINUTES } from './mfa.service';
+import { BACKUP_CODES_LABEL, BackupCodesService } from './backup-codes.service';
+import { CodeGeneratorService } from './code-generator.service';
+import { KIND_NAMES, MfaMethodsService } from './mfa-methods.service';
 import { PasskeysService } from './passkeys.service';
+import { PHONE_CODE_MINUTES, PhoneCodesService } from './phone-codes.service';
 import { countrySelectOptions } from './phone';
+import { ReauthenticationService, type ChangeRefusal } from './reauthentication.service';
 import { MFA_POLICY } from './policy';
 import { personAt, SecondFactorGuard } from './second-factor.guard';
 
@@ -33,11 +35,13 @@ function labelProblem(label: string): Text | undefined {
 @Controller('mfa')
 export class SetupController {
   constructor(
-    private readonly mfa: MfaService,
+    private readonly mfaMethods: MfaMethodsService,
+    private readonly codeGenerators: CodeGeneratorService,
+    private readonly phoneCodes: PhoneCodesService,
+    private readonly backupCodesService: BackupCodesService,
     private readonly passkeys: PasskeysService,
+    private readonly reauthentication: ReauthenticationService,
     private readonly sessions: SessionsService,
-    private readonly identity: IdentityService,
-    private readonly rateLimits: RateLimits,
     private readonly messages: Messages,
     private readonly languages: LanguageResolver,
   ) {}
@@ -47,23 +51,18 @@ export class SetupController {
     return this.messages.text(this.languages.of(req), text);
   }
 
-  /**
-   * Who may add a method now: a signed-in person who proved who they are recently, or
-   * someone at the second step whose account has no method yet (otherwise adding one
-   * would skip the second factor).
-   */
+  /** Who may add or change a method now (ReauthenticationService decides); otherwise to the page that lets them. */
   private async mayAdd(req: WebRequest, kind?: MfaKind): Promise<{ accountId: string; email: string; first: boolean }> {
     const person = personAt(req);
-    if (kind && kind !== 'passkey' && (await this.mfa.passkeysOnly(person.accountId))) throw new RedirectException('/mfa/setup/passkey');
-    if (person.signedIn) {
-      if (Date.now() - req.viewer!.authenticatedAt.getTime() > MFA_POLICY.reauthenticateAfterMs) {
-        throw new RedirectException(`/mfa/reauthenticate?next=${encodeURIComponent(req.originalUrl.split('?')[0])}`);
-      }
-      return { ...person, first: false };
-    }
-    const methods = await this.mfa.methodsOf(person.accountId);
-    if (methods.length > 0) throw new RedirectException('/mfa/challenge');
-    return { ...person, first: true };
+    const access = await this.reauthentication.mayChange(person, kind);
+    if ('refused' in access) throw new RedirectException(this.pageFor(req, access.refused));
+    return { accountId: person.accountId, email: person.email, first: access.first };
+  }
+
+  private pageFor(req: WebRequest, refusal: ChangeRefusal): string {
+    if (refusal === 'passkeys-only') return '/mfa/setup/passkey';
+    if (refusal === 'challenge') return '/mfa/challenge';
+    return `/mfa/reauthenticate?next=${encodeURIComponent(req.originalUrl.split('?')[0])}`;
   }
 
   /** A method was added: the first one signs the person in. */
@@ -76,8 +75,8 @@ export class SetupController {
   @UseGuards(SecondFactorGuard)
   async choose(@Req() req: WebRequest, @Query() query: Form) {
     const { first, accountId } = await this.mayAdd(req);
-    const methods = await this.mfa.methodsOf(accountId);
-    const passkeysOnly = await this.mfa.passkeysOnly(accountId);
+    const methods = await this.mfaMethods.methodsOf(accountId);
+    const passkeysOnly = await this.mfaMethods.passkeysOnly(accountId);
     return view('mfa/setup', { first, next: localPath(query.next, ''), hasMethods: methods.length > 0, passkeysOnly });
   }
 
@@ -87,7 +86,7 @@ export class SetupController {
   @UseGuards(SecondFactorGuard)
   async totpPage(@Req() req: WebRequest, @Query() query: Form) {
     const { accountId, email } = await this.mayAdd(req, 'totp');
-    const totp = await this.mfa.startTotpSetup(req.browserKey, accountId, email);
+    const totp = await this.codeGenerators.startSetup(req.browserKey, accountId, email);
     return view('mfa/setup-totp', { ...totp, values: { label: this.say(req, 'mfa.defaultLabel.totp') }, next: localPath(query.next, '') });
   }
 
@@ -102,11 +101,11 @@ export class SetupController {
     if (labelError) errors.label = labelError;
     if (!/^\d{6}$/.test(text(form.code).replace(/\s/g, ''))) errors.code = 'mfa.errors.enterAppCode';
     if (!errors.code && !errors.label) {
-      const result = await this.mfa.confirmTotpSetup(req.browserKey, accountId, text(form.code), label);
+      const result = await this.codeGenerators.confirmSetup(req.browserKey, accountId, text(form.code), label);
       if (typeof result !== 'string') return this.added(req, first, 'totp', next);
       errors.code = result;
     }
-    const totp = await this.mfa.startTotpSetup(req.browserKey, accountId, email);
+    const totp = await this.codeGenerators.startSetup(req.browserKey, accountId, email);
     return invalidForm('mfa/setup-totp', errors, { ...totp, values: { label }, next });
   }
 
@@ -132,9 +131,7 @@ export class SetupController {
     const language = this.languages.of(req);
     const labelError = labelProblem(values.label);
     if (labelError) return invalidForm('mfa/setup-phone', { label: labelError }, { countries: countrySelectOptions(language), values, next });
-    await this.rateLimits.consume('phone-code:30s', accountId);
-    await this.rateLimits.consume('phone-code:hour', accountId);
-    const outcome = await this.mfa.startPhoneSetup(req.browserKey, accountId, values, language);
+    const outcome = await this.phoneCodes.startSetup(req.browserKey, accountId, values, language);
     if (outcome.error) return invalidForm('mfa/setup-phone', outcome.error, { countries: countrySelectOptions(language), values, next });
     if (outcome.failed) return view('mfa/phone-failed', { next }, 502);
     return redirect(`/mfa/setup/phone/confirm${next ? `?next=${encodeURIComponent(next)}` : ''}`);
@@ -144,7 +141,7 @@ export class SetupController {
   @UseGuards(SecondFactorGuard)
   async phoneConfirmPage(@Req() req: WebRequest, @Query() query: Form) {
     const { accountId } = await this.mayAdd(req);
-    const hint = await this.mfa.phoneSetupHint(req.browserKey, accountId);
+    const hint = await this.phoneCodes.setupHint(req.browserKey, accountId);
     if (!hint) return redirect('/mfa/setup/phone');
     return view('mfa/setup-phone-confirm', { hint, next: localPath(query.next, ''), resent: query.resent === '1', codeMinutes: PHONE_CODE_MINUTES });
   }
@@ -154,9 +151,9 @@ export class SetupController {
   async phoneConfirm(@Req() req: WebRequest, @Body() form: Form) {
     const { accountId, first } = await this.mayAdd(req);
     const next = localPath(form.next, '');
-    const result = await this.mfa.confirmPhoneSetup(req.browserKey, accountId, text(form.code));
+    const result = await this.phoneCodes.confirmSetup(req.browserKey, accountId, text(form.code));
     if (typeof result !== 'string') return this.added(req, first, 'phone', next);
-    const hint = await this.mfa.phoneSetupHint(req.browserKey, accountId);
+    const hint = await this.phoneCodes.setupHint(req.browserKey, accountId);
     if (!hint) return redirect('/mfa/setup/phone');
     return invalidForm('mfa/setup-phone-confirm', { code: result }, { hint, next, codeMinutes: PHONE_CODE_MINUTES });
   }
@@ -166,9 +163,7 @@ export class SetupController {
   async phoneResend(@Req() req: WebRequest, @Body() form: Form) {
     const { accountId } = await this.mayAdd(req);
     const next = localPath(form.next, '');
-    await this.rateLimits.consume('phone-code:30s', accountId);
-    await this.rateLimits.consume('phone-code:hour', accountId);
-    const outcome = await this.mfa.resendPhoneSetup(req.browserKey, accountId);
+    const outcome = await this.phoneCodes.resendSetup(req.browserKey, accountId);
     if (outcome === 'expired') return redirect('/mfa/setup/phone');
     if (outcome === 'failed') return view('mfa/phone-failed', { next }, 502);
     return redirect(`/mfa/setup/phone/confirm?resent=1${next ? `&next=${encodeURIComponent(next)}` : ''}`);
@@ -220,7 +215,7 @@ export class SetupController {
   @UseGuards(SignedInGuard)
   async backupCodes(@Req() req: WebRequest, @Body() form: Form) {
     const { accountId } = await this.mayAdd(req, 'backup_codes');
-    const codes = await this.mfa.regenerateBackupCodes(accountId);
+    const codes = await this.backupCodesService.regenerate(accountId);
     return view('mfa/backup-codes', { codes, next: localPath(form.next, '/mfa/methods') });
   }
 
@@ -229,7 +224,7 @@ export class SetupController {
   @Get('methods')
   @UseGuards(SignedInGuard)
   async methods(@Req() req: WebRequest, @Query() query: Form) {
-    const methods = await this.mfa.methodsOf(req.viewer!.accountId);
+    const methods = await this.mfaMethods.methodsOf(req.viewer!.accountId);
     const rows = await Promise.all(
       methods.map(async (m) => ({
         id: m.id,
@@ -240,7 +235,7 @@ export class SetupController {
         hint: m.displayHint,
         createdAt: m.createdAt,
         lastUsedAt: m.lastUsedAt,
-        codesLeft: m.kind === 'backup_codes' ? await this.mfa.backupCodesLeft(m.id) : undefined,
+        codesLeft: m.kind === 'backup_codes' ? await this.backupCodesService.codesLeft(m.id) : undefined,
         codesTotal: MFA_POLICY.backupCodes.count,
       })),
     );
@@ -261,7 +256,7 @@ export class SetupController {
       const page = await this.methods(req, {});
       return invalidForm('mfa/methods', { [`label-${id}`]: labelError }, { ...page.context });
     }
-    const renamed = await this.mfa.rename(accountId, id, label);
+    const renamed = await this.mfaMethods.rename(accountId, id, label);
     return redirect(renamed ? '/mfa/methods?notice=renamed' : '/mfa/methods');
   }
 
@@ -269,11 +264,8 @@ export class SetupController {
   @UseGuards(SignedInGuard)
   async remove(@Req() req: WebRequest, @Param('id') id: string) {
     const { accountId } = await this.mayAdd(req);
-    const outcome = await this.mfa.remove(accountId, id);
-    if (outcome === 'removed') {
-      await this.mfa.forgetBrowsers(accountId);
-      await this.sessions.endOthers(req, accountId);
-    }
+    const outcome = await this.mfaMethods.remove(accountId, id);
+    if (outcome === 'removed') await this.sessions.endOthers(req, accountId);
     return redirect(`/mfa/methods?notice=${outcome}`);
   }
 
@@ -289,8 +281,7 @@ export class SetupController {
   @UseGuards(SignedInGuard)
   async reauthenticate(@Req() req: WebRequest, @Body() form: Form) {
     const next = localPath(form.next, '/mfa/methods');
-    await this.rateLimits.consume('sign-in:account-ip', req.viewer!.email, req.ip ?? '');
-    if (!(await this.identity.verifyPassword(req.viewer!.accountId, typeof form.password === 'string' ? form.password : ''))) {
+    if (!(await this.reauthentication.checkPassword(req.viewer!, req.ip ?? '', typeof form.password === 'string' ? form.password : ''))) {
       return invalidForm('mfa/reauthenticate', { password: 'mfa.errors.wrongPassword' }, { next });
     }
     await this.sessions.reauthenticated(req);

@@ -1,0 +1,71 @@
+import { Injectable } from '@nestjs/common';
+import { AuditService, type AuditEntry } from '../audit/audit.service';
+import type { Account } from '../identity/account.entity';
+import { RateLimits } from '../web/rate-limits';
+import { BackupCodesService } from './backup-codes.service';
+import { CodeGeneratorService } from './code-generator.service';
+import { PasskeysService } from './passkeys.service';
+import { PhoneCodesService } from './phone-codes.service';
+import type { AttemptResult } from './tries.service';
+
+/** Who tries, as the audit log records it. */
+type Actor = Pick<AuditEntry, 'actorId' | 'ip'>;
+
+/** The kinds of method that sign in with a typed code. */
+export type CodeKind = 'totp' | 'phone' | 'backup';
+
+/**
+ * Signing in with a second factor, or with a passkey alone: each try goes to the service of
+ * its kind, and its audit event and the sign-in rate limit are taken here, once.
+ */
+@Injectable()
+export class SignInService {
+  constructor(
+    private readonly codeGenerators: CodeGeneratorService,
+    private readonly phoneCodes: PhoneCodesService,
+    private readonly backupCodes: BackupCodesService,
+    private readonly passkeys: PasskeysService,
+    private readonly audit: AuditService,
+    private readonly rateLimits: RateLimits,
+  ) {}
+
+  /** A typed code as the second factor of `accountId` (`methodId`: the method chosen; backup codes have one set). */
+  async tryCode(actor: Actor, browserKey: string, accountId: string, kind: CodeKind, methodId: unknown, code: string): Promise<AttemptResult> {
+    const result =
+      kind === 'totp'
+        ? await this.codeGenerators.verify(accountId, methodId, code)
+        : kind === 'phone'
+          ? await this.phoneCodes.verify(browserKey, accountId, methodId, code)
+          : await this.backupCodes.verify(accountId, code);
+    await this.audit.record({
+      action: result.ok ? 'sign_in.completed' : 'sign_in.second_factor_refused',
+      ...actor,
+      subject: result.ok ? result.method.id : undefined,
+      details: result.ok ? { method: result.method.kind } : { reason: result.reason },
+    });
+    return result;
+  }
+
+  /** A passkey as the second factor of `accountId`. */
+  async tryPasskey(actor: Actor, browserKey: string, accountId: string, response: unknown): Promise<AttemptResult> {
+    const result = await this.passkeys.authenticate(browserKey, response, accountId);
+    await this.audit.record({ action: result.ok ? 'sign_in.completed' : 'sign_in.second_factor_refused', ...actor, details: { method: 'passkey' } });
+    return result;
+  }
+
+  /**
+   * Passwordless: a passkey that verified its user is both factors at once. Counted against
+   * the address's sign-in limit; `startSession` signs its account in before the event is recorded.
+   */
+  async passwordless(ip: string | undefined, browserKey: string, response: unknown, startSession: (account: Account) => Promise<void>): Promise<AttemptResult> {
+    await this.rateLimits.consume('sign-in:ip', ip ?? '');
+    const result = await this.passkeys.authenticate(browserKey, response);
+    if (!result.ok) {
+      await this.audit.record({ action: 'sign_in.passkey_refused', ip, details: { passwordless: true, reason: result.reason } });
+      return result;
+    }
+    await startSession(result.method.account);
+    await this.audit.record({ action: 'sign_in.completed', actorId: result.method.account.id, ip, subject: result.method.id, details: { method: 'passkey', passwordless: true } });
+    return result;
+  }
+}
