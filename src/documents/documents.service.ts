@@ -201,7 +201,7 @@ export class DocumentsService {
     await this.em.fork().transactional(async (em) => {
       const locked = await em.findOneOrFail(VerificationCase, { id: c.id }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
       if (!SENDING.includes(locked.status)) return;
-      this.steps.moveStatus(em, locked, 'documents_submitted', 'send_documents', { documents: state.map((i) => i.doc.key) });
+      await this.steps.moveStatus(em, locked, 'documents_submitted', 'send_documents', { documents: state.map((i) => i.doc.key) });
       const review = await em.findOne(DocumentReview, { caseId: c.id });
       if (review) {
         review.submittedAt = new Date();
@@ -293,7 +293,7 @@ export class DocumentsService {
       const id: string | undefined = rows[0]?.case_id;
       if (!id) return undefined;
       const c = await em.findOneOrFail(VerificationCase, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-      if (c.status === 'documents_submitted') this.steps.moveStatus(em, c, 'in_review', 'document_review', { reviewer: actor.actorId, event: 'claimed' });
+      if (c.status === 'documents_submitted') await this.steps.moveStatus(em, c, 'in_review', 'document_review', { reviewer: actor.actorId, event: 'claimed' });
       return id;
     });
     if (caseId) await this.audit.record({ ...actor, action: 'documents.case_claimed', caseId });
@@ -486,7 +486,7 @@ export class DocumentsService {
       review.decidedBy = actor.actorId;
       em.create(DocumentDecision, { verificationCase: c, reviewerId: actor.actorId, submittedAt: review.submittedAt, claimedAt: review.claimedAt ?? review.decidedAt, decidedAt: review.decidedAt, outcome: to });
       review.claimedBy = undefined;
-      this.steps.moveStatus(em, c, to, 'document_review', { reviewer: actor.actorId, rejected: rejected.map((i) => i.key) });
+      await this.steps.moveStatus(em, c, to, 'document_review', { reviewer: actor.actorId, rejected: rejected.map((i) => i.key) });
       const message = this.notifications.queueEmail(this.decisionEmail(c, approved, rejected.map((i) => ({ item: i, decision: decisions[i.key] }))));
       // The decision, the case's move, the email and the audit event commit together: a
       // process killed at any point leaves all of them or none (the email then goes out from

@@ -163,10 +163,10 @@ export class AppointmentsService {
           if (previous) {
             previous.status = 'rescheduled';
             await em.nativeDelete(BookedSlot, { appointment: previous.id }); // the old slot is free again
-            this.steps.record(em, c, 'verification.appointment_rescheduled', undefined, { from: previous.startsAt.toISOString(), to: startsAt.toISOString() });
+            await this.steps.record(em, c, 'verification.appointment_rescheduled', undefined, { from: previous.startsAt.toISOString(), to: startsAt.toISOString() });
           } else {
             if (entry) entry.status = 'left';
-            moveCase(this.steps, em, c, 'scheduled', 'verification.appointment_booked', { startsAt: startsAt.toISOString(), timeZone });
+            await moveCase(this.steps, em, c, 'scheduled', 'verification.appointment_booked', { startsAt: startsAt.toISOString(), timeZone });
           }
           await em.flush();
           const mail = this.notifications.queueEmail(this.confirmation(c.account, appointment, !!previous));
@@ -190,7 +190,7 @@ export class AppointmentsService {
       if (!c || !a || c.status !== 'scheduled') return false;
       a.status = 'cancelled';
       await em.nativeDelete(BookedSlot, { appointment: a.id });
-      moveCase(this.steps, em, c, 'approved', 'verification.appointment_cancelled', { startsAt: a.startsAt.toISOString() });
+      await moveCase(this.steps, em, c, 'approved', 'verification.appointment_cancelled', { startsAt: a.startsAt.toISOString() });
       return true;
     });
   }
@@ -296,7 +296,7 @@ export class AppointmentsService {
           a.status = 'no_show';
           await em.nativeDelete(BookedSlot, { appointment: a.id });
           const c = await em.findOneOrFail(VerificationCase, a.verificationCase.id, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
-          if (c.status === 'scheduled') moveCase(this.steps, em, c, 'approved', 'verification.appointment_missed', { startsAt: a.startsAt.toISOString() });
+          if (c.status === 'scheduled') await moveCase(this.steps, em, c, 'approved', 'verification.appointment_missed', { startsAt: a.startsAt.toISOString() });
           const language = languageOf(a.account);
           mails.push(
             this.notifications.queueEmail({

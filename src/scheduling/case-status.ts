@@ -7,10 +7,10 @@ import type { CaseStatus, VerificationCase } from '../verification/verification-
  * Moves a case (locked by the caller) along the flow's status transitions, recording what
  * happened and the status change. Throws on a move the table does not allow.
  */
-export function moveCase(steps: CaseSteps, em: EntityManager, c: VerificationCase, to: CaseStatus, type: string, detail?: Record<string, unknown>): void {
+export async function moveCase(steps: CaseSteps, em: EntityManager, c: VerificationCase, to: CaseStatus, type: string, detail?: Record<string, unknown>): Promise<void> {
   const from = c.status;
   if (!STATUS_TRANSITIONS.some(([a, b]) => a === from && b === to)) throw new Error(`case status cannot move from ${from} to ${to}`);
   c.status = to;
-  steps.record(em, c, type, undefined, detail);
-  steps.record(em, c, 'verification.status_changed', undefined, { from, to });
+  await steps.record(em, c, type, undefined, detail);
+  await steps.record(em, c, 'verification.status_changed', undefined, { from, to });
 }

@@ -61,7 +61,7 @@ export class QueueService {
       const c = await em.findOne(VerificationCase, { account: accountId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
       if (!c || c.status !== 'approved') return false;
       em.create(QueueEntry, { verificationCase: c, account: accountId });
-      moveCase(this.steps, em, c, 'queued', 'verification.queue_joined');
+      await moveCase(this.steps, em, c, 'queued', 'verification.queue_joined');
       return true;
     });
   }
@@ -79,7 +79,7 @@ export class QueueService {
       const c = await em.findOne(VerificationCase, { account: accountId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true, populate: ['account'] });
       if (!c || c.status !== 'queued') return null;
       entry.status = why;
-      moveCase(this.steps, em, c, 'approved', why === 'left' ? 'verification.queue_left' : 'verification.queue_expired');
+      await moveCase(this.steps, em, c, 'approved', why === 'left' ? 'verification.queue_left' : 'verification.queue_expired');
       if (why === 'left') return { mail: undefined };
       const mail = this.notifications.queueEmail({
         to: c.account.email,

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
+import { LockMode, UniqueConstraintViolationException, type EventSubscriber, type Transaction, type TransactionEventArgs } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
+import { AuditService, type AuditEntry } from '../audit/audit.service';
 import type { FieldErrors } from '../web/view';
 import { STATUS_TRANSITIONS, applyClears, currentStep, effectiveStatus, intakeStatus, mayShow, step, type StepKey } from './flow';
 import { VerificationCase, type CaseStatus } from './verification-case.entity';
-import { VerificationEvent } from './verification-event.entity';
 
 /** A step handler's answer: field errors (nothing is saved), or the change to make. */
 export type StepResult =
@@ -32,8 +32,16 @@ export interface SubmitOptions {
  * the step's audit event, and recomputing the intake status.
  */
 @Injectable()
-export class CaseSteps {
-  constructor(private readonly em: EntityManager) {}
+export class CaseSteps implements EventSubscriber {
+  /** The case events of each open transaction, appended to the audit log when it commits. */
+  private readonly pending = new WeakMap<Transaction, AuditEntry[]>();
+
+  constructor(
+    private readonly em: EntityManager,
+    private readonly audit: AuditService,
+  ) {
+    em.getEventManager().registerSubscriber(this);
+  }
 
   /** The account's case (none until the applicant starts at /verify). */
   find(accountId: string): Promise<VerificationCase | null> {
@@ -46,18 +54,19 @@ export class CaseSteps {
     if (c.status !== 'abandoned') return c;
     return this.em.transactional(async (em) => {
       const locked = await em.findOneOrFail(VerificationCase, { account: accountId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
-      this.resume(em, locked, 'sign-in');
+      await this.resume(em, locked, 'sign-in');
       return locked;
     });
   }
 
   /** A new case; of two first visits at once, the account's unique constraint lets one insert win. */
   private async create(accountId: string): Promise<VerificationCase> {
-    const em = this.em.fork();
     try {
-      const c = em.create(VerificationCase, { account: accountId });
-      this.record(em, c, 'verification.started');
-      await em.flush();
+      await this.em.fork().transactional(async (em) => {
+        const c = em.create(VerificationCase, { account: accountId });
+        await em.flush(); // the insert that loses a race throws here, before its event is written
+        await this.record(em, c, 'verification.started');
+      });
     } catch (error) {
       if (!(error instanceof UniqueConstraintViolationException)) throw error;
     }
@@ -65,15 +74,33 @@ export class CaseSteps {
   }
 
   /** Returns a Save & Exit case to where it was. */
-  resume(em: EntityManager, c: VerificationCase, how: 'sign-in' | 'link'): void {
+  async resume(em: EntityManager, c: VerificationCase, how: 'sign-in' | 'link'): Promise<void> {
     if (c.status !== 'abandoned') return;
     c.status = effectiveStatus(c);
     c.statusBeforeExit = undefined;
-    this.record(em, c, 'verification.resumed', undefined, { how });
+    await this.record(em, c, 'verification.resumed', undefined, { how });
   }
 
-  record(em: EntityManager, c: VerificationCase, type: string, stepKey?: StepKey, detail?: Record<string, unknown>): void {
-    em.create(VerificationEvent, { verificationCase: c, type, step: stepKey, detail });
+  /**
+   * Writes one event of the case to the audit log (its subject: the step it was taken on, if
+   * any). In a transaction the event commits with the change it records, or not at all: it is
+   * appended just before the commit, last, because the audit chain's lock is held from the
+   * append to the commit (see AuditService.recordIn).
+   */
+  async record(em: EntityManager, c: VerificationCase, type: string, stepKey?: StepKey, detail?: Record<string, unknown>): Promise<void> {
+    const entry: AuditEntry = { action: type, caseId: c.id, subject: stepKey, details: detail };
+    const transaction = em.getTransactionContext();
+    if (!transaction) return this.audit.recordIn(em, entry);
+    const entries = this.pending.get(transaction) ?? [];
+    entries.push(entry);
+    this.pending.set(transaction, entries);
+  }
+
+  async beforeTransactionCommit({ em, transaction }: TransactionEventArgs): Promise<void> {
+    const entries = transaction && this.pending.get(transaction);
+    if (!entries) return;
+    this.pending.delete(transaction);
+    for (const entry of entries) await this.audit.recordIn(em as EntityManager, entry);
   }
 
   /** Takes step `key` on the account's case; see the class comment. */
@@ -92,18 +119,18 @@ export class CaseSteps {
       if ('errors' in result) return result;
       if (again && options.clears !== false) applyClears(c, key);
       await result.change(c, em);
-      this.record(em, c, options.audit ?? step(key).audit, key, { ...result.detail, ...(again ? { again: true } : {}) });
-      this.updateStatus(em, c);
+      await this.record(em, c, options.audit ?? step(key).audit, key, { ...result.detail, ...(again ? { again: true } : {}) });
+      await this.updateStatus(em, c);
       return { location: currentStep(c).route };
     });
   }
 
   /** Recomputes the intake status after a change, with an event when it moves. */
-  updateStatus(em: EntityManager, c: VerificationCase): void {
+  async updateStatus(em: EntityManager, c: VerificationCase): Promise<void> {
     if (!['started', 'details_confirmed', 'documents_chosen'].includes(c.status)) return;
     const status = intakeStatus(c);
     if (status !== c.status) {
-      this.record(em, c, 'verification.status_changed', undefined, { from: c.status, to: status });
+      await this.record(em, c, 'verification.status_changed', undefined, { from: c.status, to: status });
       c.status = status;
     }
   }
@@ -113,12 +140,12 @@ export class CaseSteps {
    * documents module: submitted, in review, rejected, approved). Throws on a move the table
    * does not allow; records the step's audit event and the status change.
    */
-  moveStatus(em: EntityManager, c: VerificationCase, to: CaseStatus, stepKey: StepKey, detail?: Record<string, unknown>): void {
+  async moveStatus(em: EntityManager, c: VerificationCase, to: CaseStatus, stepKey: StepKey, detail?: Record<string, unknown>): Promise<void> {
     const from = c.status;
     if (!STATUS_TRANSITIONS.some(([a, b]) => a === from && b === to)) throw new Error(`case status cannot move from ${from} to ${to}`);
     c.status = to;
-    this.record(em, c, step(stepKey).audit, stepKey, detail);
-    this.record(em, c, 'verification.status_changed', undefined, { from, to });
+    await this.record(em, c, step(stepKey).audit, stepKey, detail);
+    await this.record(em, c, 'verification.status_changed', undefined, { from, to });
   }
 
   /**
@@ -129,7 +156,7 @@ export class CaseSteps {
   async markDocumentsApproved(caseId: string, detail?: Record<string, unknown>): Promise<void> {
     await this.em.transactional(async (em) => {
       const c = await em.findOneOrFail(VerificationCase, caseId, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
-      this.moveStatus(em, c, 'approved', 'document_review', detail);
+      await this.moveStatus(em, c, 'approved', 'document_review', detail);
     });
   }
 }

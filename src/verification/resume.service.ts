@@ -45,7 +45,7 @@ export class ResumeService {
       await em.nativeUpdate(ResumeCode, { verificationCase: c.id, usedAt: null }, { usedAt: new Date() });
       const code = randomToken();
       em.create(ResumeCode, { verificationCase: c, tokenHash: tokenHash(code), expiresAt: new Date(Date.now() + RESUME_LIFETIME_MS) });
-      this.steps.record(em, c, 'verification.saved_and_exited', stepKey);
+      await this.steps.record(em, c, 'verification.saved_and_exited', stepKey);
       const base = this.config.baseUrl;
       return this.notifications.queueEmail({
         to: email,
@@ -77,7 +77,7 @@ export class ResumeService {
       const used = await em.nativeUpdate(ResumeCode, { id: lookup.code.id, usedAt: null, expiresAt: { $gt: new Date() } }, { usedAt: new Date() });
       if (used !== 1) return 'gone' as const;
       const c = await em.findOneOrFail(VerificationCase, { account: accountId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
-      this.steps.resume(em, c, 'link');
+      await this.steps.resume(em, c, 'link');
       return { location: currentStep(c).route };
     });
   }

@@ -39,8 +39,8 @@ export async function approveDocuments(t: TestApp, a: Applicant): Promise<string
   await inContext(t, () =>
     t.app.get(MikroORM).em.transactional(async (em) => {
       const c = await em.findOneOrFail(VerificationCase, caseId, { refresh: true });
-      steps.moveStatus(em, c, 'documents_submitted', 'send_documents');
-      steps.moveStatus(em, c, 'in_review', 'document_review');
+      await steps.moveStatus(em, c, 'documents_submitted', 'send_documents');
+      await steps.moveStatus(em, c, 'in_review', 'document_review');
     }),
   );
   await inContext(t, () => steps.markDocumentsApproved(caseId, { test: true }));
