@@ -3,7 +3,7 @@ import { LockMode, UniqueConstraintViolationException, type EventSubscriber, typ
 import { EntityManager } from '@mikro-orm/postgresql';
 import { AuditService, type AuditEntry } from '../audit/audit.service';
 import type { FieldErrors } from '../web/view';
-import { STATUS_TRANSITIONS, applyClears, currentStep, effectiveStatus, intakeStatus, mayShow, step, type StepKey } from './flow';
+import { applyClears, currentStep, effectiveStatus, intakeStatus, isIntake, landing, mayMove, mayShow, step, type StepKey } from './flow';
 import { VerificationCase, type CaseStatus } from './verification-case.entity';
 
 /** A step handler's answer: field errors (nothing is saved), or the change to make. */
@@ -29,7 +29,8 @@ export interface SubmitOptions {
  * (two tabs cannot interleave), only when the flow table allows the step (a stale or
  * hand-made post lands on the current step), all-or-nothing (a form with errors saves
  * nothing), clearing what the table says when a done step is submitted again, writing
- * the step's audit event, and recomputing the intake status.
+ * the step's audit event, and recomputing the intake status. Every change of a case's status,
+ * in any module, goes through `move`.
  */
 @Injectable()
 export class CaseSteps implements EventSubscriber {
@@ -76,9 +77,22 @@ export class CaseSteps implements EventSubscriber {
   /** Returns a Save & Exit case to where it was. */
   async resume(em: EntityManager, c: VerificationCase, how: 'sign-in' | 'link'): Promise<void> {
     if (c.status !== 'abandoned') return;
-    c.status = effectiveStatus(c);
-    c.statusBeforeExit = undefined;
-    await this.record(em, c, 'verification.resumed', undefined, { how });
+    await this.move(em, c, effectiveStatus(c), 'verification.resumed', { how });
+  }
+
+  /**
+   * Every change of a case's status (locked by the caller) goes through here: only along the
+   * flow (mayMove: the status transitions and the table's `next`; anything else throws),
+   * writing `event` (of step `stepKey`, if any) and then the status change to the audit log.
+   * Save & Exit keeps the status to come back to; it and resuming are their own events.
+   */
+  async move(em: EntityManager, c: VerificationCase, to: CaseStatus, event: string, detail?: Record<string, unknown>, stepKey?: StepKey): Promise<void> {
+    const from = c.status;
+    if (!mayMove(from, to)) throw new Error(`case status cannot move from ${from} to ${to}`);
+    c.statusBeforeExit = to === 'abandoned' ? from : undefined;
+    c.status = to;
+    await this.record(em, c, event, stepKey, detail);
+    if (from !== 'abandoned' && to !== 'abandoned') await this.record(em, c, 'verification.status_changed', undefined, { from, to });
   }
 
   /**
@@ -113,39 +127,20 @@ export class CaseSteps implements EventSubscriber {
     await this.open(accountId);
     return this.em.transactional(async (em) => {
       const c = await em.findOneOrFail(VerificationCase, { account: accountId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
-      if (!mayShow(c, key)) return { location: currentStep(c).route };
+      if (!mayShow(c, key)) return { location: landing(c, key).route };
       const again = step(key).done(c);
       const result = await handle(c);
       if ('errors' in result) return result;
       if (again && options.clears !== false) applyClears(c, key);
       await result.change(c, em);
-      await this.record(em, c, options.audit ?? step(key).audit, key, { ...result.detail, ...(again ? { again: true } : {}) });
-      await this.updateStatus(em, c);
+      const event = options.audit ?? step(key).audit;
+      const details = { ...result.detail, ...(again ? { again: true } : {}) };
+      // The intake status follows from what is done: recomputed after every intake step.
+      const status = isIntake(c.status) ? intakeStatus(c) : c.status;
+      if (status !== c.status) await this.move(em, c, status, event, details, key);
+      else await this.record(em, c, event, key, details);
       return { location: currentStep(c).route };
     });
-  }
-
-  /** Recomputes the intake status after a change, with an event when it moves. */
-  async updateStatus(em: EntityManager, c: VerificationCase): Promise<void> {
-    if (!['started', 'details_confirmed', 'documents_chosen'].includes(c.status)) return;
-    const status = intakeStatus(c);
-    if (status !== c.status) {
-      await this.record(em, c, 'verification.status_changed', undefined, { from: c.status, to: status });
-      c.status = status;
-    }
-  }
-
-  /**
-   * Moves a case (locked by the caller) to `to` along the flow's status transitions (the
-   * documents module: submitted, in review, rejected, approved). Throws on a move the table
-   * does not allow; records the step's audit event and the status change.
-   */
-  async moveStatus(em: EntityManager, c: VerificationCase, to: CaseStatus, stepKey: StepKey, detail?: Record<string, unknown>): Promise<void> {
-    const from = c.status;
-    if (!STATUS_TRANSITIONS.some(([a, b]) => a === from && b === to)) throw new Error(`case status cannot move from ${from} to ${to}`);
-    c.status = to;
-    await this.record(em, c, step(stepKey).audit, stepKey, detail);
-    await this.record(em, c, 'verification.status_changed', undefined, { from, to });
   }
 
   /**
@@ -156,7 +151,7 @@ export class CaseSteps implements EventSubscriber {
   async markDocumentsApproved(caseId: string, detail?: Record<string, unknown>): Promise<void> {
     await this.em.transactional(async (em) => {
       const c = await em.findOneOrFail(VerificationCase, caseId, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
-      await this.moveStatus(em, c, 'approved', 'document_review', detail);
+      await this.move(em, c, 'approved', step('document_review').audit, detail, 'document_review');
     });
   }
 }
