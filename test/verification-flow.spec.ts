@@ -4,7 +4,7 @@ import { RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { PROJECT_ROOT } from '../src/config/paths';
 import { Messages } from '../src/i18n/messages';
-import { STATUS_TRANSITIONS, STEPS, TERMINAL_STATUSES, flowMarkdown, followsTable, type StepKey } from '../src/verification/flow';
+import { STATUS_TRANSITIONS, STEPS, TERMINAL_STATUSES, flowMarkdown, followsTable, mayMove, type StepKey } from '../src/verification/flow';
 import { CASE_STATUSES } from '../src/verification/verification-case.entity';
 import { VerificationController } from '../src/verification/verification.controller';
 import { DocumentsController } from '../src/documents/documents.controller';
@@ -104,6 +104,14 @@ describe('the verification flow table', () => {
     const covered = new Set(STEPS.flatMap((s) => s.status));
     expect(CASE_STATUSES.filter((s) => s !== 'abandoned' && !covered.has(s))).toEqual([]);
     expect(STATUS_TRANSITIONS.filter(([from, to]) => !followsTable(from, to))).toEqual([]);
+  });
+
+  it('refuses at run time a status change that skips a step or is no transition', () => {
+    expect(mayMove('in_review', 'approved')).toBe(true);
+    expect(followsTable('documents_chosen', 'approved')).toBe(false); // past the review
+    expect(mayMove('started', 'approved')).toBe(false);
+    expect(mayMove('approved', 'in_call')).toBe(false); // along next, but only from the queue or an appointment
+    expect(mayMove('verified', 'abandoned')).toBe(false);
   });
 
   it('moves the tracker forward only: its stage never decreases in the order of the table', () => {

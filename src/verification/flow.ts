@@ -331,7 +331,7 @@ export const STEPS: Step[] = [
     owner: 'verification',
     status: ['documents_chosen'],
     when: onTrack,
-    // The hand-over to the documents module: done once it exists and the upload starts.
+    // The hand-over to the documents module: once the documents are sent, the status names the step.
     done: () => false,
     next: ['send_documents'],
     clears: [],
