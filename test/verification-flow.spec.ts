@@ -4,11 +4,21 @@ import { RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { PROJECT_ROOT } from '../src/config/paths';
 import { Messages } from '../src/i18n/messages';
-import { STATUS_TRANSITIONS, STEPS, TERMINAL_STATUSES, flowMarkdown, type StepKey } from '../src/verification/flow';
+import { STATUS_TRANSITIONS, STEPS, TERMINAL_STATUSES, flowMarkdown, followsTable, mayMove, type StepKey } from '../src/verification/flow';
 import { CASE_STATUSES } from '../src/verification/verification-case.entity';
 import { VerificationController } from '../src/verification/verification.controller';
 import { DocumentsController } from '../src/documents/documents.controller';
 import { CallController } from '../src/video/call.controller';
+import { MikroORM } from '@mikro-orm/postgresql';
+import { LockMode } from '@mikro-orm/core';
+import { CaseSteps } from '../src/verification/case-steps';
+import { step as flowStep } from '../src/verification/flow';
+import { VerificationCase } from '../src/verification/verification-case.entity';
+import { CallsService } from '../src/video/calls.service';
+import { startTestApp, type TestApp } from './harness/app';
+import { inContext, JITSI, newReferee } from './harness/calls';
+import { submitDocuments, uploadAll } from './harness/documents';
+import { FRENCH_DETAILS, newApplicant } from './harness/verification';
 
 /** The lint of the flow table itself: the table is data, so it is checked as data. */
 describe('the verification flow table', () => {
@@ -44,7 +54,7 @@ describe('the verification flow table', () => {
     expect(STEPS.filter((s) => !s.end && s.next.length === 0).map((s) => s.key)).toEqual([]);
   });
 
-  it('has a controller route for every step of this module (GET, and POST where it takes a form), and marks the others pending', () => {
+  it('has a controller route for every step (GET, and POST where it takes a form)', () => {
     const routes = new Set<string>();
     for (const controller of [VerificationController, DocumentsController, CallController] as Function[]) {
       const prefix = Reflect.getMetadata(PATH_METADATA, controller) as string;
@@ -57,10 +67,6 @@ describe('the verification flow table', () => {
       }
     }
     for (const s of STEPS) {
-      if (s.pending) {
-        expect([s.key, s.owner]).not.toEqual([s.key, 'verification']);
-        continue;
-      }
       expect([s.key, routes.has(`GET ${s.route}`)]).toEqual([s.key, true]);
       if (s.key !== 'review_documents' && !s.end) expect([s.key, routes.has(`POST ${s.route}`)]).toEqual([s.key, true]);
     }
@@ -94,6 +100,26 @@ describe('the verification flow table', () => {
     expect(TERMINAL_STATUSES.flatMap(after)).toEqual([]);
   });
 
+  it('covers the whole lifecycle: every status but Save & Exit belongs to a step, and every status change follows the steps\' next', () => {
+    const covered = new Set(STEPS.flatMap((s) => s.status));
+    expect(CASE_STATUSES.filter((s) => s !== 'abandoned' && !covered.has(s))).toEqual([]);
+    expect(STATUS_TRANSITIONS.filter(([from, to]) => !followsTable(from, to))).toEqual([]);
+  });
+
+  it('refuses at run time a status change that skips a step or is no transition', () => {
+    expect(mayMove('in_review', 'approved')).toBe(true);
+    expect(followsTable('documents_chosen', 'approved')).toBe(false); // past the review
+    expect(mayMove('started', 'approved')).toBe(false);
+    expect(mayMove('approved', 'in_call')).toBe(false); // along next, but only from the queue or an appointment
+    expect(mayMove('verified', 'abandoned')).toBe(false);
+  });
+
+  it('moves the tracker forward only: its stage never decreases in the order of the table', () => {
+    const stages = STEPS.filter((s) => s.tracker).map((s) => [s.key, s.tracker!] as const);
+    expect(stages.filter(([, stage], i) => i > 0 && stage < stages[i - 1][1])).toEqual([]);
+    expect(STEPS.filter((s) => !s.end && !s.tracker && s.owner !== 'verification').map((s) => s.key)).toEqual([]);
+  });
+
   it('names every step in every language', () => {
     const messages = new Messages();
     for (const language of ['en', 'es', 'fr', 'ar'] as const) {
@@ -103,5 +129,75 @@ describe('the verification flow table', () => {
 
   it('is drawn in docs/verification-flow.md as it is now (npm run flow-diagram)', () => {
     expect(readFileSync(join(PROJECT_ROOT, 'docs/verification-flow.md'), 'utf8')).toBe(flowMarkdown());
+  });
+});
+
+describe('the tracker along the journey', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp(JITSI);
+  });
+  afterAll(() => t?.close());
+
+  /** The tracker's current stage on a page, or null when the page has no tracker. */
+  const stageOn = (html: string) => {
+    const found = /usa-step-indicator__current-step">\s*(\d+)\s*</.exec(html);
+    return found ? Number(found[1]) : null;
+  };
+
+  it('never goes back: each page of the journey shows the stage of the page before or a later one', async () => {
+    const a = await newApplicant(t, 'tracker');
+    const seen: [string, number | null][] = [];
+    const look = async (path: string) => {
+      const page = await a.browser.get(path);
+      expect([path, page.status]).toEqual([path, 200]);
+      seen.push([path, stageOn(page.text)]);
+    };
+    const go = async (path: string, fields: Record<string, string>) => {
+      const res = await a.post(path, fields);
+      expect([path, res.status]).toEqual([path, 303]);
+      await look(res.headers.location);
+    };
+    await look('/verify/how');
+    await go('/verify/international', { from: 'choose_method' });
+    await go('/verify/video-call', {});
+    await go('/verify/details', FRENCH_DETAILS);
+    await look('/verify/no-ssn-or-itin');
+    await go('/verify/no-ssn-or-itin', {});
+    await go('/verify/documents/primary', { document: 'foreign_passport' });
+    await go('/verify/documents/primary/check', { original: 'yes', nameMatches: 'yes', unexpired: 'yes' });
+    await go('/verify/documents/second', { document: 'utility_bill' });
+    await go('/verify/documents/second/check', { nameMatches: 'yes', recent: 'yes' });
+    await go('/verify/documents/supporting', { confirm: 'yes' });
+    await look('/documents');
+    await uploadAll(a);
+    const sent = await submitDocuments(a);
+    expect(sent.status).toBe(303);
+    await look(sent.headers.location);
+
+    // A reviewer takes the documents, then approves them (the documents module's own moves).
+    const caseId: string = (await a.row()).id;
+    const steps = t.app.get(CaseSteps);
+    await inContext(t, () =>
+      t.app.get(MikroORM).em.transactional(async (em) => {
+        const c = await em.findOneOrFail(VerificationCase, caseId, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+        await steps.move(em, c, 'in_review', flowStep('document_review').audit, undefined, 'document_review');
+      }),
+    );
+    await look('/documents/review');
+    await inContext(t, () => steps.markDocumentsApproved(caseId));
+    await look('/documents/review');
+    await look('/call');
+    await go('/call', {});
+    await look('/call/preferences');
+    await look('/call/schedule');
+    const referee = await newReferee(t, 'tracker-referee', false);
+    expect(await inContext(t, () => t.app.get(CallsService).next(referee.accountId))).toMatchObject({ status: 'active' });
+    await look('/call/join');
+
+    const stages = seen.filter(([, stage]) => stage !== null);
+    expect(stages.filter(([, stage], i) => i > 0 && stage! < stages[i - 1][1]!)).toEqual([]);
+    expect([...new Set(stages.map(([, stage]) => stage))]).toEqual([1, 2, 3, 4]);
+    expect(seen.slice(-6).map(([, stage]) => stage)).toEqual([4, 4, 4, 4, 4, 4]); // approved on the hold page, then every call page
   });
 });

@@ -346,7 +346,7 @@ describe('the U.S. resident paths', () => {
     await step(a, '/verify/international', { from }, '/verify/video-call');
     const row = await a.row();
     expect([row.track, row.international_reason]).toEqual(['international', reason]);
-    const { rows } = await t.db.sql.query(`select type, detail from verification_event where verification_case_id = $1 and type = 'verification.moved_to_international'`, [row.id]);
+    const { rows } = await t.db.sql.query(`select action as type, details as detail from audit_event where case_id = $1 and action = 'verification.moved_to_international'`, [row.id]);
     expect(rows).toEqual([{ type: 'verification.moved_to_international', detail: { reason } }]);
   });
 
@@ -451,7 +451,7 @@ describe('SSN and ITIN', () => {
     expect(row.date_of_birth).toMatch(/^pii1\./);
     expect(row.address).toMatch(/^pii1\./);
     expect(row.address).not.toContain('Rivoli');
-    const dump = JSON.stringify(await t.db.sql.query('select * from verification_case, verification_event').then((r) => r.rows));
+    const dump = JSON.stringify(await t.db.sql.query('select * from verification_case, audit_event where audit_event.case_id = verification_case.id').then((r) => r.rows));
     expect(dump).not.toContain('912704321');
     expect(dump).not.toContain('1986-04-28');
     const page = await a.browser.get('/verify/itin');
@@ -477,7 +477,7 @@ describe('SSN and ITIN', () => {
     expect(r1.identifier).not.toBe(r2.identifier); // a fresh data key and IV each time
     expect(r1.duplicate_identifier_at).not.toBeNull();
     expect(r2.duplicate_identifier_at).not.toBeNull();
-    const { rows } = await t.db.sql.query(`select count(*)::int as n from verification_event where type = 'verification.same_number_flagged'`);
+    const { rows } = await t.db.sql.query(`select count(*)::int as n from audit_event where action = 'verification.same_number_flagged'`);
     expect(rows[0].n).toBe(2);
   });
 
@@ -698,7 +698,7 @@ describe('the case', () => {
     const pages = await Promise.all([a.browser.get('/verify'), a.browser.get('/verify'), a.browser.get('/verify/how')]);
     expect(pages.map((p) => p.status)).toEqual([303, 303, 200]);
     const row = await a.row();
-    const { rows } = await t.db.sql.query('select type from verification_event where verification_case_id = $1', [row.id]);
+    const { rows } = await t.db.sql.query(`select action as type from audit_event where case_id = $1 and action like 'verification.%'`, [row.id]);
     expect(rows).toEqual([{ type: 'verification.started' }]);
   });
 });

@@ -47,12 +47,14 @@ function asStoredJson(value: unknown): unknown {
   return Object.fromEntries(keys.map((k) => [k, asStoredJson((value as Record<string, unknown>)[k])]));
 }
 
-const APPEND_SQL = 'select audit_append(?, ?, ?::timestamptz, ?, ?, ?, ?, ?, ?::jsonb, ?)';
+export const APPEND_SQL = 'select audit_append(?, ?, ?::timestamptz, ?, ?, ?, ?, ?, ?::jsonb, ?)';
 
-/** audit_append's arguments: the lock, the genesis hash, the row, and the hashed text of all but the previous hash. */
-function appendParams(entry: AuditEntry): unknown[] {
+/**
+ * audit_append's arguments: the lock, the genesis hash, the row, and the hashed text of all but
+ * the previous hash. `at` is now, except for history appended later (a migration's old events).
+ */
+export function appendParams(entry: AuditEntry, at = new Date()): unknown[] {
   const details = entry.details === undefined ? undefined : (asStoredJson(entry.details) as Record<string, unknown>);
-  const at = new Date();
   return [
     AUDIT_CHAIN_LOCK,
     GENESIS_HASH,

@@ -21,7 +21,6 @@ import { SigningKey } from '../oidc/signing-key.entity';
 import { VerifiedIdentityRecord } from '../oidc/verified-identity.entity';
 import { ResumeCode } from '../verification/resume-code.entity';
 import { VerificationCase } from '../verification/verification-case.entity';
-import { VerificationEvent } from '../verification/verification-event.entity';
 import { SupportMessage } from '../support/support-message.entity';
 import { SupportRequest } from '../support/support-request.entity';
 import { AgentStatus } from '../scheduling/agent-status.entity';
@@ -54,7 +53,6 @@ export const entities = [
   VerifiedIdentityRecord,
   PendingReturn,
   VerificationCase,
-  VerificationEvent,
   ResumeCode,
   SupportRequest,
   SupportMessage,

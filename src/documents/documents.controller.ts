@@ -7,12 +7,12 @@ import { Messages, phrase, type Text } from '../i18n/messages';
 import { countrySelectOptions } from '../mfa/phone';
 import { TRANSLATION_TIP } from '../verification/catalog';
 import { CaseSteps } from '../verification/case-steps';
-import { TRACKER, currentStep, step } from '../verification/flow';
+import { currentStep, landing, mayShow, pageOf } from '../verification/flow';
 import type { VerificationCase } from '../verification/verification-case.entity';
 import { Csrf } from '../web/csrf';
 import type { WebRequest } from '../web/request';
 import { redirect, view } from '../web/view';
-import { CAPTURE_MINUTES, DocumentsService, HOLDING, SENDING, type ItemState } from './documents.service';
+import { CAPTURE_MINUTES, DocumentsService, type ItemState } from './documents.service';
 import { readUpload } from './multipart';
 import type { Item } from './sides';
 
@@ -69,8 +69,7 @@ export class DocumentsController {
     return view(
       'documents/upload',
       {
-        step: { key: 'send_documents', title: step('send_documents').title, route: '/documents' },
-        tracker: { stages: TRACKER, current: 2 },
+        ...pageOf(c, 'send_documents'),
         back: c.status === 'documents_chosen' ? '/verify/documents/review' : '/documents/review',
         items,
         replacing: c.status !== 'documents_chosen',
@@ -89,8 +88,7 @@ export class DocumentsController {
   @Get()
   async page(@Req() req: WebRequest) {
     const c = await this.steps.open(req.viewer!.accountId);
-    if (HOLDING.includes(c.status) && !SENDING.includes(c.status)) return redirect('/documents/review');
-    if (!c.track || !SENDING.includes(c.status)) return redirect(currentStep(c).route);
+    if (!mayShow(c, 'send_documents')) return redirect(landing(c, 'send_documents').route);
     return this.uploadView(req, c);
   }
 
@@ -98,7 +96,7 @@ export class DocumentsController {
   @Post()
   async submit(@Req() req: WebRequest, @Body() form: Record<string, unknown>) {
     const c = await this.steps.open(req.viewer!.accountId);
-    if (!c.track || !SENDING.includes(c.status)) return redirect(HOLDING.includes(c.status) ? '/documents/review' : currentStep(c).route);
+    if (!mayShow(c, 'send_documents')) return redirect(landing(c, 'send_documents').route);
     const outcome = await this.documents.submit(req.viewer!.accountId, form.confirm === 'yes');
     if ('location' in outcome) return redirect(outcome.location);
     const errors: Problems = { ...outcome.errors };
@@ -111,7 +109,7 @@ export class DocumentsController {
   async upload(@Req() req: WebRequest, @Param('item') itemKey: string, @Param('side') side: string) {
     const parsed = await readUpload(req, (token) => this.csrf.isValidToken(req, token));
     const c = await this.steps.open(req.viewer!.accountId);
-    if (!c.track || !SENDING.includes(c.status)) return redirect(HOLDING.includes(c.status) ? '/documents/review' : currentStep(c).route);
+    if (!mayShow(c, 'send_documents')) return redirect(landing(c, 'send_documents').route);
     const items = await this.documents.state(c);
     const index = items.findIndex((i) => i.key === itemKey);
     if (index < 0 || !items[index].sides.some((s) => s.key === side)) throw new NotFoundException();
@@ -126,7 +124,7 @@ export class DocumentsController {
   @Post('phone')
   async phone(@Req() req: WebRequest, @Body() form: Record<string, unknown>) {
     const c = await this.steps.open(req.viewer!.accountId);
-    if (!c.track || !SENDING.includes(c.status)) return redirect(HOLDING.includes(c.status) ? '/documents/review' : currentStep(c).route);
+    if (!mayShow(c, 'send_documents')) return redirect(landing(c, 'send_documents').route);
     const outcome = await this.documents.sendCaptureLink(req.viewer!.accountId, form.country, form.number, this.languages.of(req));
     if ('errors' in outcome) return this.uploadView(req, c, outcome.errors, 400, { country: form.country, number: typeof form.number === 'string' ? form.number.slice(0, 40) : '' });
     return redirect('/documents#take-photo');
@@ -144,7 +142,7 @@ export class DocumentsController {
   @Get('review')
   async hold(@Req() req: WebRequest) {
     const c = await this.steps.open(req.viewer!.accountId);
-    if (!HOLDING.includes(c.status)) return redirect(SENDING.includes(c.status) && c.track ? '/documents' : currentStep(c).route);
+    if (!mayShow(c, 'document_review')) return redirect(landing(c, 'document_review').route);
     return view('documents/hold', await this.holdContext(c));
   }
 
@@ -158,14 +156,13 @@ export class DocumentsController {
   @Post('review')
   async holdPost(@Req() req: WebRequest) {
     const c = await this.steps.open(req.viewer!.accountId);
-    return redirect(HOLDING.includes(c.status) ? '/documents/review' : currentStep(c).route);
+    return redirect(mayShow(c, 'document_review') ? '/documents/review' : currentStep(c).route);
   }
 
   private async holdContext(c: VerificationCase) {
     const { items, review } = await this.documents.stateAndReview(c);
     return {
-      step: { key: 'document_review', title: step('document_review').title, route: '/documents/review' },
-      tracker: { stages: TRACKER, current: c.status === 'approved' ? 4 : 3 },
+      ...pageOf(c, 'document_review'),
       status: c.status,
       waiting: c.status === 'documents_submitted' || c.status === 'in_review',
       rejected: c.status === 'documents_rejected' ? items.filter((i) => i.decision?.decision === 'rejected') : [],

@@ -15,7 +15,7 @@ import { parsePhone } from '../mfa/phone';
 import { CaptureLink } from './capture-link.entity';
 import { evaluateDocuments } from '../verification/catalog';
 import { CaseSteps } from '../verification/case-steps';
-import { ruleContext } from '../verification/flow';
+import { ruleContext, step } from '../verification/flow';
 import { VerificationCase, type CaseStatus } from '../verification/verification-case.entity';
 import { VerificationService } from '../verification/verification.service';
 import { RateLimits } from '../web/rate-limits';
@@ -33,10 +33,8 @@ const RETENTION_JOB_LOCK = 7_310_501;
 /** Advisory-lock key of the orphan-file sweep (one instance runs it). */
 export const ORPHAN_SWEEP_LOCK = 7_310_502;
 
-/** Statuses in which the applicant sends (or replaces) documents. */
-export const SENDING: CaseStatus[] = ['documents_chosen', 'documents_rejected', 'needs_more_documents'];
-/** Statuses of the hold page. */
-export const HOLDING: CaseStatus[] = ['documents_submitted', 'in_review', 'documents_rejected', 'approved'];
+/** Statuses in which the applicant sends (or replaces) documents: the flow table's. */
+export const SENDING: CaseStatus[] = step('send_documents').status;
 
 /** A Take Photo link works this long. */
 export const CAPTURE_MINUTES = 15;
@@ -208,7 +206,7 @@ export class DocumentsService {
     await this.em.fork().transactional(async (em) => {
       const locked = await em.findOneOrFail(VerificationCase, { id: c.id }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
       if (!SENDING.includes(locked.status)) return;
-      this.steps.moveStatus(em, locked, 'documents_submitted', 'send_documents', { documents: state.map((i) => i.doc.key) });
+      await this.steps.move(em, locked, 'documents_submitted', step('send_documents').audit, { documents: state.map((i) => i.doc.key) }, 'send_documents');
       const review = await em.findOne(DocumentReview, { caseId: c.id });
       if (review) {
         review.submittedAt = new Date();
@@ -300,7 +298,7 @@ export class DocumentsService {
       const id: string | undefined = rows[0]?.case_id;
       if (!id) return undefined;
       const c = await em.findOneOrFail(VerificationCase, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-      if (c.status === 'documents_submitted') this.steps.moveStatus(em, c, 'in_review', 'document_review', { reviewer: actor.actorId, event: 'claimed' });
+      if (c.status === 'documents_submitted') await this.steps.move(em, c, 'in_review', step('document_review').audit, { reviewer: actor.actorId, event: 'claimed' }, 'document_review');
       return id;
     });
     if (caseId) await this.audit.record({ ...actor, action: 'documents.case_claimed', caseId });
@@ -493,7 +491,7 @@ export class DocumentsService {
       review.decidedBy = actor.actorId;
       em.create(DocumentDecision, { verificationCase: c, reviewerId: actor.actorId, submittedAt: review.submittedAt, claimedAt: review.claimedAt ?? review.decidedAt, decidedAt: review.decidedAt, outcome: to });
       review.claimedBy = undefined;
-      this.steps.moveStatus(em, c, to, 'document_review', { reviewer: actor.actorId, rejected: rejected.map((i) => i.key) });
+      await this.steps.move(em, c, to, step('document_review').audit, { reviewer: actor.actorId, rejected: rejected.map((i) => i.key) }, 'document_review');
       const message = this.notifications.queueEmail(this.decisionEmail(c, approved, rejected.map((i) => ({ item: i, decision: decisions[i.key] }))));
       // The decision, the case's move, the email and the audit event commit together: a
       // process killed at any point leaves all of them or none (the email then goes out from

@@ -14,7 +14,6 @@ import { CaseSteps } from '../verification/case-steps';
 import { VerificationCase } from '../verification/verification-case.entity';
 import { RateLimits } from '../web/rate-limits';
 import { AgentShift, AgentShiftException, Appointment, BookedSlot } from './appointment.entity';
-import { moveCase } from './case-status';
 import { appointmentIcs } from './ics';
 import { QueueEntry } from './queue-entry.entity';
 import { isTimeZone, localDate, wallClock, zonedToUtc } from './time-zones';
@@ -163,10 +162,10 @@ export class AppointmentsService {
           if (previous) {
             previous.status = 'rescheduled';
             await em.nativeDelete(BookedSlot, { appointment: previous.id }); // the old slot is free again
-            this.steps.record(em, c, 'verification.appointment_rescheduled', undefined, { from: previous.startsAt.toISOString(), to: startsAt.toISOString() });
+            await this.steps.record(em, c, 'verification.appointment_rescheduled', undefined, { from: previous.startsAt.toISOString(), to: startsAt.toISOString() });
           } else {
             if (entry) entry.status = 'left';
-            moveCase(this.steps, em, c, 'scheduled', 'verification.appointment_booked', { startsAt: startsAt.toISOString(), timeZone });
+            await this.steps.move(em, c, 'scheduled', 'verification.appointment_booked', { startsAt: startsAt.toISOString(), timeZone });
           }
           await em.flush();
           const mail = this.notifications.queueEmail(this.confirmation(c.account, appointment, !!previous));
@@ -190,7 +189,7 @@ export class AppointmentsService {
       if (!c || !a || c.status !== 'scheduled') return false;
       a.status = 'cancelled';
       await em.nativeDelete(BookedSlot, { appointment: a.id });
-      moveCase(this.steps, em, c, 'approved', 'verification.appointment_cancelled', { startsAt: a.startsAt.toISOString() });
+      await this.steps.move(em, c, 'approved', 'verification.appointment_cancelled', { startsAt: a.startsAt.toISOString() });
       return true;
     });
   }
@@ -296,7 +295,7 @@ export class AppointmentsService {
           a.status = 'no_show';
           await em.nativeDelete(BookedSlot, { appointment: a.id });
           const c = await em.findOneOrFail(VerificationCase, a.verificationCase.id, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
-          if (c.status === 'scheduled') moveCase(this.steps, em, c, 'approved', 'verification.appointment_missed', { startsAt: a.startsAt.toISOString() });
+          if (c.status === 'scheduled') await this.steps.move(em, c, 'approved', 'verification.appointment_missed', { startsAt: a.startsAt.toISOString() });
           const language = languageOf(a.account);
           mails.push(
             this.notifications.queueEmail({

@@ -8,7 +8,6 @@ import { NotificationsService } from '../notifications/notifications.service';
 import { CaseSteps } from '../verification/case-steps';
 import { VerificationCase } from '../verification/verification-case.entity';
 import { AgentStatus, type AgentStatusValue } from './agent-status.entity';
-import { moveCase } from './case-status';
 import { estimateWait, readyWindowOpen, type WaitEstimate } from './estimate';
 import { QueueEntry } from './queue-entry.entity';
 
@@ -61,7 +60,7 @@ export class QueueService {
       const c = await em.findOne(VerificationCase, { account: accountId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
       if (!c || c.status !== 'approved') return false;
       em.create(QueueEntry, { verificationCase: c, account: accountId });
-      moveCase(this.steps, em, c, 'queued', 'verification.queue_joined');
+      await this.steps.move(em, c, 'queued', 'verification.queue_joined');
       return true;
     });
   }
@@ -79,7 +78,7 @@ export class QueueService {
       const c = await em.findOne(VerificationCase, { account: accountId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true, populate: ['account'] });
       if (!c || c.status !== 'queued') return null;
       entry.status = why;
-      moveCase(this.steps, em, c, 'approved', why === 'left' ? 'verification.queue_left' : 'verification.queue_expired');
+      await this.steps.move(em, c, 'approved', why === 'left' ? 'verification.queue_left' : 'verification.queue_expired');
       if (why === 'left') return { mail: undefined };
       const mail = this.notifications.queueEmail({
         to: c.account.email,

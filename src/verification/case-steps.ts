@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
+import { LockMode, UniqueConstraintViolationException, type EventSubscriber, type Transaction, type TransactionEventArgs } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
+import { AuditService, type AuditEntry } from '../audit/audit.service';
 import type { FieldErrors } from '../web/view';
-import { STATUS_TRANSITIONS, applyClears, currentStep, effectiveStatus, intakeStatus, mayShow, step, type StepKey } from './flow';
+import { applyClears, currentStep, effectiveStatus, intakeStatus, isIntake, landing, mayMove, mayShow, step, type StepKey } from './flow';
 import { VerificationCase, type CaseStatus } from './verification-case.entity';
-import { VerificationEvent } from './verification-event.entity';
 
 /** A step handler's answer: field errors (nothing is saved), or the change to make. */
 export type StepResult =
@@ -29,11 +29,20 @@ export interface SubmitOptions {
  * (two tabs cannot interleave), only when the flow table allows the step (a stale or
  * hand-made post lands on the current step), all-or-nothing (a form with errors saves
  * nothing), clearing what the table says when a done step is submitted again, writing
- * the step's audit event, and recomputing the intake status.
+ * the step's audit event, and recomputing the intake status. Every change of a case's status,
+ * in any module, goes through `move`.
  */
 @Injectable()
-export class CaseSteps {
-  constructor(private readonly em: EntityManager) {}
+export class CaseSteps implements EventSubscriber {
+  /** The case events of each open transaction, appended to the audit log when it commits. */
+  private readonly pending = new WeakMap<Transaction, AuditEntry[]>();
+
+  constructor(
+    private readonly em: EntityManager,
+    private readonly audit: AuditService,
+  ) {
+    em.getEventManager().registerSubscriber(this);
+  }
 
   /** The account's case (none until the applicant starts at /verify). */
   find(accountId: string): Promise<VerificationCase | null> {
@@ -46,18 +55,19 @@ export class CaseSteps {
     if (c.status !== 'abandoned') return c;
     return this.em.transactional(async (em) => {
       const locked = await em.findOneOrFail(VerificationCase, { account: accountId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
-      this.resume(em, locked, 'sign-in');
+      await this.resume(em, locked, 'sign-in');
       return locked;
     });
   }
 
   /** A new case; of two first visits at once, the account's unique constraint lets one insert win. */
   private async create(accountId: string): Promise<VerificationCase> {
-    const em = this.em.fork();
     try {
-      const c = em.create(VerificationCase, { account: accountId });
-      this.record(em, c, 'verification.started');
-      await em.flush();
+      await this.em.fork().transactional(async (em) => {
+        const c = em.create(VerificationCase, { account: accountId });
+        await em.flush(); // the insert that loses a race throws here, before its event is written
+        await this.record(em, c, 'verification.started');
+      });
     } catch (error) {
       if (!(error instanceof UniqueConstraintViolationException)) throw error;
     }
@@ -65,15 +75,46 @@ export class CaseSteps {
   }
 
   /** Returns a Save & Exit case to where it was. */
-  resume(em: EntityManager, c: VerificationCase, how: 'sign-in' | 'link'): void {
+  async resume(em: EntityManager, c: VerificationCase, how: 'sign-in' | 'link'): Promise<void> {
     if (c.status !== 'abandoned') return;
-    c.status = effectiveStatus(c);
-    c.statusBeforeExit = undefined;
-    this.record(em, c, 'verification.resumed', undefined, { how });
+    await this.move(em, c, effectiveStatus(c), 'verification.resumed', { how });
   }
 
-  record(em: EntityManager, c: VerificationCase, type: string, stepKey?: StepKey, detail?: Record<string, unknown>): void {
-    em.create(VerificationEvent, { verificationCase: c, type, step: stepKey, detail });
+  /**
+   * Every change of a case's status (locked by the caller) goes through here: only along the
+   * flow (mayMove: the status transitions and the table's `next`; anything else throws),
+   * writing `event` (of step `stepKey`, if any) and then the status change to the audit log.
+   * Save & Exit keeps the status to come back to; it and resuming are their own events.
+   */
+  async move(em: EntityManager, c: VerificationCase, to: CaseStatus, event: string, detail?: Record<string, unknown>, stepKey?: StepKey): Promise<void> {
+    const from = c.status;
+    if (!mayMove(from, to)) throw new Error(`case status cannot move from ${from} to ${to}`);
+    c.statusBeforeExit = to === 'abandoned' ? from : undefined;
+    c.status = to;
+    await this.record(em, c, event, stepKey, detail);
+    if (from !== 'abandoned' && to !== 'abandoned') await this.record(em, c, 'verification.status_changed', undefined, { from, to });
+  }
+
+  /**
+   * Writes one event of the case to the audit log (its subject: the step it was taken on, if
+   * any). In a transaction the event commits with the change it records, or not at all: it is
+   * appended just before the commit, last, because the audit chain's lock is held from the
+   * append to the commit (see AuditService.recordIn).
+   */
+  async record(em: EntityManager, c: VerificationCase, type: string, stepKey?: StepKey, detail?: Record<string, unknown>): Promise<void> {
+    const entry: AuditEntry = { action: type, caseId: c.id, subject: stepKey, details: detail };
+    const transaction = em.getTransactionContext();
+    if (!transaction) return this.audit.recordIn(em, entry);
+    const entries = this.pending.get(transaction) ?? [];
+    entries.push(entry);
+    this.pending.set(transaction, entries);
+  }
+
+  async beforeTransactionCommit({ em, transaction }: TransactionEventArgs): Promise<void> {
+    const entries = transaction && this.pending.get(transaction);
+    if (!entries) return;
+    this.pending.delete(transaction);
+    for (const entry of entries) await this.audit.recordIn(em as EntityManager, entry);
   }
 
   /** Takes step `key` on the account's case; see the class comment. */
@@ -86,39 +127,20 @@ export class CaseSteps {
     await this.open(accountId);
     return this.em.transactional(async (em) => {
       const c = await em.findOneOrFail(VerificationCase, { account: accountId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
-      if (!mayShow(c, key)) return { location: currentStep(c).route };
+      if (!mayShow(c, key)) return { location: landing(c, key).route };
       const again = step(key).done(c);
       const result = await handle(c);
       if ('errors' in result) return result;
       if (again && options.clears !== false) applyClears(c, key);
       await result.change(c, em);
-      this.record(em, c, options.audit ?? step(key).audit, key, { ...result.detail, ...(again ? { again: true } : {}) });
-      this.updateStatus(em, c);
+      const event = options.audit ?? step(key).audit;
+      const details = { ...result.detail, ...(again ? { again: true } : {}) };
+      // The intake status follows from what is done: recomputed after every intake step.
+      const status = isIntake(c.status) ? intakeStatus(c) : c.status;
+      if (status !== c.status) await this.move(em, c, status, event, details, key);
+      else await this.record(em, c, event, key, details);
       return { location: currentStep(c).route };
     });
-  }
-
-  /** Recomputes the intake status after a change, with an event when it moves. */
-  updateStatus(em: EntityManager, c: VerificationCase): void {
-    if (!['started', 'details_confirmed', 'documents_chosen'].includes(c.status)) return;
-    const status = intakeStatus(c);
-    if (status !== c.status) {
-      this.record(em, c, 'verification.status_changed', undefined, { from: c.status, to: status });
-      c.status = status;
-    }
-  }
-
-  /**
-   * Moves a case (locked by the caller) to `to` along the flow's status transitions (the
-   * documents module: submitted, in review, rejected, approved). Throws on a move the table
-   * does not allow; records the step's audit event and the status change.
-   */
-  moveStatus(em: EntityManager, c: VerificationCase, to: CaseStatus, stepKey: StepKey, detail?: Record<string, unknown>): void {
-    const from = c.status;
-    if (!STATUS_TRANSITIONS.some(([a, b]) => a === from && b === to)) throw new Error(`case status cannot move from ${from} to ${to}`);
-    c.status = to;
-    this.record(em, c, step(stepKey).audit, stepKey, detail);
-    this.record(em, c, 'verification.status_changed', undefined, { from, to });
   }
 
   /**
@@ -129,7 +151,7 @@ export class CaseSteps {
   async markDocumentsApproved(caseId: string, detail?: Record<string, unknown>): Promise<void> {
     await this.em.transactional(async (em) => {
       const c = await em.findOneOrFail(VerificationCase, caseId, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
-      this.moveStatus(em, c, 'approved', 'document_review', detail);
+      await this.move(em, c, 'approved', step('document_review').audit, detail, 'document_review');
     });
   }
 }

@@ -1,16 +1,17 @@
 /**
- * The verification flow as one table of steps: the case's lifecycle written as data. Each
- * row says where the step lives, when it is part of a case's path, when it is done, where
- * it can lead, what going back to it clears, and the audit event its completion writes.
+ * The case's whole lifecycle as one table of steps, from choosing how to verify to verified,
+ * not verified or "send more documents": the intake, sending documents, their review and
+ * approval, the queue or an appointment, and the call. Each row says where the step lives,
+ * when it is part of a case's path, when it is done, the statuses the case has while it is
+ * there, where it can lead, what going back to it clears, and the audit event it writes.
  *
- * The engine is small: a case's path is the steps whose `when` holds, in table order; the
- * current step is the first one on it that is not done; a step may be shown when it is on
- * the path and not past the current one. Everything else redirects to the current step,
- * so step URLs cannot skip a step, and a form posted from a stale page (back button, a
- * second tab) lands on the current step instead of moving on.
- *
- * Steps of modules not built yet (documents, scheduling, video) are in the table as data
- * (`pending`), so the later issues plug in and the diagram shows the whole journey.
+ * The engine is small: a case's path is the steps whose `when` holds, in table order. In the
+ * intake the current step is the first one on the path that is not done, and a step may be
+ * shown when it is not past the current one; after it, the case's status names its step.
+ * Every page asks `mayShow`, and one that may not show redirects (`landing`), so step URLs
+ * cannot skip a step, and a form posted from a stale page (back button, a second tab) lands
+ * where the case is instead of moving on. Every change of status follows the table's `next`
+ * (`mayMove`, checked by CaseSteps.move at run time and by the lint).
  */
 import { Messages } from '../i18n/messages';
 import { evaluateDocuments, findDocument, supportingDocuments, type DocumentChoice, type RuleContext } from './catalog';
@@ -54,17 +55,17 @@ export const TRACKER = [
 
 export interface Step {
   key: StepKey;
-  /** GET shows it, POST submits it (steps with `pending` are routes of later modules). */
+  /** GET shows it, POST submits it. */
   route: string;
   /** The step's name (a catalog key: verification.steps.<key>). */
   title: string;
   owner: Owner;
-  /** Built by a later issue: in the table for the diagram and the lint, not routed yet. */
-  pending?: boolean;
   /** Steps of one group are alternatives at the same place (SSN, ITIN or neither). */
   group?: string;
   /** The case's status while it waits on this step. */
   status: CaseStatus[];
+  /** Statuses of later steps in which this step's page still shows, to say what happened. */
+  shownWhile?: CaseStatus[];
   /** Part of this case's path. */
   when: (c: VerificationCase) => boolean;
   done: (c: VerificationCase) => boolean;
@@ -330,7 +331,7 @@ export const STEPS: Step[] = [
     owner: 'verification',
     status: ['documents_chosen'],
     when: onTrack,
-    // The hand-over to the documents module: done once it exists and the upload starts.
+    // The hand-over to the documents module: once the documents are sent, the status names the step.
     done: () => false,
     next: ['send_documents'],
     clears: [],
@@ -356,6 +357,8 @@ export const STEPS: Step[] = [
     title: 'verification.steps.document_review',
     owner: 'documents',
     status: ['documents_submitted', 'in_review'],
+    // The hold page stays up with the decision: the documents to replace, or "continue to the call".
+    shownWhile: ['documents_rejected', 'approved'],
     when: onTrack,
     done: () => false,
     next: ['send_documents', 'video_queue'],
@@ -502,13 +505,61 @@ export function previousStep(c: VerificationCase, key: StepKey): Step | undefine
   return group.find((s) => s.selected?.(c)) ?? group[0];
 }
 
-/** May this step's page be shown (or its form accepted) now? */
+/**
+ * May this step's page be shown (or its form accepted) now? The one gate of every page of the
+ * case: an intake step when it is not past the current one, a later step while the case has
+ * one of its statuses (or of those it is still shown in).
+ */
 export function mayShow(c: VerificationCase, key: StepKey): boolean {
   const target = step(key);
-  if (!INTAKE.includes(effectiveStatus(c))) return false;
+  const status = effectiveStatus(c);
   const path = pathOf(c);
   if (!path.includes(target)) return false;
-  return place(path, target) <= place(path, currentStep(c));
+  if (!INTAKE_KEYS.has(key)) return [...target.status, ...(target.shownWhile ?? [])].includes(status);
+  return INTAKE.includes(status) && place(path, target) <= place(path, currentStep(c));
+}
+
+/**
+ * Where a page that may not show sends the reader: past the intake, to a page of the same
+ * module that may show (the documents pages to the hold page while it shows the decision);
+ * else to the current step.
+ */
+export function landing(c: VerificationCase, key: StepKey): Step {
+  const owner = step(key).owner;
+  const sibling = owner === 'verification' ? undefined : pathOf(c).find((s) => s.owner === owner && mayShow(c, s.key));
+  return sibling ?? currentStep(c);
+}
+
+/**
+ * What a step's page shows of the flow: its heading, and the tracker's stage. A later page
+ * that stays up while the case moves on (the hold page showing the approval) shows the stage
+ * the case is at, never an earlier one: along the journey the tracker never goes back.
+ */
+export function pageOf(c: VerificationCase, key: StepKey): { step: Pick<Step, 'key' | 'title' | 'route'>; tracker?: { stages: typeof TRACKER; current: number } } {
+  const s = step(key);
+  const reached = INTAKE.includes(effectiveStatus(c)) ? 0 : (currentStep(c).tracker ?? 0);
+  const current = s.tracker && Math.max(s.tracker, reached);
+  return { step: { key, title: s.title, route: s.route }, tracker: current ? { stages: TRACKER, current } : undefined };
+}
+
+/** The intake's statuses: moved by what the applicant has done (intakeStatus), and back when they go back. */
+export function isIntake(status: CaseStatus): boolean {
+  return INTAKE.includes(status);
+}
+
+/**
+ * Does a status change follow the table? To a status of the same step or of one its `next`
+ * leads to; back to an earlier intake status (going back to a step); or Save & Exit and back.
+ */
+export function followsTable(from: CaseStatus, to: CaseStatus): boolean {
+  if (from === 'abandoned' || to === 'abandoned') return true;
+  if (isIntake(from) && isIntake(to) && INTAKE.indexOf(to) < INTAKE.indexOf(from)) return true;
+  return STEPS.some((s) => s.status.includes(from) && (s.status.includes(to) || s.next.some((n) => step(n).status.includes(to))));
+}
+
+/** May a case's status move from `from` to `to`: one of the status transitions, along the table. */
+export function mayMove(from: CaseStatus, to: CaseStatus): boolean {
+  return STATUS_TRANSITIONS.some(([a, b]) => a === from && b === to) && followsTable(from, to);
 }
 
 /** The status a Save & Exit case returns to. */
@@ -559,7 +610,7 @@ export function flowMermaid(): string {
   for (const owner of owners) {
     lines.push(`  subgraph ${owner}`);
     for (const s of STEPS.filter((x) => x.owner === owner)) {
-      const label = `${english.text('en', s.title)}<br/><code>${s.route}</code>${s.pending ? '<br/><i>later issue</i>' : ''}`;
+      const label = `${english.text('en', s.title)}<br/><code>${s.route}</code><br/><small>${s.status.join(', ')}${s.shownWhile ? `; shown while ${s.shownWhile.join(', ')}` : ''}</small>`;
       lines.push(s.end ? `    ${s.key}(["${label}"])` : `    ${s.key}["${label}"]`);
     }
     lines.push('  end');

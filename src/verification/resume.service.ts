@@ -7,7 +7,7 @@ import type { Language } from '../i18n/languages';
 import { phrase } from '../i18n/messages';
 import { NotificationsService } from '../notifications/notifications.service';
 import { CaseSteps } from './case-steps';
-import { currentStep } from './flow';
+import { TERMINAL_STATUSES, currentStep } from './flow';
 import { ResumeCode } from './resume-code.entity';
 import { VerificationCase } from './verification-case.entity';
 
@@ -38,14 +38,13 @@ export class ResumeService {
     const message = await this.em.transactional(async (em) => {
       const c = await em.findOneOrFail(VerificationCase, { account: accountId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
       const stepKey = currentStep(c).key;
-      if (c.status !== 'abandoned') {
-        c.statusBeforeExit = c.status;
-        c.status = 'abandoned';
-      }
+      // A verified or failed case has nothing to come back to: it stays as it is.
+      const exits = c.status !== 'abandoned' && !TERMINAL_STATUSES.includes(c.status);
       await em.nativeUpdate(ResumeCode, { verificationCase: c.id, usedAt: null }, { usedAt: new Date() });
       const code = randomToken();
       em.create(ResumeCode, { verificationCase: c, tokenHash: tokenHash(code), expiresAt: new Date(Date.now() + RESUME_LIFETIME_MS) });
-      this.steps.record(em, c, 'verification.saved_and_exited', stepKey);
+      if (exits) await this.steps.move(em, c, 'abandoned', 'verification.saved_and_exited', undefined, stepKey);
+      else await this.steps.record(em, c, 'verification.saved_and_exited', stepKey);
       const base = this.config.baseUrl;
       return this.notifications.queueEmail({
         to: email,
@@ -77,7 +76,7 @@ export class ResumeService {
       const used = await em.nativeUpdate(ResumeCode, { id: lookup.code.id, usedAt: null, expiresAt: { $gt: new Date() } }, { usedAt: new Date() });
       if (used !== 1) return 'gone' as const;
       const c = await em.findOneOrFail(VerificationCase, { account: accountId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
-      this.steps.resume(em, c, 'link');
+      await this.steps.resume(em, c, 'link');
       return { location: currentStep(c).route };
     });
   }

@@ -12,7 +12,7 @@ import { CaseSteps, type SubmitOutcome } from './case-steps';
 import { PRIMARY_MUST_BE, TRACK_NEEDS, TRANSLATION_TIP, findDocument, type CatalogDocument } from './catalog';
 import { detailsValues, fullName, monthOptions, type DetailsForm } from './details';
 import { DocumentChoiceService } from './document-choice.service';
-import { TRACKER, currentStep, documentIn, mayShow, neededSupporting, previousStep, residesOutsideUs, step, type StepKey } from './flow';
+import { TRACKER, currentStep, documentIn, landing, mayShow, neededSupporting, pageOf, previousStep, residesOutsideUs, step, type StepKey } from './flow';
 import { ResumeService } from './resume.service';
 import type { DocumentSlot, VerificationCase } from './verification-case.entity';
 import { VerificationService } from './verification.service';
@@ -43,7 +43,7 @@ export class VerificationController {
   /** Shows step `key` when the flow allows it, else goes to the current step. */
   private async show(req: WebRequest, key: StepKey, render: (c: VerificationCase) => View | Promise<View>): Promise<View | Redirect> {
     const c = await this.steps.open(req.viewer!.accountId);
-    if (!mayShow(c, key)) return redirect(currentStep(c).route);
+    if (!mayShow(c, key)) return redirect(landing(c, key).route);
     return render(c);
   }
 
@@ -64,8 +64,7 @@ export class VerificationController {
   private stepContext(c: VerificationCase, key: StepKey): Record<string, unknown> {
     const s = step(key);
     return {
-      step: { key, title: s.title, route: s.route },
-      tracker: s.tracker ? { stages: TRACKER, current: s.tracker } : undefined,
+      ...pageOf(c, key),
       back: previousStep(c, key)?.route ?? '/account',
       escape: s.escape ? { from: key, label: s.escape.label } : undefined,
       track: c.track,

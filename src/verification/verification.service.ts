@@ -202,8 +202,8 @@ export class VerificationService {
     const now = new Date();
     c.duplicateIdentifierAt ??= now;
     await em.nativeUpdate(VerificationCase, { id: { $in: others.map((o) => o.id) }, duplicateIdentifierAt: null }, { duplicateIdentifierAt: now });
-    this.steps.record(em, c, 'verification.same_number_flagged', undefined, { otherCases: others.map((o) => o.id) });
-    for (const other of others) this.steps.record(em, em.getReference(VerificationCase, other.id), 'verification.same_number_flagged', undefined, { otherCases: [c.id] });
+    await this.steps.record(em, c, 'verification.same_number_flagged', undefined, { otherCases: others.map((o) => o.id) });
+    for (const other of others) await this.steps.record(em, em.getReference(VerificationCase, other.id), 'verification.same_number_flagged', undefined, { otherCases: [c.id] });
   }
 
   /** Neither an SSN nor an ITIN: the non-U.S. passport path, which needs an address outside the U.S. */

@@ -8,7 +8,7 @@ import { waitPhrase } from '../scheduling/estimate';
 import { TIME_ZONES, isTimeZone, localDate } from '../scheduling/time-zones';
 import { QUEUE_TIMEOUT_MINUTES, QueueService } from '../scheduling/queue.service';
 import { CaseSteps } from '../verification/case-steps';
-import { TRACKER, currentStep, effectiveStatus, step, type StepKey } from '../verification/flow';
+import { landing, mayShow, pageOf, type StepKey } from '../verification/flow';
 import type { VerificationCase } from '../verification/verification-case.entity';
 import type { WebRequest } from '../web/request';
 import { invalidForm, redirect, view, type Redirect, type View } from '../web/view';
@@ -35,15 +35,10 @@ export class CallController {
     private readonly languages: LanguageResolver,
   ) {}
 
-  /** The case when it is on step `key`, else where it should be. */
+  /** The case when step `key`'s page may show, else where it should be. */
   private async at(req: WebRequest, key: StepKey): Promise<VerificationCase | Redirect> {
     const c = await this.steps.open(req.viewer!.accountId);
-    if (step(key).status.includes(effectiveStatus(c)) && !!c.track) return c;
-    return redirect(currentStep(c).route);
-  }
-
-  private tracker() {
-    return { stages: TRACKER, current: 3 };
+    return mayShow(c, key) ? c : redirect(landing(c, key).route);
   }
 
   /** Wait or schedule; in the queue: the position and the estimate (htmx refreshes #wait every 15 s, which also keeps the place). */
@@ -61,8 +56,7 @@ export class CallController {
     return view('call/queue', {
       // Times go to the page as moments: it writes them in the reader's language, in the zone of the booking.
       appointment: appointment && { startsAt: appointment.startsAt, timeZone: appointment.timeZone, due: this.appointments.isDue(appointment) },
-      step: step('video_queue'),
-      tracker: this.tracker(),
+      ...pageOf(c, 'video_queue'),
       status: c.status,
       place,
       wait: place ? waitPhrase(place.estimate) : undefined,
@@ -99,11 +93,11 @@ export class CallController {
     const c = await this.at(req, 'video_queue');
     if (!('status' in c)) return c;
     const p = await this.calls.preferencesOf(c.id);
-    return view('call/preferences', this.preferencesContext(req, { language: p.language, hasHelper: p.helper ? 'yes' : '', helperName: p.helper?.name, helperRelationship: p.helper?.relationship, helperRole: p.helper?.role }));
+    return view('call/preferences', this.preferencesContext(req, c, { language: p.language, hasHelper: p.helper ? 'yes' : '', helperName: p.helper?.name, helperRelationship: p.helper?.relationship, helperRole: p.helper?.role }));
   }
 
-  private preferencesContext(req: WebRequest, values: Record<string, unknown>) {
-    return { step: step('video_queue'), tracker: this.tracker(), languages: callLanguages(this.languages.of(req)), values, links: linksFor('/call') };
+  private preferencesContext(req: WebRequest, c: VerificationCase, values: Record<string, unknown>) {
+    return { ...pageOf(c, 'video_queue'), languages: callLanguages(this.languages.of(req)), values, links: linksFor('/call') };
   }
 
   @Post('preferences')
@@ -111,7 +105,7 @@ export class CallController {
     const c = await this.at(req, 'video_queue');
     if (!('status' in c)) return c;
     const { errors } = await this.calls.savePreferences(req.viewer!.accountId, form);
-    if (Object.keys(errors).length) return invalidForm('call/preferences', errors, this.preferencesContext(req, form));
+    if (Object.keys(errors).length) return invalidForm('call/preferences', errors, this.preferencesContext(req, c, form));
     return redirect('/call?saved=1');
   }
 
@@ -120,10 +114,10 @@ export class CallController {
   async schedulePage(@Req() req: WebRequest, @Query() query: Form): Promise<View | Redirect> {
     const c = await this.at(req, 'video_queue');
     if (!('status' in c)) return c;
-    return this.scheduleView(req, isTimeZone(query.tz) ? query.tz : undefined, {});
+    return this.scheduleView(req, c, isTimeZone(query.tz) ? query.tz : undefined, {});
   }
 
-  private async scheduleView(req: WebRequest, chosenZone: string | undefined, errors: Record<string, string>): Promise<View> {
+  private async scheduleView(req: WebRequest, c: VerificationCase, chosenZone: string | undefined, errors: Record<string, string>): Promise<View> {
     const current = await this.appointments.current(req.viewer!.accountId);
     const zone = chosenZone ?? current?.timeZone ?? 'UTC';
     // By day in the chosen zone; the page writes each day and time in the reader's language.
@@ -135,8 +129,7 @@ export class CallController {
       days.set(key, day);
     }
     const context = {
-      step: step('video_queue'),
-      tracker: this.tracker(),
+      ...pageOf(c, 'video_queue'),
       zone,
       zoneDetected: !!chosenZone,
       zones: TIME_ZONES,
@@ -155,12 +148,12 @@ export class CallController {
     if (!('status' in c)) return c;
     const zone = isTimeZone(form.timeZone) ? form.timeZone : undefined;
     const startsAt = typeof form.slot === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:00\.000Z$/.test(form.slot) ? new Date(form.slot) : undefined;
-    if (!zone) return this.scheduleView(req, undefined, { timeZone: 'call.schedule.errors.zone' });
-    if (!startsAt) return this.scheduleView(req, zone, { slot: 'call.schedule.errors.slot' });
+    if (!zone) return this.scheduleView(req, c, undefined, { timeZone: 'call.schedule.errors.zone' });
+    if (!startsAt) return this.scheduleView(req, c, zone, { slot: 'call.schedule.errors.slot' });
     const booked = await this.appointments.book(req.viewer!.accountId, startsAt, zone);
     if ('appointment' in booked) return redirect('/call?booked=1');
-    if (booked.error === 'taken') return this.scheduleView(req, zone, { slot: 'call.schedule.errors.taken' });
-    if (booked.error === 'outside') return this.scheduleView(req, zone, { slot: 'call.schedule.errors.outside' });
+    if (booked.error === 'taken') return this.scheduleView(req, c, zone, { slot: 'call.schedule.errors.taken' });
+    if (booked.error === 'outside') return this.scheduleView(req, c, zone, { slot: 'call.schedule.errors.outside' });
     return redirect('/call');
   }
 
@@ -171,7 +164,7 @@ export class CallController {
     if (!('status' in c)) return c;
     const a = await this.appointments.current(req.viewer!.accountId);
     if (!a) return redirect('/call');
-    return view('call/appointment', { step: step('video_queue'), startsAt: a.startsAt, timeZone: a.timeZone });
+    return view('call/appointment', { ...pageOf(c, 'video_queue'), startsAt: a.startsAt, timeZone: a.timeZone });
   }
 
   @Post('appointment/cancel')
@@ -202,7 +195,7 @@ export class CallController {
   }
 
   private async joinView(req: WebRequest, res: Response, c: VerificationCase, call: Awaited<ReturnType<CallsService['activeForApplicant']>> & object, errors: Record<string, string>): Promise<View> {
-    const context: Record<string, unknown> = { step: step('video_call'), tracker: this.tracker(), call, siteAddress: new URL(this.calls.siteUrl()).host, errors, links: linksFor('/call/join') };
+    const context: Record<string, unknown> = { ...pageOf(c, 'video_call'), call, siteAddress: new URL(this.calls.siteUrl()).host, errors, links: linksFor('/call/join') };
     if (call.recordingConsentAt) {
       const name = [c.firstName, c.lastName].filter(Boolean).join(' ') || req.viewer!.email;
       context.join = await this.calls.joinInfo(call, { id: req.viewer!.accountId, name, email: req.viewer!.email, agent: false });
@@ -235,13 +228,13 @@ export class CallController {
   async verified(@Req() req: WebRequest): Promise<View | Redirect> {
     const c = await this.at(req, 'verified');
     if (!('status' in c)) return c;
-    return view('call/verified', { step: step('verified'), links: linksFor('/call/verified') });
+    return view('call/verified', { ...pageOf(c, 'verified'), links: linksFor('/call/verified') });
   }
 
   @Get('failed')
   async failed(@Req() req: WebRequest): Promise<View | Redirect> {
     const c = await this.at(req, 'failed');
     if (!('status' in c)) return c;
-    return view('call/failed', { step: step('failed') });
+    return view('call/failed', { ...pageOf(c, 'failed') });
   }
 }

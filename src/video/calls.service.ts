@@ -10,7 +10,6 @@ import { phrase } from '../i18n/messages';
 import { NotificationsService } from '../notifications/notifications.service';
 import type { VerifiedIdentity } from '../oidc/claims';
 import { VerifiedIdentitiesService } from '../oidc/verified-identities.service';
-import { moveCase } from '../scheduling/case-status';
 import { AppointmentsService } from '../scheduling/appointments.service';
 import { QueueService } from '../scheduling/queue.service';
 import { StaffService } from '../staff/staff.service';
@@ -90,7 +89,7 @@ export class CallsService {
       if (!claimed) return null;
       const c = await em.findOneOrFail(VerificationCase, claimed.caseId, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
       const call = em.create(VideoCall, { verificationCase: c, applicant: claimed.accountId, agent: agentId, room: `referee-${randomToken(24).toLowerCase()}` });
-      moveCase(this.steps, em, c, 'in_call', 'verification.call_started', { callId: call.id });
+      await this.steps.move(em, c, 'in_call', 'verification.call_started', { callId: call.id });
       await this.queue.setAgentStatus(agentId, 'on_call', em);
       return call;
     });
@@ -173,10 +172,10 @@ export class CallsService {
       call.fraudSuspected = form.fraud;
       call.notesCipher = form.notes ? this.cipher.encrypt(form.notes, `video_call:${call.id}:notes`) : undefined;
       const detail = { callId: call.id, referee: agentId, fraudSuspected: form.fraud || undefined };
-      if (form.outcome === 'verified') moveCase(this.steps, em, c, 'verified', step('verified').audit, { ...detail, level: 'IAL2' });
-      else if (form.outcome === 'failed') moveCase(this.steps, em, c, 'failed', step('failed').audit, { ...detail, reason: form.reason });
-      else if (form.outcome === 'needs_more_documents') moveCase(this.steps, em, c, 'needs_more_documents', step('video_call').audit, { ...detail, reason: form.reason });
-      else moveCase(this.steps, em, c, 'approved', step('video_call').audit, { ...detail, incomplete: true, reason: form.reason });
+      if (form.outcome === 'verified') await this.steps.move(em, c, 'verified', step('verified').audit, { ...detail, level: 'IAL2' });
+      else if (form.outcome === 'failed') await this.steps.move(em, c, 'failed', step('failed').audit, { ...detail, reason: form.reason });
+      else if (form.outcome === 'needs_more_documents') await this.steps.move(em, c, 'needs_more_documents', step('video_call').audit, { ...detail, reason: form.reason });
+      else await this.steps.move(em, c, 'approved', step('video_call').audit, { ...detail, incomplete: true, reason: form.reason });
       await this.queue.finish(em, c.id);
       await this.queue.setAgentStatus(agentId, 'available', em);
       return { call, c, now };
@@ -309,8 +308,8 @@ export class CallsService {
       call.endedAt = now;
       call.releasedAt = now;
       if (c.status === 'in_call') {
-        moveCase(this.steps, em, c, 'approved', 'verification.call_released', { callId: call.id });
-        moveCase(this.steps, em, c, 'queued', 'verification.queue_joined', { callId: call.id, released: true });
+        await this.steps.move(em, c, 'approved', 'verification.call_released', { callId: call.id });
+        await this.steps.move(em, c, 'queued', 'verification.queue_joined', { callId: call.id, released: true });
         await this.queue.requeue(em, c.id, call.applicant.id, call.startedAt);
       }
       await this.queue.setAgentStatus(agentId, 'away', em);
@@ -349,8 +348,8 @@ export class CallsService {
     p.language = form.language as string;
     p.helperCipher = declared ? this.cipher.encrypt(JSON.stringify(helper), `call_preference:${c.id}:helper`) : undefined;
     p.updatedAt = new Date();
-    this.steps.record(this.em, c, 'verification.call_preferences_saved', undefined, { language: form.language, helper: declared });
     await this.em.flush();
+    await this.steps.record(this.em, c, 'verification.call_preferences_saved', undefined, { language: form.language, helper: declared });
     return { errors: {} };
   }
 

@@ -1,6 +1,7 @@
 import { MikroORM, RequestContext } from '@mikro-orm/postgresql';
 import { StaffService } from '../../src/staff/staff.service';
 import { CaseSteps } from '../../src/verification/case-steps';
+import { step as flowStep } from '../../src/verification/flow';
 import { VerificationCase } from '../../src/verification/verification-case.entity';
 import type { TestApp } from './app';
 import { createAccount, grantRoles, signIn, type TestPerson } from './accounts';
@@ -30,7 +31,7 @@ export async function throughIntake(a: Applicant): Promise<void> {
 
 /**
  * Documents sent, in review and approved through the verification module's own methods
- * (moveStatus along the flow's transitions, then markDocumentsApproved: the documents
+ * (CaseSteps.move along the flow, then markDocumentsApproved: the documents
  * module's hand-over), so the case is where the /call pages start.
  */
 export async function approveDocuments(t: TestApp, a: Applicant): Promise<string> {
@@ -39,8 +40,8 @@ export async function approveDocuments(t: TestApp, a: Applicant): Promise<string
   await inContext(t, () =>
     t.app.get(MikroORM).em.transactional(async (em) => {
       const c = await em.findOneOrFail(VerificationCase, caseId, { refresh: true });
-      steps.moveStatus(em, c, 'documents_submitted', 'send_documents');
-      steps.moveStatus(em, c, 'in_review', 'document_review');
+      await steps.move(em, c, 'documents_submitted', flowStep('send_documents').audit, undefined, 'send_documents');
+      await steps.move(em, c, 'in_review', flowStep('document_review').audit, undefined, 'document_review');
     }),
   );
   await inContext(t, () => steps.markDocumentsApproved(caseId, { test: true }));
