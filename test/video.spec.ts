@@ -86,9 +86,12 @@ describe('the whole call: queue → agent takes the applicant → both on the ca
     expect(join.text).toContain('If anyone sent you a video call link, tell your agent immediately.');
     expect(join.text).not.toContain('external_api.js');
     expect(join.headers['content-security-policy']).not.toContain('jitsi.test');
+    // Nothing is wrong yet: no error summary (it once said "There are 0 problems").
+    expect(join.text).not.toContain('data-error-summary');
     const refused = await a.post('/call/join', {});
     expect(refused.status).toBe(400);
     expect(refused.text).toContain('agree to the recording');
+    expect(refused.text).toContain('data-error-summary');
     expect((await a.post('/call/join', { recordingConsent: 'yes' })).status).toBe(303);
     const onCall = await a.browser.get('/call/join');
     expect(onCall.text).toContain('<script src="https://jitsi.test/external_api.js"></script>');
