@@ -54,6 +54,18 @@ type Actor = Pick<AuditEntry, 'actorId' | 'ip'>;
 /** Field name → why: a catalog key, or a key with values (the applicant's pages translate it). */
 type Problems = Record<string, Text>;
 
+/** What a stored file's row says of the checked image it holds. */
+function imageFields(checked: Extract<Checked, { ok: true }>) {
+  return {
+    sha256: createHash('sha256').update(checked.data).digest('hex'),
+    mime: checked.mime,
+    bytes: checked.data.length,
+    width: checked.width,
+    height: checked.height,
+    hints: checked.hints,
+  };
+}
+
 /**
  * The documents module's rules: what a case must send, checking and storing files
  * encrypted, submitting for review, the reviewers' queue with atomic claims, decisions,
@@ -150,12 +162,7 @@ export class DocumentsService {
             side,
             storageKey,
             wrappedKey,
-            sha256: createHash('sha256').update(checked.data).digest('hex'),
-            mime: checked.mime,
-            bytes: checked.data.length,
-            width: checked.width,
-            height: checked.height,
-            hints: checked.hints,
+            ...imageFields(checked),
             via,
           });
         });
@@ -574,12 +581,7 @@ export class DocumentsService {
           Object.assign(row, {
             storageKey,
             wrappedKey: this.cipher.encrypt(fileKey.toString('base64'), keyContext(file.id)),
-            sha256: createHash('sha256').update(checked.data).digest('hex'),
-            mime: checked.mime,
-            bytes: checked.data.length,
-            width: checked.width,
-            height: checked.height,
-            hints: checked.hints,
+            ...imageFields(checked),
           });
           return true;
         });
