@@ -622,7 +622,8 @@ describe('signing out from the organization (RP-initiated logout)', () => {
     return browser.post(new URL(action, base).pathname).type('form').send(answer === 'yes' ? { xsrf, logout: 'yes' } : { xsrf });
   }
 
-  it('asks on a Referee page, then signs out of Referee too and goes back to the organization', async () => {
+  /** A person signed in to two organizations in one Referee session; the first may sign them out. */
+  async function signedInToTwoOrganizations() {
     const { clientId, clientSecret } = await createOrganization(t, { postLogoutRedirectUris: ['https://org.example/signed-out'] });
     const config = await organizationClient(issuer, clientId, clientSecret);
     const other = await createOrganization(t, { name: 'Another Office' });
@@ -630,6 +631,11 @@ describe('signing out from the organization (RP-initiated logout)', () => {
     const { browser } = await person();
     const { tokens } = await fullFlow(config, browser);
     const otherTokens = (await fullFlow(otherConfig, browser)).tokens;
+    return { config, otherConfig, browser, tokens, otherTokens };
+  }
+
+  it('asks on a Referee page, then signs out of Referee too and goes back to the organization', async () => {
+    const { config, otherConfig, browser, tokens, otherTokens } = await signedInToTwoOrganizations();
     const done = await logOutFromOrganization(browser, config, tokens.id_token!, 'yes');
     expect(done.status).toBe(303);
     expect(done.headers.location).toBe('https://org.example/signed-out?state=bye');
@@ -640,13 +646,7 @@ describe('signing out from the organization (RP-initiated logout)', () => {
   });
 
   it('keeps the Referee session when the person answers "No, stay signed in"', async () => {
-    const { clientId, clientSecret } = await createOrganization(t, { postLogoutRedirectUris: ['https://org.example/signed-out'] });
-    const config = await organizationClient(issuer, clientId, clientSecret);
-    const other = await createOrganization(t, { name: 'Another Office' });
-    const otherConfig = await organizationClient(issuer, other.clientId, other.clientSecret);
-    const { browser } = await person();
-    const { tokens } = await fullFlow(config, browser);
-    const otherTokens = (await fullFlow(otherConfig, browser)).tokens;
+    const { config, otherConfig, browser, tokens, otherTokens } = await signedInToTwoOrganizations();
     const done = await logOutFromOrganization(browser, config, tokens.id_token!, 'no');
     expect(done.status).toBe(303);
     expect(done.headers.location).toBe('https://org.example/signed-out?state=bye');
