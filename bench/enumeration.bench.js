@@ -1,0 +1,131 @@
+'use strict';
+/**
+ * enumeration.reset, enumeration.sign-in: can response times tell whether an email address
+ * has an account? For each form, 200 requests for addresses that have one and 200 for
+ * addresses that do not, interleaved in a shuffled order over one keep-alive connection to
+ * the running Referee (one request at a time), each timed from sending to the last byte of
+ * the answer. The figure is the absolute difference of the two medians; target < 0.5 ms.
+ *
+ * Shuffled rather than strictly alternating: each kind of request then follows either kind
+ * as often, so anything a request leaves the server doing afterwards (mail sent after the
+ * answer) weighs on both kinds alike instead of always on the other one.
+ *
+ *   POST /password-reset   a known address, or an unknown one
+ *   POST /sign-in          a known address with a wrong password, or an unknown address
+ *                          (a stranger does not know the password)
+ */
+const { Client } = require('pg');
+const { formatSeconds, requireDist } = require('./lib');
+
+const REQUESTS = 200;
+const WARMUP = 20;
+const TARGET_MS = 0.5;
+const PASSWORD = 'bench: correct horse battery staple';
+const CSRF = /name="_csrf" value="([^"]+)"/;
+
+const known = (i) => `enum-known-${i}@bench.referee.test`;
+const unknown = (run, i) => `enum-unknown-${run}-${i}@bench.referee.test`;
+
+/** Confirmed accounts (one argon2 hash, at the server's cost, shared by all: only the lookup matters here). */
+async function createAccounts(databaseUrl, cost, count) {
+  const { PasswordHasher } = requireDist('src/identity/passwords.js');
+  const hash = await new PasswordHasher(cost).hash(PASSWORD);
+  const sql = new Client({ connectionString: databaseUrl });
+  await sql.connect();
+  try {
+    await sql.query(
+      `insert into account (id, email, password_hash, email_confirmed_at, failed_sign_ins, created_at)
+       select gen_random_uuid(), 'enum-known-' || i || '@bench.referee.test', $1, now(), 0, now() from generate_series(0, $2::int - 1) i
+       on conflict (email) do update set password_hash = excluded.password_hash, failed_sign_ins = 0`,
+      [hash, count],
+    );
+  } finally {
+    await sql.end();
+  }
+}
+
+function shuffled(items) {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** A browser's cookie and the CSRF token of the form at `page`. */
+async function openForm(url, page) {
+  const answer = await fetch(`${url}${page}`);
+  const cookie = /^referee=([^;]*)/.exec(answer.headers.getSetCookie().find((c) => c.startsWith('referee=')) ?? '')?.[1];
+  const csrf = CSRF.exec(await answer.text())?.[1];
+  if (answer.status !== 200 || !cookie || !csrf) throw new Error(`GET ${page}: ${answer.status}, cookie ${!!cookie}, _csrf ${!!csrf}`);
+  return { cookie: `referee=${cookie}`, csrf };
+}
+
+/**
+ * Times one POST (ms) and checks its answer: `expected` is the status both kinds must get
+ * (the forms answer alike; a difference would be a bug of its own, not a timing).
+ */
+async function timedPost(url, path, form, fields, expected) {
+  const body = new URLSearchParams({ _csrf: form.csrf, ...fields }).toString();
+  const start = performance.now();
+  const answer = await fetch(`${url}${path}`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: form.cookie },
+    body,
+  });
+  await answer.arrayBuffer();
+  const ms = performance.now() - start;
+  if (answer.status !== expected) throw new Error(`POST ${path} answered ${answer.status} instead of ${expected}`);
+  return ms;
+}
+
+/** Medians (ms) of the known and unknown requests, interleaved in a shuffled order. */
+async function measure(url, { page, path, expected, fields }, run) {
+  const form = await openForm(url, page);
+  const order = shuffled([
+    ...Array.from({ length: REQUESTS }, (_, i) => ({ kind: 'known', email: known(i) })),
+    ...Array.from({ length: REQUESTS }, (_, i) => ({ kind: 'unknown', email: unknown(run, i) })),
+  ]);
+  // Warm-up on both paths (first use of the dummy hash, JIT, connection pool), not counted.
+  for (let i = 0; i < WARMUP; i++) {
+    const email = i % 2 ? known(REQUESTS + i) : unknown(`${run}-warm`, i);
+    await timedPost(url, path, form, fields(email), expected);
+  }
+  const times = { known: [], unknown: [] };
+  for (const { kind, email } of order) times[kind].push(await timedPost(url, path, form, fields(email), expected));
+  return { known: median(times.known), unknown: median(times.unknown) };
+}
+
+const FORMS = {
+  'enumeration.reset': { page: '/password-reset', path: '/password-reset', expected: 200, fields: (email) => ({ email }) },
+  'enumeration.sign-in': { page: '/sign-in', path: '/sign-in', expected: 400, fields: (email) => ({ email, password: 'not the password of anyone here' }) },
+};
+
+module.exports = {
+  name: 'enumeration',
+  figures: Object.keys(FORMS),
+
+  async run(ctx) {
+    const { loadConfig } = requireDist('src/config/config.js');
+    const referee = await ctx.referee();
+    await createAccounts(referee.databaseUrl, loadConfig(referee.env).argon2, REQUESTS + WARMUP);
+    const wanted = process.argv.slice(2);
+    for (const [name, form] of Object.entries(FORMS)) {
+      if (wanted.length && !wanted.some((w) => w === name || w === 'enumeration' || 'enumeration.bench.js'.startsWith(w))) continue;
+      const medians = await measure(referee.url, form, name);
+      ctx.report.add({ name, value: Math.abs(medians.known - medians.unknown), unit: 'ms', target: { of: 'value', max: TARGET_MS } });
+      console.log(
+        `  (median of ${REQUESTS} each: ${formatSeconds(medians.known / 1e3)} with an account, ${formatSeconds(medians.unknown / 1e3)} without; ` +
+          `POST ${form.path}, one request at a time)`,
+      );
+    }
+  },
+};
