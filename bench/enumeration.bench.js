@@ -2,13 +2,15 @@
 /**
  * enumeration.reset, enumeration.sign-in: can response times tell whether an email address
  * has an account? For each form, 200 requests for addresses that have one and 200 for
- * addresses that do not, interleaved in a shuffled order over one keep-alive connection to
+ * addresses that do not, interleaved over one keep-alive connection to
  * the running Referee (one request at a time), each timed from sending to the last byte of
  * the answer. The figure is the absolute difference of the two medians; target < 0.5 ms.
  *
- * Shuffled rather than strictly alternating: each kind of request then follows either kind
- * as often, so anything a request leaves the server doing afterwards (mail sent after the
- * answer) weighs on both kinds alike instead of always on the other one.
+ * Interleaved as known, known, unknown, unknown, … rather than shuffled or strictly
+ * alternating: a burst of load from elsewhere on the machine then covers both kinds alike (a
+ * shuffle lets it fall on one kind more, by chance), and each kind follows each kind equally
+ * often, so work a request leaves the server doing after its answer (strict alternation would
+ * always put it on the other kind) weighs on both kinds alike.
  *
  *   POST /password-reset   a known address, or an unknown one
  *   POST /sign-in          a known address with a wrong password, or an unknown address
@@ -42,15 +44,6 @@ async function createAccounts(databaseUrl, cost, count) {
   } finally {
     await sql.end();
   }
-}
-
-function shuffled(items) {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
 }
 
 function median(values) {
@@ -87,13 +80,20 @@ async function timedPost(url, path, form, fields, expected) {
   return ms;
 }
 
-/** Medians (ms) of the known and unknown requests, interleaved in a shuffled order. */
+/** Medians (ms) of the known and unknown requests, interleaved. */
 async function measure(url, { page, path, expected, fields }, run) {
   const form = await openForm(url, page);
-  const order = shuffled([
-    ...Array.from({ length: REQUESTS }, (_, i) => ({ kind: 'known', email: known(i) })),
-    ...Array.from({ length: REQUESTS }, (_, i) => ({ kind: 'unknown', email: unknown(run, i) })),
-  ]);
+  // known, known, unknown, unknown, again and again (from a random point of the cycle): any
+  // 4 requests in a row hold 2 of each kind, so noise that comes and goes (other processes on
+  // the machine) weighs on both alike, and each kind follows each kind equally often, so
+  // work a request leaves the server doing after its answer weighs on both alike too.
+  const start = Math.floor(Math.random() * 4);
+  const next = { known: 0, unknown: 0 };
+  const order = Array.from({ length: 2 * REQUESTS }, (_, i) => {
+    const kind = (start + i) % 4 < 2 ? 'known' : 'unknown';
+    const n = next[kind]++;
+    return { kind, email: kind === 'known' ? known(n) : unknown(run, n) };
+  });
   // Warm-up on both paths (first use of the dummy hash, JIT, connection pool), not counted.
   for (let i = 0; i < WARMUP; i++) {
     const email = i % 2 ? known(REQUESTS + i) : unknown(`${run}-warm`, i);
