@@ -320,6 +320,22 @@ describe('passwords', () => {
     expect((await signIn(t.browser(), email, 'the newer link long passphrase')).headers.location).toBe('/mfa');
   });
 
+  it('lets only one of two links used at the same moment change the password', async () => {
+    const { email } = await newConfirmedAccount();
+    const links = [await requestResetLink(email), await requestResetLink(email)];
+    const forms = await Promise.all(links.map(async (token) => {
+      const browser = t.browser();
+      const page = await browser.get(`/password-reset/new?token=${token}`);
+      return { browser, token, csrf: csrfOf(page.text) };
+    }));
+    const answers = await Promise.all(
+      forms.map(({ browser, token, csrf }, i) => browser.post('/password-reset/new').type('form').send({ _csrf: csrf, token, password: `concurrent long passphrase ${i}` })),
+    );
+    expect(answers.map((a) => a.status).sort()).toEqual([303, 410]);
+    const winner = answers.findIndex((a) => a.status === 303);
+    expect((await signIn(t.browser(), email, `concurrent long passphrase ${winner}`)).headers.location).toBe('/mfa');
+  });
+
   it('ends outstanding reset links and signs out every session when a password is set any other way', async () => {
     const { email, browser, person } = await newConfirmedAccount();
     await signInFully(t, person, browser);

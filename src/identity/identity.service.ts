@@ -234,7 +234,11 @@ export class IdentityService {
     const passwordHash = await this.hasher.hash(password); // before the transaction: it takes a while
     const done = await this.em.transactional(async (em) => {
       const link = await this.findLink(token, 'reset_password');
-      if (!link || !(await this.useLink(link))) return null;
+      if (!link) return null;
+      // One password change at a time per account: two links used at once would each hold
+      // its own link's row while waiting to end the other's.
+      await em.execute('select 1 from "account" where id = ? for update', [link.account.id]);
+      if (!(await this.useLink(link))) return null;
       const account = link.account;
       account.emailConfirmedAt ??= new Date();
       await this.replacePassword(em, account.id, passwordHash);
@@ -273,14 +277,13 @@ export class IdentityService {
   /**
    * Every change of a password goes through here, in the caller's transaction: the new hash,
    * the account unlocked, every reset link not yet used ended (an older email must not
-   * change the password again), and the account's sessions ended: all of them, or all but
-   * `keepSession` (the browser of a signed-in person who changed it themselves).
+   * change the password again), and every session of the account ended (a password changed
+   * from inside a session, were there such a page, would keep that one session).
    */
-  private async replacePassword(em: EntityManager, accountId: string, passwordHash: string, keepSession?: string): Promise<void> {
-    const now = new Date();
+  private async replacePassword(em: EntityManager, accountId: string, passwordHash: string): Promise<void> {
     await em.nativeUpdate(Account, { id: accountId }, { passwordHash, failedSignIns: 0 });
-    await em.nativeUpdate(EmailToken, { account: accountId, purpose: 'reset_password', usedAt: null }, { usedAt: now });
-    await em.nativeDelete(Session, keepSession ? { account: accountId, id: { $ne: keepSession } } : { account: accountId });
+    await em.nativeUpdate(EmailToken, { account: accountId, purpose: 'reset_password', usedAt: null }, { usedAt: new Date() });
+    await em.nativeDelete(Session, { account: accountId });
   }
 
   /** Checks the password of a signed-in person again (before a sensitive change). */
