@@ -25,7 +25,8 @@ export class AfterResponse implements OnModuleDestroy {
       started = true;
       const done: Promise<void> = bound()
         .then(() => undefined)
-        .catch((error: unknown) => this.logger.error({ err: error, work: what }, 'work after the response failed'))
+        // The kind of error only: a database error's message can quote the statement's values (an email).
+        .catch((error: unknown) => this.logger.error({ work: what, error: (error as Error)?.name, code: (error as { code?: string })?.code }, 'work after the response failed'))
         .finally(() => this.pending.delete(done));
       this.pending.add(done);
     };
