@@ -1,6 +1,7 @@
 import { SMTPServer } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
 import { MikroORM, RequestContext } from '@mikro-orm/postgresql';
+import { Client } from 'pg';
 import { IdentityService } from '../src/identity/identity.service';
 import { startTestApp, type TestApp } from './harness/app';
 import { csrfOf, submitForm, textOf } from './harness/forms';
@@ -205,6 +206,27 @@ describe('no answer reveals whether an email has an account', () => {
     expect(wrong.status).toBe(400);
     expect(unknown.status).toBe(400);
     expect(textOf(wrong.text, 'password-error')).toBe(textOf(unknown.text, 'password-error'));
+  });
+
+  it('answers a wrong password for an account without waiting to count it, then counts it', async () => {
+    const { email } = await newConfirmedAccount();
+    // Another transaction holds the account's row: writing the count now would wait for it,
+    // and an answer that waits on a write only known addresses get tells them apart.
+    const holder = new Client({ connectionString: t.db.url });
+    await holder.connect();
+    try {
+      await holder.query('begin');
+      await holder.query('select 1 from account where email = $1 for update', [email]);
+      const answer = await signIn(t.browser(), email, 'not the right password');
+      expect(answer.status).toBe(400);
+      expect(textOf(answer.text, 'password-error')).toBe('The email or password is not right. Check them and try again');
+      await holder.query('rollback');
+    } finally {
+      await holder.end();
+    }
+    const counted = async () => (await t.db.sql.query('select failed_sign_ins from account where email = $1', [email])).rows[0].failed_sign_ins;
+    for (let tries = 0; (await counted()) !== 1 && tries < 200; tries++) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(await counted()).toBe(1);
   });
 
   it('answers a reset request for an unknown email exactly like a known one, sending nothing', async () => {
