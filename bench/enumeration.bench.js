@@ -17,11 +17,12 @@
  *                          (a stranger does not know the password)
  */
 const { Client } = require('pg');
-const { formatSeconds, requireDist } = require('./lib');
+const { formatSeconds, requireDist, sleep } = require('./lib');
 
 const REQUESTS = 200;
 const WARMUP = 20;
 const TARGET_MS = 0.5;
+const PAUSE_MS = 15;
 const PASSWORD = 'bench: correct horse battery staple';
 const CSRF = /name="_csrf" value="([^"]+)"/;
 
@@ -100,7 +101,12 @@ async function measure(url, { page, path, expected, fields }, run) {
     await timedPost(url, path, form, fields(email), expected);
   }
   const times = { known: [], unknown: [] };
-  for (const { kind, email } of order) times[kind].push(await timedPost(url, path, form, fields(email), expected));
+  for (const { kind, email } of order) {
+    times[kind].push(await timedPost(url, path, form, fields(email), expected));
+    // A pause after each: what a request leaves the server doing (mail after the answer) is
+    // done before the next one starts, so no request is timed against another's work.
+    await sleep(PAUSE_MS);
+  }
   // The same figure between two halves of one kind (every other request with an account, so
   // both halves see the same moments): what noise alone gives at this load, for reading the figure.
   const halves = [0, 1].map((h) => times.known.filter((_, i) => i % 2 === h));
@@ -127,7 +133,7 @@ module.exports = {
       ctx.report.add({ name, value: Math.abs(medians.known - medians.unknown), unit: 'ms', target: { of: 'value', max: TARGET_MS } });
       console.log(
         `  (median of ${REQUESTS} each: ${formatSeconds(medians.known / 1e3)} with an account, ${formatSeconds(medians.unknown / 1e3)} without; ` +
-          `POST ${form.path}, one request at a time; the same figure between two halves of the known ones: ${formatSeconds(medians.noise / 1e3)})`,
+          `POST ${form.path}, one request at a time, ${PAUSE_MS} ms apart; the same figure between two halves of the known ones: ${formatSeconds(medians.noise / 1e3)})`,
       );
     }
   },
