@@ -718,4 +718,12 @@ describe('"you already have an account" emails', () => {
     await signUpFrom('203.0.113.8', owners[11]);
     expect(await existingEmails(owners[11])).toBe(1);
   });
+
+  it('does not count new accounts against a network address: people behind one address still get told', async () => {
+    for (let i = 0; i < 12; i++) expect((await signUpFrom('192.0.2.50', `newcomer-${i}@example.org`)).status).toBe(200);
+    const owner = 'shared-office-owner@example.org';
+    await accountFor(owner);
+    await signUpFrom('192.0.2.50', owner);
+    expect(await existingEmails(owner)).toBe(1);
+  });
 });

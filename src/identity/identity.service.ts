@@ -81,16 +81,26 @@ export class IdentityService {
    * round trip, or none, must not show in its time).
    */
   async signUp(email: string, password: string, language: Language | undefined, ip: string): Promise<OutboxMessage[]> {
-    const passwordHash = await this.hasher.hash(password); // in both branches: same timing
-    const existing = await this.em.findOne(Account, { email });
+    const [passwordHash, { existing, emailed }] = await Promise.all([
+      this.hasher.hash(password), // in both branches: same timing
+      (async () => {
+        const existing = await this.em.findOne(Account, { email });
+        // "You already have an account" emails are counted silently: whoever signs up learns
+        // nothing, and someone else's address is no way to flood its owner with email. Both
+        // counters are written for every sign-up (by 0 for a new address): the same work either
+        // way, and done while the password is hashed.
+        const points = existing ? 1 : 0;
+        const allowed = await Promise.all([
+          this.rateLimits.allows('sign-up-existing:ip', [ip], points),
+          this.rateLimits.allows('sign-up-existing:account', [email], points),
+        ]);
+        return { existing, emailed: allowed.every(Boolean) };
+      })(),
+    ]);
     if (!existing) {
       const account = this.em.create(Account, { email, passwordHash, language });
       return [await this.issueLink(account, 'confirm_email')];
     }
-    // Counted silently: whoever signs up learns nothing, and someone else's address is not a
-    // way to flood its owner with email.
-    const allowed = await Promise.all([this.rateLimits.allows('sign-up-existing:ip', ip), this.rateLimits.allows('sign-up-existing:account', email)]);
-    const emailed = allowed.every(Boolean);
     return this.em.transactional(async (tx) => {
       const sent = emailed
         ? [

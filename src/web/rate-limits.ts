@@ -97,16 +97,19 @@ export class RateLimits implements OnModuleInit {
     if (refused) throw new TooManyAttemptsException(Math.ceil(refused.msBeforeNext / 1000));
   }
 
-  /** Counts one attempt and says whether it is within the limit, for limits nobody is told about. */
-  async allows(name: RateLimitName, ...keyParts: string[]): Promise<boolean> {
-    return !(await this.count(name, keyParts));
+  /**
+   * Counts `points` attempts (0: the same write, counting nothing) and says whether the count
+   * is within the limit, for limits nobody is told about.
+   */
+  async allows(name: RateLimitName, keyParts: string[], points = 1): Promise<boolean> {
+    return !(await this.count(name, keyParts, points));
   }
 
-  /** Counts one attempt; the limiter's answer when it is over the limit, else undefined. */
-  private async count(name: RateLimitName, keyParts: string[]): Promise<RateLimiterRes | undefined> {
+  /** Counts attempts; the limiter's answer when it is over the limit, else undefined. */
+  private async count(name: RateLimitName, keyParts: string[], points = 1): Promise<RateLimiterRes | undefined> {
     const key = hmac(this.config.sessionSecret, `${name}:${keyParts.join(':').toLowerCase()}`);
     try {
-      await this.limiters.get(name)!.consume(key);
+      await this.limiters.get(name)!.consume(key, points);
       return undefined;
     } catch (result) {
       if (result instanceof RateLimiterRes) return result;
