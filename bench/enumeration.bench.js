@@ -2,9 +2,11 @@
 /**
  * enumeration.reset, enumeration.sign-in: can response times tell whether an email address
  * has an account? For each form, 200 requests for addresses that have one and 200 for
- * addresses that do not, interleaved over one keep-alive connection to
- * the running Referee (one request at a time), each timed from sending to the last byte of
- * the answer. The figure is the absolute difference of the two medians; target < 0.5 ms.
+ * addresses that do not, interleaved over one keep-alive connection to the running Referee
+ * (one request at a time, 15 ms apart), each timed from sending to the last byte of the
+ * answer. The figure is the absolute difference of the two medians; target < 0.5 ms. It is
+ * printed beside the same figure between two halves of the known requests: the noise of the
+ * moment, which on a busy machine can be larger than the target.
  *
  * Interleaved as known, known, unknown, unknown, … rather than shuffled or strictly
  * alternating: a burst of load from elsewhere on the machine then covers both kinds alike (a
@@ -99,7 +101,7 @@ async function measure(url, { page, path, expected, fields }, run) {
     const n = next[kind]++;
     return { kind, email: kind === 'known' ? known(n) : unknown(run, n) };
   });
-  // Warm-up on both paths (first use of the dummy hash, JIT, connection pool), not counted.
+  // Warm-up on both paths (JIT, connection pool, first rendering), not counted.
   for (let i = 0; i < WARMUP; i++) {
     const email = i % 2 ? known(REQUESTS + i) : unknown(`${run}-warm`, i);
     await timedPost(url, path, form, fields(email), expected);
