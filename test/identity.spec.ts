@@ -1,3 +1,8 @@
+import { SMTPServer } from 'smtp-server';
+import type { AddressInfo } from 'node:net';
+import { MikroORM, RequestContext } from '@mikro-orm/postgresql';
+import { Client } from 'pg';
+import { IdentityService } from '../src/identity/identity.service';
 import { startTestApp, type TestApp } from './harness/app';
 import { csrfOf, submitForm, textOf } from './harness/forms';
 import { emailCount, lastEmailTo, pathOf } from './harness/outbox';
@@ -43,6 +48,40 @@ async function newConfirmedAccount(): Promise<{ email: string; browser: Browser;
 function cookieOf(res: { headers: Record<string, unknown> }): string | undefined {
   const header = res.headers['set-cookie'] as string[] | undefined;
   return header?.find((c) => c.startsWith('referee='));
+}
+
+/**
+ * The email a request is about to write (the outbox may be written just after the answer):
+ * waits until `to` has more than `before` messages, then returns the newest.
+ */
+async function newEmailTo(app: TestApp, to: string, before: number) {
+  for (let tries = 0; (await emailCount(app.db.sql, to)) <= before; tries++) {
+    if (tries === 200) throw new Error(`no new email to ${to}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return (await lastEmailTo(app.db.sql, to))!;
+}
+
+/** Asks for a password reset from `browser` and returns the email it sends. */
+async function requestReset(browser: Browser, email: string) {
+  const before = await emailCount(t.db.sql, email);
+  const answer = await submitForm(browser, '/password-reset', '/password-reset', { email });
+  expect(answer.text).toContain('Check your email');
+  return newEmailTo(t, email, before);
+}
+
+/** Asks for a reset link from a new browser; returns the link's token, read from the email. */
+async function requestResetLink(email: string): Promise<string> {
+  const mail = await requestReset(t.browser(), email);
+  return new URL(mail.link!).searchParams.get('token')!;
+}
+
+/** Opens a reset link and submits a new password with it, as a person would. */
+async function resetWith(token: string, password: string) {
+  const browser = t.browser();
+  const form = await browser.get(`/password-reset/new?token=${token}`);
+  if (form.status !== 200) return form;
+  return browser.post('/password-reset/new').type('form').send({ _csrf: csrfOf(form.text), token, password });
 }
 
 describe('sign up, confirm, sign in, account, sign out', () => {
@@ -169,12 +208,35 @@ describe('no answer reveals whether an email has an account', () => {
     expect(textOf(wrong.text, 'password-error')).toBe(textOf(unknown.text, 'password-error'));
   });
 
+  it('answers a wrong password for an account without waiting to count it, then counts it', async () => {
+    const { email } = await newConfirmedAccount();
+    // Another transaction holds the account's row: writing the count now would wait for it,
+    // and an answer that waits on a write only known addresses get tells them apart.
+    const holder = new Client({ connectionString: t.db.url });
+    await holder.connect();
+    try {
+      await holder.query('begin');
+      await holder.query('select 1 from account where email = $1 for update', [email]);
+      const answer = await signIn(t.browser(), email, 'not the right password');
+      expect(answer.status).toBe(400);
+      expect(textOf(answer.text, 'password-error')).toBe('The email or password is not right. Check them and try again');
+      await holder.query('rollback');
+    } finally {
+      await holder.end();
+    }
+    const counted = async () => (await t.db.sql.query('select failed_sign_ins from account where email = $1', [email])).rows[0].failed_sign_ins;
+    for (let tries = 0; (await counted()) !== 1 && tries < 200; tries++) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(await counted()).toBe(1);
+  });
+
   it('answers a reset request for an unknown email exactly like a known one, sending nothing', async () => {
     const { email } = await newConfirmedAccount();
-    const known = await submitForm(t.browser(), '/password-reset', '/password-reset', { email });
+    const before = await emailCount(t.db.sql, email);
     const unknown = await submitForm(t.browser(), '/password-reset', '/password-reset', { email: 'nobody-at-all@example.org' });
+    const known = await submitForm(t.browser(), '/password-reset', '/password-reset', { email });
     expect(known.status).toBe(unknown.status);
     expect(textOf(known.text, 'main-content')).toBe(textOf(unknown.text, 'main-content'));
+    await newEmailTo(t, email, before); // the known address's link is written (the unknown one was asked first)
     expect(await emailCount(t.db.sql, 'nobody-at-all@example.org')).toBe(0);
   });
 });
@@ -238,9 +300,7 @@ describe('passwords', () => {
     expect((await laptop.get('/account')).status).toBe(200);
 
     const phone = t.browser();
-    const requested = await submitForm(phone, '/password-reset', '/password-reset', { email });
-    expect(requested.text).toContain('Check your email');
-    const mail = await lastEmailTo(t.db.sql, email);
+    const mail = await requestReset(phone, email);
     expect(mail?.subject).toBe('Reset your Referee password');
     const form = await phone.get(pathOf(mail!.link!));
     expect(form.status).toBe(200);
@@ -263,17 +323,72 @@ describe('passwords', () => {
     expect(again.status).toBe(410);
   });
 
+  it('ends every other reset link once one is used: an older link no longer resets the password', async () => {
+    const { email } = await newConfirmedAccount();
+    const older = await requestResetLink(email);
+    const newer = await requestResetLink(email);
+    expect(newer).not.toBe(older);
+
+    expect((await resetWith(newer, 'the newer link long passphrase')).headers.location).toBe('/sign-in?reset=1');
+    expect((await t.browser().get(`/password-reset/new?token=${older}`)).status).toBe(410);
+    // Posted straight to the form (not opened first), the older link is refused too.
+    const browser = t.browser();
+    const page = await browser.get('/password-reset');
+    const posted = await browser.post('/password-reset/new').type('form').send({ _csrf: csrfOf(page.text), token: older, password: 'the older link long passphrase' });
+    expect(posted.status).toBe(410);
+    expect(posted.text).toContain('This link has expired or was already used');
+
+    expect((await signIn(t.browser(), email, 'the older link long passphrase')).status).toBe(400);
+    expect((await signIn(t.browser(), email, 'the newer link long passphrase')).headers.location).toBe('/mfa');
+  });
+
+  it('lets only one of two links used at the same moment change the password', async () => {
+    const { email } = await newConfirmedAccount();
+    const links = [await requestResetLink(email), await requestResetLink(email)];
+    const forms = await Promise.all(links.map(async (token) => {
+      const browser = t.browser();
+      const page = await browser.get(`/password-reset/new?token=${token}`);
+      return { browser, token, csrf: csrfOf(page.text) };
+    }));
+    const answers = await Promise.all(
+      forms.map(({ browser, token, csrf }, i) => browser.post('/password-reset/new').type('form').send({ _csrf: csrf, token, password: `concurrent long passphrase ${i}` })),
+    );
+    expect(answers.map((a) => a.status).sort()).toEqual([303, 410]);
+    const winner = answers.findIndex((a) => a.status === 303);
+    expect((await signIn(t.browser(), email, `concurrent long passphrase ${winner}`)).headers.location).toBe('/mfa');
+  });
+
+  it('ends outstanding reset links and signs out every session when a password is set any other way', async () => {
+    const { email, browser, person } = await newConfirmedAccount();
+    await signInFully(t, person, browser);
+    const link = await requestResetLink(email);
+    const { rows } = await t.db.sql.query('select id from account where email = $1', [email]);
+
+    // As `npm run staff` sets a temporary password.
+    await RequestContext.create(t.app.get(MikroORM).em, () => t.app.get(IdentityService).setPassword(rows[0].id, 'an operator set long passphrase'));
+
+    expect((await browser.get('/account')).status).toBe(303);
+    expect((await t.browser().get(`/password-reset/new?token=${link}`)).status).toBe(410);
+    expect((await resetWith(link, 'someone else long passphrase')).status).toBe(410);
+    expect((await signIn(t.browser(), email, 'an operator set long passphrase')).headers.location).toBe('/mfa');
+  });
+
   it('locks an account after 100 wrong passwords in a row, and a reset unlocks it', async () => {
     const { email } = await newConfirmedAccount();
     await t.db.sql.query('update account set failed_sign_ins = 99 where email = $1', [email]);
     await signIn(t.browser(), email, 'wrong password number 100');
+    // Counted just after the answer: wait for it, as the next sign-in would in practice.
+    for (let tries = 0; tries < 200; tries++) {
+      const { rows } = await t.db.sql.query('select failed_sign_ins from account where email = $1', [email]);
+      if (rows[0].failed_sign_ins === 100) break;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
     const locked = await signIn(t.browser(), email);
     expect(locked.status).toBe(400);
     expect(textOf(locked.text, 'password-error')).toBe('This account is locked after too many wrong passwords. Reset your password to unlock it');
 
     const phone = t.browser();
-    await submitForm(phone, '/password-reset', '/password-reset', { email });
-    const form = await phone.get(pathOf((await lastEmailTo(t.db.sql, email))!.link!));
+    const form = await phone.get(pathOf((await requestReset(phone, email)).link!));
     const token = /name="token" value="([^"]+)"/.exec(form.text)![1];
     await phone.post('/password-reset/new').type('form').send({ _csrf: csrfOf(form.text), token, password: 'unlocked long passphrase' });
     expect((await signIn(t.browser(), email, 'unlocked long passphrase')).headers.location).toBe('/mfa');
@@ -449,8 +564,7 @@ describe('in the reader’s language', () => {
 
     // Asked from an English browser, the reset link and the password-changed notice still come in Spanish.
     const english = t.browser();
-    await submitForm(english, '/password-reset', '/password-reset', { email });
-    const reset = await lastEmailTo(t.db.sql, email);
+    const reset = await requestReset(english, email);
     expect(reset?.subject).toBe('Restablezca su contraseña de Referee');
     const form = await english.get(pathOf(reset!.link!));
     expect(form.text).toContain('Choose a new password'); // the page follows its reader
@@ -475,5 +589,141 @@ describe('in the reader’s language', () => {
     const { rows } = await t.db.sql.query('select language from account where email = $1', [email]);
     expect(rows[0].language).toBeNull(); // nothing to go on: its pages follow each browser it signs in on
     expect((await lastEmailTo(t.db.sql, email))?.subject).toBe('Confirm your email address for Referee');
+  });
+});
+
+/** The mail provider is outside this machine: a local SMTP server stands in for it, holding each email until released. */
+async function startHoldingSmtp() {
+  const received: { to: string[]; data: string }[] = [];
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let arrived!: () => void;
+  const arriving = new Promise<void>((resolve) => (arrived = resolve));
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    onData(stream, session, callback) {
+      let data = '';
+      stream.on('data', (chunk) => (data += chunk));
+      stream.on('end', () => {
+        arrived();
+        void released.then(() => {
+          received.push({ to: session.envelope.rcptTo.map((r) => r.address), data });
+          callback();
+        });
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `smtp://127.0.0.1:${(server.server.address() as AddressInfo).port}`,
+    received,
+    arriving,
+    release,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe('answers that do not wait for the mail provider', () => {
+  it('answers a reset request before the email is handed over, then sends it', async () => {
+    const smtp = await startHoldingSmtp();
+    const mailing = await startTestApp({ SMTP_URL: smtp.url });
+    try {
+      const email = 'held-mail@example.org';
+      await mailing.db.sql.query(
+        `insert into account (id, email, password_hash, email_confirmed_at, failed_sign_ins, created_at) values (gen_random_uuid(), $1, 'x', now(), 0, now())`,
+        [email],
+      );
+      // The provider holds the email: the person's answer must not wait for it (it would tell
+      // a stranger the address has an account, which gets an email, by the time it takes).
+      const answer = await submitForm(mailing.browser(), '/password-reset', '/password-reset', { email });
+      expect(answer.status).toBe(200);
+      expect(answer.text).toContain('Check your email');
+      await smtp.arriving; // it is on its way
+      expect(smtp.received).toHaveLength(0);
+      smtp.release();
+      const mail = await newEmailTo(mailing, email, 0);
+      expect(mail.subject).toBe('Reset your Referee password');
+      for (let tries = 0; smtp.received.length === 0 && tries < 200; tries++) await new Promise((resolve) => setTimeout(resolve, 25));
+      expect(smtp.received[0].to).toEqual([email]);
+      for (let tries = 0; tries < 200; tries++) {
+        const { rows } = await mailing.db.sql.query('select status from outbox_message where recipient = $1', [email]);
+        if (rows[0].status === 'sent') break;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      const { rows } = await mailing.db.sql.query('select status, body from outbox_message where recipient = $1', [email]);
+      expect(rows[0].status).toBe('sent'); // recorded as delivered, its link not kept
+      expect(rows[0].body).not.toContain('token=');
+    } finally {
+      smtp.release();
+      await mailing.close();
+      await smtp.close();
+    }
+  });
+});
+
+describe('"you already have an account" emails', () => {
+  let own: TestApp;
+  beforeAll(async () => {
+    // Its own Referee: these counters must not be shared with the rest of the file. Behind one
+    // proxy, so each test can come from its own network address.
+    own = await startTestApp({ TRUST_PROXY: '1' });
+  });
+  afterAll(() => own?.close());
+
+  const EXISTING_SUBJECT = 'You already have a Referee account';
+  async function existingEmails(to: string): Promise<number> {
+    const { rows } = await own.db.sql.query('select count(*)::int as n from outbox_message where recipient = $1 and subject = $2', [to, EXISTING_SUBJECT]);
+    return rows[0].n;
+  }
+  async function signUpFrom(ip: string, email: string) {
+    const browser = own.browser();
+    const page = await browser.get('/sign-up').set('X-Forwarded-For', ip);
+    return browser.post('/sign-up').set('X-Forwarded-For', ip).type('form').send({ _csrf: csrfOf(page.text), email, password: 'someone else long passphrase' });
+  }
+  async function accountFor(email: string) {
+    await own.db.sql.query(
+      `insert into account (id, email, password_hash, email_confirmed_at, failed_sign_ins, created_at) values (gen_random_uuid(), $1, 'x', now(), 0, now())`,
+      [email],
+    );
+  }
+
+  it('sends the owner 3 an hour however many sign-ups use the address, and the page never tells', async () => {
+    const email = 'popular-owner@example.org';
+    await accountFor(email);
+    const fresh = await signUpFrom('198.51.100.1', 'a-new-person@example.org');
+    const answers = [];
+    for (let i = 0; i < 8; i++) answers.push(await signUpFrom(`198.51.100.${10 + i}`, email));
+    expect(await existingEmails(email)).toBe(3);
+    for (const answer of answers) {
+      expect(answer.status).toBe(fresh.status);
+      expect(textOf(answer.text, 'main-content')).toBe(textOf(fresh.text, 'main-content'));
+    }
+    expect(fresh.status).toBe(200);
+    expect(textOf(fresh.text, 'main-content')).toContain('Check your email');
+  });
+
+  it('sends at most 10 an hour from one network address, to whichever addresses', async () => {
+    const owners = Array.from({ length: 12 }, (_, i) => `owner-${i}@example.org`);
+    for (const owner of owners) await accountFor(owner);
+    const fresh = await signUpFrom('203.0.113.7', 'another-new-person@example.org');
+    for (const owner of owners) {
+      const answer = await signUpFrom('203.0.113.7', owner);
+      expect(answer.status).toBe(fresh.status);
+      expect(textOf(answer.text, 'main-content')).toBe(textOf(fresh.text, 'main-content'));
+    }
+    const sent = await Promise.all(owners.map(existingEmails));
+    expect(sent.reduce((a, b) => a + b, 0)).toBe(10);
+    // Another network address still reaches an owner this one could no longer email.
+    await signUpFrom('203.0.113.8', owners[11]);
+    expect(await existingEmails(owners[11])).toBe(1);
+  });
+
+  it('does not count new accounts against a network address: people behind one address still get told', async () => {
+    for (let i = 0; i < 12; i++) expect((await signUpFrom('192.0.2.50', `newcomer-${i}@example.org`)).status).toBe(200);
+    const owner = 'shared-office-owner@example.org';
+    await accountFor(owner);
+    await signUpFrom('192.0.2.50', owner);
+    expect(await existingEmails(owner)).toBe(1);
   });
 });

@@ -33,6 +33,14 @@ function startSmtp(fail: () => boolean) {
   });
 }
 
+/** Waits until `ready` holds: a sign-up's email is handed to the provider just after the answer. */
+async function until(ready: () => Promise<boolean> | boolean) {
+  for (let tries = 0; !(await ready()); tries++) {
+    if (tries === 200) throw new Error('gave up waiting');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
 describe('email through SMTP when SMTP_URL is set', () => {
   let t: TestApp;
   let smtp: Awaited<ReturnType<typeof startSmtp>>;
@@ -49,6 +57,8 @@ describe('email through SMTP when SMTP_URL is set', () => {
 
   it('delivers the confirmation email and keeps no copy of its link', async () => {
     await submitForm(t.browser(), '/sign-up', '/sign-up', { email: 'smtp-user@example.org', password: 'correct horse battery staple 42' });
+    const status = async () => (await messagesTo(t.db.sql, 'smtp-user@example.org'))[0]?.status;
+    await until(async () => (await status()) === 'sent');
     expect(smtp.received).toHaveLength(1);
     expect(smtp.received[0].to).toEqual(['smtp-user@example.org']);
     expect(smtp.received[0].data).toContain('Subject: Confirm your email address for Referee');
@@ -80,6 +90,8 @@ describe('email through SMTP when SMTP_URL is set', () => {
     failing = true;
     const res = await submitForm(t.browser(), '/sign-up', '/sign-up', { email: 'later@example.org', password: 'correct horse battery staple 42' });
     expect(res.status).toBe(200); // the person is not blocked by the mail provider
+    const attempts = async () => (await messagesTo(t.db.sql, 'later@example.org'))[0]?.attempts;
+    await until(async () => (await attempts()) === 1);
     let rows = await messagesTo(t.db.sql, 'later@example.org');
     expect(rows[0]).toMatchObject({ status: 'queued', attempts: 1 });
 

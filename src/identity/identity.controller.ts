@@ -2,6 +2,8 @@ import { Body, Controller, Get, Post, Query, Req, Res, UseGuards } from '@nestjs
 import type { Response } from 'express';
 import { actorOf, AuditService } from '../audit/audit.service';
 import { LanguageResolver } from '../i18n/language';
+import { NotificationsService } from '../notifications/notifications.service';
+import { AfterResponse } from '../web/after-response';
 import { RateLimits } from '../web/rate-limits';
 import { localPath } from '../web/redirect.exception';
 import type { WebRequest } from '../web/request';
@@ -23,6 +25,8 @@ export class IdentityController {
     private readonly rateLimits: RateLimits,
     private readonly audit: AuditService,
     private readonly languages: LanguageResolver,
+    private readonly afterResponse: AfterResponse,
+    private readonly notifications: NotificationsService,
   ) {}
 
   @Get('sign-up')
@@ -37,7 +41,8 @@ export class IdentityController {
     const errors = this.identity.validateSignUp(email, password);
     if (Object.keys(errors).length) return invalidForm('identity/sign-up', errors, { values: { email: text(form.email) }, passwordMin: PASSWORD_MIN });
     await this.rateLimits.consume('sign-up:ip', req.ip ?? '');
-    await this.identity.signUp(email, password, this.languages.stated(req));
+    const sent = await this.identity.signUp(email, password, this.languages.stated(req), req.ip ?? '');
+    this.afterResponse.run(req, 'sign-up email', () => this.notifications.deliver(sent));
     return view('identity/check-email', { purpose: 'confirm' });
   }
 
@@ -84,6 +89,7 @@ export class IdentityController {
     const result = await this.identity.signIn(email, password, allowed);
     switch (result.outcome) {
       case 'wrong':
+        this.afterResponse.run(req, 'wrong password count', () => this.identity.countWrongPassword(email));
         await this.audit.record({ action: 'sign_in.password_refused', ip: req.ip });
         return again({ password: 'identity.errors.wrongPassword' });
       case 'locked':
@@ -135,7 +141,8 @@ export class IdentityController {
     if (emailError) return invalidForm('identity/password-reset', { email: emailError }, { values: { email: text(form.email) } });
     await this.rateLimits.consume('email-link:ip', req.ip ?? '');
     await this.rateLimits.consume('email-link:account', email);
-    await this.identity.requestPasswordReset(email);
+    // Whether the address has an account decides all the work that follows: none of it before the answer.
+    this.afterResponse.run(req, 'password reset email', () => this.identity.requestPasswordReset(email));
     return view('identity/check-email', { purpose: 'reset' });
   }
 

@@ -1,11 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
+import { AuditService } from '../audit/audit.service';
 import { CONFIG, type Config } from '../config/config';
-import { randomToken, tokenHash } from '../crypto/tokens';
+import { hmac, randomToken, tokenHash } from '../crypto/tokens';
 import type { Language } from '../i18n/languages';
 import { phrase } from '../i18n/messages';
 import { NotificationsService } from '../notifications/notifications.service';
 import type { OutboxMessage } from '../notifications/outbox-message.entity';
+import { RateLimits } from '../web/rate-limits';
 import type { FieldErrors } from '../web/view';
 import { Account } from './account.entity';
 import { EmailToken, type EmailTokenPurpose } from './email-token.entity';
@@ -48,13 +50,13 @@ export type SignInResult =
 @Injectable()
 export class IdentityService {
   private readonly hasher: PasswordHasher;
-  /** Verified against when the email is unknown, so both paths cost the same time. */
-  private dummyHash?: Promise<string>;
 
   constructor(
     @Inject(CONFIG) private readonly config: Config,
     private readonly em: EntityManager,
     private readonly notifications: NotificationsService,
+    private readonly rateLimits: RateLimits,
+    private readonly audit: AuditService,
   ) {
     this.hasher = new PasswordHasher(config.argon2);
   }
@@ -70,29 +72,52 @@ export class IdentityService {
 
   /**
    * Creates the account in the language it was made in, if the browser stated one (its
-   * emails come in that language) and emails a confirmation link. When the address already has an account, that owner
-   * gets an email saying so instead, in the owner's language; the page shown is the same.
+   * emails come in that language) and writes a confirmation link to the outbox. When the
+   * address already has an account, that owner gets an email saying so instead, in the
+   * owner's language, at most 3 an hour per address and 10 an hour per network address;
+   * the page shown is the same. Returns the emails to deliver (after the answer: a mail
+   * round trip, or none, must not show in its time).
    */
-  async signUp(email: string, password: string, language?: Language): Promise<void> {
-    const passwordHash = await this.hasher.hash(password); // in both branches: same timing
-    const existing = await this.em.findOne(Account, { email });
-    let sent: OutboxMessage;
-    if (existing) {
-      sent = this.notifications.queueEmail({
-        to: email,
-        ...this.notifications.compose(existing.language ?? language, 'identity.email.existing.subject', [
-          'identity.email.existing.body',
-          phrase('identity.email.existing.signIn', { url: `${this.config.baseUrl}/sign-in` }),
-          phrase('identity.email.existing.reset', { url: `${this.config.baseUrl}/password-reset` }),
-          'identity.email.existing.notYou',
-        ]),
-      });
-      await this.em.flush();
-    } else {
+  async signUp(email: string, password: string, language: Language | undefined, ip: string): Promise<OutboxMessage[]> {
+    const [passwordHash, { existing, emailed }] = await Promise.all([
+      this.hasher.hash(password), // in both branches: same timing
+      (async () => {
+        const existing = await this.em.findOne(Account, { email });
+        // "You already have an account" emails are counted silently: whoever signs up learns
+        // nothing, and someone else's address is no way to flood its owner with email. Both
+        // counters are written for every sign-up (by 0 for a new address): the same work either
+        // way, and done while the password is hashed.
+        const points = existing ? 1 : 0;
+        const allowed = await Promise.all([
+          this.rateLimits.allows('sign-up-existing:ip', [ip], points),
+          this.rateLimits.allows('sign-up-existing:account', [email], points),
+        ]);
+        return { existing, emailed: allowed.every(Boolean) };
+      })(),
+    ]);
+    if (!existing) {
       const account = this.em.create(Account, { email, passwordHash, language });
-      sent = await this.issueLink(account, 'confirm_email');
+      return [await this.issueLink(account, 'confirm_email')];
     }
-    await this.notifications.deliver([sent]);
+    return this.em.transactional(async (tx) => {
+      const sent = emailed
+        ? [
+            this.notifications.queueEmail({
+              to: email,
+              ...this.notifications.compose(existing.language ?? language, 'identity.email.existing.subject', [
+                'identity.email.existing.body',
+                phrase('identity.email.existing.signIn', { url: `${this.config.baseUrl}/sign-in` }),
+                phrase('identity.email.existing.reset', { url: `${this.config.baseUrl}/password-reset` }),
+                'identity.email.existing.notYou',
+              ]),
+            }),
+          ]
+        : [];
+      // Recorded whether or not an email goes: support sees repeated attempts, and both cases
+      // write the same transaction but for the email's row.
+      await this.audit.recordIn(tx, { action: 'sign_up.existing_account', subject: existing.id, ip, details: { emailed } });
+      return sent;
+    });
   }
 
   /** Sends a fresh confirmation link (when signing in to an account not yet confirmed). */
@@ -158,15 +183,12 @@ export class IdentityService {
   async signIn(email: string, password: string, allowed: Promise<unknown> = Promise.resolve()): Promise<SignInResult> {
     const [account] = await Promise.all([email ? this.accountByEmail(email) : null, allowed]);
     if (!account) {
-      this.dummyHash ??= this.hasher.hash(randomToken());
-      await this.hasher.verify(await this.dummyHash, password);
+      // Checked all the same, against a stand-in of this address's own: both paths cost the same time.
+      await this.hasher.verify(this.hasher.standIn(Buffer.from(hmac(this.config.sessionSecret, `password-stand-in:${email}`), 'base64url')), password);
       return { outcome: 'wrong' };
     }
-    const correct = await this.hasher.verify(account.passwordHash, password);
-    if (!correct) {
-      await this.em.nativeUpdate(Account, { id: account.id }, { failedSignIns: account.failedSignIns + 1 });
-      return { outcome: 'wrong' };
-    }
+    // A wrong password is counted by countWrongPassword, after the answer (as for an unknown address).
+    if (!(await this.hasher.verify(account.passwordHash, password))) return { outcome: 'wrong' };
     // Only someone who knows the password learns that the account is locked or unconfirmed.
     if (account.failedSignIns >= MAX_FAILED_SIGN_INS) return { outcome: 'locked' };
     if (!account.emailConfirmedAt) {
@@ -190,7 +212,19 @@ export class IdentityService {
     return row ? this.em.map(Account, row) : null;
   }
 
-  /** Emails a reset link when the address has an account; silent otherwise. */
+  /**
+   * Counts a wrong password against the account of this address, if there is one. Called
+   * after the answer for every refused password, so a known address's write cannot be timed;
+   * one statement, so sign-ins at the same time each count.
+   */
+  async countWrongPassword(email: string): Promise<void> {
+    await this.em.getConnection().execute('update "account" set failed_sign_ins = failed_sign_ins + 1 where email = ?', [email], 'run');
+  }
+
+  /**
+   * Emails a reset link when the address has an account; silent otherwise. Run it after the
+   * answer: only a known address costs a write and a mail round trip.
+   */
   async requestPasswordReset(email: string): Promise<void> {
     const account = await this.em.findOne(Account, { email });
     if (!account) return;
@@ -199,20 +233,23 @@ export class IdentityService {
   }
 
   /**
-   * Sets the new password, unlocks the account, confirms the email (the link proved it)
-   * and ends every session of the account. Returns null when the link is not usable.
+   * Sets the new password, unlocks the account, confirms the email (the link proved it),
+   * ends every other reset link and every session of the account. Returns null when the
+   * link is not usable.
    */
   async resetPassword(token: unknown, password: string): Promise<Account | null> {
     if (!(await this.findLink(token, 'reset_password'))) return null;
     const passwordHash = await this.hasher.hash(password); // before the transaction: it takes a while
     const done = await this.em.transactional(async (em) => {
       const link = await this.findLink(token, 'reset_password');
-      if (!link || !(await this.useLink(link))) return null;
+      if (!link) return null;
+      // One password change at a time per account: two links used at once would each hold
+      // its own link's row while waiting to end the other's.
+      await em.execute('select 1 from "account" where id = ? for update', [link.account.id]);
+      if (!(await this.useLink(link))) return null;
       const account = link.account;
-      account.passwordHash = passwordHash;
-      account.failedSignIns = 0;
       account.emailConfirmedAt ??= new Date();
-      await em.nativeDelete(Session, { account: account.id });
+      await this.replacePassword(em, account.id, passwordHash);
       const notice = this.notifications.queueEmail({
         to: account.email,
         ...this.notifications.compose(account.language, 'identity.email.changed.subject', [
@@ -241,7 +278,20 @@ export class IdentityService {
 
   /** Sets a password directly (command-line and development staff only; people use the reset link). */
   async setPassword(accountId: string, password: string): Promise<void> {
-    await this.em.nativeUpdate(Account, { id: accountId }, { passwordHash: await this.hasher.hash(password), failedSignIns: 0 });
+    const passwordHash = await this.hasher.hash(password);
+    await this.em.transactional((em) => this.replacePassword(em, accountId, passwordHash));
+  }
+
+  /**
+   * Every change of a password goes through here, in the caller's transaction: the new hash,
+   * the account unlocked, every reset link not yet used ended (an older email must not
+   * change the password again), and every session of the account ended (a password changed
+   * from inside a session, were there such a page, would keep that one session).
+   */
+  private async replacePassword(em: EntityManager, accountId: string, passwordHash: string): Promise<void> {
+    await em.nativeUpdate(Account, { id: accountId }, { passwordHash, failedSignIns: 0 });
+    await em.nativeUpdate(EmailToken, { account: accountId, purpose: 'reset_password', usedAt: null }, { usedAt: new Date() });
+    await em.nativeDelete(Session, { account: accountId });
   }
 
   /** Checks the password of a signed-in person again (before a sensitive change). */

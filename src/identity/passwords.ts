@@ -50,6 +50,18 @@ export class PasswordHasher {
     });
   }
 
+  /**
+   * A hash to check a password against when an address has no account: the same cost, no
+   * password matches it, and its salt comes from `seed`: fixed for one address, different
+   * between addresses, as real accounts' salts are (argon2id's time varies a little with the
+   * salt: one shared stand-in would be one recognisable time).
+   */
+  standIn(seed: Buffer): string {
+    const b64 = (bytes: Buffer) => bytes.toString('base64').replace(/=+$/, '');
+    const { memoryKiB, passes, parallelism } = this.cost;
+    return `$argon2id$v=19$m=${memoryKiB},t=${passes},p=${parallelism}$${b64(seed.subarray(0, 16))}$${b64(Buffer.alloc(32))}`;
+  }
+
   async verify(passwordHash: string, password: string): Promise<boolean> {
     try {
       return await verify(passwordHash, password);

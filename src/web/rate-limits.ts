@@ -16,6 +16,13 @@ export const RATE_LIMITS = {
   'sign-in:ip': { points: 100, durationSeconds: 15 * 60 },
   // Generous: people abroad often share one address (carrier-grade NAT, cafés, offices).
   'sign-up:ip': { points: 50, durationSeconds: 60 * 60 },
+  /**
+   * "You already have an account" emails, when someone signs up with an address that has
+   * one: to one address, and caused from one network address. Counted silently (the sign-up
+   * page is the same either way): past the limit, no email.
+   */
+  'sign-up-existing:account': { points: 3, durationSeconds: 60 * 60 },
+  'sign-up-existing:ip': { points: 10, durationSeconds: 60 * 60 },
   /** Password-reset and confirmation emails to one account. */
   'email-link:account': { points: 5, durationSeconds: 60 * 60 },
   'email-link:ip': { points: 20, durationSeconds: 60 * 60 },
@@ -86,11 +93,26 @@ export class RateLimits implements OnModuleInit {
 
   /** Counts one attempt; throws TooManyAttemptsException once the limit is used up. */
   async consume(name: RateLimitName, ...keyParts: string[]): Promise<void> {
+    const refused = await this.count(name, keyParts);
+    if (refused) throw new TooManyAttemptsException(Math.ceil(refused.msBeforeNext / 1000));
+  }
+
+  /**
+   * Counts `points` attempts (0: the same write, counting nothing) and says whether the count
+   * is within the limit, for limits nobody is told about.
+   */
+  async allows(name: RateLimitName, keyParts: string[], points = 1): Promise<boolean> {
+    return !(await this.count(name, keyParts, points));
+  }
+
+  /** Counts attempts; the limiter's answer when it is over the limit, else undefined. */
+  private async count(name: RateLimitName, keyParts: string[], points = 1): Promise<RateLimiterRes | undefined> {
     const key = hmac(this.config.sessionSecret, `${name}:${keyParts.join(':').toLowerCase()}`);
     try {
-      await this.limiters.get(name)!.consume(key);
+      await this.limiters.get(name)!.consume(key, points);
+      return undefined;
     } catch (result) {
-      if (result instanceof RateLimiterRes) throw new TooManyAttemptsException(Math.ceil(result.msBeforeNext / 1000));
+      if (result instanceof RateLimiterRes) return result;
       throw result;
     }
   }

@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { CONFIG, type Config } from '../config/config';
+import { AfterResponse } from './after-response';
 import { BodyMiddleware } from './body.middleware';
 import { BrowserCookie, BrowserMiddleware } from './browser';
 import { Csrf, CsrfMiddleware } from './csrf';
@@ -23,12 +24,13 @@ import { LOGGER } from './tokens';
     Csrf,
     BrowserCookie,
     RateLimits,
+    AfterResponse,
     RequestContextMiddleware,
     BodyMiddleware,
     BrowserMiddleware,
     CsrfMiddleware,
     { provide: APP_FILTER, useClass: ErrorsFilter },
   ],
-  exports: [LOGGER, Renderer, Csrf, BrowserCookie, RateLimits],
+  exports: [LOGGER, Renderer, Csrf, BrowserCookie, RateLimits, AfterResponse],
 })
 export class WebModule {}
