@@ -5,7 +5,7 @@ import { Client } from 'pg';
 import { IdentityService } from '../src/identity/identity.service';
 import { startTestApp, type TestApp } from './harness/app';
 import { csrfOf, submitForm, textOf } from './harness/forms';
-import { emailCount, lastEmailTo, pathOf } from './harness/outbox';
+import { emailCount, lastEmailTo, messagesTo, pathOf } from './harness/outbox';
 import { signIn as signInFully, type TestPerson } from './harness/accounts';
 
 const PASSWORD = 'correct horse battery staple 42';
@@ -647,13 +647,13 @@ describe('answers that do not wait for the mail provider', () => {
       for (let tries = 0; smtp.received.length === 0 && tries < 200; tries++) await new Promise((resolve) => setTimeout(resolve, 25));
       expect(smtp.received[0].to).toEqual([email]);
       for (let tries = 0; tries < 200; tries++) {
-        const { rows } = await mailing.db.sql.query('select status from outbox_message where recipient = $1', [email]);
-        if (rows[0].status === 'sent') break;
+        const [message] = await messagesTo(mailing.db.sql, email);
+        if (message.status === 'sent') break;
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
-      const { rows } = await mailing.db.sql.query('select status, body from outbox_message where recipient = $1', [email]);
-      expect(rows[0].status).toBe('sent'); // recorded as delivered, its link not kept
-      expect(rows[0].body).not.toContain('token=');
+      const [message] = await messagesTo(mailing.db.sql, email);
+      expect(message.status).toBe('sent'); // recorded as delivered, its link not kept
+      expect(message.body).not.toContain('token=');
     } finally {
       smtp.release();
       await mailing.close();
@@ -673,8 +673,7 @@ describe('"you already have an account" emails', () => {
 
   const EXISTING_SUBJECT = 'You already have a Referee account';
   async function existingEmails(to: string): Promise<number> {
-    const { rows } = await own.db.sql.query('select count(*)::int as n from outbox_message where recipient = $1 and subject = $2', [to, EXISTING_SUBJECT]);
-    return rows[0].n;
+    return (await messagesTo(own.db.sql, to, ['email'])).filter((m) => m.subject === EXISTING_SUBJECT).length;
   }
   async function signUpFrom(ip: string, email: string) {
     const browser = own.browser();
