@@ -9,7 +9,7 @@ import { TRANSLATION_TIP } from '../verification/catalog';
 import { CaseSteps } from '../verification/case-steps';
 import { currentStep, landing, mayShow, pageOf } from '../verification/flow';
 import type { VerificationCase } from '../verification/verification-case.entity';
-import { Csrf } from '../web/csrf';
+import { Csrf, CsrfInMultipartBody } from '../web/csrf';
 import type { WebRequest } from '../web/request';
 import { redirect, view } from '../web/view';
 import { CAPTURE_MINUTES, DocumentsService, type ItemState } from './documents.service';
@@ -106,6 +106,7 @@ export class DocumentsController {
 
   /** "Choose Image": one file for one side of one document (multipart, read by its own parser). */
   @Post('upload/:item/:side')
+  @CsrfInMultipartBody()
   async upload(@Req() req: WebRequest, @Param('item') itemKey: string, @Param('side') side: string) {
     const parsed = await readUpload(req, (token) => this.csrf.isValidToken(req, token));
     const c = await this.steps.open(req.viewer!.accountId);
