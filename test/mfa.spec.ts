@@ -5,7 +5,7 @@ import { codeFor, createAccount, passwordSignIn, PASSWORD, signIn, type TestPers
 import { csrfOf, textOf } from './harness/forms';
 import { lastEmailTo, lastTextTo, pathOf } from './harness/outbox';
 import { inContext, recordVerified } from './oidc/flow';
-import { VerifiedIdentitiesService } from '../src/oidc/verified-identities.service';
+import { VerifiedIdentitiesService } from '../src/verified-identity/verified-identities.service';
 
 let t: TestApp;
 let n = 0;

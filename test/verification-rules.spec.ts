@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../src/config/config';
 import { PiiCipher, PiiDecryptionError, PiiFingerprints } from '../src/crypto/pii-cipher';
 import { Messages, type Text } from '../src/i18n/messages';
-import { COUNTRY_CODES, isPoBox, parseAddress } from '../src/verification/addresses';
+import { COUNTRY_CODES } from '../src/i18n/countries';
+import { isPoBox, parseAddress } from '../src/verification/addresses';
 import {
   PRIMARY_DOCUMENTS,
   SECONDARY_DOCUMENTS,

@@ -17,17 +17,6 @@ beforeAll(async () => {
 });
 afterAll(() => t?.close());
 
-/** The whole international journey of the "Done when", up to the review of the chosen documents. */
-async function internationalWithPassportAndBill(a: Applicant) {
-  await toIdentifierStep(a);
-  await step(a, '/verify/no-ssn-or-itin', {}, '/verify/documents/primary');
-  await step(a, '/verify/documents/primary', { document: 'foreign_passport' }, '/verify/documents/primary/check');
-  await step(a, '/verify/documents/primary/check', { original: 'yes', nameMatches: 'yes', unexpired: 'yes' }, '/verify/documents/second');
-  await step(a, '/verify/documents/second', { document: 'utility_bill' }, '/verify/documents/second/check');
-  await step(a, '/verify/documents/second/check', { nameMatches: 'yes', recent: 'yes' }, '/verify/documents/supporting');
-  await step(a, '/verify/documents/supporting', { confirm: 'yes' }, '/verify/documents/review');
-}
-
 describe('the international journey (no SSN → passport + utility bill → Save & Exit → resume link)', () => {
   it('keeps everything and resumes on the same step', async () => {
     const a = await newApplicant(t);

@@ -1,5 +1,5 @@
 import { jwtVerify } from 'jose';
-import { VerifiedIdentitiesService } from '../src/oidc/verified-identities.service';
+import { VerifiedIdentitiesService } from '../src/verified-identity/verified-identities.service';
 import { startTestApp, type TestApp } from './harness/app';
 import { approvedApplicant, approveDocuments, inContext, JITSI, newReferee } from './harness/calls';
 import { applicantAtDocuments, uploadAll } from './harness/documents';

@@ -18,7 +18,7 @@ import { OidcPayload } from '../oidc/oidc-payload.entity';
 import { Organization } from '../oidc/organization.entity';
 import { PendingReturn } from '../oidc/pending-return.entity';
 import { SigningKey } from '../oidc/signing-key.entity';
-import { VerifiedIdentityRecord } from '../oidc/verified-identity.entity';
+import { VerifiedIdentityRecord } from '../verified-identity/verified-identity.entity';
 import { ResumeCode } from '../verification/resume-code.entity';
 import { VerificationCase } from '../verification/verification-case.entity';
 import { SupportMessage } from '../support/support-message.entity';

@@ -1,7 +1,7 @@
 import { Controller, Get, NotFoundException, Param, Post, Query, Req } from '@nestjs/common';
 import { LanguageResolver } from '../i18n/language';
 import { Messages, type Text } from '../i18n/messages';
-import { Csrf } from '../web/csrf';
+import { Csrf, CsrfInMultipartBody } from '../web/csrf';
 import type { WebRequest } from '../web/request';
 import { redirect, view } from '../web/view';
 import { fieldLabels } from './documents.controller';
@@ -38,6 +38,7 @@ export class CaptureController {
   }
 
   @Post(':token/upload/:item/:side')
+  @CsrfInMultipartBody()
   async upload(@Req() req: WebRequest, @Param('token') token: string, @Param('item') itemKey: string, @Param('side') side: string) {
     const parsed = await readUpload(req, (sent) => this.csrf.isValidToken(req, sent));
     const c = await this.documents.captureCase(token);

@@ -1,5 +1,4 @@
-import { Body, Controller, Get, NotFoundException, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
-import type { Response } from 'express';
+import { Body, Controller, Get, NotFoundException, Param, Post, Req, UseGuards } from '@nestjs/common';
 import { SignedInGuard } from '../identity/signed-in.guard';
 import { LanguageResolver } from '../i18n/language';
 import type { Language } from '../i18n/languages';
@@ -9,9 +8,9 @@ import { TRANSLATION_TIP } from '../verification/catalog';
 import { CaseSteps } from '../verification/case-steps';
 import { currentStep, landing, mayShow, pageOf } from '../verification/flow';
 import type { VerificationCase } from '../verification/verification-case.entity';
-import { Csrf } from '../web/csrf';
+import { Csrf, CsrfInMultipartBody } from '../web/csrf';
 import type { WebRequest } from '../web/request';
-import { redirect, view } from '../web/view';
+import { fileResponse, redirect, view } from '../web/view';
 import { CAPTURE_MINUTES, DocumentsService, type ItemState } from './documents.service';
 import { readUpload } from './multipart';
 import type { Item } from './sides';
@@ -34,15 +33,6 @@ export function fieldLabels(messages: Messages, language: Language, items: ItemS
     item.sides.forEach((s) => (labels[`file-${i}-${s.key}`] = messages.text(language, 'documents.upload.fields.file', { document: text(item.doc.label), side: text(s.text) }))),
   );
   return labels;
-}
-
-/** Sends a stored file to its owner or reviewer: never cached, never sniffed, never inline script. */
-export function sendFile(res: Response, mime: string, data: Buffer): void {
-  res.setHeader('Cache-Control', 'no-store');
-  res.setHeader('X-Content-Type-Options', 'nosniff');
-  res.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");
-  res.setHeader('Content-Disposition', mime === 'application/pdf' ? 'attachment; filename="document.pdf"' : 'inline');
-  res.type(mime).send(data);
 }
 
 /** The applicant's side: send documents (Choose Image), confirm and continue, then hold for review. */
@@ -106,6 +96,7 @@ export class DocumentsController {
 
   /** "Choose Image": one file for one side of one document (multipart, read by its own parser). */
   @Post('upload/:item/:side')
+  @CsrfInMultipartBody()
   async upload(@Req() req: WebRequest, @Param('item') itemKey: string, @Param('side') side: string) {
     const parsed = await readUpload(req, (token) => this.csrf.isValidToken(req, token));
     const c = await this.steps.open(req.viewer!.accountId);
@@ -132,10 +123,10 @@ export class DocumentsController {
 
   /** The applicant's own image (anyone else's: 404). */
   @Get('file/:id')
-  async file(@Req() req: WebRequest, @Param('id') id: string, @Res() res: Response) {
+  async file(@Req() req: WebRequest, @Param('id') id: string) {
     const file = await this.documents.ownFile(req.viewer!.accountId, id);
     if (!file) throw new NotFoundException();
-    sendFile(res, file.mime, await this.documents.contents(file));
+    return fileResponse(file.mime, await this.documents.contents(file));
   }
 
   /** Hold for document review: live status (the status fragment polls itself every 3 s). */

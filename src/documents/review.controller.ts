@@ -1,13 +1,11 @@
-import { Body, Controller, Get, NotFoundException, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
-import type { Response } from 'express';
+import { Body, Controller, Get, NotFoundException, Param, Post, Req, UseGuards } from '@nestjs/common';
 import { actorOf } from '../audit/audit.service';
 import { LanguageResolver } from '../i18n/language';
 import { Messages } from '../i18n/messages';
 import { RequireRole, RolesGuard } from '../staff/roles.guard';
 import type { WebRequest } from '../web/request';
-import { redirect, view, type FieldErrors } from '../web/view';
+import { fileResponse, redirect, view, type FieldErrors } from '../web/view';
 import { REJECT_REASONS, reasonText } from './document-review.entity';
-import { sendFile } from './documents.controller';
 import { DocumentsService } from './documents.service';
 import { HINTS } from './images';
 import { StaffAccess } from './work-access';
@@ -87,12 +85,12 @@ export class ReviewController {
 
   /** One image of a claimed case; every view is written to the audit log. */
   @Get(':caseId/file/:fileId')
-  async file(@Req() req: WebRequest, @Param('caseId') caseId: string, @Param('fileId') fileId: string, @Res() res: Response) {
+  async file(@Req() req: WebRequest, @Param('caseId') caseId: string, @Param('fileId') fileId: string) {
     const access = await this.access.of(req.viewer!.accountId, { review: caseId });
     const file = access && (await this.documents.fileOfCase(access.caseId, fileId));
     if (!access || !file) throw new NotFoundException();
     await this.documents.auditView(actorOf(req), access.caseId, 'documents.image_viewed', file.id, { item: file.item, side: file.side, as: access.as });
-    sendFile(res, file.mime, await this.documents.contents(file));
+    return fileResponse(file.mime, await this.documents.contents(file));
   }
 
   @Post(':caseId')

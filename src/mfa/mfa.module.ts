@@ -2,8 +2,8 @@ import { Module } from '@nestjs/common';
 import { CryptoModule } from '../crypto/crypto.module';
 import { IdentityModule } from '../identity/identity.module';
 import { NotificationsModule } from '../notifications/notifications.module';
-import { OidcModule } from '../oidc/oidc.module';
 import { StaffModule } from '../staff/staff.module';
+import { VerifiedIdentityModule } from '../verified-identity/verified-identity.module';
 import { BackupCodesService } from './backup-codes.service';
 import { ChallengeController } from './challenge.controller';
 import { CodeGeneratorService } from './code-generator.service';
@@ -35,7 +35,7 @@ const SERVICES = [
 ];
 
 @Module({
-  imports: [IdentityModule, NotificationsModule, StaffModule, OidcModule, CryptoModule],
+  imports: [IdentityModule, NotificationsModule, StaffModule, VerifiedIdentityModule, CryptoModule],
   controllers: [ChallengeController, SetupController],
   providers: [...SERVICES, SecondFactorGuard],
   exports: [MfaMethodsService],

@@ -1,4 +1,5 @@
 import { getCountries, getCountryCallingCode, parsePhoneNumberWithError, type CountryCode } from 'libphonenumber-js/max';
+import { countryOptions } from '../i18n/countries';
 import { DEFAULT_LANGUAGE, type Language } from '../i18n/languages';
 import { phrase, type Text } from '../i18n/messages';
 
@@ -11,14 +12,11 @@ export interface CountryOption {
 /** Built once per language: every country libphonenumber knows takes a while to name and sort. */
 const optionsByLanguage = new Map<Language, CountryOption[]>();
 
-/** Every country libphonenumber knows, named in `language` (CLDR, through Intl), with its dial code, sorted by name. */
-export function countryOptions(language: Language = DEFAULT_LANGUAGE): CountryOption[] {
+/** Every country libphonenumber knows, named and sorted in `language` (i18n/countries.ts), with its dial code. */
+export function phoneCountries(language: Language = DEFAULT_LANGUAGE): CountryOption[] {
   let options = optionsByLanguage.get(language);
   if (!options) {
-    const names = new Intl.DisplayNames([language], { type: 'region' });
-    options = getCountries()
-      .map((code) => ({ code, name: names.of(code) ?? code, dialCode: `+${getCountryCallingCode(code)}` }))
-      .sort((a, b) => a.name.localeCompare(b.name, language));
+    options = countryOptions(language, getCountries()).map(({ value, label }) => ({ code: value, name: label, dialCode: `+${getCountryCallingCode(value as CountryCode)}` }));
     optionsByLanguage.set(language, options);
   }
   return options;
@@ -26,7 +24,7 @@ export function countryOptions(language: Language = DEFAULT_LANGUAGE): CountryOp
 
 /** The country picker's options: "United Kingdom (+44)". */
 export function countrySelectOptions(language: Language = DEFAULT_LANGUAGE): { value: string; label: string }[] {
-  return countryOptions(language).map((c) => ({ value: c.code, label: `${c.name} (${c.dialCode})` }));
+  return phoneCountries(language).map((c) => ({ value: c.code, label: `${c.name} (${c.dialCode})` }));
 }
 
 export type ParsedPhone = { e164: string; country: string; hint: string } | { error: Text };
@@ -59,5 +57,5 @@ export function parsePhone(country: string, raw: string, language: Language = DE
 }
 
 function countryName(code: string, language: Language): string | undefined {
-  return countryOptions(language).find((c) => c.code === code)?.name;
+  return phoneCountries(language).find((c) => c.code === code)?.name;
 }

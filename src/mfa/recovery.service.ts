@@ -8,7 +8,7 @@ import { formatDate } from '../i18n/formats';
 import { languageOr } from '../i18n/languages';
 import { phrase } from '../i18n/messages';
 import { NotificationsService } from '../notifications/notifications.service';
-import { VerifiedIdentitiesService } from '../oidc/verified-identities.service';
+import { VerifiedIdentitiesService } from '../verified-identity/verified-identities.service';
 import { MfaAccountState } from './mfa-account-state.entity';
 import { MfaMethod } from './mfa-method.entity';
 import { MfaMethodsService } from './mfa-methods.service';

@@ -3,6 +3,7 @@
  * alongside OpenID Connect Core §5 (standard claims) and OpenID Connect for Identity
  * Assurance 1.0 (verified_claims).
  */
+import type { VerifiedDocument, VerifiedIdentity } from '../verified-identity/verified-identity';
 
 /** Scope → the claims it stands for (OpenID Connect Core §5.4, plus our verified identity). */
 export const CLAIMS_BY_SCOPE = {
@@ -64,42 +65,7 @@ export const SCOPE_WORDS: Record<string, string> = {
 /** Companions released with a claim, never listed on their own. */
 const COMPANIONS = new Set(['sub', 'email_verified', 'phone_number_verified']);
 
-/** The identity as verified: what verification hands over when a case ends "verified". */
-export interface VerifiedIdentity {
-  verifiedAt: Date;
-  /**
-   * The verification's opaque reference, shared as verification_process: random, never an
-   * internal id; Referee maps it back to the call, case and referee for audits.
-   */
-  verificationProcess?: string;
-  /** Verified with a Social Security number (not an ITIN or a passport number). */
-  ssnVerified: boolean;
-  claims: {
-    givenName: string;
-    familyName: string;
-    middleName?: string;
-    /** YYYY-MM-DD */
-    birthdate: string;
-    address?: { streetAddress: string; locality: string; region?: string; postalCode?: string; country: string };
-    /** E.164 */
-    phoneNumber?: string;
-  };
-  documents: VerifiedDocument[];
-}
-
-export interface VerifiedDocument {
-  /** Identity Assurance document type: passport, idcard, driving_permit, residence_permit… */
-  type: string;
-  number?: string;
-  issuer: { country: string; name?: string };
-  /** YYYY-MM-DD */
-  dateOfIssuance?: string;
-  dateOfExpiry?: string;
-  /** vri: images inspected remotely; pvr: a person compared the face with the applicant on video. */
-  checks: { method: 'vri' | 'pvr'; checkId?: string; time: Date }[];
-}
-
-/** Where the oidc module finds verified identities (implemented on PostgreSQL in this module). */
+/** Where the oidc module finds verified identities (implemented on PostgreSQL by the verified-identity module). */
 export interface VerifiedIdentities {
   findVerified(accountId: string): Promise<VerifiedIdentity | null>;
 }

@@ -10,23 +10,23 @@ import { InteractionController } from './interaction.controller';
 import { OrganizationsService } from './organizations.service';
 import { OidcProviderService } from './provider.service';
 import { SigningKeysService } from './signing-keys.service';
-import { VerifiedIdentitiesService } from './verified-identities.service';
+import { VerifiedIdentitiesService } from '../verified-identity/verified-identities.service';
+import { VerifiedIdentityModule } from '../verified-identity/verified-identity.module';
 
 /**
  * Referee as an OpenID provider: oidc-provider mounted at /oidc (app.ts), its interactions,
  * organizations (clients), consent grants and the verified claims it shares.
  */
 @Module({
-  imports: [IdentityModule, StaffModule, CryptoModule],
+  imports: [IdentityModule, StaffModule, CryptoModule, VerifiedIdentityModule],
   controllers: [InteractionController, ConnectedOrganizationsController, OrganizationsAdminController],
   providers: [
     OrganizationsService,
     SigningKeysService,
     GrantsService,
-    VerifiedIdentitiesService,
     { provide: VERIFIED_IDENTITIES, useExisting: VerifiedIdentitiesService },
     OidcProviderService,
   ],
-  exports: [OrganizationsService, VerifiedIdentitiesService, VERIFIED_IDENTITIES, GrantsService, OidcProviderService],
+  exports: [OrganizationsService, VERIFIED_IDENTITIES, GrantsService, OidcProviderService],
 })
 export class OidcModule {}

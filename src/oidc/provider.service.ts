@@ -27,8 +27,8 @@ import {
   standardClaims,
   verifiedClaims,
   type VerifiedIdentities,
-  type VerifiedIdentity,
 } from './claims';
+import type { VerifiedIdentity } from '../verified-identity/verified-identity';
 import { GrantsService } from './grants.service';
 import { KEY_REFRESH_SECONDS, LIFETIMES } from './lifetimes';
 import { OrganizationsService } from './organizations.service';

@@ -1,52 +1,15 @@
 /**
- * Home addresses in any country: the ISO 3166-1 country list, and for each country the
+ * Home addresses in any country (the ISO 3166-1 list in i18n/countries.ts): for each country the
  * fields that fit it (a state for the U.S., a prefecture for Japan, none for France) and
  * its postal-code rule. Countries not listed get an optional region and postal code.
  * Formats follow the countries' postal services (as collected in Google's address data).
  * State, province and prefecture names in the lists stay as the postal services write them
  * (they are what goes on the envelope); the lines' names and the errors are in the catalogs.
  */
+import { countryName, isCountryCode } from '../i18n/countries';
 import { DEFAULT_LANGUAGE, type Language } from '../i18n/languages';
 import { phrase } from '../i18n/messages';
 import type { FieldErrors } from '../web/view';
-
-/** Every officially assigned ISO 3166-1 alpha-2 code. */
-export const COUNTRY_CODES = (
-  'AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ ' +
-  'CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR ' +
-  'GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP ' +
-  'KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT ' +
-  'MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW ' +
-  'SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG ' +
-  'UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW'
-).split(' ');
-
-const COUNTRY_SET = new Set(COUNTRY_CODES);
-
-export function isCountryCode(code: unknown): code is string {
-  return typeof code === 'string' && COUNTRY_SET.has(code);
-}
-
-/** Country names as the reader's language writes them (Intl, CLDR). Each language's list is built once. */
-const regionNames = new Map<Language, Intl.DisplayNames>();
-const countryLists = new Map<Language, { value: string; label: string }[]>();
-
-export function countryName(code: string, language: Language = DEFAULT_LANGUAGE): string {
-  let names = regionNames.get(language);
-  if (!names) regionNames.set(language, (names = new Intl.DisplayNames([language], { type: 'region' })));
-  return names.of(code) ?? code;
-}
-
-/** The country list for a select, in the reader's language and sorted the way it sorts. */
-export function countryOptions(language: Language = DEFAULT_LANGUAGE): { value: string; label: string }[] {
-  let list = countryLists.get(language);
-  if (!list) {
-    const collator = new Intl.Collator(language);
-    list = COUNTRY_CODES.map((code) => ({ value: code, label: countryName(code, language) })).sort((a, b) => collator.compare(a.label, b.label));
-    countryLists.set(language, list);
-  }
-  return list;
-}
 
 type Options = { value: string; label: string }[];
 const named = (pairs: string): Options =>

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, NotFoundException, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
+import { countryName, countryOptions, isCountryCode } from '../i18n/countries';
 import { LanguageResolver } from '../i18n/language';
 import { SessionsService } from '../identity/sessions.service';
 import { SignedInGuard } from '../identity/signed-in.guard';
@@ -7,7 +8,7 @@ import { Renderer } from '../web/renderer';
 import { RateLimits } from '../web/rate-limits';
 import type { WebRequest } from '../web/request';
 import { invalidForm, redirect, view, type Redirect, type View } from '../web/view';
-import { addressFormat, addressLines, countryName, countryOptions, isCountryCode } from './addresses';
+import { addressFormat, addressLines } from './addresses';
 import { CaseSteps, type SubmitOutcome } from './case-steps';
 import { PRIMARY_MUST_BE, TRACK_NEEDS, TRANSLATION_TIP, findDocument, type CatalogDocument } from './catalog';
 import { detailsValues, fullName, monthOptions, type DetailsForm } from './details';

@@ -1,5 +1,4 @@
 import { DocumentsService } from '../documents/documents.service';
-import { sendFile } from '../documents/documents.controller';
 import { StaffAccess, type WorkAccess } from '../documents/work-access';
 import { Body, Controller, Get, NotFoundException, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
@@ -11,7 +10,7 @@ import { QueueService } from '../scheduling/queue.service';
 import { LanguageResolver } from '../i18n/language';
 import { RequireRole, RolesGuard } from '../staff/roles.guard';
 import type { WebRequest } from '../web/request';
-import { invalidForm, redirect, view, View, type Redirect } from '../web/view';
+import { fileResponse, invalidForm, redirect, view, View, type FileResponse, type Redirect } from '../web/view';
 import { CallsService } from './calls.service';
 import { OUTCOME_LABELS, parseOutcome } from './checklist';
 import { allowJitsi } from './jitsi';
@@ -161,13 +160,13 @@ export class AgentCallsController {
   /** One approved document image of this call's case (each view audit-logged). */
   @Get(':id/file/:fileId')
   @RequireRole('referee', 'supervisor')
-  async file(@Req() req: WebRequest, @Res() res: Response, @Param('id') id: string, @Param('fileId') fileId: string): Promise<void> {
+  async file(@Req() req: WebRequest, @Param('id') id: string, @Param('fileId') fileId: string): Promise<FileResponse> {
     // Images never get the released notice: what a stranger gets.
     const access = await this.access.of(req.viewer!.accountId, { call: id });
     const file = access && (await this.documents.fileOfCase(access.caseId, fileId));
     if (!access || !file) throw new NotFoundException();
     await this.documents.auditView(actorOf(req), access.caseId, 'documents.image_viewed', file.id, { item: file.item, side: file.side, during: 'call', as: access.as });
-    sendFile(res, file.mime, await this.documents.contents(file));
+    return fileResponse(file.mime, await this.documents.contents(file));
   }
 
   @Post(':id/code')

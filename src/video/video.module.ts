@@ -3,7 +3,7 @@ import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module';
 import { CryptoModule } from '../crypto/crypto.module';
 import { NotificationsModule } from '../notifications/notifications.module';
-import { OidcModule } from '../oidc/oidc.module';
+import { VerifiedIdentityModule } from '../verified-identity/verified-identity.module';
 import { SchedulingModule } from '../scheduling/scheduling.module';
 import { StaffModule } from '../staff/staff.module';
 import { VerificationModule } from '../verification/verification.module';
@@ -13,7 +13,7 @@ import { CallsService } from './calls.service';
 
 /** Video calls on Jitsi: the applicant's call pages under /call, the agent's console under /agent/calls. */
 @Module({
-  imports: [DocumentsModule, AuditModule, CryptoModule, NotificationsModule, OidcModule, SchedulingModule, StaffModule, VerificationModule],
+  imports: [DocumentsModule, AuditModule, CryptoModule, NotificationsModule, SchedulingModule, StaffModule, VerificationModule, VerifiedIdentityModule],
   controllers: [CallController, AgentCallsController],
   providers: [CallsService],
   exports: [CallsService],

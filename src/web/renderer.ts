@@ -5,7 +5,7 @@ import { CONFIG, type Config } from '../config/config';
 import { VIEWS_DIR } from '../config/paths';
 import { formatDate, formatDuration, formatNumber, type DateStyle } from '../i18n/formats';
 import { LanguageResolver } from '../i18n/language';
-import { DEFAULT_LANGUAGE, directionOf, LANGUAGES, type Language } from '../i18n/languages';
+import { directionOf, LANGUAGES, type Language } from '../i18n/languages';
 import { Messages, TrustedHtml, type Text } from '../i18n/messages';
 import { Csrf } from './csrf';
 import type { WebRequest } from './request';
@@ -24,9 +24,12 @@ export class RenderedPage {
  */
 @Injectable()
 export class Renderer {
-  private readonly env: nunjucks.Environment;
-  /** The language of the page being rendered: rendering is synchronous, so one value at a time. */
-  private language: Language = DEFAULT_LANGUAGE;
+  /**
+   * One environment a language, built once: its `t` and formats are bound to that language,
+   * so a page's language goes with its render and nothing is held between calls. Each has
+   * its own loader, as compiled templates belong to the environment that compiled them.
+   */
+  private readonly envs: ReadonlyMap<Language, nunjucks.Environment>;
 
   constructor(
     @Inject(CONFIG) private readonly config: Config,
@@ -34,27 +37,32 @@ export class Renderer {
     private readonly messages: Messages,
     private readonly languages: LanguageResolver,
   ) {
-    this.env = new nunjucks.Environment(new nunjucks.FileSystemLoader(VIEWS_DIR, { noCache: false }), {
+    this.envs = new Map(LANGUAGES.map(({ code }) => [code, this.environmentFor(code)]));
+  }
+
+  private environmentFor(language: Language): nunjucks.Environment {
+    const env = new nunjucks.Environment(new nunjucks.FileSystemLoader(VIEWS_DIR, { noCache: false }), {
       autoescape: true,
       throwOnUndefined: false,
     });
-    this.env.addGlobal('devOutbox', config.env !== 'production');
-    this.env.addFilter('linkify', linkify);
+    env.addGlobal('devOutbox', this.config.env !== 'production');
+    env.addFilter('linkify', linkify);
     // Every word on a page comes from the catalogs in the page's language (content/messages).
-    this.env.addGlobal('t', (text: Text | nunjucks.runtime.SafeString | undefined, values?: Record<string, unknown>) => {
+    env.addGlobal('t', (text: Text | nunjucks.runtime.SafeString | undefined, values?: Record<string, unknown>) => {
       if (text === undefined || text === null || text === '') return ''; // `{% if %}` must see nothing as false
       if (text instanceof nunjucks.runtime.SafeString) return text; // already translated by the caller
-      return new nunjucks.runtime.SafeString(this.messages.html(this.language, text, values && trustMarkup(values)));
+      return new nunjucks.runtime.SafeString(this.messages.html(language, text, values && trustMarkup(values)));
     });
-    this.env.addGlobal('formatDuration', (value: number, unit: 'minute' | 'second' | 'hour' | 'day') => formatDuration(this.language, value, unit));
-    this.env.addGlobal('formatDate', (value: Date | string, style?: DateStyle, timeZone?: string) => formatDate(this.language, value, style, timeZone));
-    this.env.addGlobal('formatNumber', (value: number, digits?: number) => formatNumber(this.language, value, digits));
-    this.env.addGlobal('siteLanguages', LANGUAGES);
+    env.addGlobal('formatDuration', (value: number, unit: 'minute' | 'second' | 'hour' | 'day') => formatDuration(language, value, unit));
+    env.addGlobal('formatDate', (value: Date | string, style?: DateStyle, timeZone?: string) => formatDate(language, value, style, timeZone));
+    env.addGlobal('formatNumber', (value: number, digits?: number) => formatNumber(language, value, digits));
+    env.addGlobal('siteLanguages', LANGUAGES);
+    return env;
   }
 
   /** Lets a module offer every page a value or a function (e.g. the help centre's "Learn more" links). */
   addGlobal(name: string, value: unknown): void {
-    this.env.addGlobal(name, value);
+    for (const env of this.envs.values()) env.addGlobal(name, value);
   }
 
   isFragmentRequest(req: WebRequest): boolean {
@@ -74,12 +82,7 @@ export class Renderer {
       language,
       dir: directionOf(language),
     };
-    this.language = language;
-    try {
-      return new RenderedPage(this.env.render(`${view.template}.njk`, context), view.status);
-    } finally {
-      this.language = DEFAULT_LANGUAGE;
-    }
+    return new RenderedPage(this.envs.get(language)!.render(`${view.template}.njk`, context), view.status);
   }
 }
 

@@ -1,7 +1,7 @@
 import type { Text } from '../i18n/messages';
 
 /**
- * What a controller returns: a page to render or a place to go. The HTTP adapter
+ * What a controller returns: a page to render, a place to go, or a file. The HTTP adapter
  * (http-adapter.ts) turns these into responses, so controllers never touch `res` and the full-page/fragment choice
  * is made in one place (renderer.ts).
  */
@@ -17,8 +17,18 @@ export class Redirect {
   constructor(readonly location: string) {}
 }
 
+/** A stored file (a document image or PDF) sent to its owner or reviewer as it is. */
+export class FileResponse {
+  constructor(
+    readonly mime: string,
+    readonly data: Buffer,
+  ) {}
+}
+
 export const view = (template: string, context: Record<string, unknown> = {}, status = 200) =>
   new View(template, context, status);
+
+export const fileResponse = (mime: string, data: Buffer) => new FileResponse(mime, data);
 
 /** Redirect after a POST with 303 See Other, so the browser follows with a GET. */
 export const redirect = (location: string) => new Redirect(location);

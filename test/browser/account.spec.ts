@@ -5,25 +5,13 @@
  * with JavaScript turned off, and the sign-in page must fit a phone's screen.
  */
 import type { Page } from 'playwright-core';
-import type { TestApp } from '../harness/app';
 import { codeFor } from '../harness/accounts';
 import { lastEmailTo, pathOf } from '../harness/outbox';
-import {
-  checkAccessibility,
-  clickAndLoad,
-  collectPageErrors,
-  describeWithBrowser,
-  launchBrowser,
-  screenshot,
-  startListeningApp,
-  type Browser,
-} from './browser';
+import { browserSuite, checkAccessibility, clickAndLoad, collectPageErrors, screenshot } from './browser';
 
 const PASSWORD = 'correct horse battery staple 42';
 
-let t: TestApp;
-let baseUrl: string;
-let browser: Browser | undefined;
+const suite = browserSuite();
 
 const h1 = (page: Page) => page.locator('h1').innerText();
 const pathAndQuery = (page: Page) => {
@@ -33,7 +21,7 @@ const pathAndQuery = (page: Page) => {
 
 async function journey(page: Page, email: string, { javaScript, shots }: { javaScript: boolean; shots: string }) {
   // The landing page, then "Create an account" in the header.
-  await page.goto(`${baseUrl}/`);
+  await page.goto(`${suite.baseUrl}/`);
   await checkAccessibility(page);
   await clickAndLoad(page, page.getByRole('banner').getByRole('link', { name: 'Create an account' }));
   expect(pathAndQuery(page)).toBe('/sign-up');
@@ -80,7 +68,7 @@ async function journey(page: Page, email: string, { javaScript, shots }: { javaS
   const message = page.locator('article').filter({ hasText: `To ${email}` }).first();
   expect(await message.getByRole('heading').innerText()).toBe('Confirm your email address for Referee');
   const link = message.locator('pre a[href*="/sign-up/confirm?token="]');
-  const sent = await lastEmailTo(t.db.sql, email);
+  const sent = await lastEmailTo(suite.t.db.sql, email);
   expect(sent?.link).toBeDefined();
   expect(await link.getAttribute('href')).toBe(sent!.link);
   await clickAndLoad(page, link);
@@ -125,49 +113,38 @@ async function journey(page: Page, email: string, { javaScript, shots }: { javaS
   await checkAccessibility(page);
 
   // Signed out for real: the account page asks to sign in again.
-  await page.goto(`${baseUrl}/account`);
+  await page.goto(`${suite.baseUrl}/account`);
   expect(new URL(page.url()).pathname).toBe('/sign-in');
   expect(await h1(page)).toBe('Sign in');
 }
 
-describeWithBrowser('a new account, in a browser', () => {
-  beforeAll(async () => {
-    ({ t, baseUrl } = await startListeningApp());
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
-  afterEach(async () => {
-    await browser?.close();
-    browser = undefined;
-  });
-
+suite.describe('a new account, in a browser', () => {
   it('signs up, confirms the email from the outbox, signs in and out; every page passes axe', async () => {
-    browser = await launchBrowser();
+    const browser = await suite.launch();
     const errors = collectPageErrors(browser.page);
     await journey(browser.page, 'ada.browser@example.com', { javaScript: true, shots: 'js' });
     expect(errors).toEqual([]);
   });
 
   it('does the same with JavaScript turned off', async () => {
-    browser = await launchBrowser({ javaScriptEnabled: false });
+    const browser = await suite.launch({ javaScriptEnabled: false });
     await journey(browser.page, 'grace.nojs@example.com', { javaScript: false, shots: 'nojs' });
   });
 
   it('shows no "Show password" button when JavaScript is off (it cannot work then)', async () => {
-    browser = await launchBrowser({ javaScriptEnabled: false });
-    await browser.page.goto(`${baseUrl}/sign-in`);
-    expect(await browser.page.getByRole('button', { name: 'Show password' }).count()).toBe(0);
-    await browser.close();
-    browser = await launchBrowser();
-    await browser.page.goto(`${baseUrl}/sign-in`);
+    const noScripts = await suite.launch({ javaScriptEnabled: false });
+    await noScripts.page.goto(`${suite.baseUrl}/sign-in`);
+    expect(await noScripts.page.getByRole('button', { name: 'Show password' }).count()).toBe(0);
+    await noScripts.close();
+    const browser = await suite.launch();
+    await browser.page.goto(`${suite.baseUrl}/sign-in`);
     expect(await browser.page.getByRole('button', { name: 'Show password' }).isVisible()).toBe(true);
   });
 
   it('fits the sign-in page on a phone (390 × 844) without sideways scrolling', async () => {
-    browser = await launchBrowser({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 3, isMobile: true, hasTouch: true });
+    const browser = await suite.launch({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 3, isMobile: true, hasTouch: true });
     const { page } = browser;
-    await page.goto(`${baseUrl}/sign-in`);
+    await page.goto(`${suite.baseUrl}/sign-in`);
     expect(await h1(page)).toBe('Sign in');
     // (Page code as strings: the project's TypeScript has no DOM types.)
     const { scrollWidth, innerWidth } = (await page.evaluate(

@@ -86,10 +86,13 @@ export async function launchBrowser(options: ContextOptions = {}): Promise<Brows
   context.setDefaultTimeout(15_000);
   context.setDefaultNavigationTimeout(20_000);
   const page = context.pages()[0] ?? (await context.newPage());
+  let closed = false;
   return {
     context,
     page,
     async close() {
+      if (closed) return; // a test may close its browser before the suite does
+      closed = true;
       await context.close();
       rmSync(userDataDir, { recursive: true, force: true });
     },
@@ -120,6 +123,70 @@ export async function startListeningApp(
     throw error;
   }
   return { t, baseUrl };
+}
+
+/**
+ * What every browser spec has around its tests: a Referee listening on a real port
+ * (startListeningApp), started before them and closed after them, and the Chromiums the tests
+ * launch, each closed when it is no longer needed. `t` and `baseUrl` are there once the suite's
+ * tests and hooks run, not when the file loads.
+ */
+export interface BrowserSuite {
+  readonly t: TestApp;
+  readonly baseUrl: string;
+  /** A new Chromium for this test, closed after it. */
+  launch(options?: ContextOptions): Promise<Browser>;
+  /**
+   * The Chromium the suite's tests share, where each goes on from the previous one: launched
+   * (with `options`) on first use, the same one after that, closed after the suite.
+   */
+  shared(options?: ContextOptions): Promise<Browser>;
+  /** describeWithBrowser, with the hooks that start and close all of the above. */
+  describe(name: string, tests: () => void): void;
+}
+
+export function browserSuite(env: Record<string, string> = {}, options: { host?: '127.0.0.1' | 'localhost' } = {}): BrowserSuite {
+  let running: { t: TestApp; baseUrl: string } | undefined;
+  let forTest: Browser[] = [];
+  let shared: Promise<Browser> | undefined;
+  const started = () => running ?? fail('the browser suite has not started: use t and baseUrl in tests and hooks');
+  return {
+    get t() {
+      return started().t;
+    },
+    get baseUrl() {
+      return started().baseUrl;
+    },
+    async launch(contextOptions) {
+      const browser = await launchBrowser(contextOptions);
+      forTest.push(browser);
+      return browser;
+    },
+    shared(contextOptions) {
+      return (shared ??= launchBrowser(contextOptions));
+    },
+    describe(name, tests) {
+      describeWithBrowser(name, () => {
+        beforeAll(async () => {
+          running = await startListeningApp(env, options);
+        });
+        afterEach(async () => {
+          const closing = forTest;
+          forTest = [];
+          for (const browser of closing) await browser.close();
+        });
+        afterAll(async () => {
+          await (await shared?.catch(() => undefined))?.close();
+          await running?.t.close();
+        });
+        tests();
+      });
+    },
+  };
+}
+
+function fail(message: string): never {
+  throw new Error(message);
 }
 
 /**

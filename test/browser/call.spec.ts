@@ -5,7 +5,7 @@ import { approvedApplicant, JITSI, newReferee } from '../harness/calls';
 import { applicantAtDocuments, submitDocuments, uploadAll } from '../harness/documents';
 import { csrfOf, submitForm } from '../harness/forms';
 import { lastEmailTo } from '../harness/outbox';
-import { checkAccessibility, clickAndLoad, collectPageErrors, screenshot, shareCookies, describeWithBrowser, launchBrowser, startListeningApp, type Browser } from './browser';
+import { browserSuite, checkAccessibility, clickAndLoad, collectPageErrors, screenshot, shareCookies } from './browser';
 
 /**
  * The call page in Chromium against a local test double of Jitsi's external_api.js: the test
@@ -25,28 +25,19 @@ window.JitsiMeetExternalAPI = function (domain, options) {
 window.__jitsiFire = function (name, data) { (window.__jitsi.listeners[name] || []).forEach(function (fn) { fn(data); }); };
 `;
 
-let t: TestApp;
-let baseUrl: string;
-let browser: Browser | undefined;
+const suite = browserSuite(JITSI);
 
-describeWithBrowser('the call page in Chromium, with a test double of Jitsi', () => {
-  beforeAll(async () => {
-    ({ t, baseUrl } = await startListeningApp(JITSI));
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await t?.close();
-  });
-
+suite.describe('the call page in Chromium, with a test double of Jitsi', () => {
   /** The supertest browser's cookies, handed to Chromium: the same signed-in person. */
   async function signedInPage(agent: ReturnType<TestApp['browser']>): Promise<Page> {
-    const page = await browser!.context.newPage();
-    await shareCookies(agent, browser!.context, baseUrl);
+    const browser = await suite.shared();
+    const page = await browser.context.newPage();
+    await shareCookies(agent, browser.context, suite.baseUrl);
     return page;
   }
 
   it('creates JitsiMeetExternalAPI with the room, the JWT and the name, under a CSP that allows only that origin, and reports events', async () => {
-    browser = await launchBrowser();
+    const browser = await suite.shared();
     const served: string[] = [];
     await browser.context.route('https://jitsi.test/**', async (route) => {
       served.push(route.request().url());
@@ -58,15 +49,15 @@ describeWithBrowser('the call page in Chromium, with a test double of Jitsi', ()
     });
     await browser.context.route(/meet\.jit\.si/, (route) => route.abort());
 
-    const a = await approvedApplicant(t);
+    const a = await approvedApplicant(suite.t);
     await a.post('/call');
-    const agent = await newReferee(t);
+    const agent = await newReferee(suite.t);
     const next = await submitForm(agent.browser!, '/agent/calls', '/agent/calls/next', {});
     const callId = String(next.headers.location).split('/').pop()!;
 
     const page = await signedInPage(a.browser);
     const errors = collectPageErrors(page);
-    await page.goto(`${baseUrl}/call`);
+    await page.goto(`${suite.baseUrl}/call`);
     expect(new URL(page.url()).pathname).toBe('/call/join');
     expect(await page.getByText('If anyone sent you a video call link, tell your agent immediately.').count()).toBe(1);
     expect(served).toEqual([]); // nothing from Jitsi before consent
@@ -75,7 +66,7 @@ describeWithBrowser('the call page in Chromium, with a test double of Jitsi', ()
     await clickAndLoad(page, page.getByRole('button', { name: 'Join Video Call' }));
     await page.waitForFunction(() => (window as unknown as { __jitsi?: { created: unknown[] } }).__jitsi?.created.length === 1);
     const created = await page.evaluate(() => (window as unknown as { __jitsi: { created: Record<string, string>[] } }).__jitsi.created[0]);
-    const { rows } = await t.db.sql.query('select room from video_call where id = $1', [callId]);
+    const { rows } = await suite.t.db.sql.query('select room from video_call where id = $1', [callId]);
     expect(created).toMatchObject({ domain: 'jitsi.test', roomName: rows[0].room, displayName: 'Amélie D\'Artagnan-Poulain', parentId: 'jitsi-call', lang: 'en', defaultLanguage: 'en' });
     expect(created.jwt.split('.')).toHaveLength(3);
     // The iframe on jitsi.test is allowed by this page's frame-src.
@@ -85,7 +76,7 @@ describeWithBrowser('the call page in Chromium, with a test double of Jitsi', ()
     await page.evaluate(() => (window as unknown as { __jitsiFire(n: string, d?: unknown): void }).__jitsiFire('recordingStatusChanged', { on: true }));
     let types: string[] = [];
     for (let i = 0; i < 50 && types.length < 2; i++) {
-      types = (await t.db.sql.query('select events from video_call where id = $1', [callId])).rows[0].events.map((e: { type: string }) => e.type);
+      types = (await suite.t.db.sql.query('select events from video_call where id = $1', [callId])).rows[0].events.map((e: { type: string }) => e.type);
       if (types.length < 2) await new Promise((r) => setTimeout(r, 100));
     }
     // Two reports sent at once may arrive in either order; both are kept.
@@ -93,22 +84,22 @@ describeWithBrowser('the call page in Chromium, with a test double of Jitsi', ()
     expect(errors).toEqual([]);
 
     // The agent, in a second browser: the console with the same room (moderator JWT), the checklist, "verified".
-    const agentBrowser = await launchBrowser();
+    const agentBrowser = await suite.launch();
     try {
       await agentBrowser.context.route('https://jitsi.test/**', (route) =>
         route.fulfill(route.request().url().endsWith('/external_api.js') ? { status: 200, contentType: 'application/javascript', body: EXTERNAL_API_DOUBLE } : { status: 200, contentType: 'text/html', body: '<p>room</p>' }),
       );
-      await shareCookies(agent.browser!, agentBrowser.context, baseUrl);
+      await shareCookies(agent.browser!, agentBrowser.context, suite.baseUrl);
       const console1 = agentBrowser.page;
       const agentErrors = collectPageErrors(console1);
-      await console1.goto(`${baseUrl}/agent/calls/${callId}`);
+      await console1.goto(`${suite.baseUrl}/agent/calls/${callId}`);
       await console1.waitForFunction(() => (window as unknown as { __jitsi?: { created: unknown[] } }).__jitsi?.created.length === 1);
       const agentCreated = await console1.evaluate(() => (window as unknown as { __jitsi: { created: Record<string, string>[] } }).__jitsi.created[0]);
       expect(agentCreated.roomName).toBe(rows[0].room);
       await checkAccessibility(console1);
       expect(agentCreated.jwt).not.toBe(created.jwt);
       await clickAndLoad(console1, console1.getByRole('button', { name: 'Send a one-time code to the applicant' }));
-      const mail = await lastEmailTo(t.db.sql, 'amelie@example.fr');
+      const mail = await lastEmailTo(suite.t.db.sql, 'amelie@example.fr');
       const code = /(\d{6})/.exec(mail!.body)![1];
       for (const label of [
         "Confirmed the applicant's full name",
@@ -132,27 +123,27 @@ describeWithBrowser('the call page in Chromium, with a test double of Jitsi', ()
     }
 
     // The applicant's call ends; /call now says so.
-    await page.goto(`${baseUrl}/call`);
+    await page.goto(`${suite.baseUrl}/call`);
     expect(new URL(page.url()).pathname).toBe('/call/verified');
     expect(await page.locator('h1').innerText()).toBe('Your identity is verified');
     expect(served.some((u) => u.includes('meet.jit.si'))).toBe(false);
   });
 
   it("opens the call in the applicant's language: the page in Arabic, right to left and axe-clean, and Jitsi's interface in Arabic", async () => {
-    browser = browser ?? (await launchBrowser());
+    const browser = await suite.shared();
     await browser.context.route('https://jitsi.test/**', (route) =>
       route.fulfill(route.request().url().endsWith('/external_api.js') ? { status: 200, contentType: 'application/javascript', body: EXTERNAL_API_DOUBLE } : { status: 200, contentType: 'text/html', body: '<p>room</p>' }),
     );
-    const a = await approvedApplicant(t, 'arabic-caller');
+    const a = await approvedApplicant(suite.t, 'arabic-caller');
     expect((await a.post('/language', { language: 'ar', returnTo: '/call' })).status).toBe(303);
     await a.post('/call');
-    const agent = await newReferee(t, 'arabic-referee');
+    const agent = await newReferee(suite.t, 'arabic-referee');
     const next = await submitForm(agent.browser!, '/agent/calls', '/agent/calls/next', {});
     expect(next.status).toBe(303);
 
     const page = await signedInPage(a.browser);
     const errors = collectPageErrors(page);
-    await page.goto(`${baseUrl}/call/join`);
+    await page.goto(`${suite.baseUrl}/call/join`);
     expect(await page.locator('html').getAttribute('dir')).toBe('rtl');
     expect(await page.locator('h1').innerText()).toBe('انضم إلى مكالمة الفيديو');
     await page.getByText('إذا أرسل إليك أي شخص رابط مكالمة فيديو، فأبلغ وكيلك فورًا.').waitFor();
@@ -170,34 +161,34 @@ describeWithBrowser('the call page in Chromium, with a test double of Jitsi', ()
   });
 
   it("shows the supervisor's live view, charts and claimed work, and the release pages on both sides, axe-clean", async () => {
-    browser = browser ?? (await launchBrowser());
+    const browser = await suite.shared();
     // Work to show: someone waiting for review, a review claimed, a call in progress (the test above finished one, verified).
-    const waitingForReview = await applicantAtDocuments(t, 'waiting');
+    const waitingForReview = await applicantAtDocuments(suite.t, 'waiting');
     await uploadAll(waitingForReview);
     await submitDocuments(waitingForReview);
-    const claimedCase = await applicantAtDocuments(t, 'claimed');
+    const claimedCase = await applicantAtDocuments(suite.t, 'claimed');
     await uploadAll(claimedCase);
     await submitDocuments(claimedCase);
-    const reviewer = await createAccount(t, `reviewer.browser.${Date.now()}@example.org`);
-    await grantRoles(t, reviewer.email, ['reviewer']);
-    const reviewerAgent = await signIn(t, reviewer);
+    const reviewer = await createAccount(suite.t, `reviewer.browser.${Date.now()}@example.org`);
+    await grantRoles(suite.t, reviewer.email, ['reviewer']);
+    const reviewerAgent = await signIn(suite.t, reviewer);
     const claim = await reviewerAgent.post('/agent/review/next').type('form').send({ _csrf: csrfOf((await reviewerAgent.get('/agent/review')).text) });
     const casePath = String(claim.headers.location);
-    const secondReviewer = await createAccount(t, `reviewer2.browser.${Date.now()}@example.org`);
-    await grantRoles(t, secondReviewer.email, ['reviewer']);
-    await signIn(t, secondReviewer); // signed in: one the case could be reassigned to
-    const caller = await approvedApplicant(t, 'on-call');
+    const secondReviewer = await createAccount(suite.t, `reviewer2.browser.${Date.now()}@example.org`);
+    await grantRoles(suite.t, secondReviewer.email, ['reviewer']);
+    await signIn(suite.t, secondReviewer); // signed in: one the case could be reassigned to
+    const caller = await approvedApplicant(suite.t, 'on-call');
     await caller.post('/call');
-    const referee = await newReferee(t, 'browser-referee');
+    const referee = await newReferee(suite.t, 'browser-referee');
     const next = await submitForm(referee.browser!, '/agent/calls', '/agent/calls/next', {});
     const consolePath = String(next.headers.location);
 
-    const supervisor = await createAccount(t, `supervisor.browser.${Date.now()}@example.org`);
-    await grantRoles(t, supervisor.email, ['supervisor']);
+    const supervisor = await createAccount(suite.t, `supervisor.browser.${Date.now()}@example.org`);
+    await grantRoles(suite.t, supervisor.email, ['supervisor']);
     await browser.context.clearCookies(); // the Arabic applicant's language choice, from the test above, is not the supervisor's
-    const page = await signedInPage(await signIn(t, supervisor));
+    const page = await signedInPage(await signIn(suite.t, supervisor));
     const errors = collectPageErrors(page);
-    await page.goto(`${baseUrl}/supervisor`);
+    await page.goto(`${suite.baseUrl}/supervisor`);
     expect(await page.locator('h1').innerText()).toBe('Supervisor');
     // The charts are images named by their titles; their tables open from a disclosure.
     expect(await page.getByRole('img', { name: 'Applicants waiting over the last 8 hours' }).count()).toBe(1);
@@ -226,15 +217,15 @@ describeWithBrowser('the call page in Chromium, with a test double of Jitsi', ()
     expect(errors).toEqual([]);
 
     // What the reviewer and the referee see next, in another browser.
-    const other = await launchBrowser();
+    const other = await suite.launch();
     try {
       for (const [agent, path, text] of [
         [reviewerAgent, casePath, 'A supervisor released this case'],
         [referee.browser!, consolePath, 'A supervisor ended this call'],
       ] as const) {
         await other.context.clearCookies();
-        await shareCookies(agent, other.context, baseUrl);
-        await other.page.goto(`${baseUrl}${path}`);
+        await shareCookies(agent, other.context, suite.baseUrl);
+        await other.page.goto(`${suite.baseUrl}${path}`);
         expect(await other.page.getByText(text).count()).toBe(1);
         await checkAccessibility(other.page);
       }

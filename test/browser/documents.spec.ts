@@ -1,12 +1,9 @@
 import { DocumentsService } from '../../src/documents/documents.service';
-import type { TestApp } from '../harness/app';
 import { applicantAtDocuments, pdfBill, pdfBytes, photo } from '../harness/documents';
 import { lastTextTo } from '../harness/outbox';
-import { checkAccessibility, clickAndLoad, collectPageErrors, describeWithBrowser, launchBrowser, screenshot, shareCookies, startListeningApp, type Browser } from './browser';
+import { browserSuite, checkAccessibility, clickAndLoad, collectPageErrors, screenshot, shareCookies } from './browser';
 
-let t: TestApp;
-let baseUrl: string;
-const opened: Browser[] = [];
+const suite = browserSuite();
 
 /**
  * Documents as a new user sends them: the passport by "Choose Image" on the computer, the
@@ -14,24 +11,15 @@ const opened: Browser[] = [];
  * from the texted link; the computer's page shows the phone's photos without a reload;
  * Continue; the hold page follows the review live until "Join a video call".
  */
-describeWithBrowser('documents in Chromium', () => {
-  beforeAll(async () => {
-    ({ t, baseUrl } = await startListeningApp());
-  });
-  afterAll(async () => {
-    for (const b of opened) await b.close();
-    await t?.close();
-  });
-
+suite.describe('documents in Chromium', () => {
   it('Choose Image on the computer, Take Photo on a phone, the live hold page', async () => {
     // The intake (covered by the verification journeys) through the HTTP API; then the same session in Chromium.
-    const a = await applicantAtDocuments(t, 'chromium');
-    const desktop = await launchBrowser();
-    opened.push(desktop);
-    await shareCookies(a.browser, desktop.context, baseUrl);
+    const a = await applicantAtDocuments(suite.t, 'chromium');
+    const desktop = await suite.launch();
+    await shareCookies(a.browser, desktop.context, suite.baseUrl);
     const page = desktop.page;
     const errors = collectPageErrors(page);
-    await page.goto(`${baseUrl}/documents`);
+    await page.goto(`${suite.baseUrl}/documents`);
     expect(await page.locator('h1').innerText()).toBe('Send your documents');
     await checkAccessibility(page);
 
@@ -46,10 +34,9 @@ describeWithBrowser('documents in Chromium', () => {
     await page.getByLabel('Phone number').fill('+33 6 12 34 56 78');
     await clickAndLoad(page, page.getByRole('button', { name: 'Send link' }));
     await page.getByText('phone ending in 5678').waitFor();
-    const link = /https?:\/\/\S+\/capture\/[A-Za-z0-9_-]{43}/.exec((await lastTextTo(t.db.sql, '+33612345678'))!.body)![0];
+    const link = /https?:\/\/\S+\/capture\/[A-Za-z0-9_-]{43}/.exec((await lastTextTo(suite.t.db.sql, '+33612345678'))!.body)![0];
 
-    const phone = await launchBrowser({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
-    opened.push(phone);
+    const phone = await suite.launch({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
     const phoneErrors = collectPageErrors(phone.page);
     await phone.page.goto(link);
     expect(await phone.page.locator('h1').innerText()).toBe('Take photos of your documents');
@@ -76,8 +63,8 @@ describeWithBrowser('documents in Chromium', () => {
     await checkAccessibility(page);
 
     // A reviewer approves everything; the hold page changes without a reload.
-    const service = t.app.get(DocumentsService);
-    const { rows: who } = await t.db.sql.query(`select id from account limit 1`);
+    const service = suite.t.app.get(DocumentsService);
+    const { rows: who } = await suite.t.db.sql.query(`select id from account limit 1`);
     const reviewerId = who[0].id as string;
     const caseId = await service.claimNext({ actorId: reviewerId });
     expect(caseId).toBe((await a.row()).id);
@@ -93,14 +80,13 @@ describeWithBrowser('documents in Chromium', () => {
   });
 
   it('in Arabic: right to left and axe-clean, the preview of a chosen image and a refused file explained in Arabic', async () => {
-    const a = await applicantAtDocuments(t, 'chromium-ar');
+    const a = await applicantAtDocuments(suite.t, 'chromium-ar');
     expect((await a.post('/language', { language: 'ar', returnTo: '/documents' })).status).toBe(303);
-    const desktop = await launchBrowser();
-    opened.push(desktop);
-    await shareCookies(a.browser, desktop.context, baseUrl);
+    const desktop = await suite.launch();
+    await shareCookies(a.browser, desktop.context, suite.baseUrl);
     const page = desktop.page;
     const errors = collectPageErrors(page);
-    await page.goto(`${baseUrl}/documents`);
+    await page.goto(`${suite.baseUrl}/documents`);
     expect(await page.locator('html').getAttribute('dir')).toBe('rtl');
     expect(await page.locator('h1').innerText()).toBe('أرسل مستنداتك');
     await checkAccessibility(page);
@@ -118,13 +104,12 @@ describeWithBrowser('documents in Chromium', () => {
   });
 
   it('a bill sent as a PDF comes back as a picture of its pages; a damaged PDF is refused next to its field', async () => {
-    const a = await applicantAtDocuments(t, 'chromium-pdf');
-    const desktop = await launchBrowser();
-    opened.push(desktop);
-    await shareCookies(a.browser, desktop.context, baseUrl);
+    const a = await applicantAtDocuments(suite.t, 'chromium-pdf');
+    const desktop = await suite.launch();
+    await shareCookies(a.browser, desktop.context, suite.baseUrl);
     const page = desktop.page;
     const errors = collectPageErrors(page);
-    await page.goto(`${baseUrl}/documents`);
+    await page.goto(`${suite.baseUrl}/documents`);
     const send = async (field: string, name: string, buffer: Buffer) => {
       await page.locator(field).setInputFiles({ name, mimeType: 'application/pdf', buffer });
       await page.locator(field).locator('xpath=ancestor::form').locator('button[type=submit]').click();

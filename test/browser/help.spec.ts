@@ -5,24 +5,12 @@
  * comes back by email (the development outbox) and on the account.
  */
 import type { Page } from 'playwright-core';
-import type { TestApp } from '../harness/app';
 import { PASSWORD, codeFor, createAccount, grantRoles } from '../harness/accounts';
 import { HelpContent } from '../../src/help/content';
 import { Messages } from '../../src/i18n/messages';
-import {
-  checkAccessibility,
-  clickAndLoad,
-  collectPageErrors,
-  describeWithBrowser,
-  launchBrowser,
-  screenshot,
-  startListeningApp,
-  type Browser,
-} from './browser';
+import { browserSuite, checkAccessibility, clickAndLoad, collectPageErrors, screenshot } from './browser';
 
-let t: TestApp;
-let baseUrl: string;
-const browsers: Browser[] = [];
+const suite = browserSuite();
 let n = 0;
 
 const h1 = (page: Page) => page.locator('h1').innerText();
@@ -32,14 +20,13 @@ const pathOf = (page: Page) => {
   return url.pathname + url.search;
 };
 
-async function open(options: Parameters<typeof launchBrowser>[0] = {}): Promise<{ page: Page; errors: string[] }> {
-  const browser = await launchBrowser(options);
-  browsers.push(browser);
+async function open(options: Parameters<typeof suite.launch>[0] = {}): Promise<{ page: Page; errors: string[] }> {
+  const browser = await suite.launch(options);
   return { page: browser.page, errors: collectPageErrors(browser.page) };
 }
 
 async function visit(page: Page, path: string, heading: string, shot?: string) {
-  const res = await page.goto(`${baseUrl}${path}`);
+  const res = await page.goto(`${suite.baseUrl}${path}`);
   expect(`${path} ${res?.status()}`).toBe(`${path} 200`);
   expect(await h1(page)).toBe(heading);
   if (shot) await screenshot(page, shot);
@@ -49,9 +36,9 @@ async function visit(page: Page, path: string, heading: string, shot?: string) {
 /** A new account signed in on this page: password, then a code generator app as the second factor. */
 async function signInNew(page: Page, who: string, roles: Parameters<typeof grantRoles>[2] = []): Promise<string> {
   const email = `${who}${++n}.${Date.now()}@example.org`;
-  await createAccount(t, email);
-  if (roles.length) await grantRoles(t, email, roles);
-  await page.goto(`${baseUrl}/sign-in`);
+  await createAccount(suite.t, email);
+  if (roles.length) await grantRoles(suite.t, email, roles);
+  await page.goto(`${suite.baseUrl}/sign-in`);
   await page.getByLabel('Email address').fill(email);
   await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await clickAndLoad(page, main(page).getByRole('button', { name: 'Sign in', exact: true }));
@@ -64,18 +51,10 @@ async function signInNew(page: Page, who: string, roles: Parameters<typeof grant
   return email;
 }
 
-describeWithBrowser('help centre, policies and support in a browser', () => {
-  beforeAll(async () => {
-    ({ t, baseUrl } = await startListeningApp());
-  });
-  afterAll(async () => {
-    for (const b of browsers) await b.close();
-    await t?.close();
-  });
-
+suite.describe('help centre, policies and support in a browser', () => {
   it('a new visitor finds help from the footer, searches, reads an article and every policy', async () => {
     const { page, errors } = await open();
-    await page.goto(`${baseUrl}/`);
+    await page.goto(`${suite.baseUrl}/`);
     await clickAndLoad(page, page.getByRole('contentinfo').getByRole('link', { name: 'Help', exact: true }));
     expect(pathOf(page)).toBe('/help');
     expect(await h1(page)).toBe('Help Center');
@@ -110,13 +89,13 @@ describeWithBrowser('help centre, policies and support in a browser', () => {
 
   it('every article passes axe-core', async () => {
     const { page, errors } = await open();
-    for (const article of t.app.get(HelpContent).list('article')) await visit(page, article.url, article.title);
+    for (const article of suite.t.app.get(HelpContent).list('article')) await visit(page, article.url, article.title);
     await visit(page, '/help/search?q=zzqxw', 'Search results for “zzqxw”');
     expect(errors).toEqual([]);
   });
 
   it('in Arabic the help centre reads right to left, mirrored, and passes axe-core; the switcher turns it to Spanish', async () => {
-    const content = t.app.get(HelpContent);
+    const content = suite.t.app.get(HelpContent);
     const { page, errors } = await open({ locale: 'ar' }); // the browser asks for Arabic (Accept-Language)
     await visit(page, '/help', 'مركز المساعدة', 'help-index-ar');
     expect(await page.locator('html').getAttribute('dir')).toBe('rtl');
@@ -126,7 +105,7 @@ describeWithBrowser('help centre, policies and support in a browser', () => {
     // The count in Arabic's own plural form for that number (صفحتان for two, …), not just any sentence.
     const found = await page.locator('#search-results > li').count();
     expect(found).toBeGreaterThan(0);
-    expect(await main(page).getByRole('status').innerText()).toBe(t.app.get(Messages).text('ar', 'help.search.count', { count: found }));
+    expect(await main(page).getByRole('status').innerText()).toBe(suite.t.app.get(Messages).text('ar', 'help.search.count', { count: found }));
     await checkAccessibility(page);
     const helpers = content.find('article', 'helpers-and-interpreters', 'ar')!;
     await clickAndLoad(page, main(page).getByRole('link', { name: helpers.title }));
@@ -141,7 +120,7 @@ describeWithBrowser('help centre, policies and support in a browser', () => {
 
     for (const doc of content.list('article', 'ar')) await visit(page, doc.url, doc.title);
 
-    await page.goto(`${baseUrl}/help/helpers-and-interpreters`);
+    await page.goto(`${suite.baseUrl}/help/helpers-and-interpreters`);
     await clickAndLoad(page, page.getByRole('button', { name: 'Español' }));
     expect(pathOf(page)).toBe('/help/helpers-and-interpreters');
     expect(await page.locator('html').getAttribute('dir')).toBe('ltr');
@@ -153,7 +132,7 @@ describeWithBrowser('help centre, policies and support in a browser', () => {
 
   it('searching and asking support work with JavaScript turned off', async () => {
     const { page, errors } = await open({ javaScriptEnabled: false });
-    await page.goto(`${baseUrl}/help`);
+    await page.goto(`${suite.baseUrl}/help`);
     await page.getByLabel('Search the Help Center').fill('interpreter');
     await clickAndLoad(page, page.getByRole('search').getByRole('button', { name: 'Search' }));
     expect(await main(page).getByRole('link', { name: 'How helpers and interpreters can support you during a video call' }).count()).toBe(1);
@@ -210,7 +189,7 @@ describeWithBrowser('help centre, policies and support in a browser', () => {
     expect(await mail.getByRole('heading').innerText()).toBe(`Referee support answered your question (${reference})`);
     expect(await mail.innerText()).toContain('She must be on camera');
     // ...and on the account.
-    await page.goto(`${baseUrl}/account`);
+    await page.goto(`${suite.baseUrl}/account`);
     await clickAndLoad(page, main(page).getByRole('link', { name: 'Your support requests' }));
     expect(await h1(page)).toBe('Your support requests');
     await checkAccessibility(page);
@@ -224,7 +203,7 @@ describeWithBrowser('help centre, policies and support in a browser', () => {
 
   it('reporting fraud tells the person what to do, and supervisors see the report', async () => {
     const { page, errors } = await open();
-    await page.goto(`${baseUrl}/help/video-call-scams`);
+    await page.goto(`${suite.baseUrl}/help/video-call-scams`);
     await clickAndLoad(page, main(page).getByRole('link', { name: 'Report it to Referee' }));
     expect(await h1(page)).toBe('Report fraud');
     expect(await page.getByLabel('Someone sent me a video call link').isChecked()).toBe(true);

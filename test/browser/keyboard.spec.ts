@@ -6,18 +6,15 @@
  * and every page on the way is checked with axe-core.
  */
 import type { FileChooser, Page } from 'playwright-core';
-import type { TestApp } from '../harness/app';
 import { PASSWORD, codeFor, createAccount, grantRoles, signIn } from '../harness/accounts';
 import { JITSI, newReferee } from '../harness/calls';
 import { photo } from '../harness/documents';
 import { submitForm } from '../harness/forms';
 import { lastEmailTo } from '../harness/outbox';
-import { checkAccessibility, collectPageErrors, describeWithBrowser, launchBrowser, screenshot, startListeningApp, type Browser } from './browser';
+import { browserSuite, checkAccessibility, collectPageErrors, screenshot } from './browser';
 
 
-let t: TestApp;
-let baseUrl: string;
-let browser: Browser | undefined;
+const suite = browserSuite(JITSI);
 
 const path = (page: Page) => new URL(page.url()).pathname;
 const isFocused = (page: Page, selector: string) => page.evaluate((s) => !!document.activeElement?.matches(s), selector);
@@ -112,17 +109,9 @@ async function checkPage(page: Page, pathname: string, shot: string): Promise<vo
 /** The main form's Continue (the submit button that is not Save & Exit's). */
 const continueIn = (action: string) => `form[action="${action}"] button[type=submit]:not([form])`;
 
-describeWithBrowser('the applicant journey with the keyboard alone, in Arabic', () => {
-  beforeAll(async () => {
-    ({ t, baseUrl } = await startListeningApp(JITSI));
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await t?.close();
-  });
-
+suite.describe('the applicant journey with the keyboard alone, in Arabic', () => {
   it('from sign-up to a verified video call, without a mouse', async () => {
-    browser = await launchBrowser({ locale: 'en-US' });
+    const browser = await suite.launch({ locale: 'en-US' });
     const page = browser.page;
     const errors = collectPageErrors(page);
     await browser.context.route('https://jitsi.test/**', (route) =>
@@ -130,14 +119,14 @@ describeWithBrowser('the applicant journey with the keyboard alone, in Arabic', 
     );
 
     // The home page in English (the browser's language); the switcher to Arabic.
-    await page.goto(baseUrl);
+    await page.goto(suite.baseUrl);
     expect(await page.evaluate(() => document.documentElement.lang)).toBe('en');
     // The skip link is the first stop and moves the focus to the main content.
     await page.keyboard.press('Tab');
     expect(await isFocused(page, 'a.usa-skipnav')).toBe(true);
     await page.keyboard.press('Enter');
     expect(await isFocused(page, 'main#main-content')).toBe(true);
-    await page.goto(baseUrl); // back to the top of the page, as a reload would
+    await page.goto(suite.baseUrl); // back to the top of the page, as a reload would
     await pressAndLoad(page, 'button[name=language][value=ar]');
     await checkPage(page, '/', 'home');
 
@@ -148,7 +137,7 @@ describeWithBrowser('the applicant journey with the keyboard alone, in Arabic', 
     await typeInto(page, 'input[name=password]', PASSWORD);
     await pressAndLoad(page, 'form[action="/sign-up"] button[type=submit]');
     await checkPage(page, '/sign-up', 'check-email');
-    const mail = await lastEmailTo(t.db.sql, email);
+    const mail = await lastEmailTo(suite.t.db.sql, email);
     await page.goto(mail!.link!); // the link in the email
     await checkPage(page, '/sign-up/confirm', 'confirm-email');
     await pressAndLoad(page, 'form[action="/sign-up/confirm"] button[type=submit]');
@@ -233,9 +222,9 @@ describeWithBrowser('the applicant journey with the keyboard alone, in Arabic', 
 
     // A reviewer approves every document through the console's form (tested on its own elsewhere).
     const reviewerEmail = `kb-reviewer.${Date.now()}@referee.example`;
-    const reviewer = await createAccount(t, reviewerEmail);
-    await grantRoles(t, reviewerEmail, ['reviewer']);
-    const r = await signIn(t, reviewer);
+    const reviewer = await createAccount(suite.t, reviewerEmail);
+    await grantRoles(suite.t, reviewerEmail, ['reviewer']);
+    const r = await signIn(suite.t, reviewer);
     const next = await submitForm(r, '/agent/review', '/agent/review/next', {});
     const casePath = String(next.headers.location);
     const decided = await submitForm(r, casePath, casePath, { 'decision-0': 'accepted', 'decision-1': 'accepted', 'decision-2': 'accepted' });
@@ -249,7 +238,7 @@ describeWithBrowser('the applicant journey with the keyboard alone, in Arabic', 
     await checkPage(page, '/call', 'queue');
 
     // A Trusted Referee takes the next applicant; the applicant's page follows to the call.
-    const referee = await newReferee(t, 'kb-referee');
+    const referee = await newReferee(suite.t, 'kb-referee');
     const b = referee.browser!;
     const taken = await submitForm(b, '/agent/calls', '/agent/calls/next', {});
     const consolePath = String(taken.headers.location);
@@ -262,11 +251,11 @@ describeWithBrowser('the applicant journey with the keyboard alone, in Arabic', 
     // The referee checks everything, has the code read back and records "verified".
     const post = (action: string, fields: Record<string, string> = {}) => submitForm(b, consolePath, action, fields);
     await post(`${consolePath}/code`);
-    const code = /(\d{6})/.exec((await lastEmailTo(t.db.sql, email))!.body)![1];
+    const code = /(\d{6})/.exec((await lastEmailTo(suite.t.db.sql, email))!.body)![1];
     const checks = Object.fromEntries(['name', 'dateOfBirth', 'address', 'originals', 'face', 'tilted', 'inView'].map((k) => [`check-${k}`, 'yes']));
     const done = await post(`${consolePath}/outcome`, { outcome: 'verified', ...checks, code, 'doc-first-country': 'FR', 'doc-first-number': '19AB12345', 'doc-first-expiry': '2031-05-01' });
     expect(done.status).toBe(303);
-    await page.goto(`${baseUrl}/call`);
+    await page.goto(`${suite.baseUrl}/call`);
     await checkPage(page, '/call/verified', 'verified');
     expect(errors).toEqual([]);
   });

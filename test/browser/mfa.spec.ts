@@ -15,21 +15,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CDPSession, Locator, Page } from 'playwright-core';
 import { createAccount, type TestPerson } from '../harness/accounts';
-import type { TestApp } from '../harness/app';
-import {
-  checkAccessibility,
-  clickAndLoad,
-  collectPageErrors,
-  describeWithBrowser,
-  launchBrowser,
-  screenshot,
-  startListeningApp,
-  type Browser,
-} from './browser';
+import { browserSuite, checkAccessibility, clickAndLoad, collectPageErrors, screenshot } from './browser';
 
-let t: TestApp;
-let baseUrl: string;
-let browser: Browser | undefined;
+const suite = browserSuite({}, { host: 'localhost' });
 let people = 0;
 
 const h1 = (page: Page) => page.locator('h1').innerText();
@@ -39,7 +27,7 @@ const passkeyStatus = (page: Page) => page.locator('[data-passkey-status]');
 
 async function newPerson(): Promise<TestPerson> {
   people += 1;
-  return createAccount(t, `passkey.person${people}@example.com`);
+  return createAccount(suite.t, `passkey.person${people}@example.com`);
 }
 
 // ---- the virtual authenticator ------------------------------------------------------------
@@ -124,7 +112,7 @@ async function clickAndArrive(page: Page, button: Locator, path: string): Promis
 
 /** The password step on /sign-in (the passkey button is left alone). */
 async function signInWithPassword(page: Page, person: TestPerson): Promise<void> {
-  await page.goto(`${baseUrl}/sign-in`);
+  await page.goto(`${suite.baseUrl}/sign-in`);
   await page.getByLabel('Email address').fill(person.email);
   await page.getByLabel('Password', { exact: true }).fill(person.password);
   await clickAndLoad(page, page.getByRole('main').getByRole('button', { name: 'Sign in', exact: true }));
@@ -169,13 +157,13 @@ async function expectVisible(locator: Locator): Promise<void> {
 
 /** Not signed in: the account page sends this browser to sign in. */
 async function expectSignedOut(page: Page): Promise<void> {
-  await page.goto(`${baseUrl}/account`);
+  await page.goto(`${suite.baseUrl}/account`);
   expect(pathOf(page)).toBe('/sign-in');
   expect(await h1(page)).toBe('Sign in');
 }
 
 async function passkeyRows(accountEmail: string) {
-  const { rows } = await t.db.sql.query(
+  const { rows } = await suite.t.db.sql.query(
     `select m.* from mfa_method m join account a on a.id = m.account_id where a.email = $1 and m.kind = 'passkey' order by m.created_at`,
     [accountEmail],
   );
@@ -183,7 +171,7 @@ async function passkeyRows(accountEmail: string) {
 }
 
 async function sessionsOf(email: string): Promise<number> {
-  const { rows } = await t.db.sql.query(
+  const { rows } = await suite.t.db.sql.query(
     'select count(*)::int as n from session s join account a on a.id = s.account_id where a.email = $1',
     [email],
   );
@@ -219,13 +207,12 @@ function assertionOnThisPage(page: Page, options: unknown): Promise<Record<strin
 
 // ---- the tests ----------------------------------------------------------------------------
 
-describeWithBrowser('passkeys, in a browser (Chromium virtual authenticator)', () => {
+suite.describe('passkeys, in a browser (Chromium virtual authenticator)', () => {
   /** Another site on the same relying-party id (localhost), at another origin (port). */
   let otherSite: Server;
   let otherOrigin: string;
 
   beforeAll(async () => {
-    ({ t, baseUrl } = await startListeningApp({}, { host: 'localhost' }));
     otherSite = createServer((_req, res) => {
       res.setHeader('Content-Type', 'text/html; charset=utf-8');
       res.end('<!DOCTYPE html><html lang="en"><head><title>Not Referee</title></head><body><h1>Not Referee</h1></body></html>');
@@ -235,16 +222,11 @@ describeWithBrowser('passkeys, in a browser (Chromium virtual authenticator)', (
   });
   afterAll(async () => {
     await new Promise((resolve) => otherSite?.close(resolve));
-    await t?.close();
-  });
-  afterEach(async () => {
-    await browser?.close();
-    browser = undefined;
   });
 
   it('adds a passkey as the first second factor, then confirms a password sign-in with it; the pages pass axe', async () => {
     const person = await newPerson();
-    browser = await launchBrowser();
+    const browser = await suite.launch();
     const { page } = browser;
     const errors = collectPageErrors(page);
     const authenticator = await addVirtualAuthenticator(page);
@@ -273,14 +255,14 @@ describeWithBrowser('passkeys, in a browser (Chromium virtual authenticator)', (
     await screenshot(page, 'passkey-second-factor-account');
 
     // Signed in for real: a new load of the account page stays there.
-    await page.goto(`${baseUrl}/account`);
+    await page.goto(`${suite.baseUrl}/account`);
     expect(pathOf(page)).toBe('/account');
     expect(errors).toEqual([]);
   });
 
   it('signs in with a passkey alone (no email, no password): the authenticator verified its user', async () => {
     const person = await newPerson();
-    browser = await launchBrowser();
+    const browser = await suite.launch();
     const { page } = browser;
     const errors = collectPageErrors(page);
     await addVirtualAuthenticator(page);
@@ -289,7 +271,7 @@ describeWithBrowser('passkeys, in a browser (Chromium virtual authenticator)', (
     await registerFirstPasskey(page, 'Phone');
     await signOut(page);
 
-    await page.goto(`${baseUrl}/sign-in`);
+    await page.goto(`${suite.baseUrl}/sign-in`);
     const button = page.getByRole('button', { name: 'Sign in with a passkey' });
     await expectVisible(button);
     await checkAccessibility(page);
@@ -298,21 +280,21 @@ describeWithBrowser('passkeys, in a browser (Chromium virtual authenticator)', (
     await clickAndArrive(page, button, '/account');
     expect(await h1(page)).toBe('Your account');
     expect(await page.getByRole('main').innerText()).toContain(person.email);
-    await page.goto(`${baseUrl}/account`);
+    await page.goto(`${suite.baseUrl}/account`);
     expect(pathOf(page)).toBe('/account');
     expect(errors).toEqual([]);
   });
 
   it('keeps the passkey button out of the way when JavaScript is off (passkeys need it)', async () => {
-    browser = await launchBrowser({ javaScriptEnabled: false });
-    await browser.page.goto(`${baseUrl}/sign-in`);
+    const browser = await suite.launch({ javaScriptEnabled: false });
+    await browser.page.goto(`${suite.baseUrl}/sign-in`);
     expect(await browser.page.getByRole('button', { name: 'Sign in with a passkey' }).isVisible()).toBe(false);
     expect(await browser.page.getByRole('button', { name: 'Sign in', exact: true }).isVisible()).toBe(true);
   });
 
   it('refuses a passkey whose record was removed: the page says so, and nobody is signed in', async () => {
     const person = await newPerson();
-    browser = await launchBrowser();
+    const browser = await suite.launch();
     const { page } = browser;
     const authenticator = await addVirtualAuthenticator(page);
 
@@ -323,10 +305,10 @@ describeWithBrowser('passkeys, in a browser (Chromium virtual authenticator)', (
 
     // Gone from Referee, still on the device (as after a removal, or a database restore).
     const [row] = await passkeyRows(person.email);
-    await t.db.sql.query('delete from mfa_method where id = $1', [row.id]);
+    await suite.t.db.sql.query('delete from mfa_method where id = $1', [row.id]);
     expect(await authenticator.credentials()).toHaveLength(1);
 
-    await page.goto(`${baseUrl}/sign-in`);
+    await page.goto(`${suite.baseUrl}/sign-in`);
     const button = page.getByRole('button', { name: 'Sign in with a passkey' });
     await button.click();
     await expect(waitForStatus(page, /not registered/)).resolves.toBe('That passkey is not registered to an account here');
@@ -341,7 +323,7 @@ describeWithBrowser('passkeys, in a browser (Chromium virtual authenticator)', (
 
   it("never offers another site's passkey (another relying-party id): the page asks to try again", async () => {
     const person = await newPerson();
-    browser = await launchBrowser();
+    const browser = await suite.launch();
     const { page } = browser;
     const authenticator = await addVirtualAuthenticator(page);
     // A discoverable passkey for example.org, on the same device.
@@ -355,7 +337,7 @@ describeWithBrowser('passkeys, in a browser (Chromium virtual authenticator)', (
       signCount: 0,
     });
 
-    await page.goto(`${baseUrl}/sign-in`);
+    await page.goto(`${suite.baseUrl}/sign-in`);
     await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
     await expect(waitForStatus(page, /cancelled|timed out/)).resolves.toBe('The passkey request was cancelled or timed out. Try again.');
     expect(pathOf(page)).toBe('/sign-in');
@@ -365,7 +347,7 @@ describeWithBrowser('passkeys, in a browser (Chromium virtual authenticator)', (
 
   it('refuses a passkey answer made on another origin (relayed by a look-alike site), though the same answer from Referee works', async () => {
     const person = await newPerson();
-    browser = await launchBrowser();
+    const browser = await suite.launch();
     const { page } = browser;
     await addVirtualAuthenticator(page);
     await signInWithPassword(page, person);
@@ -373,18 +355,18 @@ describeWithBrowser('passkeys, in a browser (Chromium virtual authenticator)', (
     await signOut(page);
 
     // Control: the steps passkeys.js takes, done by hand on Referee's own page, sign in.
-    await page.goto(`${baseUrl}/sign-in`);
+    await page.goto(`${suite.baseUrl}/sign-in`);
     const options = await postFromPage(page, '/sign-in/passkey/options');
     expect(options.rpId).toBe('localhost');
     const genuine = await assertionOnThisPage(page, options);
     expect(await postFromPage(page, '/sign-in/passkey', { response: genuine })).toEqual({ ok: true, redirect: '/account' });
-    await page.goto(`${baseUrl}/account`);
+    await page.goto(`${suite.baseUrl}/account`);
     expect(pathOf(page)).toBe('/account');
     await signOut(page);
 
     // A look-alike site at another origin with the same relying-party id (localhost) takes
     // a fresh challenge from Referee, has the person's device answer it there, and relays it.
-    await page.goto(`${baseUrl}/sign-in`);
+    await page.goto(`${suite.baseUrl}/sign-in`);
     const relayedOptions = await postFromPage(page, '/sign-in/passkey/options');
     await page.goto(`${otherOrigin}/`);
     expect(await h1(page)).toBe('Not Referee');
@@ -392,7 +374,7 @@ describeWithBrowser('passkeys, in a browser (Chromium virtual authenticator)', (
     const clientData = JSON.parse(Buffer.from((relayed.response as { clientDataJSON: string }).clientDataJSON, 'base64url').toString());
     expect(clientData.origin).toBe(otherOrigin);
     expect(clientData.challenge).toBe(relayedOptions.challenge);
-    await page.goto(`${baseUrl}/sign-in`);
+    await page.goto(`${suite.baseUrl}/sign-in`);
     const refused = await postFromPage(page, '/sign-in/passkey', { response: relayed });
     expect(refused.ok).toBe(false);
     expect(refused.message).toEqual(expect.any(String));
@@ -402,7 +384,7 @@ describeWithBrowser('passkeys, in a browser (Chromium virtual authenticator)', (
   });
 
   it('speaks the reader’s language in the passkey status too: the page’s words (passkeys.js) and the server’s answers, right to left', async () => {
-    browser = await launchBrowser({ locale: 'ar' }); // Accept-Language: ar
+    const browser = await suite.launch({ locale: 'ar' }); // Accept-Language: ar
     const { page } = browser;
     const errors = collectPageErrors(page);
     const authenticator = await addVirtualAuthenticator(page);
@@ -412,7 +394,7 @@ describeWithBrowser('passkeys, in a browser (Chromium virtual authenticator)', (
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const key = privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64');
     await authenticator.add({ credentialId: Buffer.from('not for referee').toString('base64'), isResidentCredential: true, rpId: 'example.org', privateKey: key, userHandle: Buffer.from('someone').toString('base64'), signCount: 0 });
-    await page.goto(`${baseUrl}/sign-in`);
+    await page.goto(`${suite.baseUrl}/sign-in`);
     expect(await page.locator('html').getAttribute('dir')).toBe('rtl');
     expect(await h1(page)).toBe('تسجيل الدخول');
     const button = page.getByRole('button', { name: 'تسجيل الدخول بمفتاح مرور' });
@@ -439,7 +421,7 @@ describeWithBrowser('passkeys, in a browser (Chromium virtual authenticator)', (
 
   it('stores only the public key and credential id, and moves the signature counter on at each sign-in; a cloned (older) counter is refused', async () => {
     const person = await newPerson();
-    browser = await launchBrowser();
+    const browser = await suite.launch();
     const { page } = browser;
     const authenticator = await addVirtualAuthenticator(page);
     await signInWithPassword(page, person);
@@ -469,7 +451,7 @@ describeWithBrowser('passkeys, in a browser (Chromium virtual authenticator)', (
       expect(cose.includes(part)).toBe(false);
     }
     // The registration challenge was used once and is gone.
-    const pending = await t.db.sql.query(`select count(*)::int as n from mfa_pending where purpose like 'passkey%' and account_id = $1`, [row.account_id]);
+    const pending = await suite.t.db.sql.query(`select count(*)::int as n from mfa_pending where purpose like 'passkey%' and account_id = $1`, [row.account_id]);
     expect(pending.rows[0].n).toBe(0);
 
     const countAfterSetup = Number(row.sign_count);
@@ -477,7 +459,7 @@ describeWithBrowser('passkeys, in a browser (Chromium virtual authenticator)', (
 
     // A passwordless sign-in: the counter in the database follows the device's.
     await signOut(page);
-    await page.goto(`${baseUrl}/sign-in`);
+    await page.goto(`${suite.baseUrl}/sign-in`);
     await clickAndArrive(page, page.getByRole('button', { name: 'Sign in with a passkey' }), '/account');
     const [afterOne] = await passkeyRows(person.email);
     const [deviceAfterOne] = await authenticator.credentials();
@@ -498,7 +480,7 @@ describeWithBrowser('passkeys, in a browser (Chromium virtual authenticator)', (
     await signOut(page);
     await authenticator.remove(deviceAfterOne.credentialId);
     await authenticator.add({ ...deviceAfterOne, signCount: 0 });
-    await page.goto(`${baseUrl}/sign-in`);
+    await page.goto(`${suite.baseUrl}/sign-in`);
     await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
     const said = await waitForStatus(page, /./, ['Follow the instructions from your browser or device…']);
     expect(said).not.toMatch(/^Done/);

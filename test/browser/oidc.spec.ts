@@ -6,43 +6,23 @@
  */
 import type { Page } from 'playwright-core';
 import { PASSWORD, codeFor } from '../harness/accounts';
-import type { TestApp } from '../harness/app';
 import { lastEmailTo } from '../harness/outbox';
 import { recordVerified } from '../oidc/flow';
-import {
-  checkAccessibility,
-  clickAndLoad,
-  collectPageErrors,
-  describeWithBrowser,
-  launchBrowser,
-  screenshot,
-  startListeningApp,
-  type Browser,
-} from './browser';
+import { browserSuite, checkAccessibility, clickAndLoad, collectPageErrors, screenshot } from './browser';
 
-let t: TestApp;
-let baseUrl: string;
-let browser: Browser | undefined;
+const suite = browserSuite();
 
 const h1 = (page: Page) => page.locator('h1').innerText();
 const path = (page: Page) => new URL(page.url()).pathname;
 
-describeWithBrowser('the demo organization, as a new user tries it', () => {
-  beforeAll(async () => {
-    ({ t, baseUrl } = await startListeningApp());
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await t?.close();
-  });
-
+suite.describe('the demo organization, as a new user tries it', () => {
   it('signs up, sets up a second factor, verifies, allows, and the demo shows the verified claims', async () => {
-    browser = await launchBrowser();
+    const browser = await suite.launch();
     const { page } = browser;
     const errors = collectPageErrors(page);
     const email = 'amina.demo@example.org';
 
-    await page.goto(`${baseUrl}/demo`);
+    await page.goto(`${suite.baseUrl}/demo`);
     expect(await h1(page)).toBe('Demo Organization');
     await checkAccessibility(page);
     await clickAndLoad(page, page.getByRole('link', { name: 'Verify with Referee' }));
@@ -55,11 +35,11 @@ describeWithBrowser('the demo organization, as a new user tries it', () => {
     await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
     await clickAndLoad(page, page.getByRole('button', { name: 'Create account' }));
     expect(await h1(page)).toBe('Check your email');
-    await page.goto((await lastEmailTo(t.db.sql, email))!.link!);
+    await page.goto((await lastEmailTo(suite.t.db.sql, email))!.link!);
     await clickAndLoad(page, page.getByRole('button', { name: 'Confirm email address' }));
 
     // Back to the organization, as the product says: select the button again and sign in.
-    await page.goto(`${baseUrl}/demo`);
+    await page.goto(`${suite.baseUrl}/demo`);
     await clickAndLoad(page, page.getByRole('link', { name: 'Verify with Referee' }));
     await page.getByLabel('Email address').fill(email);
     await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
@@ -81,8 +61,8 @@ describeWithBrowser('the demo organization, as a new user tries it', () => {
     await checkAccessibility(page);
 
     // A Trusted Referee verifies the identity (by fixture, through the service the call uses).
-    const { rows } = await t.db.sql.query('select id from account where email = $1', [email]);
-    await recordVerified(t, rows[0].id);
+    const { rows } = await suite.t.db.sql.query('select id from account where email = $1', [email]);
+    await recordVerified(suite.t, rows[0].id);
 
     await clickAndLoad(page, page.getByRole('link', { name: 'Continue to Demo Organization' }));
     expect(await h1(page)).toBe('Share your information with Demo Organization');

@@ -1,23 +1,10 @@
 import type { Page } from 'playwright-core';
-import type { TestApp } from '../harness/app';
 import { PASSWORD, codeFor, createAccount } from '../harness/accounts';
 import { lastEmailTo } from '../harness/outbox';
 import { FRENCH_DETAILS, newApplicant } from '../harness/verification';
-import {
-  checkAccessibility,
-  clickAndLoad,
-  collectPageErrors,
-  describeWithBrowser,
-  launchBrowser,
-  screenshot,
-  shareCookies,
-  startListeningApp,
-  type Browser,
-} from './browser';
+import { browserSuite, checkAccessibility, clickAndLoad, collectPageErrors, screenshot, shareCookies } from './browser';
 
-let t: TestApp;
-let baseUrl: string;
-let browser: Browser | undefined;
+const suite = browserSuite({}, { host: 'localhost' });
 
 const h1 = (page: Page) => page.locator('h1').innerText();
 const path = (page: Page) => new URL(page.url()).pathname;
@@ -43,10 +30,10 @@ async function answerYes(page: Page, questions: string[]) {
  * with their requirements confirmed, Save & Exit, the emailed link, and back on the same step.
  */
 async function journey(page: Page, email: string, { javaScript, shots }: { javaScript: boolean; shots: string }) {
-  await createAccount(t, email);
+  await createAccount(suite.t, email);
 
   // Sign in, adding a code generator app as the second factor.
-  await page.goto(`${baseUrl}/sign-in`);
+  await page.goto(`${suite.baseUrl}/sign-in`);
   await page.getByLabel('Email address').fill(email);
   await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await clickAndLoad(page, main(page).getByRole('button', { name: 'Sign in', exact: true }));
@@ -156,7 +143,7 @@ async function journey(page: Page, email: string, { javaScript, shots }: { javaS
   // Save & Exit, then the emailed link: sign in again with the code generator, and back on the same step.
   await clickAndLoad(page, page.getByRole('button', { name: 'Save & Exit' }));
   await at(page, '/verify/saved', 'Your progress is saved', `${shots}-saved`);
-  const mail = await lastEmailTo(t.db.sql, email);
+  const mail = await lastEmailTo(suite.t.db.sql, email);
   expect(mail?.link).toBeDefined();
   await page.goto(mail!.link!);
   expect(path(page)).toBe('/sign-in');
@@ -172,36 +159,25 @@ async function journey(page: Page, email: string, { javaScript, shots }: { javaS
   expect(await main(page).innerText()).toContain('Foreign (non-U.S.) passport');
 
   // Everything kept: the details as entered.
-  await page.goto(`${baseUrl}/verify/details`);
+  await page.goto(`${suite.baseUrl}/verify/details`);
   expect(await page.getByLabel('First name').inputValue()).toBe('Amélie');
   expect(await page.getByLabel('Address line 1').inputValue()).toBe('12 rue de Rivoli');
   expect(await page.getByLabel('Year').inputValue()).toBe('1986');
 }
 
-describeWithBrowser('verifying from outside the United States, in a browser', () => {
-  beforeAll(async () => {
-    ({ t, baseUrl } = await startListeningApp({}, { host: 'localhost' }));
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
-  afterEach(async () => {
-    await browser?.close();
-    browser = undefined;
-  });
-
+suite.describe('verifying from outside the United States, in a browser', () => {
   it('no SSN → passport + utility bill → Save & Exit → resume link; every page passes axe', async () => {
-    browser = await launchBrowser();
+    const browser = await suite.launch();
     const errors = collectPageErrors(browser.page);
     await journey(browser.page, 'amelie.js@example.fr', { javaScript: true, shots: 'verify-js' });
     expect(errors).toEqual([]);
   });
 
   it('reads right to left in Arabic, from "how to verify" to a document’s questions; every page passes axe', async () => {
-    browser = await launchBrowser({ javaScriptEnabled: false });
-    const a = await newApplicant(t, 'arabic');
+    const browser = await suite.launch({ javaScriptEnabled: false });
+    const a = await newApplicant(suite.t, 'arabic');
     expect((await a.post('/language', { language: 'ar', returnTo: '/verify' })).status).toBe(303);
-    await shareCookies(a.browser, browser.context, baseUrl);
+    await shareCookies(a.browser, browser.context, suite.baseUrl);
     const page = browser.page;
     const rtl = async (pathname: string, heading: string, shot: string) => {
       expect(await page.locator('html').getAttribute('dir')).toBe('rtl');
@@ -210,7 +186,7 @@ describeWithBrowser('verifying from outside the United States, in a browser', ()
       await at(page, pathname, heading, shot);
     };
 
-    await page.goto(`${baseUrl}/verify`);
+    await page.goto(`${suite.baseUrl}/verify`);
     await rtl('/verify/how', 'اختر طريقة التحقق من هويتك', 'verify-ar-how');
     await clickAndLoad(page, page.getByRole('button', { name: 'لا أقيم في الولايات المتحدة' }));
     await rtl('/verify/video-call', 'التحقق من الهوية عبر مكالمة فيديو', 'verify-ar-video-call');
@@ -250,7 +226,7 @@ describeWithBrowser('verifying from outside the United States, in a browser', ()
   });
 
   it('does the same with JavaScript turned off', async () => {
-    browser = await launchBrowser({ javaScriptEnabled: false });
+    const browser = await suite.launch({ javaScriptEnabled: false });
     await journey(browser.page, 'amelie.nojs@example.fr', { javaScript: false, shots: 'verify-nojs' });
   });
 });

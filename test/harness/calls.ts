@@ -5,7 +5,7 @@ import { step as flowStep } from '../../src/verification/flow';
 import { VerificationCase } from '../../src/verification/verification-case.entity';
 import type { TestApp } from './app';
 import { createAccount, grantRoles, signIn, type TestPerson } from './accounts';
-import { newApplicant, step, toIdentifierStep, type Applicant } from './verification';
+import { newApplicant, throughIntake, type Applicant } from './verification';
 
 type Browser = ReturnType<TestApp['browser']>;
 let n = 0;
@@ -16,17 +16,6 @@ export const JITSI = { JITSI_DOMAIN: 'jitsi.test', JITSI_APP_ID: 'referee-test',
 /** Runs `work` in a request context of the app's ORM, as a request would. */
 export function inContext<T>(t: TestApp, work: () => Promise<T>): Promise<T> {
   return RequestContext.create(t.app.get(MikroORM).em, work);
-}
-
-/** The intake up to "Your documents" (passport and utility bill), as in test/verification.spec.ts. */
-export async function throughIntake(a: Applicant): Promise<void> {
-  await toIdentifierStep(a);
-  await step(a, '/verify/no-ssn-or-itin', {}, '/verify/documents/primary');
-  await step(a, '/verify/documents/primary', { document: 'foreign_passport' }, '/verify/documents/primary/check');
-  await step(a, '/verify/documents/primary/check', { original: 'yes', nameMatches: 'yes', unexpired: 'yes' }, '/verify/documents/second');
-  await step(a, '/verify/documents/second', { document: 'utility_bill' }, '/verify/documents/second/check');
-  await step(a, '/verify/documents/second/check', { nameMatches: 'yes', recent: 'yes' }, '/verify/documents/supporting');
-  await step(a, '/verify/documents/supporting', { confirm: 'yes' }, '/verify/documents/review');
 }
 
 /**

@@ -2,7 +2,7 @@ import { PDFDocument, StandardFonts, rgb } from 'pdf-lib';
 import sharp from 'sharp';
 import type { TestApp } from './app';
 import { csrfOf } from './forms';
-import { newApplicant, step, toIdentifierStep, type Applicant } from './verification';
+import { newApplicant, throughIntake, type Applicant } from './verification';
 
 /** A photo-like JPEG (noise over a gradient: sharp, bright enough), made with sharp. */
 export async function photo(width = 1600, height = 1000, options: { dark?: boolean; flat?: boolean } = {}): Promise<Buffer> {
@@ -38,13 +38,7 @@ export const pdfBytes = async (doc: PDFDocument) => Buffer.from(await doc.save({
 /** A new applicant on the international track with a foreign passport and a utility bill, at "Your documents". */
 export async function applicantAtDocuments(t: TestApp, label = 'docs'): Promise<Applicant> {
   const a = await newApplicant(t, label);
-  await toIdentifierStep(a);
-  await step(a, '/verify/no-ssn-or-itin', {}, '/verify/documents/primary');
-  await step(a, '/verify/documents/primary', { document: 'foreign_passport' }, '/verify/documents/primary/check');
-  await step(a, '/verify/documents/primary/check', { original: 'yes', nameMatches: 'yes', unexpired: 'yes' }, '/verify/documents/second');
-  await step(a, '/verify/documents/second', { document: 'utility_bill' }, '/verify/documents/second/check');
-  await step(a, '/verify/documents/second/check', { nameMatches: 'yes', recent: 'yes' }, '/verify/documents/supporting');
-  await step(a, '/verify/documents/supporting', { confirm: 'yes' }, '/verify/documents/review');
+  await throughIntake(a);
   return a;
 }
 

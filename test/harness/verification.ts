@@ -69,6 +69,21 @@ export async function toIdentifierStep(a: Applicant, details: Record<string, str
   }
 }
 
+/**
+ * The whole intake of the international track, up to the review of the chosen documents:
+ * details, no SSN or ITIN, a foreign passport and a utility bill with their requirements
+ * confirmed, and the supporting documents confirmed.
+ */
+export async function throughIntake(a: Applicant): Promise<void> {
+  await toIdentifierStep(a);
+  await step(a, '/verify/no-ssn-or-itin', {}, '/verify/documents/primary');
+  await step(a, '/verify/documents/primary', { document: 'foreign_passport' }, '/verify/documents/primary/check');
+  await step(a, '/verify/documents/primary/check', { original: 'yes', nameMatches: 'yes', unexpired: 'yes' }, '/verify/documents/second');
+  await step(a, '/verify/documents/second', { document: 'utility_bill' }, '/verify/documents/second/check');
+  await step(a, '/verify/documents/second/check', { nameMatches: 'yes', recent: 'yes' }, '/verify/documents/supporting');
+  await step(a, '/verify/documents/supporting', { confirm: 'yes' }, '/verify/documents/review');
+}
+
 /** Takes a step and expects to be sent on to `next`. */
 export async function step(a: Applicant, path: string, fields: Record<string, string>, next: string): Promise<void> {
   const res = await a.post(path, fields);

@@ -3,9 +3,9 @@ import { MikroORM, RequestContext } from '@mikro-orm/postgresql';
 import * as client from 'openid-client';
 import type { TestApp } from '../harness/app';
 import { csrfOf } from '../harness/forms';
-import type { VerifiedIdentity } from '../../src/oidc/claims';
 import { OrganizationsService, type OrganizationInput } from '../../src/oidc/organizations.service';
-import { VerifiedIdentitiesService } from '../../src/oidc/verified-identities.service';
+import { VerifiedIdentitiesService } from '../../src/verified-identity/verified-identities.service';
+import type { VerifiedIdentity } from '../../src/verified-identity/verified-identity';
 import { inContext } from '../harness/calls';
 
 type Agent = ReturnType<TestApp['browser']>;

@@ -1,18 +1,18 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
-import { CONFIG, type Config } from '../config/config';
 import { PiiCipher } from '../crypto/pii-cipher';
-import type { VerifiedIdentities, VerifiedIdentity } from './claims';
+import type { VerifiedIdentity } from './verified-identity';
 import { VerifiedIdentityRecord } from './verified-identity.entity';
 
 type Sealed = Pick<VerifiedIdentity, 'verificationProcess' | 'claims' | 'documents'>;
 
 /**
  * Verified identities on PostgreSQL (table verified_identity), their personal data sealed.
- * The verification module calls recordVerified when a Trusted Referee's call ends "verified".
+ * The video module records one when a Trusted Referee's call ends "verified"; the oidc
+ * module shares it, and account recovery holds it back until a new verification.
  */
 @Injectable()
-export class VerifiedIdentitiesService implements VerifiedIdentities {
+export class VerifiedIdentitiesService {
   constructor(
     private readonly em: EntityManager,
     private readonly box: PiiCipher,
