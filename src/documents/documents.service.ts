@@ -1,5 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Cron, CronExpression } from '@nestjs/schedule';
+import { Cron } from '@nestjs/schedule';
+import { JobRunner } from '../jobs/job-runner';
+import { JOBS } from '../jobs/jobs';
 import { LockMode } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
@@ -26,10 +28,6 @@ import { FILES_PER_CASE, checkFile, type Checked } from './images';
 import { itemsOf, type Item } from './sides';
 import { DOCUMENT_STORE, openFile, sealFile, type DocumentStore } from './store';
 
-/** Advisory-lock key of the retention job (one instance runs it). */
-const RETENTION_JOB_LOCK = 7_310_501;
-/** Advisory-lock key of the orphan-file sweep (one instance runs it). */
-export const ORPHAN_SWEEP_LOCK = 7_310_502;
 
 /** Statuses in which the applicant sends (or replaces) documents. */
 export const SENDING: CaseStatus[] = ['documents_chosen', 'documents_rejected', 'needs_more_documents'];
@@ -73,6 +71,7 @@ export class DocumentsService {
     private readonly rateLimits: RateLimits,
     private readonly sms: SmsSender,
     private readonly messages: Messages,
+    private readonly jobs: JobRunner,
   ) {}
 
   // ---- The applicant's documents --------------------------------------------------------
@@ -536,23 +535,23 @@ export class DocumentsService {
 
   /**
    * Deletes the images of cases whose final decision (verified or failed) is older than
-   * DOCUMENT_RETENTION_DAYS. An advisory lock makes it run once across instances.
+   * DOCUMENT_RETENTION_DAYS, on one instance at a time.
    */
-  @Cron(CronExpression.EVERY_HOUR, { name: 'documents-retention' })
+  @Cron(JOBS['document-retention'].schedule, { name: 'document-retention' })
   async deleteExpired(now = new Date()): Promise<number> {
-    const em = this.em.fork();
-    const keys = await em.transactional(async (tx) => {
-      const [lock]: any[] = await tx.execute('select pg_try_advisory_xact_lock(?) as got', [RETENTION_JOB_LOCK]);
-      if (!lock?.got) return [];
-      const cutoff = new Date(now.getTime() - this.config.retention.documentDays * 86_400_000);
-      const files = await tx.find(DocumentFile, { verificationCase: { status: { $in: ['verified', 'failed'] }, updatedAt: { $lt: cutoff } } }, { limit: 1000 });
-      files.forEach((f) => tx.remove(f));
-      return files.map((f) => f.storageKey);
+    const deleted = await this.jobs.runExclusive('document-retention', async () => {
+      const keys = await this.em.fork().transactional(async (tx) => {
+        const cutoff = new Date(now.getTime() - this.config.retention.documentDays * 86_400_000);
+        const files = await tx.find(DocumentFile, { verificationCase: { status: { $in: ['verified', 'failed'] }, updatedAt: { $lt: cutoff } } }, { limit: 1000 });
+        files.forEach((f) => tx.remove(f));
+        return files.map((f) => f.storageKey);
+      });
+      // After the rows are gone (a failed commit leaves both): the encrypted files themselves.
+      // A crash in between leaves files without rows, which the orphan sweep removes.
+      for (const key of keys) await this.store.delete(key);
+      return keys.length;
     });
-    // After the rows are gone (a failed commit leaves both): the encrypted files themselves.
-    // A crash in between leaves files without rows, which the orphan sweep removes.
-    for (const key of keys) await this.store.delete(key);
-    return keys.length;
+    return deleted ?? 0;
   }
 
   /**
@@ -560,30 +559,29 @@ export class DocumentsService {
    * ORPHAN_FILE_GRACE_MINUTES. They are what a crash leaves: an upload writes its file
    * before committing its row (so a row never lacks its file), and replacement and
    * retention delete the row before the file. The grace period spares an upload whose
-   * file is written and whose row is about to commit. An advisory lock makes it run once
-   * across instances.
+   * file is written and whose row is about to commit. One instance at a time runs it.
    */
-  @Cron(CronExpression.EVERY_HOUR, { name: 'documents-orphan-sweep' })
+  @Cron(JOBS['orphan-file-sweep'].schedule, { name: 'orphan-file-sweep' })
   async sweepOrphans(now = new Date()): Promise<number> {
     const cutoff = now.getTime() - this.config.orphanFileGraceMinutes * 60_000;
-    return this.em.fork().transactional(async (tx) => {
-      const [lock]: any[] = await tx.execute('select pg_try_advisory_xact_lock(?) as got', [ORPHAN_SWEEP_LOCK]);
-      if (!lock?.got) return 0;
-      let deleted = 0;
+    const deleted = await this.jobs.runExclusive('orphan-file-sweep', async () => {
+      const em = this.em.fork();
+      let count = 0;
       for await (const listed of this.store.list()) {
         const old = listed.filter((o) => o.modifiedAt.getTime() < cutoff).map((o) => o.name);
         for (let i = 0; i < old.length; i += 1000) {
           const names = old.slice(i, i + 1000);
-          const rows = await tx.find(DocumentFile, { storageKey: { $in: names } }, { fields: ['storageKey'] });
+          const rows = await em.find(DocumentFile, { storageKey: { $in: names } }, { fields: ['storageKey'] });
           const known = new Set(rows.map((r) => r.storageKey));
-          tx.clear();
+          em.clear();
           for (const name of names.filter((n) => !known.has(n))) {
             await this.store.delete(name);
-            deleted++;
+            count++;
           }
         }
       }
-      return deleted;
+      return count;
     });
+    return deleted ?? 0;
   }
 }

@@ -1,10 +1,12 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { Cron, CronExpression } from '@nestjs/schedule';
+import { Cron } from '@nestjs/schedule';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { randomUUID } from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
 import { CONFIG, type Config } from '../config/config';
+import { JobRunner } from '../jobs/job-runner';
+import { JOBS } from '../jobs/jobs';
 import { LOGGER } from '../web/tokens';
 import { OutboxMessage, type EmailAttachment } from './outbox-message.entity';
 import { type Language, languageOr } from '../i18n/languages';
@@ -21,11 +23,6 @@ export interface Email {
 
 /** Retry delivery this many times before a message stays 'failed' for a person to look at. */
 const MAX_ATTEMPTS = 5;
-/** PostgreSQL advisory-lock key of the retry job, so only one instance runs it at a time. */
-export const RETRY_JOB_LOCK = 7_310_001;
-/** Advisory-lock keys of the retention job and of the start-up encryption of older rows. */
-export const RETENTION_JOB_LOCK = 7_310_002;
-const SEAL_LOCK = 7_310_003;
 
 /** An outbox message as the development outbox shows it: its recipient decrypted. */
 export type ShownMessage = Omit<OutboxMessage, 'recipient'> & { recipient: string };
@@ -46,6 +43,7 @@ export class NotificationsService implements OnModuleDestroy, OnApplicationBoots
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly messages: Messages,
     private readonly cipher: PiiCipher,
+    private readonly jobs: JobRunner,
   ) {
     if (config.smtpUrl) this.transport = nodemailer.createTransport(config.smtpUrl);
   }
@@ -133,38 +131,38 @@ export class NotificationsService implements OnModuleDestroy, OnApplicationBoots
     await em.flush();
   }
 
-  /** Retries what could not be sent, once a minute, on one instance at a time. */
-  @Cron(CronExpression.EVERY_MINUTE)
-  async retryQueued(): Promise<void> {
-    if (!this.transport) return;
-    const em = this.em.fork();
-    await em.transactional(async (tx) => {
-      const [{ locked }] = await tx.getConnection().execute('select pg_try_advisory_xact_lock(?) as locked', [RETRY_JOB_LOCK], 'all', tx.getTransactionContext());
-      if (!locked) return;
-      const due = await tx.find(OutboxMessage, { status: 'queued', createdAt: { $lt: new Date(Date.now() - 30_000) } }, { limit: 50, orderBy: { createdAt: 'asc' } });
-      await this.deliver(due, tx);
-    });
+  /** Retries what could not be sent, once a minute, on one instance at a time; returns how many were tried. */
+  @Cron(JOBS['outbox-retry'].schedule, { name: 'outbox-retry' })
+  async retryQueued(): Promise<number> {
+    if (!this.transport) return 0;
+    const tried = await this.jobs.runExclusive('outbox-retry', () =>
+      this.em.fork().transactional(async (tx) => {
+        const due = await tx.find(OutboxMessage, { status: 'queued', createdAt: { $lt: new Date(Date.now() - 30_000) } }, { limit: 50, orderBy: { createdAt: 'asc' } });
+        await this.deliver(due, tx);
+        return due.length;
+      }),
+    );
+    return tried ?? 0;
   }
 
   /**
    * Deletes messages delivered (or, without a provider, kept) longer ago than
    * OUTBOX_RETENTION_HOURS: the encrypted address or number goes with them. Queued and failed
    * messages stay (the retry job, or a person, still needs them). Hourly, on one instance at
-   * a time (advisory lock).
+   * a time.
    */
-  @Cron(CronExpression.EVERY_HOUR, { name: 'outbox-retention' })
+  @Cron(JOBS['outbox-retention'].schedule, { name: 'outbox-retention' })
   async deleteDelivered(now = new Date()): Promise<number> {
     const cutoff = new Date(now.getTime() - this.config.retention.outboxHours * 3_600_000);
-    return this.em.fork().transactional(async (tx) => {
-      const [lock]: any[] = await tx.execute('select pg_try_advisory_xact_lock(?) as got', [RETENTION_JOB_LOCK]);
-      if (!lock?.got) return 0;
-      return tx.nativeDelete(OutboxMessage, {
+    const deleted = await this.jobs.runExclusive('outbox-retention', () =>
+      this.em.fork().nativeDelete(OutboxMessage, {
         $or: [
           { status: 'sent', sentAt: { $lt: cutoff } },
           { status: 'kept', createdAt: { $lt: cutoff } },
         ],
-      });
-    });
+      }),
+    );
+    return deleted ?? 0;
   }
 
   /**
@@ -173,10 +171,9 @@ export class NotificationsService implements OnModuleDestroy, OnApplicationBoots
    * `npm run migrate`), by one instance at a time, and hourly for rows an instance of the
    * older version wrote during a rolling upgrade; until then recipientOf reads such a row as it is.
    */
-  @Cron(CronExpression.EVERY_HOUR, { name: 'outbox-seal' })
+  @Cron(JOBS['outbox-recipient-encryption'].schedule, { name: 'outbox-recipient-encryption' })
   async sealOlderRecipients(): Promise<number> {
-    return this.em.fork().transactional(async (tx) => {
-      await tx.execute('select pg_advisory_xact_lock(?)', [SEAL_LOCK]);
+    const sealed = await this.jobs.runExclusive('outbox-recipient-encryption', () => this.em.fork().transactional(async (tx) => {
       const rows: { id: string; recipient: string }[] = await tx.execute(
         `select id, recipient from outbox_message where recipient !~ ?`,
         [SEALED_RECIPIENT.source],
@@ -185,7 +182,8 @@ export class NotificationsService implements OnModuleDestroy, OnApplicationBoots
         await tx.execute('update outbox_message set recipient = ? where id = ?', [this.cipher.encrypt(row.recipient, recipientContext(row.id)), row.id]);
       }
       return rows.length;
-    });
+    }));
+    return sealed ?? 0;
   }
 
   /** Messages for the development outbox page, newest first, their recipients decrypted. */

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { Cron, CronExpression } from '@nestjs/schedule';
+import { Cron } from '@nestjs/schedule';
 import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
 import { EntityManager, RequestContext } from '@mikro-orm/postgresql';
 import { CONFIG, type Config } from '../config/config';
@@ -8,6 +8,8 @@ import type { Account } from '../identity/account.entity';
 import { formatDate } from '../i18n/formats';
 import { type Language, languageOr } from '../i18n/languages';
 import { Messages, phrase } from '../i18n/messages';
+import { JobRunner } from '../jobs/job-runner';
+import { JOBS } from '../jobs/jobs';
 import { NotificationsService } from '../notifications/notifications.service';
 import { SmsSender } from '../notifications/sms-sender';
 import { CaseSteps } from '../verification/case-steps';
@@ -33,7 +35,6 @@ export const BOOK_MAX_AHEAD_MS = 7 * 24 * 3600_000;
 export const DUE_BEFORE_MS = 5 * 60_000;
 /** …and this late: after the grace period the applicant did not show. */
 export const NO_SHOW_GRACE_MS = 10 * 60_000;
-const REMINDER_JOB_LOCK = 7_310_610;
 
 export interface Slot {
   startsAt: Date;
@@ -58,6 +59,7 @@ export class AppointmentsService {
     private readonly sms: SmsSender,
     private readonly rateLimits: RateLimits,
     private readonly messages: Messages,
+    private readonly jobs: JobRunner,
   ) {}
 
   get slotMinutes(): number {
@@ -247,17 +249,20 @@ export class AppointmentsService {
   // ---- The reminder job ------------------------------------------------------------------------------
 
   /**
-   * Every minute, on one instance at a time (advisory lock): reminders 24 hours and 15
-   * minutes before (email, and SMS with a phone), each marked sent in the same transaction
-   * that queues it, so it goes out once; and no-shows after the 10-minute grace.
+   * Every minute, on one instance at a time: reminders 24 hours and 15 minutes before (email,
+   * and SMS with a phone), each marked sent in the same transaction that queues it, so it goes
+   * out once; and no-shows after the 10-minute grace.
    */
-  @Cron(CronExpression.EVERY_MINUTE)
-  runJobs(now = new Date()): Promise<{ reminders: number; noShows: number }> {
+  @Cron(JOBS['appointment-reminders'].schedule, { name: 'appointment-reminders' })
+  async runJobs(now = new Date()): Promise<{ reminders: number; noShows: number }> {
+    const done = await this.jobs.runExclusive('appointment-reminders', () => this.remindAndMarkNoShows(now));
+    return done ?? { reminders: 0, noShows: 0 };
+  }
+
+  private remindAndMarkNoShows(now: Date): Promise<{ reminders: number; noShows: number }> {
     return RequestContext.create(this.em, async () => {
       const texts: { phone: string; text: string }[] = [];
       const result = await this.em.transactional(async (em) => {
-        const [{ locked }] = await em.getConnection().execute('select pg_try_advisory_xact_lock(?) as locked', [REMINDER_JOB_LOCK], 'all', em.getTransactionContext());
-        if (!locked) return null;
         let reminders = 0;
         const mails = [];
         const dueDay = await em.find(
@@ -309,7 +314,6 @@ export class AppointmentsService {
         }
         return { reminders, noShows: missed.length, mails };
       });
-      if (!result) return { reminders: 0, noShows: 0 };
       await this.notifications.deliver(result.mails);
       for (const t of texts) await this.sms.send(t.phone, t.text, 'sms').catch(() => undefined); // kept in the outbox when it fails
       return { reminders: result.reminders, noShows: result.noShows };

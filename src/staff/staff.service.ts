@@ -4,12 +4,10 @@ import { randomBytes } from 'node:crypto';
 import { AuditService } from '../audit/audit.service';
 import { CONFIG, type Config } from '../config/config';
 import { IdentityService } from '../identity/identity.service';
+import { LOCKS } from '../jobs/jobs';
 import { RefereeCertification } from './referee-certification.entity';
 import { STAFF_ROLES, type StaffRole } from './roles';
 import { StaffRoleGrant } from './staff-role.entity';
-
-/** Advisory-lock key: two instances starting at once seed the development staff once. */
-const SEED_LOCK = 7_310_200;
 
 export interface StaffMember {
   accountId: string;
@@ -95,7 +93,7 @@ export class StaffService implements OnApplicationBootstrap {
     if (this.config.env !== 'development') return;
     const em = this.em.fork();
     const printed = await em.transactional(async (tx) => {
-      await tx.execute('select pg_advisory_xact_lock(?)', [SEED_LOCK]);
+      await tx.execute('select pg_advisory_xact_lock(?)', [LOCKS.staffSeeding]);
       if ((await tx.count(StaffRoleGrant, {})) > 0) return [];
       const lines: string[] = [];
       for (const role of STAFF_ROLES) {

@@ -1,0 +1,111 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { EntityManager } from '@mikro-orm/postgresql';
+import type { Logger } from 'pino';
+import { LOGGER } from '../web/tokens';
+import { JobRun } from './job-run.entity';
+import { JOBS, type JobName } from './jobs';
+
+/** Runs of each job are kept this long (the supervisor's page shows the last one). */
+export const RUN_RECORD_DAYS = 7;
+
+export interface LastRun {
+  job: JobName;
+  startedAt?: Date;
+  seconds?: number;
+  rows?: number;
+  failed: boolean;
+  running: boolean;
+}
+
+/**
+ * Runs scheduled jobs (jobs/jobs.ts) on one instance at a time and records each run.
+ */
+@Injectable()
+export class JobRunner {
+  constructor(
+    private readonly em: EntityManager,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Runs `fn` as `job` if no other instance is running it (its advisory lock, held by a
+   * transaction of its own while `fn` runs; `fn` opens its own transactions, so what they
+   * queue is delivered as each commits). Each run is recorded in `job_run`. A failure is
+   * logged and recorded, never thrown: the job simply runs again at its next time.
+   * Returns `fn`'s result, or undefined when another instance held the lock or the run failed.
+   */
+  async runExclusive<T>(job: JobName, fn: () => Promise<T>): Promise<T | undefined> {
+    const lock = this.em.fork();
+    await lock.begin();
+    try {
+      const [{ got }] = await lock.execute<{ got: boolean }[]>('select pg_try_advisory_xact_lock(?) as got', [JOBS[job].lock]);
+      if (!got) return undefined;
+      const record = this.em.fork();
+      const run = record.create(JobRun, { job, startedAt: new Date() });
+      await record.flush();
+      try {
+        const result = await fn();
+        await this.finish(record, run, { rows: rowsOf(result) });
+        return result;
+      } catch (error) {
+        this.logger.error({ err: error, job }, 'scheduled job failed');
+        await this.finish(record, run, { failed: true, error: shortError(error) }).catch((e) => this.logger.error({ err: e, job }, 'could not record a job run'));
+        return undefined;
+      }
+    } finally {
+      await lock.commit(); // releases the lock
+    }
+  }
+
+  /** The last run of every job, in the registry's order (never run: no start). */
+  async lastRuns(): Promise<LastRun[]> {
+    const rows = await this.em.getConnection().execute<{ job: string; started_at: Date; finished_at: Date | null; rows: number | null; failed: boolean }[]>(
+      `select distinct on (job) job, started_at, finished_at, rows, failed from job_run order by job, started_at desc`,
+    );
+    const last = new Map(rows.map((r) => [r.job, r]));
+    return (Object.keys(JOBS) as JobName[]).map((job) => {
+      const r = last.get(job);
+      if (!r) return { job, failed: false, running: false };
+      return {
+        job,
+        startedAt: new Date(r.started_at),
+        seconds: r.finished_at ? (new Date(r.finished_at).getTime() - new Date(r.started_at).getTime()) / 1000 : undefined,
+        rows: r.rows ?? undefined,
+        failed: r.failed,
+        running: !r.finished_at,
+      };
+    });
+  }
+
+  /** Ends the record of a run, and deletes this job's runs older than RUN_RECORD_DAYS. */
+  private async finish(em: EntityManager, run: JobRun, outcome: Pick<JobRun, 'rows' | 'error'> & { failed?: boolean }): Promise<void> {
+    em.assign(run, { ...outcome, finishedAt: new Date() });
+    await em.flush();
+    await em.nativeDelete(JobRun, { job: run.job, startedAt: { $lt: new Date(Date.now() - RUN_RECORD_DAYS * 86_400_000) } });
+  }
+}
+
+/** What a job reports having done: a count, or the sum of the counts it returns. */
+function rowsOf(result: unknown): number | undefined {
+  if (typeof result === 'number') return result;
+  if (result && typeof result === 'object') {
+    const counts = Object.values(result).filter((v): v is number => typeof v === 'number');
+    if (counts.length) return counts.reduce((a, b) => a + b, 0);
+  }
+  return undefined;
+}
+
+/**
+ * A failure's message for the record, short and without personal data: the driver's own
+ * message (not the query MikroORM puts before it, which may carry values), addresses and
+ * long numbers blanked.
+ */
+export function shortError(error: unknown): string {
+  const message = String((error as Error)?.message ?? error).split(' - ').pop()!;
+  return message
+    .replace(/\S+@\S+/g, '…')
+    .replace(/\d{4,}/g, '…')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 200);
+}
