@@ -486,16 +486,15 @@ export class DocumentsService {
       em.create(DocumentDecision, { verificationCase: c, reviewerId: actor.actorId, submittedAt: review.submittedAt, claimedAt: review.claimedAt ?? review.decidedAt, decidedAt: review.decidedAt, outcome: to });
       review.claimedBy = undefined;
       this.steps.moveStatus(em, c, to, 'document_review', { reviewer: actor.actorId, rejected: rejected.map((i) => i.key) });
-      const message = this.notifications.queueEmail(this.decisionEmail(c, approved, rejected.map((i) => ({ item: i, decision: decisions[i.key] }))));
+      this.notifications.queueEmail(this.decisionEmail(c, approved, rejected.map((i) => ({ item: i, decision: decisions[i.key] }))));
       // The decision, the case's move, the email and the audit event commit together: a
       // process killed at any point leaves all of them or none (the email then goes out from
       // the outbox's retry job).
       await em.flush();
       await this.audit.recordIn(em, { ...actor, action: 'documents.reviewed', caseId, details: { outcome: to, decisions: Object.fromEntries(Object.entries(decisions).map(([k, d]) => [k, { decision: d.decision, reasons: d.reasons }])) } });
-      return { to, message } as const;
+      return { to } as const;
     });
     if (outcome === 'not-claimed') return outcome;
-    await this.notifications.deliver([outcome.message]).catch(() => undefined);
     return outcome.to;
   }
 

@@ -76,9 +76,8 @@ export class IdentityService {
   async signUp(email: string, password: string, language?: Language): Promise<void> {
     const passwordHash = await this.hasher.hash(password); // in both branches: same timing
     const existing = await this.em.findOne(Account, { email });
-    let sent: OutboxMessage;
     if (existing) {
-      sent = this.notifications.queueEmail({
+      this.notifications.queueEmail({
         to: email,
         ...this.notifications.compose(existing.language ?? language, 'identity.email.existing.subject', [
           'identity.email.existing.body',
@@ -90,15 +89,13 @@ export class IdentityService {
       await this.em.flush();
     } else {
       const account = this.em.create(Account, { email, passwordHash, language });
-      sent = await this.issueLink(account, 'confirm_email');
+      await this.issueLink(account, 'confirm_email');
     }
-    await this.notifications.deliver([sent]);
   }
 
   /** Sends a fresh confirmation link (when signing in to an account not yet confirmed). */
   async resendConfirmation(account: Account): Promise<void> {
-    const sent = await this.issueLink(account, 'confirm_email');
-    await this.notifications.deliver([sent]);
+    await this.issueLink(account, 'confirm_email');
   }
 
   private async issueLink(account: Account, purpose: EmailTokenPurpose): Promise<OutboxMessage> {
@@ -194,8 +191,7 @@ export class IdentityService {
   async requestPasswordReset(email: string): Promise<void> {
     const account = await this.em.findOne(Account, { email });
     if (!account) return;
-    const sent = await this.issueLink(account, 'reset_password');
-    await this.notifications.deliver([sent]);
+    await this.issueLink(account, 'reset_password');
   }
 
   /**
@@ -205,7 +201,7 @@ export class IdentityService {
   async resetPassword(token: unknown, password: string): Promise<Account | null> {
     if (!(await this.findLink(token, 'reset_password'))) return null;
     const passwordHash = await this.hasher.hash(password); // before the transaction: it takes a while
-    const done = await this.em.transactional(async (em) => {
+    return this.em.transactional(async (em) => {
       const link = await this.findLink(token, 'reset_password');
       if (!link || !(await this.useLink(link))) return null;
       const account = link.account;
@@ -213,18 +209,15 @@ export class IdentityService {
       account.failedSignIns = 0;
       account.emailConfirmedAt ??= new Date();
       await em.nativeDelete(Session, { account: account.id });
-      const notice = this.notifications.queueEmail({
+      this.notifications.queueEmail({
         to: account.email,
         ...this.notifications.compose(account.language, 'identity.email.changed.subject', [
           'identity.email.changed.body',
           phrase('identity.email.changed.notYou', { url: `${this.config.baseUrl}/password-reset` }),
         ]),
       });
-      return { account, notice };
+      return account;
     });
-    if (!done) return null;
-    await this.notifications.deliver([done.notice]);
-    return done.account;
   }
 
   /**

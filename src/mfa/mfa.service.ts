@@ -154,7 +154,7 @@ export class MfaService {
     const language = languageOr(account.language);
     const change = typeof what === 'string' ? phrase(what) : what;
     const values = kind ? { ...change.values, kind: this.messages.text(language, KIND_NAMES[kind]) } : change.values;
-    const sent = this.notifications.queueEmail({
+    this.notifications.queueEmail({
       to: account.email,
       ...this.notifications.compose(language, 'mfa.email.changedSubject', [
         phrase(change.key, values),
@@ -162,7 +162,6 @@ export class MfaService {
       ]),
     });
     await this.em.flush();
-    await this.notifications.deliver([sent]);
   }
 
   private async addMethod(accountId: string, data: Partial<MfaMethod> & { kind: MfaKind; label: string }): Promise<MfaMethod> {
@@ -595,7 +594,7 @@ export class MfaService {
     const dueAt = new Date(started[0].due_at);
     const account = await this.em.findOneOrFail(Account, { id: accountId });
     const language = languageOr(account.language);
-    const sent = this.notifications.queueEmail({
+    this.notifications.queueEmail({
       to: account.email,
       ...this.notifications.compose(language, 'mfa.email.recoverySubject', [
         'mfa.email.recoveryBody',
@@ -604,7 +603,6 @@ export class MfaService {
       ]),
     });
     await this.em.flush();
-    await this.notifications.deliver([sent]);
     return dueAt;
   }
 

@@ -1,5 +1,6 @@
-import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { Cron } from '@nestjs/schedule';
+import { LockMode, type FilterQuery } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { randomUUID } from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
@@ -13,6 +14,7 @@ import { type Language, languageOr } from '../i18n/languages';
 import { Messages, type Text } from '../i18n/messages';
 import { PiiCipher } from '../crypto/pii-cipher';
 import { isSealedRecipient, recipientContext, SEALED_RECIPIENT, withoutRecipient } from './recipients';
+import { SendAfterCommit } from './after-commit';
 
 export interface Email {
   to: string;
@@ -23,18 +25,25 @@ export interface Email {
 
 /** Retry delivery this many times before a message stays 'failed' for a person to look at. */
 const MAX_ATTEMPTS = 5;
+/** The retry job leaves a new message this long to its delivery after commit. */
+const RETRY_AFTER_MS = 30_000;
+/** After its n-th failed attempt a message waits 2^(n-1) minutes (1, 2, 4, 8) before the next. */
+export const backoffMs = (attempts: number) => 60_000 * 2 ** (attempts - 1);
 
 /** An outbox message as the development outbox shows it: its recipient decrypted. */
 export type ShownMessage = Omit<OutboxMessage, 'recipient'> & { recipient: string };
 
 /**
  * Every message goes into the outbox table first (in the caller's transaction), then to
- * the provider. Without SMTP_URL messages are kept in the outbox, where /dev/outbox shows them.
+ * the provider: an email once that transaction commits (never if it rolls back), by the
+ * instance that wrote it; what that could not send, the retry job sends, with backoff. Each
+ * sender claims its messages (FOR UPDATE SKIP LOCKED), so no message is sent twice.
+ * Without SMTP_URL messages are kept in the outbox, where /dev/outbox shows them.
  * Recipients are encrypted (PiiCipher, bound to the row); delivered messages are deleted
  * after OUTBOX_RETENTION_HOURS.
  */
 @Injectable()
-export class NotificationsService implements OnModuleDestroy, OnApplicationBootstrap {
+export class NotificationsService implements OnModuleInit, OnModuleDestroy, OnApplicationBootstrap {
   private readonly transport?: Transporter;
 
   constructor(
@@ -46,6 +55,11 @@ export class NotificationsService implements OnModuleDestroy, OnApplicationBoots
     private readonly jobs: JobRunner,
   ) {
     if (config.smtpUrl) this.transport = nodemailer.createTransport(config.smtpUrl);
+  }
+
+  onModuleInit() {
+    // Every EntityManager (request, transaction, job) shares these subscribers.
+    this.em.getEventManager().registerSubscriber(new SendAfterCommit((ids) => this.sendCommitted(ids)));
   }
 
   onModuleDestroy() {
@@ -104,14 +118,31 @@ export class NotificationsService implements OnModuleDestroy, OnApplicationBoots
     });
   }
 
-  /** Sends queued messages now (after the caller has committed). Failures are retried by the job. */
-  async deliver(messages: OutboxMessage[], em: EntityManager = this.em): Promise<void> {
+  /** Sends the emails a transaction queued, just after it committed. What fails here, the retry job sends. */
+  private async sendCommitted(ids: string[]): Promise<void> {
     if (!this.transport) return;
+    try {
+      await this.em.fork().transactional((tx) => this.send(tx, { id: { $in: ids } }));
+    } catch (error) {
+      this.logger.warn({ err: error }, 'email delivery after commit failed; the retry job sends them');
+    }
+  }
+
+  /**
+   * Claims the queued emails matching `where` and sends them. FOR UPDATE SKIP LOCKED: a
+   * message another sender holds (on this instance or another) is left to it, and one it has
+   * sent is no longer queued. Returns how many were tried.
+   */
+  private async send(tx: EntityManager, where: FilterQuery<OutboxMessage>, limit?: number): Promise<number> {
+    const messages = await tx.find(
+      OutboxMessage,
+      { $and: [where, { status: 'queued', channel: 'email' }] },
+      { lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE, limit, orderBy: { createdAt: 'asc' } },
+    );
     for (const message of messages) {
-      if (message.status !== 'queued') continue;
       message.attempts += 1;
       try {
-        await this.transport.sendMail({
+        await this.transport!.sendMail({
           from: this.config.mailFrom,
           to: this.recipientOf(message),
           subject: message.subject,
@@ -122,25 +153,27 @@ export class NotificationsService implements OnModuleDestroy, OnApplicationBoots
         message.sentAt = new Date();
         message.body = '[delivered]'; // it may carry a one-time link: keep no copy
         message.lastError = undefined;
+        message.nextAttemptAt = undefined;
       } catch (error) {
         message.lastError = this.failureOf(message, error);
         if (message.attempts >= MAX_ATTEMPTS) message.status = 'failed';
+        else message.nextAttemptAt = new Date(Date.now() + backoffMs(message.attempts));
         this.logger.warn({ messageId: message.id, attempt: message.attempts }, 'email delivery failed');
       }
     }
-    await em.flush();
+    await tx.flush();
+    return messages.length;
   }
 
-  /** Retries what could not be sent, once a minute, on one instance at a time; returns how many were tried. */
+  /** Sends what was not sent at commit, once a minute, on one instance at a time; returns how many were tried. */
   @Cron(JOBS['outbox-retry'].schedule, { name: 'outbox-retry' })
   async retryQueued(): Promise<number> {
     if (!this.transport) return 0;
+    const now = Date.now();
     const tried = await this.jobs.runExclusive('outbox-retry', () =>
-      this.em.fork().transactional(async (tx) => {
-        const due = await tx.find(OutboxMessage, { status: 'queued', createdAt: { $lt: new Date(Date.now() - 30_000) } }, { limit: 50, orderBy: { createdAt: 'asc' } });
-        await this.deliver(due, tx);
-        return due.length;
-      }),
+      this.em.fork().transactional((tx) =>
+        this.send(tx, { createdAt: { $lt: new Date(now - RETRY_AFTER_MS) }, $or: [{ nextAttemptAt: null }, { nextAttemptAt: { $lte: new Date(now) } }] }, 50),
+      ),
     );
     return tried ?? 0;
   }

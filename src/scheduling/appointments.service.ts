@@ -171,11 +171,10 @@ export class AppointmentsService {
             moveCase(this.steps, em, c, 'scheduled', 'verification.appointment_booked', { startsAt: startsAt.toISOString(), timeZone });
           }
           await em.flush();
-          const mail = this.notifications.queueEmail(this.confirmation(c.account, appointment, !!previous));
-          return { appointment, mail };
+          this.notifications.queueEmail(this.confirmation(c.account, appointment, !!previous));
+          return { appointment };
         });
         if (!booked) return { error: 'not-allowed' };
-        await this.notifications.deliver([booked.mail]);
         return { appointment: booked.appointment };
       } catch (error) {
         if (!(error instanceof UniqueConstraintViolationException)) throw error;
@@ -264,7 +263,6 @@ export class AppointmentsService {
       const texts: { phone: string; text: string }[] = [];
       const result = await this.em.transactional(async (em) => {
         let reminders = 0;
-        const mails = [];
         const dueDay = await em.find(
           Appointment,
           { status: 'booked', reminderDaySentAt: null, startsAt: { $lte: new Date(now.getTime() + 24 * 3600_000), $gt: new Date(now.getTime() + 15 * 60_000) } },
@@ -285,12 +283,10 @@ export class AppointmentsService {
             // In the applicant's language, the time in the zone they booked in.
             const language = languageOf(a.account);
             const reminder = phrase(`call.email.reminder.text${when}`, { ...appointmentTime(language, a), url: `${this.config.baseUrl}/call` });
-            mails.push(
-              this.notifications.queueEmail({
-                to: a.account.email,
-                ...this.notifications.compose(language, `call.email.reminder.subject${when}`, [reminder, phrase('call.email.reminder.change', { url: `${this.config.baseUrl}/call/schedule` })]),
-              }),
-            );
+            this.notifications.queueEmail({
+              to: a.account.email,
+              ...this.notifications.compose(language, `call.email.reminder.subject${when}`, [reminder, phrase('call.email.reminder.change', { url: `${this.config.baseUrl}/call/schedule` })]),
+            });
             if (a.verificationCase.phone) texts.push({ phone: a.verificationCase.phone, text: this.messages.text(language, reminder) });
             reminders++;
           }
@@ -303,18 +299,15 @@ export class AppointmentsService {
           const c = await em.findOneOrFail(VerificationCase, a.verificationCase.id, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
           if (c.status === 'scheduled') moveCase(this.steps, em, c, 'approved', 'verification.appointment_missed', { startsAt: a.startsAt.toISOString() });
           const language = languageOf(a.account);
-          mails.push(
-            this.notifications.queueEmail({
-              to: a.account.email,
-              ...this.notifications.compose(language, 'call.email.noShow.subject', [
-                phrase('call.email.noShow.body', { ...appointmentTime(language, a), url: `${this.config.baseUrl}/call` }),
-              ]),
-            }),
-          );
+          this.notifications.queueEmail({
+            to: a.account.email,
+            ...this.notifications.compose(language, 'call.email.noShow.subject', [
+              phrase('call.email.noShow.body', { ...appointmentTime(language, a), url: `${this.config.baseUrl}/call` }),
+            ]),
+          });
         }
-        return { reminders, noShows: missed.length, mails };
+        return { reminders, noShows: missed.length };
       });
-      await this.notifications.deliver(result.mails);
       for (const t of texts) await this.sms.send(t.phone, t.text, 'sms').catch(() => undefined); // kept in the outbox when it fails
       return { reminders: result.reminders, noShows: result.noShows };
     });

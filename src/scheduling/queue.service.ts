@@ -73,26 +73,24 @@ export class QueueService {
   }
 
   private async giveUp(accountId: string, why: 'left' | 'expired'): Promise<boolean> {
-    const outcome = await this.em.transactional(async (em) => {
+    return this.em.transactional(async (em) => {
       // The entry first, then the case: the order a claim locks them in (no deadlock between the two).
       const entry = await em.findOne(QueueEntry, { account: accountId, status: 'waiting' }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
-      if (!entry || (why === 'expired' && entry.lastSeenAt > staleBefore())) return null; // claimed, or seen again meanwhile
+      if (!entry || (why === 'expired' && entry.lastSeenAt > staleBefore())) return false; // claimed, or seen again meanwhile
       const c = await em.findOne(VerificationCase, { account: accountId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true, populate: ['account'] });
-      if (!c || c.status !== 'queued') return null;
+      if (!c || c.status !== 'queued') return false;
       entry.status = why;
       moveCase(this.steps, em, c, 'approved', why === 'left' ? 'verification.queue_left' : 'verification.queue_expired');
-      if (why === 'left') return { mail: undefined };
-      const mail = this.notifications.queueEmail({
+      if (why === 'left') return true;
+      this.notifications.queueEmail({
         to: c.account.email,
         ...this.notifications.compose(c.account.language, 'call.email.queueExpired.subject', [
           phrase('call.email.queueExpired.body', { minutes: QUEUE_TIMEOUT_MINUTES }),
           phrase('call.email.queueExpired.rejoin', { url: `${this.config.baseUrl}/call` }),
         ]),
       });
-      return { mail };
+      return true;
     });
-    if (outcome?.mail) await this.notifications.deliver([outcome.mail]);
-    return !!outcome;
   }
 
   /** The queue page polls: the applicant is still there. */
