@@ -59,8 +59,11 @@ export class JobRunner {
 
   /** The last run of every job, in the registry's order (never run: no start). */
   async lastRuns(): Promise<LastRun[]> {
+    // One index lookup per job (job, started_at), however many runs are kept.
     const rows = await this.em.getConnection().execute<{ job: string; started_at: Date; finished_at: Date | null; rows: number | null; failed: boolean }[]>(
-      `select distinct on (job) job, started_at, finished_at, rows, failed from job_run order by job, started_at desc`,
+      `select r.* from unnest(array[?]::text[]) as j(name)
+         cross join lateral (select job, started_at, finished_at, rows, failed from job_run where job = j.name order by started_at desc limit 1) r`,
+      [Object.keys(JOBS)],
     );
     const last = new Map(rows.map((r) => [r.job, r]));
     return (Object.keys(JOBS) as JobName[]).map((job) => {
