@@ -1,5 +1,6 @@
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
+import { currentEntityManager } from '../database/request-context';
 import { randomBytes } from 'node:crypto';
 import { AuditService } from '../audit/audit.service';
 import { CONFIG, type Config } from '../config/config';
@@ -26,9 +27,30 @@ export class StaffService implements OnApplicationBootstrap {
     private readonly audit: AuditService,
   ) {}
 
-  async rolesOf(accountId: string): Promise<StaffRole[]> {
-    const grants = await this.em.find(StaffRoleGrant, { account: accountId }, { fields: ['role'] });
-    return grants.map((g) => g.role);
+  /**
+   * Roles read during the current request: the route's guard and the service that checks
+   * again read them once. Forgotten when this request grants or revokes a role.
+   */
+  private readonly rolesInRequest = new WeakMap<object, Map<string, Promise<StaffRole[]>>>();
+
+  rolesOf(accountId: string): Promise<StaffRole[]> {
+    const request = currentEntityManager(this.em.name);
+    const read = () => this.em.find(StaffRoleGrant, { account: accountId }, { fields: ['role'] }).then((grants) => grants.map((g) => g.role));
+    if (!request) return read();
+    let known = this.rolesInRequest.get(request);
+    if (!known) this.rolesInRequest.set(request, (known = new Map()));
+    let roles = known.get(accountId);
+    if (!roles) {
+      roles = read();
+      known.set(accountId, roles);
+      roles.catch(() => known.delete(accountId));
+    }
+    return roles;
+  }
+
+  private forgetRoles(): void {
+    const request = currentEntityManager(this.em.name);
+    if (request) this.rolesInRequest.delete(request);
   }
 
   async isStaff(accountId: string): Promise<boolean> {
@@ -61,12 +83,14 @@ export class StaffService implements OnApplicationBootstrap {
     const added = roles.filter((r) => !had.includes(r));
     for (const role of added) this.em.create(StaffRoleGrant, { account, role, grantedBy: by?.actorId });
     await this.em.flush();
+    this.forgetRoles();
     for (const role of added) await this.audit.record({ action: 'staff.role_granted', subject: account.id, details: { role }, ...by });
     return { accountId: account.id, created, added };
   }
 
   async revoke(accountId: string, role: StaffRole, by?: { actorId?: string; ip?: string }): Promise<boolean> {
     const removed = await this.em.nativeDelete(StaffRoleGrant, { account: accountId, role });
+    this.forgetRoles();
     if (removed) await this.audit.record({ action: 'staff.role_revoked', subject: accountId, details: { role }, ...by });
     return removed > 0;
   }
