@@ -8,7 +8,7 @@ export class Migration20261205070000_job_run extends Migration {
         "id" uuid not null primary key,
         "job" text not null,
         "started_at" timestamptz not null,
-        "finished_at" timestamptz null,
+        "finished_at" timestamptz not null,
         "rows" int null,
         "failed" boolean not null default false,
         "error" text null

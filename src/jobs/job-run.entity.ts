@@ -3,9 +3,10 @@ import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/decorators/legac
 import type { Opt } from '@mikro-orm/core';
 
 /**
- * One run of a scheduled job (JobRunner.runExclusive), for the supervisor's page: when, how
- * long, how many rows, and whether it failed. No personal data: the error is a short,
- * scrubbed message. Runs older than RUN_RECORD_DAYS are deleted as new ones finish.
+ * One run of a scheduled job (JobRunner.runExclusive), written as it ends, for the
+ * supervisor's page: when, how long, how many rows, and whether it failed. No personal data:
+ * the error is a short, scrubbed message. Runs older than RUN_RECORD_DAYS are deleted as new
+ * ones are written.
  */
 @Entity({ tableName: 'job_run' })
 @Index({ properties: ['job', 'startedAt'] })
@@ -20,9 +21,8 @@ export class JobRun {
   @Property({ type: 'datetime' })
   startedAt!: Date;
 
-  /** Unset while the run is going on (or when its instance stopped during it). */
-  @Property({ type: 'datetime', nullable: true })
-  finishedAt?: Date;
+  @Property({ type: 'datetime' })
+  finishedAt!: Date;
 
   /** What the job reports it did (messages sent, files deleted, …). */
   @Property({ type: 'integer', nullable: true })

@@ -1,8 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import { LOGGER } from '../web/tokens';
-import { JobRun } from './job-run.entity';
 import { JOBS, type JobName } from './jobs';
 
 /** Runs of each job are kept this long (the supervisor's page shows the last one). */
@@ -14,7 +14,6 @@ export interface LastRun {
   seconds?: number;
   rows?: number;
   failed: boolean;
-  running: boolean;
 }
 
 /**
@@ -30,8 +29,8 @@ export class JobRunner {
   /**
    * Runs `fn` as `job` if no other instance is running it (its advisory lock, held by a
    * transaction of its own while `fn` runs; `fn` opens its own transactions, so what they
-   * queue is delivered as each commits). Each run is recorded in `job_run`. A failure is
-   * logged and recorded, never thrown: the job simply runs again at its next time.
+   * queue is delivered as each commits). Each run is recorded in `job_run` as it ends. A
+   * failure is logged and recorded, never thrown: the job simply runs again at its next time.
    * Returns `fn`'s result, or undefined when another instance held the lock or the run failed.
    */
   async runExclusive<T>(job: JobName, fn: () => Promise<T>): Promise<T | undefined> {
@@ -40,16 +39,14 @@ export class JobRunner {
     try {
       const [{ got }] = await lock.execute<{ got: boolean }[]>('select pg_try_advisory_xact_lock(?) as got', [JOBS[job].lock]);
       if (!got) return undefined;
-      const record = this.em.fork();
-      const run = record.create(JobRun, { job, startedAt: new Date() });
-      await record.flush();
+      const startedAt = new Date();
       try {
         const result = await fn();
-        await this.finish(record, run, { rows: rowsOf(result) });
+        await this.record(lock, job, startedAt, { rows: rowsOf(result) });
         return result;
       } catch (error) {
         this.logger.error({ err: error, job }, 'scheduled job failed');
-        await this.finish(record, run, { failed: true, error: shortError(error) }).catch((e) => this.logger.error({ err: e, job }, 'could not record a job run'));
+        await this.record(lock, job, startedAt, { failed: true, error: shortError(error) });
         return undefined;
       }
     } finally {
@@ -60,7 +57,7 @@ export class JobRunner {
   /** The last run of every job, in the registry's order (never run: no start). */
   async lastRuns(): Promise<LastRun[]> {
     // One index lookup per job (job, started_at), however many runs are kept.
-    const rows = await this.em.getConnection().execute<{ job: string; started_at: Date; finished_at: Date | null; rows: number | null; failed: boolean }[]>(
+    const rows = await this.em.getConnection().execute<{ job: string; started_at: Date; finished_at: Date; rows: number | null; failed: boolean }[]>(
       `select r.* from unnest(array[?]::text[]) as j(name)
          cross join lateral (select job, started_at, finished_at, rows, failed from job_run where job = j.name order by started_at desc limit 1) r`,
       [Object.keys(JOBS)],
@@ -68,23 +65,24 @@ export class JobRunner {
     const last = new Map(rows.map((r) => [r.job, r]));
     return (Object.keys(JOBS) as JobName[]).map((job) => {
       const r = last.get(job);
-      if (!r) return { job, failed: false, running: false };
+      if (!r) return { job, failed: false };
       return {
         job,
         startedAt: new Date(r.started_at),
-        seconds: r.finished_at ? (new Date(r.finished_at).getTime() - new Date(r.started_at).getTime()) / 1000 : undefined,
+        seconds: (new Date(r.finished_at).getTime() - new Date(r.started_at).getTime()) / 1000,
         rows: r.rows ?? undefined,
         failed: r.failed,
-        running: !r.finished_at,
       };
     });
   }
 
-  /** Ends the record of a run, and deletes this job's runs older than RUN_RECORD_DAYS. */
-  private async finish(em: EntityManager, run: JobRun, outcome: Pick<JobRun, 'rows' | 'error'> & { failed?: boolean }): Promise<void> {
-    em.assign(run, { ...outcome, finishedAt: new Date() });
-    await em.flush();
-    await em.nativeDelete(JobRun, { job: run.job, startedAt: { $lt: new Date(Date.now() - RUN_RECORD_DAYS * 86_400_000) } });
+  /** Records a run that ended, and deletes this job's runs older than RUN_RECORD_DAYS, in one statement (on the lock's connection). */
+  private async record(em: EntityManager, job: JobName, startedAt: Date, outcome: { rows?: number; failed?: boolean; error?: string }): Promise<void> {
+    await em.execute(
+      `with pruned as (delete from job_run where job = ? and started_at < ?)
+       insert into job_run (id, job, started_at, finished_at, rows, failed, error) values (?, ?, ?, ?, ?, ?, ?)`,
+      [job, new Date(Date.now() - RUN_RECORD_DAYS * 86_400_000), randomUUID(), job, startedAt, new Date(), outcome.rows ?? null, !!outcome.failed, outcome.error ?? null],
+    );
   }
 }
 
