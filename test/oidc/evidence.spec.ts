@@ -8,6 +8,7 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import { randomBytes } from 'node:crypto';
 import * as client from 'openid-client';
 import { Client } from 'pg';
+import { migrations } from '../../migrations';
 import { migrateToLatest } from '../../src/database/migrate';
 import { ormConfig } from '../../src/database/mikro-orm.config';
 import { PiiCipher } from '../../src/crypto/pii-cipher';
@@ -158,7 +159,10 @@ it('gives calls made before the change a reference, and their verified identitie
     await copy('video_call', 'id = $1', [call.id], ['evidence_reference']);
     await copy('verified_identity', 'account_id = $1', [accountId], ['verification_reference']);
 
-    expect(await migrateToLatest(url)).toEqual(['Migration20261205020000_evidence_reference']);
+    // The evidence migration, then those added after it (other tables).
+    const later = migrations.map((m) => m.name).slice(migrations.findIndex((m) => m.name === 'Migration20261126200000_support_language') + 1);
+    expect(later[0]).toBe('Migration20261205020000_evidence_reference');
+    expect(await migrateToLatest(url)).toEqual(later);
     const { rows: calls } = await old.query('select evidence_reference from video_call');
     expect(calls).toHaveLength(1);
     expect(calls[0].evidence_reference).toMatch(/^ref-[0-9a-f]{32}$/);
