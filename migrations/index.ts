@@ -15,6 +15,8 @@ import { Migration20261126191000_organization_changes } from './Migration2026112
 import { Migration20261126191500_document_file_storage_key } from './Migration20261126191500_document_file_storage_key';
 import { Migration20261126200000_support_language } from './Migration20261126200000_support_language';
 import { Migration20261205020000_evidence_reference } from './Migration20261205020000_evidence_reference';
+import { Migration20261205070000_job_run } from './Migration20261205070000_job_run';
+import { Migration20261205070100_outbox_next_attempt } from './Migration20261205070100_outbox_next_attempt';
 import { Migration20261205090000_case_events_in_audit_log } from './Migration20261205090000_case_events_in_audit_log';
 
 /** Every migration, in order. Listed here (not discovered from the folder) so the build and the tests load the same code. */
@@ -36,5 +38,7 @@ export const migrations = [
   { name: 'Migration20261126191500_document_file_storage_key', class: Migration20261126191500_document_file_storage_key },
   { name: 'Migration20261126200000_support_language', class: Migration20261126200000_support_language },
   { name: 'Migration20261205020000_evidence_reference', class: Migration20261205020000_evidence_reference },
+  { name: 'Migration20261205070000_job_run', class: Migration20261205070000_job_run },
+  { name: 'Migration20261205070100_outbox_next_attempt', class: Migration20261205070100_outbox_next_attempt },
   { name: 'Migration20261205090000_case_events_in_audit_log', class: Migration20261205090000_case_events_in_audit_log },
 ];

@@ -6,6 +6,7 @@ import { DatabaseModule } from './database/database.module';
 import { DemoOrganizationModule } from './demo-organization/demo-organization.module';
 import { AuditModule } from './audit/audit.module';
 import { IdentityModule } from './identity/identity.module';
+import { JobsModule } from './jobs/jobs.module';
 import { MfaModule } from './mfa/mfa.module';
 import { SessionMiddleware } from './identity/sessions.service';
 import { DevOutboxModule } from './notifications/dev-outbox.module';
@@ -36,6 +37,7 @@ export class AppModule implements NestModule {
         ConfigModule.register(config),
         ScheduleModule.forRoot(),
         DatabaseModule,
+        JobsModule,
         I18nModule,
         WebModule,
         NotificationsModule,

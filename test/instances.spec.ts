@@ -3,7 +3,8 @@ import { SMTPServer } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { AuditService } from '../src/audit/audit.service';
-import { NotificationsService, RETRY_JOB_LOCK } from '../src/notifications/notifications.service';
+import { NotificationsService } from '../src/notifications/notifications.service';
+import { JOBS } from '../src/jobs/jobs';
 import { startAnotherInstance, startTestApp, type TestApp } from './harness/app';
 import { createAccount, passwordSignIn, signIn } from './harness/accounts';
 import { csrfOf } from './harness/forms';
@@ -97,15 +98,18 @@ it('runs a scheduled job once when both instances fire it at the same moment', a
      values (gen_random_uuid(), 'email', 'retry-once@example.org', 'Hello', 'Hi', 'queued', 1, now() - interval '5 minutes')`,
   );
     // While another instance holds the job's lock, neither runs it.
-    await mailing.db.sql.query('select pg_advisory_lock($1)', [RETRY_JOB_LOCK]);
+    await mailing.db.sql.query('select pg_advisory_lock($1)', [JOBS['outbox-retry'].lock]);
     await Promise.all([mailing.app.get(NotificationsService).retryQueued(), second.app.get(NotificationsService).retryQueued()]);
     expect(delivered).toHaveLength(0);
-    await mailing.db.sql.query('select pg_advisory_unlock($1)', [RETRY_JOB_LOCK]);
+    await mailing.db.sql.query('select pg_advisory_unlock($1)', [JOBS['outbox-retry'].lock]);
     // Fired by both at the same moment, it runs once.
     await Promise.all([mailing.app.get(NotificationsService).retryQueued(), second.app.get(NotificationsService).retryQueued()]);
     expect(delivered.filter((to) => to === 'retry-once@example.org')).toHaveLength(1);
     const rows = await messagesTo(mailing.db.sql, 'retry-once@example.org');
     expect(rows[0]).toMatchObject({ status: 'sent', attempts: 2 });
+    // The runner recorded the one run that sent it (the supervisor's page shows it).
+    const runs = await mailing.db.sql.query(`select rows, failed from job_run where job = 'outbox-retry' and rows > 0`);
+    expect(runs.rows).toEqual([{ rows: 1, failed: false }]);
   } finally {
     await second.close();
     await mailing.close();

@@ -2,7 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { AUDIT_CHAIN_LOCK, AuditService } from '../src/audit/audit.service';
+import { AuditService } from '../src/audit/audit.service';
+import { LOCKS } from '../src/jobs/jobs';
 import { DocumentsService } from '../src/documents/documents.service';
 import { AppointmentsService } from '../src/scheduling/appointments.service';
 import { createAccount, grantRoles, signIn } from './harness/accounts';
@@ -240,7 +241,7 @@ describe('SIGKILL during a review decision', () => {
     expect(snapshot.review).toMatchObject({ decided_at: null, claimed_by: first.id });
 
     // The decision's transaction waits for the audit chain, its last step.
-    await holder.query('select pg_advisory_lock($1)', [AUDIT_CHAIN_LOCK]);
+    await holder.query('select pg_advisory_lock($1)', [LOCKS.auditChain]);
     const decision = first.process().post(`/agent/review/${caseId}`, APPROVE).then(
       (res) => `status ${res.status}`,
       (error) => error.code ?? error.message,
@@ -249,7 +250,7 @@ describe('SIGKILL during a review decision', () => {
     // Everything else is already written, uncommitted (the case's events follow in the audit log, at the commit).
     expect(await writtenBy(pid)).toEqual(expect.arrayContaining(['document_review', 'outbox_message', 'verification_case']));
     await killAndRestart('review decision, rows written, not committed', async () => {
-      await holder.query('select pg_advisory_unlock($1)', [AUDIT_CHAIN_LOCK]);
+      await holder.query('select pg_advisory_unlock($1)', [LOCKS.auditChain]);
       await gone(pid);
       // While the claim lasts, the case is still the first reviewer's: nobody else gets it.
       expect((await second.local.post('/agent/review/next')).headers.location).toBe('/agent/review?empty=1');

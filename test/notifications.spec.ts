@@ -1,14 +1,15 @@
 import { SMTPServer } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
 import { MikroORM, RequestContext } from '@mikro-orm/postgresql';
-import { NotificationsService } from '../src/notifications/notifications.service';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { backoffMs, NotificationsService } from '../src/notifications/notifications.service';
 import { ConfigError, loadConfig } from '../src/config/config';
 import { startAnotherInstance, startTestApp, type TestApp } from './harness/app';
 import { submitForm } from './harness/forms';
 import { messagesTo } from './harness/outbox';
 
 /** The mail provider is outside this machine: a local SMTP server stands in for it at the network edge. */
-function startSmtp(fail: () => boolean) {
+function startSmtp(fail: () => boolean, before: () => Promise<void> = async () => undefined) {
   const received: { to: string[]; data: string }[] = [];
   const server = new SMTPServer({
     authOptional: true,
@@ -16,7 +17,8 @@ function startSmtp(fail: () => boolean) {
     onData(stream, session, callback) {
       let data = '';
       stream.on('data', (chunk) => (data += chunk));
-      stream.on('end', () => {
+      stream.on('end', async () => {
+        await before();
         if (fail()) return callback(new Error('mailbox unavailable'));
         // Undo quoted-printable line wrapping, as a mail client would.
         const text = data.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
@@ -72,15 +74,15 @@ describe('email through SMTP when SMTP_URL is set', () => {
   it('sends attachments with the email (an appointment\'s calendar file)', async () => {
     const notifications = t.app.get(NotificationsService);
     await RequestContext.create(t.app.get(MikroORM).em, async () => {
-      const message = notifications.queueEmail({
+      notifications.queueEmail({
         to: 'calendar@example.org',
         subject: 'Your Referee video call is booked',
         text: 'See the attached calendar file.',
         attachments: [{ filename: 'referee-video-call.ics', contentType: 'text/calendar; charset=utf-8', content: 'BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n' }],
       });
-      await t.app.get(MikroORM).em.flush();
-      await notifications.deliver([message]);
+      await t.app.get(MikroORM).em.flush(); // sent once it commits
     });
+    await notifications.settled();
     const mail = smtp.received.find((m) => m.to.includes('calendar@example.org'))!;
     expect(mail.data).toMatch(/Content-Type: text\/calendar; charset=utf-8/);
     expect(mail.data).toContain('filename=referee-video-call.ics');
@@ -96,11 +98,152 @@ describe('email through SMTP when SMTP_URL is set', () => {
     expect(rows[0]).toMatchObject({ status: 'queued', attempts: 1 });
 
     failing = false;
-    await t.db.sql.query(`update outbox_message set created_at = now() - interval '1 minute' where id = $1`, [rows[0].id]);
+    // A minute on, past its backoff.
+    await t.db.sql.query(`update outbox_message set created_at = now() - interval '1 minute', next_attempt_at = now() - interval '1 second' where id = $1`, [rows[0].id]);
     await t.app.get(NotificationsService).retryQueued();
     rows = await messagesTo(t.db.sql, 'later@example.org');
     expect(rows[0]).toMatchObject({ status: 'sent', attempts: 2 });
     expect(smtp.received.some((m) => m.to.includes('later@example.org'))).toBe(true);
+  });
+});
+
+describe('email delivery after commit', () => {
+  let t: TestApp;
+  let smtp: Awaited<ReturnType<typeof startSmtp>>;
+  let failing = false;
+  /** While set, the provider takes a message only when `release` is called (a slow provider). */
+  let hold: { reached: () => void; released: Promise<void> } | undefined;
+
+  beforeAll(async () => {
+    smtp = await startSmtp(
+      () => failing,
+      async () => {
+        if (!hold) return;
+        hold.reached();
+        await hold.released;
+      },
+    );
+    t = await startTestApp({ SMTP_URL: smtp.url });
+    // The tests run the retry job themselves: its timer must not take its lock at the same moment.
+    for (const job of t.app.get(SchedulerRegistry).getCronJobs().values()) void job.stop();
+  });
+  afterAll(async () => {
+    await t?.close();
+    await smtp?.close();
+  });
+
+  const em = () => t.app.get(MikroORM).em;
+  const queue = (to: string) => t.app.get(NotificationsService).queueEmail({ to, subject: 'Hello', text: 'Hi' });
+  const receivedBy = (to: string) => smtp.received.filter((m) => m.to.includes(to)).length;
+
+  it('sends an email written in a transaction once the transaction commits, with no call to send it; never one written in a transaction rolled back', async () => {
+    await RequestContext.create(em(), async () => {
+      await em().transactional(async (tx) => {
+        queue('committed@example.org');
+        await tx.flush();
+        // A savepoint released, and one rolled back, inside the transaction.
+        await tx.transactional(async () => void queue('savepoint-kept@example.org'));
+        await tx
+          .transactional(async (inner) => {
+            queue('savepoint-undone@example.org');
+            await inner.flush();
+            throw new Error('undone');
+          })
+          .catch(() => undefined);
+        expect(receivedBy('committed@example.org') + receivedBy('savepoint-kept@example.org')).toBe(0); // not before the commit
+      });
+      await expect(
+        em().transactional(async (tx) => {
+          queue('rolled-back@example.org');
+          await tx.flush();
+          throw new Error('changed my mind');
+        }),
+      ).rejects.toThrow('changed my mind');
+    });
+    await t.app.get(NotificationsService).settled(); // the commit does not wait for the mail server
+    expect(receivedBy('committed@example.org')).toBe(1);
+    expect(receivedBy('savepoint-kept@example.org')).toBe(1);
+    expect((await messagesTo(t.db.sql, 'committed@example.org'))[0]).toMatchObject({ status: 'sent', attempts: 1 });
+    // Nothing of the rolled-back work is left for the retry job either.
+    await t.db.sql.query(`update outbox_message set created_at = now() - interval '5 minutes'`);
+    await t.app.get(NotificationsService).retryQueued();
+    expect(receivedBy('rolled-back@example.org') + receivedBy('savepoint-undone@example.org')).toBe(0);
+    expect(await messagesTo(t.db.sql, 'rolled-back@example.org')).toEqual([]);
+  });
+
+  it('sends a message once when another instance looks for unsent messages while it is being sent', async () => {
+    const other = await startAnotherInstance(t);
+    let reached!: () => void;
+    const atProvider = new Promise<void>((resolve) => (reached = resolve));
+    let release!: () => void;
+    hold = { reached, released: new Promise<void>((resolve) => (release = resolve)) };
+    try {
+      // Written a while ago as far as the retry job can tell, and being sent after its commit right now.
+      const committing = RequestContext.create(em(), () =>
+        em().transactional(async () => {
+          queue('once@example.org').createdAt = new Date(Date.now() - 5 * 60_000);
+        }),
+      );
+      await atProvider;
+      // Claimed by the first: skipped, not waited for.
+      const skipped = await Promise.race([other.app.get(NotificationsService).retryQueued(), new Promise((resolve) => setTimeout(resolve, 5000, 'waited'))]);
+      expect(skipped).toBe(0);
+      release();
+      await committing;
+      await t.app.get(NotificationsService).settled();
+      hold = undefined;
+      expect(await other.app.get(NotificationsService).retryQueued()).toBe(0); // sent: nothing left
+    } finally {
+      hold = undefined;
+      release?.();
+      await other.close();
+    }
+    expect(receivedBy('once@example.org')).toBe(1);
+    expect((await messagesTo(t.db.sql, 'once@example.org'))[0]).toMatchObject({ status: 'sent', attempts: 1 });
+  });
+
+  it('retries an email the provider refused, waiting longer after each attempt, until it is sent (or gives up after 5)', async () => {
+    failing = true;
+    const retry = () => t.app.get(NotificationsService).retryQueued();
+    const row = async (to: string) => (await t.db.sql.query(`select m.*, extract(epoch from next_attempt_at - now()) as wait from outbox_message m where id = $1`, [(await messagesTo(t.db.sql, to))[0].id])).rows[0];
+    try {
+      await RequestContext.create(em(), async () => {
+        queue('backoff@example.org');
+        await em().flush();
+      });
+      await t.app.get(NotificationsService).settled();
+      let r = await row('backoff@example.org');
+      expect(r).toMatchObject({ status: 'queued', attempts: 1 });
+      expect(Number(r.wait)).toBeGreaterThan(backoffMs(1) / 1000 - 10);
+      // Written long ago, but its next attempt is not due: the retry job leaves it.
+      await t.db.sql.query(`update outbox_message set created_at = now() - interval '10 minutes' where id = $1`, [r.id]);
+      await retry();
+      expect(await row('backoff@example.org')).toMatchObject({ attempts: 1 });
+      // Due: tried again, and refused again, it waits twice as long.
+      await t.db.sql.query(`update outbox_message set next_attempt_at = now() - interval '1 second' where id = $1`, [r.id]);
+      await retry();
+      r = await row('backoff@example.org');
+      expect(r).toMatchObject({ status: 'queued', attempts: 2 });
+      expect(Number(r.wait)).toBeGreaterThan(backoffMs(2) / 1000 - 10);
+      expect(backoffMs(2)).toBe(2 * backoffMs(1));
+      // The provider is back: the next due attempt sends it.
+      failing = false;
+      await t.db.sql.query(`update outbox_message set next_attempt_at = now() - interval '1 second' where id = $1`, [r.id]);
+      await retry();
+      expect(await row('backoff@example.org')).toMatchObject({ status: 'sent', attempts: 3, next_attempt_at: null });
+      expect(receivedBy('backoff@example.org')).toBe(1);
+      // A fifth refusal leaves the message failed, for a person to look at.
+      failing = true;
+      await RequestContext.create(em(), async () => {
+        queue('gives-up@example.org');
+        await em().flush();
+      });
+      await t.db.sql.query(`update outbox_message set attempts = 4, next_attempt_at = now() - interval '1 second', created_at = now() - interval '1 hour' where id = $1`, [(await row('gives-up@example.org')).id]);
+      await retry();
+      expect(await row('gives-up@example.org')).toMatchObject({ status: 'failed', attempts: 5 });
+    } finally {
+      failing = false;
+    }
   });
 });
 

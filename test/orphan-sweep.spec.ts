@@ -2,7 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../src/config/config';
-import { DocumentsService, ORPHAN_SWEEP_LOCK } from '../src/documents/documents.service';
+import { DocumentsService } from '../src/documents/documents.service';
+import { JOBS } from '../src/jobs/jobs';
 import { LocalDocumentStore } from '../src/documents/store';
 import { startAnotherInstance, startTestApp, type TestApp } from './harness/app';
 import { applicantAtDocuments, photo, uploadFile } from './harness/documents';
@@ -48,10 +49,10 @@ it('deletes old files that no row names and leftover temp files; keeps files wit
 
   const sweep = t.app.get(DocumentsService);
   // While another instance runs the job (holds its lock), this one does nothing.
-  await t.db.sql.query('select pg_advisory_lock($1)', [ORPHAN_SWEEP_LOCK]);
+  await t.db.sql.query('select pg_advisory_lock($1)', [JOBS['orphan-file-sweep'].lock]);
   expect(await sweep.sweepOrphans()).toBe(0);
   expect([orphan, temp].map((n) => existsSync(pathOf(n)))).toEqual([true, true]);
-  await t.db.sql.query('select pg_advisory_unlock($1)', [ORPHAN_SWEEP_LOCK]);
+  await t.db.sql.query('select pg_advisory_unlock($1)', [JOBS['orphan-file-sweep'].lock]);
 
   // Both instances fire it together: the two orphans go, once.
   const other = await startAnotherInstance(t);

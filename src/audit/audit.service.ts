@@ -2,10 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { createHash } from 'node:crypto';
 import type { WebRequest } from '../web/request';
+import { LOCKS } from '../jobs/jobs';
 import { AuditEvent } from './audit-event.entity';
 
-/** Advisory-lock key: rows are chained one at a time, whatever the number of instances. */
-export const AUDIT_CHAIN_LOCK = 7_310_100;
 export const GENESIS_HASH = '0'.repeat(64);
 
 export interface AuditEntry {
@@ -56,7 +55,7 @@ export const APPEND_SQL = 'select audit_append(?, ?, ?::timestamptz, ?, ?, ?, ?,
 export function appendParams(entry: AuditEntry, at = new Date()): unknown[] {
   const details = entry.details === undefined ? undefined : (asStoredJson(entry.details) as Record<string, unknown>);
   return [
-    AUDIT_CHAIN_LOCK,
+    LOCKS.auditChain, // rows are chained one at a time, whatever the number of instances
     GENESIS_HASH,
     at.toISOString(),
     entry.actorId ?? null,

@@ -3,16 +3,14 @@ import { Client } from 'pg';
 import { loadConfig } from '../config/config';
 import { withDatabase } from './database-url';
 import { ormConfig } from './mikro-orm.config';
-
-/** Advisory-lock key: two instances starting at once apply migrations one after the other. */
-const MIGRATION_LOCK = 7_310_000;
+import { LOCKS } from '../jobs/jobs';
 
 /** Applies every pending migration from migrations/; returns the names applied. */
 export async function migrateToLatest(databaseUrl: string): Promise<string[]> {
   const lock = new Client({ connectionString: databaseUrl });
   await lock.connect();
   try {
-    await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await lock.query('select pg_advisory_lock($1)', [LOCKS.migrations]);
     const orm = await MikroORM.init({ ...ormConfig(databaseUrl), logger: () => undefined }); // the caller reports
     try {
       const applied = await orm.migrator.up();

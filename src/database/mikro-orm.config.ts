@@ -32,6 +32,7 @@ import { DocumentFile } from '../documents/document-file.entity';
 import { DocumentReview } from '../documents/document-review.entity';
 import { DocumentDecision } from '../documents/document-decision.entity';
 import { CaptureLink } from '../documents/capture-link.entity';
+import { JobRun } from '../jobs/job-run.entity';
 
 /** Every entity Referee persists; the committed migrations must create exactly these tables. */
 export const entities = [
@@ -68,6 +69,7 @@ export const entities = [
   DocumentReview,
   DocumentDecision,
   CaptureLink,
+  JobRun,
 ];
 
 /** The one MikroORM configuration, shared by the app, `npm run migrate` and the tests. */

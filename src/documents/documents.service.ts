@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Cron, CronExpression } from '@nestjs/schedule';
+import { Cron } from '@nestjs/schedule';
 import type { Logger } from 'pino';
+import { JobRunner } from '../jobs/job-runner';
+import { JOBS } from '../jobs/jobs';
 import { LockMode } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
@@ -28,10 +30,6 @@ import { FILES_PER_CASE, checkFile, type Checked } from './images';
 import { itemsOf, type Item } from './sides';
 import { DOCUMENT_STORE, openFile, sealFile, type DocumentStore } from './store';
 
-/** Advisory-lock key of the retention job (one instance runs it). */
-const RETENTION_JOB_LOCK = 7_310_501;
-/** Advisory-lock key of the orphan-file sweep (one instance runs it). */
-export const ORPHAN_SWEEP_LOCK = 7_310_502;
 
 /** Statuses in which the applicant sends (or replaces) documents: the flow table's. */
 export const SENDING: CaseStatus[] = step('send_documents').status;
@@ -86,6 +84,7 @@ export class DocumentsService {
     private readonly sms: SmsSender,
     private readonly messages: Messages,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly jobs: JobRunner,
   ) {}
 
   // ---- The applicant's documents --------------------------------------------------------
@@ -499,16 +498,15 @@ export class DocumentsService {
       em.create(DocumentDecision, { verificationCase: c, reviewerId: actor.actorId, submittedAt: review.submittedAt, claimedAt: review.claimedAt ?? review.decidedAt, decidedAt: review.decidedAt, outcome: to });
       review.claimedBy = undefined;
       await this.steps.move(em, c, to, step('document_review').audit, { reviewer: actor.actorId, rejected: rejected.map((i) => i.key) }, 'document_review');
-      const message = this.notifications.queueEmail(this.decisionEmail(c, approved, rejected.map((i) => ({ item: i, decision: decisions[i.key] }))));
+      this.notifications.queueEmail(this.decisionEmail(c, approved, rejected.map((i) => ({ item: i, decision: decisions[i.key] }))));
       // The decision, the case's move, the email and the audit event commit together: a
       // process killed at any point leaves all of them or none (the email then goes out from
       // the outbox's retry job).
       await em.flush();
       await this.audit.recordIn(em, { ...actor, action: 'documents.reviewed', caseId, details: { outcome: to, decisions: Object.fromEntries(Object.entries(decisions).map(([k, d]) => [k, { decision: d.decision, reasons: d.reasons }])) } });
-      return { to, message } as const;
+      return { to } as const;
     });
     if (outcome === 'not-claimed') return outcome;
-    await this.notifications.deliver([outcome.message]).catch(() => undefined);
     return outcome.to;
   }
 
@@ -550,13 +548,18 @@ export class DocumentsService {
    * Earlier versions stored a paper document's PDF as it came. Each such file is now taken
    * through the upload's checks: rendered to an image that replaces it under the same row
    * (same id, a new key and storage object), or, when it cannot be rendered, deleted (that
-   * side then shows as missing, as if never sent). Rendering happens outside any
-   * transaction; the swap is made only if the row still names the same file, so instances
-   * may run this at the same time. The replaced bytes are deleted after the commit (a crash
+   * side then shows as missing, as if never sent). One instance at a time; rendering happens
+   * outside any transaction, and the swap is made only if the row still names the same file.
+   * The replaced bytes are deleted after the commit (a crash
    * in between leaves them to the orphan sweep).
    */
-  @Cron(CronExpression.EVERY_HOUR, { name: 'documents-pdf-conversion' })
+  @Cron(JOBS['stored-pdf-conversion'].schedule, { name: 'stored-pdf-conversion' })
   async convertStoredPdfs(): Promise<{ converted: number; removed: number }> {
+    const outcome = await this.jobs.runExclusive('stored-pdf-conversion', () => this.convertStoredPdfBatch());
+    return outcome ?? { converted: 0, removed: 0 };
+  }
+
+  private async convertStoredPdfBatch(): Promise<{ converted: number; removed: number }> {
     const outcome = { converted: 0, removed: 0 };
     const files = await this.em.fork().find(DocumentFile, { mime: 'application/pdf' }, { limit: 100, orderBy: { createdAt: 'asc' } });
     for (const file of files) {
@@ -602,23 +605,23 @@ export class DocumentsService {
 
   /**
    * Deletes the images of cases whose final decision (verified or failed) is older than
-   * DOCUMENT_RETENTION_DAYS. An advisory lock makes it run once across instances.
+   * DOCUMENT_RETENTION_DAYS, on one instance at a time.
    */
-  @Cron(CronExpression.EVERY_HOUR, { name: 'documents-retention' })
+  @Cron(JOBS['document-retention'].schedule, { name: 'document-retention' })
   async deleteExpired(now = new Date()): Promise<number> {
-    const em = this.em.fork();
-    const keys = await em.transactional(async (tx) => {
-      const [lock]: any[] = await tx.execute('select pg_try_advisory_xact_lock(?) as got', [RETENTION_JOB_LOCK]);
-      if (!lock?.got) return [];
-      const cutoff = new Date(now.getTime() - this.config.retention.documentDays * 86_400_000);
-      const files = await tx.find(DocumentFile, { verificationCase: { status: { $in: ['verified', 'failed'] }, updatedAt: { $lt: cutoff } } }, { limit: 1000 });
-      files.forEach((f) => tx.remove(f));
-      return files.map((f) => f.storageKey);
+    const deleted = await this.jobs.runExclusive('document-retention', async () => {
+      const keys = await this.em.fork().transactional(async (tx) => {
+        const cutoff = new Date(now.getTime() - this.config.retention.documentDays * 86_400_000);
+        const files = await tx.find(DocumentFile, { verificationCase: { status: { $in: ['verified', 'failed'] }, updatedAt: { $lt: cutoff } } }, { limit: 1000 });
+        files.forEach((f) => tx.remove(f));
+        return files.map((f) => f.storageKey);
+      });
+      // After the rows are gone (a failed commit leaves both): the encrypted files themselves.
+      // A crash in between leaves files without rows, which the orphan sweep removes.
+      for (const key of keys) await this.store.delete(key);
+      return keys.length;
     });
-    // After the rows are gone (a failed commit leaves both): the encrypted files themselves.
-    // A crash in between leaves files without rows, which the orphan sweep removes.
-    for (const key of keys) await this.store.delete(key);
-    return keys.length;
+    return deleted ?? 0;
   }
 
   /**
@@ -626,30 +629,29 @@ export class DocumentsService {
    * ORPHAN_FILE_GRACE_MINUTES. They are what a crash leaves: an upload writes its file
    * before committing its row (so a row never lacks its file), and replacement and
    * retention delete the row before the file. The grace period spares an upload whose
-   * file is written and whose row is about to commit. An advisory lock makes it run once
-   * across instances.
+   * file is written and whose row is about to commit. One instance at a time runs it.
    */
-  @Cron(CronExpression.EVERY_HOUR, { name: 'documents-orphan-sweep' })
+  @Cron(JOBS['orphan-file-sweep'].schedule, { name: 'orphan-file-sweep' })
   async sweepOrphans(now = new Date()): Promise<number> {
     const cutoff = now.getTime() - this.config.orphanFileGraceMinutes * 60_000;
-    return this.em.fork().transactional(async (tx) => {
-      const [lock]: any[] = await tx.execute('select pg_try_advisory_xact_lock(?) as got', [ORPHAN_SWEEP_LOCK]);
-      if (!lock?.got) return 0;
-      let deleted = 0;
+    const deleted = await this.jobs.runExclusive('orphan-file-sweep', async () => {
+      const em = this.em.fork();
+      let count = 0;
       for await (const listed of this.store.list()) {
         const old = listed.filter((o) => o.modifiedAt.getTime() < cutoff).map((o) => o.name);
         for (let i = 0; i < old.length; i += 1000) {
           const names = old.slice(i, i + 1000);
-          const rows = await tx.find(DocumentFile, { storageKey: { $in: names } }, { fields: ['storageKey'] });
+          const rows = await em.find(DocumentFile, { storageKey: { $in: names } }, { fields: ['storageKey'] });
           const known = new Set(rows.map((r) => r.storageKey));
-          tx.clear();
+          em.clear();
           for (const name of names.filter((n) => !known.has(n))) {
             await this.store.delete(name);
-            deleted++;
+            count++;
           }
         }
       }
-      return deleted;
+      return count;
     });
+    return deleted ?? 0;
   }
 }

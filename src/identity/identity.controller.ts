@@ -2,7 +2,6 @@ import { Body, Controller, Get, Post, Query, Req, Res, UseGuards } from '@nestjs
 import type { Response } from 'express';
 import { actorOf, AuditService } from '../audit/audit.service';
 import { LanguageResolver } from '../i18n/language';
-import { NotificationsService } from '../notifications/notifications.service';
 import { AfterResponse } from '../web/after-response';
 import { RateLimits } from '../web/rate-limits';
 import { localPath } from '../web/redirect.exception';
@@ -26,7 +25,6 @@ export class IdentityController {
     private readonly audit: AuditService,
     private readonly languages: LanguageResolver,
     private readonly afterResponse: AfterResponse,
-    private readonly notifications: NotificationsService,
   ) {}
 
   @Get('sign-up')
@@ -41,8 +39,7 @@ export class IdentityController {
     const errors = this.identity.validateSignUp(email, password);
     if (Object.keys(errors).length) return invalidForm('identity/sign-up', errors, { values: { email: text(form.email) }, passwordMin: PASSWORD_MIN });
     await this.rateLimits.consume('sign-up:ip', req.ip ?? '');
-    const sent = await this.identity.signUp(email, password, this.languages.stated(req), req.ip ?? '');
-    this.afterResponse.run(req, 'sign-up email', () => this.notifications.deliver(sent));
+    await this.identity.signUp(email, password, this.languages.stated(req), req.ip ?? '');
     return view('identity/check-email', { purpose: 'confirm' });
   }
 

@@ -6,7 +6,6 @@ import { hmac, randomToken, tokenHash } from '../crypto/tokens';
 import type { Language } from '../i18n/languages';
 import { phrase } from '../i18n/messages';
 import { NotificationsService } from '../notifications/notifications.service';
-import type { OutboxMessage } from '../notifications/outbox-message.entity';
 import { RateLimits } from '../web/rate-limits';
 import type { FieldErrors } from '../web/view';
 import { Account } from './account.entity';
@@ -75,10 +74,10 @@ export class IdentityService {
    * emails come in that language) and writes a confirmation link to the outbox. When the
    * address already has an account, that owner gets an email saying so instead, in the
    * owner's language, at most 3 an hour per address and 10 an hour per network address;
-   * the page shown is the same. Returns the emails to deliver (after the answer: a mail
-   * round trip, or none, must not show in its time).
+   * the page shown is the same. The emails go once the transaction commits, without the
+   * answer waiting for them (a mail round trip, or none, must not show in its time).
    */
-  async signUp(email: string, password: string, language: Language | undefined, ip: string): Promise<OutboxMessage[]> {
+  async signUp(email: string, password: string, language: Language | undefined, ip: string): Promise<void> {
     const [passwordHash, { existing, emailed }] = await Promise.all([
       this.hasher.hash(password), // in both branches: same timing
       (async () => {
@@ -97,36 +96,33 @@ export class IdentityService {
     ]);
     if (!existing) {
       const account = this.em.create(Account, { email, passwordHash, language });
-      return [await this.issueLink(account, 'confirm_email')];
+      await this.issueLink(account, 'confirm_email');
+      return;
     }
-    return this.em.transactional(async (tx) => {
-      const sent = emailed
-        ? [
-            this.notifications.queueEmail({
-              to: email,
-              ...this.notifications.compose(existing.language ?? language, 'identity.email.existing.subject', [
-                'identity.email.existing.body',
-                phrase('identity.email.existing.signIn', { url: `${this.config.baseUrl}/sign-in` }),
-                phrase('identity.email.existing.reset', { url: `${this.config.baseUrl}/password-reset` }),
-                'identity.email.existing.notYou',
-              ]),
-            }),
-          ]
-        : [];
+    await this.em.transactional(async (tx) => {
+      if (emailed) {
+        this.notifications.queueEmail({
+          to: email,
+          ...this.notifications.compose(existing.language ?? language, 'identity.email.existing.subject', [
+            'identity.email.existing.body',
+            phrase('identity.email.existing.signIn', { url: `${this.config.baseUrl}/sign-in` }),
+            phrase('identity.email.existing.reset', { url: `${this.config.baseUrl}/password-reset` }),
+            'identity.email.existing.notYou',
+          ]),
+        });
+      }
       // Recorded whether or not an email goes: support sees repeated attempts, and both cases
       // write the same transaction but for the email's row.
       await this.audit.recordIn(tx, { action: 'sign_up.existing_account', subject: existing.id, ip, details: { emailed } });
-      return sent;
     });
   }
 
   /** Sends a fresh confirmation link (when signing in to an account not yet confirmed). */
   async resendConfirmation(account: Account): Promise<void> {
-    const sent = await this.issueLink(account, 'confirm_email');
-    await this.notifications.deliver([sent]);
+    await this.issueLink(account, 'confirm_email');
   }
 
-  private async issueLink(account: Account, purpose: EmailTokenPurpose): Promise<OutboxMessage> {
+  private async issueLink(account: Account, purpose: EmailTokenPurpose): Promise<void> {
     const token = randomToken();
     this.em.create(EmailToken, {
       account,
@@ -146,9 +142,8 @@ export class IdentityService {
             phrase('identity.email.reset.link', { url: `${this.config.baseUrl}/password-reset/new?token=${token}` }),
             'identity.email.reset.notYou',
           ]);
-    const message = this.notifications.queueEmail({ to: account.email, ...composed });
+    this.notifications.queueEmail({ to: account.email, ...composed });
     await this.em.flush();
-    return message;
   }
 
   /** The still-usable link for this token, or null (unknown, used or expired). */
@@ -228,8 +223,7 @@ export class IdentityService {
   async requestPasswordReset(email: string): Promise<void> {
     const account = await this.em.findOne(Account, { email });
     if (!account) return;
-    const sent = await this.issueLink(account, 'reset_password');
-    await this.notifications.deliver([sent]);
+    await this.issueLink(account, 'reset_password');
   }
 
   /**
@@ -240,7 +234,7 @@ export class IdentityService {
   async resetPassword(token: unknown, password: string): Promise<Account | null> {
     if (!(await this.findLink(token, 'reset_password'))) return null;
     const passwordHash = await this.hasher.hash(password); // before the transaction: it takes a while
-    const done = await this.em.transactional(async (em) => {
+    return this.em.transactional(async (em) => {
       const link = await this.findLink(token, 'reset_password');
       if (!link) return null;
       // One password change at a time per account: two links used at once would each hold
@@ -250,18 +244,15 @@ export class IdentityService {
       const account = link.account;
       account.emailConfirmedAt ??= new Date();
       await this.replacePassword(em, account.id, passwordHash);
-      const notice = this.notifications.queueEmail({
+      this.notifications.queueEmail({
         to: account.email,
         ...this.notifications.compose(account.language, 'identity.email.changed.subject', [
           'identity.email.changed.body',
           phrase('identity.email.changed.notYou', { url: `${this.config.baseUrl}/password-reset` }),
         ]),
       });
-      return { account, notice };
+      return account;
     });
-    if (!done) return null;
-    await this.notifications.deliver([done.notice]);
-    return done.account;
   }
 
   /**

@@ -116,7 +116,7 @@ export class MfaMethodsService {
     const language = languageOr(account.language);
     const change = typeof what === 'string' ? phrase(what) : what;
     const values = kind ? { ...change.values, kind: this.messages.text(language, KIND_NAMES[kind]) } : change.values;
-    const sent = this.notifications.queueEmail({
+    this.notifications.queueEmail({
       to: account.email,
       ...this.notifications.compose(language, 'mfa.email.changedSubject', [
         phrase(change.key, values),
@@ -124,6 +124,5 @@ export class MfaMethodsService {
       ]),
     });
     await this.em.flush();
-    await this.notifications.deliver([sent]);
   }
 }

@@ -57,7 +57,7 @@ export class RecoveryService {
     const dueAt = new Date(started[0].due_at);
     const account = await this.em.findOneOrFail(Account, { id: accountId });
     const language = languageOr(account.language);
-    const sent = this.notifications.queueEmail({
+    this.notifications.queueEmail({
       to: account.email,
       ...this.notifications.compose(language, 'mfa.email.recoverySubject', [
         'mfa.email.recoveryBody',
@@ -66,7 +66,6 @@ export class RecoveryService {
       ]),
     });
     await this.em.flush();
-    await this.notifications.deliver([sent]);
     return dueAt;
   }
 

@@ -1,16 +1,20 @@
-import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { Cron, CronExpression } from '@nestjs/schedule';
+import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Cron } from '@nestjs/schedule';
+import { LockMode, type FilterQuery } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { randomUUID } from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
 import { CONFIG, type Config } from '../config/config';
+import { JobRunner } from '../jobs/job-runner';
+import { JOBS } from '../jobs/jobs';
 import { LOGGER } from '../web/tokens';
 import { OutboxMessage, type EmailAttachment } from './outbox-message.entity';
 import { type Language, languageOr } from '../i18n/languages';
 import { Messages, type Text } from '../i18n/messages';
 import { PiiCipher } from '../crypto/pii-cipher';
 import { isSealedRecipient, recipientContext, SEALED_RECIPIENT, withoutRecipient } from './recipients';
+import { SendAfterCommit } from './after-commit';
 
 export interface Email {
   to: string;
@@ -21,23 +25,25 @@ export interface Email {
 
 /** Retry delivery this many times before a message stays 'failed' for a person to look at. */
 const MAX_ATTEMPTS = 5;
-/** PostgreSQL advisory-lock key of the retry job, so only one instance runs it at a time. */
-export const RETRY_JOB_LOCK = 7_310_001;
-/** Advisory-lock keys of the retention job and of the start-up encryption of older rows. */
-export const RETENTION_JOB_LOCK = 7_310_002;
-const SEAL_LOCK = 7_310_003;
+/** The retry job leaves a new message this long to its delivery after commit. */
+const RETRY_AFTER_MS = 30_000;
+/** After its n-th failed attempt a message waits 2^(n-1) minutes (1, 2, 4, 8) before the next. */
+export const backoffMs = (attempts: number) => 60_000 * 2 ** (attempts - 1);
 
 /** An outbox message as the development outbox shows it: its recipient decrypted. */
 export type ShownMessage = Omit<OutboxMessage, 'recipient'> & { recipient: string };
 
 /**
  * Every message goes into the outbox table first (in the caller's transaction), then to
- * the provider. Without SMTP_URL messages are kept in the outbox, where /dev/outbox shows them.
+ * the provider: an email once that transaction commits (never if it rolls back), by the
+ * instance that wrote it; what that could not send, the retry job sends, with backoff. Each
+ * sender claims its messages (FOR UPDATE SKIP LOCKED), so no message is sent twice.
+ * Without SMTP_URL messages are kept in the outbox, where /dev/outbox shows them.
  * Recipients are encrypted (PiiCipher, bound to the row); delivered messages are deleted
  * after OUTBOX_RETENTION_HOURS.
  */
 @Injectable()
-export class NotificationsService implements OnModuleDestroy, OnApplicationBootstrap {
+export class NotificationsService implements OnModuleInit, OnModuleDestroy, OnApplicationBootstrap {
   private readonly transport?: Transporter;
 
   constructor(
@@ -46,11 +52,33 @@ export class NotificationsService implements OnModuleDestroy, OnApplicationBoots
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly messages: Messages,
     private readonly cipher: PiiCipher,
+    private readonly jobs: JobRunner,
   ) {
     if (config.smtpUrl) this.transport = nodemailer.createTransport(config.smtpUrl);
   }
 
-  onModuleDestroy() {
+  /** Sends started after a commit and not finished yet. */
+  private readonly sending = new Set<Promise<void>>();
+
+  onModuleInit() {
+    // Every EntityManager (request, transaction, job) shares these subscribers. The commit does
+    // not wait for the mail server: an answer's time must not depend on it (whether an address
+    // has an account shows in whether mail is sent), and what fails, the retry job sends.
+    this.em.getEventManager().registerSubscriber(
+      new SendAfterCommit(async (ids) => {
+        const sent = this.sendCommitted(ids).finally(() => this.sending.delete(sent));
+        this.sending.add(sent);
+      }),
+    );
+  }
+
+  /** Resolves once every send started after a commit has ended (an instance stopping waits for it). */
+  async settled(): Promise<void> {
+    while (this.sending.size) await Promise.all([...this.sending]);
+  }
+
+  async onModuleDestroy() {
+    await this.settled();
     this.transport?.close();
   }
 
@@ -106,14 +134,31 @@ export class NotificationsService implements OnModuleDestroy, OnApplicationBoots
     });
   }
 
-  /** Sends queued messages now (after the caller has committed). Failures are retried by the job. */
-  async deliver(messages: OutboxMessage[], em: EntityManager = this.em): Promise<void> {
+  /** Sends the emails a transaction queued, just after it committed. What fails here, the retry job sends. */
+  private async sendCommitted(ids: string[]): Promise<void> {
     if (!this.transport) return;
+    try {
+      await this.em.fork().transactional((tx) => this.send(tx, { id: { $in: ids } }));
+    } catch (error) {
+      this.logger.warn({ err: error }, 'email delivery after commit failed; the retry job sends them');
+    }
+  }
+
+  /**
+   * Claims the queued emails matching `where` and sends them. FOR UPDATE SKIP LOCKED: a
+   * message another sender holds (on this instance or another) is left to it, and one it has
+   * sent is no longer queued. Returns how many were tried.
+   */
+  private async send(tx: EntityManager, where: FilterQuery<OutboxMessage>, limit?: number): Promise<number> {
+    const messages = await tx.find(
+      OutboxMessage,
+      { $and: [where, { status: 'queued', channel: 'email' }] },
+      { lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE, limit, orderBy: { createdAt: 'asc' } },
+    );
     for (const message of messages) {
-      if (message.status !== 'queued') continue;
       message.attempts += 1;
       try {
-        await this.transport.sendMail({
+        await this.transport!.sendMail({
           from: this.config.mailFrom,
           to: this.recipientOf(message),
           subject: message.subject,
@@ -124,47 +169,49 @@ export class NotificationsService implements OnModuleDestroy, OnApplicationBoots
         message.sentAt = new Date();
         message.body = '[delivered]'; // it may carry a one-time link: keep no copy
         message.lastError = undefined;
+        message.nextAttemptAt = undefined;
       } catch (error) {
         message.lastError = this.failureOf(message, error);
         if (message.attempts >= MAX_ATTEMPTS) message.status = 'failed';
+        else message.nextAttemptAt = new Date(Date.now() + backoffMs(message.attempts));
         this.logger.warn({ messageId: message.id, attempt: message.attempts }, 'email delivery failed');
       }
     }
-    await em.flush();
+    await tx.flush();
+    return messages.length;
   }
 
-  /** Retries what could not be sent, once a minute, on one instance at a time. */
-  @Cron(CronExpression.EVERY_MINUTE)
-  async retryQueued(): Promise<void> {
-    if (!this.transport) return;
-    const em = this.em.fork();
-    await em.transactional(async (tx) => {
-      const [{ locked }] = await tx.getConnection().execute('select pg_try_advisory_xact_lock(?) as locked', [RETRY_JOB_LOCK], 'all', tx.getTransactionContext());
-      if (!locked) return;
-      const due = await tx.find(OutboxMessage, { status: 'queued', createdAt: { $lt: new Date(Date.now() - 30_000) } }, { limit: 50, orderBy: { createdAt: 'asc' } });
-      await this.deliver(due, tx);
-    });
+  /** Sends what was not sent at commit, once a minute, on one instance at a time; returns how many were tried. */
+  @Cron(JOBS['outbox-retry'].schedule, { name: 'outbox-retry' })
+  async retryQueued(): Promise<number> {
+    if (!this.transport) return 0;
+    const now = Date.now();
+    const tried = await this.jobs.runExclusive('outbox-retry', () =>
+      this.em.fork().transactional((tx) =>
+        this.send(tx, { createdAt: { $lt: new Date(now - RETRY_AFTER_MS) }, $or: [{ nextAttemptAt: null }, { nextAttemptAt: { $lte: new Date(now) } }] }, 50),
+      ),
+    );
+    return tried ?? 0;
   }
 
   /**
    * Deletes messages delivered (or, without a provider, kept) longer ago than
    * OUTBOX_RETENTION_HOURS: the encrypted address or number goes with them. Queued and failed
    * messages stay (the retry job, or a person, still needs them). Hourly, on one instance at
-   * a time (advisory lock).
+   * a time.
    */
-  @Cron(CronExpression.EVERY_HOUR, { name: 'outbox-retention' })
+  @Cron(JOBS['outbox-retention'].schedule, { name: 'outbox-retention' })
   async deleteDelivered(now = new Date()): Promise<number> {
     const cutoff = new Date(now.getTime() - this.config.retention.outboxHours * 3_600_000);
-    return this.em.fork().transactional(async (tx) => {
-      const [lock]: any[] = await tx.execute('select pg_try_advisory_xact_lock(?) as got', [RETENTION_JOB_LOCK]);
-      if (!lock?.got) return 0;
-      return tx.nativeDelete(OutboxMessage, {
+    const deleted = await this.jobs.runExclusive('outbox-retention', () =>
+      this.em.fork().nativeDelete(OutboxMessage, {
         $or: [
           { status: 'sent', sentAt: { $lt: cutoff } },
           { status: 'kept', createdAt: { $lt: cutoff } },
         ],
-      });
-    });
+      }),
+    );
+    return deleted ?? 0;
   }
 
   /**
@@ -173,10 +220,9 @@ export class NotificationsService implements OnModuleDestroy, OnApplicationBoots
    * `npm run migrate`), by one instance at a time, and hourly for rows an instance of the
    * older version wrote during a rolling upgrade; until then recipientOf reads such a row as it is.
    */
-  @Cron(CronExpression.EVERY_HOUR, { name: 'outbox-seal' })
+  @Cron(JOBS['outbox-recipient-encryption'].schedule, { name: 'outbox-recipient-encryption' })
   async sealOlderRecipients(): Promise<number> {
-    return this.em.fork().transactional(async (tx) => {
-      await tx.execute('select pg_advisory_xact_lock(?)', [SEAL_LOCK]);
+    const sealed = await this.jobs.runExclusive('outbox-recipient-encryption', () => this.em.fork().transactional(async (tx) => {
       const rows: { id: string; recipient: string }[] = await tx.execute(
         `select id, recipient from outbox_message where recipient !~ ?`,
         [SEALED_RECIPIENT.source],
@@ -185,7 +231,8 @@ export class NotificationsService implements OnModuleDestroy, OnApplicationBoots
         await tx.execute('update outbox_message set recipient = ? where id = ?', [this.cipher.encrypt(row.recipient, recipientContext(row.id)), row.id]);
       }
       return rows.length;
-    });
+    }));
+    return sealed ?? 0;
   }
 
   /** Messages for the development outbox page, newest first, their recipients decrypted. */

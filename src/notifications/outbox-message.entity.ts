@@ -54,4 +54,8 @@ export class OutboxMessage {
 
   @Property({ type: 'datetime', nullable: true })
   sentAt?: Date;
+
+  /** After a failed attempt: when the retry job may try again (backoff by attempts). */
+  @Property({ type: 'datetime', nullable: true })
+  nextAttemptAt?: Date;
 }

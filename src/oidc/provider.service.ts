@@ -1,13 +1,15 @@
 import { hkdfSync } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { Cron, CronExpression, Interval } from '@nestjs/schedule';
+import { Cron, Interval } from '@nestjs/schedule';
 import { EntityManager, MikroORM, RequestContext } from '@mikro-orm/postgresql';
 import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from 'pino';
 import { CONFIG, type Config } from '../config/config';
 import { sameSecret, tokenHash } from '../crypto/tokens';
 import { IdentityService } from '../identity/identity.service';
+import { JobRunner } from '../jobs/job-runner';
+import { JOBS } from '../jobs/jobs';
 import { SessionsService } from '../identity/sessions.service';
 import { BrowserCookie } from '../web/browser';
 import { Renderer } from '../web/renderer';
@@ -35,8 +37,6 @@ import { OrganizationsService } from './organizations.service';
 import { SigningKeysService } from './signing-keys.service';
 import { routeOf } from '../web/logger';
 
-/** Advisory-lock key of the cleanup job: with several instances it runs once. */
-const CLEANUP_LOCK = 7_310_071;
 /** Claims that come from a verified identity rather than the account. */
 const IDENTITY_CLAIMS = new Set(['name', 'given_name', 'family_name', 'middle_name', 'birthdate', 'address', 'phone_number', 'verified_claims']);
 
@@ -77,6 +77,7 @@ export class OidcProviderService implements OnModuleInit, OnModuleDestroy {
     private readonly renderer: Renderer,
     @Inject(VERIFIED_IDENTITIES) private readonly verifiedIdentities: VerifiedIdentities,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly jobs: JobRunner,
   ) {
     this.clients = new ClientCache(config.databaseUrl, (err, message) => this.logger.warn({ err }, message));
   }
@@ -123,20 +124,16 @@ export class OidcProviderService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Removes expired codes, tokens, sessions and interactions, and keys no longer published; on one instance at a time. */
-  @Cron(CronExpression.EVERY_10_MINUTES)
+  @Cron(JOBS['openid-cleanup'].schedule, { name: 'openid-cleanup' })
   async cleanUp(): Promise<void> {
-    try {
-      await this.em.fork().transactional(async (em) => {
-        const [{ locked }] = await em.execute('select pg_try_advisory_xact_lock(?) as locked', [CLEANUP_LOCK]);
-        if (!locked) return;
-        let deleted = 0;
-        for (let batch = await deleteExpiredPayloads(em); batch > 0; batch = await deleteExpiredPayloads(em)) deleted += batch;
-        const keys = await this.keys.deleteUnpublished();
-        if (deleted || keys) this.logger.info({ deleted, keys }, 'expired OpenID provider state removed');
-      });
-    } catch (error) {
-      this.logger.warn({ err: error }, 'OpenID provider cleanup failed; it runs again in 10 minutes');
-    }
+    await this.jobs.runExclusive('openid-cleanup', async () => {
+      let deleted = 0;
+      const em = this.em.fork();
+      for (let batch = await deleteExpiredPayloads(em); batch > 0; batch = await deleteExpiredPayloads(em)) deleted += batch;
+      const keys = await this.keys.deleteUnpublished();
+      if (deleted || keys) this.logger.info({ deleted, keys }, 'expired OpenID provider state removed');
+      return deleted + keys;
+    });
   }
 
   /** The signed-in Referee account of the browser making this request (null without a full, two-factor session). */

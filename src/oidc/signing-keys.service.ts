@@ -6,12 +6,11 @@ import type { JWK } from 'oidc-provider';
 import { CONFIG, type Config } from '../config/config';
 import { PiiCipher } from '../crypto/pii-cipher';
 import { randomToken } from '../crypto/tokens';
+import { LOCKS } from '../jobs/jobs';
 import { KEY_RETENTION_SECONDS } from './lifetimes';
 import { SigningKey } from './signing-key.entity';
 
 const generate = promisify(generateKeyPair);
-/** Advisory-lock key: two instances starting at once create one first key. */
-const KEYS_LOCK = 7_310_070;
 const ALG = 'RS256';
 
 export interface KeySet {
@@ -37,7 +36,7 @@ export class SigningKeysService {
   /** Creates the first key unless one exists. */
   async ensureKey(): Promise<void> {
     await this.em.fork().transactional(async (em) => {
-      await em.execute('select pg_advisory_xact_lock(?)', [KEYS_LOCK]);
+      await em.execute('select pg_advisory_xact_lock(?)', [LOCKS.signingKeys]);
       if ((await em.count(SigningKey, {})) === 0) await this.add(em, new Date());
     });
   }
@@ -48,7 +47,7 @@ export class SigningKeysService {
    */
   async rotate(activateAfterSeconds: number): Promise<{ kid: string; activatesAt: Date; retired: { kid: string; unpublishedAt: Date }[] }> {
     return this.em.fork().transactional(async (em) => {
-      await em.execute('select pg_advisory_xact_lock(?)', [KEYS_LOCK]);
+      await em.execute('select pg_advisory_xact_lock(?)', [LOCKS.signingKeys]);
       const activatesAt = new Date(Date.now() + activateAfterSeconds * 1000);
       const current = await em.find(SigningKey, { retiredAt: null });
       for (const key of current) key.retiredAt = activatesAt;

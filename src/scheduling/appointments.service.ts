@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { Cron, CronExpression } from '@nestjs/schedule';
+import { Cron } from '@nestjs/schedule';
 import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
 import { EntityManager, RequestContext } from '@mikro-orm/postgresql';
 import { CONFIG, type Config } from '../config/config';
@@ -8,6 +8,8 @@ import type { Account } from '../identity/account.entity';
 import { formatDate } from '../i18n/formats';
 import { type Language, languageOr } from '../i18n/languages';
 import { Messages, phrase } from '../i18n/messages';
+import { JobRunner } from '../jobs/job-runner';
+import { JOBS } from '../jobs/jobs';
 import { NotificationsService } from '../notifications/notifications.service';
 import { SmsSender } from '../notifications/sms-sender';
 import { CaseSteps } from '../verification/case-steps';
@@ -32,7 +34,6 @@ export const BOOK_MAX_AHEAD_MS = 7 * 24 * 3600_000;
 export const DUE_BEFORE_MS = 5 * 60_000;
 /** …and this late: after the grace period the applicant did not show. */
 export const NO_SHOW_GRACE_MS = 10 * 60_000;
-const REMINDER_JOB_LOCK = 7_310_610;
 
 export interface Slot {
   startsAt: Date;
@@ -57,6 +58,7 @@ export class AppointmentsService {
     private readonly sms: SmsSender,
     private readonly rateLimits: RateLimits,
     private readonly messages: Messages,
+    private readonly jobs: JobRunner,
   ) {}
 
   get slotMinutes(): number {
@@ -168,11 +170,10 @@ export class AppointmentsService {
             await this.steps.move(em, c, 'scheduled', 'verification.appointment_booked', { startsAt: startsAt.toISOString(), timeZone });
           }
           await em.flush();
-          const mail = this.notifications.queueEmail(this.confirmation(c.account, appointment, !!previous));
-          return { appointment, mail };
+          this.notifications.queueEmail(this.confirmation(c.account, appointment, !!previous));
+          return { appointment };
         });
         if (!booked) return { error: 'not-allowed' };
-        await this.notifications.deliver([booked.mail]);
         return { appointment: booked.appointment };
       } catch (error) {
         if (!(error instanceof UniqueConstraintViolationException)) throw error;
@@ -246,19 +247,21 @@ export class AppointmentsService {
   // ---- The reminder job ------------------------------------------------------------------------------
 
   /**
-   * Every minute, on one instance at a time (advisory lock): reminders 24 hours and 15
-   * minutes before (email, and SMS with a phone), each marked sent in the same transaction
-   * that queues it, so it goes out once; and no-shows after the 10-minute grace.
+   * Every minute, on one instance at a time: reminders 24 hours and 15 minutes before (email,
+   * and SMS with a phone), each marked sent in the same transaction that queues it, so it goes
+   * out once; and no-shows after the 10-minute grace.
    */
-  @Cron(CronExpression.EVERY_MINUTE)
-  runJobs(now = new Date()): Promise<{ reminders: number; noShows: number }> {
+  @Cron(JOBS['appointment-reminders'].schedule, { name: 'appointment-reminders' })
+  async runJobs(now = new Date()): Promise<{ reminders: number; noShows: number }> {
+    const done = await this.jobs.runExclusive('appointment-reminders', () => this.remindAndMarkNoShows(now));
+    return done ?? { reminders: 0, noShows: 0 };
+  }
+
+  private remindAndMarkNoShows(now: Date): Promise<{ reminders: number; noShows: number }> {
     return RequestContext.create(this.em, async () => {
       const texts: { phone: string; text: string }[] = [];
       const result = await this.em.transactional(async (em) => {
-        const [{ locked }] = await em.getConnection().execute('select pg_try_advisory_xact_lock(?) as locked', [REMINDER_JOB_LOCK], 'all', em.getTransactionContext());
-        if (!locked) return null;
         let reminders = 0;
-        const mails = [];
         const dueDay = await em.find(
           Appointment,
           { status: 'booked', reminderDaySentAt: null, startsAt: { $lte: new Date(now.getTime() + 24 * 3600_000), $gt: new Date(now.getTime() + 15 * 60_000) } },
@@ -279,12 +282,10 @@ export class AppointmentsService {
             // In the applicant's language, the time in the zone they booked in.
             const language = languageOf(a.account);
             const reminder = phrase(`call.email.reminder.text${when}`, { ...appointmentTime(language, a), url: `${this.config.baseUrl}/call` });
-            mails.push(
-              this.notifications.queueEmail({
-                to: a.account.email,
-                ...this.notifications.compose(language, `call.email.reminder.subject${when}`, [reminder, phrase('call.email.reminder.change', { url: `${this.config.baseUrl}/call/schedule` })]),
-              }),
-            );
+            this.notifications.queueEmail({
+              to: a.account.email,
+              ...this.notifications.compose(language, `call.email.reminder.subject${when}`, [reminder, phrase('call.email.reminder.change', { url: `${this.config.baseUrl}/call/schedule` })]),
+            });
             if (a.verificationCase.phone) texts.push({ phone: a.verificationCase.phone, text: this.messages.text(language, reminder) });
             reminders++;
           }
@@ -297,19 +298,15 @@ export class AppointmentsService {
           const c = await em.findOneOrFail(VerificationCase, a.verificationCase.id, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
           if (c.status === 'scheduled') await this.steps.move(em, c, 'approved', 'verification.appointment_missed', { startsAt: a.startsAt.toISOString() });
           const language = languageOf(a.account);
-          mails.push(
-            this.notifications.queueEmail({
-              to: a.account.email,
-              ...this.notifications.compose(language, 'call.email.noShow.subject', [
-                phrase('call.email.noShow.body', { ...appointmentTime(language, a), url: `${this.config.baseUrl}/call` }),
-              ]),
-            }),
-          );
+          this.notifications.queueEmail({
+            to: a.account.email,
+            ...this.notifications.compose(language, 'call.email.noShow.subject', [
+              phrase('call.email.noShow.body', { ...appointmentTime(language, a), url: `${this.config.baseUrl}/call` }),
+            ]),
+          });
         }
-        return { reminders, noShows: missed.length, mails };
+        return { reminders, noShows: missed.length };
       });
-      if (!result) return { reminders: 0, noShows: 0 };
-      await this.notifications.deliver(result.mails);
       for (const t of texts) await this.sms.send(t.phone, t.text, 'sms').catch(() => undefined); // kept in the outbox when it fails
       return { reminders: result.reminders, noShows: result.noShows };
     });

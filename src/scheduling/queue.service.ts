@@ -1,9 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Cron, CronExpression } from '@nestjs/schedule';
+import { Cron } from '@nestjs/schedule';
 import { LockMode } from '@mikro-orm/core';
 import { EntityManager, RequestContext } from '@mikro-orm/postgresql';
 import { CONFIG, type Config } from '../config/config';
 import { phrase } from '../i18n/messages';
+import { JobRunner } from '../jobs/job-runner';
+import { JOBS } from '../jobs/jobs';
 import { NotificationsService } from '../notifications/notifications.service';
 import { CaseSteps } from '../verification/case-steps';
 import { VerificationCase } from '../verification/verification-case.entity';
@@ -16,8 +18,6 @@ export const QUEUE_TIMEOUT_MINUTES = 60;
 /** Handle times of calls finished within this window feed the estimate (at most RECENT_CALLS of them). */
 const RECENT_HOURS = 8;
 const RECENT_CALLS = 50;
-/** Advisory-lock key of the stale-queue job: one instance runs it at a time. */
-const EXPIRE_JOB_LOCK = 7_310_600;
 
 export interface QueuePlace {
   entry: QueueEntry;
@@ -45,6 +45,7 @@ export class QueueService {
     private readonly em: EntityManager,
     private readonly steps: CaseSteps,
     private readonly notifications: NotificationsService,
+    private readonly jobs: JobRunner,
   ) {}
 
   // ---- Applicants --------------------------------------------------------------------------
@@ -71,26 +72,24 @@ export class QueueService {
   }
 
   private async giveUp(accountId: string, why: 'left' | 'expired'): Promise<boolean> {
-    const outcome = await this.em.transactional(async (em) => {
+    return this.em.transactional(async (em) => {
       // The entry first, then the case: the order a claim locks them in (no deadlock between the two).
       const entry = await em.findOne(QueueEntry, { account: accountId, status: 'waiting' }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
-      if (!entry || (why === 'expired' && entry.lastSeenAt > staleBefore())) return null; // claimed, or seen again meanwhile
+      if (!entry || (why === 'expired' && entry.lastSeenAt > staleBefore())) return false; // claimed, or seen again meanwhile
       const c = await em.findOne(VerificationCase, { account: accountId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true, populate: ['account'] });
-      if (!c || c.status !== 'queued') return null;
+      if (!c || c.status !== 'queued') return false;
       entry.status = why;
       await this.steps.move(em, c, 'approved', why === 'left' ? 'verification.queue_left' : 'verification.queue_expired');
-      if (why === 'left') return { mail: undefined };
-      const mail = this.notifications.queueEmail({
+      if (why === 'left') return true;
+      this.notifications.queueEmail({
         to: c.account.email,
         ...this.notifications.compose(c.account.language, 'call.email.queueExpired.subject', [
           phrase('call.email.queueExpired.body', { minutes: QUEUE_TIMEOUT_MINUTES }),
           phrase('call.email.queueExpired.rejoin', { url: `${this.config.baseUrl}/call` }),
         ]),
       });
-      return { mail };
+      return true;
     });
-    if (outcome?.mail) await this.notifications.deliver([outcome.mail]);
-    return !!outcome;
   }
 
   /** The queue page polls: the applicant is still there. */
@@ -237,19 +236,17 @@ export class QueueService {
   // ---- The stale-queue job ---------------------------------------------------------------------
 
   /** Every minute, on one instance: places whose page was not seen for 60 minutes are given up, and the applicant told by email. */
-  @Cron(CronExpression.EVERY_MINUTE)
-  expireStale(): Promise<number> {
-    return RequestContext.create(this.em, async () => {
-      const accounts = await this.em.transactional(async (tx) => {
-        const [{ locked }] = await tx.getConnection().execute('select pg_try_advisory_xact_lock(?) as locked', [EXPIRE_JOB_LOCK], 'all', tx.getTransactionContext());
-        if (!locked) return [];
-        const stale = await tx.find(QueueEntry, { status: 'waiting', lastSeenAt: { $lte: staleBefore() } }, { limit: 100, fields: ['account'] });
-        return stale.map((e) => e.account.id);
-      });
-      let expired = 0;
-      for (const accountId of accounts) if (await this.giveUp(accountId, 'expired')) expired++;
-      return expired;
-    });
+  @Cron(JOBS['queue-expiry'].schedule, { name: 'queue-expiry' })
+  async expireStale(): Promise<number> {
+    const expired = await this.jobs.runExclusive('queue-expiry', () =>
+      RequestContext.create(this.em, async () => {
+        const stale = await this.em.find(QueueEntry, { status: 'waiting', lastSeenAt: { $lte: staleBefore() } }, { limit: 100, fields: ['account'] });
+        let count = 0;
+        for (const entry of stale) if (await this.giveUp(entry.account.id, 'expired')) count++;
+        return count;
+      }),
+    );
+    return expired ?? 0;
   }
 }
 

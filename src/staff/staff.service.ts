@@ -1,15 +1,14 @@
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
+import { currentEntityManager } from '../database/request-context';
 import { randomBytes } from 'node:crypto';
 import { AuditService } from '../audit/audit.service';
 import { CONFIG, type Config } from '../config/config';
 import { IdentityService } from '../identity/identity.service';
+import { LOCKS } from '../jobs/jobs';
 import { RefereeCertification } from './referee-certification.entity';
 import { STAFF_ROLES, type StaffRole } from './roles';
 import { StaffRoleGrant } from './staff-role.entity';
-
-/** Advisory-lock key: two instances starting at once seed the development staff once. */
-const SEED_LOCK = 7_310_200;
 
 export interface StaffMember {
   accountId: string;
@@ -28,9 +27,30 @@ export class StaffService implements OnApplicationBootstrap {
     private readonly audit: AuditService,
   ) {}
 
-  async rolesOf(accountId: string): Promise<StaffRole[]> {
-    const grants = await this.em.find(StaffRoleGrant, { account: accountId }, { fields: ['role'] });
-    return grants.map((g) => g.role);
+  /**
+   * Roles read during the current request: the route's guard and the service that checks
+   * again read them once. Forgotten when this request grants or revokes a role.
+   */
+  private readonly rolesInRequest = new WeakMap<object, Map<string, Promise<StaffRole[]>>>();
+
+  rolesOf(accountId: string): Promise<StaffRole[]> {
+    const request = currentEntityManager(this.em.name);
+    const read = () => this.em.find(StaffRoleGrant, { account: accountId }, { fields: ['role'] }).then((grants) => grants.map((g) => g.role));
+    if (!request) return read();
+    let known = this.rolesInRequest.get(request);
+    if (!known) this.rolesInRequest.set(request, (known = new Map()));
+    let roles = known.get(accountId);
+    if (!roles) {
+      roles = read();
+      known.set(accountId, roles);
+      roles.catch(() => known.delete(accountId));
+    }
+    return roles;
+  }
+
+  private forgetRoles(): void {
+    const request = currentEntityManager(this.em.name);
+    if (request) this.rolesInRequest.delete(request);
   }
 
   async isStaff(accountId: string): Promise<boolean> {
@@ -63,12 +83,14 @@ export class StaffService implements OnApplicationBootstrap {
     const added = roles.filter((r) => !had.includes(r));
     for (const role of added) this.em.create(StaffRoleGrant, { account, role, grantedBy: by?.actorId });
     await this.em.flush();
+    this.forgetRoles();
     for (const role of added) await this.audit.record({ action: 'staff.role_granted', subject: account.id, details: { role }, ...by });
     return { accountId: account.id, created, added };
   }
 
   async revoke(accountId: string, role: StaffRole, by?: { actorId?: string; ip?: string }): Promise<boolean> {
     const removed = await this.em.nativeDelete(StaffRoleGrant, { account: accountId, role });
+    this.forgetRoles();
     if (removed) await this.audit.record({ action: 'staff.role_revoked', subject: accountId, details: { role }, ...by });
     return removed > 0;
   }
@@ -95,7 +117,7 @@ export class StaffService implements OnApplicationBootstrap {
     if (this.config.env !== 'development') return;
     const em = this.em.fork();
     const printed = await em.transactional(async (tx) => {
-      await tx.execute('select pg_advisory_xact_lock(?)', [SEED_LOCK]);
+      await tx.execute('select pg_advisory_xact_lock(?)', [LOCKS.staffSeeding]);
       if ((await tx.count(StaffRoleGrant, {})) > 0) return [];
       const lines: string[] = [];
       for (const role of STAFF_ROLES) {

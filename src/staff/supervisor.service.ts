@@ -2,6 +2,7 @@ import { ForbiddenException, Injectable } from '@nestjs/common';
 import type { AuditEntry } from '../audit/audit.service';
 import { DocumentsService } from '../documents/documents.service';
 import { IdentityService } from '../identity/identity.service';
+import { JobRunner } from '../jobs/job-runner';
 import { SessionsService } from '../identity/sessions.service';
 import { waitPhrase } from '../scheduling/estimate';
 import { QueueService } from '../scheduling/queue.service';
@@ -60,6 +61,7 @@ export class SupervisorService {
     private readonly calls: CallsService,
     private readonly identity: IdentityService,
     private readonly sessions: SessionsService,
+    private readonly jobs: JobRunner,
   ) {}
 
   /** How long a review claim lasts without activity (shown on the release page). */
@@ -81,7 +83,7 @@ export class SupervisorService {
     const periodStart = new Date(today.getTime() - (PERIOD_DAYS - 1) * DAY_MS);
     const daysStart = new Date(today.getTime() - (OUTCOME_DAYS - 1) * DAY_MS);
     const historyStart = new Date(Math.ceil((now.getTime() - HISTORY_HOURS * 3600_000) / (SAMPLE_MINUTES * 60_000)) * SAMPLE_MINUTES * 60_000);
-    const [review, calls, outcomes, decisions, handled, waitingReview, waitingCall, reviewClaims, callClaims] = await Promise.all([
+    const [review, calls, outcomes, decisions, handled, waitingReview, waitingCall, reviewClaims, callClaims, jobRuns] = await Promise.all([
       this.documents.queue(),
       this.queue.snapshot(),
       this.calls.outcomesByDay(options.live ? today : daysStart),
@@ -91,6 +93,7 @@ export class SupervisorService {
       options.live ? undefined : this.queue.waitingForCall(historyStart, now, SAMPLE_MINUTES),
       options.live ? undefined : this.documents.claimsInProgress(),
       options.live ? undefined : this.calls.inProgress(),
+      options.live ? undefined : this.jobs.lastRuns(),
     ]);
     const emails = await this.identity.emailsOf([
       ...decisions.map((d) => d.agentId),
@@ -115,7 +118,7 @@ export class SupervisorService {
       // Times and days go to the page as instants: it writes them in the reader's language.
       updatedAt: now,
     };
-    if (options.live) return { ...live, charts: undefined, claims: undefined };
+    if (options.live) return { ...live, charts: undefined, claims: undefined, jobs: undefined };
     return {
       ...live,
       charts: { waiting: this.waitingChart(waitingReview!, waitingCall!, historyStart, now), outcomes: this.outcomesChart(outcomes, daysStart) },
@@ -123,6 +126,7 @@ export class SupervisorService {
         reviews: reviewClaims!.map((c) => ({ ...c, email: emailOf(emails, c.reviewerId) })),
         calls: callClaims!.map((c) => ({ ...c, email: emailOf(emails, c.agentId) })),
       },
+      jobs: jobRuns!,
     };
   }
 

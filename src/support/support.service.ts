@@ -87,7 +87,7 @@ export class SupportService {
     by: Actor,
   ): Promise<SupportRequest> {
     const reference = await this.unusedReference();
-    const { request, mail } = await this.em.transactional(async (em) => {
+    const request = await this.em.transactional(async (em) => {
       const account = 'accountId' in requester ? await em.findOneOrFail(Account, requester.accountId) : undefined;
       const request = em.create(SupportRequest, {
         reference,
@@ -103,12 +103,11 @@ export class SupportService {
       if (!account) request.emailCipher = this.cipher.encrypt(to, emailContext(request.id));
       this.addMessage(em, request, 'requester', input.message);
       const language = languageOf(request, account);
-      const mail = this.notifications.queueEmail(
+      this.notifications.queueEmail(
         input.fraudKind ? this.fraudReceivedEmail(to, language, request, input.fraudKind) : this.receivedEmail(to, language, request),
       );
-      return { request, mail };
+      return request;
     });
-    await this.notifications.deliver([mail]);
     await this.audit.record(
       input.fraudKind
         ? { action: 'fraud.reported', subject: request.id, details: { kind: input.fraudKind, signedIn: !!request.account }, ...by }
@@ -214,7 +213,6 @@ export class SupportService {
       return this.notifications.queueEmail(this.answerEmail(await this.recipientOf(request, em), request, text));
     });
     if (typeof outcome === 'string') return outcome;
-    await this.notifications.deliver([outcome]);
     await this.audit.record({ action: 'support.answered', subject: id, details: { closed: close }, ...by });
     return 'answered';
   }

@@ -35,7 +35,7 @@ export class ResumeService {
   /** `language`: the account's choice, else the language the page was read in (the email follows it). */
   async saveAndExit(accountId: string, email: string, language: Language): Promise<void> {
     await this.steps.open(accountId);
-    const message = await this.em.transactional(async (em) => {
+    await this.em.transactional(async (em) => {
       const c = await em.findOneOrFail(VerificationCase, { account: accountId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
       const stepKey = currentStep(c).key;
       // A verified or failed case has nothing to come back to: it stays as it is.
@@ -46,7 +46,7 @@ export class ResumeService {
       if (exits) await this.steps.move(em, c, 'abandoned', 'verification.saved_and_exited', undefined, stepKey);
       else await this.steps.record(em, c, 'verification.saved_and_exited', stepKey);
       const base = this.config.baseUrl;
-      return this.notifications.queueEmail({
+      this.notifications.queueEmail({
         to: email,
         ...this.notifications.compose(language, 'verification.resumeEmail.subject', [
           phrase('verification.resumeEmail.saved', { url: `${base}/verify/resume?code=${code}` }),
@@ -55,7 +55,6 @@ export class ResumeService {
         ]),
       });
     });
-    await this.notifications.deliver([message]);
   }
 
   /** Finds a resume code of this account (a code of another account is unknown: 404, and stays usable). */

@@ -144,7 +144,6 @@ export class CallsService {
       });
     });
     if (!mail) return false;
-    await this.notifications.deliver([mail]);
     await this.audit.record({ action: 'video.code_sent', subject: callId, ...actor });
     return true;
   }
