@@ -238,6 +238,7 @@ describe('email delivery after commit', () => {
         queue('gives-up@example.org');
         await em().flush();
       });
+      await t.app.get(NotificationsService).settled(); // its first refusal, after the commit
       await t.db.sql.query(`update outbox_message set attempts = 4, next_attempt_at = now() - interval '1 second', created_at = now() - interval '1 hour' where id = $1`, [(await row('gives-up@example.org')).id]);
       await retry();
       expect(await row('gives-up@example.org')).toMatchObject({ status: 'failed', attempts: 5 });
