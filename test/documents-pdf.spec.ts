@@ -1,12 +1,11 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createDeflate } from 'node:zlib';
-import { join } from 'node:path';
 import { PDFName, PDFString } from 'pdf-lib';
 import sharp from 'sharp';
 import { createAccount, grantRoles, signIn } from './harness/accounts';
 import { startTestApp, type TestApp } from './harness/app';
-import { applicantAtDocuments, pdfBill, pdfBytes, photo, submitDocuments, uploadFile } from './harness/documents';
+import { applicantAtDocuments, pdfBill, pdfBytes, photo, storedFiles, submitDocuments, uploadFile } from './harness/documents';
 import { csrfOf } from './harness/forms';
 import type { Applicant } from './harness/verification';
 import { PiiCipher } from '../src/crypto/pii-cipher';
@@ -29,24 +28,6 @@ afterAll(() => t?.close());
 
 const messages = new Messages();
 
-function storedFiles(): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    let names: string[] = [];
-    try {
-      names = readdirSync(d);
-    } catch {
-      return;
-    }
-    for (const n of names) {
-      const p = join(d, n);
-      if (statSync(p).isDirectory()) walk(p);
-      else out.push(p);
-    }
-  };
-  walk(t.config.documents.dir);
-  return out;
-}
 
 async function fileRows(a: Applicant) {
   const c = await a.row();
@@ -179,7 +160,7 @@ describe('PDFs of paper documents', () => {
     doc.catalog.set(PDFName.of('OpenAction'), doc.context.register(action));
     const pdf = await pdfBytes(doc);
     expect(pdf.includes('/JavaScript')).toBe(true);
-    const before = storedFiles();
+    const before = storedFiles(t);
     expect((await sendBill(a, pdf)).status).toBe(303);
     const [row] = await fileRows(a);
     expect(row.mime).toBe('image/jpeg');
@@ -189,14 +170,14 @@ describe('PDFs of paper documents', () => {
     expect(stored.includes('JavaScript')).toBe(false);
     expect(stored.includes('app.alert')).toBe(false);
     // One new file in the store, and it is that image, encrypted (its size is the image's, not the PDF's).
-    const added = storedFiles().filter((f) => !before.includes(f));
+    const added = storedFiles(t).filter((f) => !before.includes(f));
     expect(added).toHaveLength(1);
     expect(readFileSync(added[0]).length).toBe(stored.length + 31);
   });
 
   it('refuses a polyglot, a corrupt PDF, one of too many pages and one locked by a password, next to the file field, storing nothing', async () => {
     const a = await applicantAtDocuments(t, 'pdfbad');
-    const before = storedFiles().length;
+    const before = storedFiles(t).length;
     const polyglot = Buffer.concat([
       Buffer.from('%PDF-1.4\n<html><body><script>alert(document.cookie)</script></body></html>\n'),
       Buffer.from([0x4d, 0x5a, 0x90, 0x00, 0x03, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0xff, 0xff]),
@@ -223,7 +204,7 @@ describe('PDFs of paper documents', () => {
     const password = await sendBill(a, locked);
     expect([password.status, fieldError(password.text)]).toEqual([400, 'This PDF is protected by a password. Send a copy without a password, or a photo of the document.']);
     expect(await fileRows(a)).toEqual([]);
-    expect(storedFiles().length).toBe(before);
+    expect(storedFiles(t).length).toBe(before);
 
     // In the applicant's language, Arabic here.
     const arabic = await sendBill(a, corrupt, 'ar');
@@ -290,7 +271,7 @@ describe('PDFs stored before they were rendered on arrival', () => {
     doc.catalog.set(PDFName.of('OpenAction'), doc.context.register(doc.context.obj({ Type: 'Action', S: 'JavaScript', JS: PDFString.of('app.alert(1)') })));
     const scripted = await legacyPdf(a, 'second', 'page1', await pdfBytes(doc));
     const polyglot = await legacyPdf(a, 'second', 'page2', Buffer.from('%PDF-1.4\n<html><script>alert(1)</script></html>\nMZ\n%%EOF\n'));
-    const onDisk = (key: string) => storedFiles().some((f) => f.endsWith(key));
+    const onDisk = (key: string) => storedFiles(t).some((f) => f.endsWith(key));
     expect([onDisk(scripted.storageKey), onDisk(polyglot.storageKey)]).toEqual([true, true]);
 
     expect(await t.app.get(DocumentsService).convertStoredPdfs()).toEqual({ converted: 1, removed: 1 });

@@ -1,9 +1,7 @@
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import sharp from 'sharp';
 import { createAccount, grantRoles, signIn } from './harness/accounts';
 import { startTestApp, type TestApp } from './harness/app';
-import { applicantAtDocuments, photo, submitDocuments, uploadAll, uploadFile } from './harness/documents';
+import { applicantAtDocuments, photo, storedFiles, submitDocuments, uploadAll, uploadFile } from './harness/documents';
 import { csrfOf } from './harness/forms';
 import { lastEmailTo, lastTextTo } from './harness/outbox';
 import { DocumentsService } from '../src/documents/documents.service';
@@ -20,25 +18,6 @@ beforeAll(async () => {
 });
 afterAll(() => t?.close());
 
-function storedFiles(): string[] {
-  const dir = t.config.documents.dir;
-  const out: string[] = [];
-  const walk = (d: string) => {
-    let names: string[] = [];
-    try {
-      names = readdirSync(d);
-    } catch {
-      return;
-    }
-    for (const n of names) {
-      const p = join(d, n);
-      if (statSync(p).isDirectory()) walk(p);
-      else out.push(p);
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 async function fileRows(a: { row(): Promise<Record<string, any>> }) {
   const c = await a.row();
@@ -112,7 +91,7 @@ describe('applicant uploads', () => {
     expect(row.sha256).toMatch(/^[0-9a-f]{64}$/);
     // On disk: ciphertext only, never under static/. (Any 3 bytes, such as the JPEG marker, turn
     // up by chance in random bytes of this size; 32-byte runs of the image never do.)
-    const onDisk = storedFiles().find((p) => p.endsWith(row.storage_key))!;
+    const onDisk = storedFiles(t).find((p) => p.endsWith(row.storage_key))!;
     expect(onDisk).toBeDefined();
     const { readFileSync } = await import('node:fs');
     const sealed = readFileSync(onDisk);
@@ -133,7 +112,7 @@ describe('applicant uploads', () => {
 
   it('refuses malicious and broken files with a clear message, storing nothing', async () => {
     const a = await applicantAtDocuments(t, 'bad');
-    const before = storedFiles().length;
+    const before = storedFiles(t).length;
     const html = Buffer.from('<!doctype html><html><script>alert(1)</script></html>');
     const cases: [Buffer, number, RegExp][] = [
       [html, 415, /not a photo we can read/],
@@ -152,7 +131,7 @@ describe('applicant uploads', () => {
     const bombRes = await uploadFile(a, 'first', 'photo_page', bomb, 'bomb.png');
     expect(bombRes.status).toBe(400);
     expect(await fileRows(a)).toEqual([]);
-    expect(storedFiles().length).toBe(before);
+    expect(storedFiles(t).length).toBe(before);
   });
 
   it('refuses a multipart upload without the CSRF field before the file', async () => {
@@ -404,7 +383,7 @@ describe('retention', () => {
     const counts = await Promise.all([service.deleteExpired(), service.deleteExpired()]);
     expect(counts.reduce((x, y) => x + y, 0)).toBe(3);
     expect(await fileRows(a)).toEqual([]);
-    const left = storedFiles();
+    const left = storedFiles(t);
     for (const r of rows) expect(left.some((p) => p.endsWith(r.storage_key))).toBe(false);
   });
 });

@@ -1,4 +1,6 @@
 import { PDFDocument, StandardFonts, rgb } from 'pdf-lib';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import type { TestApp } from './app';
 import { csrfOf } from './forms';
@@ -59,4 +61,24 @@ export async function uploadAll(a: Applicant): Promise<void> {
 
 export async function submitDocuments(a: Applicant) {
   return a.post('/documents', { confirm: 'yes' });
+}
+
+/** Every file in the app's local document store (encrypted, named by storage key). */
+export function storedFiles(t: TestApp): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    let names: string[] = [];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else out.push(path);
+    }
+  };
+  walk(t.config.documents.dir);
+  return out;
 }
