@@ -402,42 +402,6 @@ export class DocumentsService {
     return kind;
   }
 
-  /** Decisions per reviewer since `since` (and since `today` within that): how many, and the mean claim → decision time in seconds. */
-  async decisionsByReviewer(today: Date, since: Date): Promise<{ agentId: string; today: number; todaySeconds: number | null; period: number; periodSeconds: number | null }[]> {
-    const rows: any[] = await this.em.fork().execute(
-      `select reviewer_id,
-              count(*) filter (where decided_at >= ?)::int as today,
-              avg(extract(epoch from decided_at - claimed_at)) filter (where decided_at >= ?)::float8 as today_seconds,
-              count(*)::int as period,
-              avg(extract(epoch from decided_at - claimed_at))::float8 as period_seconds
-         from document_decision where decided_at >= ? group by reviewer_id`,
-      [today, today, since],
-    );
-    return rows.map((r) => ({ agentId: r.reviewer_id, today: r.today, todaySeconds: r.today_seconds === null ? null : Number(r.today_seconds), period: r.period, periodSeconds: r.period_seconds === null ? null : Number(r.period_seconds) }));
-  }
-
-  /**
-   * How many submissions were waiting for a reviewer (sent, not yet claimed) at each instant
-   * from `from` to `to`, every `stepMinutes`, and at `to`: derived from the submissions'
-   * times, the decided ones kept in document_decision and the open ones in document_review.
-   */
-  async waitingForReview(from: Date, to: Date, stepMinutes: number): Promise<{ at: Date; n: number }[]> {
-    const rows: any[] = await this.em.fork().execute(
-      `with samples as (
-         select generate_series(?::timestamptz, ?::timestamptz, make_interval(mins => ?)) as at union select ?::timestamptz
-       ), spans as (
-         select submitted_at as s, claimed_at as e from document_decision where decided_at > ? and claimed_at > ? and submitted_at <= ?
-         union all
-         select submitted_at, claimed_at from document_review where decided_at is null and submitted_at <= ? and (claimed_at is null or claimed_at > ?)
-       )
-       select samples.at, count(spans.s)::int as n
-         from samples left join spans on spans.s <= samples.at and (spans.e is null or spans.e > samples.at)
-        group by samples.at order by samples.at`,
-      [from, to, stepMinutes, to, from, from, to, to, from],
-    );
-    return rows.map((r) => ({ at: new Date(r.at), n: r.n }));
-  }
-
   /** The applicant's entered details, decrypted for the reviewer (the caller audits the view). */
   details(c: VerificationCase) {
     return {
