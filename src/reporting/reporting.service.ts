@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { CONFIG, type Config } from '../config/config';
-import { DocumentsService } from '../documents/documents.service';
+import { ReviewQueueService } from '../documents/review-queue.service';
 import { IdentityService } from '../identity/identity.service';
 import { JobRunner } from '../jobs/job-runner';
 import { estimateWait, waitPhrase, type WaitEstimate } from '../scheduling/estimate';
@@ -27,7 +27,7 @@ export class ReportingService {
   constructor(
     @Inject(CONFIG) private readonly config: Config,
     private readonly em: EntityManager,
-    private readonly reviews: DocumentsService,
+    private readonly reviews: ReviewQueueService,
     private readonly queue: QueueService,
     private readonly calls: CallsService,
     private readonly identity: IdentityService,

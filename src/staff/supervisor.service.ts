@@ -1,6 +1,6 @@
 import { ForbiddenException, Injectable } from '@nestjs/common';
 import type { AuditEntry } from '../audit/audit.service';
-import { DocumentsService } from '../documents/documents.service';
+import { ReviewQueueService } from '../documents/review-queue.service';
 import { IdentityService } from '../identity/identity.service';
 import { SessionsService } from '../identity/sessions.service';
 import { emailOf } from '../reporting/figures';
@@ -22,7 +22,7 @@ export class SupervisorService {
   constructor(
     private readonly staff: StaffService,
     private readonly reporting: ReportingService,
-    private readonly reviews: DocumentsService,
+    private readonly reviews: ReviewQueueService,
     private readonly calls: CallsService,
     private readonly identity: IdentityService,
     private readonly sessions: SessionsService,
