@@ -9,7 +9,7 @@ import { applicantAtDocuments, pdfBill, pdfBytes, photo, storedFiles, submitDocu
 import { csrfOf } from './harness/forms';
 import type { Applicant } from './harness/verification';
 import { PiiCipher } from '../src/crypto/pii-cipher';
-import { DocumentsService } from '../src/documents/documents.service';
+import { DocumentRetentionService } from '../src/documents/document-retention.service';
 import { PDF_LIMITS, renderPdf } from '../src/documents/pdf';
 import { DOCUMENT_STORE, sealFile, type DocumentStore } from '../src/documents/store';
 import { Messages } from '../src/i18n/messages';
@@ -274,7 +274,7 @@ describe('PDFs stored before they were rendered on arrival', () => {
     const onDisk = (key: string) => storedFiles(t).some((f) => f.endsWith(key));
     expect([onDisk(scripted.storageKey), onDisk(polyglot.storageKey)]).toEqual([true, true]);
 
-    expect(await t.app.get(DocumentsService).convertStoredPdfs()).toEqual({ converted: 1, removed: 1 });
+    expect(await t.app.get(DocumentRetentionService).convertStoredPdfs()).toEqual({ converted: 1, removed: 1 });
     const rows = await fileRows(a);
     expect(rows.map((r) => [r.id, r.side, r.mime, r.width, r.height])).toEqual([[scripted.id, 'page1', 'image/jpeg', 1275, 1650]]);
     const served = await a.browser.get(`/documents/file/${scripted.id}`);
@@ -283,6 +283,6 @@ describe('PDFs stored before they were rendered on arrival', () => {
     // The original bytes are gone from the store, both the converted one's and the refused one's.
     expect([onDisk(scripted.storageKey), onDisk(polyglot.storageKey)]).toEqual([false, false]);
     // Nothing left to do.
-    expect(await t.app.get(DocumentsService).convertStoredPdfs()).toEqual({ converted: 0, removed: 0 });
+    expect(await t.app.get(DocumentRetentionService).convertStoredPdfs()).toEqual({ converted: 0, removed: 0 });
   });
 });

@@ -4,7 +4,9 @@ import { startTestApp, type TestApp } from './harness/app';
 import { applicantAtDocuments, photo, storedFiles, submitDocuments, uploadAll, uploadFile } from './harness/documents';
 import { csrfOf } from './harness/forms';
 import { lastEmailTo, lastTextTo } from './harness/outbox';
-import { DocumentsService } from '../src/documents/documents.service';
+import { DocumentRetentionService } from '../src/documents/document-retention.service';
+import { ReviewDecisionsService } from '../src/documents/review-decisions.service';
+import { ReviewQueueService } from '../src/documents/review-queue.service';
 import { REJECT_REASONS, reasonText } from '../src/documents/document-review.entity';
 import { HINTS, checkFile } from '../src/documents/images';
 import { sidesOf } from '../src/documents/sides';
@@ -207,7 +209,7 @@ describe('review', () => {
       await uploadAll(a);
       expect((await submitDocuments(a)).headers.location).toBe('/documents/review');
     }
-    const service = t.app.get(DocumentsService);
+    const service = t.app.get(ReviewQueueService);
     const [r1, r2] = await Promise.all([reviewer('rev-a'), reviewer('rev-b')]);
     const ids = await Promise.all([r1, r2].map(async (r) => {
       const { rows } = await t.db.sql.query('select id from account where email = $1', [r.person.email]);
@@ -345,12 +347,12 @@ describe("in the applicant's language", () => {
     await uploadAll(a);
     expect((await submitDocuments(a)).headers.location).toBe('/documents/review');
     await t.db.sql.query(`update document_review set decided_at = now() where decided_at is null and case_id <> $1`, [(await a.row()).id]);
-    const service = t.app.get(DocumentsService);
+    const service = t.app.get(ReviewQueueService);
     const r = await reviewer('rev-ar');
     const { rows } = await t.db.sql.query('select id from account where email = $1', [r.person.email]);
     const caseId = await service.claimNext({ actorId: rows[0].id });
     expect(caseId).toBe((await a.row()).id);
-    await service.decide(caseId!, { actorId: rows[0].id }, {
+    await t.app.get(ReviewDecisionsService).decide(caseId!, { actorId: rows[0].id }, {
       first: { decision: 'accepted', reasons: [] },
       second: { decision: 'rejected', reasons: ['glare', 'expired'] },
       'supporting:proof_of_non_us_address': { decision: 'accepted', reasons: [] },
@@ -375,7 +377,7 @@ describe('retention', () => {
     const rows = await fileRows(a);
     expect(rows).toHaveLength(3);
     const c = await a.row();
-    const service = t.app.get(DocumentsService);
+    const service = t.app.get(DocumentRetentionService);
     await t.db.sql.query(`update verification_case set status = 'verified', updated_at = now() - interval '29 days' where id = $1`, [c.id]);
     expect(await service.deleteExpired()).toBe(0);
     await t.db.sql.query(`update verification_case set updated_at = now() - interval '31 days' where id = $1`, [c.id]);

@@ -1,6 +1,6 @@
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronTime } from 'cron';
-import { DocumentsService } from '../src/documents/documents.service';
+import { DocumentRetentionService } from '../src/documents/document-retention.service';
 import { DOCUMENT_STORE, type DocumentStore } from '../src/documents/store';
 import { allLockIds, JOBS } from '../src/jobs/jobs';
 import { LOGGER } from '../src/web/tokens';
@@ -40,7 +40,7 @@ describe('a job that fails', () => {
       throw new Error('bucket unreachable for applicant@example.org account 123456789');
     });
     try {
-      expect(await t.app.get(DocumentsService).sweepOrphans()).toBe(0); // not thrown: it runs again next hour
+      expect(await t.app.get(DocumentRetentionService).sweepOrphans()).toBe(0); // not thrown: it runs again next hour
     } finally {
       list.mockRestore();
     }
@@ -65,7 +65,7 @@ describe('a job that fails', () => {
     expect(row(arabic.text, 'orphan-file-sweep')).toContain('فشلت');
 
     // The next run succeeds: the page shows it, with what it did.
-    expect(await t.app.get(DocumentsService).sweepOrphans()).toBe(0);
+    expect(await t.app.get(DocumentRetentionService).sweepOrphans()).toBe(0);
     page = await browser.get('/supervisor');
     expect(row(page.text, 'orphan-file-sweep')).not.toContain('data-failed');
     expect(row(page.text, 'orphan-file-sweep')).toContain('Succeeded');
@@ -74,7 +74,7 @@ describe('a job that fails', () => {
 
   it('keeps the runs of the last 7 days only', async () => {
     await t.db.sql.query(`insert into job_run (id, job, started_at, finished_at, rows) values (gen_random_uuid(), 'document-retention', now() - interval '8 days', now() - interval '8 days', 1)`);
-    await t.app.get(DocumentsService).deleteExpired();
+    await t.app.get(DocumentRetentionService).deleteExpired();
     const { rows } = await t.db.sql.query(`select started_at from job_run where job = 'document-retention'`);
     expect(rows).toHaveLength(1);
     expect(Date.now() - new Date(rows[0].started_at).getTime()).toBeLessThan(60_000);

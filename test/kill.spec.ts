@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { AuditService } from '../src/audit/audit.service';
 import { LOCKS } from '../src/jobs/jobs';
-import { DocumentsService } from '../src/documents/documents.service';
+import { DocumentRetentionService } from '../src/documents/document-retention.service';
 import { AppointmentsService } from '../src/scheduling/appointments.service';
 import { createAccount, grantRoles, signIn } from './harness/accounts';
 import { startTestApp, type TestApp } from './harness/app';
@@ -191,7 +191,7 @@ describe('SIGKILL during an upload', () => {
     expect(storedFiles()).toEqual([...before, ...stored].sort()); // the orphan: a file without its row
 
     // The sweep leaves it alone within the grace period (an upload might be about to commit it)…
-    const sweep = t.app.get(DocumentsService);
+    const sweep = t.app.get(DocumentRetentionService);
     expect(await sweep.sweepOrphans()).toBe(0);
     expect(storedFiles()).toContain(stored[0]);
     // …and deletes it after.

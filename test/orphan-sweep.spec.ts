@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../src/config/config';
-import { DocumentsService } from '../src/documents/documents.service';
+import { DocumentRetentionService } from '../src/documents/document-retention.service';
 import { JOBS } from '../src/jobs/jobs';
 import { LocalDocumentStore } from '../src/documents/store';
 import { startAnotherInstance, startTestApp, type TestApp } from './harness/app';
@@ -47,7 +47,7 @@ it('deletes old files that no row names and leftover temp files; keeps files wit
   for (const name of [row.storage_key, orphan, temp]) age(name, 2 * HOUR);
   age(young, 30 * 60_000);
 
-  const sweep = t.app.get(DocumentsService);
+  const sweep = t.app.get(DocumentRetentionService);
   // While another instance runs the job (holds its lock), this one does nothing.
   await t.db.sql.query('select pg_advisory_lock($1)', [JOBS['orphan-file-sweep'].lock]);
   expect(await sweep.sweepOrphans()).toBe(0);
@@ -57,7 +57,7 @@ it('deletes old files that no row names and leftover temp files; keeps files wit
   // Both instances fire it together: the two orphans go, once.
   const other = await startAnotherInstance(t);
   try {
-    const counts = await Promise.all([sweep.sweepOrphans(), other.app.get(DocumentsService).sweepOrphans()]);
+    const counts = await Promise.all([sweep.sweepOrphans(), other.app.get(DocumentRetentionService).sweepOrphans()]);
     expect(counts.sort()).toEqual([0, 2]);
   } finally {
     await other.close();

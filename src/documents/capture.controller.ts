@@ -5,8 +5,10 @@ import { Csrf, CsrfInMultipartBody } from '../web/csrf';
 import type { WebRequest } from '../web/request';
 import { redirect, view } from '../web/view';
 import { fieldLabels } from './documents.controller';
+import { DocumentFilesService } from './document-files.service';
 import { DocumentsService } from './documents.service';
 import { readUpload } from './multipart';
+import { SubmissionService } from './submission.service';
 
 /**
  * "Take Photo": the phone page a one-time SMS link opens (no sign-in on the phone: the
@@ -17,6 +19,8 @@ import { readUpload } from './multipart';
 export class CaptureController {
   constructor(
     private readonly documents: DocumentsService,
+    private readonly submission: SubmissionService,
+    private readonly files: DocumentFilesService,
     private readonly csrf: Csrf,
     private readonly languages: LanguageResolver,
     private readonly messages: Messages,
@@ -25,7 +29,7 @@ export class CaptureController {
   private async page(req: WebRequest, token: string, errors: Record<string, Text> = {}, status = 200, sent?: string) {
     const c = await this.documents.captureCase(token);
     if (!c) return view('documents/capture-expired', {}, 404);
-    const all = await this.documents.state(c);
+    const all = await this.submission.state(c);
     // Field names keep the item's place among all items (as the upload route numbers them).
     const labels = fieldLabels(this.messages, this.languages.of(req), all);
     const items = all.map((item, index) => ({ ...item, index })).filter((i) => i.editable);
@@ -43,12 +47,12 @@ export class CaptureController {
     const parsed = await readUpload(req, (sent) => this.csrf.isValidToken(req, sent));
     const c = await this.documents.captureCase(token);
     if (!c) return view('documents/capture-expired', {}, 404);
-    const items = await this.documents.state(c);
+    const items = await this.submission.state(c);
     const index = items.findIndex((i) => i.key === itemKey);
     if (index < 0 || !items[index].sides.some((s) => s.key === side)) throw new NotFoundException();
     const field = `file-${index}-${side}`;
     if (!parsed.ok) return this.page(req, token, { [field]: parsed.message }, parsed.status);
-    const stored = await this.documents.uploadToCase(c, itemKey, side, parsed.file, 'phone');
+    const stored = await this.files.uploadToCase(c, itemKey, side, parsed.file, 'phone');
     if (!stored.ok) return this.page(req, token, { [field]: stored.message }, stored.status);
     return redirect(`/capture/${token}?sent=${encodeURIComponent(`${itemKey}/${side}`)}`);
   }

@@ -11,9 +11,11 @@ import type { VerificationCase } from '../verification/verification-case.entity'
 import { Csrf, CsrfInMultipartBody } from '../web/csrf';
 import type { WebRequest } from '../web/request';
 import { fileResponse, redirect, view } from '../web/view';
-import { CAPTURE_MINUTES, DocumentsService, type ItemState } from './documents.service';
+import { DocumentFilesService } from './document-files.service';
+import { CAPTURE_MINUTES, DocumentsService } from './documents.service';
 import { readUpload } from './multipart';
 import type { Item } from './sides';
+import { SubmissionService, type ItemState } from './submission.service';
 
 type Problems = Record<string, Text>;
 
@@ -41,6 +43,8 @@ export function fieldLabels(messages: Messages, language: Language, items: ItemS
 export class DocumentsController {
   constructor(
     private readonly steps: CaseSteps,
+    private readonly submission: SubmissionService,
+    private readonly files: DocumentFilesService,
     private readonly documents: DocumentsService,
     private readonly csrf: Csrf,
     private readonly languages: LanguageResolver,
@@ -54,7 +58,7 @@ export class DocumentsController {
   }
 
   private async uploadView(req: WebRequest, c: VerificationCase, errors: Problems = {}, status = 200, values: Record<string, unknown> = {}) {
-    const [items, capture] = await Promise.all([this.documents.state(c), this.documents.activeCapture(c.id)]);
+    const [items, capture] = await Promise.all([this.submission.state(c), this.documents.activeCapture(c.id)]);
     const labels = fieldLabels(this.messages, this.languages.of(req), items);
     return view(
       'documents/upload',
@@ -87,7 +91,7 @@ export class DocumentsController {
   async submit(@Req() req: WebRequest, @Body() form: Record<string, unknown>) {
     const c = await this.steps.open(req.viewer!.accountId);
     if (!mayShow(c, 'send_documents')) return redirect(landing(c, 'send_documents').route);
-    const outcome = await this.documents.submit(req.viewer!.accountId, form.confirm === 'yes');
+    const outcome = await this.submission.submit(req.viewer!.accountId, form.confirm === 'yes');
     if ('location' in outcome) return redirect(outcome.location);
     const errors: Problems = { ...outcome.errors };
     if (outcome.missing.length) errors.documents = this.missingError(this.languages.of(req), outcome.missing);
@@ -101,12 +105,12 @@ export class DocumentsController {
     const parsed = await readUpload(req, (token) => this.csrf.isValidToken(req, token));
     const c = await this.steps.open(req.viewer!.accountId);
     if (!mayShow(c, 'send_documents')) return redirect(landing(c, 'send_documents').route);
-    const items = await this.documents.state(c);
+    const items = await this.submission.state(c);
     const index = items.findIndex((i) => i.key === itemKey);
     if (index < 0 || !items[index].sides.some((s) => s.key === side)) throw new NotFoundException();
     const field = `file-${index}-${side}`;
     if (!parsed.ok) return this.uploadView(req, c, { [field]: parsed.message }, parsed.status);
-    const stored = await this.documents.upload(req.viewer!.accountId, itemKey, side, parsed.file, 'upload');
+    const stored = await this.files.upload(req.viewer!.accountId, itemKey, side, parsed.file, 'upload');
     if (!stored.ok) return this.uploadView(req, c, { [field]: stored.message }, stored.status);
     return redirect(`/documents#${itemKey}`);
   }
@@ -124,9 +128,9 @@ export class DocumentsController {
   /** The applicant's own image (anyone else's: 404). */
   @Get('file/:id')
   async file(@Req() req: WebRequest, @Param('id') id: string) {
-    const file = await this.documents.ownFile(req.viewer!.accountId, id);
+    const file = await this.files.ownFile(req.viewer!.accountId, id);
     if (!file) throw new NotFoundException();
-    return fileResponse(file.mime, await this.documents.contents(file));
+    return fileResponse(file.mime, await this.files.contents(file));
   }
 
   /** Hold for document review: live status (the status fragment polls itself every 3 s). */
@@ -151,7 +155,7 @@ export class DocumentsController {
   }
 
   private async holdContext(c: VerificationCase) {
-    const { items, review } = await this.documents.stateAndReview(c);
+    const { items, review } = await this.submission.stateAndReview(c);
     return {
       ...pageOf(c, 'document_review'),
       status: c.status,

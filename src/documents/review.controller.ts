@@ -6,8 +6,11 @@ import { RequireRole, RolesGuard } from '../staff/roles.guard';
 import type { WebRequest } from '../web/request';
 import { fileResponse, redirect, view, type FieldErrors } from '../web/view';
 import { REJECT_REASONS, reasonText } from './document-review.entity';
-import { DocumentsService } from './documents.service';
+import { DocumentFilesService } from './document-files.service';
 import { HINTS } from './images';
+import { ReviewDecisionsService } from './review-decisions.service';
+import { ReviewQueueService } from './review-queue.service';
+import { SubmissionService } from './submission.service';
 import { StaffAccess } from './work-access';
 
 /** The document review console: the queue, "Next case", and the review of a claimed case. */
@@ -16,7 +19,10 @@ import { StaffAccess } from './work-access';
 @RequireRole('reviewer', 'supervisor')
 export class ReviewController {
   constructor(
-    private readonly documents: DocumentsService,
+    private readonly reviews: ReviewQueueService,
+    private readonly decisions: ReviewDecisionsService,
+    private readonly submission: SubmissionService,
+    private readonly files: DocumentFilesService,
     private readonly messages: Messages,
     private readonly languages: LanguageResolver,
     private readonly access: StaffAccess,
@@ -24,13 +30,13 @@ export class ReviewController {
 
   @Get()
   async queue(@Req() req: WebRequest) {
-    const [queue, mine] = await Promise.all([this.documents.queue(), this.documents.claimsOf(req.viewer!.accountId)]);
-    return view('documents/agent-queue', { queue, mine, claimMinutes: this.documents.claimMinutes, empty: req.query.empty === '1', decided: typeof req.query.decided === 'string' });
+    const [queue, mine] = await Promise.all([this.reviews.queue(), this.reviews.claimsOf(req.viewer!.accountId)]);
+    return view('documents/agent-queue', { queue, mine, claimMinutes: this.reviews.claimMinutes, empty: req.query.empty === '1', decided: typeof req.query.decided === 'string' });
   }
 
   @Post('next')
   async next(@Req() req: WebRequest) {
-    const caseId = await this.documents.claimNext({ ...actorOf(req), actorId: req.viewer!.accountId });
+    const caseId = await this.reviews.claimNext({ ...actorOf(req), actorId: req.viewer!.accountId });
     return redirect(caseId ? `/agent/review/${caseId}` : '/agent/review?empty=1');
   }
 
@@ -39,19 +45,19 @@ export class ReviewController {
    * lapsed, a page that says so (409, with the way back to the queue); otherwise 404.
    */
   private async notYours(req: WebRequest, caseId: string) {
-    const reason = await this.documents.lostClaim(caseId, req.viewer!.accountId);
+    const reason = await this.reviews.lostClaim(caseId, req.viewer!.accountId);
     if (!reason) throw new NotFoundException();
-    return view('documents/claim-lost', { reason, claimMinutes: this.documents.claimMinutes }, 409);
+    return view('documents/claim-lost', { reason, claimMinutes: this.reviews.claimMinutes }, 409);
   }
 
   private async page(req: WebRequest, caseId: string, errors: FieldErrors = {}, form: Record<string, unknown> = {}) {
     const access = await this.access.of(req.viewer!.accountId, { review: caseId });
-    const found = access && (await this.documents.caseAndReview(access.caseId));
+    const found = access && (await this.reviews.caseAndReview(access.caseId));
     if (!access || !found) return this.notYours(req, caseId);
     const { c, review } = found;
-    const details = this.documents.details(c);
-    await this.documents.auditView(actorOf(req), c.id, 'documents.details_viewed', undefined, { fields: ['name', 'dateOfBirth', 'address'], as: access.as });
-    const items = await this.documents.state(c);
+    const details = this.reviews.details(c);
+    await this.files.auditView(actorOf(req), c.id, 'documents.details_viewed', undefined, { fields: ['name', 'dateOfBirth', 'address'], as: access.as });
+    const items = await this.submission.state(c);
     // The error summary names each document as its fieldset does, in the reader's language.
     const language = this.languages.of(req);
     const errorLabels = Object.fromEntries(
@@ -87,21 +93,21 @@ export class ReviewController {
   @Get(':caseId/file/:fileId')
   async file(@Req() req: WebRequest, @Param('caseId') caseId: string, @Param('fileId') fileId: string) {
     const access = await this.access.of(req.viewer!.accountId, { review: caseId });
-    const file = access && (await this.documents.fileOfCase(access.caseId, fileId));
+    const file = access && (await this.files.fileOfCase(access.caseId, fileId));
     if (!access || !file) throw new NotFoundException();
-    await this.documents.auditView(actorOf(req), access.caseId, 'documents.image_viewed', file.id, { item: file.item, side: file.side, as: access.as });
-    return fileResponse(file.mime, await this.documents.contents(file));
+    await this.files.auditView(actorOf(req), access.caseId, 'documents.image_viewed', file.id, { item: file.item, side: file.side, as: access.as });
+    return fileResponse(file.mime, await this.files.contents(file));
   }
 
   @Post(':caseId')
   async decide(@Req() req: WebRequest, @Param('caseId') caseId: string, @Body() form: Record<string, unknown>) {
     const held = await this.access.heldCase(req.viewer!.accountId, { review: caseId });
-    const found = held && (await this.documents.caseAndReview(held));
+    const found = held && (await this.reviews.caseAndReview(held));
     if (!found) return this.notYours(req, caseId);
-    const items = await this.documents.state(found.c);
-    const parsed = this.documents.parseDecisions(items, form);
+    const items = await this.submission.state(found.c);
+    const parsed = this.decisions.parseDecisions(items, form);
     if (!parsed.decisions) return this.page(req, caseId, parsed.errors, form);
-    const outcome = await this.documents.decide(caseId, { ...actorOf(req), actorId: req.viewer!.accountId }, parsed.decisions);
+    const outcome = await this.decisions.decide(caseId, { ...actorOf(req), actorId: req.viewer!.accountId }, parsed.decisions);
     if (outcome === 'not-claimed') return this.notYours(req, caseId);
     return redirect(`/agent/review?decided=${outcome}`);
   }

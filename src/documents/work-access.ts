@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { StaffService } from '../staff/staff.service';
-import { DocumentsService } from './documents.service';
+import { ReviewQueueService } from './review-queue.service';
 
 /** A piece of staff work on a verification case: a document review, or a video call. */
 export type Work = { review: string } | { call: string };
@@ -26,7 +26,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export class StaffAccess {
   constructor(
     private readonly em: EntityManager,
-    private readonly documents: DocumentsService,
+    private readonly reviews: ReviewQueueService,
     private readonly staff: StaffService,
   ) {}
 
@@ -40,7 +40,7 @@ export class StaffAccess {
 
   /** The case of the work when `staffId` holds it now (a review claim is touched: reading is activity). */
   async heldCase(staffId: string, work: Work): Promise<string | undefined> {
-    if ('review' in work) return (await this.documents.holdsClaim(work.review, staffId)) ? work.review : undefined;
+    if ('review' in work) return (await this.reviews.holdsClaim(work.review, staffId)) ? work.review : undefined;
     if (!UUID.test(work.call)) return undefined;
     const rows: { verification_case_id: string }[] = await this.em
       .fork()

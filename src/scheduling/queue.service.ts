@@ -136,30 +136,6 @@ export class QueueService {
 
   // ---- Agents --------------------------------------------------------------------------------
 
-  /** For supervisors: who waits and for how long, agents by status, and the estimate a newcomer sees now. */
-  async snapshot(): Promise<{ waitingSeconds: number[]; agents: Record<string, number>; estimate: WaitEstimate }> {
-    const conn = this.em.getConnection();
-    const [waits, agents, handleTimes] = await Promise.all([
-      conn.execute<{ s: number }[]>(
-        `select extract(epoch from now() - joined_at)::float as s from queue_entry where status = 'waiting' and last_seen_at > ? order by joined_at`,
-        [staleBefore()],
-      ),
-      conn.execute<{ status: string; n: number }[]>(`select status, count(*)::int as n from agent_status group by status`),
-      this.recentHandleTimes(),
-    ]);
-    const waitingSeconds = waits.map((w) => Math.round(Number(w.s)));
-    const byStatus: Record<string, number> = Object.fromEntries(agents.map((a) => [a.status, a.n]));
-    // The same inputs as estimate(), from the agents' counts just read (two queries fewer).
-    const estimate = estimateWait({
-      ahead: waitingSeconds.length,
-      agentsOnDuty: (byStatus.available ?? 0) + (byStatus.on_call ?? 0),
-      agentsAvailable: byStatus.available ?? 0,
-      handleTimes,
-      fallbackHandleSeconds: this.config.slotMinutes * 60,
-    });
-    return { waitingSeconds, agents: byStatus, estimate };
-  }
-
   waitingCount(): Promise<number> {
     return this.em.count(QueueEntry, { status: 'waiting', lastSeenAt: { $gt: staleBefore() } });
   }
@@ -202,32 +178,6 @@ export class QueueService {
     if (!reopened) em.create(QueueEntry, { verificationCase: caseId, account: accountId, joinedAt: callStartedAt, lastSeenAt: now });
   }
 
-  /**
-   * How many applicants were waiting for a call at each instant from `from` to `to`, every
-   * `stepMinutes`, and at `to`, from the queue entries' own times: a place counts from joining
-   * until it was claimed, left (Save & Exit or an appointment booked: its page's last poll), or
-   * went stale (60 minutes unseen), as the live count does.
-   */
-  async waitingForCall(from: Date, to: Date, stepMinutes: number): Promise<{ at: Date; n: number }[]> {
-    const rows: { at: Date; n: number }[] = await this.em.getConnection().execute(
-      `with samples as (
-         select generate_series(?::timestamptz, ?::timestamptz, make_interval(mins => ?)) as at union select ?::timestamptz
-       ), spans as (
-         select joined_at as s,
-                coalesce(claimed_at, case when status = 'left' then last_seen_at else last_seen_at + make_interval(mins => ?) end) as e
-           from queue_entry
-          where joined_at <= ? and coalesce(claimed_at, last_seen_at + make_interval(mins => ?)) > ?
-            -- nobody waits a day with the page open: older places need not be read
-            and (status = 'waiting' or joined_at > ?::timestamptz - interval '1 day')
-       )
-       select samples.at, count(spans.s)::int as n
-         from samples left join spans on spans.s <= samples.at and spans.e > samples.at
-        group by samples.at order by samples.at`,
-      [from, to, stepMinutes, to, QUEUE_TIMEOUT_MINUTES, to, QUEUE_TIMEOUT_MINUTES, from, from],
-    );
-    return rows.map((r) => ({ at: new Date(r.at), n: r.n }));
-  }
-
   /** The call ended: the entry's handle time (claimed → finished) becomes data for the estimate. */
   async finish(em: EntityManager, caseId: string): Promise<void> {
     await em.nativeUpdate(QueueEntry, { verificationCase: caseId, status: 'claimed' }, { status: 'done', finishedAt: new Date() });
@@ -264,4 +214,5 @@ export const CLAIM_SQL = `update queue_entry q set status = 'claimed', claimed_b
  where q.id = next.id
  returning q.id, q.verification_case_id, q.account_id`;
 
-const staleBefore = () => new Date(Date.now() - QUEUE_TIMEOUT_MINUTES * 60_000);
+/** A waiting place last seen before this is given up (the live counts leave it out too). */
+export const staleBefore = () => new Date(Date.now() - QUEUE_TIMEOUT_MINUTES * 60_000);

@@ -4,7 +4,8 @@ import type { WebRequest } from '../web/request';
 import { invalidForm, redirect, view } from '../web/view';
 import { lineChart, stackedBarChart } from './charts';
 import { RequireRole, RolesGuard } from './roles.guard';
-import { HISTORY_HOURS, OUTCOME_DAYS, PERIOD_DAYS, SAMPLE_MINUTES, SupervisorService } from './supervisor.service';
+import { HISTORY_HOURS, OUTCOME_DAYS, PERIOD_DAYS, SAMPLE_MINUTES } from '../reporting/figures';
+import { SupervisorService } from './supervisor.service';
 
 type Form = Record<string, unknown>;
 const NOTICES = ['released', 'reassigned', 'call-released'];

@@ -1,4 +1,5 @@
-import { DocumentsService } from '../documents/documents.service';
+import { DocumentFilesService } from '../documents/document-files.service';
+import { SubmissionService } from '../documents/submission.service';
 import { StaffAccess, type WorkAccess } from '../documents/work-access';
 import { Body, Controller, Get, NotFoundException, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
@@ -31,7 +32,8 @@ export class AgentCallsController {
     private readonly queue: QueueService,
     private readonly calls: CallsService,
     private readonly appointments: AppointmentsService,
-    private readonly documents: DocumentsService,
+    private readonly submission: SubmissionService,
+    private readonly files: DocumentFilesService,
     private readonly languages: LanguageResolver,
     private readonly access: StaffAccess,
   ) {}
@@ -131,7 +133,7 @@ export class AgentCallsController {
   private async consoleView(req: WebRequest, res: Response, call: VideoCall, as: WorkAccess['as'], extra: Record<string, unknown> = {}): Promise<View> {
     const details = await this.calls.detailsFor(call, actorOf(req), as);
     // The images the reviewer approved, to compare with the originals shown on camera.
-    const items = await this.documents.state(call.verificationCase);
+    const items = await this.submission.state(call.verificationCase);
     const images = items.flatMap((item) =>
       item.sides.filter((side) => item.files[side.key]).map((side) => ({ id: item.files[side.key]!.id, document: item.doc.label, side: side.text, pdf: item.files[side.key]!.mime === 'application/pdf' })),
     );
@@ -163,10 +165,10 @@ export class AgentCallsController {
   async file(@Req() req: WebRequest, @Param('id') id: string, @Param('fileId') fileId: string): Promise<FileResponse> {
     // Images never get the released notice: what a stranger gets.
     const access = await this.access.of(req.viewer!.accountId, { call: id });
-    const file = access && (await this.documents.fileOfCase(access.caseId, fileId));
+    const file = access && (await this.files.fileOfCase(access.caseId, fileId));
     if (!access || !file) throw new NotFoundException();
-    await this.documents.auditView(actorOf(req), access.caseId, 'documents.image_viewed', file.id, { item: file.item, side: file.side, during: 'call', as: access.as });
-    return fileResponse(file.mime, await this.documents.contents(file));
+    await this.files.auditView(actorOf(req), access.caseId, 'documents.image_viewed', file.id, { item: file.item, side: file.side, during: 'call', as: access.as });
+    return fileResponse(file.mime, await this.files.contents(file));
   }
 
   @Post(':id/code')

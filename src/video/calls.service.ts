@@ -241,45 +241,6 @@ export class CallsService {
 
   // ---- Supervisors ----------------------------------------------------------------------------------
 
-  /**
-   * For supervisors, per UTC day since `since`: calls ended by outcome, and no-shows of
-   * appointments due that day. Day (YYYY-MM-DD) → outcome or 'no_show' → count.
-   */
-  async outcomesByDay(since: Date): Promise<Map<string, Record<string, number>>> {
-    const conn = this.em.getConnection();
-    const [calls, noShows] = await Promise.all([
-      conn.execute<{ day: string; outcome: string; n: number }[]>(
-        `select to_char(ended_at at time zone 'UTC', 'YYYY-MM-DD') as day, outcome, count(*)::int as n
-           from video_call where ended_at >= ? and outcome is not null group by 1, 2`,
-        [since],
-      ),
-      conn.execute<{ day: string; n: number }[]>(
-        `select to_char(starts_at at time zone 'UTC', 'YYYY-MM-DD') as day, count(*)::int as n
-           from appointment where status = 'no_show' and starts_at >= ? group by 1`,
-        [since],
-      ),
-    ]);
-    const days = new Map<string, Record<string, number>>();
-    const add = (day: string, key: string, n: number) => days.set(day, { ...days.get(day), [key]: n });
-    for (const c of calls) add(c.day, c.outcome, c.n);
-    for (const a of noShows) add(a.day, 'no_show', a.n);
-    return days;
-  }
-
-  /** Calls with an outcome per Trusted Referee since `since` (and since `today` within that): how many, and the mean start → outcome time in seconds. */
-  async callsByAgent(today: Date, since: Date): Promise<{ agentId: string; today: number; todaySeconds: number | null; period: number; periodSeconds: number | null }[]> {
-    const rows: any[] = await this.em.getConnection().execute(
-      `select agent_id,
-              count(*) filter (where ended_at >= ?)::int as today,
-              avg(extract(epoch from ended_at - started_at)) filter (where ended_at >= ?)::float8 as today_seconds,
-              count(*)::int as period,
-              avg(extract(epoch from ended_at - started_at))::float8 as period_seconds
-         from video_call where ended_at >= ? and outcome is not null group by agent_id`,
-      [today, today, since],
-    );
-    return rows.map((r) => ({ agentId: r.agent_id, today: r.today, todaySeconds: r.today_seconds === null ? null : Number(r.today_seconds), period: r.period, periodSeconds: r.period_seconds === null ? null : Number(r.period_seconds) }));
-  }
-
   /** Calls in progress (or only `onlyCall`), oldest first. */
   async inProgress(onlyCall?: string): Promise<{ callId: string; caseId: string; agentId: string; startedAt: Date }[]> {
     const rows: any[] = await this.em.getConnection().execute(

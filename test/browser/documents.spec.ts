@@ -1,4 +1,5 @@
-import { DocumentsService } from '../../src/documents/documents.service';
+import { ReviewDecisionsService } from '../../src/documents/review-decisions.service';
+import { ReviewQueueService } from '../../src/documents/review-queue.service';
 import { applicantAtDocuments, pdfBill, pdfBytes, photo } from '../harness/documents';
 import { lastTextTo } from '../harness/outbox';
 import { browserSuite, checkAccessibility, clickAndLoad, collectPageErrors, screenshot, shareCookies } from './browser';
@@ -63,13 +64,13 @@ suite.describe('documents in Chromium', () => {
     await checkAccessibility(page);
 
     // A reviewer approves everything; the hold page changes without a reload.
-    const service = suite.t.app.get(DocumentsService);
+    const service = suite.t.app.get(ReviewQueueService);
     const { rows: who } = await suite.t.db.sql.query(`select id from account limit 1`);
     const reviewerId = who[0].id as string;
     const caseId = await service.claimNext({ actorId: reviewerId });
     expect(caseId).toBe((await a.row()).id);
     await page.getByText('A reviewer is checking your documents').waitFor({ timeout: 15_000 });
-    await service.decide(caseId!, { actorId: reviewerId }, {
+    await suite.t.app.get(ReviewDecisionsService).decide(caseId!, { actorId: reviewerId }, {
       first: { decision: 'accepted', reasons: [] },
       second: { decision: 'accepted', reasons: [] },
       'supporting:proof_of_non_us_address': { decision: 'accepted', reasons: [] },
