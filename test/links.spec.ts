@@ -88,7 +88,7 @@ describe('single-use links', () => {
 });
 
 describe('the links of the old tables', () => {
-  it('move into single_use_link with their hashes, expiry and used state (and back down)', async () => {
+  it('move into single_use_link with their hashes, expiry and used state, a pending recovery\'s cancel link too (and back down)', async () => {
     const own = await createTestDatabase();
     const ownOrm = await MikroORM.init({ ...ormConfig(own.url), logger: () => undefined });
     try {
@@ -106,7 +106,9 @@ describe('the links of the old tables', () => {
         [randomUUID(), account, hash('a'), expires, used, randomUUID(), hash('b')],
       );
       await own.sql.query(`insert into verification_resume_code (id, verification_case_id, token_hash, expires_at, used_at, created_at) values ($1, $2, $3, $4, null, now())`, [randomUUID(), caseId, hash('c'), expires]);
+      await own.sql.query(`insert into mfa_account_state (account_id, consecutive_failures, recovery_due_at, recovery_cancel_hash) values ($1, 0, $2, $3)`, [account, expires, hash('d')]);
       const old = async () => [
+        ...(await own.sql.query('select account_id, recovery_due_at, recovery_cancel_hash from mfa_account_state')).rows,
         ...(await own.sql.query('select id, account_id, purpose, token_hash, expires_at, used_at, created_at from email_token')).rows,
         ...(await own.sql.query(`select id, verification_case_id, token_hash, expires_at, used_at, created_at from verification_resume_code`)).rows,
       ];
@@ -118,6 +120,7 @@ describe('the links of the old tables', () => {
         { purpose: 'confirm_email', account_id: account, verification_case_id: null, token_hash: hash('a'), expires_at: expires, used_at: used },
         { purpose: 'reset_password', account_id: account, verification_case_id: null, token_hash: hash('b'), expires_at: expires, used_at: null },
         { purpose: 'resume_case', account_id: account, verification_case_id: caseId, token_hash: hash('c'), expires_at: expires, used_at: null },
+        { purpose: 'cancel_recovery', account_id: account, verification_case_id: null, token_hash: hash('d'), expires_at: new Date(expires.getTime() + 365 * 86_400_000), used_at: null },
       ]);
 
       await ownOrm.migrator.down({ to: 'Migration20261205090000_case_events_in_audit_log' });

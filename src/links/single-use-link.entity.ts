@@ -4,7 +4,7 @@ import type { Opt } from '@mikro-orm/core';
 import { Account } from '../identity/account.entity';
 import { VerificationCase } from '../verification/verification-case.entity';
 
-export const LINK_PURPOSES = ['confirm_email', 'reset_password', 'resume_case'] as const;
+export const LINK_PURPOSES = ['confirm_email', 'reset_password', 'resume_case', 'cancel_recovery'] as const;
 /** What a link may do: a token handed out for one purpose is refused for every other. */
 export type LinkPurpose = (typeof LINK_PURPOSES)[number];
 

@@ -3,7 +3,8 @@ import { randomToken, tokenHash } from '../crypto/tokens';
 import { SingleUseLink, type LinkPurpose } from './single-use-link.entity';
 
 /**
- * Single-use links: email confirmation, password reset and Save & Exit resume codes.
+ * Single-use links: email confirmation, password reset, Save & Exit resume codes and the
+ * link that cancels an account recovery.
  * A token of 256 random bits is handed out once (in the email) and stored only as its
  * SHA-256; it works for one purpose and one account, until it expires, at most once.
  * Every function works in the caller's EntityManager, so in the caller's transaction.
