@@ -29,9 +29,8 @@ import { CallPreference } from '../video/call-preference.entity';
 import { DocumentFile } from '../documents/document-file.entity';
 import { DocumentReview } from '../documents/document-review.entity';
 import { DocumentDecision } from '../documents/document-decision.entity';
-import { CaptureLink } from '../documents/capture-link.entity';
 import { JobRun } from '../jobs/job-run.entity';
-import { SingleUseLink } from '../links/single-use-link.entity';
+import { Link } from '../links/link.entity';
 
 /** Every entity Referee persists; the committed migrations must create exactly these tables. */
 export const entities = [
@@ -65,9 +64,8 @@ export const entities = [
   DocumentFile,
   DocumentReview,
   DocumentDecision,
-  CaptureLink,
   JobRun,
-  SingleUseLink,
+  Link,
 ];
 
 /** The one MikroORM configuration, shared by the app, `npm run migrate` and the tests. */

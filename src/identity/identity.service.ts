@@ -5,8 +5,8 @@ import { CONFIG, type Config } from '../config/config';
 import { hmac, randomToken } from '../crypto/tokens';
 import type { Language } from '../i18n/languages';
 import { phrase } from '../i18n/messages';
-import { SingleUseLink } from '../links/single-use-link.entity';
-import { endLinks, findLink, isUsable, issueLink, useLink } from '../links/single-use-links';
+import { Link } from '../links/link.entity';
+import { endLinks, findLink, isUsable, issueLink, useLink } from '../links/links';
 import { NotificationsService } from '../notifications/notifications.service';
 import { RateLimits } from '../web/rate-limits';
 import type { FieldErrors } from '../web/view';
@@ -145,7 +145,7 @@ export class IdentityService {
   }
 
   /** The still-usable link for this token, or null (unknown, used or expired). */
-  async findLink(token: unknown, purpose: EmailLinkPurpose): Promise<SingleUseLink | null> {
+  async findLink(token: unknown, purpose: EmailLinkPurpose): Promise<Link | null> {
     const link = await findLink(this.em, purpose, token, { withAccount: true });
     return link && isUsable(link) ? link : null;
   }

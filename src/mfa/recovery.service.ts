@@ -6,7 +6,7 @@ import { Account } from '../identity/account.entity';
 import { formatDate } from '../i18n/formats';
 import { languageOr } from '../i18n/languages';
 import { phrase } from '../i18n/messages';
-import { endLinks, findLink, isUsable, issueLink, useLink } from '../links/single-use-links';
+import { endLinks, findLink, isUsable, issueLink, useLink } from '../links/links';
 import { NotificationsService } from '../notifications/notifications.service';
 import { VerifiedIdentitiesService } from '../verified-identity/verified-identities.service';
 import { MfaAccountState } from './mfa-account-state.entity';

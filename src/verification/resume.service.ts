@@ -4,7 +4,7 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { CONFIG, type Config } from '../config/config';
 import type { Language } from '../i18n/languages';
 import { phrase } from '../i18n/messages';
-import { endLinks, findLink, isUsable, issueLink, useLink } from '../links/single-use-links';
+import { endLinks, findLink, isUsable, issueLink, useLink } from '../links/links';
 import { NotificationsService } from '../notifications/notifications.service';
 import { CaseSteps } from './case-steps';
 import { TERMINAL_STATUSES, currentStep } from './flow';
@@ -18,7 +18,7 @@ export type ResumeLookup = { state: 'usable' } | { state: 'gone' } | { state: 'u
 /**
  * Save & Exit: the case keeps everything and becomes `abandoned`; an email carries a
  * continuation code as a link (NIST SP 800-63A: ≥ 64 random bits, stored hashed, single
- * use, throttled): a single-use link (`links/single-use-links.ts`) of the account, bound to
+ * use, throttled): a single-use link (`links/links.ts`) of the account, bound to
  * its case. Only the newest link works. Signing in again resumes too.
  */
 @Injectable()

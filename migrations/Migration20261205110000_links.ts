@@ -1,14 +1,14 @@
 import { Migration } from '@mikro-orm/migrations';
 
 /**
- * One table of single-use links (src/links) instead of one per feature: email confirmation
+ * One table of the links handed out to people (src/links) instead of one per feature: email confirmation
  * and password-reset tokens (email_token) and Save & Exit resume codes
  * (verification_resume_code) move into it with their hashes, expiry and used state.
  */
-export class Migration20261205110000_single_use_links extends Migration {
+export class Migration20261205110000_links extends Migration {
   override async up(): Promise<void> {
     this.addSql(`
-      create table "single_use_link" (
+      create table "link" (
         "id" uuid not null primary key,
         "purpose" text check ("purpose" in ('confirm_email', 'reset_password', 'resume_case')) not null,
         "account_id" uuid not null,
@@ -18,17 +18,17 @@ export class Migration20261205110000_single_use_links extends Migration {
         "used_at" timestamptz null,
         "created_at" timestamptz not null
       );`);
-    this.addSql(`create index "single_use_link_account_id_purpose_index" on "single_use_link" ("account_id", "purpose");`);
-    this.addSql(`create index "single_use_link_verification_case_id_index" on "single_use_link" ("verification_case_id");`);
-    this.addSql(`alter table "single_use_link" add constraint "single_use_link_token_hash_unique" unique ("token_hash");`);
-    this.addSql(`alter table "single_use_link" add constraint "single_use_link_account_id_foreign" foreign key ("account_id") references "account" ("id") on delete cascade;`);
-    this.addSql(`alter table "single_use_link" add constraint "single_use_link_verification_case_id_foreign" foreign key ("verification_case_id") references "verification_case" ("id") on delete cascade;`);
+    this.addSql(`create index "link_account_id_purpose_index" on "link" ("account_id", "purpose");`);
+    this.addSql(`create index "link_verification_case_id_index" on "link" ("verification_case_id");`);
+    this.addSql(`alter table "link" add constraint "link_token_hash_unique" unique ("token_hash");`);
+    this.addSql(`alter table "link" add constraint "link_account_id_foreign" foreign key ("account_id") references "account" ("id") on delete cascade;`);
+    this.addSql(`alter table "link" add constraint "link_verification_case_id_foreign" foreign key ("verification_case_id") references "verification_case" ("id") on delete cascade;`);
 
     this.addSql(`
-      insert into "single_use_link" ("id", "purpose", "account_id", "token_hash", "expires_at", "used_at", "created_at")
+      insert into "link" ("id", "purpose", "account_id", "token_hash", "expires_at", "used_at", "created_at")
       select "id", "purpose", "account_id", "token_hash", "expires_at", "used_at", "created_at" from "email_token";`);
     this.addSql(`
-      insert into "single_use_link" ("id", "purpose", "account_id", "verification_case_id", "token_hash", "expires_at", "used_at", "created_at")
+      insert into "link" ("id", "purpose", "account_id", "verification_case_id", "token_hash", "expires_at", "used_at", "created_at")
       select r."id", 'resume_case', c."account_id", r."verification_case_id", r."token_hash", r."expires_at", r."used_at", r."created_at"
       from "verification_resume_code" r join "verification_case" c on c."id" = r."verification_case_id";`);
     this.addSql(`drop table "email_token";`);
@@ -64,12 +64,12 @@ export class Migration20261205110000_single_use_links extends Migration {
 
     this.addSql(`
       insert into "email_token" ("id", "account_id", "purpose", "token_hash", "expires_at", "used_at", "created_at")
-      select "id", "account_id", "purpose", "token_hash", "expires_at", "used_at", "created_at" from "single_use_link"
+      select "id", "account_id", "purpose", "token_hash", "expires_at", "used_at", "created_at" from "link"
       where "purpose" in ('confirm_email', 'reset_password');`);
     this.addSql(`
       insert into "verification_resume_code" ("id", "verification_case_id", "token_hash", "expires_at", "used_at", "created_at")
-      select "id", "verification_case_id", "token_hash", "expires_at", "used_at", "created_at" from "single_use_link"
+      select "id", "verification_case_id", "token_hash", "expires_at", "used_at", "created_at" from "link"
       where "purpose" = 'resume_case';`);
-    this.addSql(`drop table "single_use_link";`);
+    this.addSql(`drop table "link";`);
   }
 }
