@@ -5,7 +5,7 @@ import { CONFIG, type Config } from '../config/config';
 import { hmac, randomToken } from '../crypto/tokens';
 import type { Language } from '../i18n/languages';
 import { phrase } from '../i18n/messages';
-import { Link } from '../links/link.entity';
+import type { Link } from '../links/link.entity';
 import { endLinks, findLink, isUsable, issueLink, useLink } from '../links/links';
 import { NotificationsService } from '../notifications/notifications.service';
 import { RateLimits } from '../web/rate-limits';

@@ -50,29 +50,31 @@ export class RecoveryService {
    * owner gets is the one that cancels (a later request issues none).
    */
   private async start(accountId: string): Promise<Date> {
-    const started = await this.em.execute<{ due_at: Date }[]>(
-      `insert into mfa_account_state (account_id, consecutive_failures, recovery_due_at)
-       values (?, 0, now() + ? * interval '1 millisecond')
-       on conflict (account_id) do update set recovery_due_at = excluded.recovery_due_at
-       where mfa_account_state.recovery_due_at is null
-       returning recovery_due_at as due_at`,
-      [accountId, MFA_POLICY.recoveryWaitMs],
-    );
-    if (started.length === 0) return (await this.em.findOneOrFail(MfaAccountState, { account: accountId }, { refresh: true })).recoveryDueAt!;
-    const dueAt = new Date(started[0].due_at);
-    const cancel = issueLink(this.em, 'cancel_recovery', { accountId }, CANCEL_LINK_LIFETIME_MS);
-    const account = await this.em.findOneOrFail(Account, { id: accountId });
-    const language = languageOr(account.language);
-    this.notifications.queueEmail({
-      to: account.email,
-      ...this.notifications.compose(language, 'mfa.email.recoverySubject', [
-        'mfa.email.recoveryBody',
-        phrase('mfa.email.recoveryIfYou', { time: formatDate(language, dueAt, 'dateTimeLong') }),
-        phrase('mfa.email.recoveryIfNotYou', { url: `${this.config.baseUrl}/mfa/recovery/cancel?token=${cancel}` }),
-      ]),
+    // The wait and its cancel link start together (a wait no link can cancel must not happen).
+    return this.em.transactional(async (em) => {
+      const started = await em.execute<{ due_at: Date }[]>(
+        `insert into mfa_account_state (account_id, consecutive_failures, recovery_due_at)
+         values (?, 0, now() + ? * interval '1 millisecond')
+         on conflict (account_id) do update set recovery_due_at = excluded.recovery_due_at
+         where mfa_account_state.recovery_due_at is null
+         returning recovery_due_at as due_at`,
+        [accountId, MFA_POLICY.recoveryWaitMs],
+      );
+      if (started.length === 0) return (await em.findOneOrFail(MfaAccountState, { account: accountId }, { refresh: true })).recoveryDueAt!;
+      const dueAt = new Date(started[0].due_at);
+      const cancel = issueLink(em, 'cancel_recovery', { accountId }, CANCEL_LINK_LIFETIME_MS);
+      const account = await em.findOneOrFail(Account, { id: accountId });
+      const language = languageOr(account.language);
+      this.notifications.queueEmail({
+        to: account.email,
+        ...this.notifications.compose(language, 'mfa.email.recoverySubject', [
+          'mfa.email.recoveryBody',
+          phrase('mfa.email.recoveryIfYou', { time: formatDate(language, dueAt, 'dateTimeLong') }),
+          phrase('mfa.email.recoveryIfNotYou', { url: `${this.config.baseUrl}/mfa/recovery/cancel?token=${cancel}` }),
+        ]),
+      });
+      return dueAt;
     });
-    await this.em.flush();
-    return dueAt;
   }
 
   async dueAt(accountId: string): Promise<Date | undefined> {
