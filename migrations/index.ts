@@ -18,6 +18,9 @@ import { Migration20261205020000_evidence_reference } from './Migration202612050
 import { Migration20261205070000_job_run } from './Migration20261205070000_job_run';
 import { Migration20261205070100_outbox_next_attempt } from './Migration20261205070100_outbox_next_attempt';
 import { Migration20261205090000_case_events_in_audit_log } from './Migration20261205090000_case_events_in_audit_log';
+import { Migration20261205110000_links } from './Migration20261205110000_links';
+import { Migration20261205110100_recovery_cancel_links } from './Migration20261205110100_recovery_cancel_links';
+import { Migration20261205110200_capture_links } from './Migration20261205110200_capture_links';
 
 /** Every migration, in order. Listed here (not discovered from the folder) so the build and the tests load the same code. */
 export const migrations = [
@@ -41,4 +44,7 @@ export const migrations = [
   { name: 'Migration20261205070000_job_run', class: Migration20261205070000_job_run },
   { name: 'Migration20261205070100_outbox_next_attempt', class: Migration20261205070100_outbox_next_attempt },
   { name: 'Migration20261205090000_case_events_in_audit_log', class: Migration20261205090000_case_events_in_audit_log },
+  { name: 'Migration20261205110000_links', class: Migration20261205110000_links },
+  { name: 'Migration20261205110100_recovery_cancel_links', class: Migration20261205110100_recovery_cancel_links },
+  { name: 'Migration20261205110200_capture_links', class: Migration20261205110200_capture_links },
 ];

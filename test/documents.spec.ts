@@ -174,7 +174,7 @@ describe('Take Photo (a one-time link by SMS)', () => {
     const link = /\/capture\/([A-Za-z0-9_-]{43})/.exec(sms[0].body)!;
     expect(link).toBeTruthy();
     // The token is stored only hashed.
-    const { rows: links } = await t.db.sql.query(`select token_hash from capture_link`);
+    const { rows: links } = await t.db.sql.query(`select token_hash from link where purpose = 'capture_photos'`);
     expect(links.some((l: any) => l.token_hash === link[1])).toBe(false);
     const desktop = await a.browser.get('/documents');
     expect(desktop.text).toContain('phone ending in 5678');
@@ -194,7 +194,7 @@ describe('Take Photo (a one-time link by SMS)', () => {
     expect(poll.text).not.toContain('<html');
     // Another's token shape, a wrong token, an expired link: the expired page.
     expect((await phone.get('/capture/not-a-token')).status).toBe(404);
-    await t.db.sql.query(`update capture_link set expires_at = now() - interval '1 second'`);
+    await t.db.sql.query(`update link set expires_at = now() - interval '1 second' where purpose = 'capture_photos'`);
     expect((await phone.get(`/capture/${link[1]}`)).status).toBe(404);
     // Four more sends are fine, the sixth in ten minutes is refused.
     for (let i = 0; i < 4; i++) expect((await a.post('/documents/phone', { country: 'FR', number: '06 12 34 56 78' })).status).toBe(303);

@@ -271,7 +271,7 @@ describe('email confirmation', () => {
     const browser = t.browser();
     await signUp(browser, email);
     const mail = await lastEmailTo(t.db.sql, email);
-    await t.db.sql.query(`update email_token set expires_at = now() - interval '1 second' where account_id = (select id from account where email = $1)`, [email]);
+    await t.db.sql.query(`update link set expires_at = now() - interval '1 second' where purpose = 'confirm_email' and account_id = (select id from account where email = $1)`, [email]);
     expect((await browser.get(pathOf(mail!.link!))).status).toBe(410);
     expect((await browser.get('/sign-up/confirm?token=' + 'A'.repeat(43))).status).toBe(410);
     expect((await browser.get('/sign-up/confirm?token[]=x')).status).toBe(410);
@@ -281,7 +281,7 @@ describe('email confirmation', () => {
     const email = newEmail();
     await signUp(t.browser(), email);
     const token = new URL((await lastEmailTo(t.db.sql, email))!.link!).searchParams.get('token')!;
-    const { rows } = await t.db.sql.query('select token_hash from email_token');
+    const { rows } = await t.db.sql.query("select token_hash from link where purpose in ('confirm_email', 'reset_password')");
     expect(rows.length).toBeGreaterThan(0);
     expect(rows.every((r) => r.token_hash !== token && /^[0-9a-f]{64}$/.test(r.token_hash))).toBe(true);
   });

@@ -126,7 +126,7 @@ describe('resume links', () => {
 
   it('are single use, stored hashed, and another account gets a 404 (the link staying usable)', async () => {
     const { a, code } = await savedApplicant();
-    const { rows } = await t.db.sql.query('select token_hash from verification_resume_code');
+    const { rows } = await t.db.sql.query("select token_hash from link where purpose = 'resume_case'");
     expect(rows.every((r) => r.token_hash !== code && /^[0-9a-f]{64}$/.test(r.token_hash))).toBe(true);
 
     const stranger = await newApplicant(t, 'stranger');
@@ -144,9 +144,9 @@ describe('resume links', () => {
 
   it('expire after 30 days; signing in again resumes at the latest allowed step all the same', async () => {
     const { a, code } = await savedApplicant();
-    const { rows } = await t.db.sql.query(`select extract(epoch from expires_at - created_at) / 86400 as days from verification_resume_code`);
+    const { rows } = await t.db.sql.query(`select extract(epoch from expires_at - created_at) / 86400 as days from link where purpose = 'resume_case'`);
     expect(rows.every((r) => Math.round(Number(r.days)) === 30)).toBe(true);
-    await t.db.sql.query(`update verification_resume_code set expires_at = now() - interval '1 second'`);
+    await t.db.sql.query(`update link set expires_at = now() - interval '1 second' where purpose = 'resume_case'`);
     expect((await a.browser.get(`/verify/resume?code=${code}`)).status).toBe(410);
     expect((await a.browser.get('/verify/resume?code=not-a-code')).status).toBe(404);
     const back = await a.browser.get('/verify');

@@ -4,7 +4,6 @@ import { defineConfig, type Options } from '@mikro-orm/postgresql';
 import { migrations } from '../../migrations';
 import { AuditEvent } from '../audit/audit-event.entity';
 import { Account } from '../identity/account.entity';
-import { EmailToken } from '../identity/email-token.entity';
 import { Session } from '../identity/session.entity';
 import { BackupCode } from '../mfa/backup-code.entity';
 import { MfaAccountState } from '../mfa/mfa-account-state.entity';
@@ -19,7 +18,6 @@ import { Organization } from '../oidc/organization.entity';
 import { PendingReturn } from '../oidc/pending-return.entity';
 import { SigningKey } from '../oidc/signing-key.entity';
 import { VerifiedIdentityRecord } from '../verified-identity/verified-identity.entity';
-import { ResumeCode } from '../verification/resume-code.entity';
 import { VerificationCase } from '../verification/verification-case.entity';
 import { SupportMessage } from '../support/support-message.entity';
 import { SupportRequest } from '../support/support-request.entity';
@@ -31,14 +29,13 @@ import { CallPreference } from '../video/call-preference.entity';
 import { DocumentFile } from '../documents/document-file.entity';
 import { DocumentReview } from '../documents/document-review.entity';
 import { DocumentDecision } from '../documents/document-decision.entity';
-import { CaptureLink } from '../documents/capture-link.entity';
 import { JobRun } from '../jobs/job-run.entity';
+import { Link } from '../links/link.entity';
 
 /** Every entity Referee persists; the committed migrations must create exactly these tables. */
 export const entities = [
   Account,
   Session,
-  EmailToken,
   OutboxMessage,
   MfaMethod,
   BackupCode,
@@ -54,7 +51,6 @@ export const entities = [
   VerifiedIdentityRecord,
   PendingReturn,
   VerificationCase,
-  ResumeCode,
   SupportRequest,
   SupportMessage,
   AgentStatus,
@@ -68,8 +64,8 @@ export const entities = [
   DocumentFile,
   DocumentReview,
   DocumentDecision,
-  CaptureLink,
   JobRun,
+  Link,
 ];
 
 /** The one MikroORM configuration, shared by the app, `npm run migrate` and the tests. */

@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
-import { createHash, randomBytes } from 'node:crypto';
 import { CONFIG, type Config } from '../config/config';
 import { type Language } from '../i18n/languages';
 import { Messages, type Text } from '../i18n/messages';
 import { SmsSender } from '../notifications/sms-sender';
 import { parsePhone } from '../mfa/phone';
-import { CaptureLink } from './capture-link.entity';
+import type { Link } from '../links/link.entity';
+import { issueLink, newestLink, openLink } from '../links/links';
 import { CaseSteps } from '../verification/case-steps';
 import { VerificationCase } from '../verification/verification-case.entity';
 import { RateLimits } from '../web/rate-limits';
@@ -14,7 +14,6 @@ import { SENDING } from './submission.service';
 
 /** A Take Photo link works this long. */
 export const CAPTURE_MINUTES = 15;
-const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
 /** Field name → why: a catalog key, or a key with values (the applicant's pages translate it). */
 type Problems = Record<string, Text>;
@@ -45,28 +44,26 @@ export class DocumentsService {
     const phone = parsePhone(typeof country === 'string' ? country : '', typeof number === 'string' ? number : '', language);
     if ('error' in phone) return { errors: { number: phone.error } };
     await this.rateLimits.consume('documents-phone-link:case', c.id);
-    const token = randomBytes(32).toString('base64url');
     const phoneLast4 = phone.e164.slice(-4);
     const em = this.em.fork();
-    em.create(CaptureLink, { verificationCase: c.id, tokenHash: hashToken(token), phoneLast4, expiresAt: new Date(Date.now() + CAPTURE_MINUTES * 60_000) });
+    const token = issueLink(em, 'capture_photos', { accountId, caseId: c.id }, CAPTURE_MINUTES * 60_000, { phoneLast4 });
     await em.flush();
     // In the language of the page that asked for it: the person holding both.
     await this.sms.send(phone.e164, this.messages.text(language, 'documents.capture.sms', { url: `${this.config.baseUrl}/capture/${token}`, minutes: CAPTURE_MINUTES }), 'sms');
     return { phoneLast4 };
   }
 
-  /** The case a capture link opens, while it is valid and the case takes documents. */
+  /** The case a capture link opens (for every upload, not once), while it is valid and the case takes documents. */
   async captureCase(token: string): Promise<VerificationCase | undefined> {
-    if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined;
     const em = this.em.fork();
-    const link = await em.findOne(CaptureLink, { tokenHash: hashToken(token), expiresAt: { $gt: new Date() } });
-    if (!link) return undefined;
+    const link = await openLink(em, 'capture_photos', token);
+    if (!link?.verificationCase) return undefined;
     const c = await em.findOne(VerificationCase, { id: link.verificationCase.id });
     return c && SENDING.includes(c.status) ? c : undefined;
   }
 
   /** The newest capture link of a case that still works (the desktop page polls while there is one). */
-  async activeCapture(caseId: string): Promise<CaptureLink | undefined> {
-    return (await this.em.fork().findOne(CaptureLink, { verificationCase: caseId, expiresAt: { $gt: new Date() } }, { orderBy: { createdAt: 'desc' } })) ?? undefined;
+  async activeCapture(caseId: string): Promise<Link | undefined> {
+    return (await newestLink(this.em.fork(), 'capture_photos', caseId)) ?? undefined;
   }
 }

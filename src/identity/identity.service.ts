@@ -2,19 +2,23 @@ import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { AuditService } from '../audit/audit.service';
 import { CONFIG, type Config } from '../config/config';
-import { hmac, randomToken, tokenHash } from '../crypto/tokens';
+import { hmac, randomToken } from '../crypto/tokens';
 import type { Language } from '../i18n/languages';
 import { phrase } from '../i18n/messages';
+import type { Link } from '../links/link.entity';
+import { endLinks, findLink, isUsable, issueLink, useLink } from '../links/links';
 import { NotificationsService } from '../notifications/notifications.service';
 import { RateLimits } from '../web/rate-limits';
 import type { FieldErrors } from '../web/view';
 import { Account } from './account.entity';
-import { EmailToken, type EmailTokenPurpose } from './email-token.entity';
 import { PasswordHasher, passwordProblem } from './passwords';
 import { Session } from './session.entity';
 
+/** The links this module emails. */
+export type EmailLinkPurpose = 'confirm_email' | 'reset_password';
+
 /** How long each emailed link works. */
-const LINK_LIFETIME_MS: Record<EmailTokenPurpose, number> = {
+const LINK_LIFETIME_MS: Record<EmailLinkPurpose, number> = {
   confirm_email: 24 * 60 * 60 * 1000,
   reset_password: 60 * 60 * 1000,
 };
@@ -122,14 +126,8 @@ export class IdentityService {
     await this.issueLink(account, 'confirm_email');
   }
 
-  private async issueLink(account: Account, purpose: EmailTokenPurpose): Promise<void> {
-    const token = randomToken();
-    this.em.create(EmailToken, {
-      account,
-      purpose,
-      tokenHash: tokenHash(token),
-      expiresAt: new Date(Date.now() + LINK_LIFETIME_MS[purpose]),
-    });
+  private async issueLink(account: Account, purpose: EmailLinkPurpose): Promise<void> {
+    const token = issueLink(this.em, purpose, { accountId: account.id }, LINK_LIFETIME_MS[purpose]);
     const composed =
       purpose === 'confirm_email'
         ? this.notifications.compose(account.language, 'identity.email.confirm.subject', [
@@ -147,25 +145,15 @@ export class IdentityService {
   }
 
   /** The still-usable link for this token, or null (unknown, used or expired). */
-  async findLink(token: unknown, purpose: EmailTokenPurpose): Promise<EmailToken | null> {
-    if (typeof token !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
-    return this.em.findOne(
-      EmailToken,
-      { tokenHash: tokenHash(token), purpose, usedAt: null, expiresAt: { $gt: new Date() } },
-      { populate: ['account'] },
-    );
-  }
-
-  /** Uses the link once: the update only succeeds for the first of two concurrent clicks. */
-  private async useLink(link: EmailToken): Promise<boolean> {
-    const updated = await this.em.nativeUpdate(EmailToken, { id: link.id, usedAt: null }, { usedAt: new Date() });
-    return updated === 1;
+  async findLink(token: unknown, purpose: EmailLinkPurpose): Promise<Link | null> {
+    const link = await findLink(this.em, purpose, token, { withAccount: true });
+    return link && isUsable(link) ? link : null;
   }
 
   async confirmEmail(token: unknown): Promise<boolean> {
     return this.em.transactional(async () => {
       const link = await this.findLink(token, 'confirm_email');
-      if (!link || !(await this.useLink(link))) return false;
+      if (!link || !(await useLink(this.em, 'confirm_email', token))) return false;
       link.account.emailConfirmedAt ??= new Date();
       return true;
     });
@@ -240,7 +228,7 @@ export class IdentityService {
       // One password change at a time per account: two links used at once would each hold
       // its own link's row while waiting to end the other's.
       await em.execute('select 1 from "account" where id = ? for update', [link.account.id]);
-      if (!(await this.useLink(link))) return null;
+      if (!(await useLink(em, 'reset_password', token))) return null;
       const account = link.account;
       account.emailConfirmedAt ??= new Date();
       await this.replacePassword(em, account.id, passwordHash);
@@ -281,7 +269,7 @@ export class IdentityService {
    */
   private async replacePassword(em: EntityManager, accountId: string, passwordHash: string): Promise<void> {
     await em.nativeUpdate(Account, { id: accountId }, { passwordHash, failedSignIns: 0 });
-    await em.nativeUpdate(EmailToken, { account: accountId, purpose: 'reset_password', usedAt: null }, { usedAt: new Date() });
+    await endLinks(em, 'reset_password', accountId);
     await em.nativeDelete(Session, { account: accountId });
   }
 

@@ -16,10 +16,10 @@ export class MfaAccountState {
   @Property({ type: 'integer', default: 0 })
   consecutiveFailures: Opt<number> = 0;
 
-  /** Recovery requested: every factor is removed when it becomes due, unless cancelled. */
+  /**
+   * Recovery requested: every factor is removed when it becomes due, unless cancelled (by
+   * the owner's emailed single-use link, purpose `cancel_recovery`).
+   */
   @Property({ type: 'datetime', nullable: true })
   recoveryDueAt?: Date;
-
-  @Property({ type: 'text', nullable: true })
-  recoveryCancelHash?: string;
 }

@@ -2,11 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { AuditService, type AuditEntry } from '../audit/audit.service';
 import { CONFIG, type Config } from '../config/config';
-import { randomToken, tokenHash } from '../crypto/tokens';
 import { Account } from '../identity/account.entity';
 import { formatDate } from '../i18n/formats';
 import { languageOr } from '../i18n/languages';
 import { phrase } from '../i18n/messages';
+import { endLinks, findLink, isUsable, issueLink, useLink } from '../links/links';
 import { NotificationsService } from '../notifications/notifications.service';
 import { VerifiedIdentitiesService } from '../verified-identity/verified-identities.service';
 import { MfaAccountState } from './mfa-account-state.entity';
@@ -14,6 +14,12 @@ import { MfaMethod } from './mfa-method.entity';
 import { MfaMethodsService } from './mfa-methods.service';
 import { MFA_POLICY } from './policy';
 import { RememberedBrowsersService } from './remembered-browsers.service';
+
+/**
+ * The cancel link works while its recovery waits or is due but not completed (completing
+ * ends it). Links have an end: this one's is far enough past any wait not to shorten that.
+ */
+const CANCEL_LINK_LIFETIME_MS = 365 * 24 * 3_600_000;
 
 /**
  * Recovery when every factor is lost: after a wait the owner can cancel by email, every
@@ -40,33 +46,35 @@ export class RecoveryService {
 
   /**
    * The owner is emailed a link to cancel the wait. One upsert decides which of simultaneous
-   * requests starts it: only that one sends the email, so the link the owner gets is the one
-   * that cancels (a later request cannot replace its token).
+   * requests starts it: only that one issues the link and sends the email, so the link the
+   * owner gets is the one that cancels (a later request issues none).
    */
   private async start(accountId: string): Promise<Date> {
-    const cancel = randomToken();
-    const started = await this.em.execute<{ due_at: Date }[]>(
-      `insert into mfa_account_state (account_id, consecutive_failures, recovery_due_at, recovery_cancel_hash)
-       values (?, 0, now() + ? * interval '1 millisecond', ?)
-       on conflict (account_id) do update set recovery_due_at = excluded.recovery_due_at, recovery_cancel_hash = excluded.recovery_cancel_hash
-       where mfa_account_state.recovery_due_at is null
-       returning recovery_due_at as due_at`,
-      [accountId, MFA_POLICY.recoveryWaitMs, tokenHash(cancel)],
-    );
-    if (started.length === 0) return (await this.em.findOneOrFail(MfaAccountState, { account: accountId }, { refresh: true })).recoveryDueAt!;
-    const dueAt = new Date(started[0].due_at);
-    const account = await this.em.findOneOrFail(Account, { id: accountId });
-    const language = languageOr(account.language);
-    this.notifications.queueEmail({
-      to: account.email,
-      ...this.notifications.compose(language, 'mfa.email.recoverySubject', [
-        'mfa.email.recoveryBody',
-        phrase('mfa.email.recoveryIfYou', { time: formatDate(language, dueAt, 'dateTimeLong') }),
-        phrase('mfa.email.recoveryIfNotYou', { url: `${this.config.baseUrl}/mfa/recovery/cancel?token=${cancel}` }),
-      ]),
+    // The wait and its cancel link start together (a wait no link can cancel must not happen).
+    return this.em.transactional(async (em) => {
+      const started = await em.execute<{ due_at: Date }[]>(
+        `insert into mfa_account_state (account_id, consecutive_failures, recovery_due_at)
+         values (?, 0, now() + ? * interval '1 millisecond')
+         on conflict (account_id) do update set recovery_due_at = excluded.recovery_due_at
+         where mfa_account_state.recovery_due_at is null
+         returning recovery_due_at as due_at`,
+        [accountId, MFA_POLICY.recoveryWaitMs],
+      );
+      if (started.length === 0) return (await em.findOneOrFail(MfaAccountState, { account: accountId }, { refresh: true })).recoveryDueAt!;
+      const dueAt = new Date(started[0].due_at);
+      const cancel = issueLink(em, 'cancel_recovery', { accountId }, CANCEL_LINK_LIFETIME_MS);
+      const account = await em.findOneOrFail(Account, { id: accountId });
+      const language = languageOr(account.language);
+      this.notifications.queueEmail({
+        to: account.email,
+        ...this.notifications.compose(language, 'mfa.email.recoverySubject', [
+          'mfa.email.recoveryBody',
+          phrase('mfa.email.recoveryIfYou', { time: formatDate(language, dueAt, 'dateTimeLong') }),
+          phrase('mfa.email.recoveryIfNotYou', { url: `${this.config.baseUrl}/mfa/recovery/cancel?token=${cancel}` }),
+        ]),
+      });
+      return dueAt;
     });
-    await this.em.flush();
-    return dueAt;
   }
 
   async dueAt(accountId: string): Promise<Date | undefined> {
@@ -83,9 +91,10 @@ export class RecoveryService {
       const claimed = await em.nativeUpdate(
         MfaAccountState,
         { account: accountId, recoveryDueAt: { $lte: new Date() } },
-        { recoveryDueAt: null, recoveryCancelHash: null, consecutiveFailures: 0 },
+        { recoveryDueAt: null, consecutiveFailures: 0 },
       );
       if (claimed !== 1) return false;
+      await endLinks(em, 'cancel_recovery', accountId);
       await em.nativeDelete(MfaMethod, { account: accountId });
       await this.browsers.forgetAll(accountId, em);
       return true;
@@ -99,13 +108,17 @@ export class RecoveryService {
 
   /** Cancels the wait with the emailed link's token (from wherever it is clicked: `ip` recorded). */
   async cancel(token: unknown, ip: string | undefined): Promise<boolean> {
-    if (typeof token !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(token)) return false;
-    const cancelled = await this.em.nativeUpdate(
-      MfaAccountState,
-      { recoveryCancelHash: tokenHash(token), recoveryDueAt: { $ne: null } },
-      { recoveryDueAt: null, recoveryCancelHash: null },
-    );
-    if (cancelled !== 1) return false;
+    const link = await findLink(this.em, 'cancel_recovery', token);
+    if (!link || !isUsable(link)) return false;
+    const accountId = link.account.id;
+    const cancelled = await this.em.transactional(async (em) => {
+      // The account's state is locked before its link, in the order completing takes them.
+      const waiting = await em.execute('select 1 from mfa_account_state where account_id = ? and recovery_due_at is not null for update', [accountId]);
+      if (waiting.length === 0 || !(await useLink(em, 'cancel_recovery', token, accountId))) return false;
+      await em.nativeUpdate(MfaAccountState, { account: accountId }, { recoveryDueAt: null });
+      return true;
+    });
+    if (!cancelled) return false;
     await this.audit.record({ action: 'mfa.recovery_cancelled', ip });
     return true;
   }

@@ -2,26 +2,24 @@ import { Inject, Injectable } from '@nestjs/common';
 import { LockMode } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { CONFIG, type Config } from '../config/config';
-import { randomToken, tokenHash } from '../crypto/tokens';
 import type { Language } from '../i18n/languages';
 import { phrase } from '../i18n/messages';
+import { endLinks, findLink, isUsable, issueLink, useLink } from '../links/links';
 import { NotificationsService } from '../notifications/notifications.service';
 import { CaseSteps } from './case-steps';
 import { TERMINAL_STATUSES, currentStep } from './flow';
-import { ResumeCode } from './resume-code.entity';
 import { VerificationCase } from './verification-case.entity';
 
 /** How long a resume link works. */
 export const RESUME_LIFETIME_MS = 30 * 24 * 60 * 60 * 1000;
-/** randomToken(32): 256 bits, base64url. */
-const CODE = /^[A-Za-z0-9_-]{43}$/;
 
-export type ResumeLookup = { state: 'usable'; code: ResumeCode } | { state: 'gone' } | { state: 'unknown' };
+export type ResumeLookup = { state: 'usable' } | { state: 'gone' } | { state: 'unknown' };
 
 /**
  * Save & Exit: the case keeps everything and becomes `abandoned`; an email carries a
  * continuation code as a link (NIST SP 800-63A: ≥ 64 random bits, stored hashed, single
- * use, throttled). Only the newest link works. Signing in again resumes too.
+ * use, throttled): a single-use link (`links/links.ts`) of the account, bound to
+ * its case. Only the newest link works. Signing in again resumes too.
  */
 @Injectable()
 export class ResumeService {
@@ -40,9 +38,8 @@ export class ResumeService {
       const stepKey = currentStep(c).key;
       // A verified or failed case has nothing to come back to: it stays as it is.
       const exits = c.status !== 'abandoned' && !TERMINAL_STATUSES.includes(c.status);
-      await em.nativeUpdate(ResumeCode, { verificationCase: c.id, usedAt: null }, { usedAt: new Date() });
-      const code = randomToken();
-      em.create(ResumeCode, { verificationCase: c, tokenHash: tokenHash(code), expiresAt: new Date(Date.now() + RESUME_LIFETIME_MS) });
+      await endLinks(em, 'resume_case', accountId);
+      const code = issueLink(em, 'resume_case', { accountId, caseId: c.id }, RESUME_LIFETIME_MS);
       if (exits) await this.steps.move(em, c, 'abandoned', 'verification.saved_and_exited', undefined, stepKey);
       else await this.steps.record(em, c, 'verification.saved_and_exited', stepKey);
       const base = this.config.baseUrl;
@@ -59,11 +56,9 @@ export class ResumeService {
 
   /** Finds a resume code of this account (a code of another account is unknown: 404, and stays usable). */
   async find(accountId: string, code: unknown): Promise<ResumeLookup> {
-    if (typeof code !== 'string' || !CODE.test(code)) return { state: 'unknown' };
-    const found = await this.em.findOne(ResumeCode, { tokenHash: tokenHash(code) }, { populate: ['verificationCase'] });
-    if (!found || found.verificationCase.account.id !== accountId) return { state: 'unknown' };
-    if (found.usedAt || found.expiresAt.getTime() <= Date.now()) return { state: 'gone' };
-    return { state: 'usable', code: found };
+    const found = await findLink(this.em, 'resume_case', code);
+    if (!found || found.account.id !== accountId) return { state: 'unknown' };
+    return { state: isUsable(found) ? 'usable' : 'gone' };
   }
 
   /** Uses the code once (the first of two concurrent clicks wins) and resumes the case; returns where to go. */
@@ -72,8 +67,7 @@ export class ResumeService {
     if (lookup.state !== 'usable') return lookup.state;
 
     return this.em.transactional(async (em) => {
-      const used = await em.nativeUpdate(ResumeCode, { id: lookup.code.id, usedAt: null, expiresAt: { $gt: new Date() } }, { usedAt: new Date() });
-      if (used !== 1) return 'gone' as const;
+      if (!(await useLink(em, 'resume_case', code, accountId))) return 'gone' as const;
       const c = await em.findOneOrFail(VerificationCase, { account: accountId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
       await this.steps.resume(em, c, 'link');
       return { location: currentStep(c).route };
