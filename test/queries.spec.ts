@@ -1,4 +1,5 @@
 import { MikroORM } from '@mikro-orm/postgresql';
+import { SchedulerRegistry } from '@nestjs/schedule';
 import type { Pool, PoolClient } from 'pg';
 import { randomUUID } from 'node:crypto';
 import { createAccount, grantRoles, signIn } from './harness/accounts';
@@ -15,6 +16,8 @@ let queries = 0;
 
 beforeAll(async () => {
   t = await startTestApp();
+  // Counted process-wide: a scheduled job firing at a minute's turn would count as the page's.
+  for (const job of t.app.get(SchedulerRegistry).getCronJobs().values()) void job.stop();
   const pool = (await t.app.get(MikroORM).em.getConnection().getNativeClient()) as Pool;
   const counted = new WeakSet<PoolClient>();
   const count = (client: PoolClient) => {
