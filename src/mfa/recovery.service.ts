@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
+import { sql } from '../database/sql';
 import { AuditService, type AuditEntry } from '../audit/audit.service';
 import { CONFIG, type Config } from '../config/config';
 import { Account } from '../identity/account.entity';
@@ -113,7 +114,7 @@ export class RecoveryService {
     const accountId = link.account.id;
     const cancelled = await this.em.transactional(async (em) => {
       // The account's state is locked before its link, in the order completing takes them.
-      const waiting = await em.execute('select 1 from mfa_account_state where account_id = ? and recovery_due_at is not null for update', [accountId]);
+      const waiting = await sql(em, 'select 1 from mfa_account_state where account_id = ? and recovery_due_at is not null for update', [accountId]);
       if (waiting.length === 0 || !(await useLink(em, 'cancel_recovery', token, accountId))) return false;
       await em.nativeUpdate(MfaAccountState, { account: accountId }, { recoveryDueAt: null });
       return true;
