@@ -8,6 +8,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
  * stand if the caller's work fails), pass `em.fork()`: a fork leaves the transaction behind.
  * Parameters are `?` placeholders. `Row` is the shape of one row, as PostgreSQL names its
  * columns (snake_case); declare it next to the query and map it to the caller's names once.
+ * Timestamps come back as strings (MikroORM's type parsers): type them `Date | string` and
+ * read them with `new Date()`.
  */
 export async function sql<Row extends object>(em: EntityManager, text: string, params: readonly unknown[] = []): Promise<Row[]> {
   return em.execute<Row[]>(text, params as unknown[], 'all');

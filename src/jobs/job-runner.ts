@@ -58,7 +58,7 @@ export class JobRunner {
   /** The last run of every job, in the registry's order (never run: no start). */
   async lastRuns(): Promise<LastRun[]> {
     // One index lookup per job (job, started_at), however many runs are kept.
-    const rows = await sql<{ job: string; started_at: Date; finished_at: Date; rows: number | null; failed: boolean }>(this.em,
+    const rows = await sql<{ job: string; started_at: Date | string; finished_at: Date | string; rows: number | null; failed: boolean }>(this.em,
       `select r.* from unnest(array[?]::text[]) as j(name)
          cross join lateral (select job, started_at, finished_at, rows, failed from job_run where job = j.name order by started_at desc limit 1) r`,
       [Object.keys(JOBS)],

@@ -14,8 +14,14 @@ import {
   type AgentRow, type OutcomesByDay, type WaitingSample,
 } from './figures';
 
-/** Per-agent rows as the database gives them (averages as float8, null without any). */
-const agentRow = (agentId: string, r: any): AgentRow => ({ agentId, today: r.today, todaySeconds: r.today_seconds === null ? null : Number(r.today_seconds), period: r.period, periodSeconds: r.period_seconds === null ? null : Number(r.period_seconds) });
+/** Per-agent figures as the database gives them (averages as float8, null without any). */
+interface FiguresRow {
+  today: number;
+  today_seconds: number | null;
+  period: number;
+  period_seconds: number | null;
+}
+const agentRow = (agentId: string, r: FiguresRow): AgentRow => ({ agentId, today: r.today, todaySeconds: r.today_seconds === null ? null : Number(r.today_seconds), period: r.period, periodSeconds: r.period_seconds === null ? null : Number(r.period_seconds) });
 
 /**
  * The supervisor page's figures, in one place: the live counts, per-agent figures and the two
@@ -140,7 +146,7 @@ export class ReportingService {
 
   /** Calls with an outcome per Trusted Referee since `since` (and since `today` within that): how many, and the mean start → outcome time in seconds. */
   async callsByAgent(today: Date, since: Date): Promise<AgentRow[]> {
-    const rows: any[] = await sql(this.em,
+    const rows = await sql<FiguresRow & { agent_id: string }>(this.em,
       `select agent_id,
               count(*) filter (where ended_at >= ?)::int as today,
               avg(extract(epoch from ended_at - started_at)) filter (where ended_at >= ?)::float8 as today_seconds,
@@ -154,7 +160,7 @@ export class ReportingService {
 
   /** Decisions per reviewer since `since` (and since `today` within that): how many, and the mean claim → decision time in seconds. */
   async decisionsByReviewer(today: Date, since: Date): Promise<AgentRow[]> {
-    const rows: any[] = await sql(this.em,
+    const rows = await sql<FiguresRow & { reviewer_id: string }>(this.em,
       `select reviewer_id,
               count(*) filter (where decided_at >= ?)::int as today,
               avg(extract(epoch from decided_at - claimed_at)) filter (where decided_at >= ?)::float8 as today_seconds,
@@ -172,7 +178,7 @@ export class ReportingService {
    * times, the decided ones kept in document_decision and the open ones in document_review.
    */
   async waitingForReview(from: Date, to: Date, stepMinutes: number): Promise<WaitingSample[]> {
-    const rows: any[] = await sql(this.em,
+    const rows = await sql<{ at: Date | string; n: number }>(this.em,
       `with samples as (
          select generate_series(?::timestamptz, ?::timestamptz, make_interval(mins => ?)) as at union select ?::timestamptz
        ), spans as (
@@ -195,7 +201,7 @@ export class ReportingService {
    * went stale (60 minutes unseen), as the live count does.
    */
   async waitingForCall(from: Date, to: Date, stepMinutes: number): Promise<WaitingSample[]> {
-    const rows = await sql<{ at: Date; n: number }>(this.em,
+    const rows = await sql<{ at: Date | string; n: number }>(this.em,
       `with samples as (
          select generate_series(?::timestamptz, ?::timestamptz, make_interval(mins => ?)) as at union select ?::timestamptz
        ), spans as (

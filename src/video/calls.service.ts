@@ -240,7 +240,7 @@ export class CallsService {
 
   /** Calls in progress (or only `onlyCall`), oldest first. */
   async inProgress(onlyCall?: string): Promise<{ callId: string; caseId: string; agentId: string; startedAt: Date }[]> {
-    const rows: any[] = await sql(this.em,
+    const rows = await sql<{ id: string; verification_case_id: string; agent_id: string; started_at: Date | string }>(this.em,
       `select id, verification_case_id, agent_id, started_at from video_call where status = 'active' ${onlyCall ? 'and id = ?' : ''} order by started_at limit 200`,
       onlyCall ? [onlyCall] : [],
     );
