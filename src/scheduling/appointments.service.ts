@@ -43,6 +43,13 @@ export interface Slot {
 
 type Booked = { appointment: Appointment } | { error: 'taken' | 'outside' | 'not-allowed' };
 
+/** The days of the schedule form, Sunday first: AgentShift's weekday is the index. */
+const SHIFT_WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+
+/** Minutes since midnight of an "HH:MM" time (00:00 to 23:59); undefined for anything else. */
+const minuteOfDay = (v: unknown): number | undefined =>
+  typeof v === 'string' && /^([01]\d|2[0-3]):[0-5]\d$/.test(v) ? Number(v.slice(0, 2)) * 60 + Number(v.slice(3)) : undefined;
+
 /**
  * Appointments: slots from agents' weekly hours (in each agent's time zone, minus days off
  * and booked slots), booking without double-booking (the booked_slot primary key),
@@ -71,6 +78,20 @@ export class AppointmentsService {
   }
 
   // ---- Agents' hours ---------------------------------------------------------------------------
+
+  /**
+   * Adds the weekly shift an agent entered on their schedule page: a day's English name,
+   * "HH:MM" start and end ("24:00" ends at midnight) and a time zone. False, and nothing
+   * added, when these do not make a shift.
+   */
+  async addShiftFromForm(agentId: string, form: { weekday?: unknown; start?: unknown; end?: unknown; timeZone?: unknown }): Promise<boolean> {
+    const weekday = SHIFT_WEEKDAYS.indexOf(String(form.weekday));
+    const start = minuteOfDay(form.start);
+    const end = form.end === '24:00' ? 24 * 60 : minuteOfDay(form.end);
+    if (weekday < 0 || start === undefined || end === undefined || end <= start || !isTimeZone(form.timeZone)) return false;
+    await this.addShift(agentId, { weekday, startMinute: start, endMinute: end, timeZone: form.timeZone });
+    return true;
+  }
 
   async addShift(agentId: string, shift: { weekday: number; startMinute: number; endMinute: number; timeZone: string }): Promise<void> {
     if (!isTimeZone(shift.timeZone) || shift.weekday < 0 || shift.weekday > 6 || shift.startMinute < 0 || shift.endMinute > 24 * 60 || shift.endMinute <= shift.startMinute) {
