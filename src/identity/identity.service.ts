@@ -192,7 +192,7 @@ export class IdentityService {
    * costs several times the round trip.
    */
   private async accountByEmail(email: string): Promise<Account | null> {
-    const [row] = await this.em.execute<Record<string, unknown>[]>('select * from "account" where email = ?', [email]);
+    const [row] = await sql<Record<string, unknown>>(this.em, 'select * from "account" where email = ?', [email]);
     return row ? this.em.map(Account, row) : null;
   }
 

@@ -53,7 +53,8 @@ export class RecoveryService {
   private async start(accountId: string): Promise<Date> {
     // The wait and its cancel link start together (a wait no link can cancel must not happen).
     return this.em.transactional(async (em) => {
-      const started = await em.execute<{ due_at: Date }[]>(
+      const started = await sql<{ due_at: Date | string }>(
+        em,
         `insert into mfa_account_state (account_id, consecutive_failures, recovery_due_at)
          values (?, 0, now() + ? * interval '1 millisecond')
          on conflict (account_id) do update set recovery_due_at = excluded.recovery_due_at
