@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
+import { sql } from '../database/sql';
 import { createHash } from 'node:crypto';
 import type { WebRequest } from '../web/request';
 import { LOCKS } from '../jobs/jobs';
@@ -78,7 +79,7 @@ export class AuditService {
    * locks the chain, reads the last hash and inserts the row chained to it.
    */
   async record(entry: AuditEntry): Promise<void> {
-    await this.em.getConnection().execute(APPEND_SQL, appendParams(entry));
+    await sql(this.em.fork(), APPEND_SQL, appendParams(entry)); // a fork: outside the caller's transaction
   }
 
   /**
@@ -87,7 +88,7 @@ export class AuditService {
    * function holds the chain lock until that commit, so call it last.
    */
   async recordIn(em: EntityManager, entry: AuditEntry): Promise<void> {
-    await em.execute(APPEND_SQL, appendParams(entry));
+    await sql(em, APPEND_SQL, appendParams(entry));
   }
 
   /** Walks the chain from the first row; returns the id of the first broken link, or null. */

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { LockMode } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
+import { sql } from '../database/sql';
 import { AuditService, type AuditEntry } from '../audit/audit.service';
 import { CONFIG, type Config } from '../config/config';
 import { CaseSteps } from '../verification/case-steps';
@@ -10,6 +11,16 @@ import { VerificationService } from '../verification/verification.service';
 import { DocumentReview, type ReleaseKind } from './document-review.entity';
 
 type Actor = Pick<AuditEntry, 'actorId' | 'ip'>;
+
+/** A claimed, undecided review as claimsInProgress reads it. */
+interface ClaimRow {
+  case_id: string;
+  claimed_by: string;
+  submitted_at: Date | string;
+  claimed_at: Date | string;
+  last_activity_at: Date | string;
+  lapsed: boolean;
+}
 
 /**
  * The reviewers' queue: the cases waiting, "Next case" claimed atomically, a claim kept alive
@@ -33,7 +44,7 @@ export class ReviewQueueService {
 
   /** Cases waiting for a reviewer (unclaimed, or their claim lapsed), oldest first. */
   async queue(): Promise<{ caseId: string; submittedAt: Date; submissions: number; claimedBy: string | null }[]> {
-    const rows: any[] = await this.em.fork().execute(
+    const rows = await sql<{ case_id: string; submitted_at: Date | string; submissions: number; claimed_by: string | null }>(this.em,
       `select case_id, submitted_at, submissions, claimed_by from document_review
         where decided_at is null and (claimed_by is null or last_activity_at < now() - make_interval(secs => ?))
         order by submitted_at limit 200`,
@@ -50,7 +61,7 @@ export class ReviewQueueService {
     const caseId = await this.em.fork().transactional(async (em) => {
       // One's own live claim keeps its start (the handle time runs from the first claim); taking
       // back a case a supervisor moved away clears that mark. SET reads the row as it was.
-      const rows: any[] = await em.execute(
+      const rows = await sql<{ case_id: string }>(em,
         `update document_review set claimed_by = ?, last_activity_at = now(),
                 claimed_at = case when claimed_by = ? and last_activity_at >= now() - make_interval(secs => ?) then claimed_at else now() end,
                 released_from = case when released_from = ? then null else released_from end,
@@ -65,7 +76,7 @@ export class ReviewQueueService {
           returning case_id`,
         [actor.actorId, actor.actorId, this.config.reviewClaimSeconds, actor.actorId, actor.actorId, actor.actorId, this.config.reviewClaimSeconds, actor.actorId],
       );
-      const id: string | undefined = rows[0]?.case_id;
+      const id = rows[0]?.case_id;
       if (!id) return undefined;
       const c = await em.findOneOrFail(VerificationCase, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       if (c.status === 'documents_submitted') await this.steps.move(em, c, 'in_review', step('document_review').audit, { reviewer: actor.actorId, event: 'claimed' }, 'document_review');
@@ -78,7 +89,7 @@ export class ReviewQueueService {
   /** The reviewer holds a live claim on the case (and the claim is touched: looking is activity). Staff routes ask StaffAccess. */
   async holdsClaim(caseId: string, reviewerId: string): Promise<boolean> {
     if (!/^[0-9a-f-]{36}$/.test(caseId)) return false;
-    const rows: any[] = await this.em.fork().execute(
+    const rows = await sql<{ case_id: string }>(this.em,
       `update document_review set last_activity_at = now()
         where case_id = ? and claimed_by = ? and decided_at is null and last_activity_at >= now() - make_interval(secs => ?)
         returning case_id`,
@@ -110,7 +121,7 @@ export class ReviewQueueService {
 
   /** The cases this reviewer holds a live claim on (their own, or assigned to them by a supervisor). */
   async claimsOf(reviewerId: string): Promise<{ caseId: string; claimedAt: Date }[]> {
-    const rows: any[] = await this.em.fork().execute(
+    const rows = await sql<{ case_id: string; claimed_at: Date | string }>(this.em,
       `select case_id, claimed_at from document_review
         where claimed_by = ? and decided_at is null and last_activity_at >= now() - make_interval(secs => ?)
         order by claimed_at`,
@@ -123,7 +134,7 @@ export class ReviewQueueService {
 
   /** Every claimed, undecided case (or only `onlyCase`), oldest claim first; `lapsed` when it is back in the queue for lack of activity. */
   async claimsInProgress(onlyCase?: string): Promise<{ caseId: string; reviewerId: string; submittedAt: Date; claimedAt: Date; lastActivityAt: Date; lapsed: boolean }[]> {
-    const rows: any[] = await this.em.fork().execute(
+    const rows = await sql<ClaimRow>(this.em,
       `select case_id, claimed_by, submitted_at, claimed_at, last_activity_at,
               last_activity_at < now() - make_interval(secs => ?) as lapsed
          from document_review where decided_at is null and claimed_by is not null ${onlyCase ? 'and case_id = ?' : ''}

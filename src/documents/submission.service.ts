@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { LockMode } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
+import { sqlRun } from '../database/sql';
 import type { Text } from '../i18n/messages';
 import { CaseSteps } from '../verification/case-steps';
 import { step } from '../verification/flow';
@@ -79,15 +80,15 @@ export class SubmissionService {
       const locked = await em.findOneOrFail(VerificationCase, { id: c.id }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
       if (!SENDING.includes(locked.status)) return;
       await this.steps.move(em, locked, 'documents_submitted', step('send_documents').audit, { documents: state.map((i) => i.doc.key) }, 'send_documents');
-      const review = await em.findOne(DocumentReview, { caseId: c.id });
-      if (review) {
-        review.submittedAt = new Date();
-        review.submissions += 1;
-        review.claimedBy = review.claimedAt = review.lastActivityAt = review.decidedAt = review.decidedBy = undefined;
-        review.releasedFrom = review.releaseKind = undefined;
-      } else {
-        em.create(DocumentReview, { caseId: c.id, submittedAt: new Date() });
-      }
+      // Sent again: back in the queue, unclaimed and undecided, counted in one statement.
+      const resent = await sqlRun(
+        em,
+        `update document_review set submitted_at = ?, submissions = submissions + 1, claimed_by = null, claimed_at = null,
+                last_activity_at = null, decided_at = null, decided_by = null, released_from = null, release_kind = null
+          where case_id = ?`,
+        [new Date(), c.id],
+      );
+      if (!resent) em.create(DocumentReview, { caseId: c.id, submittedAt: new Date() });
     });
     return { location: '/documents/review' };
   }

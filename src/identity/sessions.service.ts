@@ -1,5 +1,6 @@
 import { Inject, Injectable, NestMiddleware } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
+import { sql, sqlRun } from '../database/sql';
 import type { NextFunction, Response } from 'express';
 import { CONFIG, type Config } from '../config/config';
 import { tokenHash } from '../crypto/tokens';
@@ -45,7 +46,7 @@ export class SessionsService {
     const id = tokenHash(req.browserKey);
     // Every signed-in request asks this: one plain statement, not an ORM query with a join
     // (MikroORM's query building costs several times the round trip here).
-    const [session] = await this.em.getConnection().execute<SessionRow[]>(
+    const [session] = await sql<SessionRow>(this.em,
       `select s.last_seen_at, s.expires_at, s.authenticated_at, s.second_factor_at, s.account_id, a.email, a.language
          from "session" s join "account" a on a.id = s.account_id where s.id = ?`,
       [id],
@@ -83,11 +84,10 @@ export class SessionsService {
     if (old) await this.em.nativeDelete(Session, { id: tokenHash(old) });
     // One plain statement (every sign-in): the ORM's insert costs several times the round trip.
     const at = now.toISOString();
-    await this.em.execute(
+    await sqlRun(this.em,
       `insert into "session" (id, account_id, created_at, last_seen_at, authenticated_at, second_factor_at, expires_at)
        values (?, ?, ?::timestamptz, ?::timestamptz, ?::timestamptz, ?::timestamptz, ?::timestamptz)`,
       [tokenHash(key), account.id, at, at, at, secondFactorDone ? at : null, new Date(now.getTime() + this.config.sessionAbsoluteHours * 3_600_000).toISOString()],
-      'run',
     );
     const who = { accountId: account.id, email: account.email, authenticatedAt: now, language: languageOrNone(account.language) };
     if (secondFactorDone) req.viewer = { ...who, idleExpiresAt: new Date(now.getTime() + this.idleMs) };

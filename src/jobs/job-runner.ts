@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
+import { sql, sqlRun } from '../database/sql';
 import type { Logger } from 'pino';
 import { LOGGER } from '../web/tokens';
 import { JOBS, type JobName } from './jobs';
@@ -37,7 +38,7 @@ export class JobRunner {
     const lock = this.em.fork();
     await lock.begin();
     try {
-      const [{ got }] = await lock.execute<{ got: boolean }[]>('select pg_try_advisory_xact_lock(?) as got', [JOBS[job].lock]);
+      const [{ got }] = await sql<{ got: boolean }>(lock, 'select pg_try_advisory_xact_lock(?) as got', [JOBS[job].lock]);
       if (!got) return undefined;
       const startedAt = new Date();
       try {
@@ -57,7 +58,7 @@ export class JobRunner {
   /** The last run of every job, in the registry's order (never run: no start). */
   async lastRuns(): Promise<LastRun[]> {
     // One index lookup per job (job, started_at), however many runs are kept.
-    const rows = await this.em.getConnection().execute<{ job: string; started_at: Date; finished_at: Date; rows: number | null; failed: boolean }[]>(
+    const rows = await sql<{ job: string; started_at: Date | string; finished_at: Date | string; rows: number | null; failed: boolean }>(this.em,
       `select r.* from unnest(array[?]::text[]) as j(name)
          cross join lateral (select job, started_at, finished_at, rows, failed from job_run where job = j.name order by started_at desc limit 1) r`,
       [Object.keys(JOBS)],
@@ -78,7 +79,7 @@ export class JobRunner {
 
   /** Records a run that ended, and deletes this job's runs older than RUN_RECORD_DAYS, in one statement (on the lock's connection). */
   private async record(em: EntityManager, job: JobName, startedAt: Date, outcome: { rows?: number; failed?: boolean; error?: string }): Promise<void> {
-    await em.execute(
+    await sqlRun(em,
       `with pruned as (delete from job_run where job = ? and started_at < ?)
        insert into job_run (id, job, started_at, finished_at, rows, failed, error) values (?, ?, ?, ?, ?, ?, ?)`,
       [job, new Date(Date.now() - RUN_RECORD_DAYS * 86_400_000), randomUUID(), job, startedAt, new Date(), outcome.rows ?? null, !!outcome.failed, outcome.error ?? null],

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { sql } from '../database/sql';
 import { randomToken, tokenHash } from '../crypto/tokens';
 import { Link, type LastingPurpose, type LinkPurpose, type SingleUsePurpose } from './link.entity';
 
@@ -72,7 +73,8 @@ export async function newestLink(em: EntityManager, purpose: LastingPurpose, cas
  */
 export async function useLink(em: EntityManager, purpose: SingleUsePurpose, token: unknown, accountId?: string): Promise<LinkOwner | null> {
   if (typeof token !== 'string' || !TOKEN.test(token)) return null;
-  const rows = await em.execute<{ account_id: string; verification_case_id: string | null }[]>(
+  const rows = await sql<{ account_id: string; verification_case_id: string | null }>(
+    em,
     `update link set used_at = now()
      where token_hash = ? and purpose = ? and used_at is null and expires_at > now()${accountId ? ' and account_id = ?' : ''}
      returning account_id, verification_case_id`,

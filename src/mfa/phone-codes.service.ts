@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
+import { sql } from '../database/sql';
 import { randomInt } from 'node:crypto';
 import { CONFIG, type Config } from '../config/config';
 import { PiiCipher } from '../crypto/pii-cipher';
@@ -139,7 +140,8 @@ export class PhoneCodesService {
    * statement that also refuses it past the limit, so simultaneous tries cannot share a count.
    */
   private async checkPendingCode(pending: MfaPending, code: string): Promise<'ok' | string> {
-    const [counted] = await this.em.execute<{ data: Record<string, unknown> }[]>(
+    const [counted] = await sql<{ data: Record<string, unknown> }>(
+      this.em,
       `update mfa_pending set data = jsonb_set(data, '{tries}', to_jsonb(coalesce((data->>'tries')::int, 0) + 1))
        where id = ? and expires_at > now() and (data->>'codeExpiresAt')::bigint >= ? and coalesce((data->>'tries')::int, 0) < ?
        returning data`,

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
+import { sql } from '../database/sql';
 import { phrase, type Text } from '../i18n/messages';
 import { MfaAccountState } from './mfa-account-state.entity';
 import { MfaMethod } from './mfa-method.entity';
@@ -78,7 +79,8 @@ export class TriesService {
     const failures = '(case when locked_until is null then failed_attempts else 0 end + 1)';
     try {
       return await this.em.transactional(async (em) => {
-        const account = await em.execute<{ n: number }[]>(
+        const account = await sql<{ n: number }>(
+          em,
           `insert into mfa_account_state (account_id, consecutive_failures) values (?, 1)
            on conflict (account_id) do update set consecutive_failures = mfa_account_state.consecutive_failures + 1
            where mfa_account_state.consecutive_failures < ?
@@ -86,7 +88,8 @@ export class TriesService {
           [accountId, accountMax],
         );
         if (account.length === 0) throw new TryRefused({ ok: false, reason: 'account-locked', message: 'mfa.errors.accountLocked' });
-        const method = await em.execute<{ n: number }[]>(
+        const method = await sql<{ n: number }>(
+          em,
           `update mfa_method set
              failed_attempts = ${failures},
              locked_until = case when ${failures} >= ? then clock_timestamp() + ? * interval '1 millisecond' end,
@@ -106,7 +109,8 @@ export class TriesService {
 
   /** Why a method cannot be tried now (locked, a delay running, the account stopped), or null. */
   private async refusal(methodId: string, accountId: string, em: EntityManager = this.em): Promise<(AttemptResult & { ok: false }) | null> {
-    const [row] = await em.execute<{ locked_ms: number | null; wait_ms: number | null; account_failures: number | null }[]>(
+    const [row] = await sql<{ locked_ms: number | null; wait_ms: number | null; account_failures: number | null }>(
+      em,
       `select extract(epoch from (m.locked_until - clock_timestamp())) * 1000 as locked_ms,
               extract(epoch from (m.next_attempt_at - clock_timestamp())) * 1000 as wait_ms,
               (select consecutive_failures from mfa_account_state where account_id = ?) as account_failures

@@ -2,6 +2,7 @@ import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy, OnModuleIn
 import { Cron } from '@nestjs/schedule';
 import { LockMode, type FilterQuery } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
+import { sql, sqlRun } from '../database/sql';
 import { randomUUID } from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
@@ -223,12 +224,12 @@ export class NotificationsService implements OnModuleInit, OnModuleDestroy, OnAp
   @Cron(JOBS['outbox-recipient-encryption'].schedule, { name: 'outbox-recipient-encryption' })
   async sealOlderRecipients(): Promise<number> {
     const sealed = await this.jobs.runExclusive('outbox-recipient-encryption', () => this.em.fork().transactional(async (tx) => {
-      const rows: { id: string; recipient: string }[] = await tx.execute(
+      const rows = await sql<{ id: string; recipient: string }>(tx,
         `select id, recipient from outbox_message where recipient !~ ?`,
         [SEALED_RECIPIENT.source],
       );
       for (const row of rows) {
-        await tx.execute('update outbox_message set recipient = ? where id = ?', [this.cipher.encrypt(row.recipient, recipientContext(row.id)), row.id]);
+        await sqlRun(tx, 'update outbox_message set recipient = ? where id = ?', [this.cipher.encrypt(row.recipient, recipientContext(row.id)), row.id]);
       }
       return rows.length;
     }));

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { sqlRun } from '../database/sql';
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Pool } from 'pg';
 import type { ClientCache } from './client-cache';
@@ -105,10 +106,5 @@ export function postgresAdapter(em: EntityManager, organizations: OrganizationsS
 
 /** Deletes rows past their expiry, a batch at a time; returns how many went. */
 export async function deleteExpiredPayloads(em: EntityManager, batch = 5000): Promise<number> {
-  const { affectedRows } = await em.getConnection().execute<{ affectedRows: number }>(
-    `delete from oidc_payload where ctid in (select ctid from oidc_payload where expires_at < ? limit ?)`,
-    [new Date(), batch],
-    'run',
-  );
-  return affectedRows;
+  return sqlRun(em, `delete from oidc_payload where ctid in (select ctid from oidc_payload where expires_at < ? limit ?)`, [new Date(), batch]);
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
+import { sql, sqlRun } from '../database/sql';
 import { Organization } from './organization.entity';
 import { PendingReturn } from './pending-return.entity';
 
@@ -20,7 +21,7 @@ export class GrantsService {
 
   /** The newest live grant of this account to this organization (consent is remembered across sign-ins). */
   async latestGrantId(accountId: string, clientId: string): Promise<string | undefined> {
-    const [row] = await this.em.getConnection().execute<{ grant_id: string }[]>(
+    const [row] = await sql<{ grant_id: string }>(this.em,
       `select grant_id from oidc_payload
        where model = 'Grant' and account_id = ? and payload->>'clientId' = ? and (expires_at is null or expires_at > ?)
        order by (payload->>'iat')::bigint desc limit 1`,
@@ -30,7 +31,7 @@ export class GrantsService {
   }
 
   async connectedOrganizations(accountId: string): Promise<ConnectedOrganization[]> {
-    const rows = await this.em.getConnection().execute<{ client_id: string; since: number; scope: string }[]>(
+    const rows = await sql<{ client_id: string; since: number; scope: string }>(this.em,
       `select payload->>'clientId' as client_id, min((payload->>'iat')::bigint) as since,
               string_agg(coalesce(payload->'openid'->>'scope', ''), ' ') as scope
        from oidc_payload
@@ -67,13 +68,12 @@ export class GrantsService {
 
   /** Stops sharing: the grants go, and with them every code and token issued from them. */
   async revoke(accountId: string, clientId: string): Promise<boolean> {
-    const { affectedRows } = await this.em.getConnection().execute<{ affectedRows: number }>(
+    const deleted = await sqlRun(this.em,
       `delete from oidc_payload where grant_id in (
          select grant_id from oidc_payload where model = 'Grant' and account_id = ? and payload->>'clientId' = ?)`,
       [accountId, clientId],
-      'run',
     );
-    return affectedRows > 0;
+    return deleted > 0;
   }
 
   /** Remembers which organization sent this person to verify (and the request waiting in this browser). */

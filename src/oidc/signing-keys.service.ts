@@ -2,6 +2,7 @@ import { generateKeyPair } from 'node:crypto';
 import { promisify } from 'node:util';
 import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
+import { sql } from '../database/sql';
 import type { JWK } from 'oidc-provider';
 import { CONFIG, type Config } from '../config/config';
 import { PiiCipher } from '../crypto/pii-cipher';
@@ -36,7 +37,7 @@ export class SigningKeysService {
   /** Creates the first key unless one exists. */
   async ensureKey(): Promise<void> {
     await this.em.fork().transactional(async (em) => {
-      await em.execute('select pg_advisory_xact_lock(?)', [LOCKS.signingKeys]);
+      await sql(em, 'select pg_advisory_xact_lock(?)', [LOCKS.signingKeys]);
       if ((await em.count(SigningKey, {})) === 0) await this.add(em, new Date());
     });
   }
@@ -47,7 +48,7 @@ export class SigningKeysService {
    */
   async rotate(activateAfterSeconds: number): Promise<{ kid: string; activatesAt: Date; retired: { kid: string; unpublishedAt: Date }[] }> {
     return this.em.fork().transactional(async (em) => {
-      await em.execute('select pg_advisory_xact_lock(?)', [LOCKS.signingKeys]);
+      await sql(em, 'select pg_advisory_xact_lock(?)', [LOCKS.signingKeys]);
       const activatesAt = new Date(Date.now() + activateAfterSeconds * 1000);
       const current = await em.find(SigningKey, { retiredAt: null });
       for (const key of current) key.retiredAt = activatesAt;

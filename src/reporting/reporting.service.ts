@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
+import { sql } from '../database/sql';
 import { CONFIG, type Config } from '../config/config';
 import { ReviewQueueService } from '../documents/review-queue.service';
 import { IdentityService } from '../identity/identity.service';
@@ -13,8 +14,14 @@ import {
   type AgentRow, type OutcomesByDay, type WaitingSample,
 } from './figures';
 
-/** Per-agent rows as the database gives them (averages as float8, null without any). */
-const agentRow = (agentId: string, r: any): AgentRow => ({ agentId, today: r.today, todaySeconds: r.today_seconds === null ? null : Number(r.today_seconds), period: r.period, periodSeconds: r.period_seconds === null ? null : Number(r.period_seconds) });
+/** Per-agent figures as the database gives them (averages as float8, null without any). */
+interface FiguresRow {
+  today: number;
+  today_seconds: number | null;
+  period: number;
+  period_seconds: number | null;
+}
+const agentRow = (agentId: string, r: FiguresRow): AgentRow => ({ agentId, today: r.today, todaySeconds: r.today_seconds === null ? null : Number(r.today_seconds), period: r.period, periodSeconds: r.period_seconds === null ? null : Number(r.period_seconds) });
 
 /**
  * The supervisor page's figures, in one place: the live counts, per-agent figures and the two
@@ -92,13 +99,12 @@ export class ReportingService {
 
   /** The call queue now: who waits and for how long, agents by status, and the estimate a newcomer sees. */
   async callQueue(): Promise<{ waitingSeconds: number[]; agents: Record<string, number>; estimate: WaitEstimate }> {
-    const conn = this.em.getConnection();
     const [waits, agents, handleTimes] = await Promise.all([
-      conn.execute<{ s: number }[]>(
+      sql<{ s: number }>(this.em,
         `select extract(epoch from now() - joined_at)::float as s from queue_entry where status = 'waiting' and last_seen_at > ? order by joined_at`,
         [staleBefore()],
       ),
-      conn.execute<{ status: string; n: number }[]>(`select status, count(*)::int as n from agent_status group by status`),
+      sql<{ status: string; n: number }>(this.em, `select status, count(*)::int as n from agent_status group by status`),
       this.queue.recentHandleTimes(),
     ]);
     const waitingSeconds = waits.map((w) => Math.round(Number(w.s)));
@@ -119,14 +125,13 @@ export class ReportingService {
    * day. Day (YYYY-MM-DD) → outcome or 'no_show' → count.
    */
   async outcomesByDay(since: Date): Promise<OutcomesByDay> {
-    const conn = this.em.getConnection();
     const [calls, noShows] = await Promise.all([
-      conn.execute<{ day: string; outcome: string; n: number }[]>(
+      sql<{ day: string; outcome: string; n: number }>(this.em,
         `select to_char(ended_at at time zone 'UTC', 'YYYY-MM-DD') as day, outcome, count(*)::int as n
            from video_call where ended_at >= ? and outcome is not null group by 1, 2`,
         [since],
       ),
-      conn.execute<{ day: string; n: number }[]>(
+      sql<{ day: string; n: number }>(this.em,
         `select to_char(starts_at at time zone 'UTC', 'YYYY-MM-DD') as day, count(*)::int as n
            from appointment where status = 'no_show' and starts_at >= ? group by 1`,
         [since],
@@ -141,7 +146,7 @@ export class ReportingService {
 
   /** Calls with an outcome per Trusted Referee since `since` (and since `today` within that): how many, and the mean start → outcome time in seconds. */
   async callsByAgent(today: Date, since: Date): Promise<AgentRow[]> {
-    const rows: any[] = await this.em.getConnection().execute(
+    const rows = await sql<FiguresRow & { agent_id: string }>(this.em,
       `select agent_id,
               count(*) filter (where ended_at >= ?)::int as today,
               avg(extract(epoch from ended_at - started_at)) filter (where ended_at >= ?)::float8 as today_seconds,
@@ -155,7 +160,7 @@ export class ReportingService {
 
   /** Decisions per reviewer since `since` (and since `today` within that): how many, and the mean claim → decision time in seconds. */
   async decisionsByReviewer(today: Date, since: Date): Promise<AgentRow[]> {
-    const rows: any[] = await this.em.fork().execute(
+    const rows = await sql<FiguresRow & { reviewer_id: string }>(this.em,
       `select reviewer_id,
               count(*) filter (where decided_at >= ?)::int as today,
               avg(extract(epoch from decided_at - claimed_at)) filter (where decided_at >= ?)::float8 as today_seconds,
@@ -173,7 +178,7 @@ export class ReportingService {
    * times, the decided ones kept in document_decision and the open ones in document_review.
    */
   async waitingForReview(from: Date, to: Date, stepMinutes: number): Promise<WaitingSample[]> {
-    const rows: any[] = await this.em.fork().execute(
+    const rows = await sql<{ at: Date | string; n: number }>(this.em,
       `with samples as (
          select generate_series(?::timestamptz, ?::timestamptz, make_interval(mins => ?)) as at union select ?::timestamptz
        ), spans as (
@@ -196,7 +201,7 @@ export class ReportingService {
    * went stale (60 minutes unseen), as the live count does.
    */
   async waitingForCall(from: Date, to: Date, stepMinutes: number): Promise<WaitingSample[]> {
-    const rows: { at: Date; n: number }[] = await this.em.getConnection().execute(
+    const rows = await sql<{ at: Date | string; n: number }>(this.em,
       `with samples as (
          select generate_series(?::timestamptz, ?::timestamptz, make_interval(mins => ?)) as at union select ?::timestamptz
        ), spans as (

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Cron } from '@nestjs/schedule';
 import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
 import { EntityManager, RequestContext } from '@mikro-orm/postgresql';
+import { sql, sqlRun } from '../database/sql';
 import { CONFIG, type Config } from '../config/config';
 import type { Account } from '../identity/account.entity';
 import { formatDate } from '../i18n/formats';
@@ -42,6 +43,13 @@ export interface Slot {
 
 type Booked = { appointment: Appointment } | { error: 'taken' | 'outside' | 'not-allowed' };
 
+/** The days of the schedule form, Sunday first: AgentShift's weekday is the index. */
+const SHIFT_WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+
+/** Minutes since midnight of an "HH:MM" time (00:00 to 23:59); undefined for anything else. */
+const minuteOfDay = (v: unknown): number | undefined =>
+  typeof v === 'string' && /^([01]\d|2[0-3]):[0-5]\d$/.test(v) ? Number(v.slice(0, 2)) * 60 + Number(v.slice(3)) : undefined;
+
 /**
  * Appointments: slots from agents' weekly hours (in each agent's time zone, minus days off
  * and booked slots), booking without double-booking (the booked_slot primary key),
@@ -71,6 +79,20 @@ export class AppointmentsService {
 
   // ---- Agents' hours ---------------------------------------------------------------------------
 
+  /**
+   * Adds the weekly shift an agent entered on their schedule page: a day's English name,
+   * "HH:MM" start and end ("24:00" ends at midnight) and a time zone. False, and nothing
+   * added, when these do not make a shift.
+   */
+  async addShiftFromForm(agentId: string, form: { weekday?: unknown; start?: unknown; end?: unknown; timeZone?: unknown }): Promise<boolean> {
+    const weekday = SHIFT_WEEKDAYS.indexOf(String(form.weekday));
+    const start = minuteOfDay(form.start);
+    const end = form.end === '24:00' ? 24 * 60 : minuteOfDay(form.end);
+    if (weekday < 0 || start === undefined || end === undefined || end <= start || !isTimeZone(form.timeZone)) return false;
+    await this.addShift(agentId, { weekday, startMinute: start, endMinute: end, timeZone: form.timeZone });
+    return true;
+  }
+
   async addShift(agentId: string, shift: { weekday: number; startMinute: number; endMinute: number; timeZone: string }): Promise<void> {
     if (!isTimeZone(shift.timeZone) || shift.weekday < 0 || shift.weekday > 6 || shift.startMinute < 0 || shift.endMinute > 24 * 60 || shift.endMinute <= shift.startMinute) {
       throw new Error('invalid shift');
@@ -81,7 +103,7 @@ export class AppointmentsService {
 
   async addDayOff(agentId: string, date: string): Promise<void> {
     if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new Error('invalid date');
-    await this.em.getConnection().execute(
+    await sqlRun(this.em,
       'insert into agent_shift_exception (id, agent_id, date) values (?, ?, ?) on conflict (agent_id, date) do nothing',
       [randomUUID(), agentId, date],
     );
@@ -226,7 +248,7 @@ export class AppointmentsService {
 
   /** This agent's appointment due within 5 minutes (or in its grace period), taken in the caller's transaction. */
   async claimDue(em: EntityManager, agentId: string, now = new Date()): Promise<{ caseId: string; accountId: string } | null> {
-    const rows: { verification_case_id: string; account_id: string }[] = await em.getConnection().execute(
+    const rows = await sql<{ verification_case_id: string; account_id: string }>(em,
       `update appointment a set status = 'started'
          from (select id from appointment
                 where agent_id = ? and status = 'booked' and starts_at <= ? and starts_at >= ?
@@ -234,8 +256,6 @@ export class AppointmentsService {
         where a.id = due.id
         returning a.verification_case_id, a.account_id`,
       [agentId, new Date(now.getTime() + DUE_BEFORE_MS), new Date(now.getTime() - NO_SHOW_GRACE_MS)],
-      'all',
-      em.getTransactionContext(),
     );
     return rows[0] ? { caseId: rows[0].verification_case_id, accountId: rows[0].account_id } : null;
   }

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Cron } from '@nestjs/schedule';
 import { LockMode } from '@mikro-orm/core';
 import { EntityManager, RequestContext } from '@mikro-orm/postgresql';
+import { sql } from '../database/sql';
 import { CONFIG, type Config } from '../config/config';
 import { phrase } from '../i18n/messages';
 import { JobRunner } from '../jobs/job-runner';
@@ -126,7 +127,7 @@ export class QueueService {
   }
 
   async recentHandleTimes(): Promise<number[]> {
-    const rows: { seconds: number }[] = await this.em.getConnection().execute(
+    const rows = await sql<{ seconds: number }>(this.em,
       `select extract(epoch from finished_at - claimed_at)::float8 as seconds from queue_entry
         where status = 'done' and finished_at > now() - make_interval(hours => ?) order by finished_at desc limit ?`,
       [RECENT_HOURS, RECENT_CALLS],
@@ -157,12 +158,7 @@ export class QueueService {
    * transaction. Rows other agents are claiming are skipped, not waited for.
    */
   async claimNext(em: EntityManager, agentId: string): Promise<Claimed | null> {
-    const rows: { id: string; verification_case_id: string; account_id: string }[] = await em.getConnection().execute(
-      CLAIM_SQL,
-      [agentId, staleBefore()],
-      'all',
-      em.getTransactionContext(),
-    );
+    const rows = await sql<{ id: string; verification_case_id: string; account_id: string }>(em, CLAIM_SQL, [agentId, staleBefore()]);
     const row = rows[0];
     return row ? { entryId: row.id, caseId: row.verification_case_id, accountId: row.account_id } : null;
   }

@@ -86,13 +86,8 @@ export class AgentCallsController {
 
   @Post('shifts')
   async addShift(@Req() req: WebRequest, @Body() form: Form): Promise<Redirect> {
-    const time = (v: unknown) => (typeof v === 'string' && /^([01]\d|2[0-3]):[0-5]\d$/.test(v) ? Number(v.slice(0, 2)) * 60 + Number(v.slice(3)) : undefined);
-    const weekday = WEEKDAYS.indexOf(String(form.weekday));
-    const start = time(form.start);
-    const end = form.end === '24:00' ? 24 * 60 : time(form.end);
-    if (weekday < 0 || start === undefined || end === undefined || end <= start || !isTimeZone(form.timeZone)) return redirect('/agent/calls/schedule?invalid=1');
-    await this.appointments.addShift(req.viewer!.accountId, { weekday, startMinute: start, endMinute: end, timeZone: form.timeZone });
-    return redirect('/agent/calls/schedule?added=1');
+    const added = await this.appointments.addShiftFromForm(req.viewer!.accountId, form);
+    return redirect(added ? '/agent/calls/schedule?added=1' : '/agent/calls/schedule?invalid=1');
   }
 
   @Post('days-off')
