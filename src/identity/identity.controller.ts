@@ -5,7 +5,8 @@ import { LanguageResolver } from '../i18n/language';
 import { AfterResponse } from '../web/after-response';
 import { RateLimits } from '../web/rate-limits';
 import { localPath } from '../web/redirect.exception';
-import type { WebRequest } from '../web/request';
+import type { Viewer, WebRequest } from '../web/request';
+import { CurrentViewer } from '../web/current-viewer.decorator';
 import { invalidForm, redirect, view, type FieldErrors } from '../web/view';
 import { IdentityService, emailProblem, normaliseEmail } from './identity.service';
 import { PASSWORD_MIN } from './passwords';
@@ -121,8 +122,8 @@ export class IdentityController {
 
   @Get('account')
   @UseGuards(SignedInGuard)
-  async account(@Req() req: WebRequest) {
-    const account = await this.identity.findAccount(req.viewer!.accountId);
+  async account(@CurrentViewer() viewer: Viewer) {
+    const account = await this.identity.findAccount(viewer.accountId);
     return view('identity/account', { account });
   }
 

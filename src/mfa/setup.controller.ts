@@ -4,7 +4,8 @@ import { SignedInGuard } from '../identity/signed-in.guard';
 import { LanguageResolver } from '../i18n/language';
 import { Messages, phrase, type Text } from '../i18n/messages';
 import { localPath, RedirectException } from '../web/redirect.exception';
-import type { WebRequest } from '../web/request';
+import type { Viewer, WebRequest } from '../web/request';
+import { CurrentViewer } from '../web/current-viewer.decorator';
 import { invalidForm, redirect, view, type FieldErrors } from '../web/view';
 import type { MfaKind } from './mfa-method.entity';
 import { BACKUP_CODES_LABEL, BackupCodesService } from './backup-codes.service';
@@ -223,8 +224,8 @@ export class SetupController {
 
   @Get('methods')
   @UseGuards(SignedInGuard)
-  async methods(@Req() req: WebRequest, @Query() query: Form) {
-    const methods = await this.mfaMethods.methodsOf(req.viewer!.accountId);
+  async methods(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Query() query: Form) {
+    const methods = await this.mfaMethods.methodsOf(viewer.accountId);
     const rows = await Promise.all(
       methods.map(async (m) => ({
         id: m.id,
@@ -248,12 +249,12 @@ export class SetupController {
 
   @Post('methods/:id/rename')
   @UseGuards(SignedInGuard)
-  async rename(@Req() req: WebRequest, @Param('id') id: string, @Body() form: Form) {
+  async rename(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Param('id') id: string, @Body() form: Form) {
     const { accountId } = await this.mayAdd(req);
     const label = text(form.label);
     const labelError = labelProblem(label);
     if (labelError) {
-      const page = await this.methods(req, {});
+      const page = await this.methods(viewer, req, {});
       return invalidForm('mfa/methods', { [`label-${id}`]: labelError }, { ...page.context });
     }
     const renamed = await this.mfaMethods.rename(accountId, id, label);
@@ -279,9 +280,9 @@ export class SetupController {
 
   @Post('reauthenticate')
   @UseGuards(SignedInGuard)
-  async reauthenticate(@Req() req: WebRequest, @Body() form: Form) {
+  async reauthenticate(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Body() form: Form) {
     const next = localPath(form.next, '/mfa/methods');
-    if (!(await this.reauthentication.checkPassword(req.viewer!, req.ip ?? '', typeof form.password === 'string' ? form.password : ''))) {
+    if (!(await this.reauthentication.checkPassword(viewer, req.ip ?? '', typeof form.password === 'string' ? form.password : ''))) {
       return invalidForm('mfa/reauthenticate', { password: 'mfa.errors.wrongPassword' }, { next });
     }
     await this.sessions.reauthenticated(req);

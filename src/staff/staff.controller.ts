@@ -1,7 +1,8 @@
 import { Body, Controller, Get, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
 import { actorOf, AuditService } from '../audit/audit.service';
 import { emailProblem, IdentityService, normaliseEmail } from '../identity/identity.service';
-import type { WebRequest } from '../web/request';
+import type { Viewer, WebRequest } from '../web/request';
+import { CurrentViewer } from '../web/current-viewer.decorator';
 import { invalidForm, redirect, view } from '../web/view';
 import { isStaffRole, ROLE_NAMES, STAFF_ROLES } from './roles';
 import { RequireRole, RolesGuard } from './roles.guard';
@@ -51,9 +52,9 @@ export class StaffController {
 
   @Post('admin/staff/:id/revoke')
   @RequireRole('admin')
-  async revoke(@Req() req: WebRequest, @Param('id') id: string, @Body() form: Form) {
+  async revoke(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Param('id') id: string, @Body() form: Form) {
     if (!UUID.test(id) || !isStaffRole(form.role)) return redirect('/admin/staff');
-    if (id === req.viewer!.accountId && form.role === 'admin') return redirect('/admin/staff?notice=self');
+    if (id === viewer.accountId && form.role === 'admin') return redirect('/admin/staff?notice=self');
     await this.staff.revoke(id, form.role, actorOf(req));
     return redirect('/admin/staff?notice=revoked');
   }

@@ -3,7 +3,8 @@ import { actorOf } from '../audit/audit.service';
 import { LanguageResolver } from '../i18n/language';
 import { SignedInGuard } from '../identity/signed-in.guard';
 import { RateLimits } from '../web/rate-limits';
-import type { WebRequest } from '../web/request';
+import type { Viewer, WebRequest } from '../web/request';
+import { CurrentViewer } from '../web/current-viewer.decorator';
 import { invalidForm, redirect, view } from '../web/view';
 import { CATEGORY_LABELS, isOneOf, SUPPORT_CATEGORIES, SUPPORT_LABELS } from './categories';
 import { parseContactForm, parseMessage } from './forms';
@@ -42,23 +43,23 @@ export class SupportController {
 
   @Get('support/requests')
   @UseGuards(SignedInGuard)
-  async list(@Req() req: WebRequest) {
-    const requests = await this.support.forAccount(req.viewer!.accountId);
+  async list(@CurrentViewer() viewer: Viewer) {
+    const requests = await this.support.forAccount(viewer.accountId);
     return view('support/requests', { requests, ...SUPPORT_LABELS });
   }
 
   @Get('support/requests/:id')
   @UseGuards(SignedInGuard)
-  async show(@Req() req: WebRequest, @Param('id') id: string, @Query() query: Form) {
-    const shown = await this.support.findForAccount(id, req.viewer!.accountId);
+  async show(@CurrentViewer() viewer: Viewer, @Param('id') id: string, @Query() query: Form) {
+    const shown = await this.support.findForAccount(id, viewer.accountId);
     if (!shown) throw new NotFoundException();
     return view('support/request', { ...shown, values: {}, notice: ['sent', 'replied'].find((key) => key in query), ...SUPPORT_LABELS });
   }
 
   @Post('support/requests/:id/reply')
   @UseGuards(SignedInGuard)
-  async reply(@Req() req: WebRequest, @Param('id') id: string, @Body() form: Form) {
-    const accountId = req.viewer!.accountId;
+  async reply(@CurrentViewer() viewer: Viewer, @Param('id') id: string, @Body() form: Form) {
+    const accountId = viewer.accountId;
     const parsed = parseMessage(form, 'message', 'support.errors.enterMessage');
     if (!parsed.valid) {
       const shown = await this.support.findForAccount(id, accountId);
