@@ -15,7 +15,7 @@ type Form = Record<string, unknown>;
 /** Labels are catalog keys: the page shows them in its language. */
 const CATEGORY_OPTIONS = SUPPORT_CATEGORIES.map((value) => ({ value, label: CATEGORY_LABELS[value] }));
 
-/** Contact support, and a person's own requests with Referee's answers. */
+/** Contact support: open to everyone, signed in or not. */
 @Controller()
 export class SupportController {
   constructor(
@@ -40,24 +40,31 @@ export class SupportController {
     if ('accountId' in requester) return redirect(`/support/requests/${request.id}?sent=1`);
     return view('support/sent', { reference: request.reference, email: requester.email });
   }
+}
 
-  @Get('support/requests')
-  @UseGuards(SignedInGuard)
+/** A signed-in person's own requests with Referee's answers. */
+@Controller('support/requests')
+@UseGuards(SignedInGuard)
+export class SupportRequestsController {
+  constructor(
+    private readonly support: SupportService,
+    private readonly rateLimits: RateLimits,
+  ) {}
+
+  @Get()
   async list(@CurrentViewer() viewer: Viewer) {
     const requests = await this.support.forAccount(viewer.accountId);
     return view('support/requests', { requests, ...SUPPORT_LABELS });
   }
 
-  @Get('support/requests/:id')
-  @UseGuards(SignedInGuard)
+  @Get(':id')
   async show(@CurrentViewer() viewer: Viewer, @Param('id') id: string, @Query() query: Form) {
     const shown = await this.support.findForAccount(id, viewer.accountId);
     if (!shown) throw new NotFoundException();
     return view('support/request', { ...shown, values: {}, notice: ['sent', 'replied'].find((key) => key in query), ...SUPPORT_LABELS });
   }
 
-  @Post('support/requests/:id/reply')
-  @UseGuards(SignedInGuard)
+  @Post(':id/reply')
   async reply(@CurrentViewer() viewer: Viewer, @Param('id') id: string, @Body() form: Form) {
     const accountId = viewer.accountId;
     const parsed = parseMessage(form, 'message', 'support.errors.enterMessage');

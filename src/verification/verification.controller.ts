@@ -28,6 +28,7 @@ const text = (value: unknown) => (typeof value === 'string' ? value.slice(0, 300
  * applicant only ever reaches their own.
  */
 @Controller('verify')
+@UseGuards(SignedInGuard)
 export class VerificationController {
   constructor(
     private readonly steps: CaseSteps,
@@ -77,14 +78,12 @@ export class VerificationController {
 
   /** The entry point ("Continue verifying your identity"): the latest step the case may be on. */
   @Get()
-  @UseGuards(SignedInGuard)
   async start(@CurrentViewer() viewer: Viewer) {
     const c = await this.steps.open(viewer.accountId);
     return redirect(currentStep(c).route);
   }
 
   @Get('how')
-  @UseGuards(SignedInGuard)
   howPage(@CurrentViewer() viewer: Viewer) {
     return this.show(viewer, 'choose_method', (c) => this.howView(c, { method: c.method === 'international' ? '' : (c.method ?? '') }));
   }
@@ -94,7 +93,6 @@ export class VerificationController {
   }
 
   @Post('how')
-  @UseGuards(SignedInGuard)
   async how(@CurrentViewer() viewer: Viewer, @Body() form: Form) {
     const outcome = await this.verification.chooseMethod(viewer.accountId, form);
     return this.after(viewer, 'choose_method', outcome, (c) => this.howView(c, { method: text(form.method) }));
@@ -102,7 +100,6 @@ export class VerificationController {
 
   /** The international links: a button in its own form on each screen that has one. */
   @Post('international')
-  @UseGuards(SignedInGuard)
   async international(@CurrentViewer() viewer: Viewer, @Body() form: Form) {
     const outcome = await this.verification.moveToInternational(viewer.accountId, form.from);
     return redirect('location' in outcome ? outcome.location : '/verify');
@@ -111,7 +108,6 @@ export class VerificationController {
   // ---- Self-Service -------------------------------------------------------------------------
 
   @Get('self-service/phone')
-  @UseGuards(SignedInGuard)
   usPhonePage(@CurrentViewer() viewer: Viewer) {
     return this.show(viewer, 'us_phone', (c) => this.usPhoneView(c, { phone: c.phone ? c.phone.replace(/^\+1/, '') : '' }));
   }
@@ -121,14 +117,12 @@ export class VerificationController {
   }
 
   @Post('self-service/phone')
-  @UseGuards(SignedInGuard)
   async usPhone(@CurrentViewer() viewer: Viewer, @Body() form: Form) {
     const outcome = await this.verification.usPhone(viewer.accountId, form);
     return this.after(viewer, 'us_phone', outcome, (c) => this.usPhoneView(c, { phone: text(form.phone) }));
   }
 
   @Get('self-service/address')
-  @UseGuards(SignedInGuard)
   usAddressPage(@CurrentViewer() viewer: Viewer) {
     return this.show(viewer, 'us_address', (c) => {
       const address = this.verification.decryptAddress(c);
@@ -146,20 +140,17 @@ export class VerificationController {
   }
 
   @Post('self-service/address')
-  @UseGuards(SignedInGuard)
   async usAddress(@CurrentViewer() viewer: Viewer, @Body() form: Form) {
     const outcome = await this.verification.usAddress(viewer.accountId, form);
     return this.after(viewer, 'us_address', outcome, (c) => this.usAddressView(c, addressValues(form)));
   }
 
   @Get('self-service/ssn')
-  @UseGuards(SignedInGuard)
   usSsnPage(@CurrentViewer() viewer: Viewer) {
     return this.show(viewer, 'us_ssn', (c) => this.identifierView(c, 'us_ssn'));
   }
 
   @Post('self-service/ssn')
-  @UseGuards(SignedInGuard)
   async usSsn(@CurrentViewer() viewer: Viewer, @Body() form: Form) {
     const outcome = await this.verification.saveIdentifier(viewer.accountId, 'us_ssn', form);
     return this.after(viewer, 'us_ssn', outcome, (c) => this.identifierView(c, 'us_ssn', form));
@@ -168,7 +159,6 @@ export class VerificationController {
   // ---- Video call overview and personal details --------------------------------------------
 
   @Get('video-call')
-  @UseGuards(SignedInGuard)
   videoPage(@CurrentViewer() viewer: Viewer) {
     return this.show(viewer, 'video_overview', (c) =>
       view('verification/video-call', { ...this.stepContext(c, 'video_overview'), stages: TRACKER, extended: c.track === 'international' }),
@@ -176,14 +166,12 @@ export class VerificationController {
   }
 
   @Post('video-call')
-  @UseGuards(SignedInGuard)
   async startVideo(@CurrentViewer() viewer: Viewer) {
     const outcome = await this.verification.startVideo(viewer.accountId);
     return redirect('location' in outcome ? outcome.location : '/verify');
   }
 
   @Get('details')
-  @UseGuards(SignedInGuard)
   detailsPage(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest) {
     return this.show(viewer, 'details', (c) => this.detailsView(req, c, this.verification.detailsValues(c, viewer.email)));
   }
@@ -202,7 +190,6 @@ export class VerificationController {
   }
 
   @Post('details')
-  @UseGuards(SignedInGuard)
   async details(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Body() form: Form) {
     const values = detailsValues(form);
     if (form.refresh === 'country') {
@@ -216,7 +203,6 @@ export class VerificationController {
 
   /** htmx: the address fields for another country, keeping what was typed. */
   @Get('details/address-fields')
-  @UseGuards(SignedInGuard)
   addressFields(@Req() req: WebRequest, @Query() query: Form) {
     if (!this.renderer.isFragmentRequest(req)) return redirect('/verify/details');
     const values = addressValues(query);
@@ -238,26 +224,22 @@ export class VerificationController {
   }
 
   @Get('ssn')
-  @UseGuards(SignedInGuard)
   ssnPage(@CurrentViewer() viewer: Viewer) {
     return this.show(viewer, 'ssn', (c) => this.identifierView(c, 'ssn'));
   }
 
   @Post('ssn')
-  @UseGuards(SignedInGuard)
   async ssn(@CurrentViewer() viewer: Viewer, @Body() form: Form) {
     const outcome = await this.verification.saveIdentifier(viewer.accountId, 'ssn', form);
     return this.after(viewer, 'ssn', outcome, (c) => this.identifierView(c, 'ssn', form));
   }
 
   @Get('itin')
-  @UseGuards(SignedInGuard)
   itinPage(@CurrentViewer() viewer: Viewer) {
     return this.show(viewer, 'itin', (c) => this.identifierView(c, 'itin'));
   }
 
   @Post('itin')
-  @UseGuards(SignedInGuard)
   async itin(@CurrentViewer() viewer: Viewer, @Body() form: Form) {
     const outcome = await this.verification.saveIdentifier(viewer.accountId, 'itin', form);
     return this.after(viewer, 'itin', outcome, (c) => this.identifierView(c, 'itin', form));
@@ -273,13 +255,11 @@ export class VerificationController {
   }
 
   @Get('no-ssn-or-itin')
-  @UseGuards(SignedInGuard)
   noNumberPage(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest) {
     return this.show(viewer, 'no_number', (c) => this.noNumberView(req, c));
   }
 
   @Post('no-ssn-or-itin')
-  @UseGuards(SignedInGuard)
   async noNumber(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest) {
     const outcome = await this.verification.noNumber(viewer.accountId);
     return this.after(viewer, 'no_number', outcome, (c) => this.noNumberView(req, c));
@@ -329,52 +309,44 @@ export class VerificationController {
   }
 
   @Get('documents/primary')
-  @UseGuards(SignedInGuard)
   primaryPage(@CurrentViewer() viewer: Viewer) {
     return this.show(viewer, 'choose_primary', (c) => this.chooseView(c, 'first', documentIn(c, 'first')?.type ?? ''));
   }
 
   @Post('documents/primary')
-  @UseGuards(SignedInGuard)
   async primary(@CurrentViewer() viewer: Viewer, @Body() form: Form) {
     const outcome = await this.documents.choose(viewer.accountId, 'first', form);
     return this.after(viewer, 'choose_primary', outcome, (c) => this.chooseView(c, 'first', text(form.document)));
   }
 
   @Get('documents/primary/check')
-  @UseGuards(SignedInGuard)
   checkPrimaryPage(@CurrentViewer() viewer: Viewer) {
     return this.show(viewer, 'check_primary', (c) => this.checkView(c, 'first', this.answersOf(c, 'first')));
   }
 
   @Post('documents/primary/check')
-  @UseGuards(SignedInGuard)
   async checkPrimary(@CurrentViewer() viewer: Viewer, @Body() form: Form) {
     const outcome = await this.documents.check(viewer.accountId, 'first', form);
     return this.after(viewer, 'check_primary', outcome, (c, { notice }) => this.checkView(c, 'first', form, notice as Record<string, unknown>));
   }
 
   @Get('documents/second')
-  @UseGuards(SignedInGuard)
   secondPage(@CurrentViewer() viewer: Viewer) {
     return this.show(viewer, 'choose_second', (c) => this.chooseView(c, 'second', documentIn(c, 'second')?.type ?? ''));
   }
 
   @Post('documents/second')
-  @UseGuards(SignedInGuard)
   async second(@CurrentViewer() viewer: Viewer, @Body() form: Form) {
     const outcome = await this.documents.choose(viewer.accountId, 'second', form);
     return this.after(viewer, 'choose_second', outcome, (c) => this.chooseView(c, 'second', text(form.document)));
   }
 
   @Get('documents/second/check')
-  @UseGuards(SignedInGuard)
   checkSecondPage(@CurrentViewer() viewer: Viewer) {
     return this.show(viewer, 'check_second', (c) => this.checkView(c, 'second', this.answersOf(c, 'second')));
   }
 
   @Post('documents/second/check')
-  @UseGuards(SignedInGuard)
   async checkSecond(@CurrentViewer() viewer: Viewer, @Body() form: Form) {
     const outcome = await this.documents.check(viewer.accountId, 'second', form);
     return this.after(viewer, 'check_second', outcome, (c, { notice }) => this.checkView(c, 'second', form, notice as Record<string, unknown>));
@@ -385,20 +357,17 @@ export class VerificationController {
   }
 
   @Get('documents/supporting')
-  @UseGuards(SignedInGuard)
   supportingPage(@CurrentViewer() viewer: Viewer) {
     return this.show(viewer, 'supporting', (c) => this.supportingView(c));
   }
 
   @Post('documents/supporting')
-  @UseGuards(SignedInGuard)
   async supporting(@CurrentViewer() viewer: Viewer, @Body() form: Form) {
     const outcome = await this.documents.confirmSupporting(viewer.accountId, form);
     return this.after(viewer, 'supporting', outcome, (c) => this.supportingView(c));
   }
 
   @Get('documents/review')
-  @UseGuards(SignedInGuard)
   reviewPage(@CurrentViewer() viewer: Viewer) {
     return this.show(viewer, 'review_documents', (c) =>
       view('verification/review', {
@@ -416,7 +385,6 @@ export class VerificationController {
   // ---- Save & Exit and the resume link --------------------------------------------------------
 
   @Post('save-and-exit')
-  @UseGuards(SignedInGuard)
   async saveAndExit(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Res({ passthrough: true }) res: Response) {
     await this.rateLimits.consume('verify-save-exit:account', viewer.accountId);
     await this.resumes.saveAndExit(viewer.accountId, viewer.email, this.languages.of(req));
@@ -424,13 +392,7 @@ export class VerificationController {
     return redirect('/verify/saved');
   }
 
-  @Get('saved')
-  savedPage() {
-    return view('verification/saved');
-  }
-
   @Get('resume')
-  @UseGuards(SignedInGuard)
   async resumePage(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Query('code') code: unknown) {
     await this.throttleResume(req, viewer);
     const found = await this.resumes.find(viewer.accountId, code);
@@ -440,7 +402,6 @@ export class VerificationController {
   }
 
   @Post('resume')
-  @UseGuards(SignedInGuard)
   async resume(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Body() form: Form) {
     await this.throttleResume(req, viewer);
     const result = await this.resumes.use(viewer.accountId, form.code);
@@ -452,6 +413,15 @@ export class VerificationController {
   private async throttleResume(req: WebRequest, viewer: Viewer) {
     await this.rateLimits.consume('verify-resume:ip', req.ip ?? '');
     await this.rateLimits.consume('verify-resume:account', viewer.accountId);
+  }
+}
+
+/** After Save & Exit the session has ended: this page is for someone signed out, so it sits outside the guard. */
+@Controller('verify')
+export class SavedController {
+  @Get('saved')
+  savedPage() {
+    return view('verification/saved');
   }
 }
 
