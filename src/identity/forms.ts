@@ -3,8 +3,8 @@ import { fieldError, textField } from '../web/form';
 import { emailProblem, normaliseEmail } from './identity.service';
 import { passwordProblem } from './passwords';
 
-/** The sign-in and reset forms' email field: compared and stored trimmed and in lower case. */
-const emailField = () => textField().transform(normaliseEmail);
+/** An email field: compared and stored trimmed and in lower case. */
+export const emailField = () => textField().transform(normaliseEmail);
 
 export const SignUpForm = z.object({ email: emailField(), password: textField() }).superRefine(({ email, password }, ctx) => {
   fieldError(ctx, 'email', emailProblem(email));
