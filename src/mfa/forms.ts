@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { phrase, type Text } from '../i18n/messages';
-import { fieldError, textField } from '../web/form';
+import { fieldError, trimmedField } from '../web/form';
 
 const LABEL_MAX = 60;
 /** The second-factor forms read their fields trimmed. */
-const trimmed = () => textField().transform((value) => value.trim());
+const trimmed = trimmedField;
 
 export function labelProblem(label: string): Text | undefined {
   if (!label) return 'mfa.errors.labelMissing';

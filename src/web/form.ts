@@ -14,6 +14,9 @@ import type { FieldErrors } from './view';
 /** A text field as a form sends it: the string, or '' for anything else (missing, repeated, nested). */
 export const textField = () => z.string().catch('');
 
+/** A text field read without the spaces around it. */
+export const trimmedField = () => textField().transform((value) => value.trim());
+
 /** A field's error, in a rule (superRefine): the first one given for a field is the one shown. */
 export function fieldError(ctx: z.RefinementCtx, field: string, text: Text | undefined): void {
   if (!text) return;
