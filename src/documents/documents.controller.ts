@@ -9,7 +9,8 @@ import { CaseSteps } from '../verification/case-steps';
 import { currentStep, landing, mayShow, pageOf } from '../verification/flow';
 import type { VerificationCase } from '../verification/verification-case.entity';
 import { Csrf, CsrfInMultipartBody } from '../web/csrf';
-import type { WebRequest } from '../web/request';
+import type { Viewer, WebRequest } from '../web/request';
+import { CurrentViewer } from '../web/current-viewer.decorator';
 import { fileResponse, redirect, view } from '../web/view';
 import { DocumentFilesService } from './document-files.service';
 import { CAPTURE_MINUTES, DocumentsService } from './documents.service';
@@ -80,18 +81,18 @@ export class DocumentsController {
   }
 
   @Get()
-  async page(@Req() req: WebRequest) {
-    const c = await this.steps.open(req.viewer!.accountId);
+  async page(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest) {
+    const c = await this.steps.open(viewer.accountId);
     if (!mayShow(c, 'send_documents')) return redirect(landing(c, 'send_documents').route);
     return this.uploadView(req, c);
   }
 
   /** "Continue": submit for review. */
   @Post()
-  async submit(@Req() req: WebRequest, @Body() form: Record<string, unknown>) {
-    const c = await this.steps.open(req.viewer!.accountId);
+  async submit(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Body() form: Record<string, unknown>) {
+    const c = await this.steps.open(viewer.accountId);
     if (!mayShow(c, 'send_documents')) return redirect(landing(c, 'send_documents').route);
-    const outcome = await this.submission.submit(req.viewer!.accountId, form.confirm === 'yes');
+    const outcome = await this.submission.submit(viewer.accountId, form.confirm === 'yes');
     if ('location' in outcome) return redirect(outcome.location);
     const errors: Problems = { ...outcome.errors };
     if (outcome.missing.length) errors.documents = this.missingError(this.languages.of(req), outcome.missing);
@@ -101,56 +102,56 @@ export class DocumentsController {
   /** "Choose Image": one file for one side of one document (multipart, read by its own parser). */
   @Post('upload/:item/:side')
   @CsrfInMultipartBody()
-  async upload(@Req() req: WebRequest, @Param('item') itemKey: string, @Param('side') side: string) {
+  async upload(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Param('item') itemKey: string, @Param('side') side: string) {
     const parsed = await readUpload(req, (token) => this.csrf.isValidToken(req, token));
-    const c = await this.steps.open(req.viewer!.accountId);
+    const c = await this.steps.open(viewer.accountId);
     if (!mayShow(c, 'send_documents')) return redirect(landing(c, 'send_documents').route);
     const items = await this.submission.state(c);
     const index = items.findIndex((i) => i.key === itemKey);
     if (index < 0 || !items[index].sides.some((s) => s.key === side)) throw new NotFoundException();
     const field = `file-${index}-${side}`;
     if (!parsed.ok) return this.uploadView(req, c, { [field]: parsed.message }, parsed.status);
-    const stored = await this.files.upload(req.viewer!.accountId, itemKey, side, parsed.file, 'upload');
+    const stored = await this.files.upload(viewer.accountId, itemKey, side, parsed.file, 'upload');
     if (!stored.ok) return this.uploadView(req, c, { [field]: stored.message }, stored.status);
     return redirect(`/documents#${itemKey}`);
   }
 
   /** "Take Photo": a one-time link to this case's phone page, by SMS. */
   @Post('phone')
-  async phone(@Req() req: WebRequest, @Body() form: Record<string, unknown>) {
-    const c = await this.steps.open(req.viewer!.accountId);
+  async phone(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Body() form: Record<string, unknown>) {
+    const c = await this.steps.open(viewer.accountId);
     if (!mayShow(c, 'send_documents')) return redirect(landing(c, 'send_documents').route);
-    const outcome = await this.documents.sendCaptureLink(req.viewer!.accountId, form.country, form.number, this.languages.of(req));
+    const outcome = await this.documents.sendCaptureLink(viewer.accountId, form.country, form.number, this.languages.of(req));
     if ('errors' in outcome) return this.uploadView(req, c, outcome.errors, 400, { country: form.country, number: typeof form.number === 'string' ? form.number.slice(0, 40) : '' });
     return redirect('/documents#take-photo');
   }
 
   /** The applicant's own image (anyone else's: 404). */
   @Get('file/:id')
-  async file(@Req() req: WebRequest, @Param('id') id: string) {
-    const file = await this.files.ownFile(req.viewer!.accountId, id);
+  async file(@CurrentViewer() viewer: Viewer, @Param('id') id: string) {
+    const file = await this.files.ownFile(viewer.accountId, id);
     if (!file) throw new NotFoundException();
     return fileResponse(file.mime, await this.files.contents(file));
   }
 
   /** Hold for document review: live status (the status fragment polls itself every 3 s). */
   @Get('review')
-  async hold(@Req() req: WebRequest) {
-    const c = await this.steps.open(req.viewer!.accountId);
+  async hold(@CurrentViewer() viewer: Viewer) {
+    const c = await this.steps.open(viewer.accountId);
     if (!mayShow(c, 'document_review')) return redirect(landing(c, 'document_review').route);
     return view('documents/hold', await this.holdContext(c));
   }
 
   @Get('review/status')
-  async status(@Req() req: WebRequest) {
-    const c = await this.steps.open(req.viewer!.accountId);
+  async status(@CurrentViewer() viewer: Viewer) {
+    const c = await this.steps.open(viewer.accountId);
     return view('documents/status', await this.holdContext(c));
   }
 
   /** The hold page's form: "Check again" without JavaScript. */
   @Post('review')
-  async holdPost(@Req() req: WebRequest) {
-    const c = await this.steps.open(req.viewer!.accountId);
+  async holdPost(@CurrentViewer() viewer: Viewer) {
+    const c = await this.steps.open(viewer.accountId);
     return redirect(mayShow(c, 'document_review') ? '/documents/review' : currentStep(c).route);
   }
 

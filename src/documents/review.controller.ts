@@ -3,7 +3,8 @@ import { actorOf } from '../audit/audit.service';
 import { LanguageResolver } from '../i18n/language';
 import { Messages } from '../i18n/messages';
 import { RequireRole, RolesGuard } from '../staff/roles.guard';
-import type { WebRequest } from '../web/request';
+import type { Viewer, WebRequest } from '../web/request';
+import { CurrentViewer } from '../web/current-viewer.decorator';
 import { fileResponse, redirect, view, type FieldErrors } from '../web/view';
 import { REJECT_REASONS, reasonText } from './document-review.entity';
 import { DocumentFilesService } from './document-files.service';
@@ -29,14 +30,14 @@ export class ReviewController {
   ) {}
 
   @Get()
-  async queue(@Req() req: WebRequest) {
-    const [queue, mine] = await Promise.all([this.reviews.queue(), this.reviews.claimsOf(req.viewer!.accountId)]);
+  async queue(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest) {
+    const [queue, mine] = await Promise.all([this.reviews.queue(), this.reviews.claimsOf(viewer.accountId)]);
     return view('documents/agent-queue', { queue, mine, claimMinutes: this.reviews.claimMinutes, empty: req.query.empty === '1', decided: typeof req.query.decided === 'string' });
   }
 
   @Post('next')
-  async next(@Req() req: WebRequest) {
-    const caseId = await this.reviews.claimNext({ ...actorOf(req), actorId: req.viewer!.accountId });
+  async next(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest) {
+    const caseId = await this.reviews.claimNext({ ...actorOf(req), actorId: viewer.accountId });
     return redirect(caseId ? `/agent/review/${caseId}` : '/agent/review?empty=1');
   }
 
@@ -44,16 +45,16 @@ export class ReviewController {
    * The reviewer does not hold this case (any more): when a supervisor moved it or the claim
    * lapsed, a page that says so (409, with the way back to the queue); otherwise 404.
    */
-  private async notYours(req: WebRequest, caseId: string) {
-    const reason = await this.reviews.lostClaim(caseId, req.viewer!.accountId);
+  private async notYours(viewer: Viewer, caseId: string) {
+    const reason = await this.reviews.lostClaim(caseId, viewer.accountId);
     if (!reason) throw new NotFoundException();
     return view('documents/claim-lost', { reason, claimMinutes: this.reviews.claimMinutes }, 409);
   }
 
-  private async page(req: WebRequest, caseId: string, errors: FieldErrors = {}, form: Record<string, unknown> = {}) {
-    const access = await this.access.of(req.viewer!.accountId, { review: caseId });
+  private async page(req: WebRequest, viewer: Viewer, caseId: string, errors: FieldErrors = {}, form: Record<string, unknown> = {}) {
+    const access = await this.access.of(viewer.accountId, { review: caseId });
     const found = access && (await this.reviews.caseAndReview(access.caseId));
-    if (!access || !found) return this.notYours(req, caseId);
+    if (!access || !found) return this.notYours(viewer, caseId);
     const { c, review } = found;
     const details = this.reviews.details(c);
     await this.files.auditView(actorOf(req), c.id, 'documents.details_viewed', undefined, { fields: ['name', 'dateOfBirth', 'address'], as: access.as });
@@ -85,14 +86,14 @@ export class ReviewController {
   }
 
   @Get(':caseId')
-  show(@Req() req: WebRequest, @Param('caseId') caseId: string) {
-    return this.page(req, caseId);
+  show(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Param('caseId') caseId: string) {
+    return this.page(req, viewer, caseId);
   }
 
   /** One image of a claimed case; every view is written to the audit log. */
   @Get(':caseId/file/:fileId')
-  async file(@Req() req: WebRequest, @Param('caseId') caseId: string, @Param('fileId') fileId: string) {
-    const access = await this.access.of(req.viewer!.accountId, { review: caseId });
+  async file(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Param('caseId') caseId: string, @Param('fileId') fileId: string) {
+    const access = await this.access.of(viewer.accountId, { review: caseId });
     const file = access && (await this.files.fileOfCase(access.caseId, fileId));
     if (!access || !file) throw new NotFoundException();
     await this.files.auditView(actorOf(req), access.caseId, 'documents.image_viewed', file.id, { item: file.item, side: file.side, as: access.as });
@@ -100,15 +101,15 @@ export class ReviewController {
   }
 
   @Post(':caseId')
-  async decide(@Req() req: WebRequest, @Param('caseId') caseId: string, @Body() form: Record<string, unknown>) {
-    const held = await this.access.heldCase(req.viewer!.accountId, { review: caseId });
+  async decide(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Param('caseId') caseId: string, @Body() form: Record<string, unknown>) {
+    const held = await this.access.heldCase(viewer.accountId, { review: caseId });
     const found = held && (await this.reviews.caseAndReview(held));
-    if (!found) return this.notYours(req, caseId);
+    if (!found) return this.notYours(viewer, caseId);
     const items = await this.submission.state(found.c);
     const parsed = this.decisions.parseDecisions(items, form);
-    if (!parsed.decisions) return this.page(req, caseId, parsed.errors, form);
-    const outcome = await this.decisions.decide(caseId, { ...actorOf(req), actorId: req.viewer!.accountId }, parsed.decisions);
-    if (outcome === 'not-claimed') return this.notYours(req, caseId);
+    if (!parsed.decisions) return this.page(req, viewer, caseId, parsed.errors, form);
+    const outcome = await this.decisions.decide(caseId, { ...actorOf(req), actorId: viewer.accountId }, parsed.decisions);
+    if (outcome === 'not-claimed') return this.notYours(viewer, caseId);
     return redirect(`/agent/review?decided=${outcome}`);
   }
 }

@@ -5,15 +5,15 @@ import { LanguageResolver } from '../i18n/language';
 import { AfterResponse } from '../web/after-response';
 import { RateLimits } from '../web/rate-limits';
 import { localPath } from '../web/redirect.exception';
-import type { WebRequest } from '../web/request';
+import type { Viewer, WebRequest } from '../web/request';
+import { CurrentViewer } from '../web/current-viewer.decorator';
 import { invalidForm, redirect, view, type FieldErrors } from '../web/view';
-import { IdentityService, emailProblem, normaliseEmail } from './identity.service';
+import { readForm } from '../web/form';
+import { IdentityService } from './identity.service';
+import { newPasswordForm, PasswordResetForm, SignInForm, SignUpForm } from './forms';
 import { PASSWORD_MIN } from './passwords';
 import { SessionsService } from './sessions.service';
 import { SignedInGuard } from './signed-in.guard';
-
-type Form = Record<string, unknown>;
-const text = (value: unknown) => (typeof value === 'string' ? value : '');
 
 /** Sign-up, email confirmation, sign-in, sign-out, password reset and the account page. */
 @Controller()
@@ -33,11 +33,10 @@ export class IdentityController {
   }
 
   @Post('sign-up')
-  async signUp(@Body() form: Form, @Req() req: WebRequest) {
-    const email = normaliseEmail(form.email);
-    const password = text(form.password);
-    const errors = this.identity.validateSignUp(email, password);
-    if (Object.keys(errors).length) return invalidForm('identity/sign-up', errors, { values: { email: text(form.email) }, passwordMin: PASSWORD_MIN });
+  async signUp(@Body() body: unknown, @Req() req: WebRequest) {
+    const form = readForm(SignUpForm, body);
+    if (!form.valid) return invalidForm('identity/sign-up', form.errors, { values: { email: form.typed('email') }, passwordMin: PASSWORD_MIN });
+    const { email, password } = form.valid;
     await this.rateLimits.consume('sign-up:ip', req.ip ?? '');
     await this.identity.signUp(email, password, this.languages.stated(req), req.ip ?? '');
     return view('identity/check-email', { purpose: 'confirm' });
@@ -51,8 +50,8 @@ export class IdentityController {
 
   /** Confirming is a POST (a button on the linked page): mail scanners that fetch links change nothing. */
   @Post('sign-up/confirm')
-  async confirm(@Body() form: Form) {
-    const confirmed = await this.identity.confirmEmail(form.token);
+  async confirm(@Body('token') token: unknown) {
+    const confirmed = await this.identity.confirmEmail(token);
     return confirmed ? redirect('/sign-in?confirmed=1') : view('identity/link-expired', { purpose: 'confirm' }, 410);
   }
 
@@ -67,18 +66,13 @@ export class IdentityController {
   }
 
   @Post('sign-in')
-  async signIn(@Body() form: Form, @Req() req: WebRequest, @Res({ passthrough: true }) res: Response) {
-    const email = normaliseEmail(form.email);
-    const password = text(form.password);
-    const next = localPath(form.next, '');
+  async signIn(@Body() body: unknown, @Req() req: WebRequest, @Res({ passthrough: true }) res: Response) {
+    const form = readForm(SignInForm, body);
+    const next = localPath(form.typed('next'), '');
     const again = (errors: FieldErrors, extra: Record<string, unknown> = {}) =>
-      invalidForm('identity/sign-in', errors, { values: { email: text(form.email) }, next, ...extra });
-
-    const errors: FieldErrors = {};
-    const emailError = emailProblem(email);
-    if (emailError) errors.email = emailError;
-    if (!password) errors.password = 'identity.errors.enterPassword';
-    if (Object.keys(errors).length) return again(errors);
+      invalidForm('identity/sign-in', errors, { values: { email: form.typed('email') }, next, ...extra });
+    if (!form.valid) return again(form.errors);
+    const { email, password } = form.valid;
 
     // Both counters and the account at once: round trips to PostgreSQL side by side, not one
     // after the other. No password is checked unless both counters allow it.
@@ -114,15 +108,15 @@ export class IdentityController {
 
   @Post('session/extend')
   @UseGuards(SignedInGuard)
-  async extend(@Req() req: WebRequest, @Body() form: Form) {
+  async extend(@Req() req: WebRequest, @Body('returnTo') returnTo: unknown) {
     await this.sessions.extend(req);
-    return redirect(localPath(form.returnTo, '/account'));
+    return redirect(localPath(returnTo, '/account'));
   }
 
   @Get('account')
   @UseGuards(SignedInGuard)
-  async account(@Req() req: WebRequest) {
-    const account = await this.identity.findAccount(req.viewer!.accountId);
+  async account(@CurrentViewer() viewer: Viewer) {
+    const account = await this.identity.findAccount(viewer.accountId);
     return view('identity/account', { account });
   }
 
@@ -132,10 +126,10 @@ export class IdentityController {
   }
 
   @Post('password-reset')
-  async requestReset(@Body() form: Form, @Req() req: WebRequest) {
-    const email = normaliseEmail(form.email);
-    const emailError = emailProblem(email);
-    if (emailError) return invalidForm('identity/password-reset', { email: emailError }, { values: { email: text(form.email) } });
+  async requestReset(@Body() body: unknown, @Req() req: WebRequest) {
+    const form = readForm(PasswordResetForm, body);
+    if (!form.valid) return invalidForm('identity/password-reset', form.errors, { values: { email: form.typed('email') } });
+    const { email } = form.valid;
     await this.rateLimits.consume('email-link:ip', req.ip ?? '');
     await this.rateLimits.consume('email-link:account', email);
     // Whether the address has an account decides all the work that follows: none of it before the answer.
@@ -150,13 +144,12 @@ export class IdentityController {
   }
 
   @Post('password-reset/new')
-  async setNewPassword(@Body() form: Form, @Req() req: WebRequest) {
-    const link = await this.identity.findLink(form.token, 'reset_password');
+  async setNewPassword(@Body() body: unknown, @Body('token') token: unknown, @Req() req: WebRequest) {
+    const link = await this.identity.findLink(token, 'reset_password');
     if (!link) return view('identity/link-expired', { purpose: 'reset' }, 410);
-    const password = text(form.password);
-    const errors = this.identity.validateSignUp(link.account.email, password);
-    if (errors.password) return invalidForm('identity/new-password', { password: errors.password }, { token: form.token, passwordMin: PASSWORD_MIN });
-    const account = await this.identity.resetPassword(form.token, password);
+    const form = readForm(newPasswordForm(link.account.email), body);
+    if (!form.valid) return invalidForm('identity/new-password', form.errors, { token, passwordMin: PASSWORD_MIN });
+    const account = await this.identity.resetPassword(token, form.valid.password);
     if (account) await this.audit.record({ action: 'password.reset', actorId: account.id, ip: req.ip });
     return account ? redirect('/sign-in?reset=1') : view('identity/link-expired', { purpose: 'reset' }, 410);
   }

@@ -10,9 +10,8 @@ import type { Link } from '../links/link.entity';
 import { endLinks, findLink, isUsable, issueLink, useLink } from '../links/links';
 import { NotificationsService } from '../notifications/notifications.service';
 import { RateLimits } from '../web/rate-limits';
-import type { FieldErrors } from '../web/view';
 import { Account } from './account.entity';
-import { PasswordHasher, passwordProblem } from './passwords';
+import { PasswordHasher } from './passwords';
 import { Session } from './session.entity';
 
 /** The links this module emails. */
@@ -63,15 +62,6 @@ export class IdentityService {
     private readonly audit: AuditService,
   ) {
     this.hasher = new PasswordHasher(config.argon2);
-  }
-
-  validateSignUp(email: string, password: string): FieldErrors {
-    const errors: FieldErrors = {};
-    const emailError = emailProblem(email);
-    if (emailError) errors.email = emailError;
-    const passwordError = passwordProblem(password, email);
-    if (passwordError) errors.password = passwordError;
-    return errors;
   }
 
   /**

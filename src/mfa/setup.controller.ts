@@ -4,7 +4,8 @@ import { SignedInGuard } from '../identity/signed-in.guard';
 import { LanguageResolver } from '../i18n/language';
 import { Messages, phrase, type Text } from '../i18n/messages';
 import { localPath, RedirectException } from '../web/redirect.exception';
-import type { WebRequest } from '../web/request';
+import type { Viewer, WebRequest } from '../web/request';
+import { CurrentViewer } from '../web/current-viewer.decorator';
 import { invalidForm, redirect, view, type FieldErrors } from '../web/view';
 import type { MfaKind } from './mfa-method.entity';
 import { BACKUP_CODES_LABEL, BackupCodesService } from './backup-codes.service';
@@ -16,16 +17,11 @@ import { countrySelectOptions } from './phone';
 import { ReauthenticationService, type ChangeRefusal } from './reauthentication.service';
 import { MFA_POLICY } from './policy';
 import { personAt, SecondFactorGuard } from './second-factor.guard';
+import { labelProblem, MethodLabelForm, PhoneSetupFields, PhoneSetupForm, TotpSetupForm } from './forms';
+import { readForm } from '../web/form';
 
 type Form = Record<string, unknown>;
 const text = (value: unknown) => (typeof value === 'string' ? value.trim() : '');
-const LABEL_MAX = 60;
-
-function labelProblem(label: string): Text | undefined {
-  if (!label) return 'mfa.errors.labelMissing';
-  if (label.length > LABEL_MAX) return phrase('mfa.errors.labelTooLong', { max: LABEL_MAX });
-  return undefined;
-}
 
 /**
  * Adding second factors (the first one right after the password, more from the account),
@@ -92,21 +88,18 @@ export class SetupController {
 
   @Post('setup/totp')
   @UseGuards(SecondFactorGuard)
-  async totp(@Req() req: WebRequest, @Body() form: Form) {
+  async totp(@Req() req: WebRequest, @Body() body: unknown) {
     const { accountId, email, first } = await this.mayAdd(req, 'totp');
-    const label = text(form.label);
-    const next = localPath(form.next, '');
-    const errors: FieldErrors = {};
-    const labelError = labelProblem(label);
-    if (labelError) errors.label = labelError;
-    if (!/^\d{6}$/.test(text(form.code).replace(/\s/g, ''))) errors.code = 'mfa.errors.enterAppCode';
-    if (!errors.code && !errors.label) {
-      const result = await this.codeGenerators.confirmSetup(req.browserKey, accountId, text(form.code), label);
+    const form = readForm(TotpSetupForm, body);
+    const next = localPath(form.typed('next'), '');
+    let errors: FieldErrors = form.errors ?? {};
+    if (form.valid) {
+      const result = await this.codeGenerators.confirmSetup(req.browserKey, accountId, form.valid.code, form.valid.label);
       if (typeof result !== 'string') return this.added(req, first, 'totp', next);
-      errors.code = result;
+      errors = { code: result };
     }
     const totp = await this.codeGenerators.startSetup(req.browserKey, accountId, email);
-    return invalidForm('mfa/setup-totp', errors, { ...totp, values: { label }, next });
+    return invalidForm('mfa/setup-totp', errors, { ...totp, values: { label: form.typed('label').trim() }, next });
   }
 
   // ---- phone --------------------------------------------------------------------------
@@ -124,13 +117,13 @@ export class SetupController {
 
   @Post('setup/phone')
   @UseGuards(SecondFactorGuard)
-  async phone(@Req() req: WebRequest, @Body() form: Form) {
+  async phone(@Req() req: WebRequest, @Body() body: unknown) {
     const { accountId } = await this.mayAdd(req, 'phone');
-    const values = { country: text(form.country), number: text(form.number), channel: text(form.channel) === 'voice' ? 'voice' : 'sms', label: text(form.label) };
-    const next = localPath(form.next, '');
+    const form = readForm(PhoneSetupForm, body);
+    const values = form.valid ?? PhoneSetupFields.parse(body ?? {});
+    const next = localPath(form.typed('next'), '');
     const language = this.languages.of(req);
-    const labelError = labelProblem(values.label);
-    if (labelError) return invalidForm('mfa/setup-phone', { label: labelError }, { countries: countrySelectOptions(language), values, next });
+    if (!form.valid) return invalidForm('mfa/setup-phone', form.errors, { countries: countrySelectOptions(language), values, next });
     const outcome = await this.phoneCodes.startSetup(req.browserKey, accountId, values, language);
     if (outcome.error) return invalidForm('mfa/setup-phone', outcome.error, { countries: countrySelectOptions(language), values, next });
     if (outcome.failed) return view('mfa/phone-failed', { next }, 502);
@@ -223,8 +216,8 @@ export class SetupController {
 
   @Get('methods')
   @UseGuards(SignedInGuard)
-  async methods(@Req() req: WebRequest, @Query() query: Form) {
-    const methods = await this.mfaMethods.methodsOf(req.viewer!.accountId);
+  async methods(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Query() query: Form) {
+    const methods = await this.mfaMethods.methodsOf(viewer.accountId);
     const rows = await Promise.all(
       methods.map(async (m) => ({
         id: m.id,
@@ -248,15 +241,15 @@ export class SetupController {
 
   @Post('methods/:id/rename')
   @UseGuards(SignedInGuard)
-  async rename(@Req() req: WebRequest, @Param('id') id: string, @Body() form: Form) {
+  async rename(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Param('id') id: string, @Body() body: unknown) {
     const { accountId } = await this.mayAdd(req);
-    const label = text(form.label);
-    const labelError = labelProblem(label);
-    if (labelError) {
-      const page = await this.methods(req, {});
-      return invalidForm('mfa/methods', { [`label-${id}`]: labelError }, { ...page.context });
+    const form = readForm(MethodLabelForm, body);
+    if (!form.valid) {
+      const page = await this.methods(viewer, req, {});
+      // One page lists every method: the error goes next to this one's label field.
+      return invalidForm('mfa/methods', { [`label-${id}`]: form.errors.label }, { ...page.context });
     }
-    const renamed = await this.mfaMethods.rename(accountId, id, label);
+    const renamed = await this.mfaMethods.rename(accountId, id, form.valid.label);
     return redirect(renamed ? '/mfa/methods?notice=renamed' : '/mfa/methods');
   }
 
@@ -279,9 +272,9 @@ export class SetupController {
 
   @Post('reauthenticate')
   @UseGuards(SignedInGuard)
-  async reauthenticate(@Req() req: WebRequest, @Body() form: Form) {
+  async reauthenticate(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Body() form: Form) {
     const next = localPath(form.next, '/mfa/methods');
-    if (!(await this.reauthentication.checkPassword(req.viewer!, req.ip ?? '', typeof form.password === 'string' ? form.password : ''))) {
+    if (!(await this.reauthentication.checkPassword(viewer, req.ip ?? '', typeof form.password === 'string' ? form.password : ''))) {
       return invalidForm('mfa/reauthenticate', { password: 'mfa.errors.wrongPassword' }, { next });
     }
     await this.sessions.reauthenticated(req);

@@ -1,6 +1,7 @@
-import { Controller, Get, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
+import { Controller, Get, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { SignedInGuard } from '../identity/signed-in.guard';
-import type { WebRequest } from '../web/request';
+import type { Viewer } from '../web/request';
+import { CurrentViewer } from '../web/current-viewer.decorator';
 import { redirect, view } from '../web/view';
 import { describeScopes } from './claims';
 import { GrantsService } from './grants.service';
@@ -16,18 +17,18 @@ export class ConnectedOrganizationsController {
   ) {}
 
   @Get('account/organizations')
-  async list(@Req() req: WebRequest, @Query('stopped') stopped: unknown) {
-    const connected = await this.grants.connectedOrganizations(req.viewer!.accountId);
+  async list(@CurrentViewer() viewer: Viewer, @Query('stopped') stopped: unknown) {
+    const connected = await this.grants.connectedOrganizations(viewer.accountId);
     const organizations = connected.map((o) => ({ ...o, scopes: describeScopes(o.scopes) }));
     // `stopped` is a client id: the banner names the organization as the database knows it.
-    return view('oidc/connected-organizations', { organizations, stopped: await this.grants.stoppedSharingWith(req.viewer!.accountId, stopped, connected) });
+    return view('oidc/connected-organizations', { organizations, stopped: await this.grants.stoppedSharingWith(viewer.accountId, stopped, connected) });
   }
 
   @Post('account/organizations/:clientId/revoke')
-  async revoke(@Req() req: WebRequest, @Param('clientId') clientId: string) {
-    const organizations = await this.grants.connectedOrganizations(req.viewer!.accountId);
+  async revoke(@CurrentViewer() viewer: Viewer, @Param('clientId') clientId: string) {
+    const organizations = await this.grants.connectedOrganizations(viewer.accountId);
     const organization = organizations.find((o) => o.clientId === clientId);
-    if (organization) await this.grants.revoke(req.viewer!.accountId, clientId);
+    if (organization) await this.grants.revoke(viewer.accountId, clientId);
     return redirect(`/account/organizations${organization ? `?stopped=${encodeURIComponent(organization.clientId)}` : ''}`);
   }
 
@@ -37,8 +38,8 @@ export class ConnectedOrganizationsController {
    * Core §4, initiate_login_uri), where "Sign in with Referee" starts afresh.
    */
   @Get('return-to-organization')
-  async returnToOrganization(@Req() req: WebRequest) {
-    const pending = await this.grants.pendingReturn(req.viewer!.accountId);
+  async returnToOrganization(@CurrentViewer() viewer: Viewer) {
+    const pending = await this.grants.pendingReturn(viewer.accountId);
     if (!pending) return redirect('/account');
     const organization = pending.organization;
     // Still open: its page checks that it is this browser's (else it sends the person back here, without it).

@@ -3,22 +3,9 @@ import { actorOf, AuditService } from '../audit/audit.service';
 import { RequireRole, RolesGuard } from '../staff/roles.guard';
 import type { WebRequest } from '../web/request';
 import { invalidForm, redirect, view } from '../web/view';
-import { OrganizationInputError, OrganizationsService, type OrganizationInput } from './organizations.service';
-
-type Form = Record<string, unknown>;
-const text = (value: unknown) => (typeof value === 'string' ? value.trim() : '');
-const lines = (value: unknown) => text(value).split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
-
-/** The form's fields as the service takes them; the service validates every URL. */
-function inputOf(form: Form): Partial<OrganizationInput> {
-  return {
-    name: text(form.name),
-    redirectUris: lines(form.redirectUris),
-    logoUri: text(form.logoUri) || undefined,
-    initiateLoginUri: text(form.initiateLoginUri) || undefined,
-    requiresSsn: form.requiresSsn === 'yes',
-  };
-}
+import { readForm } from '../web/form';
+import { NewOrganizationForm, OrganizationForm } from './forms';
+import { OrganizationInputError, OrganizationsService } from './organizations.service';
 
 /** Admins list, add and edit organizations (OpenID Connect clients), as `npm run org` does. */
 @Controller('admin/organizations')
@@ -33,16 +20,16 @@ export class OrganizationsAdminController {
   }
 
   @Post()
-  async create(@Req() req: WebRequest, @Body() form: Form) {
-    const input = inputOf(form);
-    if (!input.name) return invalidForm('oidc/admin-organizations', { name: 'oidc.admin.errors.name' }, { organizations: await this.organizations.list(), values: form });
+  async create(@Req() req: WebRequest, @Body() body: unknown) {
+    const form = readForm(NewOrganizationForm, body);
+    if (!form.valid) return invalidForm('oidc/admin-organizations', form.errors, { organizations: await this.organizations.list(), values: body });
     try {
-      const { organization, clientSecret } = await this.organizations.create(input as OrganizationInput);
+      const { organization, clientSecret } = await this.organizations.create(form.valid);
       await this.audit.record({ action: 'organization.created', ...actorOf(req), subject: organization.clientId });
       return view('oidc/admin-organization-created', { organization, clientSecret });
     } catch (error) {
       if (!(error instanceof OrganizationInputError)) throw error;
-      return invalidForm('oidc/admin-organizations', { [error.field]: error.key }, { organizations: await this.organizations.list(), values: form });
+      return invalidForm('oidc/admin-organizations', { [error.field]: error.key }, { organizations: await this.organizations.list(), values: body });
     }
   }
 
@@ -54,16 +41,18 @@ export class OrganizationsAdminController {
   }
 
   @Post(':clientId')
-  async update(@Req() req: WebRequest, @Param('clientId') clientId: string, @Body() form: Form) {
+  async update(@Req() req: WebRequest, @Param('clientId') clientId: string, @Body() body: unknown) {
     const organization = await this.organizations.findByClientId(clientId);
     if (!organization) throw new NotFoundException();
+    const form = readForm(OrganizationForm, body);
+    if (!form.valid) return invalidForm('oidc/admin-organization', form.errors, { organization, values: body });
     try {
-      await this.organizations.update(clientId, inputOf(form));
+      await this.organizations.update(clientId, form.valid);
       await this.audit.record({ action: 'organization.updated', ...actorOf(req), subject: clientId });
       return redirect('/admin/organizations');
     } catch (error) {
       if (!(error instanceof OrganizationInputError)) throw error;
-      return invalidForm('oidc/admin-organization', { [error.field]: error.key }, { organization, values: form });
+      return invalidForm('oidc/admin-organization', { [error.field]: error.key }, { organization, values: body });
     }
   }
 }

@@ -1,7 +1,10 @@
 import { Body, Controller, Get, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
 import { actorOf, AuditService } from '../audit/audit.service';
-import { emailProblem, IdentityService, normaliseEmail } from '../identity/identity.service';
-import type { WebRequest } from '../web/request';
+import { IdentityService, normaliseEmail } from '../identity/identity.service';
+import { readForm } from '../web/form';
+import { StaffGrantForm } from './forms';
+import type { Viewer, WebRequest } from '../web/request';
+import { CurrentViewer } from '../web/current-viewer.decorator';
 import { invalidForm, redirect, view } from '../web/view';
 import { isStaffRole, ROLE_NAMES, STAFF_ROLES } from './roles';
 import { RequireRole, RolesGuard } from './roles.guard';
@@ -33,17 +36,14 @@ export class StaffController {
 
   @Post('admin/staff')
   @RequireRole('admin')
-  async grant(@Req() req: WebRequest, @Body() form: Form) {
-    const email = normaliseEmail(form.email);
-    const errors: Record<string, string> = {};
-    const emailError = emailProblem(email);
-    if (emailError) errors.email = emailError;
-    if (!isStaffRole(form.role)) errors.role = 'staff.errors.role';
-    if (Object.keys(errors).length) {
+  async grant(@Req() req: WebRequest, @Body() body: unknown) {
+    const form = readForm(StaffGrantForm, body);
+    if (!form.valid) {
       const page = await this.staffPage();
-      return invalidForm('staff/staff', errors, { ...page.context, values: { email: form.email, role: form.role } });
+      return invalidForm('staff/staff', form.errors, { ...page.context, values: { email: form.typed('email'), role: form.typed('role') } });
     }
-    const result = await this.staff.grant(email, [form.role as never], actorOf(req));
+    const { email, role } = form.valid;
+    const result = await this.staff.grant(email, [role], actorOf(req));
     // A new staff member chooses their own password from the emailed link.
     if (result.created) await this.identity.requestPasswordReset(email);
     return redirect(`/admin/staff?notice=${result.created ? 'invited' : 'granted'}`);
@@ -51,9 +51,9 @@ export class StaffController {
 
   @Post('admin/staff/:id/revoke')
   @RequireRole('admin')
-  async revoke(@Req() req: WebRequest, @Param('id') id: string, @Body() form: Form) {
+  async revoke(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Param('id') id: string, @Body() form: Form) {
     if (!UUID.test(id) || !isStaffRole(form.role)) return redirect('/admin/staff');
-    if (id === req.viewer!.accountId && form.role === 'admin') return redirect('/admin/staff?notice=self');
+    if (id === viewer.accountId && form.role === 'admin') return redirect('/admin/staff?notice=self');
     await this.staff.revoke(id, form.role, actorOf(req));
     return redirect('/admin/staff?notice=revoked');
   }

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
 import { actorOf } from '../audit/audit.service';
-import type { WebRequest } from '../web/request';
+import type { Viewer, WebRequest } from '../web/request';
+import { CurrentViewer } from '../web/current-viewer.decorator';
 import { invalidForm, redirect, view } from '../web/view';
 import { lineChart, stackedBarChart } from './charts';
 import { RequireRole, RolesGuard } from './roles.guard';
@@ -23,8 +24,8 @@ export class SupervisorController {
   constructor(private readonly supervisor: SupervisorService) {}
 
   @Get()
-  async dashboard(@Req() req: WebRequest, @Query() query: Form) {
-    const data = await this.supervisor.dashboard(req.viewer!.accountId, { live: query.live === '1' });
+  async dashboard(@CurrentViewer() viewer: Viewer, @Query() query: Form) {
+    const data = await this.supervisor.dashboard(viewer.accountId, { live: query.live === '1' });
     // The chart functions are called from the template, which holds every label (for translation);
     // the periods are numbers in the messages, so the words follow the code.
     const periods = { historyHours: HISTORY_HOURS, sampleMinutes: SAMPLE_MINUTES, outcomeDays: OUTCOME_DAYS, periodDays: PERIOD_DAYS };
@@ -34,8 +35,8 @@ export class SupervisorController {
   // ---- A claimed document review: release or reassign ------------------------------------------
 
   @Get('reviews/:caseId')
-  async review(@Req() req: WebRequest, @Param('caseId') caseId: string) {
-    const claim = await this.supervisor.reviewClaim(req.viewer!.accountId, caseId);
+  async review(@CurrentViewer() viewer: Viewer, @Param('caseId') caseId: string) {
+    const claim = await this.supervisor.reviewClaim(viewer.accountId, caseId);
     return view('staff/supervisor-review', { caseId, claim, claimMinutes: this.supervisor.claimMinutes, values: {} }, claim ? 200 : 409);
   }
 
@@ -47,10 +48,10 @@ export class SupervisorController {
   }
 
   @Post('reviews/:caseId/reassign')
-  async reassignReview(@Req() req: WebRequest, @Param('caseId') caseId: string, @Body() form: Form) {
+  async reassignReview(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Param('caseId') caseId: string, @Body() form: Form) {
     const done = await this.supervisor.reassignReview({ ...actorOf(req) }, caseId, form.from, form.to);
     if (done === 'reassigned') return redirect('/supervisor?done=reassigned');
-    const claim = await this.supervisor.reviewClaim(req.viewer!.accountId, caseId);
+    const claim = await this.supervisor.reviewClaim(viewer.accountId, caseId);
     if (done === 'changed' || !claim || claim.reviewerId !== form.from) return view('staff/supervisor-review', { caseId, claim, changed: true, values: {} }, 409);
     return invalidForm('staff/supervisor-review', { to: 'staff.supervisor.errors.reviewer' }, { caseId, claim, claimMinutes: this.supervisor.claimMinutes, values: form });
   }
@@ -58,8 +59,8 @@ export class SupervisorController {
   // ---- A call in progress: release -------------------------------------------------------------
 
   @Get('calls/:callId')
-  async call(@Req() req: WebRequest, @Param('callId') callId: string) {
-    const call = await this.supervisor.callInProgress(req.viewer!.accountId, callId);
+  async call(@CurrentViewer() viewer: Viewer, @Param('callId') callId: string) {
+    const call = await this.supervisor.callInProgress(viewer.accountId, callId);
     return view('staff/supervisor-call', { callId, call }, call ? 200 : 409);
   }
 

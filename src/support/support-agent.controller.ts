@@ -1,7 +1,8 @@
 import { Body, Controller, Get, NotFoundException, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
 import { actorOf } from '../audit/audit.service';
 import { RequireRole, RolesGuard } from '../staff/roles.guard';
-import type { WebRequest } from '../web/request';
+import type { Viewer, WebRequest } from '../web/request';
+import { CurrentViewer } from '../web/current-viewer.decorator';
 import { invalidForm, redirect, view } from '../web/view';
 import { isOneOf, REQUEST_STATUSES, SUPPORT_LABELS, type RequestStatus } from './categories';
 import { parseMessage } from './forms';
@@ -39,10 +40,10 @@ export class SupportAgentController {
 
   @Post('agent/support/:id/answer')
   @RequireRole('support', 'supervisor')
-  async answer(@Req() req: WebRequest, @Param('id') id: string, @Body() form: Form) {
+  async answer(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Param('id') id: string, @Body() form: Form) {
     const parsed = parseMessage(form, 'answer', 'support.errors.enterAnswer');
     const seen = typeof form.seen === 'string' && /^\d{1,6}$/.test(form.seen) ? Number(form.seen) : -1;
-    const outcome = parsed.valid ? await this.support.answer(id, parsed.valid, seen, form.close === 'yes', { ...actorOf(req), actorId: req.viewer!.accountId }) : undefined;
+    const outcome = parsed.valid ? await this.support.answer(id, parsed.valid, seen, form.close === 'yes', { ...actorOf(req), actorId: viewer.accountId }) : undefined;
     if (outcome === 'answered') return redirect(`/agent/support/${id}?answered=1`);
     if (outcome === 'not-found') throw new NotFoundException();
     const shown = await this.support.openForStaff(id, actorOf(req));
@@ -68,8 +69,8 @@ export class SupportAgentController {
 
   @Post('supervisor/fraud-reports/:id/reviewed')
   @RequireRole('supervisor')
-  async reviewed(@Req() req: WebRequest, @Param('id') id: string) {
-    await this.support.markReviewed(id, { ...actorOf(req), actorId: req.viewer!.accountId });
+  async reviewed(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Param('id') id: string) {
+    await this.support.markReviewed(id, { ...actorOf(req), actorId: viewer.accountId });
     return redirect('/supervisor/fraud-reports?notice=reviewed');
   }
 }

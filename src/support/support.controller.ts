@@ -3,7 +3,8 @@ import { actorOf } from '../audit/audit.service';
 import { LanguageResolver } from '../i18n/language';
 import { SignedInGuard } from '../identity/signed-in.guard';
 import { RateLimits } from '../web/rate-limits';
-import type { WebRequest } from '../web/request';
+import type { Viewer, WebRequest } from '../web/request';
+import { CurrentViewer } from '../web/current-viewer.decorator';
 import { invalidForm, redirect, view } from '../web/view';
 import { CATEGORY_LABELS, isOneOf, SUPPORT_CATEGORIES, SUPPORT_LABELS } from './categories';
 import { parseContactForm, parseMessage } from './forms';
@@ -14,7 +15,7 @@ type Form = Record<string, unknown>;
 /** Labels are catalog keys: the page shows them in its language. */
 const CATEGORY_OPTIONS = SUPPORT_CATEGORIES.map((value) => ({ value, label: CATEGORY_LABELS[value] }));
 
-/** Contact support, and a person's own requests with Referee's answers. */
+/** Contact support: open to everyone, signed in or not. */
 @Controller()
 export class SupportController {
   constructor(
@@ -39,26 +40,33 @@ export class SupportController {
     if ('accountId' in requester) return redirect(`/support/requests/${request.id}?sent=1`);
     return view('support/sent', { reference: request.reference, email: requester.email });
   }
+}
 
-  @Get('support/requests')
-  @UseGuards(SignedInGuard)
-  async list(@Req() req: WebRequest) {
-    const requests = await this.support.forAccount(req.viewer!.accountId);
+/** A signed-in person's own requests with Referee's answers. */
+@Controller('support/requests')
+@UseGuards(SignedInGuard)
+export class SupportRequestsController {
+  constructor(
+    private readonly support: SupportService,
+    private readonly rateLimits: RateLimits,
+  ) {}
+
+  @Get()
+  async list(@CurrentViewer() viewer: Viewer) {
+    const requests = await this.support.forAccount(viewer.accountId);
     return view('support/requests', { requests, ...SUPPORT_LABELS });
   }
 
-  @Get('support/requests/:id')
-  @UseGuards(SignedInGuard)
-  async show(@Req() req: WebRequest, @Param('id') id: string, @Query() query: Form) {
-    const shown = await this.support.findForAccount(id, req.viewer!.accountId);
+  @Get(':id')
+  async show(@CurrentViewer() viewer: Viewer, @Param('id') id: string, @Query() query: Form) {
+    const shown = await this.support.findForAccount(id, viewer.accountId);
     if (!shown) throw new NotFoundException();
     return view('support/request', { ...shown, values: {}, notice: ['sent', 'replied'].find((key) => key in query), ...SUPPORT_LABELS });
   }
 
-  @Post('support/requests/:id/reply')
-  @UseGuards(SignedInGuard)
-  async reply(@Req() req: WebRequest, @Param('id') id: string, @Body() form: Form) {
-    const accountId = req.viewer!.accountId;
+  @Post(':id/reply')
+  async reply(@CurrentViewer() viewer: Viewer, @Param('id') id: string, @Body() form: Form) {
+    const accountId = viewer.accountId;
     const parsed = parseMessage(form, 'message', 'support.errors.enterMessage');
     if (!parsed.valid) {
       const shown = await this.support.findForAccount(id, accountId);

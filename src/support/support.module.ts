@@ -4,13 +4,13 @@ import { IdentityModule } from '../identity/identity.module';
 import { NotificationsModule } from '../notifications/notifications.module';
 import { StaffModule } from '../staff/staff.module';
 import { SupportAgentController } from './support-agent.controller';
-import { SupportController } from './support.controller';
+import { SupportController, SupportRequestsController } from './support.controller';
 import { SupportService } from './support.service';
 
 /** Contact support, the support queue under /agent/support, and fraud reports. */
 @Module({
   imports: [CryptoModule, IdentityModule, NotificationsModule, StaffModule],
-  controllers: [SupportController, SupportAgentController],
+  controllers: [SupportController, SupportRequestsController, SupportAgentController],
   providers: [SupportService],
   exports: [SupportService],
 })

@@ -6,7 +6,8 @@ import { SessionsService } from '../identity/sessions.service';
 import { SignedInGuard } from '../identity/signed-in.guard';
 import { Renderer } from '../web/renderer';
 import { RateLimits } from '../web/rate-limits';
-import type { WebRequest } from '../web/request';
+import type { Viewer, WebRequest } from '../web/request';
+import { CurrentViewer } from '../web/current-viewer.decorator';
 import { invalidForm, redirect, view, type Redirect, type View } from '../web/view';
 import { addressFormat, addressLines } from './addresses';
 import { CaseSteps, type SubmitOutcome } from './case-steps';
@@ -27,6 +28,7 @@ const text = (value: unknown) => (typeof value === 'string' ? value.slice(0, 300
  * applicant only ever reaches their own.
  */
 @Controller('verify')
+@UseGuards(SignedInGuard)
 export class VerificationController {
   constructor(
     private readonly steps: CaseSteps,
@@ -42,21 +44,21 @@ export class VerificationController {
   // ---- Plumbing -------------------------------------------------------------------------
 
   /** Shows step `key` when the flow allows it, else goes to the current step. */
-  private async show(req: WebRequest, key: StepKey, render: (c: VerificationCase) => View | Promise<View>): Promise<View | Redirect> {
-    const c = await this.steps.open(req.viewer!.accountId);
+  private async show(viewer: Viewer, key: StepKey, render: (c: VerificationCase) => View | Promise<View>): Promise<View | Redirect> {
+    const c = await this.steps.open(viewer.accountId);
     if (!mayShow(c, key)) return redirect(landing(c, key).route);
     return render(c);
   }
 
   /** After a submission: the next step, or this step again with the errors (or notice) and the input kept. */
   private async after(
-    req: WebRequest,
+    viewer: Viewer,
     key: StepKey,
     outcome: SubmitOutcome,
     render: (c: VerificationCase, extra: Record<string, unknown>) => View | Promise<View>,
   ): Promise<View | Redirect> {
     if ('location' in outcome) return redirect(outcome.location);
-    const c = (await this.steps.find(req.viewer!.accountId))!;
+    const c = (await this.steps.find(viewer.accountId))!;
     const shown = await render(c, { notice: outcome.notice });
     return Object.keys(outcome.errors).length ? invalidForm(shown.template, outcome.errors, shown.context) : shown;
   }
@@ -76,16 +78,14 @@ export class VerificationController {
 
   /** The entry point ("Continue verifying your identity"): the latest step the case may be on. */
   @Get()
-  @UseGuards(SignedInGuard)
-  async start(@Req() req: WebRequest) {
-    const c = await this.steps.open(req.viewer!.accountId);
+  async start(@CurrentViewer() viewer: Viewer) {
+    const c = await this.steps.open(viewer.accountId);
     return redirect(currentStep(c).route);
   }
 
   @Get('how')
-  @UseGuards(SignedInGuard)
-  howPage(@Req() req: WebRequest) {
-    return this.show(req, 'choose_method', (c) => this.howView(c, { method: c.method === 'international' ? '' : (c.method ?? '') }));
+  howPage(@CurrentViewer() viewer: Viewer) {
+    return this.show(viewer, 'choose_method', (c) => this.howView(c, { method: c.method === 'international' ? '' : (c.method ?? '') }));
   }
 
   private howView(c: VerificationCase, values: Record<string, string>) {
@@ -93,26 +93,23 @@ export class VerificationController {
   }
 
   @Post('how')
-  @UseGuards(SignedInGuard)
-  async how(@Req() req: WebRequest, @Body() form: Form) {
-    const outcome = await this.verification.chooseMethod(req.viewer!.accountId, form);
-    return this.after(req, 'choose_method', outcome, (c) => this.howView(c, { method: text(form.method) }));
+  async how(@CurrentViewer() viewer: Viewer, @Body() form: Form) {
+    const outcome = await this.verification.chooseMethod(viewer.accountId, form);
+    return this.after(viewer, 'choose_method', outcome, (c) => this.howView(c, { method: text(form.method) }));
   }
 
   /** The international links: a button in its own form on each screen that has one. */
   @Post('international')
-  @UseGuards(SignedInGuard)
-  async international(@Req() req: WebRequest, @Body() form: Form) {
-    const outcome = await this.verification.moveToInternational(req.viewer!.accountId, form.from);
+  async international(@CurrentViewer() viewer: Viewer, @Body() form: Form) {
+    const outcome = await this.verification.moveToInternational(viewer.accountId, form.from);
     return redirect('location' in outcome ? outcome.location : '/verify');
   }
 
   // ---- Self-Service -------------------------------------------------------------------------
 
   @Get('self-service/phone')
-  @UseGuards(SignedInGuard)
-  usPhonePage(@Req() req: WebRequest) {
-    return this.show(req, 'us_phone', (c) => this.usPhoneView(c, { phone: c.phone ? c.phone.replace(/^\+1/, '') : '' }));
+  usPhonePage(@CurrentViewer() viewer: Viewer) {
+    return this.show(viewer, 'us_phone', (c) => this.usPhoneView(c, { phone: c.phone ? c.phone.replace(/^\+1/, '') : '' }));
   }
 
   private usPhoneView(c: VerificationCase, values: Record<string, string>) {
@@ -120,16 +117,14 @@ export class VerificationController {
   }
 
   @Post('self-service/phone')
-  @UseGuards(SignedInGuard)
-  async usPhone(@Req() req: WebRequest, @Body() form: Form) {
-    const outcome = await this.verification.usPhone(req.viewer!.accountId, form);
-    return this.after(req, 'us_phone', outcome, (c) => this.usPhoneView(c, { phone: text(form.phone) }));
+  async usPhone(@CurrentViewer() viewer: Viewer, @Body() form: Form) {
+    const outcome = await this.verification.usPhone(viewer.accountId, form);
+    return this.after(viewer, 'us_phone', outcome, (c) => this.usPhoneView(c, { phone: text(form.phone) }));
   }
 
   @Get('self-service/address')
-  @UseGuards(SignedInGuard)
-  usAddressPage(@Req() req: WebRequest) {
-    return this.show(req, 'us_address', (c) => {
+  usAddressPage(@CurrentViewer() viewer: Viewer) {
+    return this.show(viewer, 'us_address', (c) => {
       const address = this.verification.decryptAddress(c);
       return this.usAddressView(c, address?.country === 'US' ? { ...address } : {});
     });
@@ -145,46 +140,40 @@ export class VerificationController {
   }
 
   @Post('self-service/address')
-  @UseGuards(SignedInGuard)
-  async usAddress(@Req() req: WebRequest, @Body() form: Form) {
-    const outcome = await this.verification.usAddress(req.viewer!.accountId, form);
-    return this.after(req, 'us_address', outcome, (c) => this.usAddressView(c, addressValues(form)));
+  async usAddress(@CurrentViewer() viewer: Viewer, @Body() form: Form) {
+    const outcome = await this.verification.usAddress(viewer.accountId, form);
+    return this.after(viewer, 'us_address', outcome, (c) => this.usAddressView(c, addressValues(form)));
   }
 
   @Get('self-service/ssn')
-  @UseGuards(SignedInGuard)
-  usSsnPage(@Req() req: WebRequest) {
-    return this.show(req, 'us_ssn', (c) => this.identifierView(c, 'us_ssn'));
+  usSsnPage(@CurrentViewer() viewer: Viewer) {
+    return this.show(viewer, 'us_ssn', (c) => this.identifierView(c, 'us_ssn'));
   }
 
   @Post('self-service/ssn')
-  @UseGuards(SignedInGuard)
-  async usSsn(@Req() req: WebRequest, @Body() form: Form) {
-    const outcome = await this.verification.saveIdentifier(req.viewer!.accountId, 'us_ssn', form);
-    return this.after(req, 'us_ssn', outcome, (c) => this.identifierView(c, 'us_ssn', form));
+  async usSsn(@CurrentViewer() viewer: Viewer, @Body() form: Form) {
+    const outcome = await this.verification.saveIdentifier(viewer.accountId, 'us_ssn', form);
+    return this.after(viewer, 'us_ssn', outcome, (c) => this.identifierView(c, 'us_ssn', form));
   }
 
   // ---- Video call overview and personal details --------------------------------------------
 
   @Get('video-call')
-  @UseGuards(SignedInGuard)
-  videoPage(@Req() req: WebRequest) {
-    return this.show(req, 'video_overview', (c) =>
+  videoPage(@CurrentViewer() viewer: Viewer) {
+    return this.show(viewer, 'video_overview', (c) =>
       view('verification/video-call', { ...this.stepContext(c, 'video_overview'), stages: TRACKER, extended: c.track === 'international' }),
     );
   }
 
   @Post('video-call')
-  @UseGuards(SignedInGuard)
-  async startVideo(@Req() req: WebRequest) {
-    const outcome = await this.verification.startVideo(req.viewer!.accountId);
+  async startVideo(@CurrentViewer() viewer: Viewer) {
+    const outcome = await this.verification.startVideo(viewer.accountId);
     return redirect('location' in outcome ? outcome.location : '/verify');
   }
 
   @Get('details')
-  @UseGuards(SignedInGuard)
-  detailsPage(@Req() req: WebRequest) {
-    return this.show(req, 'details', (c) => this.detailsView(req, c, this.verification.detailsValues(c, req.viewer!.email)));
+  detailsPage(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest) {
+    return this.show(viewer, 'details', (c) => this.detailsView(req, c, this.verification.detailsValues(c, viewer.email)));
   }
 
   /** Months and countries are named by Intl in the reader's language. */
@@ -201,21 +190,19 @@ export class VerificationController {
   }
 
   @Post('details')
-  @UseGuards(SignedInGuard)
-  async details(@Req() req: WebRequest, @Body() form: Form) {
+  async details(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Body() form: Form) {
     const values = detailsValues(form);
     if (form.refresh === 'country') {
       // Without JavaScript: the address fields of the chosen country, nothing saved yet.
       const refreshed = isCountryCode(values.country) ? countryName(values.country, this.languages.of(req)) : undefined;
-      return this.show(req, 'details', (c) => this.detailsView(req, c, values, { refreshed }));
+      return this.show(viewer, 'details', (c) => this.detailsView(req, c, values, { refreshed }));
     }
-    const outcome = await this.verification.saveDetails(req.viewer!.accountId, form);
-    return this.after(req, 'details', outcome, (c) => this.detailsView(req, c, values));
+    const outcome = await this.verification.saveDetails(viewer.accountId, form);
+    return this.after(viewer, 'details', outcome, (c) => this.detailsView(req, c, values));
   }
 
   /** htmx: the address fields for another country, keeping what was typed. */
   @Get('details/address-fields')
-  @UseGuards(SignedInGuard)
   addressFields(@Req() req: WebRequest, @Query() query: Form) {
     if (!this.renderer.isFragmentRequest(req)) return redirect('/verify/details');
     const values = addressValues(query);
@@ -237,29 +224,25 @@ export class VerificationController {
   }
 
   @Get('ssn')
-  @UseGuards(SignedInGuard)
-  ssnPage(@Req() req: WebRequest) {
-    return this.show(req, 'ssn', (c) => this.identifierView(c, 'ssn'));
+  ssnPage(@CurrentViewer() viewer: Viewer) {
+    return this.show(viewer, 'ssn', (c) => this.identifierView(c, 'ssn'));
   }
 
   @Post('ssn')
-  @UseGuards(SignedInGuard)
-  async ssn(@Req() req: WebRequest, @Body() form: Form) {
-    const outcome = await this.verification.saveIdentifier(req.viewer!.accountId, 'ssn', form);
-    return this.after(req, 'ssn', outcome, (c) => this.identifierView(c, 'ssn', form));
+  async ssn(@CurrentViewer() viewer: Viewer, @Body() form: Form) {
+    const outcome = await this.verification.saveIdentifier(viewer.accountId, 'ssn', form);
+    return this.after(viewer, 'ssn', outcome, (c) => this.identifierView(c, 'ssn', form));
   }
 
   @Get('itin')
-  @UseGuards(SignedInGuard)
-  itinPage(@Req() req: WebRequest) {
-    return this.show(req, 'itin', (c) => this.identifierView(c, 'itin'));
+  itinPage(@CurrentViewer() viewer: Viewer) {
+    return this.show(viewer, 'itin', (c) => this.identifierView(c, 'itin'));
   }
 
   @Post('itin')
-  @UseGuards(SignedInGuard)
-  async itin(@Req() req: WebRequest, @Body() form: Form) {
-    const outcome = await this.verification.saveIdentifier(req.viewer!.accountId, 'itin', form);
-    return this.after(req, 'itin', outcome, (c) => this.identifierView(c, 'itin', form));
+  async itin(@CurrentViewer() viewer: Viewer, @Body() form: Form) {
+    const outcome = await this.verification.saveIdentifier(viewer.accountId, 'itin', form);
+    return this.after(viewer, 'itin', outcome, (c) => this.identifierView(c, 'itin', form));
   }
 
   private noNumberView(req: WebRequest, c: VerificationCase) {
@@ -272,16 +255,14 @@ export class VerificationController {
   }
 
   @Get('no-ssn-or-itin')
-  @UseGuards(SignedInGuard)
-  noNumberPage(@Req() req: WebRequest) {
-    return this.show(req, 'no_number', (c) => this.noNumberView(req, c));
+  noNumberPage(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest) {
+    return this.show(viewer, 'no_number', (c) => this.noNumberView(req, c));
   }
 
   @Post('no-ssn-or-itin')
-  @UseGuards(SignedInGuard)
-  async noNumber(@Req() req: WebRequest) {
-    const outcome = await this.verification.noNumber(req.viewer!.accountId);
-    return this.after(req, 'no_number', outcome, (c) => this.noNumberView(req, c));
+  async noNumber(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest) {
+    const outcome = await this.verification.noNumber(viewer.accountId);
+    return this.after(viewer, 'no_number', outcome, (c) => this.noNumberView(req, c));
   }
 
   // ---- Documents ------------------------------------------------------------------------------
@@ -328,55 +309,47 @@ export class VerificationController {
   }
 
   @Get('documents/primary')
-  @UseGuards(SignedInGuard)
-  primaryPage(@Req() req: WebRequest) {
-    return this.show(req, 'choose_primary', (c) => this.chooseView(c, 'first', documentIn(c, 'first')?.type ?? ''));
+  primaryPage(@CurrentViewer() viewer: Viewer) {
+    return this.show(viewer, 'choose_primary', (c) => this.chooseView(c, 'first', documentIn(c, 'first')?.type ?? ''));
   }
 
   @Post('documents/primary')
-  @UseGuards(SignedInGuard)
-  async primary(@Req() req: WebRequest, @Body() form: Form) {
-    const outcome = await this.documents.choose(req.viewer!.accountId, 'first', form);
-    return this.after(req, 'choose_primary', outcome, (c) => this.chooseView(c, 'first', text(form.document)));
+  async primary(@CurrentViewer() viewer: Viewer, @Body() form: Form) {
+    const outcome = await this.documents.choose(viewer.accountId, 'first', form);
+    return this.after(viewer, 'choose_primary', outcome, (c) => this.chooseView(c, 'first', text(form.document)));
   }
 
   @Get('documents/primary/check')
-  @UseGuards(SignedInGuard)
-  checkPrimaryPage(@Req() req: WebRequest) {
-    return this.show(req, 'check_primary', (c) => this.checkView(c, 'first', this.answersOf(c, 'first')));
+  checkPrimaryPage(@CurrentViewer() viewer: Viewer) {
+    return this.show(viewer, 'check_primary', (c) => this.checkView(c, 'first', this.answersOf(c, 'first')));
   }
 
   @Post('documents/primary/check')
-  @UseGuards(SignedInGuard)
-  async checkPrimary(@Req() req: WebRequest, @Body() form: Form) {
-    const outcome = await this.documents.check(req.viewer!.accountId, 'first', form);
-    return this.after(req, 'check_primary', outcome, (c, { notice }) => this.checkView(c, 'first', form, notice as Record<string, unknown>));
+  async checkPrimary(@CurrentViewer() viewer: Viewer, @Body() form: Form) {
+    const outcome = await this.documents.check(viewer.accountId, 'first', form);
+    return this.after(viewer, 'check_primary', outcome, (c, { notice }) => this.checkView(c, 'first', form, notice as Record<string, unknown>));
   }
 
   @Get('documents/second')
-  @UseGuards(SignedInGuard)
-  secondPage(@Req() req: WebRequest) {
-    return this.show(req, 'choose_second', (c) => this.chooseView(c, 'second', documentIn(c, 'second')?.type ?? ''));
+  secondPage(@CurrentViewer() viewer: Viewer) {
+    return this.show(viewer, 'choose_second', (c) => this.chooseView(c, 'second', documentIn(c, 'second')?.type ?? ''));
   }
 
   @Post('documents/second')
-  @UseGuards(SignedInGuard)
-  async second(@Req() req: WebRequest, @Body() form: Form) {
-    const outcome = await this.documents.choose(req.viewer!.accountId, 'second', form);
-    return this.after(req, 'choose_second', outcome, (c) => this.chooseView(c, 'second', text(form.document)));
+  async second(@CurrentViewer() viewer: Viewer, @Body() form: Form) {
+    const outcome = await this.documents.choose(viewer.accountId, 'second', form);
+    return this.after(viewer, 'choose_second', outcome, (c) => this.chooseView(c, 'second', text(form.document)));
   }
 
   @Get('documents/second/check')
-  @UseGuards(SignedInGuard)
-  checkSecondPage(@Req() req: WebRequest) {
-    return this.show(req, 'check_second', (c) => this.checkView(c, 'second', this.answersOf(c, 'second')));
+  checkSecondPage(@CurrentViewer() viewer: Viewer) {
+    return this.show(viewer, 'check_second', (c) => this.checkView(c, 'second', this.answersOf(c, 'second')));
   }
 
   @Post('documents/second/check')
-  @UseGuards(SignedInGuard)
-  async checkSecond(@Req() req: WebRequest, @Body() form: Form) {
-    const outcome = await this.documents.check(req.viewer!.accountId, 'second', form);
-    return this.after(req, 'check_second', outcome, (c, { notice }) => this.checkView(c, 'second', form, notice as Record<string, unknown>));
+  async checkSecond(@CurrentViewer() viewer: Viewer, @Body() form: Form) {
+    const outcome = await this.documents.check(viewer.accountId, 'second', form);
+    return this.after(viewer, 'check_second', outcome, (c, { notice }) => this.checkView(c, 'second', form, notice as Record<string, unknown>));
   }
 
   private supportingView(c: VerificationCase) {
@@ -384,22 +357,19 @@ export class VerificationController {
   }
 
   @Get('documents/supporting')
-  @UseGuards(SignedInGuard)
-  supportingPage(@Req() req: WebRequest) {
-    return this.show(req, 'supporting', (c) => this.supportingView(c));
+  supportingPage(@CurrentViewer() viewer: Viewer) {
+    return this.show(viewer, 'supporting', (c) => this.supportingView(c));
   }
 
   @Post('documents/supporting')
-  @UseGuards(SignedInGuard)
-  async supporting(@Req() req: WebRequest, @Body() form: Form) {
-    const outcome = await this.documents.confirmSupporting(req.viewer!.accountId, form);
-    return this.after(req, 'supporting', outcome, (c) => this.supportingView(c));
+  async supporting(@CurrentViewer() viewer: Viewer, @Body() form: Form) {
+    const outcome = await this.documents.confirmSupporting(viewer.accountId, form);
+    return this.after(viewer, 'supporting', outcome, (c) => this.supportingView(c));
   }
 
   @Get('documents/review')
-  @UseGuards(SignedInGuard)
-  reviewPage(@Req() req: WebRequest) {
-    return this.show(req, 'review_documents', (c) =>
+  reviewPage(@CurrentViewer() viewer: Viewer) {
+    return this.show(viewer, 'review_documents', (c) =>
       view('verification/review', {
         ...this.stepContext(c, 'review_documents'),
         chosen: c.documents.map((d) => ({ ...d, doc: findDocument(d.type) })),
@@ -415,42 +385,43 @@ export class VerificationController {
   // ---- Save & Exit and the resume link --------------------------------------------------------
 
   @Post('save-and-exit')
-  @UseGuards(SignedInGuard)
-  async saveAndExit(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response) {
-    await this.rateLimits.consume('verify-save-exit:account', req.viewer!.accountId);
-    await this.resumes.saveAndExit(req.viewer!.accountId, req.viewer!.email, this.languages.of(req));
+  async saveAndExit(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Res({ passthrough: true }) res: Response) {
+    await this.rateLimits.consume('verify-save-exit:account', viewer.accountId);
+    await this.resumes.saveAndExit(viewer.accountId, viewer.email, this.languages.of(req));
     await this.sessions.end(req, res);
     return redirect('/verify/saved');
   }
 
-  @Get('saved')
-  savedPage() {
-    return view('verification/saved');
-  }
-
   @Get('resume')
-  @UseGuards(SignedInGuard)
-  async resumePage(@Req() req: WebRequest, @Query('code') code: unknown) {
-    await this.throttleResume(req);
-    const found = await this.resumes.find(req.viewer!.accountId, code);
+  async resumePage(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Query('code') code: unknown) {
+    await this.throttleResume(req, viewer);
+    const found = await this.resumes.find(viewer.accountId, code);
     if (found.state === 'unknown') throw new NotFoundException();
     if (found.state === 'gone') return view('verification/resume-gone', {}, 410);
     return view('verification/resume', { code });
   }
 
   @Post('resume')
-  @UseGuards(SignedInGuard)
-  async resume(@Req() req: WebRequest, @Body() form: Form) {
-    await this.throttleResume(req);
-    const result = await this.resumes.use(req.viewer!.accountId, form.code);
+  async resume(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Body() form: Form) {
+    await this.throttleResume(req, viewer);
+    const result = await this.resumes.use(viewer.accountId, form.code);
     if (result === 'unknown') throw new NotFoundException();
     if (result === 'gone') return view('verification/resume-gone', {}, 410);
     return redirect(result.location);
   }
 
-  private async throttleResume(req: WebRequest) {
+  private async throttleResume(req: WebRequest, viewer: Viewer) {
     await this.rateLimits.consume('verify-resume:ip', req.ip ?? '');
-    await this.rateLimits.consume('verify-resume:account', req.viewer!.accountId);
+    await this.rateLimits.consume('verify-resume:account', viewer.accountId);
+  }
+}
+
+/** After Save & Exit the session has ended: this page is for someone signed out, so it sits outside the guard. */
+@Controller('verify')
+export class SavedController {
+  @Get('saved')
+  savedPage() {
+    return view('verification/saved');
   }
 }
 

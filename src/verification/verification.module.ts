@@ -5,13 +5,13 @@ import { NotificationsModule } from '../notifications/notifications.module';
 import { CaseSteps } from './case-steps';
 import { DocumentChoiceService } from './document-choice.service';
 import { ResumeService } from './resume.service';
-import { VerificationController } from './verification.controller';
+import { SavedController, VerificationController } from './verification.controller';
 import { VerificationService } from './verification.service';
 
 /** The verification case: its step flow, personal details, SSN/ITIN, and choosing documents. */
 @Module({
   imports: [CryptoModule, IdentityModule, NotificationsModule],
-  controllers: [VerificationController],
+  controllers: [VerificationController, SavedController],
   providers: [CaseSteps, VerificationService, DocumentChoiceService, ResumeService],
   exports: [CaseSteps, VerificationService],
 })

@@ -10,7 +10,8 @@ import { TIME_ZONES, isTimeZone } from '../scheduling/time-zones';
 import { QueueService } from '../scheduling/queue.service';
 import { LanguageResolver } from '../i18n/language';
 import { RequireRole, RolesGuard } from '../staff/roles.guard';
-import type { WebRequest } from '../web/request';
+import type { Viewer, WebRequest } from '../web/request';
+import { CurrentViewer } from '../web/current-viewer.decorator';
 import { fileResponse, invalidForm, redirect, view, View, type FileResponse, type Redirect } from '../web/view';
 import { CallsService } from './calls.service';
 import { OUTCOME_LABELS, parseOutcome } from './checklist';
@@ -39,8 +40,8 @@ export class AgentCallsController {
   ) {}
 
   @Get()
-  async home(@Req() req: WebRequest, @Query() query: Form): Promise<View> {
-    const agentId = req.viewer!.accountId;
+  async home(@CurrentViewer() viewer: Viewer, @Query() query: Form): Promise<View> {
+    const agentId = viewer.accountId;
     const [status, waiting, estimate] = await Promise.all([this.queue.agentStatus(agentId), this.queue.waitingCount(), this.queue.estimate(0)]);
     return view('agent/calls', {
       status,
@@ -53,15 +54,15 @@ export class AgentCallsController {
   }
 
   @Post('status')
-  async setStatus(@Req() req: WebRequest, @Body() form: Form): Promise<Redirect> {
-    if (form.status === 'available' || form.status === 'away') await this.queue.setAgentStatus(req.viewer!.accountId, form.status);
+  async setStatus(@CurrentViewer() viewer: Viewer, @Body() form: Form): Promise<Redirect> {
+    if (form.status === 'available' || form.status === 'away') await this.queue.setAgentStatus(viewer.accountId, form.status);
     return redirect('/agent/calls');
   }
 
   /** "Next applicant": appointments due first (when built), then the queue in order; atomic across agents. */
   @Post('next')
-  async next(@Req() req: WebRequest): Promise<Redirect> {
-    const call = await this.calls.next(req.viewer!.accountId);
+  async next(@CurrentViewer() viewer: Viewer): Promise<Redirect> {
+    const call = await this.calls.next(viewer.accountId);
     if (call === 'not-certified') return redirect('/agent/calls?not-certified=1');
     if (!call) return redirect('/agent/calls?empty=1');
     return redirect(`/agent/calls/${call.id}`);
@@ -69,8 +70,8 @@ export class AgentCallsController {
 
   /** The agent's weekly hours (in their own time zone), days off, and upcoming appointments shown in that zone. */
   @Get('schedule')
-  async schedule(@Req() req: WebRequest, @Query() query: Form): Promise<View> {
-    const agentId = req.viewer!.accountId;
+  async schedule(@CurrentViewer() viewer: Viewer, @Query() query: Form): Promise<View> {
+    const agentId = viewer.accountId;
     const [shifts, upcoming] = await Promise.all([this.appointments.shiftsOf(agentId), this.appointments.upcomingFor(agentId)]);
     const zone = isTimeZone(query.tz) ? query.tz : (shifts[0]?.timeZone ?? 'UTC');
     const hhmm = (m: number) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
@@ -85,15 +86,15 @@ export class AgentCallsController {
   }
 
   @Post('shifts')
-  async addShift(@Req() req: WebRequest, @Body() form: Form): Promise<Redirect> {
-    const added = await this.appointments.addShiftFromForm(req.viewer!.accountId, form);
+  async addShift(@CurrentViewer() viewer: Viewer, @Body() form: Form): Promise<Redirect> {
+    const added = await this.appointments.addShiftFromForm(viewer.accountId, form);
     return redirect(added ? '/agent/calls/schedule?added=1' : '/agent/calls/schedule?invalid=1');
   }
 
   @Post('days-off')
-  async addDayOff(@Req() req: WebRequest, @Body() form: Form): Promise<Redirect> {
+  async addDayOff(@CurrentViewer() viewer: Viewer, @Body() form: Form): Promise<Redirect> {
     if (typeof form.date !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(form.date)) return redirect('/agent/calls/schedule?invalid=1');
-    await this.appointments.addDayOff(req.viewer!.accountId, form.date);
+    await this.appointments.addDayOff(viewer.accountId, form.date);
     return redirect('/agent/calls/schedule?added=1');
   }
 
@@ -102,14 +103,14 @@ export class AgentCallsController {
    * Otherwise the referee a supervisor took it from is told so (no personal data), and
    * everyone else, the referee whose call has ended included, gets a stranger's 404.
    */
-  private async held(req: WebRequest, id: string): Promise<VideoCall | View> {
-    const agentId = req.viewer!.accountId;
+  private async held(viewer: Viewer, id: string): Promise<VideoCall | View> {
+    const agentId = viewer.accountId;
     const call = (await this.access.heldCase(agentId, { call: id })) && (await this.calls.ofAgent(agentId, id));
-    return call || this.notHeld(req, id);
+    return call || this.notHeld(viewer, id);
   }
 
-  private async notHeld(req: WebRequest, id: string): Promise<View> {
-    if ((await this.calls.ofAgent(req.viewer!.accountId, id))?.releasedAt) return this.released();
+  private async notHeld(viewer: Viewer, id: string): Promise<View> {
+    if ((await this.calls.ofAgent(viewer.accountId, id))?.releasedAt) return this.released();
     throw new NotFoundException();
   }
 
@@ -119,13 +120,13 @@ export class AgentCallsController {
   }
 
   /** Who may read the call's details and images now (StaffAccess), and the call; else as held() answers. */
-  private async readable(req: WebRequest, id: string): Promise<{ call: VideoCall; access: WorkAccess } | View> {
-    const access = await this.access.of(req.viewer!.accountId, { call: id });
+  private async readable(viewer: Viewer, id: string): Promise<{ call: VideoCall; access: WorkAccess } | View> {
+    const access = await this.access.of(viewer.accountId, { call: id });
     const call = access && (await this.calls.byId(id));
-    return access && call ? { call, access } : this.notHeld(req, id);
+    return access && call ? { call, access } : this.notHeld(viewer, id);
   }
 
-  private async consoleView(req: WebRequest, res: Response, call: VideoCall, as: WorkAccess['as'], extra: Record<string, unknown> = {}): Promise<View> {
+  private async consoleView(req: WebRequest, viewer: Viewer, res: Response, call: VideoCall, as: WorkAccess['as'], extra: Record<string, unknown> = {}): Promise<View> {
     const details = await this.calls.detailsFor(call, actorOf(req), as);
     // The images the reviewer approved, to compare with the originals shown on camera.
     const items = await this.submission.state(call.verificationCase);
@@ -138,7 +139,7 @@ export class AgentCallsController {
     // A supervisor's look is read only: no video, no forms.
     const context: Record<string, unknown> = { call, details, images, outcomes: OUTCOME_LABELS, callLanguageName, values: {}, readOnly: as !== 'holder', ...extra };
     if (call.status === 'active' && as === 'holder') {
-      context.join = await this.calls.joinInfo(call, { id: req.viewer!.accountId, name: `Trusted Referee (${req.viewer!.email})`, email: req.viewer!.email, agent: true });
+      context.join = await this.calls.joinInfo(call, { id: viewer.accountId, name: `Trusted Referee (${viewer.email})`, email: viewer.email, agent: true });
       const csp = res.getHeader('Content-Security-Policy');
       if (typeof csp === 'string') res.setHeader('Content-Security-Policy', allowJitsi(csp, this.calls.jitsiDomain()));
     }
@@ -148,18 +149,18 @@ export class AgentCallsController {
   /** The console: the applicant's details (each view audit-logged), the call, the checklist and the outcome; read only for a supervisor. */
   @Get(':id')
   @RequireRole('referee', 'supervisor')
-  async console(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Param('id') id: string, @Query() query: Form): Promise<View> {
-    const readable = await this.readable(req, id);
+  async console(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Param('id') id: string, @Query() query: Form): Promise<View> {
+    const readable = await this.readable(viewer, id);
     if (readable instanceof View) return readable;
-    return this.consoleView(req, res, readable.call, readable.access.as, { notice: 'code' in query ? 'code' : undefined });
+    return this.consoleView(req, viewer, res, readable.call, readable.access.as, { notice: 'code' in query ? 'code' : undefined });
   }
 
   /** One approved document image of this call's case (each view audit-logged). */
   @Get(':id/file/:fileId')
   @RequireRole('referee', 'supervisor')
-  async file(@Req() req: WebRequest, @Param('id') id: string, @Param('fileId') fileId: string): Promise<FileResponse> {
+  async file(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Param('id') id: string, @Param('fileId') fileId: string): Promise<FileResponse> {
     // Images never get the released notice: what a stranger gets.
-    const access = await this.access.of(req.viewer!.accountId, { call: id });
+    const access = await this.access.of(viewer.accountId, { call: id });
     const file = access && (await this.files.fileOfCase(access.caseId, fileId));
     if (!access || !file) throw new NotFoundException();
     await this.files.auditView(actorOf(req), access.caseId, 'documents.image_viewed', file.id, { item: file.item, side: file.side, during: 'call', as: access.as });
@@ -167,40 +168,40 @@ export class AgentCallsController {
   }
 
   @Post(':id/code')
-  async sendCode(@Req() req: WebRequest, @Param('id') id: string): Promise<Redirect | View> {
-    const held = await this.held(req, id);
+  async sendCode(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Param('id') id: string): Promise<Redirect | View> {
+    const held = await this.held(viewer, id);
     if (held instanceof View) return held;
-    await this.calls.sendCode(req.viewer!.accountId, id, { ...actorOf(req), actorId: req.viewer!.accountId });
+    await this.calls.sendCode(viewer.accountId, id, { ...actorOf(req), actorId: viewer.accountId });
     return redirect(`/agent/calls/${id}?code=sent`);
   }
 
   /** A guest link for a third-party interpreter (not moderator, expires with the call's tokens), shown to the agent to send. */
   @Post(':id/interpreter')
-  async interpreter(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Param('id') id: string): Promise<View> {
-    const call = await this.held(req, id);
+  async interpreter(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Param('id') id: string): Promise<View> {
+    const call = await this.held(viewer, id);
     if (call instanceof View) return call;
-    const link = await this.calls.interpreterLink(req.viewer!.accountId, id, { ...actorOf(req), actorId: req.viewer!.accountId });
+    const link = await this.calls.interpreterLink(viewer.accountId, id, { ...actorOf(req), actorId: viewer.accountId });
     if (!link) throw new NotFoundException();
-    return this.consoleView(req, res, call, 'holder', { interpreterLink: link });
+    return this.consoleView(req, viewer, res, call, 'holder', { interpreterLink: link });
   }
 
   @Post(':id/outcome')
-  async outcome(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Param('id') id: string, @Body() form: Form): Promise<View | Redirect> {
-    const call = await this.held(req, id);
+  async outcome(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Param('id') id: string, @Body() form: Form): Promise<View | Redirect> {
+    const call = await this.held(viewer, id);
     if (call instanceof View) return call;
     const parsed = parseOutcome(call.verificationCase, form, !!(await this.calls.preferencesOf(call.verificationCase.id)).helper);
     let errors = parsed.errors;
     if (parsed.valid) {
-      const done = await this.calls.complete(req.viewer!.accountId, id, parsed.valid, { ...actorOf(req), actorId: req.viewer!.accountId });
+      const done = await this.calls.complete(viewer.accountId, id, parsed.valid, { ...actorOf(req), actorId: viewer.accountId });
       if (done === 'done') return redirect('/agent/calls?done=1');
       // Released while the form was being filled in: the call is no longer this agent's.
       if (done === 'not-found') {
-        if ((await this.calls.ofAgent(req.viewer!.accountId, id))?.releasedAt) return this.released();
+        if ((await this.calls.ofAgent(viewer.accountId, id))?.releasedAt) return this.released();
         throw new NotFoundException();
       }
       errors = { code: 'agent.call.errors.codeMismatch' };
     }
-    const shown = await this.consoleView(req, res, call, 'holder', { values: form });
+    const shown = await this.consoleView(req, viewer, res, call, 'holder', { values: form });
     return invalidForm(shown.template, errors, shown.context);
   }
 }

@@ -10,7 +10,8 @@ import { QUEUE_TIMEOUT_MINUTES, QueueService } from '../scheduling/queue.service
 import { CaseSteps } from '../verification/case-steps';
 import { landing, mayShow, pageOf, type StepKey } from '../verification/flow';
 import type { VerificationCase } from '../verification/verification-case.entity';
-import type { WebRequest } from '../web/request';
+import type { Viewer, WebRequest } from '../web/request';
+import { CurrentViewer } from '../web/current-viewer.decorator';
 import { invalidForm, redirect, view, type Redirect, type View } from '../web/view';
 import { CallsService } from './calls.service';
 import { allowJitsi, isCallEvent } from './jitsi';
@@ -36,17 +37,17 @@ export class CallController {
   ) {}
 
   /** The case when step `key`'s page may show, else where it should be. */
-  private async at(req: WebRequest, key: StepKey): Promise<VerificationCase | Redirect> {
-    const c = await this.steps.open(req.viewer!.accountId);
+  private async at(viewer: Viewer, key: StepKey): Promise<VerificationCase | Redirect> {
+    const c = await this.steps.open(viewer.accountId);
     return mayShow(c, key) ? c : redirect(landing(c, key).route);
   }
 
   /** Wait or schedule; in the queue: the position and the estimate (htmx refreshes #wait every 15 s, which also keeps the place). */
   @Get()
-  async queuePage(@Req() req: WebRequest, @Query() query: Form): Promise<View | Redirect> {
-    const c = await this.at(req, 'video_queue');
+  async queuePage(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Query() query: Form): Promise<View | Redirect> {
+    const c = await this.at(viewer, 'video_queue');
     if (!('status' in c)) return c;
-    const accountId = req.viewer!.accountId;
+    const accountId = viewer.accountId;
     await this.queue.seen(accountId);
     const place = c.status === 'queued' ? await this.queue.place(accountId) : null;
     const call = await this.calls.activeForApplicant(accountId);
@@ -69,28 +70,28 @@ export class CallController {
 
   /** Join the queue now. */
   @Post()
-  async join(@Req() req: WebRequest): Promise<Redirect> {
-    await this.queue.join(req.viewer!.accountId);
+  async join(@CurrentViewer() viewer: Viewer): Promise<Redirect> {
+    await this.queue.join(viewer.accountId);
     return redirect('/call');
   }
 
   @Post('ready')
-  async ready(@Req() req: WebRequest): Promise<Redirect> {
-    await this.queue.ready(req.viewer!.accountId);
+  async ready(@CurrentViewer() viewer: Viewer): Promise<Redirect> {
+    await this.queue.ready(viewer.accountId);
     return redirect('/call?ready=1');
   }
 
   /** Save & Exit: the place is lost, the documents and their approval are kept. */
   @Post('leave')
-  async leave(@Req() req: WebRequest): Promise<Redirect> {
-    await this.queue.leave(req.viewer!.accountId);
+  async leave(@CurrentViewer() viewer: Viewer): Promise<Redirect> {
+    await this.queue.leave(viewer.accountId);
     return redirect('/call?left=1');
   }
 
   /** The language of the call (searchable, from CLDR) and a helper, if the applicant brings one. */
   @Get('preferences')
-  async preferencesPage(@Req() req: WebRequest): Promise<View | Redirect> {
-    const c = await this.at(req, 'video_queue');
+  async preferencesPage(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest): Promise<View | Redirect> {
+    const c = await this.at(viewer, 'video_queue');
     if (!('status' in c)) return c;
     const p = await this.calls.preferencesOf(c.id);
     return view('call/preferences', this.preferencesContext(req, c, { language: p.language, hasHelper: p.helper ? 'yes' : '', helperName: p.helper?.name, helperRelationship: p.helper?.relationship, helperRole: p.helper?.role }));
@@ -101,24 +102,24 @@ export class CallController {
   }
 
   @Post('preferences')
-  async savePreferences(@Req() req: WebRequest, @Body() form: Form): Promise<View | Redirect> {
-    const c = await this.at(req, 'video_queue');
+  async savePreferences(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Body() form: Form): Promise<View | Redirect> {
+    const c = await this.at(viewer, 'video_queue');
     if (!('status' in c)) return c;
-    const { errors } = await this.calls.savePreferences(req.viewer!.accountId, form);
+    const { errors } = await this.calls.savePreferences(viewer.accountId, form);
     if (Object.keys(errors).length) return invalidForm('call/preferences', errors, this.preferencesContext(req, c, form));
     return redirect('/call?saved=1');
   }
 
   /** Free slots 2 hours to 7 days ahead, by day, in the applicant's time zone (detected by the browser, changeable). */
   @Get('schedule')
-  async schedulePage(@Req() req: WebRequest, @Query() query: Form): Promise<View | Redirect> {
-    const c = await this.at(req, 'video_queue');
+  async schedulePage(@CurrentViewer() viewer: Viewer, @Query() query: Form): Promise<View | Redirect> {
+    const c = await this.at(viewer, 'video_queue');
     if (!('status' in c)) return c;
-    return this.scheduleView(req, c, isTimeZone(query.tz) ? query.tz : undefined, {});
+    return this.scheduleView(viewer, c, isTimeZone(query.tz) ? query.tz : undefined, {});
   }
 
-  private async scheduleView(req: WebRequest, c: VerificationCase, chosenZone: string | undefined, errors: Record<string, string>): Promise<View> {
-    const current = await this.appointments.current(req.viewer!.accountId);
+  private async scheduleView(viewer: Viewer, c: VerificationCase, chosenZone: string | undefined, errors: Record<string, string>): Promise<View> {
+    const current = await this.appointments.current(viewer.accountId);
     const zone = chosenZone ?? current?.timeZone ?? 'UTC';
     // By day in the chosen zone; the page writes each day and time in the reader's language.
     const days = new Map<string, { date: Date; slots: { value: string; startsAt: Date }[] }>();
@@ -143,40 +144,40 @@ export class CallController {
 
   /** Books the chosen slot (or moves the appointment there: the old slot is released). */
   @Post('schedule')
-  async book(@Req() req: WebRequest, @Body() form: Form): Promise<View | Redirect> {
-    const c = await this.at(req, 'video_queue');
+  async book(@CurrentViewer() viewer: Viewer, @Body() form: Form): Promise<View | Redirect> {
+    const c = await this.at(viewer, 'video_queue');
     if (!('status' in c)) return c;
     const zone = isTimeZone(form.timeZone) ? form.timeZone : undefined;
     const startsAt = typeof form.slot === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:00\.000Z$/.test(form.slot) ? new Date(form.slot) : undefined;
-    if (!zone) return this.scheduleView(req, c, undefined, { timeZone: 'call.schedule.errors.zone' });
-    if (!startsAt) return this.scheduleView(req, c, zone, { slot: 'call.schedule.errors.slot' });
-    const booked = await this.appointments.book(req.viewer!.accountId, startsAt, zone);
+    if (!zone) return this.scheduleView(viewer, c, undefined, { timeZone: 'call.schedule.errors.zone' });
+    if (!startsAt) return this.scheduleView(viewer, c, zone, { slot: 'call.schedule.errors.slot' });
+    const booked = await this.appointments.book(viewer.accountId, startsAt, zone);
     if ('appointment' in booked) return redirect('/call?booked=1');
-    if (booked.error === 'taken') return this.scheduleView(req, c, zone, { slot: 'call.schedule.errors.taken' });
-    if (booked.error === 'outside') return this.scheduleView(req, c, zone, { slot: 'call.schedule.errors.outside' });
+    if (booked.error === 'taken') return this.scheduleView(viewer, c, zone, { slot: 'call.schedule.errors.taken' });
+    if (booked.error === 'outside') return this.scheduleView(viewer, c, zone, { slot: 'call.schedule.errors.outside' });
     return redirect('/call');
   }
 
   /** The appointment, with "Cancel appointment". */
   @Get('appointment')
-  async appointmentPage(@Req() req: WebRequest): Promise<View | Redirect> {
-    const c = await this.at(req, 'video_queue');
+  async appointmentPage(@CurrentViewer() viewer: Viewer): Promise<View | Redirect> {
+    const c = await this.at(viewer, 'video_queue');
     if (!('status' in c)) return c;
-    const a = await this.appointments.current(req.viewer!.accountId);
+    const a = await this.appointments.current(viewer.accountId);
     if (!a) return redirect('/call');
     return view('call/appointment', { ...pageOf(c, 'video_queue'), startsAt: a.startsAt, timeZone: a.timeZone });
   }
 
   @Post('appointment/cancel')
-  async cancel(@Req() req: WebRequest): Promise<Redirect> {
-    await this.appointments.cancel(req.viewer!.accountId);
+  async cancel(@CurrentViewer() viewer: Viewer): Promise<Redirect> {
+    await this.appointments.cancel(viewer.accountId);
     return redirect('/call?cancelled=1');
   }
 
   /** The appointment as an iCalendar file (times in UTC: calendars show them in their own zone). */
   @Get('appointment.ics')
-  async ics(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response): Promise<string | Redirect> {
-    const a = await this.appointments.current(req.viewer!.accountId);
+  async ics(@CurrentViewer() viewer: Viewer, @Res({ passthrough: true }) res: Response): Promise<string | Redirect> {
+    const a = await this.appointments.current(viewer.accountId);
     if (!a) return redirect('/call');
     res.setHeader('Content-Type', 'text/calendar; charset=utf-8');
     res.setHeader('Content-Disposition', 'attachment; filename="referee-video-call.ics"');
@@ -186,19 +187,19 @@ export class CallController {
 
   /** The call: only for the applicant an agent has taken, and only after agreeing to the recording. */
   @Get('join')
-  async joinPage(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response): Promise<View | Redirect> {
-    const c = await this.at(req, 'video_call');
+  async joinPage(@CurrentViewer() viewer: Viewer, @Res({ passthrough: true }) res: Response): Promise<View | Redirect> {
+    const c = await this.at(viewer, 'video_call');
     if (!('status' in c)) return c;
-    const call = await this.calls.activeForApplicant(req.viewer!.accountId);
+    const call = await this.calls.activeForApplicant(viewer.accountId);
     if (!call) return redirect('/call');
-    return this.joinView(req, res, c, call, {});
+    return this.joinView(viewer, res, c, call, {});
   }
 
-  private async joinView(req: WebRequest, res: Response, c: VerificationCase, call: Awaited<ReturnType<CallsService['activeForApplicant']>> & object, errors: Record<string, string>): Promise<View> {
+  private async joinView(viewer: Viewer, res: Response, c: VerificationCase, call: Awaited<ReturnType<CallsService['activeForApplicant']>> & object, errors: Record<string, string>): Promise<View> {
     const context: Record<string, unknown> = { ...pageOf(c, 'video_call'), call, siteAddress: new URL(this.calls.siteUrl()).host, errors, links: linksFor('/call/join') };
     if (call.recordingConsentAt) {
-      const name = [c.firstName, c.lastName].filter(Boolean).join(' ') || req.viewer!.email;
-      context.join = await this.calls.joinInfo(call, { id: req.viewer!.accountId, name, email: req.viewer!.email, agent: false });
+      const name = [c.firstName, c.lastName].filter(Boolean).join(' ') || viewer.email;
+      context.join = await this.calls.joinInfo(call, { id: viewer.accountId, name, email: viewer.email, agent: false });
       const csp = res.getHeader('Content-Security-Policy');
       if (typeof csp === 'string') res.setHeader('Content-Security-Policy', allowJitsi(csp, this.calls.jitsiDomain()));
     }
@@ -207,33 +208,33 @@ export class CallController {
 
   /** "I agree to the recording", then "Join Video Call". */
   @Post('join')
-  async consent(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Body() form: Form): Promise<View | Redirect> {
-    const c = await this.at(req, 'video_call');
+  async consent(@CurrentViewer() viewer: Viewer, @Res({ passthrough: true }) res: Response, @Body() form: Form): Promise<View | Redirect> {
+    const c = await this.at(viewer, 'video_call');
     if (!('status' in c)) return c;
-    const call = await this.calls.activeForApplicant(req.viewer!.accountId);
+    const call = await this.calls.activeForApplicant(viewer.accountId);
     if (!call) return redirect('/call');
-    if (form.recordingConsent !== 'yes') return this.joinView(req, res, c, call, { recordingConsent: 'call.join.errors.consent' });
-    await this.calls.consent(req.viewer!.accountId);
+    if (form.recordingConsent !== 'yes') return this.joinView(viewer, res, c, call, { recordingConsent: 'call.join.errors.consent' });
+    await this.calls.consent(viewer.accountId);
     return redirect('/call/join');
   }
 
   /** What call.js reports from the Jitsi IFrame API (joined, left, recording on/off, ready to close). */
   @Post('events')
   @HttpCode(204)
-  async events(@Req() req: WebRequest, @Body() form: Form): Promise<void> {
-    if (typeof form.callId === 'string' && isCallEvent(form.event)) await this.calls.recordEvent(req.viewer!.accountId, form.callId, form.event);
+  async events(@CurrentViewer() viewer: Viewer, @Body() form: Form): Promise<void> {
+    if (typeof form.callId === 'string' && isCallEvent(form.event)) await this.calls.recordEvent(viewer.accountId, form.callId, form.event);
   }
 
   @Get('verified')
-  async verified(@Req() req: WebRequest): Promise<View | Redirect> {
-    const c = await this.at(req, 'verified');
+  async verified(@CurrentViewer() viewer: Viewer): Promise<View | Redirect> {
+    const c = await this.at(viewer, 'verified');
     if (!('status' in c)) return c;
     return view('call/verified', { ...pageOf(c, 'verified'), links: linksFor('/call/verified') });
   }
 
   @Get('failed')
-  async failed(@Req() req: WebRequest): Promise<View | Redirect> {
-    const c = await this.at(req, 'failed');
+  async failed(@CurrentViewer() viewer: Viewer): Promise<View | Redirect> {
+    const c = await this.at(viewer, 'failed');
     if (!('status' in c)) return c;
     return view('call/failed', { ...pageOf(c, 'failed') });
   }
