@@ -8,7 +8,6 @@ import { CurrentViewer } from '../web/current-viewer.decorator';
 import { fileResponse, redirect, view, type FieldErrors } from '../web/view';
 import { REJECT_REASONS, reasonText } from './document-review.entity';
 import { DocumentFilesService } from './document-files.service';
-import { HINTS } from './images';
 import { ReviewDecisionsService } from './review-decisions.service';
 import { ReviewQueueService } from './review-queue.service';
 import { SubmissionService } from './submission.service';

@@ -1,10 +1,9 @@
 import { generateKeyPair } from 'node:crypto';
 import { promisify } from 'node:util';
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { sql } from '../database/sql';
 import type { JWK } from 'oidc-provider';
-import { CONFIG, type Config } from '../config/config';
 import { PiiCipher } from '../crypto/pii-cipher';
 import { randomToken } from '../crypto/tokens';
 import { LOCKS } from '../jobs/jobs';

@@ -10,7 +10,6 @@ import { type Language, languageOr } from '../i18n/languages';
 import { Messages, phrase, type Text } from '../i18n/messages';
 import { Account } from '../identity/account.entity';
 import { NotificationsService } from '../notifications/notifications.service';
-import type { OutboxMessage } from '../notifications/outbox-message.entity';
 import { CATEGORY_LABELS, FRAUD_KIND_LABELS, type FraudKind, type RequestCategory, type RequestStatus, type SupportCategory } from './categories';
 import { FRAUD_NEXT_STEPS } from './fraud';
 import { SupportMessage, type MessageAuthor } from './support-message.entity';

@@ -27,7 +27,6 @@ const TAXPAYER_NUMBER = 'us-taxpayer-number';
 @Injectable()
 export class VerificationService {
   constructor(
-    private readonly em: EntityManager,
     private readonly steps: CaseSteps,
     private readonly cipher: PiiCipher,
     private readonly fingerprints: PiiFingerprints,
