@@ -172,7 +172,7 @@ describe('the way back after each detour', () => {
     await fromOrganization(browser, { name: 'Records Office', initiateLoginUri: undefined });
     await t.db.sql.query(`update oidc_payload set expires_at = now() - interval '1 second' where model = 'Interaction'`);
     const page = await follow(browser, '/return-to-organization');
-    expect(page.text).toContain('Go to Records Office's website');
+    expect(page.text).toContain("Go to Records Office's website");
     expect(page.text).not.toMatch(/href="https?:\/\/(?!127\.0\.0\.1)/);
     expect(page.text).toContain('You have not finished verifying your identity yet');
 
