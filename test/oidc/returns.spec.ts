@@ -152,7 +152,7 @@ describe('the way back after each detour', () => {
     await t.db.sql.query(`update oidc_payload set expires_at = now() - interval '1 second' where model = 'Interaction'`);
     const page = await follow(browser, '/return-to-organization');
     expect(page.path).toBe('/return-to-organization');
-    expect(page.text).toContain('County Clerk’s request ended while you were away');
+    expect(page.text).toContain('The request from County Clerk ended while you were away');
     expect(page.text).toContain(`href="https://clerk.example/login?iss=${encodeURIComponent(issuer)}"`);
     expect(page.text).not.toContain('You have not finished verifying');
 
@@ -179,7 +179,9 @@ describe('the way back after each detour', () => {
     const stranger = t.browser();
     for (const next of ['https://evil.example/', '//evil.example/x', '/\\evil.example']) {
       const signInPage = await stranger.get(`/sign-in?next=${encodeURIComponent(next)}`);
-      expect(signInPage.text).not.toContain('evil.example');
+      // Neither kept to come back to nor passed on to sign-up (the language switcher only keeps the page's own address).
+      expect(signInPage.text).not.toContain('name="next"');
+      expect(signInPage.text).toContain('<a class="usa-link" href="/sign-up">Create an account</a>');
     }
   });
 });
