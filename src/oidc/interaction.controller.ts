@@ -98,7 +98,8 @@ export class InteractionController {
     const found = await this.load(uid, req, res);
     if (!found) return expired();
     const reason = form.reason === 'unverified' || form.reason === 'ssn_required' ? form.reason : 'deny';
-    if (reason !== 'deny' && req.viewer) await this.returns.clear(req.viewer.accountId);
+    // Back at the organization, told why: nothing waits for this person any more (no banner, no "Return to").
+    if (req.viewer) await this.returns.clear(req.viewer.accountId);
     return this.refuse(req, res, found.organization, 'access_denied', REFUSALS[reason]);
   }
 

@@ -101,10 +101,13 @@ describe('the way back after each detour', () => {
     await submitForm(browser, `/sign-up?next=${encodeURIComponent(next)}`, '/sign-up', { email, password: PASSWORD, next });
     const confirmPage = await browser.get(pathOf((await lastEmailTo(t.db.sql, email))!.link!));
     const confirmed = await browser.post('/sign-up/confirm').type('form').send({ _csrf: csrfOf(confirmPage.text), token: /name="token" value="([^"]+)"/.exec(confirmPage.text)![1] });
+    // Signing in from the page the confirmation leads to: its form carries the request on.
     const signInAgain = await browser.get(confirmed.headers.location);
-    const step = await browser.post('/sign-in').type('form').send({ _csrf: csrfOf(signInAgain.text), email, password: PASSWORD, next });
+    const carried = /name="next" value="([^"]+)"/.exec(signInAgain.text)![1];
+    const step = await browser.post('/sign-in').type('form').send({ _csrf: csrfOf(signInAgain.text), email, password: PASSWORD, next: carried });
     const chooser = await follow(browser, step.headers.location);
-    const added = await firstSecondFactor(browser, `/mfa/setup/totp?next=${encodeURIComponent(/next=([^&"]+)/.exec(chooser.path)?.[1] ? decodeURIComponent(/next=([^&"]+)/.exec(chooser.path)![1]) : '')}`);
+    expect(chooser.path).toBe(`/mfa/setup?next=${encodeURIComponent(next)}`);
+    const added = await firstSecondFactor(browser, `/mfa/setup/totp?next=${encodeURIComponent(next)}`);
     const verifyFirst = await follow(browser, continueOf(added.text));
     expect(verifyFirst.text).toContain('Verify your identity to continue to Benefits Office');
 
@@ -164,6 +167,19 @@ describe('the way back after each detour', () => {
     expect(account.text).toContain('href="/return-to-organization">Return to County Clerk<');
     expect(account.text).toContain('href="/mfa/methods"');
     expect(account.text).toContain('href="/account/organizations"');
+  });
+
+  it('ends once the person is back at the organization, after Deny as after Allow: no banner, no "Return to"', async () => {
+    const person = await createAccount(t, newEmail());
+    const browser = await signIn(t, person);
+    await fromOrganization(browser, { name: 'Parks Service' });
+    expect((await browser.get('/help')).text).toContain(banner('Parks Service'));
+    await recordVerified(t, await accountIdOf(person.email));
+    const consent = await follow(browser, '/return-to-organization');
+    const back = await press(browser, consent, `/interaction/${uidOf(consent.path)}/deny`);
+    expect(new URL(back.offsite!).searchParams.get('error')).toBe('access_denied');
+    expect((await browser.get('/help')).text).not.toContain('asked Referee to verify your identity');
+    expect((await browser.get('/account')).text).not.toContain('Return to Parks Service');
   });
 
   it('is never an open redirect: an organization without a registered start address gets no link, and sign-in ignores outside addresses', async () => {
