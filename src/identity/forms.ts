@@ -6,7 +6,7 @@ import { passwordProblem } from './passwords';
 /** An email field: compared and stored trimmed and in lower case. */
 export const emailField = () => textField().transform(normaliseEmail);
 
-export const SignUpForm = z.object({ email: emailField(), password: textField() }).superRefine(({ email, password }, ctx) => {
+export const SignUpForm = z.object({ email: emailField(), password: textField(), next: textField() }).superRefine(({ email, password }, ctx) => {
   fieldError(ctx, 'email', emailProblem(email));
   fieldError(ctx, 'password', passwordProblem(password, email));
 });

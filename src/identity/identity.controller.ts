@@ -9,6 +9,8 @@ import type { Viewer, WebRequest } from '../web/request';
 import { CurrentViewer } from '../web/current-viewer.decorator';
 import { invalidForm, redirect, view, type FieldErrors } from '../web/view';
 import { readForm } from '../web/form';
+import { ReturnsService } from '../oidc/returns.service';
+import { VerifiedIdentitiesService } from '../verified-identity/verified-identities.service';
 import { IdentityService } from './identity.service';
 import { newPasswordForm, PasswordResetForm, SignInForm, SignUpForm } from './forms';
 import { PASSWORD_MIN } from './passwords';
@@ -25,34 +27,51 @@ export class IdentityController {
     private readonly audit: AuditService,
     private readonly languages: LanguageResolver,
     private readonly afterResponse: AfterResponse,
+    private readonly returns: ReturnsService,
+    private readonly verifiedIdentities: VerifiedIdentitiesService,
   ) {}
 
+  /** `next`: the organization's request the person came from (sign-in's "Create an account" passes it on). */
   @Get('sign-up')
-  signUpPage() {
-    return view('identity/sign-up', { values: {}, passwordMin: PASSWORD_MIN });
+  signUpPage(@Query('next') next: unknown) {
+    return view('identity/sign-up', { values: {}, passwordMin: PASSWORD_MIN, next: localPath(next, '') });
   }
 
   @Post('sign-up')
   async signUp(@Body() body: unknown, @Req() req: WebRequest) {
     const form = readForm(SignUpForm, body);
-    if (!form.valid) return invalidForm('identity/sign-up', form.errors, { values: { email: form.typed('email') }, passwordMin: PASSWORD_MIN });
+    const next = localPath(form.typed('next'), '');
+    if (!form.valid) return invalidForm('identity/sign-up', form.errors, { values: { email: form.typed('email') }, passwordMin: PASSWORD_MIN, next });
     const { email, password } = form.valid;
     await this.rateLimits.consume('sign-up:ip', req.ip ?? '');
-    await this.identity.signUp(email, password, this.languages.stated(req), req.ip ?? '');
-    return view('identity/check-email', { purpose: 'confirm' });
+    // A new account keeps the organization's request: the confirmation may be opened in another browser, or days later.
+    await this.identity.signUp(email, password, this.languages.stated(req), req.ip ?? '', (accountId) => this.returns.rememberRequest(accountId, next));
+    return view('identity/check-email', { purpose: 'confirm', next });
   }
 
   @Get('sign-up/confirm')
   async confirmPage(@Query('token') token: unknown) {
     const link = await this.identity.findLink(token, 'confirm_email');
-    return link ? view('identity/confirm-email', { token }) : view('identity/link-expired', { purpose: 'confirm' }, 410);
+    if (!link) return view('identity/link-expired', { purpose: 'confirm' }, 410);
+    return view('identity/confirm-email', { token, requestingOrganization: await this.organizationWaitingFor(link.account.id) });
   }
 
-  /** Confirming is a POST (a button on the linked page): mail scanners that fetch links change nothing. */
+  /**
+   * Confirming is a POST (a button on the linked page): mail scanners that fetch links change
+   * nothing. Then sign in, and on into the organization's request when one is waiting.
+   */
   @Post('sign-up/confirm')
   async confirm(@Body('token') token: unknown) {
-    const confirmed = await this.identity.confirmEmail(token);
-    return confirmed ? redirect('/sign-in?confirmed=1') : view('identity/link-expired', { purpose: 'confirm' }, 410);
+    const link = await this.identity.findLink(token, 'confirm_email');
+    const confirmed = link && (await this.identity.confirmEmail(token));
+    if (!confirmed) return view('identity/link-expired', { purpose: 'confirm' }, 410);
+    const next = await this.returns.continuePath(link.account.id);
+    return redirect(`/sign-in?confirmed=1${next ? `&next=${encodeURIComponent(next)}` : ''}`);
+  }
+
+  private async organizationWaitingFor(accountId: string) {
+    const pending = await this.returns.pending(accountId);
+    return pending ? { name: pending.organization.name } : undefined;
   }
 
   @Get('sign-in')
@@ -116,8 +135,13 @@ export class IdentityController {
   @Get('account')
   @UseGuards(SignedInGuard)
   async account(@CurrentViewer() viewer: Viewer) {
-    const account = await this.identity.findAccount(viewer.accountId);
-    return view('identity/account', { account });
+    const [account, verified, waiting] = await Promise.all([
+      this.identity.findAccount(viewer.accountId),
+      this.verifiedIdentities.findVerified(viewer.accountId),
+      this.organizationWaitingFor(viewer.accountId),
+    ]);
+    // The way back is offered on the page itself: the layout's banner would say it twice.
+    return view('identity/account', { account, verifiedAt: verified?.verifiedAt, waiting, requestingOrganization: waiting, requestBanner: false });
   }
 
   @Get('password-reset')

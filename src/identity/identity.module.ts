@@ -1,12 +1,14 @@
 import { Module } from '@nestjs/common';
 import { NotificationsModule } from '../notifications/notifications.module';
+import { ReturnsModule } from '../oidc/returns.module';
+import { VerifiedIdentityModule } from '../verified-identity/verified-identity.module';
 import { IdentityController } from './identity.controller';
 import { IdentityService } from './identity.service';
 import { SessionMiddleware, SessionsService } from './sessions.service';
 import { SignedInGuard } from './signed-in.guard';
 
 @Module({
-  imports: [NotificationsModule],
+  imports: [NotificationsModule, ReturnsModule, VerifiedIdentityModule],
   controllers: [IdentityController],
   providers: [IdentityService, SessionsService, SessionMiddleware, SignedInGuard],
   exports: [IdentityService, SessionsService, SessionMiddleware, SignedInGuard],

@@ -72,7 +72,8 @@ export class IdentityService {
    * the page shown is the same. The emails go once the transaction commits, without the
    * answer waiting for them (a mail round trip, or none, must not show in its time).
    */
-  async signUp(email: string, password: string, language: Language | undefined, ip: string): Promise<void> {
+  /** `created` runs for a new account only (an organization's request it came from is remembered there), never for an existing address. */
+  async signUp(email: string, password: string, language: Language | undefined, ip: string, created?: (accountId: string) => Promise<void>): Promise<void> {
     const [passwordHash, { existing, emailed }] = await Promise.all([
       this.hasher.hash(password), // in both branches: same timing
       (async () => {
@@ -92,6 +93,7 @@ export class IdentityService {
     if (!existing) {
       const account = this.em.create(Account, { email, passwordHash, language });
       await this.issueLink(account, 'confirm_email');
+      await created?.(account.id);
       return;
     }
     await this.em.transactional(async (tx) => {

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { CryptoModule } from '../crypto/crypto.module';
 import { IdentityModule } from '../identity/identity.module';
 import { NotificationsModule } from '../notifications/notifications.module';
+import { ReturnsModule } from '../oidc/returns.module';
 import { StaffModule } from '../staff/staff.module';
 import { VerifiedIdentityModule } from '../verified-identity/verified-identity.module';
 import { BackupCodesService } from './backup-codes.service';
@@ -35,7 +36,7 @@ const SERVICES = [
 ];
 
 @Module({
-  imports: [IdentityModule, NotificationsModule, StaffModule, VerifiedIdentityModule, CryptoModule],
+  imports: [IdentityModule, NotificationsModule, StaffModule, VerifiedIdentityModule, CryptoModule, ReturnsModule],
   controllers: [ChallengeController, SetupController],
   providers: [...SERVICES, SecondFactorGuard],
   exports: [MfaMethodsService],

@@ -19,6 +19,7 @@ import { MFA_POLICY } from './policy';
 import { personAt, SecondFactorGuard } from './second-factor.guard';
 import { labelProblem, MethodLabelForm, PhoneSetupFields, PhoneSetupForm, TotpSetupForm } from './forms';
 import { readForm } from '../web/form';
+import { ReturnsService } from '../oidc/returns.service';
 
 type Form = Record<string, unknown>;
 const text = (value: unknown) => (typeof value === 'string' ? value.trim() : '');
@@ -40,6 +41,7 @@ export class SetupController {
     private readonly sessions: SessionsService,
     private readonly messages: Messages,
     private readonly languages: LanguageResolver,
+    private readonly returns: ReturnsService,
   ) {}
 
   /** Text in the page's language: the name a new method gets unless the person gives one, and answers to passkeys.js. */
@@ -64,7 +66,14 @@ export class SetupController {
   /** A method was added: the first one signs the person in. */
   private async added(req: WebRequest, first: boolean, kind: MfaKind, next: string) {
     if (first) await this.sessions.completeSecondFactor(req);
-    return view('mfa/setup-done', { first, kindName: KIND_NAMES[kind], next: next || (first ? '/account' : '/mfa/methods'), offerBackupCodes: kind !== 'backup_codes' });
+    return view('mfa/setup-done', { first, kindName: KIND_NAMES[kind], next: next || (await this.afterSetup(req, first)), offerBackupCodes: kind !== 'backup_codes' });
+  }
+
+  /** Where "Continue" leads when no page asked to come back: a first factor goes on with the organization's request, if one waits. */
+  private async afterSetup(req: WebRequest, first: boolean): Promise<string> {
+    if (!first) return '/mfa/methods';
+    const accountId = (req.viewer ?? req.pendingSignIn)?.accountId;
+    return accountId && (await this.returns.pending(accountId)) ? '/return-to-organization' : '/account';
   }
 
   @Get('setup')
@@ -196,10 +205,10 @@ export class SetupController {
 
   @Get('setup/done')
   @UseGuards(SignedInGuard)
-  done(@Query() query: Form) {
+  async done(@Req() req: WebRequest, @Query() query: Form) {
     const kind = (['passkey', 'totp', 'phone'] as const).find((k) => k === query.kind) ?? 'passkey';
     const first = query.first === '1';
-    return view('mfa/setup-done', { first, kindName: KIND_NAMES[kind], next: localPath(query.next, '') || (first ? '/account' : '/mfa/methods'), offerBackupCodes: true });
+    return view('mfa/setup-done', { first, kindName: KIND_NAMES[kind], next: localPath(query.next, '') || (await this.afterSetup(req, first)), offerBackupCodes: true });
   }
 
   // ---- backup codes -------------------------------------------------------------------

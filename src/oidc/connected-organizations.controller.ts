@@ -1,11 +1,12 @@
-import { Controller, Get, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { SignedInGuard } from '../identity/signed-in.guard';
 import type { Viewer } from '../web/request';
 import { CurrentViewer } from '../web/current-viewer.decorator';
 import { redirect, view } from '../web/view';
-import { describeScopes } from './claims';
+import { describeScopes, VERIFIED_IDENTITIES, type VerifiedIdentities } from './claims';
 import { GrantsService } from './grants.service';
 import { OidcProviderService } from './provider.service';
+import { ReturnsService } from './returns.service';
 
 /** "Connected organizations" (linked from the account page), and the way back to an organization after verifying. */
 @Controller()
@@ -14,6 +15,8 @@ export class ConnectedOrganizationsController {
   constructor(
     private readonly grants: GrantsService,
     private readonly oidc: OidcProviderService,
+    private readonly returns: ReturnsService,
+    @Inject(VERIFIED_IDENTITIES) private readonly verifiedIdentities: VerifiedIdentities,
   ) {}
 
   @Get('account/organizations')
@@ -33,24 +36,16 @@ export class ConnectedOrganizationsController {
   }
 
   /**
-   * Back to the organization that sent this person to verify: to the request still waiting
-   * in this browser, or, days later, to the organization's own sign-in (OpenID Connect
-   * Core §4, initiate_login_uri), where "Sign in with Referee" starts afresh.
+   * Back to the organization that sent this person (ReturnsService.wayBack): into its request
+   * while it is open (its page checks that it is this browser's, else it sends the person back
+   * here without it), or, days later, a page linking to the organization's registered start
+   * address, where "Sign in with Referee" starts afresh.
    */
   @Get('return-to-organization')
   async returnToOrganization(@CurrentViewer() viewer: Viewer) {
-    const pending = await this.grants.pendingReturn(viewer.accountId);
-    if (!pending) return redirect('/account');
-    const organization = pending.organization;
-    // Still open: its page checks that it is this browser's (else it sends the person back here, without it).
-    if (pending.interactionUid && (await this.oidc.provider.Interaction.find(pending.interactionUid))) {
-      return redirect(`/interaction/${pending.interactionUid}`);
-    }
-    if (organization.initiateLoginUri) {
-      const url = new URL(organization.initiateLoginUri);
-      url.searchParams.set('iss', this.oidc.provider.issuer);
-      return redirect(url.toString());
-    }
-    return view('oidc/return', { organization });
+    const way = await this.returns.wayBack(viewer.accountId, this.oidc.provider.issuer);
+    if (!way) return redirect('/account');
+    if ('to' in way) return redirect(way.to);
+    return view('oidc/return', { organization: way.organization, startUrl: way.startUrl, verified: !!(await this.verifiedIdentities.findVerified(viewer.accountId)) });
   }
 }

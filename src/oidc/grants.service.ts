@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { sql, sqlRun } from '../database/sql';
 import { Organization } from './organization.entity';
-import { PendingReturn } from './pending-return.entity';
 
 export interface ConnectedOrganization {
   clientId: string;
@@ -13,7 +12,7 @@ export interface ConnectedOrganization {
 
 /**
  * Consents (the provider's Grant rows) seen from the person's side: which organizations they
- * share with, and stopping that. Plus the organization waiting for them while they verify.
+ * share with, and stopping that.
  */
 @Injectable()
 export class GrantsService {
@@ -74,24 +73,5 @@ export class GrantsService {
       [accountId, clientId],
     );
     return deleted > 0;
-  }
-
-  /** Remembers which organization sent this person to verify (and the request waiting in this browser). */
-  async rememberReturn(accountId: string, organization: Organization, interactionUid: string): Promise<void> {
-    await this.em.upsert(PendingReturn, { account: accountId, organization, interactionUid, createdAt: new Date() });
-  }
-
-  /** The organization waiting for this person, if any: what verification's last page links back to. */
-  pendingReturn(accountId: string): Promise<PendingReturn | null> {
-    return this.em.findOne(PendingReturn, { account: accountId }, { populate: ['organization'] });
-  }
-
-  /** The waiting request is gone (finished, expired or in another browser): only the organization remains. */
-  async forgetInteraction(accountId: string): Promise<void> {
-    await this.em.nativeUpdate(PendingReturn, { account: accountId }, { interactionUid: null });
-  }
-
-  async clearReturn(accountId: string): Promise<void> {
-    await this.em.nativeDelete(PendingReturn, { account: accountId });
   }
 }

@@ -12,9 +12,9 @@ import {
   describeVerifiedClaims,
   type VerifiedIdentities,
 } from './claims';
-import { GrantsService } from './grants.service';
 import type { Organization } from './organization.entity';
 import { OrganizationsService } from './organizations.service';
+import { ReturnsService } from './returns.service';
 import { OidcProviderService, errors, verificationProblem } from './provider.service';
 
 type Details = Awaited<ReturnType<OidcProviderService['provider']['interactionDetails']>>;
@@ -39,7 +39,7 @@ export class InteractionController {
   constructor(
     private readonly oidc: OidcProviderService,
     private readonly organizations: OrganizationsService,
-    private readonly grants: GrantsService,
+    private readonly returns: ReturnsService,
     @Inject(VERIFIED_IDENTITIES) private readonly verifiedIdentities: VerifiedIdentities,
   ) {}
 
@@ -63,7 +63,7 @@ export class InteractionController {
   @Get(':uid/login')
   async afterSignIn(@Param('uid') uid: string, @Req() req: WebRequest, @Res({ passthrough: true }) res: Response) {
     const found = await this.load(uid, req, res);
-    if (!found) return expired();
+    if (!found) return this.expired(uid, req);
     if (!req.viewer) return redirect(`/sign-in?next=${encodeURIComponent(`/interaction/${uid}/login`)}`);
     if (found.details.prompt.name !== 'login') return redirect(`/interaction/${uid}`);
     const blocked = await this.cannotLogIn(found.details, found.organization, req.viewer.accountId);
@@ -89,7 +89,7 @@ export class InteractionController {
     if (missing.missingOIDCClaims?.length) grant.addOIDCClaims(missing.missingOIDCClaims);
     const grantId = await grant.save();
     const returnTo = await this.oidc.provider.interactionResult(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
-    await this.grants.clearReturn(accountId);
+    await this.returns.clear(accountId);
     return continueTo(returnTo, organization);
   }
 
@@ -98,16 +98,17 @@ export class InteractionController {
     const found = await this.load(uid, req, res);
     if (!found) return expired();
     const reason = form.reason === 'unverified' || form.reason === 'ssn_required' ? form.reason : 'deny';
-    if (reason !== 'deny' && req.viewer) await this.grants.clearReturn(req.viewer.accountId);
+    // Back at the organization, told why: nothing waits for this person any more (no banner, no "Return to").
+    if (req.viewer) await this.returns.clear(req.viewer.accountId);
     return this.refuse(req, res, found.organization, 'access_denied', REFUSALS[reason]);
   }
 
   /** A request no longer open here; if it was the one someone verified for, back to its organization's own sign-in. */
   private async expired(uid: string, req: WebRequest) {
     if (req.viewer) {
-      const pending = await this.grants.pendingReturn(req.viewer.accountId);
+      const pending = await this.returns.pending(req.viewer.accountId);
       if (pending?.interactionUid === uid) {
-        await this.grants.forgetInteraction(req.viewer.accountId);
+        await this.returns.forgetInteraction(req.viewer.accountId);
         return redirect('/return-to-organization');
       }
     }
@@ -148,7 +149,7 @@ export class InteractionController {
     const reasons = details.prompt.reasons;
     if (!reasons.includes('essential_acr') && !reasons.includes('essential_acrs')) return undefined;
     if (!(await this.verifiedIdentities.findVerified(accountId))) {
-      await this.grants.rememberReturn(accountId, organization, details.uid);
+      await this.returns.remember(accountId, organization, details.uid);
       return view('oidc/verify-first', { organization, uid: details.uid });
     }
     return undefined;
@@ -158,7 +159,7 @@ export class InteractionController {
     const identity = await this.verifiedIdentities.findVerified(accountId);
     switch (verificationProblem(details.params, organization.requiresSsn, identity)) {
       case 'unverified':
-        await this.grants.rememberReturn(accountId, organization, details.uid);
+        await this.returns.remember(accountId, organization, details.uid);
         return view('oidc/verify-first', { organization, uid: details.uid });
       case 'ssn_required':
         return view('oidc/ssn-required', { organization, uid: details.uid });

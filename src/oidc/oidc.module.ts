@@ -8,6 +8,7 @@ import { ConnectedOrganizationsController } from './connected-organizations.cont
 import { GrantsService } from './grants.service';
 import { InteractionController } from './interaction.controller';
 import { OrganizationsService } from './organizations.service';
+import { ReturnsModule } from './returns.module';
 import { OidcProviderService } from './provider.service';
 import { SigningKeysService } from './signing-keys.service';
 import { VerifiedIdentitiesService } from '../verified-identity/verified-identities.service';
@@ -18,7 +19,7 @@ import { VerifiedIdentityModule } from '../verified-identity/verified-identity.m
  * organizations (clients), consent grants and the verified claims it shares.
  */
 @Module({
-  imports: [IdentityModule, StaffModule, CryptoModule, VerifiedIdentityModule],
+  imports: [IdentityModule, StaffModule, CryptoModule, VerifiedIdentityModule, ReturnsModule],
   controllers: [InteractionController, ConnectedOrganizationsController, OrganizationsAdminController],
   providers: [
     OrganizationsService,
