@@ -3,8 +3,8 @@ import { LanguageResolver } from '../i18n/language';
 import { Messages, type Text } from '../i18n/messages';
 import { Csrf, CsrfInMultipartBody } from '../web/csrf';
 import type { WebRequest } from '../web/request';
-import { redirect, view } from '../web/view';
-import { fieldLabels, sidesSent } from './documents.controller';
+import { fileResponse, redirect, view } from '../web/view';
+import { fieldLabels, formItems, sidesSent } from './documents.controller';
 import { HeldPhotoForm } from './forms';
 import { readForm } from '../web/form';
 import { DocumentFilesService } from './document-files.service';
@@ -34,7 +34,11 @@ export class CaptureController {
     const all = await this.submission.state(c);
     // Field names keep the item's place among all items (as the upload route numbers them).
     const labels = fieldLabels(this.messages, this.languages.of(req), all);
-    const items = all.map((item, index) => ({ ...item, index })).filter((i) => i.editable);
+    const items = formItems(
+      all.map((item, index) => ({ ...item, index })).filter((i) => i.editable),
+      errors,
+      (item) => item.index,
+    );
     return view('documents/capture', { token, items, sent, labels, errors: Object.keys(errors).length ? errors : undefined }, status);
   }
 
@@ -71,6 +75,15 @@ export class CaptureController {
     const { refused, status } = await this.files.uploadSides(c, itemKey, sides, 'phone');
     if (Object.keys(refused).length) return this.page(req, token, Object.fromEntries(Object.entries(refused).map(([side, why]) => [fieldOf(side), why])), status);
     return redirect(`/capture/${token}?sent=${encodeURIComponent(itemKey)}#${encodeURIComponent(itemKey)}`);
+  }
+
+  /** A held photo, shown on the phone beside its problem (only held ones: the link shows nothing else already sent). */
+  @Get(':token/file/:id')
+  async heldFile(@Param('token') token: string, @Param('id') id: string) {
+    const c = await this.documents.captureCase(token);
+    const file = c && (await this.files.fileOfCase(c.id, id));
+    if (!file || !file.held) throw new NotFoundException();
+    return fileResponse(file.mime, await this.files.contents(file));
   }
 
   /** A held photo, from the phone: "Use this photo anyway" or "Take another photo". */

@@ -53,6 +53,18 @@ export function fieldLabels(messages: Messages, language: Language, items: ItemS
   return labels;
 }
 
+/**
+ * A document as its form shows it: the required sides, and the optional pages folded away
+ * (open when one of them has a photo or an error, so nothing is hidden that matters).
+ */
+export function formItems<T extends ItemState>(items: T[], errors: Problems, index: (item: T, i: number) => number = (_, i) => i) {
+  return items.map((item, i) => {
+    const optional = item.sides.filter((s) => !s.required);
+    const used = (key: string) => !!item.files[key] || !!item.held[key] || !!errors[`file-${index(item, i)}-${key}`];
+    return { ...item, required: item.sides.filter((s) => s.required), optional, optionalOpen: optional.some((s) => used(s.key)) };
+  });
+}
+
 /** The applicant's side: send documents (Choose Image), confirm and continue, then hold for review. */
 @Controller('documents')
 @UseGuards(SignedInGuard)
@@ -83,7 +95,7 @@ export class DocumentsController {
       {
         ...pageOf(c, 'send_documents'),
         back: c.status === 'documents_chosen' ? '/verify/documents/review' : '/documents/review',
-        items,
+        items: formItems(items, errors),
         replacing: c.status !== 'documents_chosen',
         tip: TRANSLATION_TIP,
         errors: Object.keys(errors).length ? errors : undefined,
