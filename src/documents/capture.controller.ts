@@ -39,7 +39,9 @@ export class CaptureController {
       errors,
       (item) => item.index,
     );
-    return view('documents/capture', { token, items, sent, labels, errors: Object.keys(errors).length ? errors : undefined }, status);
+    // "Photo sent" only when nothing waits for "Use this photo anyway" (a held photo is not sent yet).
+    const held = items.some((i) => Object.values(i.held).some(Boolean));
+    return view('documents/capture', { token, items, sent: held ? undefined : sent, labels, errors: Object.keys(errors).length ? errors : undefined }, status);
   }
 
   @Get(':token')

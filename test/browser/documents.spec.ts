@@ -53,6 +53,7 @@ suite.describe('documents in Chromium', () => {
     await phone.page.locator('#photo-1-page1').setInputFiles({ name: 'IMG_0001.jpg', mimeType: 'image/jpeg', buffer: await photo(1400, 1800, { dark: true }) });
     await clickAndLoad(phone.page, phone.page.locator('#second .referee-upload__send'));
     await phone.page.getByText('This photo is not sent yet: check it first.').waitFor();
+    expect(await phone.page.getByText('Photo sent').count()).toBe(0);
     await checkAccessibility(phone.page);
     await screenshot(phone.page, 'documents-phone-held');
     await clickAndLoad(phone.page, phone.page.getByRole('button', { name: 'Use this photo anyway' }));
