@@ -162,5 +162,6 @@ suite.describe('documents in Chromium', () => {
         expect(errors).toEqual([]);
       }
     }
-  });
+    // Four browsers, each page checked with axe: more than one journey's time.
+  }, 300_000);
 });
