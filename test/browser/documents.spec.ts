@@ -87,7 +87,8 @@ suite.describe('documents in Chromium', () => {
     await page.getByRole('link', { name: 'Join a video call' }).waitFor({ timeout: 15_000 });
     expect(await page.getByRole('link', { name: 'Schedule an appointment' }).first().getAttribute('href')).toBe('/call/schedule');
     expect([...errors, ...phoneErrors]).toEqual([]);
-  });
+    // Two browsers and a held photo's round trip on top of the journey.
+  }, 240_000);
 
   it('in Arabic: right to left and axe-clean, the preview of a chosen image and a refused file explained in Arabic', async () => {
     const a = await applicantAtDocuments(suite.t, 'chromium-ar');
