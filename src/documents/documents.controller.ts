@@ -61,7 +61,9 @@ export function formItems<T extends ItemState>(items: T[], errors: Problems, ind
   return items.map((item, i) => {
     const optional = item.sides.filter((s) => !s.required);
     const used = (key: string) => !!item.files[key] || !!item.held[key] || !!errors[`file-${index(item, i)}-${key}`];
-    return { ...item, required: item.sides.filter((s) => s.required), optional, optionalOpen: optional.some((s) => used(s.key)) };
+    // Every side held: its two choices are all there is to do (no file to pick, no Send).
+    const picking = item.sides.some((s) => !item.held[s.key]);
+    return { ...item, required: item.sides.filter((s) => s.required), optional, optionalOpen: optional.some((s) => used(s.key)), picking };
   });
 }
 
