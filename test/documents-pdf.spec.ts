@@ -136,7 +136,7 @@ describe('PDFs of paper documents', () => {
 
     // The reviewer's console shows the image and serves it as an image.
     expect((await uploadFile(a, 'first', 'photo_page', await photo())).status).toBe(303);
-    expect((await uploadFile(a, 'supporting:proof_of_non_us_address', 'page1', await pdfBytes(await pdfBill(2)), 'lease.pdf')).status).toBe(303);
+    expect((await uploadFile(a, 'second', 'page2', await pdfBytes(await pdfBill(2)), 'bill-more.pdf')).status).toBe(303);
     expect((await submitDocuments(a)).headers.location).toBe('/documents/review');
     const r2 = await reviewer();
     const next = await r2.post('/agent/review/next');
@@ -148,9 +148,9 @@ describe('PDFs of paper documents', () => {
     const served = await r2.browser.get(`${casePath}/file/${row.id}`);
     expect([served.status, served.headers['content-type']]).toEqual([200, 'image/jpeg']);
     expect((served.body as Buffer).equals(image)).toBe(true);
-    // The 2-page lease: its pages one above the other (16 pixels apart) in the one image of that side.
-    const lease = (await fileRows(a)).find((f) => f.item === 'supporting:proof_of_non_us_address')!;
-    expect([lease.mime, lease.width, lease.height]).toEqual(['image/jpeg', 1275, 2 * 1650 + 16]);
+    // A 2-page PDF for the bill's page 2: its pages one above the other (16 pixels apart) in the one image of that side.
+    const more = (await fileRows(a)).find((f) => f.item === 'second' && f.side === 'page2')!;
+    expect([more.mime, more.width, more.height]).toEqual(['image/jpeg', 1275, 2 * 1650 + 16]);
   });
 
   it('renders a PDF that runs JavaScript when opened to a plain image: the script is not kept anywhere', async () => {

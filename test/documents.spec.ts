@@ -12,7 +12,8 @@ import { HINTS, checkFile } from '../src/documents/images';
 import { sidesOf } from '../src/documents/sides';
 import { LANGUAGE_CODES } from '../src/i18n/languages';
 import { Messages } from '../src/i18n/messages';
-import { CATALOG } from '../src/verification/catalog';
+import { CATALOG, addressProof, supportingDocuments } from '../src/verification/catalog';
+import type { Applicant } from './harness/verification';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -165,6 +166,100 @@ describe('applicant uploads', () => {
   });
 });
 
+describe('the upload page (one form per document, photos held for a check, the bill as proof of address)', () => {
+  /** Sends a document's form as the page does: the CSRF field, then a file per side, named by the side. */
+  async function sendDocument(a: Applicant, item: string, files: Record<string, Buffer>) {
+    const page = await a.browser.get('/documents');
+    let req = a.browser.post(`/documents/upload/${item}`).field('_csrf', csrfOf(page.text));
+    for (const [side, data] of Object.entries(files)) req = req.attach(side, data, { filename: `${side}.jpg`, contentType: 'image/jpeg' });
+    return req;
+  }
+
+  it('offers Take Photo and Choose Image for each side, one Send per document, the optional pages folded away, and the phone number given', async () => {
+    const a = await applicantAtDocuments(t, 'page');
+    const page = await a.browser.get('/documents');
+    // One form per document (passport, bill), each with one submit button.
+    expect(page.text.match(/action="\/documents\/upload\/[^"]+"/g)).toEqual(['action="/documents/upload/first"', 'action="/documents/upload/second"']);
+    expect(page.text.match(/>Send photos</g)).toHaveLength(2);
+    expect(page.text).not.toContain('>Upload<');
+    // Take Photo opens the camera; Choose Image the files; both labelled, in the page's words.
+    expect(page.text).toContain('<input class="usa-sr-only referee-pickers__input" type="file" id="photo-0-photo_page" name="photo_page" accept="image/*" capture="environment"');
+    expect(page.text).toMatch(/<label class="usa-button referee-pickers__button referee-pickers__take" for="photo-0-photo_page">Take Photo<\/label>/);
+    expect(page.text).toMatch(/for="file-0-photo_page">Choose Image<\/label>/);
+    // The bill's pages 2 and 3 are folded under "Add another page (optional)", page 1 is not.
+    const details = /<details class="referee-more-pages">([\s\S]*?)<\/details>/.exec(page.text)![1];
+    expect(details).toContain('Add another page (optional)');
+    expect(details).toContain('id="file-1-page2"');
+    expect(details).not.toContain('id="file-1-page1"');
+    // Tips with drawings, each described.
+    for (const tip of ['good', 'glare', 'edges', 'blur']) expect(page.text).toMatch(new RegExp(`src="/static/img/photo-tips/${tip}.svg" alt="Drawing of [^"]+"`));
+    // "Text me a link": the number given with the details.
+    expect(page.text).toMatch(/<option value="FR" selected/);
+    expect(page.text).toContain('value="01 42 68 53 00"');
+    // Both pages of the bill in one post.
+    const both = await sendDocument(a, 'second', { page1: await photo(), page2: await photo(1400, 1800) });
+    expect(both.status).toBe(303);
+    expect((await fileRows(a)).map((r) => r.side).sort()).toEqual(['page1', 'page2']);
+    // A page with a photo stays unfolded.
+    expect((await a.browser.get('/documents')).text).toContain('<details class="referee-more-pages" open>');
+  });
+
+  it('holds a dark photo: not sent until "Use this photo anyway"; "Take another photo" deletes it', async () => {
+    const a = await applicantAtDocuments(t, 'held');
+    const dark = await photo(1600, 1000, { dark: true });
+    expect((await sendDocument(a, 'first', { photo_page: dark })).status).toBe(303);
+    expect((await sendDocument(a, 'second', { page1: await photo() })).status).toBe(303);
+    let page = await a.browser.get('/documents');
+    expect(page.text).toContain('This photo is not sent yet: check it first.');
+    expect(page.text).toContain('This photo looks dark.');
+    const [held] = (await fileRows(a)).filter((r) => r.item === 'first');
+    expect(held.held).toBe(true);
+    // Held: Continue still asks for the passport.
+    const early = await submitDocuments(a);
+    expect(early.status).toBe(400);
+    expect(early.text).toContain('Send your passport before you continue');
+    // "Take another photo": gone, and the page offers the camera again.
+    const retake = await a.post(`/documents/held/${held.id}`, { choice: 'retake' });
+    expect([retake.status, retake.headers.location]).toEqual([303, '/documents#photo-0-photo_page']);
+    expect((await fileRows(a)).filter((r) => r.item === 'first')).toEqual([]);
+    expect((await a.browser.get(`/documents/file/${held.id}`)).status).toBe(404);
+    // Again dark, and this time "Use this photo anyway": it counts, and Continue goes on.
+    expect((await sendDocument(a, 'first', { photo_page: dark })).status).toBe(303);
+    const [again] = (await fileRows(a)).filter((r) => r.item === 'first');
+    expect((await a.post(`/documents/held/${again.id}`, { choice: 'use' })).status).toBe(303);
+    page = await a.browser.get('/documents');
+    expect(page.text).not.toContain('This photo is not sent yet');
+    expect((await submitDocuments(a)).headers.location).toBe('/documents/review');
+    // Someone else's file: 404.
+    const other = await applicantAtDocuments(t, 'held-other');
+    expect((await other.post(`/documents/held/${again.id}`, { choice: 'use' })).status).toBe(404);
+  });
+
+  it('a bill or statement showing a non-U.S. address is also the proof of that address; the reviewer is told to compare it', async () => {
+    // The catalog's rule: bills and statements of the last 90 days, for people living outside the U.S.
+    const outside = { residesOutsideUs: true };
+    expect(['utility_bill', 'pay_stub', 'medical_bill', 'bank_statement'].map((k) => addressProof(CATALOG.get(k), outside))).toEqual([true, true, true, true]);
+    expect(addressProof(CATALOG.get('w2_form'), outside)).toBe(false);
+    expect(addressProof(CATALOG.get('bank_statement'), { residesOutsideUs: false })).toBe(false);
+    expect(supportingDocuments({ identifier: 'none', nameChanged: false, nameDiffers: false, addressProven: true }).map((d) => d.key)).toEqual([]);
+    expect(supportingDocuments({ identifier: 'none', nameChanged: false, nameDiffers: false, addressProven: false }).map((d) => d.key)).toEqual(['proof_of_non_us_address']);
+
+    // The passport and a utility bill, living in France: no separate proof of address asked.
+    const a = await applicantAtDocuments(t, 'proof');
+    const page = await a.browser.get('/documents');
+    expect(page.text).not.toContain('Proof of a non-U.S. address');
+    expect(page.text).toContain('this document is also your proof of address');
+    await uploadAll(a);
+    expect((await submitDocuments(a)).headers.location).toBe('/documents/review');
+    await t.db.sql.query(`update document_review set decided_at = now() where decided_at is null and case_id <> $1`, [(await a.row()).id]);
+    const r = await reviewer('rev-proof');
+    const next = await r.post('/agent/review/next');
+    const review = await r.browser.get(next.headers.location);
+    expect(review.text).toContain('This document is also the proof of the applicant’s non-U.S. address: compare the address on it with the address entered.');
+    expect(review.text.match(/data-proof-of-address/g)).toHaveLength(1);
+  });
+});
+
 describe('Take Photo (a one-time link by SMS)', () => {
   it('texts a link; the phone page (no sign-in) uploads; the desktop page shows the photo; the link expires; 5 sends per 10 minutes', async () => {
     const a = await applicantAtDocuments(t, 'phone');
@@ -272,8 +367,8 @@ describe('review', () => {
 
     // Only the bill may be replaced; submitting before replacing it is refused.
     const uploadPage = await a.browser.get('/documents');
-    expect(uploadPage.text).toContain('action="/documents/upload/second/page1"');
-    expect(uploadPage.text).not.toContain('action="/documents/upload/first/photo_page"');
+    expect(uploadPage.text).toContain('action="/documents/upload/second"');
+    expect(uploadPage.text).not.toContain('action="/documents/upload/first"');
     expect((await submitDocuments(a)).status).toBe(400);
     expect((await uploadFile(a, 'first', 'photo_page', await photo())).status).toBe(409);
     expect((await uploadFile(a, 'second', 'page1', await photo())).status).toBe(303);
@@ -375,7 +470,7 @@ describe('retention', () => {
     const a = await applicantAtDocuments(t, 'retention');
     await uploadAll(a);
     const rows = await fileRows(a);
-    expect(rows).toHaveLength(3);
+    expect(rows).toHaveLength(2);
     const c = await a.row();
     const service = t.app.get(DocumentRetentionService);
     await t.db.sql.query(`update verification_case set status = 'verified', updated_at = now() - interval '29 days' where id = $1`, [c.id]);
@@ -383,7 +478,7 @@ describe('retention', () => {
     await t.db.sql.query(`update verification_case set updated_at = now() - interval '31 days' where id = $1`, [c.id]);
     // Two runs at once (two instances): the advisory lock lets one do the work.
     const counts = await Promise.all([service.deleteExpired(), service.deleteExpired()]);
-    expect(counts.reduce((x, y) => x + y, 0)).toBe(3);
+    expect(counts.reduce((x, y) => x + y, 0)).toBe(2);
     expect(await fileRows(a)).toEqual([]);
     const left = storedFiles(t);
     for (const r of rows) expect(left.some((p) => p.endsWith(r.storage_key))).toBe(false);

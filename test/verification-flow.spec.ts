@@ -168,7 +168,6 @@ describe('the tracker along the journey', () => {
     await go('/verify/documents/primary/check', { original: 'yes', nameMatches: 'yes', unexpired: 'yes' });
     await go('/verify/documents/second', { document: 'utility_bill' });
     await go('/verify/documents/second/check', { nameMatches: 'yes', recent: 'yes' });
-    await go('/verify/documents/supporting', { confirm: 'yes' });
     await look('/documents');
     await uploadAll(a);
     const sent = await submitDocuments(a);

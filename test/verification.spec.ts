@@ -67,11 +67,10 @@ describe('the international journey (no SSN → passport + utility bill → Save
     const bill = await a.browser.get('/verify/documents/second/check');
     expect(bill.text).toContain('Your current address');
     expect(bill.text).toContain('Issued within the last 90 days');
-    await step(a, '/verify/documents/second/check', { nameMatches: 'yes', recent: 'yes' }, '/verify/documents/supporting');
-    const supporting = await a.browser.get('/verify/documents/supporting');
-    expect(supporting.text).toContain('Proof of a non-U.S. address');
-    await step(a, '/verify/documents/supporting', { confirm: 'yes' }, '/verify/documents/review');
+    // Living in France, the utility bill is also the proof of that address: no separate document is asked for.
+    await step(a, '/verify/documents/second/check', { nameMatches: 'yes', recent: 'yes' }, '/verify/documents/review');
     const review = await a.browser.get('/verify/documents/review');
+    expect(review.text).not.toContain('Proof of a non-U.S. address');
     expect(review.text).toContain('Foreign (non-U.S.) passport');
     expect(review.text).toContain('Utility bill');
     expect(review.text).toContain('Next: send your documents');
@@ -627,12 +626,10 @@ describe('in the reader’s language', () => {
     await step(a, '/verify/documents/second', { document: 'utility_bill' }, '/verify/documents/second/check');
     const bill = await pageOf(a, '/verify/documents/second/check');
     expect(bill.text).toContain('هل صدرت وثيقتك (فاتورة الخدمات) خلال آخر 90 يومًا، وهل يظهر فيها عنوانك الحالي؟');
-    await step(a, '/verify/documents/second/check', { nameMatches: 'yes', recent: 'yes' }, '/verify/documents/supporting');
-    const supporting = await pageOf(a, '/verify/documents/supporting');
-    expect(supporting.text).toContain('إثبات عنوان خارج الولايات المتحدة');
-    expect(supporting.text).toContain('لدي هذه الوثيقة وسأرسلها مع وثائق هويتي');
-    await step(a, '/verify/documents/supporting', { confirm: 'yes' }, '/verify/documents/review');
+    // The utility bill is also the proof of the non-U.S. address: straight to the review of the choices.
+    await step(a, '/verify/documents/second/check', { nameMatches: 'yes', recent: 'yes' }, '/verify/documents/review');
     const review = await pageOf(a, '/verify/documents/review');
+    expect(review.text).not.toContain('إثبات عنوان خارج الولايات المتحدة');
     expect(review.text).toContain('لا يوجد: ستتحقق باستخدام جواز سفرك غير الأمريكي');
     expect(review.text).toContain('فاتورة خدمات (كهرباء أو ماء أو غاز)');
   });

@@ -1,10 +1,12 @@
-import { Controller, Get, NotFoundException, Param, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Get, NotFoundException, Param, Post, Query, Req } from '@nestjs/common';
 import { LanguageResolver } from '../i18n/language';
 import { Messages, type Text } from '../i18n/messages';
 import { Csrf, CsrfInMultipartBody } from '../web/csrf';
 import type { WebRequest } from '../web/request';
-import { redirect, view } from '../web/view';
-import { fieldLabels } from './documents.controller';
+import { fileResponse, redirect, view } from '../web/view';
+import { fieldLabels, formItems, sidesSent } from './documents.controller';
+import { HeldPhotoForm } from './forms';
+import { readForm } from '../web/form';
 import { DocumentFilesService } from './document-files.service';
 import { DocumentsService } from './documents.service';
 import { readUpload } from './multipart';
@@ -32,8 +34,14 @@ export class CaptureController {
     const all = await this.submission.state(c);
     // Field names keep the item's place among all items (as the upload route numbers them).
     const labels = fieldLabels(this.messages, this.languages.of(req), all);
-    const items = all.map((item, index) => ({ ...item, index })).filter((i) => i.editable);
-    return view('documents/capture', { token, items, sent, labels, errors: Object.keys(errors).length ? errors : undefined }, status);
+    const items = formItems(
+      all.map((item, index) => ({ ...item, index })).filter((i) => i.editable),
+      errors,
+      (item) => item.index,
+    );
+    // "Photo sent" only when nothing waits for "Use this photo anyway" (a held photo is not sent yet).
+    const held = items.some((i) => Object.values(i.held).some(Boolean));
+    return view('documents/capture', { token, items, sent: held ? undefined : sent, labels, errors: Object.keys(errors).length ? errors : undefined }, status);
   }
 
   @Get(':token')
@@ -41,19 +49,52 @@ export class CaptureController {
     return this.page(req, token, {}, 200, typeof sent === 'string' ? sent.slice(0, 100) : undefined);
   }
 
+  /** A document's form on the phone: a photo for each side taken. */
+  @Post(':token/upload/:item')
+  @CsrfInMultipartBody()
+  uploadDocument(@Req() req: WebRequest, @Param('token') token: string, @Param('item') itemKey: string) {
+    return this.upload(req, token, itemKey);
+  }
+
+  /** One photo (the field `file`) for one side. */
   @Post(':token/upload/:item/:side')
   @CsrfInMultipartBody()
-  async upload(@Req() req: WebRequest, @Param('token') token: string, @Param('item') itemKey: string, @Param('side') side: string) {
+  uploadSide(@Req() req: WebRequest, @Param('token') token: string, @Param('item') itemKey: string, @Param('side') side: string) {
+    return this.upload(req, token, itemKey, side);
+  }
+
+  private async upload(req: WebRequest, token: string, itemKey: string, onlySide?: string) {
     const parsed = await readUpload(req, (sent) => this.csrf.isValidToken(req, sent));
     const c = await this.documents.captureCase(token);
     if (!c) return view('documents/capture-expired', {}, 404);
     const items = await this.submission.state(c);
     const index = items.findIndex((i) => i.key === itemKey);
-    if (index < 0 || !items[index].sides.some((s) => s.key === side)) throw new NotFoundException();
-    const field = `file-${index}-${side}`;
-    if (!parsed.ok) return this.page(req, token, { [field]: parsed.message }, parsed.status);
-    const stored = await this.files.uploadToCase(c, itemKey, side, parsed.file, 'phone');
-    if (!stored.ok) return this.page(req, token, { [field]: stored.message }, stored.status);
-    return redirect(`/capture/${token}?sent=${encodeURIComponent(`${itemKey}/${side}`)}`);
+    if (index < 0 || (onlySide && !items[index].sides.some((s) => s.key === onlySide))) throw new NotFoundException();
+    const fieldOf = (side: string) => `file-${index}-${side}`;
+    if (!parsed.ok) return this.page(req, token, { [fieldOf(onlySide ?? items[index].sides[0].key)]: parsed.message }, parsed.status);
+    const sides = sidesSent(items[index], parsed.files, onlySide);
+    if (!sides.length) return this.page(req, token, { [fieldOf(onlySide ?? items[index].sides[0].key)]: 'documents.errors.noFile' }, 400);
+    const { refused, status } = await this.files.uploadSides(c, itemKey, sides, 'phone');
+    if (Object.keys(refused).length) return this.page(req, token, Object.fromEntries(Object.entries(refused).map(([side, why]) => [fieldOf(side), why])), status);
+    return redirect(`/capture/${token}?sent=${encodeURIComponent(itemKey)}#${encodeURIComponent(itemKey)}`);
+  }
+
+  /** A held photo, shown on the phone beside its problem (only held ones: the link shows nothing else already sent). */
+  @Get(':token/file/:id')
+  async heldFile(@Param('token') token: string, @Param('id') id: string) {
+    const c = await this.documents.captureCase(token);
+    const file = c && (await this.files.fileOfCase(c.id, id));
+    if (!file || !file.held) throw new NotFoundException();
+    return fileResponse(file.mime, await this.files.contents(file));
+  }
+
+  /** A held photo, from the phone: "Use this photo anyway" or "Take another photo". */
+  @Post(':token/held/:id')
+  async held(@Param('token') token: string, @Param('id') id: string, @Body() body: unknown) {
+    const c = await this.documents.captureCase(token);
+    if (!c) return view('documents/capture-expired', {}, 404);
+    const { choice } = readForm(HeldPhotoForm, body).valid ?? { choice: 'retake' as const };
+    if (!(await this.files.decideHeld(c, id, choice === 'use'))) throw new NotFoundException();
+    return redirect(`/capture/${token}`);
   }
 }

@@ -56,6 +56,13 @@ export class DocumentFile {
   @Property({ type: 'json' })
   hints: Opt<string[]> = [];
 
+  /**
+   * Failed a quality check (a hint): kept, shown with its problem, but not counted as sent
+   * until the applicant selects "Use this photo anyway".
+   */
+  @Property({ type: 'boolean', default: false })
+  held: Opt<boolean> = false;
+
   /** 'upload' (Choose Image) or 'phone' (Take Photo). */
   @Property({ type: 'text' })
   via: Opt<string> = 'upload';

@@ -5,7 +5,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AuditService, type AuditEntry } from '../audit/audit.service';
 import { PiiCipher } from '../crypto/pii-cipher';
-import { phrase } from '../i18n/messages';
+import { phrase, type Text } from '../i18n/messages';
 import { CaseSteps } from '../verification/case-steps';
 import { VerificationCase } from '../verification/verification-case.entity';
 import { RateLimits } from '../web/rate-limits';
@@ -74,6 +74,23 @@ export class DocumentFilesService {
     return checked;
   }
 
+  /**
+   * A document's form: one file for each side the person picked (Take Photo or Choose Image),
+   * each checked and stored as `uploadToCase` does. Per side, why it was refused (a catalog
+   * key); the status of the first refusal.
+   */
+  async uploadSides(c: VerificationCase, itemKey: string, sides: { side: string; data: Buffer }[], via: 'upload' | 'phone'): Promise<{ refused: Record<string, Text>; status: number }> {
+    const refused: Record<string, Text> = {};
+    let status = 303;
+    for (const { side, data } of sides) {
+      const stored = await this.uploadToCase(c, itemKey, side, data, via);
+      if (stored.ok) continue;
+      refused[side] = stored.message;
+      if (status === 303) status = stored.status;
+    }
+    return { refused, status };
+  }
+
   private async put(caseId: string, item: Item, side: string, checked: Extract<Checked, { ok: true }>, via: 'upload' | 'phone'): Promise<void> {
     const id = randomUUID();
     const storageKey = randomUUID();
@@ -82,6 +99,8 @@ export class DocumentFilesService {
       await this.store.put(storageKey, sealFile(fileKey, id, checked.data));
       const wrappedKey = this.cipher.encrypt(fileKey.toString('base64'), keyContext(id));
       const replaced: string[] = [];
+      // A photo (not a rendered PDF) that failed a quality check waits for "Use this photo anyway".
+      const held = checked.hints.length > 0 && !checked.fromPdf;
       try {
         await this.em.fork().transactional(async (em) => {
           await em.findOneOrFail(VerificationCase, { id: caseId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
@@ -97,6 +116,7 @@ export class DocumentFilesService {
             storageKey,
             wrappedKey,
             ...imageFields(checked),
+            held,
             via,
           });
         });
@@ -108,6 +128,25 @@ export class DocumentFilesService {
     } finally {
       fileKey.fill(0);
     }
+  }
+
+  /**
+   * "Use this photo anyway" (keep: true) makes a held photo count as sent; "Take another photo"
+   * (keep: false) deletes it. Only a held photo of a document the case may still change;
+   * false when there is none (already decided, replaced or deleted).
+   */
+  async decideHeld(c: VerificationCase, fileId: string, keep: boolean): Promise<boolean> {
+    if (!/^[0-9a-f-]{36}$/.test(fileId)) return false;
+    const editable = new Set((await this.submission.state(c)).filter((i) => i.editable).map((i) => i.key));
+    const storageKey = await this.em.fork().transactional(async (em) => {
+      const row = await em.findOne(DocumentFile, { id: fileId, verificationCase: c.id, held: true }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      if (!row || !editable.has(row.item)) return undefined;
+      if (keep) row.held = false;
+      else em.remove(row);
+      return row.storageKey;
+    });
+    if (storageKey && !keep) await this.store.delete(storageKey).catch(() => undefined);
+    return !!storageKey;
   }
 
   /** The decrypted bytes of a file, checked against its recorded SHA-256. */

@@ -11,14 +11,29 @@ import type { VerificationCase } from '../verification/verification-case.entity'
 import { Csrf, CsrfInMultipartBody } from '../web/csrf';
 import type { Viewer, WebRequest } from '../web/request';
 import { CurrentViewer } from '../web/current-viewer.decorator';
+import { readForm } from '../web/form';
 import { fileResponse, redirect, view } from '../web/view';
 import { DocumentFilesService } from './document-files.service';
 import { CAPTURE_MINUTES, DocumentsService } from './documents.service';
-import { readUpload } from './multipart';
+import { HeldPhotoForm, SubmitDocumentsForm, captureLinkForm } from './forms';
+import { readUpload, type UploadedFile } from './multipart';
 import type { Item } from './sides';
 import { SubmissionService, type ItemState } from './submission.service';
 
 type Problems = Record<string, Text>;
+
+/**
+ * The files of a document's form, by side: fields named by the side (Take Photo and Choose
+ * Image share it; the last one picked wins), or the one field `file` of a one-side upload.
+ */
+export function sidesSent(item: ItemState, files: UploadedFile[], onlySide?: string): { side: string; data: Buffer }[] {
+  const bySide = new Map<string, Buffer>();
+  for (const f of files) {
+    const side = onlySide ? (f.field === 'file' ? onlySide : undefined) : item.sides.find((s) => s.key === f.field)?.key;
+    if (side) bySide.set(side, f.data);
+  }
+  return [...bySide].map(([side, data]) => ({ side, data }));
+}
 
 /**
  * What the error summary calls each field of a documents page, in the reader's language
@@ -36,6 +51,20 @@ export function fieldLabels(messages: Messages, language: Language, items: ItemS
     item.sides.forEach((s) => (labels[`file-${i}-${s.key}`] = messages.text(language, 'documents.upload.fields.file', { document: text(item.doc.label), side: text(s.text) }))),
   );
   return labels;
+}
+
+/**
+ * A document as its form shows it: the required sides, and the optional pages folded away
+ * (open when one of them has a photo or an error, so nothing is hidden that matters).
+ */
+export function formItems<T extends ItemState>(items: T[], errors: Problems, index: (item: T, i: number) => number = (_, i) => i) {
+  return items.map((item, i) => {
+    const optional = item.sides.filter((s) => !s.required);
+    const used = (key: string) => !!item.files[key] || !!item.held[key] || !!errors[`file-${index(item, i)}-${key}`];
+    // Every side held: its two choices are all there is to do (no file to pick, no Send).
+    const picking = item.sides.some((s) => !item.held[s.key]);
+    return { ...item, required: item.sides.filter((s) => s.required), optional, optionalOpen: optional.some((s) => used(s.key)), picking };
+  });
 }
 
 /** The applicant's side: send documents (Choose Image), confirm and continue, then hold for review. */
@@ -61,17 +90,19 @@ export class DocumentsController {
   private async uploadView(req: WebRequest, c: VerificationCase, errors: Problems = {}, status = 200, values: Record<string, unknown> = {}) {
     const [items, capture] = await Promise.all([this.submission.state(c), this.documents.activeCapture(c.id)]);
     const labels = fieldLabels(this.messages, this.languages.of(req), items);
+    // "Text me a link" starts with the number given with the details (what was typed wins).
+    const phone = 'number' in values ? values : this.documents.phoneOnFile(c);
     return view(
       'documents/upload',
       {
         ...pageOf(c, 'send_documents'),
         back: c.status === 'documents_chosen' ? '/verify/documents/review' : '/documents/review',
-        items,
+        items: formItems(items, errors),
         replacing: c.status !== 'documents_chosen',
         tip: TRANSLATION_TIP,
         errors: Object.keys(errors).length ? errors : undefined,
         labels,
-        values,
+        values: { ...values, ...phone },
         capture,
         captureMinutes: CAPTURE_MINUTES,
         countries: countrySelectOptions(this.languages.of(req)),
@@ -89,40 +120,70 @@ export class DocumentsController {
 
   /** "Continue": submit for review. */
   @Post()
-  async submit(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Body() form: Record<string, unknown>) {
+  async submit(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Body() body: unknown) {
     const c = await this.steps.open(viewer.accountId);
     if (!mayShow(c, 'send_documents')) return redirect(landing(c, 'send_documents').route);
-    const outcome = await this.submission.submit(viewer.accountId, form.confirm === 'yes');
+    const { confirm } = readForm(SubmitDocumentsForm, body).valid ?? { confirm: false };
+    const outcome = await this.submission.submit(viewer.accountId, confirm);
     if ('location' in outcome) return redirect(outcome.location);
     const errors: Problems = { ...outcome.errors };
     if (outcome.missing.length) errors.documents = this.missingError(this.languages.of(req), outcome.missing);
-    return this.uploadView(req, c, errors, 400, { confirm: form.confirm === 'yes' });
+    return this.uploadView(req, c, errors, 400, { confirm });
   }
 
-  /** "Choose Image": one file for one side of one document (multipart, read by its own parser). */
+  /** "Send": a document's form, a file for each side picked (Take Photo or Choose Image; multipart, read by its own parser). */
+  @Post('upload/:item')
+  @CsrfInMultipartBody()
+  uploadDocument(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Param('item') itemKey: string) {
+    return this.upload(viewer, req, itemKey);
+  }
+
+  /** One file (the field `file`) for one side of a document. */
   @Post('upload/:item/:side')
   @CsrfInMultipartBody()
-  async upload(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Param('item') itemKey: string, @Param('side') side: string) {
+  uploadSide(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Param('item') itemKey: string, @Param('side') side: string) {
+    return this.upload(viewer, req, itemKey, side);
+  }
+
+  private async upload(viewer: Viewer, req: WebRequest, itemKey: string, onlySide?: string) {
     const parsed = await readUpload(req, (token) => this.csrf.isValidToken(req, token));
     const c = await this.steps.open(viewer.accountId);
     if (!mayShow(c, 'send_documents')) return redirect(landing(c, 'send_documents').route);
     const items = await this.submission.state(c);
     const index = items.findIndex((i) => i.key === itemKey);
-    if (index < 0 || !items[index].sides.some((s) => s.key === side)) throw new NotFoundException();
-    const field = `file-${index}-${side}`;
-    if (!parsed.ok) return this.uploadView(req, c, { [field]: parsed.message }, parsed.status);
-    const stored = await this.files.upload(viewer.accountId, itemKey, side, parsed.file, 'upload');
-    if (!stored.ok) return this.uploadView(req, c, { [field]: stored.message }, stored.status);
+    if (index < 0 || (onlySide && !items[index].sides.some((s) => s.key === onlySide))) throw new NotFoundException();
+    const fieldOf = (side: string) => `file-${index}-${side}`;
+    if (!parsed.ok) return this.uploadView(req, c, { [fieldOf(onlySide ?? items[index].sides[0].key)]: parsed.message }, parsed.status);
+    const sides = sidesSent(items[index], parsed.files, onlySide);
+    if (!sides.length) return this.uploadView(req, c, { [fieldOf(onlySide ?? items[index].sides[0].key)]: 'documents.errors.noFile' }, 400);
+    const { refused, status } = await this.files.uploadSides(c, itemKey, sides, 'upload');
+    if (Object.keys(refused).length) return this.uploadView(req, c, Object.fromEntries(Object.entries(refused).map(([side, why]) => [fieldOf(side), why])), status);
     return redirect(`/documents#${itemKey}`);
   }
 
-  /** "Take Photo": a one-time link to this case's phone page, by SMS. */
-  @Post('phone')
-  async phone(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Body() form: Record<string, unknown>) {
+  /** A held photo: "Use this photo anyway" counts it as sent, "Take another photo" deletes it. */
+  @Post('held/:id')
+  async held(@CurrentViewer() viewer: Viewer, @Param('id') id: string, @Body() body: unknown) {
     const c = await this.steps.open(viewer.accountId);
     if (!mayShow(c, 'send_documents')) return redirect(landing(c, 'send_documents').route);
-    const outcome = await this.documents.sendCaptureLink(viewer.accountId, form.country, form.number, this.languages.of(req));
-    if ('errors' in outcome) return this.uploadView(req, c, outcome.errors, 400, { country: form.country, number: typeof form.number === 'string' ? form.number.slice(0, 40) : '' });
+    const { choice } = readForm(HeldPhotoForm, body).valid ?? { choice: 'retake' as const };
+    const file = await this.files.ownFile(viewer.accountId, id);
+    if (!file || !(await this.files.decideHeld(c, id, choice === 'use'))) throw new NotFoundException();
+    const index = (await this.submission.state(c)).findIndex((i) => i.key === file.item);
+    // Back to the photo kept, or to the side's camera to take another.
+    return redirect(choice === 'use' ? `/documents#${file.item}` : `/documents#photo-${index}-${file.side}`);
+  }
+
+  /** "Take Photo" on a computer: a one-time link to this case's phone page, by SMS. */
+  @Post('phone')
+  async phone(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Body() body: unknown) {
+    const c = await this.steps.open(viewer.accountId);
+    if (!mayShow(c, 'send_documents')) return redirect(landing(c, 'send_documents').route);
+    const form = readForm(captureLinkForm(this.languages.of(req)), body);
+    const typed = { country: form.typed('country'), number: form.typed('number').slice(0, 40) };
+    if (form.errors) return this.uploadView(req, c, form.errors, 400, typed);
+    const outcome = await this.documents.sendCaptureLink(viewer.accountId, form.valid.e164, this.languages.of(req));
+    if ('errors' in outcome) return this.uploadView(req, c, outcome.errors, 400, typed);
     return redirect('/documents#take-photo');
   }
 

@@ -4,7 +4,7 @@ import { CONFIG, type Config } from '../config/config';
 import { type Language } from '../i18n/languages';
 import { Messages, type Text } from '../i18n/messages';
 import { SmsSender } from '../notifications/sms-sender';
-import { parsePhone } from '../mfa/phone';
+import { parsePhoneNumberWithError } from 'libphonenumber-js/max';
 import type { Link } from '../links/link.entity';
 import { issueLink, newestLink, openLink } from '../links/links';
 import { CaseSteps } from '../verification/case-steps';
@@ -37,19 +37,31 @@ export class DocumentsService {
 
   // ---- Take Photo (a one-time link by SMS) --------------------------------------------------
 
-  /** Sends a "Take Photo" link to the phone number given (any country, as in MFA). */
-  async sendCaptureLink(accountId: string, country: unknown, number: unknown, language: Language): Promise<{ errors: Problems } | { phoneLast4: string }> {
+  /**
+   * The phone number the applicant gave with their details, as the "text me a link" form
+   * shows it: its country and its national number (empty when there is none).
+   */
+  phoneOnFile(c: VerificationCase): { country: string; number: string } {
+    if (!c.phone) return { country: '', number: '' };
+    try {
+      const phone = parsePhoneNumberWithError(c.phone);
+      return { country: phone.country ?? '', number: phone.country ? phone.formatNational() : c.phone };
+    } catch {
+      return { country: '', number: c.phone };
+    }
+  }
+
+  /** Sends a "Take Photo" link to a checked phone number (any country, as in MFA: forms.ts). */
+  async sendCaptureLink(accountId: string, e164: string, language: Language): Promise<{ errors: Problems } | { phoneLast4: string }> {
     const c = await this.steps.open(accountId);
     if (!SENDING.includes(c.status)) return { errors: { number: 'documents.errors.documentsLocked' } };
-    const phone = parsePhone(typeof country === 'string' ? country : '', typeof number === 'string' ? number : '', language);
-    if ('error' in phone) return { errors: { number: phone.error } };
     await this.rateLimits.consume('documents-phone-link:case', c.id);
-    const phoneLast4 = phone.e164.slice(-4);
+    const phoneLast4 = e164.slice(-4);
     const em = this.em.fork();
     const token = issueLink(em, 'capture_photos', { accountId, caseId: c.id }, CAPTURE_MINUTES * 60_000, { phoneLast4 });
     await em.flush();
     // In the language of the page that asked for it: the person holding both.
-    await this.sms.send(phone.e164, this.messages.text(language, 'documents.capture.sms', { url: `${this.config.baseUrl}/capture/${token}`, minutes: CAPTURE_MINUTES }), 'sms');
+    await this.sms.send(e164, this.messages.text(language, 'documents.capture.sms', { url: `${this.config.baseUrl}/capture/${token}`, minutes: CAPTURE_MINUTES }), 'sms');
     return { phoneLast4 };
   }
 

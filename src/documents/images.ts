@@ -8,7 +8,10 @@ export const MAX_FILE_BYTES = 15 * 1024 * 1024;
 export const MAX_PIXELS = 50_000_000;
 export const FILES_PER_CASE = 40;
 
-/** Quality hints: advice to retake, never a refusal (the advice itself: documents.hints.<hint>). */
+/**
+ * Quality hints: never a refusal, but a photo with one is held until the applicant chooses
+ * "Use this photo anyway" or takes another (the advice itself: documents.hints.<hint>).
+ */
 export const HINTS = {
   small: 'documents.hints.small',
   dark: 'documents.hints.dark',
@@ -43,7 +46,7 @@ async function inSlot<T>(work: () => Promise<T>): Promise<T> {
 }
 
 export type Checked =
-  | { ok: true; data: Buffer; mime: string; width?: number; height?: number; hints: Hint[] }
+  | { ok: true; data: Buffer; mime: string; width?: number; height?: number; hints: Hint[]; fromPdf?: boolean }
   | { ok: false; status: number; message: Text; limit?: 'time' | 'memory'; fault?: string };
 
 /** A refusal: why, as a catalog key (shown in the uploader's language). */
@@ -81,7 +84,9 @@ export async function checkFile(bytes: Buffer, allowPdf: boolean): Promise<Check
     } catch {
       return refuse('documents.errors.pdfUnreadable');
     }
-    return checkImage(stacked);
+    // A rendered document is not a photo to retake: its hints are for the reviewer only.
+    const image = await checkImage(stacked);
+    return image.ok ? { ...image, fromPdf: true } : image;
   }
   if (!type || !IMAGE_TYPES.has(type.mime)) {
     return refuse(allowPdf ? 'documents.errors.notAPhotoOrPdf' : 'documents.errors.notAPhoto', 415);

@@ -10,15 +10,14 @@ import { evaluateDocuments } from '../verification/catalog';
 import { CaseSteps } from '../verification/case-steps';
 import { ruleContext, step } from '../verification/flow';
 import { VerificationCase } from '../verification/verification-case.entity';
-import type { FieldErrors } from '../web/view';
 import { DocumentDecision } from './document-decision.entity';
-import { DocumentReview, isRejectReason, reasonText, type ItemDecision } from './document-review.entity';
+import { DocumentReview, reasonText, type ItemDecision } from './document-review.entity';
 import { itemsOf, type Item } from './sides';
 
 type Actor = Pick<AuditEntry, 'actorId' | 'ip'>;
 
 /**
- * A reviewer's decisions on a claimed case: read from the review form, recorded with the
+ * A reviewer's decisions on a claimed case (read by forms.ts), recorded with the
  * case's move (approved, or back to the applicant for the rejected documents), and the
  * email that tells the applicant.
  */
@@ -32,22 +31,6 @@ export class ReviewDecisionsService {
     private readonly notifications: NotificationsService,
     private readonly messages: Messages,
   ) {}
-
-  /** Reads the per-document decisions from the review form. */
-  parseDecisions(items: Item[], form: Record<string, unknown>): { decisions?: Record<string, ItemDecision>; errors: FieldErrors } {
-    const errors: FieldErrors = {};
-    const decisions: Record<string, ItemDecision> = {};
-    items.forEach((item, index) => {
-      const decision = form[`decision-${index}`];
-      const raw = form[`reasons-${index}`];
-      const reasons = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).filter(isRejectReason);
-      const note = typeof form[`note-${index}`] === 'string' ? (form[`note-${index}`] as string).trim().slice(0, 500) : '';
-      if (decision !== 'accepted' && decision !== 'rejected') errors[`decision-${index}`] = 'agent.review.errors.decide';
-      else if (decision === 'rejected' && !reasons.length) errors[`reasons-${index}`] = 'agent.review.errors.reasons';
-      else decisions[item.key] = { decision, reasons: decision === 'rejected' ? reasons : [], ...(note ? { note } : {}) };
-    });
-    return Object.keys(errors).length ? { errors } : { decisions, errors };
-  }
 
   /**
    * Records the reviewer's decisions. The case is approved only when nothing is rejected and

@@ -5,9 +5,11 @@ import { Messages } from '../i18n/messages';
 import { RequireRole, RolesGuard } from '../staff/roles.guard';
 import type { Viewer, WebRequest } from '../web/request';
 import { CurrentViewer } from '../web/current-viewer.decorator';
+import { readForm } from '../web/form';
 import { fileResponse, redirect, view, type FieldErrors } from '../web/view';
 import { REJECT_REASONS, reasonText } from './document-review.entity';
 import { DocumentFilesService } from './document-files.service';
+import { reviewDecisionForm } from './forms';
 import { ReviewDecisionsService } from './review-decisions.service';
 import { ReviewQueueService } from './review-queue.service';
 import { SubmissionService } from './submission.service';
@@ -105,9 +107,9 @@ export class ReviewController {
     const found = held && (await this.reviews.caseAndReview(held));
     if (!found) return this.notYours(viewer, caseId);
     const items = await this.submission.state(found.c);
-    const parsed = this.decisions.parseDecisions(items, form);
-    if (!parsed.decisions) return this.page(req, viewer, caseId, parsed.errors, form);
-    const outcome = await this.decisions.decide(caseId, { ...actorOf(req), actorId: viewer.accountId }, parsed.decisions);
+    const read = readForm(reviewDecisionForm(items), form);
+    if (read.errors) return this.page(req, viewer, caseId, read.errors, form);
+    const outcome = await this.decisions.decide(caseId, { ...actorOf(req), actorId: viewer.accountId }, read.valid);
     if (outcome === 'not-claimed') return this.notYours(viewer, caseId);
     return redirect(`/agent/review?decided=${outcome}`);
   }

@@ -1,5 +1,5 @@
 import { findDocument, type CatalogDocument } from '../verification/catalog';
-import { documentIn, neededSupporting } from '../verification/flow';
+import { documentIn, neededSupporting, secondProvesAddress } from '../verification/flow';
 import type { VerificationCase } from '../verification/verification-case.entity';
 
 export interface Side {
@@ -39,6 +39,8 @@ export interface Item {
   sides: Side[];
   /** PDF accepted (paper documents). */
   allowPdf: boolean;
+  /** Also the proof of a non-U.S. address (the reviewer compares the address on it). */
+  provesAddress?: boolean;
 }
 
 /** What this case must send: the chosen documents, then the supporting documents that apply. */
@@ -46,7 +48,7 @@ export function itemsOf(c: VerificationCase): Item[] {
   const items: Item[] = [];
   for (const slot of ['first', 'second'] as const) {
     const doc = findDocument(documentIn(c, slot)?.type);
-    if (doc) items.push({ key: slot, doc, sides: sidesOf(doc), allowPdf: doc.kind !== 'primary' });
+    if (doc) items.push({ key: slot, doc, sides: sidesOf(doc), allowPdf: doc.kind !== 'primary', ...(slot === 'second' && secondProvesAddress(c) ? { provesAddress: true } : {}) });
   }
   for (const doc of neededSupporting(c)) items.push({ key: `supporting:${doc.key}`, doc, sides: sidesOf(doc), allowPdf: true });
   return items;

@@ -15,7 +15,10 @@ import { itemsOf, type Item } from './sides';
 export const SENDING: CaseStatus[] = step('send_documents').status;
 
 export interface ItemState extends Item {
+  /** The photo that counts for each side. */
   files: Record<string, DocumentFile | undefined>;
+  /** A photo that failed a quality check, waiting for "Use this photo anyway" (it does not count yet). */
+  held: Record<string, DocumentFile | undefined>;
   decision?: ItemDecision;
   /** The applicant may upload for this document now. */
   editable: boolean;
@@ -50,14 +53,15 @@ export class SubmissionService {
     ]);
     const items = itemsOf(c).map((item) => {
       const byside: Record<string, DocumentFile | undefined> = {};
-      for (const f of files) if (f.item === item.key) byside[f.side] = f;
+      const held: Record<string, DocumentFile | undefined> = {};
+      for (const f of files) if (f.item === item.key) (f.held ? held : byside)[f.side] = f;
       const decision = review?.decidedAt ? review.decisions[item.key] : undefined;
       const sending = SENDING.includes(c.status);
       // After a rejection only the rejected documents change; before the first review, or when the call asks for more, all of them.
       const editable = sending && (c.status !== 'documents_rejected' || decision?.decision !== 'accepted');
       const freshSince = decision?.decision === 'rejected' ? review!.decidedAt! : undefined;
       const complete = item.sides.filter((s) => s.required).every((s) => byside[s.key] && (!freshSince || byside[s.key]!.createdAt > freshSince));
-      return { ...item, files: byside, decision, editable, complete };
+      return { ...item, files: byside, held, decision, editable, complete };
     });
     return { items, review };
   }

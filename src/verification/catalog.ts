@@ -31,6 +31,11 @@ export interface CatalogDocument {
   recent?: Recency;
   /** Accepted only from someone who lives outside the United States. */
   onlyIfResidingOutsideUs?: boolean;
+  /**
+   * Shows the person's current address and is recent enough (last 90 days): for someone who
+   * lives outside the United States it is also their proof of a non-U.S. address.
+   */
+  showsAddress?: boolean;
   /** Evidence strength (NIST SP 800-63A): what the agent may rely on it for. */
   strength: 'STRONG' | 'FAIR' | 'SUPPORTING';
 }
@@ -67,8 +72,10 @@ const entry = (key: string, kind: DocumentKind, strength: CatalogDocument['stren
 
 const photoId = must('fullName', 'dateOfBirth', 'photo', 'expirationDate');
 const primary = (key: string, extra: Described = {}) => entry(key, 'primary', 'STRONG', { mustShow: photoId, expires: true, ...extra });
-const secondary = (key: string, recent: Recency = 'last90Days') =>
-  entry(key, 'secondary', 'FAIR', { mustShow: must('fullName', 'currentAddress', recent === 'last90Days' ? 'issuedLast90Days' : 'latestTaxYear'), expires: false, recent });
+const secondary = (key: string, recent: Recency = 'last90Days', extra: Pick<CatalogDocument, 'showsAddress'> = {}) =>
+  entry(key, 'secondary', 'FAIR', { mustShow: must('fullName', 'currentAddress', recent === 'last90Days' ? 'issuedLast90Days' : 'latestTaxYear'), expires: false, recent, ...extra });
+/** A bill or statement sent to the home: names the person at their current address. */
+const addressed = { showsAddress: true };
 const supporting = (key: string, mustShow: Text[], extra: Described = {}) => entry(key, 'supporting', 'SUPPORTING', { mustShow, expires: false, ...extra });
 
 /** Primary documents: the original, physically shown on the video call. Select ONE at a time. */
@@ -89,12 +96,16 @@ export const PRIMARY_DOCUMENTS: CatalogDocument[] = [
   primary('tribal_photo_id'),
 ];
 
-/** Secondary documents: show your name and current address, and are recent. */
+/**
+ * Secondary documents: show your name and current address, and are recent. A bill, pay stub
+ * or statement of the last 90 days is also the proof of a non-U.S. address (a W-2 is a
+ * year's summary, not recent enough).
+ */
 export const SECONDARY_DOCUMENTS: CatalogDocument[] = [
-  secondary('utility_bill'),
-  secondary('pay_stub'),
-  secondary('medical_bill'),
-  secondary('bank_statement'),
+  secondary('utility_bill', 'last90Days', addressed),
+  secondary('pay_stub', 'last90Days', addressed),
+  secondary('medical_bill', 'last90Days', addressed),
+  secondary('bank_statement', 'last90Days', addressed),
   secondary('w2_form', 'latestTaxYear'),
 ];
 
@@ -206,13 +217,24 @@ export interface SupportingContext {
   nameChanged: boolean;
   /** A document's name does not match the name entered. */
   nameDiffers: boolean;
+  /** The chosen secondary document proves the home address (addressProof). */
+  addressProven?: boolean;
+}
+
+/**
+ * The chosen secondary document is also the proof of a non-U.S. address: it shows the
+ * current address and the person lives outside the United States (the reviewer compares
+ * the address on it).
+ */
+export function addressProof(secondary: CatalogDocument | undefined, ctx: Pick<RuleContext, 'residesOutsideUs'>): boolean {
+  return !!secondary?.showsAddress && secondary.kind === 'secondary' && ctx.residesOutsideUs;
 }
 
 /** The supporting documents that apply, in catalog order. */
 export function supportingDocuments(ctx: SupportingContext): CatalogDocument[] {
   const needed = new Set<string>();
   if (ctx.identifier === 'itin') needed.add('proof_of_itin');
-  if (ctx.identifier === 'none') needed.add('proof_of_non_us_address');
+  if (ctx.identifier === 'none' && !ctx.addressProven) needed.add('proof_of_non_us_address');
   if (ctx.nameChanged || ctx.nameDiffers) needed.add('legal_name_change');
   return SUPPORTING_DOCUMENTS.filter((d) => needed.has(d.key));
 }

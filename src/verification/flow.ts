@@ -14,7 +14,7 @@
  * (`mayMove`, checked by CaseSteps.move at run time and by the lint).
  */
 import { Messages } from '../i18n/messages';
-import { evaluateDocuments, findDocument, supportingDocuments, type DocumentChoice, type RuleContext } from './catalog';
+import { addressProof, evaluateDocuments, findDocument, supportingDocuments, type DocumentChoice, type RuleContext } from './catalog';
 import { CASE_STATUSES, type CaseStatus, type ChosenDocument, type InternationalReason, type VerificationCase } from './verification-case.entity';
 
 export type StepKey =
@@ -118,8 +118,13 @@ export function nameDiffers(c: VerificationCase): boolean {
   return c.documents.some((d) => d.nameChangeDocumentation);
 }
 
+/** The second document chosen is also the proof of a non-U.S. address (catalog: addressProof). */
+export function secondProvesAddress(c: VerificationCase): boolean {
+  return addressProof(findDocument(documentIn(c, 'second')?.type), ruleContext(c));
+}
+
 export function neededSupporting(c: VerificationCase) {
-  return supportingDocuments({ identifier: c.identifierKind ?? null, nameChanged: !!c.nameChanged, nameDiffers: nameDiffers(c) });
+  return supportingDocuments({ identifier: c.identifierKind ?? null, nameChanged: !!c.nameChanged, nameDiffers: nameDiffers(c), addressProven: secondProvesAddress(c) });
 }
 
 /** SSN or ITIN given, or neither with an address outside the U.S. (the non-U.S. passport path). */

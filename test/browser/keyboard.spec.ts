@@ -199,21 +199,19 @@ suite.describe('the applicant journey with the keyboard alone, in Arabic', () =>
     await pressAndLoad(page, continueIn('/verify/documents/second'));
     await checkPage(page, '/verify/documents/second/check', 'bill');
     for (const question of ['nameMatches', 'recent']) await chooseRadio(page, question, 'yes');
+    // Living outside the United States, the bill is also the proof of that address: the review comes next.
     await pressAndLoad(page, continueIn('/verify/documents/second/check'));
-    await checkPage(page, '/verify/documents/supporting', 'supporting');
-    await tick(page, 'input[name=confirm]');
-    await pressAndLoad(page, continueIn('/verify/documents/supporting'));
     await checkPage(page, '/verify/documents/review', 'review');
     await pressAndLoad(page, 'main a.usa-button[href="/documents"]');
 
-    // The documents: each file input opened with the keyboard (the file chooser), then Upload.
+    // The documents: each Choose Image opened with the keyboard (the file chooser), then Send photos.
     await checkPage(page, '/documents', 'documents');
     const image = await photo(1600, 1100);
-    for (const action of ['/documents/upload/first/photo_page', '/documents/upload/second/page1', '/documents/upload/supporting:proof_of_non_us_address/page1']) {
-      await (await openFileChooser(page, `form[action="${action}"] input[type=file]`)).setFiles({ name: 'photo.jpg', mimeType: 'image/jpeg', buffer: image });
-      await tabTo(page, `form[action="${action}"] button[type=submit]`);
+    for (const [item, input] of [['first', '#file-0-photo_page'], ['second', '#file-1-page1']]) {
+      await (await openFileChooser(page, input)).setFiles({ name: 'photo.jpg', mimeType: 'image/jpeg', buffer: image });
+      await tabTo(page, `form[action="/documents/upload/${item}"] button.referee-upload__send`);
       await page.keyboard.press('Enter');
-      await page.locator(`form[action="${action}"] img.referee-thumb, [id="${action.split('/')[3]}"] img.referee-thumb`).first().waitFor({ timeout: 20_000 });
+      await page.locator(`[id="${item}"] img.referee-thumb`).first().waitFor({ timeout: 20_000 });
     }
     await checkPage(page, '/documents', 'documents-sent');
     await tick(page, 'form[action="/documents"] input[name=confirm]');

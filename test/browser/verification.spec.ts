@@ -133,10 +133,7 @@ async function journey(page: Page, email: string, { javaScript, shots }: { javaS
   ]);
   await clickAndLoad(page, page.getByRole('button', { name: 'Continue' }));
 
-  // Proof of a non-U.S. address, then the review.
-  await at(page, '/verify/documents/supporting', 'You also need to provide', `${shots}-supporting`);
-  await page.getByText('I have this document and will send it with my identity documents').click();
-  await clickAndLoad(page, page.getByRole('button', { name: 'Continue' }));
+  // Living outside the United States, the bill is also the proof of that address: the review comes next.
   await at(page, '/verify/documents/review', 'Your documents', `${shots}-review`);
   expect(await main(page).innerText()).toContain('Utility bill');
 

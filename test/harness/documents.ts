@@ -50,10 +50,10 @@ export async function uploadFile(a: Applicant, item: string, side: string, data:
   return a.browser.post(`/documents/upload/${item}/${side}`).field('_csrf', csrfOf(page.text)).attach('file', data, { filename, contentType: 'image/jpeg' });
 }
 
-/** Passport photo page, utility bill page 1 and the proof of a non-U.S. address: everything this applicant must send. */
+/** Passport photo page and utility bill page 1 (also the proof of the non-U.S. address): everything this applicant must send. */
 export async function uploadAll(a: Applicant): Promise<void> {
   const image = await photo();
-  for (const [item, side] of [['first', 'photo_page'], ['second', 'page1'], ['supporting:proof_of_non_us_address', 'page1']]) {
+  for (const [item, side] of [['first', 'photo_page'], ['second', 'page1']]) {
     const res = await uploadFile(a, item, side, image);
     if (res.status !== 303) throw new Error(`upload ${item}/${side} answered ${res.status}: ${res.text.slice(0, 1000)}`);
   }

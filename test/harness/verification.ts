@@ -72,7 +72,7 @@ export async function toIdentifierStep(a: Applicant, details: Record<string, str
 /**
  * The whole intake of the international track, up to the review of the chosen documents:
  * details, no SSN or ITIN, a foreign passport and a utility bill with their requirements
- * confirmed, and the supporting documents confirmed.
+ * confirmed (the bill is also the proof of the non-U.S. address: no supporting documents).
  */
 export async function throughIntake(a: Applicant): Promise<void> {
   await toIdentifierStep(a);
@@ -80,8 +80,8 @@ export async function throughIntake(a: Applicant): Promise<void> {
   await step(a, '/verify/documents/primary', { document: 'foreign_passport' }, '/verify/documents/primary/check');
   await step(a, '/verify/documents/primary/check', { original: 'yes', nameMatches: 'yes', unexpired: 'yes' }, '/verify/documents/second');
   await step(a, '/verify/documents/second', { document: 'utility_bill' }, '/verify/documents/second/check');
-  await step(a, '/verify/documents/second/check', { nameMatches: 'yes', recent: 'yes' }, '/verify/documents/supporting');
-  await step(a, '/verify/documents/supporting', { confirm: 'yes' }, '/verify/documents/review');
+  // Living outside the United States, the utility bill is also the proof of that address: no supporting step.
+  await step(a, '/verify/documents/second/check', { nameMatches: 'yes', recent: 'yes' }, '/verify/documents/review');
 }
 
 /** Takes a step and expects to be sent on to `next`. */
