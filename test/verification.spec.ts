@@ -155,6 +155,56 @@ describe('resume links', () => {
   });
 });
 
+describe('Save & Exit keeps what was typed on the page', () => {
+  /** Save & Exit as the step's own button submits it: the step's form, with the button's name and value. */
+  async function saveAndExitFrom(a: Applicant, key: string, fields: Record<string, string>) {
+    const saved = await a.post('/verify/save-and-exit', { ...fields, draftStep: key });
+    expect(saved.headers.location).toBe('/verify/saved');
+    await signIn(t, a.person, a.browser);
+  }
+
+  it('shows the details typed before Save & Exit again, encrypted meanwhile, with what is wrong next to its field', async () => {
+    const a = await newApplicant(t, 'draft');
+    await toIdentifierStep(a);
+    await a.browser.get('/verify/details');
+    const page = await a.browser.get('/verify/details');
+    expect(page.text).toMatch(/id="dateOfBirth-year"[^>]*value="1986"/);
+    expect(page.text).toContain('name="draftStep" value="details"');
+
+    await saveAndExitFrom(a, 'details', { ...FRENCH_DETAILS, firstName: 'Zoé', line1: '7 quai Voltaire', city: '', 'dateOfBirth-day': '31', 'dateOfBirth-month': '2' });
+    const row = await a.row();
+    expect(row.draft).toBeTruthy();
+    for (const typed of ['Zoé', 'Voltaire']) expect(row.draft).not.toContain(typed);
+    expect(row.first_name).toBe('Amélie'); // the saved details stand until the step is submitted
+
+    const back = await a.browser.get('/verify/details');
+    expect(back.status).toBe(200);
+    expect(back.text).toMatch(/id="firstName"[^>]*value="Zoé"/);
+    expect(back.text).toMatch(/id="line1"[^>]*value="7 quai Voltaire"/);
+    expect(textOf(back.text, 'dateOfBirth-error')).toBe('Enter a real date of birth');
+    expect(textOf(back.text, 'city-error')).toBe('Enter your city');
+
+    // Submitting the step replaces the draft with the real values.
+    await step(a, '/verify/details', { ...FRENCH_DETAILS, firstName: 'Zoé' }, '/verify/ssn');
+    expect((await a.row()).draft).toBeNull();
+    const after = await a.browser.get('/verify/details');
+    expect(after.text).toMatch(/id="firstName"[^>]*value="Zoé"/);
+    expect(after.text).toMatch(/id="line1"[^>]*value="12 rue de Rivoli"/);
+    expect(after.text).not.toContain('usa-error-message');
+  });
+
+  it('keeps a document chosen but not yet continued with, and nothing of a step the case may not show', async () => {
+    const a = await newApplicant(t, 'draft-doc');
+    await toIdentifierStep(a);
+    await step(a, '/verify/no-ssn-or-itin', {}, '/verify/documents/primary');
+    await saveAndExitFrom(a, 'check_second', { original: 'yes' }); // a later step: not kept
+    expect((await a.row()).draft).toBeNull();
+    await saveAndExitFrom(a, 'choose_primary', { document: 'foreign_passport' });
+    const back = await a.browser.get('/verify/documents/primary');
+    expect(back.text).toMatch(/value="foreign_passport"[^>]*checked/);
+  });
+});
+
 describe('steps taken out of order', () => {
   const STEP_ROUTES = [
     '/verify/self-service/phone',
