@@ -22,6 +22,7 @@ import { Migration20261205110000_links } from './Migration20261205110000_links';
 import { Migration20261205110100_recovery_cancel_links } from './Migration20261205110100_recovery_cancel_links';
 import { Migration20261205110200_capture_links } from './Migration20261205110200_capture_links';
 import { Migration20261206060000_held_photos } from './Migration20261206060000_held_photos';
+import { Migration20261206070000_case_draft } from './Migration20261206070000_case_draft';
 
 /** Every migration, in order. Listed here (not discovered from the folder) so the build and the tests load the same code. */
 export const migrations = [
@@ -49,4 +50,5 @@ export const migrations = [
   { name: 'Migration20261205110100_recovery_cancel_links', class: Migration20261205110100_recovery_cancel_links },
   { name: 'Migration20261205110200_capture_links', class: Migration20261205110200_capture_links },
   { name: 'Migration20261206060000_held_photos', class: Migration20261206060000_held_photos },
+  { name: 'Migration20261206070000_case_draft', class: Migration20261206070000_case_draft },
 ];

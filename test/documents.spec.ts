@@ -409,7 +409,7 @@ describe("in the applicant's language", () => {
     expect(refused.status).toBe(400);
     expect(refused.text).toMatch(/Envíe su [^<]+ antes de continuar/);
     expect(refused.text).toContain('Confirme que sus documentos cumplen los requisitos');
-    expect(refused.text).toContain('Sus documentos: Envíe su'); // the error summary names the field in Spanish
+    expect(refused.text).toMatch(/<a class="usa-link" href="#[^"]+">Envíe su [^<]+ antes de continuar/); // the error summary gives the field's own message, in Spanish
   });
 
   it('explains in French why an upload was refused for its type', async () => {

@@ -539,8 +539,8 @@ describe('in the reader’s language', () => {
     expect(textOf(res.text, 'email-error')).toBe('Saisissez une adresse e-mail au bon format, par exemple nom@exemple.com');
     expect(textOf(res.text, 'password-error')).toBe('Votre mot de passe doit comporter au moins 12 caractères');
     expect(errorSummaryOf(res.text)).toEqual([
-      '#email Adresse e-mail: Saisissez une adresse e-mail au bon format, par exemple nom@exemple.com',
-      '#password Mot de passe: Votre mot de passe doit comporter au moins 12 caractères',
+      '#email Saisissez une adresse e-mail au bon format, par exemple nom@exemple.com',
+      '#password Votre mot de passe doit comporter au moins 12 caractères',
     ]);
     expect(res.text).toContain('Il y a 2 problèmes');
   });

@@ -248,4 +248,37 @@ describe('appointments', () => {
     expect(slots.every((s) => s.agentIds.length === 1 && s.agentIds[0] === r.accountId)).toBe(true);
     await t.db.sql.query('delete from agent_shift');
   });
+
+  it('names time zones in the reader’s language, groups the times by day in a grid, and says what to do when no time is free', async () => {
+    await t.db.sql.query('delete from agent_shift');
+    const a = await approvedApplicant(t, 'zones');
+    const none = await a.browser.get('/call/schedule?tz=Europe/Berlin');
+    expect(none.text).toContain('<option value="Europe/Berlin" selected>Central European Time (Berlin)</option>');
+    expect(none.text).not.toContain('>Europe/Berlin<');
+    expect(none.text).not.toContain('Book this time');
+    expect(none.text).toContain('No times available');
+    expect(none.text).toMatch(/<a class="usa-button" href="\/call">Wait in the queue for a call<\/a>/);
+
+    await newYorkReferee('grid');
+    const page = await a.browser.get('/call/schedule?tz=Europe/Berlin');
+    const days = new Set(slotsOn(page.text).map((s) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Berlin' }).format(new Date(s))));
+    expect(page.text.match(/class="referee-slot-grid"/g)).toHaveLength(days.size);
+    expect(page.text).toContain('Book this time');
+    const spanish = await a.browser.get('/call/schedule?tz=Europe/Berlin').set('Accept-Language', 'es');
+    expect(spanish.text).toContain('<option value="Europe/Berlin" selected>hora de Europa central (Berlin)</option>');
+  });
+
+  it('starts the call’s language as the page’s, and reads the helper’s fields only when the applicant brings one', async () => {
+    const a = await approvedApplicant(t, 'prefs');
+    const page = await a.browser.get('/call/preferences').set('Accept-Language', 'es');
+    expect(page.text).toMatch(/<option value="es" selected>/);
+    expect(page.text).toMatch(/class="referee-conditional__fields"[\s\S]*id="helperName"/);
+    // No helper: whatever the hidden fields hold, nothing is asked of them.
+    expect((await a.post('/call/preferences', { language: 'es', helperName: '' })).headers.location).toBe('/call?saved=1');
+    const missing = await a.post('/call/preferences', { language: 'es', hasHelper: 'yes', helperName: 'Ana' });
+    expect(missing.status).toBe(400);
+    expect(missing.text).toContain('Enter how your helper is related to you');
+    // Chosen once, the choice stands whatever language the page is read in.
+    expect((await a.browser.get('/call/preferences').set('Accept-Language', 'fr')).text).toMatch(/<option value="es" selected>/);
+  });
 });

@@ -17,7 +17,9 @@ import { VerificationCase } from '../src/verification/verification-case.entity';
 import { CallsService } from '../src/video/calls.service';
 import { startTestApp, type TestApp } from './harness/app';
 import { inContext, JITSI, newReferee } from './harness/calls';
-import { submitDocuments, uploadAll } from './harness/documents';
+import { applicantAtDocuments, submitDocuments, uploadAll } from './harness/documents';
+import { reviewTimePhrase } from '../src/documents/review-time';
+import { textOf } from './harness/forms';
 import { FRENCH_DETAILS, newApplicant } from './harness/verification';
 
 /** The lint of the flow table itself: the table is data, so it is checked as data. */
@@ -198,5 +200,42 @@ describe('the tracker along the journey', () => {
     expect(stages.filter(([, stage], i) => i > 0 && stage! < stages[i - 1][1]!)).toEqual([]);
     expect([...new Set(stages.map(([, stage]) => stage))]).toEqual([1, 2, 3, 4]);
     expect(seen.slice(-6).map(([, stage]) => stage)).toEqual([4, 4, 4, 4, 4, 4]); // approved on the hold page, then every call page
+  });
+
+  it('the hold page says how long a review usually takes while it waits, and what comes next once approved', async () => {
+    const a = await applicantAtDocuments(t, 'hold');
+    await uploadAll(a);
+    expect((await submitDocuments(a)).status).toBe(303);
+    const waiting = await a.browser.get('/documents/review');
+    expect(waiting.text).toContain('<h1>Hold for document review</h1>');
+    expect(waiting.text).toContain('Most reviews end within 1 business day.'); // too few reviews measured yet
+    expect(waiting.text).not.toContain('/call/schedule'); // no booking before approval: the link only led back here
+
+    const caseId: string = (await a.row()).id;
+    const steps = t.app.get(CaseSteps);
+    await inContext(t, () =>
+      t.app.get(MikroORM).em.transactional(async (em) => {
+        const c = await em.findOneOrFail(VerificationCase, caseId, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+        await steps.move(em, c, 'in_review', flowStep('document_review').audit, undefined, 'document_review');
+      }),
+    );
+    await inContext(t, () => steps.markDocumentsApproved(caseId));
+    const approved = await a.browser.get('/documents/review');
+    expect(textOf(approved.text, 'review-status')).toContain('Your documents were approved');
+    expect(approved.text).toContain('<h1>Next: your video call</h1>');
+    expect(stageOn(approved.text)).toBe(4);
+    expect(approved.text).not.toContain('Most reviews end');
+    expect(approved.text).not.toContain('Check again');
+    expect(approved.text).not.toContain('While you wait');
+  });
+
+  it('gives the median review time of the last 30 days, rounded as a person would say it', () => {
+    const english = new Messages();
+    const say = (seconds: number | null, decided: number) => english.text('en', reviewTimePhrase(seconds, decided));
+    expect(say(null, 0)).toBe('Most reviews end within 1 business day.');
+    expect(say(7200, 4)).toBe('Most reviews end within 1 business day.');
+    expect(say(17 * 60, 12)).toBe('Over the last 30 days, half of all reviews were done within about 20 minutes.');
+    expect(say(2.4 * 3600, 12)).toBe('Over the last 30 days, half of all reviews were done within about 2 hours.');
+    expect(say(50 * 3600, 12)).toBe('Over the last 30 days, half of all reviews were done within about 2 days.');
   });
 });

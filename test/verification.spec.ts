@@ -154,6 +154,74 @@ describe('resume links', () => {
   });
 });
 
+describe('the error summary', () => {
+  it('lists each field’s own message, linked to it, in the order of the fields on the page', async () => {
+    const a = await newApplicant(t, 'summary');
+    await toIdentifierStep(a);
+    const res = await a.post('/verify/details', { ...FRENCH_DETAILS, 'dateOfBirth-day': '31', 'dateOfBirth-month': '2', phone: '12', country: '', line1: '', city: '', nameChanged: '' });
+    expect(res.status).toBe(400);
+    const summary = /data-error-summary>([\s\S]*?)<\/ul>/.exec(res.text)![1];
+    expect([...summary.matchAll(/href="#([^"]+)">([^<]*)</g)].map((m) => `${m[1]} ${m[2]}`)).toEqual([
+      'dateOfBirth Enter a real date of birth',
+      'phone Enter a valid phone number with its country code, like +44 20 7946 0958',
+      'country Select your country',
+      'line1 Enter the first line of your address',
+      'city Enter your city',
+      'nameChanged Select yes if your legal name has changed',
+    ]);
+  });
+});
+
+describe('Save & Exit keeps what was typed on the page', () => {
+  /** Save & Exit as the step's own button submits it: the step's form, with the button's name and value. */
+  async function saveAndExitFrom(a: Applicant, key: string, fields: Record<string, string>) {
+    const saved = await a.post('/verify/save-and-exit', { ...fields, draftStep: key });
+    expect(saved.headers.location).toBe('/verify/saved');
+    await signIn(t, a.person, a.browser);
+  }
+
+  it('shows the details typed before Save & Exit again, encrypted meanwhile, with what is wrong next to its field', async () => {
+    const a = await newApplicant(t, 'draft');
+    await toIdentifierStep(a);
+    await a.browser.get('/verify/details');
+    const page = await a.browser.get('/verify/details');
+    expect(page.text).toMatch(/id="dateOfBirth-year"[^>]*value="1986"/);
+    expect(page.text).toContain('name="draftStep" value="details"');
+
+    await saveAndExitFrom(a, 'details', { ...FRENCH_DETAILS, firstName: 'Zoé', line1: '7 quai Voltaire', city: '', 'dateOfBirth-day': '31', 'dateOfBirth-month': '2' });
+    const row = await a.row();
+    expect(row.draft).toBeTruthy();
+    for (const typed of ['Zoé', 'Voltaire']) expect(row.draft).not.toContain(typed);
+    expect(row.first_name).toBe('Amélie'); // the saved details stand until the step is submitted
+
+    const back = await a.browser.get('/verify/details');
+    expect(back.status).toBe(200);
+    expect(back.text).toMatch(/id="firstName"[^>]*value="Zoé"/);
+    expect(back.text).toMatch(/id="line1"[^>]*value="7 quai Voltaire"/);
+    expect(textOf(back.text, 'dateOfBirth-error')).toBe('Enter a real date of birth');
+    expect(textOf(back.text, 'city-error')).toBe('Enter your city');
+
+    // Submitting the step replaces the draft with the real values.
+    await step(a, '/verify/details', { ...FRENCH_DETAILS, firstName: 'Zoé' }, '/verify/ssn');
+    expect((await a.row()).draft).toBeNull();
+    const after = await a.browser.get('/verify/details');
+    expect(after.text).toMatch(/id="firstName"[^>]*value="Zoé"/);
+    expect(after.text).toMatch(/id="line1"[^>]*value="12 rue de Rivoli"/);
+    expect(after.text).not.toContain('usa-error-message');
+  });
+
+  it('keeps a document chosen but not yet continued with, and nothing of a step the case may not show', async () => {
+    const a = await newApplicant(t, 'draft-doc');
+    await toIdentifierStep(a);
+    await step(a, '/verify/no-ssn-or-itin', {}, '/verify/documents/primary');
+    await saveAndExitFrom(a, 'check_second', { original: 'yes' }); // a later step: not kept
+    expect((await a.row()).draft).toBeNull();
+    await saveAndExitFrom(a, 'choose_primary', { document: 'foreign_passport' });
+    const back = await a.browser.get('/verify/documents/primary');
+    expect(back.text).toMatch(/value="foreign_passport"[^>]*checked/);
+  });
+});
+
 describe('steps taken out of order', () => {
   const STEP_ROUTES = [
     '/verify/self-service/phone',
@@ -643,16 +711,20 @@ describe('in the reader’s language', () => {
     expect(future.status).toBe(400);
     expect(future.text).toMatch(/<title>Erreur\s?: /);
     expect(textOf(future.text, 'dateOfBirth-error')).toBe('Votre date de naissance doit être dans le passé');
-    expect(summaryFor(future.text, 'dateOfBirth')).toBe('Date de naissance: Votre date de naissance doit être dans le passé');
+    expect(summaryFor(future.text, 'dateOfBirth')).toBe('Votre date de naissance doit être dans le passé');
     // An error naming an address line, the line named in French.
     expect(textOf(future.text, 'postalCode-error')).toBe('Saisissez votre code postal');
-    expect(summaryFor(future.text, 'postalCode')).toBe('Code postal: Saisissez votre code postal');
+    expect(summaryFor(future.text, 'postalCode')).toBe('Saisissez votre code postal');
+    // The date as French writes it: day, month, year.
+    const [day, month, year] = ['dateOfBirth-day', 'dateOfBirth"', 'dateOfBirth-year'].map((id) => future.text.indexOf(`id="${id.replace('"', '')}"`));
+    expect(day).toBeLessThan(month);
+    expect(month).toBeLessThan(year);
 
     await step(a, '/verify/details', FRENCH_DETAILS, '/verify/ssn');
     const ssn = await a.post('/verify/ssn', { number: '666-12-3456', confirmNumber: '666-12-3456', fcraConsent: 'yes' });
     expect(ssn.status).toBe(400);
     expect(textOf(ssn.text, 'number-error')).toBe('Un numéro de sécurité sociale ne peut pas commencer par 000 ni par 666');
-    expect(summaryFor(ssn.text, 'number')).toBe('Saisissez le SSN: Un numéro de sécurité sociale ne peut pas commencer par 000 ni par 666');
+    expect(summaryFor(ssn.text, 'number')).toBe('Un numéro de sécurité sociale ne peut pas commencer par 000 ni par 666');
     expect(ssn.text).not.toContain('666-12');
   });
 

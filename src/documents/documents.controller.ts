@@ -17,6 +17,7 @@ import { DocumentFilesService } from './document-files.service';
 import { CAPTURE_MINUTES, DocumentsService } from './documents.service';
 import { HeldPhotoForm, SubmitDocumentsForm, captureLinkForm } from './forms';
 import { readUpload, type UploadedFile } from './multipart';
+import { ReviewTimeEstimate } from './review-time';
 import type { Item } from './sides';
 import { SubmissionService, type ItemState } from './submission.service';
 
@@ -79,6 +80,7 @@ export class DocumentsController {
     private readonly csrf: Csrf,
     private readonly languages: LanguageResolver,
     private readonly messages: Messages,
+    private readonly reviewTime: ReviewTimeEstimate,
   ) {}
 
   /** "Send your passport and utility bill before you continue": the names in the reader's language and grammar. */
@@ -224,6 +226,7 @@ export class DocumentsController {
       waiting: c.status === 'documents_submitted' || c.status === 'in_review',
       rejected: c.status === 'documents_rejected' ? items.filter((i) => i.decision?.decision === 'rejected') : [],
       submittedAt: review?.submittedAt,
+      reviewTime: c.status === 'documents_submitted' || c.status === 'in_review' ? await this.reviewTime.phrase() : undefined,
     };
   }
 }

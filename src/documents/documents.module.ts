@@ -14,6 +14,7 @@ import { DocumentsService } from './documents.service';
 import { ReviewController } from './review.controller';
 import { ReviewDecisionsService } from './review-decisions.service';
 import { ReviewQueueService } from './review-queue.service';
+import { ReviewTimeEstimate } from './review-time';
 import { DOCUMENT_STORE, createDocumentStore } from './store';
 import { StaffAccess } from './work-access';
 import { SubmissionService } from './submission.service';
@@ -30,6 +31,7 @@ import { SubmissionService } from './submission.service';
     ReviewDecisionsService,
     DocumentRetentionService,
     StaffAccess,
+    ReviewTimeEstimate,
     { provide: DOCUMENT_STORE, inject: [CONFIG], useFactory: (config: Config) => createDocumentStore(config) }],
   exports: [SubmissionService, DocumentFilesService, ReviewQueueService, StaffAccess],
 })

@@ -67,3 +67,30 @@ export function localDate(at: Date, zone: string): string {
   const w = wallClock(at, zone);
   return `${w.year}-${String(w.month).padStart(2, '0')}-${String(w.day).padStart(2, '0')}`;
 }
+
+/**
+ * A zone as a person reads it, in their language: its generic name from CLDR and its city,
+ * "Central European Time (Berlin)", "hora de Europa central (Berlin)". Intl has no localized
+ * city names, so the city is the zone's own (English) one; UTC and zones without a city are
+ * their name alone.
+ */
+export function zoneLabel(zone: string, language: string): string {
+  const cityless = zone === 'UTC' || zone.startsWith('Etc/');
+  const style = cityless ? 'long' : 'longGeneric'; // "Coordinated Universal Time", not "GMT+00:00"
+  const name = new Intl.DateTimeFormat(language, { timeZone: zone, timeZoneName: style }).formatToParts(new Date()).find((p) => p.type === 'timeZoneName')?.value ?? zone;
+  const city = cityless ? '' : zone.slice(zone.lastIndexOf('/') + 1).replace(/_/g, ' ');
+  return city && !name.includes(city) ? `${name} (${city})` : name;
+}
+
+const zoneOptionsByLanguage = new Map<string, { value: string; label: string }[]>();
+
+/** Every zone as a select option, labelled and sorted in the reader's language (computed once per language). */
+export function zoneOptions(language: string): { value: string; label: string }[] {
+  let options = zoneOptionsByLanguage.get(language);
+  if (!options) {
+    const collator = new Intl.Collator(language);
+    options = TIME_ZONES.map((value) => ({ value, label: zoneLabel(value, language) })).sort((a, b) => collator.compare(a.label, b.label));
+    zoneOptionsByLanguage.set(language, options);
+  }
+  return options;
+}

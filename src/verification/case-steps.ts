@@ -3,6 +3,7 @@ import { LockMode, UniqueConstraintViolationException, type EventSubscriber, typ
 import { EntityManager } from '@mikro-orm/postgresql';
 import { AuditService, type AuditEntry } from '../audit/audit.service';
 import type { FieldErrors } from '../web/view';
+import { Drafts } from './drafts';
 import { applyClears, currentStep, effectiveStatus, intakeStatus, isIntake, landing, mayMove, mayShow, step, type StepKey } from './flow';
 import { VerificationCase, type CaseStatus } from './verification-case.entity';
 
@@ -40,6 +41,7 @@ export class CaseSteps implements EventSubscriber {
   constructor(
     private readonly em: EntityManager,
     private readonly audit: AuditService,
+    private readonly drafts: Drafts,
   ) {
     em.getEventManager().registerSubscriber(this);
   }
@@ -133,6 +135,7 @@ export class CaseSteps implements EventSubscriber {
       if ('errors' in result) return result;
       if (again && options.clears !== false) applyClears(c, key);
       await result.change(c, em);
+      this.drafts.submitted(c, key);
       const event = options.audit ?? step(key).audit;
       const details = { ...result.detail, ...(again ? { again: true } : {}) };
       // The intake status follows from what is done: recomputed after every intake step.

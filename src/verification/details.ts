@@ -43,6 +43,12 @@ export function monthOptions(language: string): { value: string; label: string }
   }));
 }
 
+/** The order the reader's language writes a date's parts in (CLDR, through Intl): day, month, year for es, fr, ar. */
+export function dateFieldOrder(language: string): ('day' | 'month' | 'year')[] {
+  const parts = new Intl.DateTimeFormat(language, { day: 'numeric', month: 'numeric', year: 'numeric', timeZone: 'UTC' }).formatToParts(new Date(Date.UTC(2000, 0, 19)));
+  return parts.map((p) => p.type).filter((type): type is 'day' | 'month' | 'year' => type === 'day' || type === 'month' || type === 'year');
+}
+
 /** A memorable date (month, day, year) that exists on the calendar and is in the past. */
 export function parseDateOfBirth(month: unknown, day: unknown, year: unknown, today = new Date()): { date: string } | { error: Text } {
   const text = (v: unknown) => (typeof v === 'string' ? v.trim() : '');

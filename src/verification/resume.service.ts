@@ -7,7 +7,8 @@ import { phrase } from '../i18n/messages';
 import { endLinks, findLink, isUsable, issueLink, useLink } from '../links/links';
 import { NotificationsService } from '../notifications/notifications.service';
 import { CaseSteps } from './case-steps';
-import { TERMINAL_STATUSES, currentStep } from './flow';
+import { Drafts } from './drafts';
+import { TERMINAL_STATUSES, currentStep, mayShow, type StepKey } from './flow';
 import { VerificationCase } from './verification-case.entity';
 
 /** How long a resume link works. */
@@ -28,14 +29,19 @@ export class ResumeService {
     private readonly em: EntityManager,
     private readonly steps: CaseSteps,
     private readonly notifications: NotificationsService,
+    private readonly drafts: Drafts,
   ) {}
 
-  /** `language`: the account's choice, else the language the page was read in (the email follows it). */
-  async saveAndExit(accountId: string, email: string, language: Language): Promise<void> {
+  /**
+   * `language`: the account's choice, else the language the page was read in (the email follows it).
+   * `draft`: the step the applicant left and the form as it was, kept when that step may still show.
+   */
+  async saveAndExit(accountId: string, email: string, language: Language, draft?: { step: StepKey; form: Record<string, unknown> }): Promise<void> {
     await this.steps.open(accountId);
     await this.em.transactional(async (em) => {
       const c = await em.findOneOrFail(VerificationCase, { account: accountId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
       const stepKey = currentStep(c).key;
+      if (draft && mayShow(c, draft.step)) this.drafts.keep(c, draft.step, draft.form);
       // A verified or failed case has nothing to come back to: it stays as it is.
       const exits = c.status !== 'abandoned' && !TERMINAL_STATUSES.includes(c.status);
       await endLinks(em, 'resume_case', accountId);

@@ -100,6 +100,10 @@ export class VerificationCase {
   @Property({ type: 'text', nullable: true, hidden: true })
   address?: string;
 
+  /** Ciphertext of what was typed on a step at Save & Exit, as JSON (see drafts.ts): shown again on return, gone once the step is submitted. */
+  @Property({ type: 'text', nullable: true, hidden: true })
+  draft?: string;
+
   /** ISO 3166 code of the home address, in clear: the document rules depend on it. */
   @Property({ type: 'text', nullable: true })
   addressCountry?: string;

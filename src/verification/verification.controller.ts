@@ -8,13 +8,16 @@ import { Renderer } from '../web/renderer';
 import { RateLimits } from '../web/rate-limits';
 import type { Viewer, WebRequest } from '../web/request';
 import { CurrentViewer } from '../web/current-viewer.decorator';
+import { readForm } from '../web/form';
 import { invalidForm, redirect, view, type Redirect, type View } from '../web/view';
 import { addressFormat, addressLines } from './addresses';
 import { CaseSteps, type SubmitOutcome } from './case-steps';
 import { PRIMARY_MUST_BE, TRACK_NEEDS, TRANSLATION_TIP, findDocument, type CatalogDocument } from './catalog';
-import { detailsValues, fullName, monthOptions, type DetailsForm } from './details';
+import { dateFieldOrder, detailsValues, fullName, monthOptions, parseDetails, type DetailsForm } from './details';
 import { DocumentChoiceService } from './document-choice.service';
+import { DRAFT_FIELDS, Drafts } from './drafts';
 import { TRACKER, currentStep, documentIn, landing, mayShow, neededSupporting, pageOf, previousStep, residesOutsideUs, step, type StepKey } from './flow';
+import { SaveAndExitForm } from './forms';
 import { ResumeService } from './resume.service';
 import type { DocumentSlot, VerificationCase } from './verification-case.entity';
 import { VerificationService } from './verification.service';
@@ -39,6 +42,7 @@ export class VerificationController {
     private readonly rateLimits: RateLimits,
     private readonly renderer: Renderer,
     private readonly languages: LanguageResolver,
+    private readonly drafts: Drafts,
   ) {}
 
   // ---- Plumbing -------------------------------------------------------------------------
@@ -85,7 +89,7 @@ export class VerificationController {
 
   @Get('how')
   howPage(@CurrentViewer() viewer: Viewer) {
-    return this.show(viewer, 'choose_method', (c) => this.howView(c, { method: c.method === 'international' ? '' : (c.method ?? '') }));
+    return this.show(viewer, 'choose_method', (c) => this.howView(c, this.drafts.of(c, 'choose_method') ?? { method: c.method === 'international' ? '' : (c.method ?? '') }));
   }
 
   private howView(c: VerificationCase, values: Record<string, string>) {
@@ -109,7 +113,7 @@ export class VerificationController {
 
   @Get('self-service/phone')
   usPhonePage(@CurrentViewer() viewer: Viewer) {
-    return this.show(viewer, 'us_phone', (c) => this.usPhoneView(c, { phone: c.phone ? c.phone.replace(/^\+1/, '') : '' }));
+    return this.show(viewer, 'us_phone', (c) => this.usPhoneView(c, this.drafts.of(c, 'us_phone') ?? { phone: c.phone ? c.phone.replace(/^\+1/, '') : '' }));
   }
 
   private usPhoneView(c: VerificationCase, values: Record<string, string>) {
@@ -126,7 +130,7 @@ export class VerificationController {
   usAddressPage(@CurrentViewer() viewer: Viewer) {
     return this.show(viewer, 'us_address', (c) => {
       const address = this.verification.decryptAddress(c);
-      return this.usAddressView(c, address?.country === 'US' ? { ...address } : {});
+      return this.usAddressView(c, this.drafts.of(c, 'us_address') ?? (address?.country === 'US' ? { ...address } : {}));
     });
   }
 
@@ -147,7 +151,7 @@ export class VerificationController {
 
   @Get('self-service/ssn')
   usSsnPage(@CurrentViewer() viewer: Viewer) {
-    return this.show(viewer, 'us_ssn', (c) => this.identifierView(c, 'us_ssn'));
+    return this.show(viewer, 'us_ssn', (c) => this.identifierView(c, 'us_ssn', this.drafts.of(c, 'us_ssn')));
   }
 
   @Post('self-service/ssn')
@@ -173,7 +177,12 @@ export class VerificationController {
 
   @Get('details')
   detailsPage(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest) {
-    return this.show(viewer, 'details', (c) => this.detailsView(req, c, this.verification.detailsValues(c, viewer.email)));
+    return this.show(viewer, 'details', (c) => {
+      // Back after Save & Exit: what was typed, checked as if it had been submitted.
+      const draft = this.drafts.of(c, 'details');
+      if (!draft) return this.detailsView(req, c, this.verification.detailsValues(c, viewer.email));
+      return this.detailsView(req, c, detailsValues(draft), { errors: parseDetails(draft).errors });
+    });
   }
 
   /** Months and countries are named by Intl in the reader's language. */
@@ -183,6 +192,7 @@ export class VerificationController {
       ...this.stepContext(c, 'details'),
       values,
       months: monthOptions(language),
+      dateOrder: dateFieldOrder(language),
       countries: countryOptions(language),
       format: addressFormat(isCountryCode(values.country) ? values.country : ''),
       ...extra,
@@ -225,7 +235,7 @@ export class VerificationController {
 
   @Get('ssn')
   ssnPage(@CurrentViewer() viewer: Viewer) {
-    return this.show(viewer, 'ssn', (c) => this.identifierView(c, 'ssn'));
+    return this.show(viewer, 'ssn', (c) => this.identifierView(c, 'ssn', this.drafts.of(c, 'ssn')));
   }
 
   @Post('ssn')
@@ -310,7 +320,7 @@ export class VerificationController {
 
   @Get('documents/primary')
   primaryPage(@CurrentViewer() viewer: Viewer) {
-    return this.show(viewer, 'choose_primary', (c) => this.chooseView(c, 'first', documentIn(c, 'first')?.type ?? ''));
+    return this.show(viewer, 'choose_primary', (c) => this.chooseView(c, 'first', this.drafts.of(c, 'choose_primary')?.document ?? documentIn(c, 'first')?.type ?? ''));
   }
 
   @Post('documents/primary')
@@ -321,7 +331,7 @@ export class VerificationController {
 
   @Get('documents/primary/check')
   checkPrimaryPage(@CurrentViewer() viewer: Viewer) {
-    return this.show(viewer, 'check_primary', (c) => this.checkView(c, 'first', this.answersOf(c, 'first')));
+    return this.show(viewer, 'check_primary', (c) => this.checkView(c, 'first', this.drafts.of(c, 'check_primary') ?? this.answersOf(c, 'first')));
   }
 
   @Post('documents/primary/check')
@@ -332,7 +342,7 @@ export class VerificationController {
 
   @Get('documents/second')
   secondPage(@CurrentViewer() viewer: Viewer) {
-    return this.show(viewer, 'choose_second', (c) => this.chooseView(c, 'second', documentIn(c, 'second')?.type ?? ''));
+    return this.show(viewer, 'choose_second', (c) => this.chooseView(c, 'second', this.drafts.of(c, 'choose_second')?.document ?? documentIn(c, 'second')?.type ?? ''));
   }
 
   @Post('documents/second')
@@ -343,7 +353,7 @@ export class VerificationController {
 
   @Get('documents/second/check')
   checkSecondPage(@CurrentViewer() viewer: Viewer) {
-    return this.show(viewer, 'check_second', (c) => this.checkView(c, 'second', this.answersOf(c, 'second')));
+    return this.show(viewer, 'check_second', (c) => this.checkView(c, 'second', this.drafts.of(c, 'check_second') ?? this.answersOf(c, 'second')));
   }
 
   @Post('documents/second/check')
@@ -385,9 +395,12 @@ export class VerificationController {
   // ---- Save & Exit and the resume link --------------------------------------------------------
 
   @Post('save-and-exit')
-  async saveAndExit(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Res({ passthrough: true }) res: Response) {
+  async saveAndExit(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Body() form: Form) {
     await this.rateLimits.consume('verify-save-exit:account', viewer.accountId);
-    await this.resumes.saveAndExit(viewer.accountId, viewer.email, this.languages.of(req));
+    // A step's Save & Exit button submits the step's own form here: what was typed becomes a draft.
+    const { valid } = readForm(SaveAndExitForm, form);
+    const draft = valid?.draftStep && Object.hasOwn(DRAFT_FIELDS, valid.draftStep) ? { step: valid.draftStep as StepKey, form } : undefined;
+    await this.resumes.saveAndExit(viewer.accountId, viewer.email, this.languages.of(req), draft);
     await this.sessions.end(req, res);
     return redirect('/verify/saved');
   }

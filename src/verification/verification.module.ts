@@ -4,6 +4,7 @@ import { IdentityModule } from '../identity/identity.module';
 import { NotificationsModule } from '../notifications/notifications.module';
 import { CaseSteps } from './case-steps';
 import { DocumentChoiceService } from './document-choice.service';
+import { Drafts } from './drafts';
 import { ResumeService } from './resume.service';
 import { SavedController, VerificationController } from './verification.controller';
 import { VerificationService } from './verification.service';
@@ -12,7 +13,7 @@ import { VerificationService } from './verification.service';
 @Module({
   imports: [CryptoModule, IdentityModule, NotificationsModule],
   controllers: [VerificationController, SavedController],
-  providers: [CaseSteps, VerificationService, DocumentChoiceService, ResumeService],
+  providers: [CaseSteps, VerificationService, DocumentChoiceService, ResumeService, Drafts],
   exports: [CaseSteps, VerificationService],
 })
 export class VerificationModule {}

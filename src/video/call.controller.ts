@@ -5,7 +5,7 @@ import { LanguageResolver } from '../i18n/language';
 import { SignedInGuard } from '../identity/signed-in.guard';
 import { AppointmentsService } from '../scheduling/appointments.service';
 import { waitPhrase } from '../scheduling/estimate';
-import { TIME_ZONES, isTimeZone, localDate } from '../scheduling/time-zones';
+import { isTimeZone, localDate, zoneLabel, zoneOptions } from '../scheduling/time-zones';
 import { QUEUE_TIMEOUT_MINUTES, QueueService } from '../scheduling/queue.service';
 import { CaseSteps } from '../verification/case-steps';
 import { landing, mayShow, pageOf, type StepKey } from '../verification/flow';
@@ -94,7 +94,8 @@ export class CallController {
     const c = await this.at(viewer, 'video_queue');
     if (!('status' in c)) return c;
     const p = await this.calls.preferencesOf(c.id);
-    return view('call/preferences', this.preferencesContext(req, c, { language: p.language, hasHelper: p.helper ? 'yes' : '', helperName: p.helper?.name, helperRelationship: p.helper?.relationship, helperRole: p.helper?.role }));
+    // Until the applicant chooses, the call's language starts as the one they read the site in.
+    return view('call/preferences', this.preferencesContext(req, c, { language: p.chosen ? p.language : this.languages.of(req), hasHelper: p.helper ? 'yes' : '', helperName: p.helper?.name, helperRelationship: p.helper?.relationship, helperRole: p.helper?.role }));
   }
 
   private preferencesContext(req: WebRequest, c: VerificationCase, values: Record<string, unknown>) {
@@ -112,13 +113,14 @@ export class CallController {
 
   /** Free slots 2 hours to 7 days ahead, by day, in the applicant's time zone (detected by the browser, changeable). */
   @Get('schedule')
-  async schedulePage(@CurrentViewer() viewer: Viewer, @Query() query: Form): Promise<View | Redirect> {
+  async schedulePage(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Query() query: Form): Promise<View | Redirect> {
     const c = await this.at(viewer, 'video_queue');
     if (!('status' in c)) return c;
-    return this.scheduleView(viewer, c, isTimeZone(query.tz) ? query.tz : undefined, {});
+    return this.scheduleView(viewer, req, c, isTimeZone(query.tz) ? query.tz : undefined, {});
   }
 
-  private async scheduleView(viewer: Viewer, c: VerificationCase, chosenZone: string | undefined, errors: Record<string, string>): Promise<View> {
+  private async scheduleView(viewer: Viewer, req: WebRequest, c: VerificationCase, chosenZone: string | undefined, errors: Record<string, string>): Promise<View> {
+    const language = this.languages.of(req);
     const current = await this.appointments.current(viewer.accountId);
     const zone = chosenZone ?? current?.timeZone ?? 'UTC';
     // By day in the chosen zone; the page writes each day and time in the reader's language.
@@ -133,9 +135,10 @@ export class CallController {
       ...pageOf(c, 'video_queue'),
       zone,
       zoneDetected: !!chosenZone,
-      zones: TIME_ZONES,
+      // Zones by their names in the reader's language ("Central European Time (Berlin)"), not their identifiers.
+      zones: zoneOptions(language),
       days: [...days.values()],
-      current: current && { startsAt: current.startsAt, timeZone: current.timeZone },
+      current: current && { startsAt: current.startsAt, timeZone: current.timeZone, zoneName: zoneLabel(current.timeZone, language) },
       slotMinutes: this.appointments.slotMinutes,
       links: linksFor('/call'),
     };
@@ -144,17 +147,17 @@ export class CallController {
 
   /** Books the chosen slot (or moves the appointment there: the old slot is released). */
   @Post('schedule')
-  async book(@CurrentViewer() viewer: Viewer, @Body() form: Form): Promise<View | Redirect> {
+  async book(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Body() form: Form): Promise<View | Redirect> {
     const c = await this.at(viewer, 'video_queue');
     if (!('status' in c)) return c;
     const zone = isTimeZone(form.timeZone) ? form.timeZone : undefined;
     const startsAt = typeof form.slot === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:00\.000Z$/.test(form.slot) ? new Date(form.slot) : undefined;
-    if (!zone) return this.scheduleView(viewer, c, undefined, { timeZone: 'call.schedule.errors.zone' });
-    if (!startsAt) return this.scheduleView(viewer, c, zone, { slot: 'call.schedule.errors.slot' });
+    if (!zone) return this.scheduleView(viewer, req, c, undefined, { timeZone: 'call.schedule.errors.zone' });
+    if (!startsAt) return this.scheduleView(viewer, req, c, zone, { slot: 'call.schedule.errors.slot' });
     const booked = await this.appointments.book(viewer.accountId, startsAt, zone);
     if ('appointment' in booked) return redirect('/call?booked=1');
-    if (booked.error === 'taken') return this.scheduleView(viewer, c, zone, { slot: 'call.schedule.errors.taken' });
-    if (booked.error === 'outside') return this.scheduleView(viewer, c, zone, { slot: 'call.schedule.errors.outside' });
+    if (booked.error === 'taken') return this.scheduleView(viewer, req, c, zone, { slot: 'call.schedule.errors.taken' });
+    if (booked.error === 'outside') return this.scheduleView(viewer, req, c, zone, { slot: 'call.schedule.errors.outside' });
     return redirect('/call');
   }
 

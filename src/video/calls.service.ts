@@ -36,6 +36,8 @@ export interface CallPreferences {
   language: string;
   needsInterpreter: boolean;
   helper?: Helper;
+  /** The applicant saved their choices (else these are the defaults). */
+  chosen: boolean;
 }
 
 /** A call's JWTs last this long after the start (the call's end at the latest). */
@@ -283,7 +285,7 @@ export class CallsService {
     const p = await this.em.findOne(CallPreference, { verificationCase: caseId }, { refresh: true });
     const language = p?.language ?? 'en';
     const helper = p?.helperCipher ? (JSON.parse(this.cipher.decrypt(p.helperCipher, `call_preference:${caseId}:helper`)) as Helper) : undefined;
-    return { language, needsInterpreter: language !== 'en', helper };
+    return { language, needsInterpreter: language !== 'en', helper, chosen: !!p };
   }
 
   /** The language of the call (any but English: an interpreter) and an optional helper. */

@@ -144,7 +144,7 @@ suite.describe('help centre, policies and support in a browser', () => {
     await page.getByLabel('Your email address').fill('not an email');
     await clickAndLoad(page, page.getByRole('button', { name: 'Send' }));
     expect(await page.title()).toMatch(/^Error: /);
-    expect(await page.locator('[data-error-summary]').innerText()).toContain('Your question: Enter your question');
+    expect(await page.locator('[data-error-summary]').innerText()).toContain('Enter your question');
     await screenshot(page, 'support-contact-errors');
     await checkAccessibility(page);
     await page.getByLabel('Your question').fill('The call page is hard to use with my screen reader.');

@@ -83,7 +83,7 @@ async function journey(page: Page, email: string, { javaScript, shots }: { javaS
   await page.getByRole('group', { name: 'Has your legal name changed?' }).getByText('No', { exact: true }).click();
   await clickAndLoad(page, page.getByRole('button', { name: 'Continue' }));
   expect(await page.title()).toMatch(/^Error: /);
-  expect(await page.locator('[data-error-summary]').innerText()).toContain('Date of birth: Your date of birth must be in the past');
+  expect(await page.locator('[data-error-summary]').innerText()).toContain('Your date of birth must be in the past');
   expect(await page.locator('#line1-error').innerText()).toBe('Enter your home address. A P.O. box is not a home address');
   expect(await page.getByLabel('First name').inputValue()).toBe('Amélie');
   await checkAccessibility(page);
@@ -192,7 +192,7 @@ suite.describe('verifying from outside the United States, in a browser', () => {
 
     // Sent empty: the error summary and each field's message, in Arabic.
     await clickAndLoad(page, main(page).getByRole('button', { name: 'متابعة' }));
-    expect(await page.locator('[data-error-summary]').innerText()).toContain('الاسم الأول: أدخل اسمك الأول');
+    expect(await page.locator('[data-error-summary]').innerText()).toContain('أدخل اسمك الأول');
     expect(await page.locator('#dateOfBirth-error').innerText()).toBe('أدخل تاريخ ميلادك');
     await checkAccessibility(page);
     await screenshot(page, 'verify-ar-details-errors');
