@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Pool } from 'pg';
 
 /**
  * The one way to run a plain SQL statement (see docs/architecture.md, "Data"). It runs on the
@@ -19,4 +20,12 @@ export async function sql<Row extends object>(em: EntityManager, text: string, p
 export async function sqlRun(em: EntityManager, text: string, params: readonly unknown[] = []): Promise<number> {
   const { affectedRows } = await em.execute<{ affectedRows: number }>(text, params as unknown[], 'run');
   return affectedRows;
+}
+
+/**
+ * The pg pool MikroORM holds, for the library that runs its own statements on it (the rate
+ * limiter): no second set of connections. Everything else runs SQL through `sql`/`sqlRun`.
+ */
+export async function connectionPool(em: EntityManager): Promise<Pool> {
+  return em.getConnection().getNativeClient();
 }
