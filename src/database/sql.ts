@@ -2,7 +2,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Pool } from 'pg';
 
 /**
- * The one way to run a plain SQL statement (see docs/architecture.md, "Data"). It runs on the
+ * The one way to run a plain SQL statement (see docs/architecture.md, "Data"), called only from
+ * a module's query layer (`src/<module>/<topic>.queries.ts`). It runs on the
  * given EntityManager: inside `em.transactional(tx => …)`, in that transaction (pass `tx`, or
  * the injected EntityManager, which resolves to it); outside one, as a statement of its own.
  * To run a statement on its own even while a transaction is open (an audit event that must
