@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { sql, sqlRun } from '../database/sql';
 
 /** A day off for the agent (a date, YYYY-MM-DD); a day already off stays as it is. */
-export async function addDayOff(em: EntityManager, agentId: string, date: string): Promise<void> {
+export async function recordDayOff(em: EntityManager, agentId: string, date: string): Promise<void> {
   await sqlRun(em,
     'insert into agent_shift_exception (id, agent_id, date) values (?, ?, ?) on conflict (agent_id, date) do nothing',
     [randomUUID(), agentId, date],

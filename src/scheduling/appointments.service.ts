@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Cron } from '@nestjs/schedule';
 import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
 import { EntityManager, RequestContext } from '@mikro-orm/postgresql';
-import { addDayOff, claimDueAppointment } from './appointments.queries';
+import { claimDueAppointment, recordDayOff } from './appointments.queries';
 import { CONFIG, type Config } from '../config/config';
 import type { Account } from '../identity/account.entity';
 import { formatDate } from '../i18n/formats';
@@ -102,7 +102,7 @@ export class AppointmentsService {
 
   async addDayOff(agentId: string, date: string): Promise<void> {
     if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new Error('invalid date');
-    await addDayOff(this.em, agentId, date);
+    await recordDayOff(this.em, agentId, date);
   }
 
   shiftsOf(agentId: string): Promise<AgentShift[]> {
