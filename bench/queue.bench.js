@@ -17,7 +17,7 @@ module.exports = {
 
   async run(ctx) {
     const { Client, Pool } = require('pg');
-    const { CLAIM_SQL } = requireDist('src/scheduling/queue.service.js');
+    const { CLAIM_SQL } = requireDist('src/scheduling/queue.queries.js');
     const { url } = await ctx.postgres();
     const setup = new Client({ connectionString: url });
     await setup.connect();

@@ -1,5 +1,6 @@
 import { Migration } from '@mikro-orm/migrations';
-import { APPEND_SQL, appendParams } from '../src/audit/audit.service';
+import { appendParams } from '../src/audit/audit.service';
+import { APPEND_SQL } from '../src/audit/chain.queries';
 
 /**
  * The case's events move to the one audit log: verification_event duplicated audit_event.

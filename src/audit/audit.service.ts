@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
-import { sql } from '../database/sql';
+import { appendToChain, type AppendArgs } from './chain.queries';
 import { createHash } from 'node:crypto';
 import type { WebRequest } from '../web/request';
 import { LOCKS } from '../jobs/jobs';
@@ -47,13 +47,11 @@ function asStoredJson(value: unknown): unknown {
   return Object.fromEntries(keys.map((k) => [k, asStoredJson((value as Record<string, unknown>)[k])]));
 }
 
-export const APPEND_SQL = 'select audit_append(?, ?, ?::timestamptz, ?, ?, ?, ?, ?, ?::jsonb, ?)';
-
 /**
  * audit_append's arguments: the lock, the genesis hash, the row, and the hashed text of all but
  * the previous hash. `at` is now, except for history appended later (a migration's old events).
  */
-export function appendParams(entry: AuditEntry, at = new Date()): unknown[] {
+export function appendParams(entry: AuditEntry, at = new Date()): AppendArgs {
   const details = entry.details === undefined ? undefined : (asStoredJson(entry.details) as Record<string, unknown>);
   return [
     LOCKS.auditChain, // rows are chained one at a time, whatever the number of instances
@@ -79,7 +77,7 @@ export class AuditService {
    * locks the chain, reads the last hash and inserts the row chained to it.
    */
   async record(entry: AuditEntry): Promise<void> {
-    await sql(this.em.fork(), APPEND_SQL, appendParams(entry)); // a fork: outside the caller's transaction
+    await appendToChain(this.em.fork(), appendParams(entry)); // a fork: outside the caller's transaction
   }
 
   /**
@@ -88,7 +86,7 @@ export class AuditService {
    * function holds the chain lock until that commit, so call it last.
    */
   async recordIn(em: EntityManager, entry: AuditEntry): Promise<void> {
-    await sql(em, APPEND_SQL, appendParams(entry));
+    await appendToChain(em, appendParams(entry));
   }
 
   /** Walks the chain from the first row; returns the id of the first broken link, or null. */

@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { LockMode } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
-import { sql } from '../database/sql';
 import { AuditService, type AuditEntry } from '../audit/audit.service';
 import { CONFIG, type Config } from '../config/config';
 import { CaseSteps } from '../verification/case-steps';
@@ -9,18 +8,9 @@ import { step } from '../verification/flow';
 import { VerificationCase } from '../verification/verification-case.entity';
 import { VerificationService } from '../verification/verification.service';
 import { DocumentReview, type ReleaseKind } from './document-review.entity';
+import { claimedReviews, claimNextReview, liveClaimsOf, reviewsWaiting, touchLiveClaim } from './review-queue.queries';
 
 type Actor = Pick<AuditEntry, 'actorId' | 'ip'>;
-
-/** A claimed, undecided review as claimsInProgress reads it. */
-interface ClaimRow {
-  case_id: string;
-  claimed_by: string;
-  submitted_at: Date | string;
-  claimed_at: Date | string;
-  last_activity_at: Date | string;
-  lapsed: boolean;
-}
 
 /**
  * The reviewers' queue: the cases waiting, "Next case" claimed atomically, a claim kept alive
@@ -44,13 +34,7 @@ export class ReviewQueueService {
 
   /** Cases waiting for a reviewer (unclaimed, or their claim lapsed), oldest first. */
   async queue(): Promise<{ caseId: string; submittedAt: Date; submissions: number; claimedBy: string | null }[]> {
-    const rows = await sql<{ case_id: string; submitted_at: Date | string; submissions: number; claimed_by: string | null }>(this.em,
-      `select case_id, submitted_at, submissions, claimed_by from document_review
-        where decided_at is null and (claimed_by is null or last_activity_at < now() - make_interval(secs => ?))
-        order by submitted_at limit 200`,
-      [this.config.reviewClaimSeconds],
-    );
-    return rows.map((r) => ({ caseId: r.case_id, submittedAt: new Date(r.submitted_at), submissions: r.submissions, claimedBy: r.claimed_by }));
+    return reviewsWaiting(this.em, this.config.reviewClaimSeconds);
   }
 
   /**
@@ -59,24 +43,8 @@ export class ReviewQueueService {
    */
   async claimNext(actor: Actor & { actorId: string }): Promise<string | undefined> {
     const caseId = await this.em.fork().transactional(async (em) => {
-      // One's own live claim keeps its start (the handle time runs from the first claim); taking
-      // back a case a supervisor moved away clears that mark. SET reads the row as it was.
-      const rows = await sql<{ case_id: string }>(em,
-        `update document_review set claimed_by = ?, last_activity_at = now(),
-                claimed_at = case when claimed_by = ? and last_activity_at >= now() - make_interval(secs => ?) then claimed_at else now() end,
-                released_from = case when released_from = ? then null else released_from end,
-                release_kind = case when released_from = ? then null else release_kind end
-          where case_id = (
-            select case_id from document_review
-             where decided_at is null
-               and (claimed_by = ? or claimed_by is null or last_activity_at < now() - make_interval(secs => ?))
-             order by (claimed_by = ?) is true desc, submitted_at
-             limit 1
-             for update skip locked)
-          returning case_id`,
-        [actor.actorId, actor.actorId, this.config.reviewClaimSeconds, actor.actorId, actor.actorId, actor.actorId, this.config.reviewClaimSeconds, actor.actorId],
-      );
-      const id = rows[0]?.case_id;
+      // One's own live claim keeps its start (the handle time runs from the first claim).
+      const id = await claimNextReview(em, actor.actorId, this.config.reviewClaimSeconds);
       if (!id) return undefined;
       const c = await em.findOneOrFail(VerificationCase, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       if (c.status === 'documents_submitted') await this.steps.move(em, c, 'in_review', step('document_review').audit, { reviewer: actor.actorId, event: 'claimed' }, 'document_review');
@@ -89,13 +57,7 @@ export class ReviewQueueService {
   /** The reviewer holds a live claim on the case (and the claim is touched: looking is activity). Staff routes ask StaffAccess. */
   async holdsClaim(caseId: string, reviewerId: string): Promise<boolean> {
     if (!/^[0-9a-f-]{36}$/.test(caseId)) return false;
-    const rows = await sql<{ case_id: string }>(this.em,
-      `update document_review set last_activity_at = now()
-        where case_id = ? and claimed_by = ? and decided_at is null and last_activity_at >= now() - make_interval(secs => ?)
-        returning case_id`,
-      [caseId, reviewerId, this.config.reviewClaimSeconds],
-    );
-    return rows.length > 0;
+    return touchLiveClaim(this.em, caseId, reviewerId, this.config.reviewClaimSeconds);
   }
 
   /** A case under review and its review row, for a page the caller has already authorized (StaffAccess). */
@@ -121,34 +83,14 @@ export class ReviewQueueService {
 
   /** The cases this reviewer holds a live claim on (their own, or assigned to them by a supervisor). */
   async claimsOf(reviewerId: string): Promise<{ caseId: string; claimedAt: Date }[]> {
-    const rows = await sql<{ case_id: string; claimed_at: Date | string }>(this.em,
-      `select case_id, claimed_at from document_review
-        where claimed_by = ? and decided_at is null and last_activity_at >= now() - make_interval(secs => ?)
-        order by claimed_at`,
-      [reviewerId, this.config.reviewClaimSeconds],
-    );
-    return rows.map((r) => ({ caseId: r.case_id, claimedAt: new Date(r.claimed_at) }));
+    return liveClaimsOf(this.em, reviewerId, this.config.reviewClaimSeconds);
   }
 
   // ---- Supervisors --------------------------------------------------------------------------
 
   /** Every claimed, undecided case (or only `onlyCase`), oldest claim first; `lapsed` when it is back in the queue for lack of activity. */
   async claimsInProgress(onlyCase?: string): Promise<{ caseId: string; reviewerId: string; submittedAt: Date; claimedAt: Date; lastActivityAt: Date; lapsed: boolean }[]> {
-    const rows = await sql<ClaimRow>(this.em,
-      `select case_id, claimed_by, submitted_at, claimed_at, last_activity_at,
-              last_activity_at < now() - make_interval(secs => ?) as lapsed
-         from document_review where decided_at is null and claimed_by is not null ${onlyCase ? 'and case_id = ?' : ''}
-        order by claimed_at limit 200`,
-      onlyCase ? [this.config.reviewClaimSeconds, onlyCase] : [this.config.reviewClaimSeconds],
-    );
-    return rows.map((r) => ({
-      caseId: r.case_id,
-      reviewerId: r.claimed_by,
-      submittedAt: new Date(r.submitted_at),
-      claimedAt: new Date(r.claimed_at),
-      lastActivityAt: new Date(r.last_activity_at),
-      lapsed: !!r.lapsed,
-    }));
+    return claimedReviews(this.em, this.config.reviewClaimSeconds, onlyCase);
   }
 
   /**

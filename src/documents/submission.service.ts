@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { LockMode } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
-import { sqlRun } from '../database/sql';
 import type { Text } from '../i18n/messages';
 import { CaseSteps } from '../verification/case-steps';
 import { step } from '../verification/flow';
@@ -9,6 +8,7 @@ import { VerificationCase, type CaseStatus } from '../verification/verification-
 import { RateLimits } from '../web/rate-limits';
 import { DocumentFile } from './document-file.entity';
 import { DocumentReview, type ItemDecision } from './document-review.entity';
+import { returnToQueue } from './review-queue.queries';
 import { itemsOf, type Item } from './sides';
 
 /** Statuses in which the applicant sends (or replaces) documents: the flow table's. */
@@ -85,13 +85,7 @@ export class SubmissionService {
       if (!SENDING.includes(locked.status)) return;
       await this.steps.move(em, locked, 'documents_submitted', step('send_documents').audit, { documents: state.map((i) => i.doc.key) }, 'send_documents');
       // Sent again: back in the queue, unclaimed and undecided, counted in one statement.
-      const resent = await sqlRun(
-        em,
-        `update document_review set submitted_at = ?, submissions = submissions + 1, claimed_by = null, claimed_at = null,
-                last_activity_at = null, decided_at = null, decided_by = null, released_from = null, release_kind = null
-          where case_id = ?`,
-        [new Date(), c.id],
-      );
+      const resent = await returnToQueue(em, c.id, new Date());
       if (!resent) em.create(DocumentReview, { caseId: c.id, submittedAt: new Date() });
     });
     return { location: '/documents/review' };

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
-import { sql } from '../database/sql';
 import { StaffService } from '../staff/staff.service';
 import { ReviewQueueService } from './review-queue.service';
+import { caseOfCall, caseOfHeldCall, caseOfReview } from './work-access.queries';
 
 /** A piece of staff work on a verification case: a document review, or a video call. */
 export type Work = { review: string } | { call: string };
@@ -43,15 +43,12 @@ export class StaffAccess {
   async heldCase(staffId: string, work: Work): Promise<string | undefined> {
     if ('review' in work) return (await this.reviews.holdsClaim(work.review, staffId)) ? work.review : undefined;
     if (!UUID.test(work.call)) return undefined;
-    const rows = await sql<{ verification_case_id: string }>(this.em, `select verification_case_id from video_call where id = ? and agent_id = ? and status = 'active' and released_at is null`, [work.call, staffId]);
-    return rows[0]?.verification_case_id;
+    return caseOfHeldCall(this.em, work.call, staffId);
   }
 
   private async caseOf(work: Work): Promise<string | undefined> {
     const id = 'review' in work ? work.review : work.call;
     if (!UUID.test(id)) return undefined;
-    const text = 'review' in work ? 'select case_id as id from document_review where case_id = ?' : 'select verification_case_id as id from video_call where id = ?';
-    const rows = await sql<{ id: string }>(this.em, text, [id]);
-    return rows[0]?.id;
+    return 'review' in work ? caseOfReview(this.em, id) : caseOfCall(this.em, id);
   }
 }

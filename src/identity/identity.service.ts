@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
-import { sql, sqlRun } from '../database/sql';
+import { accountByEmail, accountClaims, countWrongPassword, lockAccount } from './accounts.queries';
 import { AuditService } from '../audit/audit.service';
 import { CONFIG, type Config } from '../config/config';
 import { hmac, randomToken } from '../crypto/tokens';
@@ -184,8 +184,7 @@ export class IdentityService {
    * costs several times the round trip.
    */
   private async accountByEmail(email: string): Promise<Account | null> {
-    const [row] = await sql<Record<string, unknown>>(this.em, 'select * from "account" where email = ?', [email]);
-    return row ? this.em.map(Account, row) : null;
+    return accountByEmail(this.em, email);
   }
 
   /**
@@ -194,7 +193,7 @@ export class IdentityService {
    * one statement, so sign-ins at the same time each count.
    */
   async countWrongPassword(email: string): Promise<void> {
-    await sqlRun(this.em, 'update "account" set failed_sign_ins = failed_sign_ins + 1 where email = ?', [email]);
+    await countWrongPassword(this.em, email);
   }
 
   /**
@@ -220,7 +219,7 @@ export class IdentityService {
       if (!link) return null;
       // One password change at a time per account: two links used at once would each hold
       // its own link's row while waiting to end the other's.
-      await sql(em, 'select 1 from "account" where id = ? for update', [link.account.id]);
+      await lockAccount(em, link.account.id);
       if (!(await useLink(em, 'reset_password', token))) return null;
       const account = link.account;
       account.emailConfirmedAt ??= new Date();
@@ -289,7 +288,6 @@ export class IdentityService {
 
   /** What the OpenID provider shares of an account (twice a flow: one plain statement, no entity). */
   async claimsOf(id: string): Promise<{ id: string; email: string; emailConfirmedAt: Date | null } | null> {
-    const [row] = await sql<{ id: string; email: string; email_confirmed_at: Date | string | null }>(this.em, 'select id, email, email_confirmed_at from "account" where id = ?', [id]);
-    return row ? { id: row.id, email: row.email, emailConfirmedAt: row.email_confirmed_at ? new Date(row.email_confirmed_at) : null } : null;
+    return accountClaims(this.em, id);
   }
 }

@@ -1,6 +1,5 @@
 import { Inject, Injectable, NestMiddleware } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
-import { sql, sqlRun } from '../database/sql';
 import type { NextFunction, Response } from 'express';
 import { CONFIG, type Config } from '../config/config';
 import { tokenHash } from '../crypto/tokens';
@@ -9,17 +8,7 @@ import type { WebRequest } from '../web/request';
 import type { Account } from './account.entity';
 import { languageOrNone } from '../i18n/languages';
 import { Session } from './session.entity';
-
-/** A session and its account's email and language, as resolve() reads them. */
-interface SessionRow {
-  last_seen_at: Date | string;
-  expires_at: Date | string;
-  authenticated_at: Date | string;
-  second_factor_at: Date | string | null;
-  account_id: string;
-  email: string;
-  language: string | null;
-}
+import { insertSession, sessionWithAccount } from './sessions.queries';
 
 /** lastSeenAt is written at most this often, so reading pages costs no write each time. */
 const TOUCH_EVERY_MS = 60_000;
@@ -44,17 +33,12 @@ export class SessionsService {
   async resolve(req: WebRequest): Promise<void> {
     if (!req.browserKey || req.browserKeyIsNew) return;
     const id = tokenHash(req.browserKey);
-    // Every signed-in request asks this: one plain statement, not an ORM query with a join
-    // (MikroORM's query building costs several times the round trip here).
-    const [session] = await sql<SessionRow>(this.em,
-      `select s.last_seen_at, s.expires_at, s.authenticated_at, s.second_factor_at, s.account_id, a.email, a.language
-         from "session" s join "account" a on a.id = s.account_id where s.id = ?`,
-      [id],
-    );
+    // Every signed-in request asks this: one plain statement (see sessionWithAccount).
+    const session = await sessionWithAccount(this.em, id);
     if (!session) return;
     const now = Date.now();
-    const expiresAt = new Date(session.expires_at).getTime();
-    let lastSeen = new Date(session.last_seen_at).getTime();
+    const expiresAt = session.expiresAt.getTime();
+    let lastSeen = session.lastSeenAt.getTime();
     if (now >= expiresAt || now >= lastSeen + this.idleMs) {
       req.sessionEnded = now >= expiresAt ? 'absolute' : 'idle';
       await this.em.nativeDelete(Session, { id });
@@ -64,8 +48,8 @@ export class SessionsService {
       lastSeen = now;
       await this.em.nativeUpdate(Session, { id }, { lastSeenAt: new Date(now) });
     }
-    const who = { accountId: session.account_id, email: session.email, authenticatedAt: new Date(session.authenticated_at), language: languageOrNone(session.language) };
-    if (!session.second_factor_at) {
+    const who = { accountId: session.accountId, email: session.email, authenticatedAt: session.authenticatedAt, language: languageOrNone(session.language) };
+    if (!session.secondFactorAt) {
       req.pendingSignIn = who;
       return;
     }
@@ -83,12 +67,13 @@ export class SessionsService {
     const now = new Date();
     if (old) await this.em.nativeDelete(Session, { id: tokenHash(old) });
     // One plain statement (every sign-in): the ORM's insert costs several times the round trip.
-    const at = now.toISOString();
-    await sqlRun(this.em,
-      `insert into "session" (id, account_id, created_at, last_seen_at, authenticated_at, second_factor_at, expires_at)
-       values (?, ?, ?::timestamptz, ?::timestamptz, ?::timestamptz, ?::timestamptz, ?::timestamptz)`,
-      [tokenHash(key), account.id, at, at, at, secondFactorDone ? at : null, new Date(now.getTime() + this.config.sessionAbsoluteHours * 3_600_000).toISOString()],
-    );
+    await insertSession(this.em, {
+      id: tokenHash(key),
+      accountId: account.id,
+      at: now,
+      secondFactorAt: secondFactorDone ? now : null,
+      expiresAt: new Date(now.getTime() + this.config.sessionAbsoluteHours * 3_600_000),
+    });
     const who = { accountId: account.id, email: account.email, authenticatedAt: now, language: languageOrNone(account.language) };
     if (secondFactorDone) req.viewer = { ...who, idleExpiresAt: new Date(now.getTime() + this.idleMs) };
     else req.pendingSignIn = who;

@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
-import { sql, sqlRun } from '../database/sql';
 import type { Logger } from 'pino';
 import { LOGGER } from '../web/tokens';
+import { tryAdvisoryLock } from './advisory-locks.queries';
+import { lastRunOfEach, recordJobRun } from './job-runs.queries';
 import { JOBS, type JobName } from './jobs';
 
 /** Runs of each job are kept this long (the supervisor's page shows the last one). */
@@ -38,8 +38,7 @@ export class JobRunner {
     const lock = this.em.fork();
     await lock.begin();
     try {
-      const [{ got }] = await sql<{ got: boolean }>(lock, 'select pg_try_advisory_xact_lock(?) as got', [JOBS[job].lock]);
-      if (!got) return undefined;
+      if (!(await tryAdvisoryLock(lock, JOBS[job].lock))) return undefined;
       const startedAt = new Date();
       try {
         const result = await fn();
@@ -57,20 +56,15 @@ export class JobRunner {
 
   /** The last run of every job, in the registry's order (never run: no start). */
   async lastRuns(): Promise<LastRun[]> {
-    // One index lookup per job (job, started_at), however many runs are kept.
-    const rows = await sql<{ job: string; started_at: Date | string; finished_at: Date | string; rows: number | null; failed: boolean }>(this.em,
-      `select r.* from unnest(array[?]::text[]) as j(name)
-         cross join lateral (select job, started_at, finished_at, rows, failed from job_run where job = j.name order by started_at desc limit 1) r`,
-      [Object.keys(JOBS)],
-    );
+    const rows = await lastRunOfEach(this.em, Object.keys(JOBS));
     const last = new Map(rows.map((r) => [r.job, r]));
     return (Object.keys(JOBS) as JobName[]).map((job) => {
       const r = last.get(job);
       if (!r) return { job, failed: false };
       return {
         job,
-        startedAt: new Date(r.started_at),
-        seconds: (new Date(r.finished_at).getTime() - new Date(r.started_at).getTime()) / 1000,
+        startedAt: r.startedAt,
+        seconds: (r.finishedAt.getTime() - r.startedAt.getTime()) / 1000,
         rows: r.rows ?? undefined,
         failed: r.failed,
       };
@@ -79,10 +73,10 @@ export class JobRunner {
 
   /** Records a run that ended, and deletes this job's runs older than RUN_RECORD_DAYS, in one statement (on the lock's connection). */
   private async record(em: EntityManager, job: JobName, startedAt: Date, outcome: { rows?: number; failed?: boolean; error?: string }): Promise<void> {
-    await sqlRun(em,
-      `with pruned as (delete from job_run where job = ? and started_at < ?)
-       insert into job_run (id, job, started_at, finished_at, rows, failed, error) values (?, ?, ?, ?, ?, ?, ?)`,
-      [job, new Date(Date.now() - RUN_RECORD_DAYS * 86_400_000), randomUUID(), job, startedAt, new Date(), outcome.rows ?? null, !!outcome.failed, outcome.error ?? null],
+    await recordJobRun(
+      em,
+      { job, startedAt, finishedAt: new Date(), rows: outcome.rows ?? null, failed: !!outcome.failed, error: outcome.error ?? null },
+      new Date(Date.now() - RUN_RECORD_DAYS * 86_400_000),
     );
   }
 }

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { sql } from '../database/sql';
 import { randomToken, tokenHash } from '../crypto/tokens';
 import { Link, type LastingPurpose, type LinkPurpose, type SingleUsePurpose } from './link.entity';
+import { markLinkUsed } from './links.queries';
 
 /**
  * Links handed out to a person: email confirmation, password reset, Save & Exit resume
@@ -73,15 +73,9 @@ export async function newestLink(em: EntityManager, purpose: LastingPurpose, cas
  */
 export async function useLink(em: EntityManager, purpose: SingleUsePurpose, token: unknown, accountId?: string): Promise<LinkOwner | null> {
   if (typeof token !== 'string' || !TOKEN.test(token)) return null;
-  const rows = await sql<{ account_id: string; verification_case_id: string | null }>(
-    em,
-    `update link set used_at = now()
-     where token_hash = ? and purpose = ? and used_at is null and expires_at > now()${accountId ? ' and account_id = ?' : ''}
-     returning account_id, verification_case_id`,
-    accountId ? [tokenHash(token), purpose, accountId] : [tokenHash(token), purpose],
-  );
-  if (rows.length === 0) return null;
-  return { accountId: rows[0].account_id, caseId: rows[0].verification_case_id ?? undefined };
+  const used = await markLinkUsed(em, tokenHash(token), purpose, accountId);
+  if (!used) return null;
+  return { accountId: used.accountId, caseId: used.caseId ?? undefined };
 }
 
 /** Ends every link of this purpose the account has not used yet (a newer one replaces them, or what they were for is done). */

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
-import { sqlRun } from '../database/sql';
+import { holdFactorsRow } from './account-state.queries';
 import { AuditService } from '../audit/audit.service';
 import { CONFIG, type Config } from '../config/config';
 import { Account } from '../identity/account.entity';
@@ -101,11 +101,7 @@ export class MfaMethodsService {
    * changes to an account's set of factors, and tries (TriesService), take it first, one at a time.
    */
   async lockFactors(em: EntityManager, accountId: string): Promise<void> {
-    await sqlRun(em,
-      `insert into mfa_account_state (account_id, consecutive_failures) values (?, 0)
-       on conflict (account_id) do update set consecutive_failures = mfa_account_state.consecutive_failures`,
-      [accountId],
-    );
+    await holdFactorsRow(em, accountId);
   }
 
   /**

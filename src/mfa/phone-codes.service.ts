@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
-import { sql } from '../database/sql';
+import { countPhoneCodeTry } from './tries.queries';
 import { randomInt } from 'node:crypto';
 import { CONFIG, type Config } from '../config/config';
 import { PiiCipher } from '../crypto/pii-cipher';
@@ -140,13 +140,7 @@ export class PhoneCodesService {
    * statement that also refuses it past the limit, so simultaneous tries cannot share a count.
    */
   private async checkPendingCode(pending: MfaPending, code: string): Promise<'ok' | string> {
-    const [counted] = await sql<{ data: Record<string, unknown> }>(
-      this.em,
-      `update mfa_pending set data = jsonb_set(data, '{tries}', to_jsonb(coalesce((data->>'tries')::int, 0) + 1))
-       where id = ? and expires_at > now() and (data->>'codeExpiresAt')::bigint >= ? and coalesce((data->>'tries')::int, 0) < ?
-       returning data`,
-      [pending.id, Date.now(), MFA_POLICY.phoneCode.triesPerCode],
-    );
+    const counted = await countPhoneCodeTry(this.em, pending.id, Date.now(), MFA_POLICY.phoneCode.triesPerCode);
     if (!counted) {
       const current = await this.em.findOne(MfaPending, { id: pending.id, expiresAt: { $gt: new Date() } }, { refresh: true });
       if (!current || Date.now() > (current.data.codeExpiresAt as number)) return 'mfa.errors.codeExpired';
@@ -154,7 +148,7 @@ export class PhoneCodesService {
     }
     const typed = code.replace(/\s/g, '');
     // The code this try was counted against (a new one may have been sent meanwhile).
-    if (!/^\d{6}$/.test(typed) || !sameSecret(this.codeHash(typed), counted.data.codeHash as string)) {
+    if (!/^\d{6}$/.test(typed) || !sameSecret(this.codeHash(typed), counted.codeHash as string)) {
       return 'mfa.errors.sentCodeWrong';
     }
     return 'ok';

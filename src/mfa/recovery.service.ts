@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
-import { sql } from '../database/sql';
+import { holdRunningRecovery, startRecoveryWait } from './account-state.queries';
 import { AuditService, type AuditEntry } from '../audit/audit.service';
 import { CONFIG, type Config } from '../config/config';
 import { Account } from '../identity/account.entity';
@@ -53,17 +53,8 @@ export class RecoveryService {
   private async start(accountId: string): Promise<Date> {
     // The wait and its cancel link start together (a wait no link can cancel must not happen).
     return this.em.transactional(async (em) => {
-      const started = await sql<{ due_at: Date | string }>(
-        em,
-        `insert into mfa_account_state (account_id, consecutive_failures, recovery_due_at)
-         values (?, 0, now() + ? * interval '1 millisecond')
-         on conflict (account_id) do update set recovery_due_at = excluded.recovery_due_at
-         where mfa_account_state.recovery_due_at is null
-         returning recovery_due_at as due_at`,
-        [accountId, MFA_POLICY.recoveryWaitMs],
-      );
-      if (started.length === 0) return (await em.findOneOrFail(MfaAccountState, { account: accountId }, { refresh: true })).recoveryDueAt!;
-      const dueAt = new Date(started[0].due_at);
+      const dueAt = await startRecoveryWait(em, accountId, MFA_POLICY.recoveryWaitMs);
+      if (!dueAt) return (await em.findOneOrFail(MfaAccountState, { account: accountId }, { refresh: true })).recoveryDueAt!;
       const cancel = issueLink(em, 'cancel_recovery', { accountId }, CANCEL_LINK_LIFETIME_MS);
       const account = await em.findOneOrFail(Account, { id: accountId });
       const language = languageOr(account.language);
@@ -115,8 +106,7 @@ export class RecoveryService {
     const accountId = link.account.id;
     const cancelled = await this.em.transactional(async (em) => {
       // The account's state is locked before its link, in the order completing takes them.
-      const waiting = await sql(em, 'select 1 from mfa_account_state where account_id = ? and recovery_due_at is not null for update', [accountId]);
-      if (waiting.length === 0 || !(await useLink(em, 'cancel_recovery', token, accountId))) return false;
+      if (!(await holdRunningRecovery(em, accountId)) || !(await useLink(em, 'cancel_recovery', token, accountId))) return false;
       await em.nativeUpdate(MfaAccountState, { account: accountId }, { recoveryDueAt: null });
       return true;
     });

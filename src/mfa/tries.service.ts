@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
-import { sql } from '../database/sql';
 import { phrase, type Text } from '../i18n/messages';
 import { MfaAccountState } from './mfa-account-state.entity';
 import { MfaMethod } from './mfa-method.entity';
 import { delayAfter, MFA_POLICY } from './policy';
+import { countAccountFailure, countMethodFailure, methodWaits } from './tries.queries';
 
 /** What a try at a code came to; every outcome but 'ok' has a message (catalog key and values) for the person. */
 export type AttemptResult =
@@ -73,33 +73,13 @@ export class TriesService {
     const { failuresBeforeLock, lockMs, accountMax } = MFA_POLICY.lockout;
     // The wait after each number of failures short of the lock, from the policy: '{0,0,1000,…}'.
     const delays = `{${Array.from({ length: failuresBeforeLock - 1 }, (_, i) => delayAfter(i + 1)).join(',')}}`;
-    // A lock that has run out starts the count again, as the lock itself did before.
-    // clock_timestamp(), not now(): a transaction that waited for another's row lock would
-    // otherwise measure from before that one's lock was set (a 15-minute lock read as 16).
-    const failures = '(case when locked_until is null then failed_attempts else 0 end + 1)';
     try {
       return await this.em.transactional(async (em) => {
-        const account = await sql<{ n: number }>(
-          em,
-          `insert into mfa_account_state (account_id, consecutive_failures) values (?, 1)
-           on conflict (account_id) do update set consecutive_failures = mfa_account_state.consecutive_failures + 1
-           where mfa_account_state.consecutive_failures < ?
-           returning consecutive_failures as n`,
-          [accountId, accountMax],
-        );
-        if (account.length === 0) throw new TryRefused({ ok: false, reason: 'account-locked', message: 'mfa.errors.accountLocked' });
-        const method = await sql<{ n: number }>(
-          em,
-          `update mfa_method set
-             failed_attempts = ${failures},
-             locked_until = case when ${failures} >= ? then clock_timestamp() + ? * interval '1 millisecond' end,
-             next_attempt_at = case when (?::int[])[${failures}] > 0 then clock_timestamp() + (?::int[])[${failures}] * interval '1 millisecond' end
-           where id = ? and (locked_until is null or locked_until <= clock_timestamp()) and (next_attempt_at is null or next_attempt_at <= clock_timestamp())
-           returning failed_attempts as n`,
-          [failuresBeforeLock, lockMs, delays, delays, methodId],
-        );
-        if (method.length === 0) throw new TryRefused((await this.refusal(methodId, accountId, em)) ?? { ok: false, reason: 'wrong', message: 'mfa.errors.chooseMethod' });
-        return method[0].n;
+        const account = await countAccountFailure(em, accountId, accountMax);
+        if (account === undefined) throw new TryRefused({ ok: false, reason: 'account-locked', message: 'mfa.errors.accountLocked' });
+        const method = await countMethodFailure(em, methodId, { failuresBeforeLock, lockMs, delays });
+        if (method === undefined) throw new TryRefused((await this.refusal(methodId, accountId, em)) ?? { ok: false, reason: 'wrong', message: 'mfa.errors.chooseMethod' });
+        return method;
       });
     } catch (error) {
       if (error instanceof TryRefused) return error.result;
@@ -109,20 +89,13 @@ export class TriesService {
 
   /** Why a method cannot be tried now (locked, a delay running, the account stopped), or null. */
   private async refusal(methodId: string, accountId: string, em: EntityManager = this.em): Promise<(AttemptResult & { ok: false }) | null> {
-    const [row] = await sql<{ locked_ms: number | null; wait_ms: number | null; account_failures: number | null }>(
-      em,
-      `select extract(epoch from (m.locked_until - clock_timestamp())) * 1000 as locked_ms,
-              extract(epoch from (m.next_attempt_at - clock_timestamp())) * 1000 as wait_ms,
-              (select consecutive_failures from mfa_account_state where account_id = ?) as account_failures
-       from mfa_method m where m.id = ?`,
-      [accountId, methodId],
-    );
+    const row = await methodWaits(em, methodId, accountId);
     if (!row) return { ok: false, reason: 'wrong', message: 'mfa.errors.chooseMethod' };
-    const lockedMs = Number(row.locked_ms ?? 0);
+    const lockedMs = Number(row.lockedMs ?? 0);
     if (lockedMs > 0) return { ok: false, reason: 'locked', message: phrase('mfa.errors.locked', { minutes: wholeMinutes(lockedMs) }) };
-    const waitMs = Number(row.wait_ms ?? 0);
+    const waitMs = Number(row.waitMs ?? 0);
     if (waitMs > 0) return { ok: false, reason: 'wait', message: phrase('mfa.errors.wait', { seconds: Math.ceil(waitMs / 1000) }) };
-    if (Number(row.account_failures ?? 0) >= MFA_POLICY.lockout.accountMax) return { ok: false, reason: 'account-locked', message: 'mfa.errors.accountLocked' };
+    if (Number(row.accountFailures ?? 0) >= MFA_POLICY.lockout.accountMax) return { ok: false, reason: 'account-locked', message: 'mfa.errors.accountLocked' };
     return null;
   }
 }

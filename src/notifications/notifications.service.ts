@@ -2,7 +2,6 @@ import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy, OnModuleIn
 import { Cron } from '@nestjs/schedule';
 import { LockMode, type FilterQuery } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
-import { sql, sqlRun } from '../database/sql';
 import { randomUUID } from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
@@ -11,6 +10,7 @@ import { JobRunner } from '../jobs/job-runner';
 import { JOBS } from '../jobs/jobs';
 import { LOGGER } from '../web/tokens';
 import { OutboxMessage, type EmailAttachment } from './outbox-message.entity';
+import { recipientsInTheClear, sealRecipient } from './outbox.queries';
 import { type Language, languageOr } from '../i18n/languages';
 import { Messages, type Text } from '../i18n/messages';
 import { PiiCipher } from '../crypto/pii-cipher';
@@ -224,12 +224,9 @@ export class NotificationsService implements OnModuleInit, OnModuleDestroy, OnAp
   @Cron(JOBS['outbox-recipient-encryption'].schedule, { name: 'outbox-recipient-encryption' })
   async sealOlderRecipients(): Promise<number> {
     const sealed = await this.jobs.runExclusive('outbox-recipient-encryption', () => this.em.fork().transactional(async (tx) => {
-      const rows = await sql<{ id: string; recipient: string }>(tx,
-        `select id, recipient from outbox_message where recipient !~ ?`,
-        [SEALED_RECIPIENT.source],
-      );
+      const rows = await recipientsInTheClear(tx, SEALED_RECIPIENT);
       for (const row of rows) {
-        await sqlRun(tx, 'update outbox_message set recipient = ? where id = ?', [this.cipher.encrypt(row.recipient, recipientContext(row.id)), row.id]);
+        await sealRecipient(tx, row.id, this.cipher.encrypt(row.recipient, recipientContext(row.id)));
       }
       return rows.length;
     }));

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
-import { sql, sqlRun } from '../database/sql';
+import { deleteGrants, grantsByOrganization, latestGrantId } from './grants.queries';
 import { Organization } from './organization.entity';
 
 export interface ConnectedOrganization {
@@ -20,33 +20,20 @@ export class GrantsService {
 
   /** The newest live grant of this account to this organization (consent is remembered across sign-ins). */
   async latestGrantId(accountId: string, clientId: string): Promise<string | undefined> {
-    const [row] = await sql<{ grant_id: string }>(this.em,
-      `select grant_id from oidc_payload
-       where model = 'Grant' and account_id = ? and payload->>'clientId' = ? and (expires_at is null or expires_at > ?)
-       order by (payload->>'iat')::bigint desc limit 1`,
-      [accountId, clientId, new Date()],
-    );
-    return row?.grant_id;
+    return latestGrantId(this.em, accountId, clientId, new Date());
   }
 
   async connectedOrganizations(accountId: string): Promise<ConnectedOrganization[]> {
-    const rows = await sql<{ client_id: string; since: number; scope: string }>(this.em,
-      `select payload->>'clientId' as client_id, min((payload->>'iat')::bigint) as since,
-              string_agg(coalesce(payload->'openid'->>'scope', ''), ' ') as scope
-       from oidc_payload
-       where model = 'Grant' and account_id = ? and (expires_at is null or expires_at > ?)
-       group by payload->>'clientId'`,
-      [accountId, new Date()],
-    );
+    const rows = await grantsByOrganization(this.em, accountId, new Date());
     if (!rows.length) return [];
-    const organizations = await this.em.find(Organization, { clientId: rows.map((row) => row.client_id) });
+    const organizations = await this.em.find(Organization, { clientId: rows.map((row) => row.clientId) });
     return rows
-      .map((row) => ({ row, org: organizations.find((o) => o.clientId === row.client_id) }))
+      .map((row) => ({ row, org: organizations.find((o) => o.clientId === row.clientId) }))
       .filter((x): x is { row: (typeof rows)[number]; org: Organization } => !!x.org)
       .map(({ row, org }) => ({
         clientId: org.clientId,
         name: org.name,
-        since: new Date(Number(row.since) * 1000),
+        since: row.since,
         scopes: [...new Set(row.scope.split(' ').filter((s) => s && s !== 'openid'))],
       }))
       .sort((a, b) => a.name.localeCompare(b.name));
@@ -67,11 +54,6 @@ export class GrantsService {
 
   /** Stops sharing: the grants go, and with them every code and token issued from them. */
   async revoke(accountId: string, clientId: string): Promise<boolean> {
-    const deleted = await sqlRun(this.em,
-      `delete from oidc_payload where grant_id in (
-         select grant_id from oidc_payload where model = 'Grant' and account_id = ? and payload->>'clientId' = ?)`,
-      [accountId, clientId],
-    );
-    return deleted > 0;
+    return (await deleteGrants(this.em, accountId, clientId)) > 0;
   }
 }

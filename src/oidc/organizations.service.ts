@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
-import { sql } from '../database/sql';
 import type { AdapterPayload } from 'oidc-provider';
 import { randomToken, tokenHash } from '../crypto/tokens';
 import { CLAIMS, SCOPES } from './claims';
 import { AUTH_METHODS, Organization, type TokenEndpointAuthMethod } from './organization.entity';
+import { clientOf } from './organizations.queries';
 
 export interface OrganizationInput {
   name: string;
@@ -54,22 +54,6 @@ function checkUrl(value: string, what: string, allowHttp = false, field?: Organi
   }
   if (url.hash || value.includes('#')) throw new OrganizationInputError(`${what} must not have a fragment, got "${value}"`, 'oidc.admin.errors.fragment', field);
   return value;
-}
-
-/** An organization's row as clientMetadata reads it. */
-interface ClientRow {
-  client_id: string;
-  name: string;
-  logo_uri: string | null;
-  redirect_uris: string[];
-  post_logout_redirect_uris: string[];
-  allowed_scopes: string[];
-  allowed_claims: string[];
-  requires_ssn: boolean;
-  token_endpoint_auth_method: TokenEndpointAuthMethod;
-  client_secret_hash: string | null;
-  jwks: Organization['jwks'] | null;
-  jwks_uri: string | null;
 }
 
 /** Organizations (OpenID Connect clients): created by `npm run org`, read by the provider on every request. */
@@ -128,28 +112,8 @@ export class OrganizationsService {
   /** The client as oidc-provider wants it (its Client model's adapter). */
   async clientMetadata(clientId: string): Promise<AdapterPayload | undefined> {
     // Read on a cache miss (ClientCache): one plain query, no entity to hydrate or track.
-    const [row] = await sql<ClientRow>(
-      this.em,
-      `select client_id, name, logo_uri, redirect_uris, post_logout_redirect_uris, allowed_scopes, allowed_claims, requires_ssn,
-              token_endpoint_auth_method, client_secret_hash, jwks, jwks_uri
-       from organization where client_id = ?`,
-      [clientId],
-    );
-    if (!row) return undefined;
-    const org = {
-      clientId: row.client_id,
-      name: row.name,
-      logoUri: row.logo_uri,
-      redirectUris: row.redirect_uris,
-      postLogoutRedirectUris: row.post_logout_redirect_uris,
-      allowedScopes: row.allowed_scopes,
-      allowedClaims: row.allowed_claims,
-      requiresSsn: row.requires_ssn,
-      tokenEndpointAuthMethod: row.token_endpoint_auth_method,
-      clientSecretHash: row.client_secret_hash,
-      jwks: row.jwks,
-      jwksUri: row.jwks_uri,
-    };
+    const org = await clientOf(this.em, clientId);
+    if (!org) return undefined;
     return {
       client_id: org.clientId,
       client_name: org.name,

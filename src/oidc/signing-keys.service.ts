@@ -2,7 +2,7 @@ import { generateKeyPair } from 'node:crypto';
 import { promisify } from 'node:util';
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
-import { sql } from '../database/sql';
+import { holdAdvisoryLock } from '../jobs/advisory-locks.queries';
 import type { JWK } from 'oidc-provider';
 import { PiiCipher } from '../crypto/pii-cipher';
 import { randomToken } from '../crypto/tokens';
@@ -36,7 +36,7 @@ export class SigningKeysService {
   /** Creates the first key unless one exists. */
   async ensureKey(): Promise<void> {
     await this.em.fork().transactional(async (em) => {
-      await sql(em, 'select pg_advisory_xact_lock(?)', [LOCKS.signingKeys]);
+      await holdAdvisoryLock(em, LOCKS.signingKeys);
       if ((await em.count(SigningKey, {})) === 0) await this.add(em, new Date());
     });
   }
@@ -47,7 +47,7 @@ export class SigningKeysService {
    */
   async rotate(activateAfterSeconds: number): Promise<{ kid: string; activatesAt: Date; retired: { kid: string; unpublishedAt: Date }[] }> {
     return this.em.fork().transactional(async (em) => {
-      await sql(em, 'select pg_advisory_xact_lock(?)', [LOCKS.signingKeys]);
+      await holdAdvisoryLock(em, LOCKS.signingKeys);
       const activatesAt = new Date(Date.now() + activateAfterSeconds * 1000);
       const current = await em.find(SigningKey, { retiredAt: null });
       for (const key of current) key.retiredAt = activatesAt;

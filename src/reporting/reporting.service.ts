@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
-import { sql } from '../database/sql';
 import { CONFIG, type Config } from '../config/config';
 import { ReviewQueueService } from '../documents/review-queue.service';
 import { IdentityService } from '../identity/identity.service';
@@ -13,15 +12,7 @@ import {
   emailOf, isoDay, median, outcomesChart, perAgent, startOfUtcDay, waitingChart,
   type AgentRow, type OutcomesByDay, type WaitingSample,
 } from './figures';
-
-/** Per-agent figures as the database gives them (averages as float8, null without any). */
-interface FiguresRow {
-  today: number;
-  today_seconds: number | null;
-  period: number;
-  period_seconds: number | null;
-}
-const agentRow = (agentId: string, r: FiguresRow): AgentRow => ({ agentId, today: r.today, todaySeconds: r.today_seconds === null ? null : Number(r.today_seconds), period: r.period, periodSeconds: r.period_seconds === null ? null : Number(r.period_seconds) });
+import * as db from './reporting.queries';
 
 /**
  * The supervisor page's figures, in one place: the live counts, per-agent figures and the two
@@ -99,16 +90,11 @@ export class ReportingService {
 
   /** The call queue now: who waits and for how long, agents by status, and the estimate a newcomer sees. */
   async callQueue(): Promise<{ waitingSeconds: number[]; agents: Record<string, number>; estimate: WaitEstimate }> {
-    const [waits, agents, handleTimes] = await Promise.all([
-      sql<{ s: number }>(this.em,
-        `select extract(epoch from now() - joined_at)::float as s from queue_entry where status = 'waiting' and last_seen_at > ? order by joined_at`,
-        [staleBefore()],
-      ),
-      sql<{ status: string; n: number }>(this.em, `select status, count(*)::int as n from agent_status group by status`),
+    const [waitingSeconds, byStatus, handleTimes] = await Promise.all([
+      db.callWaitSeconds(this.em, staleBefore()),
+      db.agentsByStatus(this.em),
       this.queue.recentHandleTimes(),
     ]);
-    const waitingSeconds = waits.map((w) => Math.round(Number(w.s)));
-    const byStatus: Record<string, number> = Object.fromEntries(agents.map((a) => [a.status, a.n]));
     // The same inputs as QueueService.estimate(), from the agents' counts just read (two queries fewer).
     const estimate = estimateWait({
       ahead: waitingSeconds.length,
@@ -126,16 +112,8 @@ export class ReportingService {
    */
   async outcomesByDay(since: Date): Promise<OutcomesByDay> {
     const [calls, noShows] = await Promise.all([
-      sql<{ day: string; outcome: string; n: number }>(this.em,
-        `select to_char(ended_at at time zone 'UTC', 'YYYY-MM-DD') as day, outcome, count(*)::int as n
-           from video_call where ended_at >= ? and outcome is not null group by 1, 2`,
-        [since],
-      ),
-      sql<{ day: string; n: number }>(this.em,
-        `select to_char(starts_at at time zone 'UTC', 'YYYY-MM-DD') as day, count(*)::int as n
-           from appointment where status = 'no_show' and starts_at >= ? group by 1`,
-        [since],
-      ),
+      db.callOutcomesByDay(this.em, since),
+      db.noShowsByDay(this.em, since),
     ]);
     const days = new Map<string, Record<string, number>>();
     const add = (day: string, key: string, n: number) => days.set(day, { ...days.get(day), [key]: n });
@@ -146,30 +124,12 @@ export class ReportingService {
 
   /** Calls with an outcome per Trusted Referee since `since` (and since `today` within that): how many, and the mean start → outcome time in seconds. */
   async callsByAgent(today: Date, since: Date): Promise<AgentRow[]> {
-    const rows = await sql<FiguresRow & { agent_id: string }>(this.em,
-      `select agent_id,
-              count(*) filter (where ended_at >= ?)::int as today,
-              avg(extract(epoch from ended_at - started_at)) filter (where ended_at >= ?)::float8 as today_seconds,
-              count(*)::int as period,
-              avg(extract(epoch from ended_at - started_at))::float8 as period_seconds
-         from video_call where ended_at >= ? and outcome is not null group by agent_id`,
-      [today, today, since],
-    );
-    return rows.map((r) => agentRow(r.agent_id, r));
+    return db.callsByAgent(this.em, today, since);
   }
 
   /** Decisions per reviewer since `since` (and since `today` within that): how many, and the mean claim → decision time in seconds. */
   async decisionsByReviewer(today: Date, since: Date): Promise<AgentRow[]> {
-    const rows = await sql<FiguresRow & { reviewer_id: string }>(this.em,
-      `select reviewer_id,
-              count(*) filter (where decided_at >= ?)::int as today,
-              avg(extract(epoch from decided_at - claimed_at)) filter (where decided_at >= ?)::float8 as today_seconds,
-              count(*)::int as period,
-              avg(extract(epoch from decided_at - claimed_at))::float8 as period_seconds
-         from document_decision where decided_at >= ? group by reviewer_id`,
-      [today, today, since],
-    );
-    return rows.map((r) => agentRow(r.reviewer_id, r));
+    return db.decisionsByReviewer(this.em, today, since);
   }
 
   /**
@@ -178,20 +138,7 @@ export class ReportingService {
    * times, the decided ones kept in document_decision and the open ones in document_review.
    */
   async waitingForReview(from: Date, to: Date, stepMinutes: number): Promise<WaitingSample[]> {
-    const rows = await sql<{ at: Date | string; n: number }>(this.em,
-      `with samples as (
-         select generate_series(?::timestamptz, ?::timestamptz, make_interval(mins => ?)) as at union select ?::timestamptz
-       ), spans as (
-         select submitted_at as s, claimed_at as e from document_decision where decided_at > ? and claimed_at > ? and submitted_at <= ?
-         union all
-         select submitted_at, claimed_at from document_review where decided_at is null and submitted_at <= ? and (claimed_at is null or claimed_at > ?)
-       )
-       select samples.at, count(spans.s)::int as n
-         from samples left join spans on spans.s <= samples.at and (spans.e is null or spans.e > samples.at)
-        group by samples.at order by samples.at`,
-      [from, to, stepMinutes, to, from, from, to, to, from],
-    );
-    return rows.map((r) => ({ at: new Date(r.at), n: r.n }));
+    return db.waitingForReview(this.em, from, to, stepMinutes);
   }
 
   /**
@@ -201,22 +148,6 @@ export class ReportingService {
    * went stale (60 minutes unseen), as the live count does.
    */
   async waitingForCall(from: Date, to: Date, stepMinutes: number): Promise<WaitingSample[]> {
-    const rows = await sql<{ at: Date | string; n: number }>(this.em,
-      `with samples as (
-         select generate_series(?::timestamptz, ?::timestamptz, make_interval(mins => ?)) as at union select ?::timestamptz
-       ), spans as (
-         select joined_at as s,
-                coalesce(claimed_at, case when status = 'left' then last_seen_at else last_seen_at + make_interval(mins => ?) end) as e
-           from queue_entry
-          where joined_at <= ? and coalesce(claimed_at, last_seen_at + make_interval(mins => ?)) > ?
-            -- nobody waits a day with the page open: older places need not be read
-            and (status = 'waiting' or joined_at > ?::timestamptz - interval '1 day')
-       )
-       select samples.at, count(spans.s)::int as n
-         from samples left join spans on spans.s <= samples.at and spans.e > samples.at
-        group by samples.at order by samples.at`,
-      [from, to, stepMinutes, to, QUEUE_TIMEOUT_MINUTES, to, QUEUE_TIMEOUT_MINUTES, from, from],
-    );
-    return rows.map((r) => ({ at: new Date(r.at), n: r.n }));
+    return db.waitingForCall(this.em, from, to, stepMinutes, QUEUE_TIMEOUT_MINUTES);
   }
 }

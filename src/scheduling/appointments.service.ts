@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { Cron } from '@nestjs/schedule';
 import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
 import { EntityManager, RequestContext } from '@mikro-orm/postgresql';
-import { sql, sqlRun } from '../database/sql';
+import { claimDueAppointment, recordDayOff } from './appointments.queries';
 import { CONFIG, type Config } from '../config/config';
 import type { Account } from '../identity/account.entity';
 import { formatDate } from '../i18n/formats';
@@ -103,10 +102,7 @@ export class AppointmentsService {
 
   async addDayOff(agentId: string, date: string): Promise<void> {
     if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new Error('invalid date');
-    await sqlRun(this.em,
-      'insert into agent_shift_exception (id, agent_id, date) values (?, ?, ?) on conflict (agent_id, date) do nothing',
-      [randomUUID(), agentId, date],
-    );
+    await recordDayOff(this.em, agentId, date);
   }
 
   shiftsOf(agentId: string): Promise<AgentShift[]> {
@@ -248,16 +244,7 @@ export class AppointmentsService {
 
   /** This agent's appointment due within 5 minutes (or in its grace period), taken in the caller's transaction. */
   async claimDue(em: EntityManager, agentId: string, now = new Date()): Promise<{ caseId: string; accountId: string } | null> {
-    const rows = await sql<{ verification_case_id: string; account_id: string }>(em,
-      `update appointment a set status = 'started'
-         from (select id from appointment
-                where agent_id = ? and status = 'booked' and starts_at <= ? and starts_at >= ?
-                order by starts_at limit 1 for update skip locked) due
-        where a.id = due.id
-        returning a.verification_case_id, a.account_id`,
-      [agentId, new Date(now.getTime() + DUE_BEFORE_MS), new Date(now.getTime() - NO_SHOW_GRACE_MS)],
-    );
-    return rows[0] ? { caseId: rows[0].verification_case_id, accountId: rows[0].account_id } : null;
+    return (await claimDueAppointment(em, agentId, new Date(now.getTime() + DUE_BEFORE_MS), new Date(now.getTime() - NO_SHOW_GRACE_MS))) ?? null;
   }
 
   upcomingFor(agentId: string): Promise<Appointment[]> {

@@ -2,7 +2,6 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Cron } from '@nestjs/schedule';
 import { LockMode } from '@mikro-orm/core';
 import { EntityManager, RequestContext } from '@mikro-orm/postgresql';
-import { sql } from '../database/sql';
 import { CONFIG, type Config } from '../config/config';
 import { phrase } from '../i18n/messages';
 import { JobRunner } from '../jobs/job-runner';
@@ -13,6 +12,7 @@ import { VerificationCase } from '../verification/verification-case.entity';
 import { AgentStatus, type AgentStatusValue } from './agent-status.entity';
 import { estimateWait, readyWindowOpen, type WaitEstimate } from './estimate';
 import { QueueEntry } from './queue-entry.entity';
+import { claimNextApplicant, recentHandleTimes } from './queue.queries';
 
 /** A queue page not seen for this long gives up its place. */
 export const QUEUE_TIMEOUT_MINUTES = 60;
@@ -127,12 +127,7 @@ export class QueueService {
   }
 
   async recentHandleTimes(): Promise<number[]> {
-    const rows = await sql<{ seconds: number }>(this.em,
-      `select extract(epoch from finished_at - claimed_at)::float8 as seconds from queue_entry
-        where status = 'done' and finished_at > now() - make_interval(hours => ?) order by finished_at desc limit ?`,
-      [RECENT_HOURS, RECENT_CALLS],
-    );
-    return rows.map((r) => Number(r.seconds));
+    return recentHandleTimes(this.em, RECENT_HOURS, RECENT_CALLS);
   }
 
   // ---- Agents --------------------------------------------------------------------------------
@@ -158,9 +153,7 @@ export class QueueService {
    * transaction. Rows other agents are claiming are skipped, not waited for.
    */
   async claimNext(em: EntityManager, agentId: string): Promise<Claimed | null> {
-    const rows = await sql<{ id: string; verification_case_id: string; account_id: string }>(em, CLAIM_SQL, [agentId, staleBefore()]);
-    const row = rows[0];
-    return row ? { entryId: row.id, caseId: row.verification_case_id, accountId: row.account_id } : null;
+    return (await claimNextApplicant(em, agentId, staleBefore())) ?? null;
   }
 
   /**
@@ -195,20 +188,6 @@ export class QueueService {
     return expired ?? 0;
   }
 }
-
-/**
- * The claim ("Next applicant"): the longest-waiting applicant whose page is still open,
- * skipping rows other agents hold. Parameters: the agent's id, the stale-page cut-off.
- * Exported for bench/queue.bench.js, which runs exactly this statement.
- */
-export const CLAIM_SQL = `update queue_entry q set status = 'claimed', claimed_by = ?, claimed_at = now()
-  from (select id from queue_entry
-         where status = 'waiting' and last_seen_at > ?
-         order by joined_at, id
-         limit 1
-         for update skip locked) next
- where q.id = next.id
- returning q.id, q.verification_case_id, q.account_id`;
 
 /** A waiting place last seen before this is given up (the live counts leave it out too). */
 export const staleBefore = () => new Date(Date.now() - QUEUE_TIMEOUT_MINUTES * 60_000);

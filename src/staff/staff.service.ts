@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
-import { sql } from '../database/sql';
+import { holdAdvisoryLock } from '../jobs/advisory-locks.queries';
 import { currentEntityManager } from '../database/request-context';
 import { randomBytes } from 'node:crypto';
 import { AuditService } from '../audit/audit.service';
@@ -118,7 +118,7 @@ export class StaffService implements OnApplicationBootstrap {
     if (this.config.env !== 'development') return;
     const em = this.em.fork();
     const printed = await em.transactional(async (tx) => {
-      await sql(tx, 'select pg_advisory_xact_lock(?)', [LOCKS.staffSeeding]);
+      await holdAdvisoryLock(tx, LOCKS.staffSeeding);
       if ((await tx.count(StaffRoleGrant, {})) > 0) return [];
       const lines: string[] = [];
       for (const role of STAFF_ROLES) {

@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { LockMode } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
-import { sql, sqlRun } from '../database/sql';
 import { randomInt } from 'node:crypto';
 import { AuditService, type AuditEntry } from '../audit/audit.service';
 import { CONFIG, type Config } from '../config/config';
@@ -23,6 +22,7 @@ import { RateLimits } from '../web/rate-limits';
 import { itemsFor, type OutcomeForm } from './checklist';
 import { jitsiToken, type CallEventType } from './jitsi';
 import { CallPreference } from './call-preference.entity';
+import { callsInProgress, holdAgentStatus } from './calls.queries';
 import { isCallLanguage } from './languages';
 import { VideoCall } from './video-call.entity';
 
@@ -79,8 +79,7 @@ export class CallsService {
     if (!(await this.staff.canTakeCalls(agentId))) return 'not-certified';
     return this.em.transactional(async (em) => {
       // One claim at a time per agent (a double click): the agent's status row is the lock.
-      await sqlRun(em, `insert into agent_status (account_id, status, updated_at) values (?, 'available', now()) on conflict (account_id) do nothing`, [agentId]);
-      await sql(em, 'select 1 from agent_status where account_id = ? for update', [agentId]);
+      await holdAgentStatus(em, agentId);
       const active = await em.findOne(VideoCall, { agent: agentId, status: 'active' });
       if (active) return active;
       // Appointments due within 5 minutes first, then the queue in order.
@@ -242,11 +241,7 @@ export class CallsService {
 
   /** Calls in progress (or only `onlyCall`), oldest first. */
   async inProgress(onlyCall?: string): Promise<{ callId: string; caseId: string; agentId: string; startedAt: Date }[]> {
-    const rows = await sql<{ id: string; verification_case_id: string; agent_id: string; started_at: Date | string }>(this.em,
-      `select id, verification_case_id, agent_id, started_at from video_call where status = 'active' ${onlyCall ? 'and id = ?' : ''} order by started_at limit 200`,
-      onlyCall ? [onlyCall] : [],
-    );
-    return rows.map((r) => ({ callId: r.id, caseId: r.verification_case_id, agentId: r.agent_id, startedAt: new Date(r.started_at) }));
+    return callsInProgress(this.em, onlyCall);
   }
 
   /**

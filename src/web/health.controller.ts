@@ -1,5 +1,6 @@
 import { Controller, Get, Header, HttpCode, ServiceUnavailableException } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
+import { pingDatabase } from './health.queries';
 
 /** Probes for load balancers and orchestrators: JSON, never cached. */
 @Controller()
@@ -20,7 +21,7 @@ export class HealthController {
   async readyz() {
     try {
       await Promise.race([
-        this.em.getConnection().execute('select 1'),
+        pingDatabase(this.em),
         new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref()),
       ]);
       return { status: 'ready' };

@@ -2,6 +2,7 @@ import { HttpException, HttpStatus, Inject, Injectable, OnModuleInit } from '@ne
 import { EntityManager } from '@mikro-orm/postgresql';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import { CONFIG, type Config } from '../config/config';
+import { connectionPool } from '../database/sql';
 import { hmac } from '../crypto/tokens';
 
 /**
@@ -73,7 +74,7 @@ export class RateLimits implements OnModuleInit {
 
   async onModuleInit() {
     // The pg pool MikroORM already holds: no second set of connections.
-    const pool = await this.em.getConnection().getNativeClient();
+    const pool = await connectionPool(this.em);
     for (const [name, limit] of Object.entries(RATE_LIMITS) as [RateLimitName, (typeof RATE_LIMITS)[RateLimitName]][]) {
       this.limiters.set(
         name,
