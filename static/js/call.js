@@ -18,6 +18,7 @@
     var result = check.querySelector('[data-device-result]');
     var preview = check.querySelector('[data-device-preview]');
     var level = check.querySelector('[data-device-level]');
+    var levelBox = check.querySelector('[data-device-meter]');
     var streams = [];
     var audioContext;
 
@@ -65,6 +66,9 @@
       say('camera', '');
       say('microphone', '');
       result.hidden = false;
+      // Only what works is shown: the picture of a working camera, the level of a working microphone.
+      preview.hidden = true;
+      levelBox.hidden = true;
       var camera = navigator.mediaDevices.getUserMedia({ video: true }).then(function (stream) {
         streams.push(stream);
         preview.srcObject = stream;
@@ -77,6 +81,7 @@
       var microphone = navigator.mediaDevices.getUserMedia({ audio: true }).then(function (stream) {
         streams.push(stream);
         meter(stream);
+        levelBox.hidden = false;
         say('microphone', 'works');
       }, function (error) {
         say('microphone', outcomeOf(error));

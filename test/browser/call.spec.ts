@@ -328,6 +328,9 @@ suite.describe('the call page in Chromium, with a test double of Jitsi', () => {
     await status.getByText('Your camera is blocked: this site was not allowed to use it.', { exact: false }).waitFor();
     await status.getByText('No microphone was found.', { exact: false }).waitFor();
     expect(await status.locator('p:visible').count()).toBe(2);
+    // No black picture nor empty level for devices that do not work.
+    expect(await refused.page.locator('[data-device-preview]').isVisible()).toBe(false);
+    expect(await refused.page.locator('[data-device-level]').isVisible()).toBe(false);
     await checkAccessibility(refused.page);
     await refused.close();
 
