@@ -21,7 +21,7 @@ describe('the estimated wait (pure)', () => {
   it("says it can't estimate when no agent is on duty, rather than making a number up", () => {
     const e = estimateWait({ ...base, ahead: 2, agentsOnDuty: 0, handleTimes: [600] });
     expect(e).toEqual({ kind: 'unknown' });
-    expect(describeWait(e)).toContain("We can't estimate your wait right now");
+    expect(describeWait(e)).toBe('No Trusted Referee is available now');
   });
 
   it('is a range, wide with little data or a short queue, narrower with more', () => {
@@ -39,7 +39,7 @@ describe('the estimated wait (pure)', () => {
     const messages = new Messages();
     const soon = waitPhrase(estimateWait({ ...base, ahead: 0, agentsOnDuty: 4, handleTimes: [600] }));
     expect(messages.text('es', soon)).toBe('Menos de 5 minutos');
-    expect(messages.text('fr', waitPhrase({ kind: 'unknown' }))).toMatch(/^Nous ne pouvons pas estimer votre attente/);
+    expect(messages.text('fr', waitPhrase({ kind: 'unknown' }))).toBe('Aucun Trusted Referee n’est disponible pour le moment');
     const range = waitPhrase({ kind: 'range', expectedSeconds: 900, lowMinutes: 10, highMinutes: 20 });
     expect(messages.text('en', range)).toBe('About 10–20 minutes');
     expect(messages.text('es', range)).toBe('Unos 10–20 minutos');
@@ -54,12 +54,25 @@ describe('the estimated wait (pure)', () => {
     expect(messages.text('fr', hours)).toBe('Environ 1,5 à 2,5 heures');
   });
 
+  it("writes the agents' estimate as a whole sentence in each language (no phrase for the queue page dropped mid-sentence)", () => {
+    const messages = new Messages();
+    const agents = (estimate: Parameters<typeof waitPhrase>[0], language: 'en' | 'es' | 'fr' | 'ar') => messages.text(language, waitPhrase(estimate, 'agent.calls.nextWait'));
+    const soon = estimateWait({ ...base, ahead: 0, agentsOnDuty: 4, handleTimes: [600] });
+    expect(agents(soon, 'en')).toBe('The next applicant in line would wait less than 5 minutes.');
+    expect(agents(soon, 'es')).toBe('El siguiente solicitante de la fila esperaría menos de 5 minutos.');
+    expect(agents(soon, 'fr')).toBe('Le prochain demandeur de la file attendrait moins de 5 minutes.');
+    expect(agents({ kind: 'range', expectedSeconds: 900, lowMinutes: 10, highMinutes: 20 }, 'en')).toBe('The next applicant in line would wait about 10–20 minutes.');
+    expect(agents({ kind: 'range', expectedSeconds: 900, lowMinutes: 5, highMinutes: 10 }, 'ar')).toContain('دقائق');
+    expect(agents({ kind: 'unknown' }, 'en')).toBe('No Trusted Referee is on duty, so the next applicant in line has no estimated wait.');
+  });
+
   it('says "less than 5 minutes" and hours when they apply; opens the ready window 15 minutes before', () => {
     expect(describeWait(estimateWait({ ...base, ahead: 0, agentsOnDuty: 4, handleTimes: [600] }))).toBe('Less than 5 minutes');
     expect(describeWait(estimateWait({ ...base, ahead: 30, agentsOnDuty: 2, handleTimes: Array(20).fill(1200) }))).toMatch(/^About [\d.]+–[\d.]+ hours$/);
-    expect(readyWindowOpen(estimateWait({ ...base, ahead: 0, agentsOnDuty: 2, handleTimes: Array(20).fill(1200) }), 0)).toBe(true);
-    expect(readyWindowOpen(estimateWait({ ...base, ahead: 9, agentsOnDuty: 1, handleTimes: Array(20).fill(1200) }), 9)).toBe(false);
-    expect(readyWindowOpen({ kind: 'unknown' }, 0)).toBe(true);
+    expect(readyWindowOpen(estimateWait({ ...base, ahead: 0, agentsOnDuty: 2, handleTimes: Array(20).fill(1200) }))).toBe(true);
+    expect(readyWindowOpen(estimateWait({ ...base, ahead: 9, agentsOnDuty: 1, handleTimes: Array(20).fill(1200) }))).toBe(false);
+    // Nobody on duty: no turn is close, not even at the head of the queue.
+    expect(readyWindowOpen({ kind: 'unknown' })).toBe(false);
   });
 });
 
@@ -103,6 +116,34 @@ describe('the queue', () => {
     expect(page.text).toContain('Your documents are approved');
   });
 
+  it('says only what is true at the head of the queue: with nobody on duty, no "your turn is close" but an appointment; with a referee, the turn', async () => {
+    await t.db.sql.query(`update agent_status set status = 'away'`); // nobody on duty
+    const a = await approvedApplicant(t, 'head');
+    await t.db.sql.query(`update queue_entry set status = 'left' where status = 'waiting'`);
+    await a.post('/call');
+    const alone = await a.browser.get('/call');
+    expect(alone.text).toContain('data-wait-summary');
+    expect(alone.text).toMatch(/<dd data-position>1<\/dd>/);
+    expect(alone.text).toContain('<dd data-wait>No Trusted Referee is available now</dd>');
+    expect(alone.text).not.toContain('Your turn is close');
+    expect(alone.text).not.toContain('action="/call/ready"');
+    expect(alone.text).toContain('data-no-referee');
+    expect(alone.text).toContain('<a class="usa-button" href="/call/schedule">Schedule an appointment</a>');
+    // The page refreshes its facts with htmx, in the attribute form that is valid HTML.
+    expect(alone.text).toContain('data-hx-get="/call"');
+    expect(alone.text).not.toMatch(/\shx-get=/);
+
+    // A Trusted Referee comes on duty: now the turn is close, and the page says so.
+    const referee = await newReferee(t, 'on-duty', false);
+    await inContext(t, () => t.app.get(QueueService).setAgentStatus(referee.accountId, 'available'));
+    const withReferee = await a.browser.get('/call');
+    expect(withReferee.text).toContain('<dd data-wait>Less than 5 minutes</dd>');
+    expect(withReferee.text).toContain('Your turn is close');
+    expect(withReferee.text).not.toContain('data-no-referee');
+    await inContext(t, () => t.app.get(QueueService).setAgentStatus(referee.accountId, 'away'));
+    await a.post('/call/leave');
+  });
+
   it('shows the queue in Arabic (right to left) and Spanish, the call language named in the reader’s language', async () => {
     const a = await approvedApplicant(t, 'languages');
     const approved = await a.browser.get('/call').set('Accept-Language', 'es');
@@ -113,7 +154,7 @@ describe('the queue', () => {
     expect(arabic.text).toContain('<html lang="ar" dir="rtl">');
     expect(arabic.text).toContain('<h1>أنت في قائمة الانتظار</h1>');
     expect(arabic.text).toContain('<dt>ترتيبك في قائمة الانتظار</dt>');
-    expect(arabic.text).toMatch(/<dd data-wait>(لا يمكننا تقدير|أقل من 5 دقائق|من )/);
+    expect(arabic.text).toMatch(/<dd data-wait>(لا يوجد Trusted Referee متاح الآن|أقل من 5 دقائق|من )/);
     expect(arabic.text).toContain('<strong data-language>الإنجليزية</strong>');
     expect(arabic.text).toContain('aria-label="التحقق من الهوية في مكالمة فيديو"'); // the progress indicator
     const spanish = await a.browser.get('/call').set('Accept-Language', 'es');

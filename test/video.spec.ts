@@ -36,7 +36,7 @@ describe('the whole call: queue → agent takes the applicant → both on the ca
     // No agent on duty: no made-up number.
     const noAgent = await a.browser.get('/call');
     expect(noAgent.text).toMatch(/data-position>1</);
-    expect(noAgent.text).toContain("We can't estimate your wait right now");
+    expect(noAgent.text).toContain('<dd data-wait>No Trusted Referee is available now</dd>');
     // Not taken yet: no call page.
     expect((await a.browser.get('/call/join')).headers.location).toBe('/call');
 
@@ -94,7 +94,10 @@ describe('the whole call: queue → agent takes the applicant → both on the ca
     expect(refused.text).toContain('data-error-summary');
     expect((await a.post('/call/join', { recordingConsent: 'yes' })).status).toBe(303);
     const onCall = await a.browser.get('/call/join');
-    expect(onCall.text).toContain('<script src="https://jitsi.test/external_api.js"></script>');
+    // call.js loads Jitsi's script from the room's domain (so that a blocked one is told: see the browser test).
+    expect(onCall.text).toContain('data-domain="jitsi.test"');
+    expect(onCall.text).toContain('<script src="/static/js/call.js"></script>');
+    expect(onCall.text).not.toContain('data-error-summary');
     expect(onCall.headers['content-security-policy']).toMatch(/frame-src https:\/\/jitsi\.test/);
     const applicantJwt = await jwtVerify(attr(onCall.text, 'data-jwt')!, secret, { issuer: 'referee-test', audience: 'jitsi' });
     expect(applicantJwt.payload).toMatchObject({ room, context: { user: { moderator: false }, features: { recording: false } } });

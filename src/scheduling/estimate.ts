@@ -63,18 +63,22 @@ export function estimateWait(input: WaitInput): WaitEstimate {
   return { kind: 'range', expectedSeconds: expected, lowMinutes: low, highMinutes: high };
 }
 
-/** The estimate in words, as the queue page shows it: a catalog key and its numbers (call.wait.*). */
-export function waitPhrase(estimate: WaitEstimate): Phrase {
+/**
+ * The estimate in words: a catalog key and its numbers, under `area` (the queue page's
+ * call.wait.*, or another page's own sentences with the same four keys, so that each
+ * language can write the estimate into its sentence naturally).
+ */
+export function waitPhrase(estimate: WaitEstimate, area = 'call.wait'): Phrase {
   switch (estimate.kind) {
     case 'unknown':
-      return phrase('call.wait.unknown');
+      return phrase(`${area}.unknown`);
     case 'soon':
-      return phrase('call.wait.soon');
+      return phrase(`${area}.soon`);
     case 'range': {
       const { lowMinutes: low, highMinutes: high } = estimate;
-      if (high < 120) return phrase('call.wait.minutes', { low, high });
+      if (high < 120) return phrase(`${area}.minutes`, { low, high });
       const hours = (m: number) => Math.round((m / 60) * 2) / 2;
-      return phrase('call.wait.hours', { low: hours(low), high: hours(high) });
+      return phrase(`${area}.hours`, { low: hours(low), high: hours(high) });
     }
   }
 }
@@ -82,8 +86,11 @@ export function waitPhrase(estimate: WaitEstimate): Phrase {
 /** The applicant confirms "I have my documents ready" this close to their estimated turn. */
 export const READY_WINDOW_SECONDS = 15 * 60;
 
-/** Within 15 minutes of the estimated turn (or no estimate but at the head of the queue). */
-export function readyWindowOpen(estimate: WaitEstimate, ahead: number): boolean {
-  if (estimate.kind === 'unknown') return ahead === 0;
+/**
+ * Within 15 minutes of the estimated turn. With nobody on duty no turn is close, even at the
+ * head of the queue: the page says no Trusted Referee is available and offers an appointment.
+ */
+export function readyWindowOpen(estimate: WaitEstimate): boolean {
+  if (estimate.kind === 'unknown') return false;
   return estimate.expectedSeconds <= READY_WINDOW_SECONDS;
 }

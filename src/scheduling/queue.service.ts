@@ -113,7 +113,7 @@ export class QueueService {
       $or: [{ joinedAt: { $lt: entry.joinedAt } }, { joinedAt: entry.joinedAt, id: { $lt: entry.id } }],
     });
     const estimate = await this.estimate(ahead);
-    return { entry, position: ahead + 1, estimate, readyWindow: readyWindowOpen(estimate, ahead) };
+    return { entry, position: ahead + 1, estimate, readyWindow: readyWindowOpen(estimate) };
   }
 
   /** The queue-length estimate for someone with `ahead` applicants before them. */

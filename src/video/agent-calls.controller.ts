@@ -12,15 +12,18 @@ import { LanguageResolver } from '../i18n/language';
 import { RequireRole, RolesGuard } from '../staff/roles.guard';
 import type { Viewer, WebRequest } from '../web/request';
 import { CurrentViewer } from '../web/current-viewer.decorator';
-import { fileResponse, invalidForm, redirect, view, View, type FileResponse, type Redirect } from '../web/view';
+import { readForm } from '../web/form';
+import { fileResponse, invalidForm, redirect, view, View, type FieldErrors, type FileResponse, type Redirect } from '../web/view';
 import { CallsService } from './calls.service';
-import { OUTCOME_LABELS, parseOutcome } from './checklist';
+import { OUTCOME_LABELS } from './checklist';
+import { AgentStatusForm, DayOffForm, NOTES_MAX, ShiftForm, outcomeForm } from './forms';
 import { allowJitsi } from './jitsi';
 import type { VideoCall } from './video-call.entity';
 import { waitPhrase } from '../scheduling/estimate';
 import { languageName } from './languages';
 
-type Form = Record<string, unknown>;
+/** A page's query string: notices (?done=1) and the time zone the schedule shows (?tz=). */
+type Query = Record<string, unknown>;
 /** The form's values (and, in agent.schedule.weekdays, the catalog's names for them). */
 const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 
@@ -40,22 +43,23 @@ export class AgentCallsController {
   ) {}
 
   @Get()
-  async home(@CurrentViewer() viewer: Viewer, @Query() query: Form): Promise<View> {
+  async home(@CurrentViewer() viewer: Viewer, @Query() query: Query): Promise<View> {
     const agentId = viewer.accountId;
     const [status, waiting, estimate] = await Promise.all([this.queue.agentStatus(agentId), this.queue.waitingCount(), this.queue.estimate(0)]);
     return view('agent/calls', {
       status,
       statuses: AGENT_STATUSES.filter((s) => s !== 'on_call'),
       waiting,
-      // The words a new applicant reads (call.wait.*); with nobody on duty, the agents' own.
-      headWait: estimate.kind === 'unknown' ? 'agent.calls.wait.unknown' : waitPhrase(estimate),
+      // The next applicant's estimate as a whole sentence of the agents' own (agent.calls.nextWait.*).
+      headWait: waitPhrase(estimate, 'agent.calls.nextWait'),
       notice: ['empty', 'not-certified', 'done'].find((n) => n in query),
     });
   }
 
   @Post('status')
-  async setStatus(@CurrentViewer() viewer: Viewer, @Body() form: Form): Promise<Redirect> {
-    if (form.status === 'available' || form.status === 'away') await this.queue.setAgentStatus(viewer.accountId, form.status);
+  async setStatus(@CurrentViewer() viewer: Viewer, @Body() body: unknown): Promise<Redirect> {
+    const form = readForm(AgentStatusForm, body);
+    if (form.valid) await this.queue.setAgentStatus(viewer.accountId, form.valid.status);
     return redirect('/agent/calls');
   }
 
@@ -70,7 +74,7 @@ export class AgentCallsController {
 
   /** The agent's weekly hours (in their own time zone), days off, and upcoming appointments shown in that zone. */
   @Get('schedule')
-  async schedule(@CurrentViewer() viewer: Viewer, @Query() query: Form): Promise<View> {
+  async schedule(@CurrentViewer() viewer: Viewer, @Query() query: Query): Promise<View> {
     const agentId = viewer.accountId;
     const [shifts, upcoming] = await Promise.all([this.appointments.shiftsOf(agentId), this.appointments.upcomingFor(agentId)]);
     const zone = isTimeZone(query.tz) ? query.tz : (shifts[0]?.timeZone ?? 'UTC');
@@ -86,15 +90,17 @@ export class AgentCallsController {
   }
 
   @Post('shifts')
-  async addShift(@CurrentViewer() viewer: Viewer, @Body() form: Form): Promise<Redirect> {
-    const added = await this.appointments.addShiftFromForm(viewer.accountId, form);
+  async addShift(@CurrentViewer() viewer: Viewer, @Body() body: unknown): Promise<Redirect> {
+    const form = readForm(ShiftForm, body);
+    const added = !!form.valid && (await this.appointments.addShiftFromForm(viewer.accountId, form.valid));
     return redirect(added ? '/agent/calls/schedule?added=1' : '/agent/calls/schedule?invalid=1');
   }
 
   @Post('days-off')
-  async addDayOff(@CurrentViewer() viewer: Viewer, @Body() form: Form): Promise<Redirect> {
-    if (typeof form.date !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(form.date)) return redirect('/agent/calls/schedule?invalid=1');
-    await this.appointments.addDayOff(viewer.accountId, form.date);
+  async addDayOff(@CurrentViewer() viewer: Viewer, @Body() body: unknown): Promise<Redirect> {
+    const form = readForm(DayOffForm, body);
+    if (!form.valid) return redirect('/agent/calls/schedule?invalid=1');
+    await this.appointments.addDayOff(viewer.accountId, form.valid.date);
     return redirect('/agent/calls/schedule?added=1');
   }
 
@@ -137,7 +143,7 @@ export class AgentCallsController {
     const callLanguage = details.preferences.language;
     const callLanguageName = languageName(callLanguage, this.languages.of(req)) ?? callLanguage;
     // A supervisor's look is read only: no video, no forms.
-    const context: Record<string, unknown> = { call, details, images, outcomes: OUTCOME_LABELS, callLanguageName, values: {}, readOnly: as !== 'holder', ...extra };
+    const context: Record<string, unknown> = { call, details, images, outcomes: OUTCOME_LABELS, callLanguageName, notesMax: NOTES_MAX, values: {}, readOnly: as !== 'holder', ...extra };
     if (call.status === 'active' && as === 'holder') {
       context.join = await this.calls.joinInfo(call, { id: viewer.accountId, name: `Trusted Referee (${viewer.email})`, email: viewer.email, agent: true });
       const csp = res.getHeader('Content-Security-Policy');
@@ -149,7 +155,7 @@ export class AgentCallsController {
   /** The console: the applicant's details (each view audit-logged), the call, the checklist and the outcome; read only for a supervisor. */
   @Get(':id')
   @RequireRole('referee', 'supervisor')
-  async console(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Param('id') id: string, @Query() query: Form): Promise<View> {
+  async console(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Param('id') id: string, @Query() query: Query): Promise<View> {
     const readable = await this.readable(viewer, id);
     if (readable instanceof View) return readable;
     return this.consoleView(req, viewer, res, readable.call, readable.access.as, { notice: 'code' in query ? 'code' : undefined });
@@ -186,13 +192,14 @@ export class AgentCallsController {
   }
 
   @Post(':id/outcome')
-  async outcome(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Param('id') id: string, @Body() form: Form): Promise<View | Redirect> {
+  async outcome(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Param('id') id: string, @Body() body: unknown): Promise<View | Redirect> {
     const call = await this.held(viewer, id);
     if (call instanceof View) return call;
-    const parsed = parseOutcome(call.verificationCase, form, !!(await this.calls.preferencesOf(call.verificationCase.id)).helper);
-    let errors = parsed.errors;
-    if (parsed.valid) {
-      const done = await this.calls.complete(viewer.accountId, id, parsed.valid, { ...actorOf(req), actorId: viewer.accountId });
+    const helper = !!(await this.calls.preferencesOf(call.verificationCase.id)).helper;
+    const form = readForm(outcomeForm(call.verificationCase, helper), body);
+    let errors: FieldErrors = form.errors ?? {};
+    if (form.valid) {
+      const done = await this.calls.complete(viewer.accountId, id, form.valid, { ...actorOf(req), actorId: viewer.accountId });
       if (done === 'done') return redirect('/agent/calls?done=1');
       // Released while the form was being filled in: the call is no longer this agent's.
       if (done === 'not-found') {
@@ -201,7 +208,9 @@ export class AgentCallsController {
       }
       errors = { code: 'agent.call.errors.codeMismatch' };
     }
-    const shown = await this.consoleView(req, viewer, res, call, 'holder', { values: form });
+    // The form again with what the referee typed and ticked.
+    const values = body && typeof body === 'object' ? Object.fromEntries(Object.keys(body).map((field) => [field, form.typed(field)])) : {};
+    const shown = await this.consoleView(req, viewer, res, call, 'holder', { values });
     return invalidForm(shown.template, errors, shown.context);
   }
 }

@@ -1,6 +1,5 @@
 import { Body, Controller, Get, HttpCode, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
-import { LEARN_MORE } from '../help/links';
 import { LanguageResolver } from '../i18n/language';
 import { SignedInGuard } from '../identity/signed-in.guard';
 import { AppointmentsService } from '../scheduling/appointments.service';
@@ -12,13 +11,15 @@ import { landing, mayShow, pageOf, type StepKey } from '../verification/flow';
 import type { VerificationCase } from '../verification/verification-case.entity';
 import type { Viewer, WebRequest } from '../web/request';
 import { CurrentViewer } from '../web/current-viewer.decorator';
-import { invalidForm, redirect, view, type Redirect, type View } from '../web/view';
+import { readForm } from '../web/form';
+import { invalidForm, redirect, view, type FieldErrors, type Redirect, type View } from '../web/view';
 import { CallsService } from './calls.service';
-import { allowJitsi, isCallEvent } from './jitsi';
+import { BookingForm, CallEventForm, CallPreferencesForm, RecordingConsentForm } from './forms';
+import { allowJitsi } from './jitsi';
 import { callLanguages, languageName } from './languages';
 
-type Form = Record<string, unknown>;
-const linksFor = (page: string) => LEARN_MORE.filter((l) => l.page === page);
+/** A page's query string: notices (?left=1) and the time zone the schedule shows (?tz=). */
+type Query = Record<string, unknown>;
 
 /**
  * The applicant's side of step 4 ("Join Video Call"): the queue with its estimated wait,
@@ -44,7 +45,7 @@ export class CallController {
 
   /** Wait or schedule; in the queue: the position and the estimate (htmx refreshes #wait every 15 s, which also keeps the place). */
   @Get()
-  async queuePage(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Query() query: Form): Promise<View | Redirect> {
+  async queuePage(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Query() query: Query): Promise<View | Redirect> {
     const c = await this.at(viewer, 'video_queue');
     if (!('status' in c)) return c;
     const accountId = viewer.accountId;
@@ -64,7 +65,6 @@ export class CallController {
       timeoutMinutes: QUEUE_TIMEOUT_MINUTES,
       notice: ['left', 'ready', 'booked', 'cancelled', 'taken', 'saved'].find((n) => n in query),
       preferences: { ...preferences, languageName: languageName(preferences.language, this.languages.of(req)) ?? preferences.language },
-      links: linksFor('/call'),
     });
   }
 
@@ -99,27 +99,31 @@ export class CallController {
   }
 
   private preferencesContext(req: WebRequest, c: VerificationCase, values: Record<string, unknown>) {
-    return { ...pageOf(c, 'video_queue'), languages: callLanguages(this.languages.of(req)), values, links: linksFor('/call') };
+    return { ...pageOf(c, 'video_queue'), languages: callLanguages(this.languages.of(req)), values };
   }
 
   @Post('preferences')
-  async savePreferences(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Body() form: Form): Promise<View | Redirect> {
+  async savePreferences(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Body() body: unknown): Promise<View | Redirect> {
     const c = await this.at(viewer, 'video_queue');
     if (!('status' in c)) return c;
-    const { errors } = await this.calls.savePreferences(viewer.accountId, form);
-    if (Object.keys(errors).length) return invalidForm('call/preferences', errors, this.preferencesContext(req, c, form));
+    const form = readForm(CallPreferencesForm, body);
+    if (form.errors) {
+      const values = Object.fromEntries(['language', 'hasHelper', 'helperName', 'helperRelationship', 'helperRole'].map((f) => [f, form.typed(f)]));
+      return invalidForm('call/preferences', form.errors, this.preferencesContext(req, c, values));
+    }
+    await this.calls.savePreferences(viewer.accountId, form.valid);
     return redirect('/call?saved=1');
   }
 
   /** Free slots 2 hours to 7 days ahead, by day, in the applicant's time zone (detected by the browser, changeable). */
   @Get('schedule')
-  async schedulePage(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Query() query: Form): Promise<View | Redirect> {
+  async schedulePage(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Query() query: Query): Promise<View | Redirect> {
     const c = await this.at(viewer, 'video_queue');
     if (!('status' in c)) return c;
     return this.scheduleView(viewer, req, c, isTimeZone(query.tz) ? query.tz : undefined, {});
   }
 
-  private async scheduleView(viewer: Viewer, req: WebRequest, c: VerificationCase, chosenZone: string | undefined, errors: Record<string, string>): Promise<View> {
+  private async scheduleView(viewer: Viewer, req: WebRequest, c: VerificationCase, chosenZone: string | undefined, errors: FieldErrors): Promise<View> {
     const language = this.languages.of(req);
     const current = await this.appointments.current(viewer.accountId);
     const zone = chosenZone ?? current?.timeZone ?? 'UTC';
@@ -140,20 +144,18 @@ export class CallController {
       days: [...days.values()],
       current: current && { startsAt: current.startsAt, timeZone: current.timeZone, zoneName: zoneLabel(current.timeZone, language) },
       slotMinutes: this.appointments.slotMinutes,
-      links: linksFor('/call'),
     };
     return Object.keys(errors).length ? invalidForm('call/schedule', errors, context) : view('call/schedule', context);
   }
 
   /** Books the chosen slot (or moves the appointment there: the old slot is released). */
   @Post('schedule')
-  async book(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Body() form: Form): Promise<View | Redirect> {
+  async book(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Body() body: unknown): Promise<View | Redirect> {
     const c = await this.at(viewer, 'video_queue');
     if (!('status' in c)) return c;
-    const zone = isTimeZone(form.timeZone) ? form.timeZone : undefined;
-    const startsAt = typeof form.slot === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:00\.000Z$/.test(form.slot) ? new Date(form.slot) : undefined;
-    if (!zone) return this.scheduleView(viewer, req, c, undefined, { timeZone: 'call.schedule.errors.zone' });
-    if (!startsAt) return this.scheduleView(viewer, req, c, zone, { slot: 'call.schedule.errors.slot' });
+    const form = readForm(BookingForm, body);
+    if (form.errors) return this.scheduleView(viewer, req, c, isTimeZone(form.typed('timeZone')) ? form.typed('timeZone') : undefined, form.errors);
+    const { timeZone: zone, startsAt } = form.valid;
     const booked = await this.appointments.book(viewer.accountId, startsAt, zone);
     if ('appointment' in booked) return redirect('/call?booked=1');
     if (booked.error === 'taken') return this.scheduleView(viewer, req, c, zone, { slot: 'call.schedule.errors.taken' });
@@ -198,8 +200,8 @@ export class CallController {
     return this.joinView(viewer, res, c, call, {});
   }
 
-  private async joinView(viewer: Viewer, res: Response, c: VerificationCase, call: Awaited<ReturnType<CallsService['activeForApplicant']>> & object, errors: Record<string, string>): Promise<View> {
-    const context: Record<string, unknown> = { ...pageOf(c, 'video_call'), call, siteAddress: new URL(this.calls.siteUrl()).host, errors, links: linksFor('/call/join') };
+  private async joinView(viewer: Viewer, res: Response, c: VerificationCase, call: Awaited<ReturnType<CallsService['activeForApplicant']>> & object, errors: FieldErrors): Promise<View> {
+    const context: Record<string, unknown> = { ...pageOf(c, 'video_call'), call, siteAddress: new URL(this.calls.siteUrl()).host, errors };
     if (call.recordingConsentAt) {
       const name = [c.firstName, c.lastName].filter(Boolean).join(' ') || viewer.email;
       context.join = await this.calls.joinInfo(call, { id: viewer.accountId, name, email: viewer.email, agent: false });
@@ -211,12 +213,13 @@ export class CallController {
 
   /** "I agree to the recording", then "Join Video Call". */
   @Post('join')
-  async consent(@CurrentViewer() viewer: Viewer, @Res({ passthrough: true }) res: Response, @Body() form: Form): Promise<View | Redirect> {
+  async consent(@CurrentViewer() viewer: Viewer, @Res({ passthrough: true }) res: Response, @Body() body: unknown): Promise<View | Redirect> {
     const c = await this.at(viewer, 'video_call');
     if (!('status' in c)) return c;
     const call = await this.calls.activeForApplicant(viewer.accountId);
     if (!call) return redirect('/call');
-    if (form.recordingConsent !== 'yes') return this.joinView(viewer, res, c, call, { recordingConsent: 'call.join.errors.consent' });
+    const form = readForm(RecordingConsentForm, body);
+    if (form.errors) return this.joinView(viewer, res, c, call, form.errors);
     await this.calls.consent(viewer.accountId);
     return redirect('/call/join');
   }
@@ -224,15 +227,16 @@ export class CallController {
   /** What call.js reports from the Jitsi IFrame API (joined, left, recording on/off, ready to close). */
   @Post('events')
   @HttpCode(204)
-  async events(@CurrentViewer() viewer: Viewer, @Body() form: Form): Promise<void> {
-    if (typeof form.callId === 'string' && isCallEvent(form.event)) await this.calls.recordEvent(viewer.accountId, form.callId, form.event);
+  async events(@CurrentViewer() viewer: Viewer, @Body() body: unknown): Promise<void> {
+    const form = readForm(CallEventForm, body);
+    if (form.valid) await this.calls.recordEvent(viewer.accountId, form.valid.callId, form.valid.event);
   }
 
   @Get('verified')
   async verified(@CurrentViewer() viewer: Viewer): Promise<View | Redirect> {
     const c = await this.at(viewer, 'verified');
     if (!('status' in c)) return c;
-    return view('call/verified', { ...pageOf(c, 'verified'), links: linksFor('/call/verified') });
+    return view('call/verified', { ...pageOf(c, 'verified') });
   }
 
   @Get('failed')

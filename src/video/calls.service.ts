@@ -23,7 +23,7 @@ import { itemsFor, type OutcomeForm } from './checklist';
 import { jitsiToken, type CallEventType } from './jitsi';
 import { CallPreference } from './call-preference.entity';
 import { callsInProgress, holdAgentStatus } from './calls.queries';
-import { isCallLanguage } from './languages';
+import type { CallPreferencesInput } from './forms';
 import { VideoCall } from './video-call.entity';
 
 export interface Helper {
@@ -283,28 +283,17 @@ export class CallsService {
     return { language, needsInterpreter: language !== 'en', helper, chosen: !!p };
   }
 
-  /** The language of the call (any but English: an interpreter) and an optional helper. */
-  async savePreferences(accountId: string, form: Record<string, unknown>): Promise<{ errors: Record<string, string> }> {
-    const text = (v: unknown) => (typeof v === 'string' ? v.trim().slice(0, 100) : '');
-    const errors: Record<string, string> = {};
-    if (!isCallLanguage(form.language)) errors.language = 'call.preferences.errors.language';
-    const helper = { name: text(form.helperName), relationship: text(form.helperRelationship), role: text(form.helperRole) };
-    const declared = form.hasHelper === 'yes';
-    if (declared) {
-      if (!helper.name) errors.helperName = 'call.preferences.errors.helperName';
-      if (!helper.relationship) errors.helperRelationship = 'call.preferences.errors.helperRelationship';
-      if (!helper.role) errors.helperRole = 'call.preferences.errors.helperRole';
-    }
-    if (Object.keys(errors).length) return { errors };
+  /** The language of the call (any but English: an interpreter) and an optional helper, as CallPreferencesForm read them. */
+  async savePreferences(accountId: string, preferences: CallPreferencesInput): Promise<void> {
     const c = await this.steps.find(accountId);
-    if (!c) return { errors: {} };
+    if (!c) return;
+    const { language, helper } = preferences;
     const p = (await this.em.findOne(CallPreference, { verificationCase: c.id })) ?? this.em.create(CallPreference, { verificationCase: c });
-    p.language = form.language as string;
-    p.helperCipher = declared ? this.cipher.encrypt(JSON.stringify(helper), `call_preference:${c.id}:helper`) : undefined;
+    p.language = language;
+    p.helperCipher = helper ? this.cipher.encrypt(JSON.stringify(helper), `call_preference:${c.id}:helper`) : undefined;
     p.updatedAt = new Date();
     await this.em.flush();
-    await this.steps.record(this.em, c, 'verification.call_preferences_saved', undefined, { language: form.language, helper: declared });
-    return { errors: {} };
+    await this.steps.record(this.em, c, 'verification.call_preferences_saved', undefined, { language, helper: !!helper });
   }
 
   /** A link for a third-party interpreter: a guest JWT (never moderator, no recording) that expires when the call's tokens do. */

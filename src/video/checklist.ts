@@ -1,7 +1,5 @@
-import { findDocument } from '../verification/catalog';
 import type { ChosenDocument, VerificationCase } from '../verification/verification-case.entity';
-import type { FieldErrors } from '../web/view';
-import { CALL_OUTCOMES, type CallOutcome } from './video-call.entity';
+import type { CallOutcome } from './video-call.entity';
 
 /** What the Trusted Referee confirms on the call (NIST SP 800-63A remote attended proofing). */
 export interface ChecklistItem {
@@ -57,6 +55,7 @@ export interface DocumentDetails {
   expiry?: string;
 }
 
+/** The outcome as the console's form gives it (read by outcomeForm in forms.ts). */
 export interface OutcomeForm {
   outcome: CallOutcome;
   reason?: string;
@@ -65,39 +64,4 @@ export interface OutcomeForm {
   checked: string[];
   code?: string;
   documents: DocumentDetails[];
-}
-
-const text = (v: unknown, max = 2000) => (typeof v === 'string' ? v.trim().slice(0, max) : '');
-
-/** The outcome form: for "verified", every checklist item, the code read back, and each primary document's details. */
-export function parseOutcome(c: VerificationCase, form: Record<string, unknown>, helper = false): { valid?: OutcomeForm; errors: FieldErrors } {
-  const errors: FieldErrors = {};
-  const outcome = CALL_OUTCOMES.find((o) => o === form.outcome);
-  if (!outcome) errors.outcome = 'agent.call.errors.outcome';
-  const checked = itemsFor(c, helper).filter((i) => form[`check-${i.key}`] === 'yes').map((i) => i.key);
-  const reason = text(form.reason, 500);
-  const documents: DocumentDetails[] = [];
-  for (const d of c.documents) {
-    const doc = findDocument(d.type);
-    const country = text(form[`doc-${d.slot}-country`], 2).toUpperCase();
-    const number = text(form[`doc-${d.slot}-number`], 40);
-    const expiry = text(form[`doc-${d.slot}-expiry`], 10);
-    if (outcome === 'verified' && doc?.kind === 'primary') {
-      // Shown inside the document's own fieldset (its legend names it), so the messages need not.
-      if (!/^[A-Z]{2}$/.test(country)) errors[`doc-${d.slot}-country`] = 'agent.call.errors.country';
-      if (!number) errors[`doc-${d.slot}-number`] = 'agent.call.errors.number';
-      if (doc.expires !== false && !/^\d{4}-\d{2}-\d{2}$/.test(expiry)) errors[`doc-${d.slot}-expiry`] = 'agent.call.errors.expiry';
-      else if (expiry && expiry < new Date().toISOString().slice(0, 10)) errors[`doc-${d.slot}-expiry`] = 'agent.call.errors.expired';
-    }
-    documents.push({ slot: d.slot, key: d.type, type: iaDocumentType(d.type), country, number, expiry: expiry || undefined });
-  }
-  if (outcome === 'verified') {
-    const missing = itemsFor(c, helper).filter((i) => !checked.includes(i.key));
-    // The console lists the items still unticked under this message.
-    if (missing.length) errors.checklist = 'agent.call.errors.checklist';
-    if (!/^\d{6}$/.test(text(form.code, 10))) errors.code = 'agent.call.errors.code';
-  }
-  if ((outcome === 'failed' || outcome === 'needs_more_documents' || outcome === 'incomplete') && !reason) errors.reason = 'agent.call.errors.reason';
-  if (Object.keys(errors).length || !outcome) return { errors };
-  return { valid: { outcome, reason: reason || undefined, notes: text(form.notes) || undefined, fraud: form.fraud === 'yes', checked, code: text(form.code, 10), documents }, errors };
 }

@@ -5,7 +5,7 @@ import { approvedApplicant, JITSI, newReferee } from '../harness/calls';
 import { applicantAtDocuments, submitDocuments, uploadAll } from '../harness/documents';
 import { csrfOf, submitForm } from '../harness/forms';
 import { lastEmailTo } from '../harness/outbox';
-import { browserSuite, checkAccessibility, clickAndLoad, collectPageErrors, screenshot, shareCookies } from './browser';
+import { browserSuite, checkAccessibility, CHROMIUM_ARGS, clickAndLoad, collectPageErrors, screenshot, shareCookies } from './browser';
 
 /**
  * The call page in Chromium against a local test double of Jitsi's external_api.js: the test
@@ -232,5 +232,167 @@ suite.describe('the call page in Chromium, with a test double of Jitsi', () => {
     } finally {
       await other.close();
     }
+  });
+  /** An applicant an agent has taken (the call is theirs), who agreed to the recording: the call page opens the video. */
+  async function applicantOnCall(label: string) {
+    // The tests above leave applicants waiting (a released call goes back to the head of the queue): this one is next.
+    await suite.t.db.sql.query(`update queue_entry set status = 'left' where status = 'waiting'`);
+    const a = await approvedApplicant(suite.t, label);
+    await a.post('/call');
+    const referee = await newReferee(suite.t, `${label}-referee`);
+    const next = await submitForm(referee.browser!, '/agent/calls', '/agent/calls/next', {});
+    return { a, referee, consolePath: String(next.headers.location) };
+  }
+  const fire = (page: Page, name: string, data: unknown = {}) =>
+    page.evaluate(([n, d]) => (window as unknown as { __jitsiFire(n: string, d?: unknown): void }).__jitsiFire(n as string, d), [name, data] as const);
+  const state = (page: Page, name: string) => page.locator(`[data-call-state="${name}"]`);
+  const serveDouble = (context: Page['context'] extends () => infer C ? C : never) =>
+    context.route('https://jitsi.test/**', (route) =>
+      route.fulfill(route.request().url().endsWith('/external_api.js') ? { status: 200, contentType: 'application/javascript', body: EXTERNAL_API_DOUBLE } : { status: 200, contentType: 'text/html', body: '<p>room</p>' }),
+    );
+
+  it("tells the applicant when Jitsi's script cannot load, with what to do, and keeps their call; no error summary on arrival or during the call; links once", async () => {
+    const browser = await suite.launch();
+    await browser.context.route('https://jitsi.test/**', (route) => route.abort('blockedbyclient'));
+    const { a } = await applicantOnCall('blocked');
+    await shareCookies(a.browser, browser.context, suite.baseUrl);
+    const page = browser.page;
+    await page.goto(`${suite.baseUrl}/call/join`);
+    expect(await page.locator('[data-error-summary]').count()).toBe(0);
+    // The "Learn more" links are listed once, by the layout.
+    expect(await page.locator('a[href="/help/video-call-scams"]').count()).toBe(1);
+    await page.getByText('I agree that this video call is recorded').click();
+    await clickAndLoad(page, page.getByRole('button', { name: 'Join Video Call' }));
+    const failed = state(page, 'script');
+    await failed.waitFor();
+    expect(await failed.getByRole('heading').innerText()).toBe('The video call could not load');
+    expect(await failed.innerText()).toContain('You keep your place: your Trusted Referee keeps this call open for you.');
+    expect(await page.locator('[data-call-state]:visible').count()).toBe(1);
+    // Its actions: try again (focused, for the keyboard), test the camera and microphone, or another way.
+    expect(await page.evaluate(() => (document.activeElement as unknown as { textContent: string } | null)?.textContent)).toBe('Try again');
+    expect(await failed.getByRole('link', { name: 'Test your camera and microphone' }).getAttribute('href')).toBe('#device-check');
+    expect(await failed.getByRole('link', { name: 'contact support' }).getAttribute('href')).toBe('/support');
+    expect(await page.locator('[data-error-summary]').count()).toBe(0);
+    expect(await page.locator('a[href="/help/video-call-scams"]').count()).toBe(1);
+    await checkAccessibility(page);
+    await screenshot(page, 'call-script-blocked');
+    // Trying again opens the same call page: the call is still theirs.
+    await clickAndLoad(page, failed.getByRole('button', { name: 'Try again' }));
+    expect(new URL(page.url()).pathname).toBe('/call/join');
+    await state(page, 'script').waitFor();
+    expect((await a.row()).status).toBe('in_call');
+  });
+
+  it("shows the applicant what the video is doing from Jitsi's events: connecting, waiting, on the call, reconnecting, a lost connection and a refused camera", async () => {
+    const browser = await suite.launch();
+    await serveDouble(browser.context);
+    const { a } = await applicantOnCall('states');
+    await a.post('/call/join', { recordingConsent: 'yes' });
+    await shareCookies(a.browser, browser.context, suite.baseUrl);
+    const page = browser.page;
+    const errors = collectPageErrors(page);
+    await page.goto(`${suite.baseUrl}/call/join`);
+    await page.waitForFunction(() => (window as unknown as { __jitsi?: { created: unknown[] } }).__jitsi?.created.length === 1);
+    expect(await state(page, 'connecting').innerText()).toBe('Connecting to the video call…');
+    await fire(page, 'videoConferenceJoined');
+    expect(await state(page, 'waiting').innerText()).toContain('Your Trusted Referee will join you shortly');
+    await fire(page, 'participantJoined', { id: 'referee', displayName: 'Trusted Referee' });
+    expect(await state(page, 'live').isVisible()).toBe(true);
+    await fire(page, 'errorOccurred', { type: 'CONNECTION', isFatal: false, name: 'connection.droppedError' });
+    expect(await state(page, 'reconnecting').isVisible()).toBe(true);
+    await fire(page, 'errorOccurred', { type: 'CONNECTION', isFatal: true, name: 'connection.droppedError' });
+    const lost = state(page, 'connection');
+    expect(await lost.getByRole('heading').innerText()).toBe('The connection to the video call was lost');
+    expect(await lost.getByRole('button', { name: 'Try again' }).isVisible()).toBe(true);
+    await fire(page, 'cameraError', { type: 'gum.permission_denied', message: 'Permission denied' });
+    expect(await state(page, 'camera').getByRole('heading').innerText()).toBe('Your camera is not working');
+    expect(await page.locator('[data-call-state]:visible').count()).toBe(1);
+    expect(await page.locator('[data-call-status]').getAttribute('aria-live')).toBe('polite');
+    await checkAccessibility(page);
+    expect(errors).toEqual([]);
+  });
+
+  it('lets the applicant test their camera and microphone before joining, and says what is wrong when the browser refuses or finds none', async () => {
+    const { a } = await applicantOnCall('devices');
+    // Refused camera, no microphone: getUserMedia rejects as the browser does (the edge of the page).
+    const refused = await suite.launch();
+    await refused.context.addInitScript(() => {
+      const devices = navigator.mediaDevices as unknown as { getUserMedia(c: { video?: unknown }): Promise<unknown> };
+      devices.getUserMedia = (c) => Promise.reject(new DOMException('no', c.video ? 'NotAllowedError' : 'NotFoundError'));
+    });
+    await shareCookies(a.browser, refused.context, suite.baseUrl);
+    await refused.page.goto(`${suite.baseUrl}/call/join`);
+    const check = refused.page.getByRole('region', { name: 'Test your camera and microphone' });
+    await check.getByRole('button', { name: 'Test camera and microphone' }).click();
+    const status = check.getByRole('status');
+    await status.getByText('Your camera is blocked: this site was not allowed to use it.', { exact: false }).waitFor();
+    await status.getByText('No microphone was found.', { exact: false }).waitFor();
+    expect(await status.locator('p:visible').count()).toBe(2);
+    // No black picture nor empty level for devices that do not work.
+    expect(await refused.page.locator('[data-device-preview]').isVisible()).toBe(false);
+    expect(await refused.page.locator('[data-device-level]').isVisible()).toBe(false);
+    await checkAccessibility(refused.page);
+    await refused.close();
+
+    // A working camera and microphone (Chromium's fake devices, permission granted).
+    const working = await suite.launch({ args: [...CHROMIUM_ARGS, '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'] });
+    await shareCookies(a.browser, working.context, suite.baseUrl);
+    await working.page.goto(`${suite.baseUrl}/call/join`);
+    const ok = working.page.getByRole('region', { name: 'Test your camera and microphone' });
+    await ok.getByRole('button', { name: 'Test camera and microphone' }).focus();
+    await working.page.keyboard.press('Enter');
+    await ok.getByRole('status').getByText('Your camera works.').waitFor();
+    await ok.getByRole('status').getByText('Your microphone works.').waitFor();
+    expect(await ok.getByLabel('Microphone level (speak to see it move)').count()).toBe(1);
+    await working.page.waitForFunction(() => ((document.querySelector('[data-device-preview]') as unknown as { videoWidth: number }).videoWidth > 0));
+    await checkAccessibility(working.page);
+  });
+
+  it("shows the referee's console the video's states, the applicant's details as a summary, and a real character count for the notes", async () => {
+    const browser = await suite.launch();
+    await serveDouble(browser.context);
+    const { referee, consolePath } = await applicantOnCall('console');
+    await shareCookies(referee.browser!, browser.context, suite.baseUrl);
+    const page = browser.page;
+    const errors = collectPageErrors(page);
+    await page.goto(`${suite.baseUrl}${consolePath}`);
+    await page.waitForFunction(() => (window as unknown as { __jitsi?: { created: unknown[] } }).__jitsi?.created.length === 1);
+    expect(await state(page, 'connecting').isVisible()).toBe(true);
+    await fire(page, 'videoConferenceJoined');
+    expect(await state(page, 'waiting').innerText()).toBe('You are on the call. The applicant has not joined yet.');
+    await fire(page, 'participantJoined', { id: 'applicant' });
+    expect(await state(page, 'live').innerText()).toBe('The applicant is on the call.');
+    await fire(page, 'participantLeft', { id: 'applicant' });
+    expect(await state(page, 'left').innerText()).toContain('The applicant has left the video.');
+    await fire(page, 'errorOccurred', { type: 'CONNECTION', isFatal: true });
+    expect(await state(page, 'connection').getByRole('button', { name: 'Try again' }).isVisible()).toBe(true);
+    // The notes: USWDS's count from the field's limit (it said "NaN characters allowed").
+    const count = page.locator('.usa-character-count__status');
+    expect(await count.innerText()).toBe('2000 characters allowed');
+    await page.getByLabel('Notes').fill('Seen');
+    expect(await count.innerText()).toBe('1996 characters left');
+    expect(await page.locator('dl.referee-applicant-details dt').first().innerText()).toBe('Name');
+    await checkAccessibility(page);
+    expect(errors).toEqual([]);
+  });
+
+  it('shows the queue place and estimate as the main fact, and with nobody on duty offers an appointment, not "your turn is close"', async () => {
+    await suite.t.db.sql.query(`update agent_status set status = 'away'`);
+    await suite.t.db.sql.query(`update queue_entry set status = 'left' where status = 'waiting'`);
+    const a = await approvedApplicant(suite.t, 'queue-page');
+    await a.post('/call');
+    const browser = await suite.launch();
+    await shareCookies(a.browser, browser.context, suite.baseUrl);
+    const page = browser.page;
+    await page.goto(`${suite.baseUrl}/call`);
+    const summary = page.locator('[data-wait-summary]');
+    expect(await summary.locator('[data-position]').innerText()).toBe('1');
+    expect(await summary.locator('[data-wait]').innerText()).toBe('No Trusted Referee is available now');
+    expect(Number.parseFloat(await summary.locator('[data-position]').evaluate((n) => getComputedStyle(n as never).fontSize))).toBeGreaterThan(24);
+    expect(await page.getByText('Your turn is close').count()).toBe(0);
+    expect(await page.getByRole('link', { name: 'Schedule an appointment' }).getAttribute('href')).toBe('/call/schedule');
+    expect(await page.locator('a[href="/help/appointments"]').count()).toBe(1);
+    await checkAccessibility(page);
+    await a.post('/call/leave');
   });
 });
