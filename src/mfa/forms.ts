@@ -35,7 +35,7 @@ export const PhoneSetupForm = PhoneSetupFields.superRefine(({ label }, ctx) => f
 // ---- the second step of signing in ------------------------------------------------------
 
 /** Where to go once signed in: a path on this site, else '' (the account page). */
-const nextField = () => z.unknown().transform((next) => localPath(next, ''));
+const nextField = () => z.unknown().optional().transform((next) => localPath(next, ''));
 /** "Remember this browser" (a checkbox: 'yes' when ticked). */
 const rememberField = () => textField().transform((remember) => remember === 'yes');
 
@@ -56,7 +56,7 @@ export const challengeCodeForm = (kind: CodeKind) =>
 export const SendPhoneCodeForm = z.object({ method: textField(), next: nextField() });
 
 /** A passkey's answer (JSON from passkeys.js), checked by the passkey service. */
-export const PasskeyForm = z.object({ response: z.unknown(), next: nextField(), remember: rememberField() });
+export const PasskeyForm = z.object({ response: z.unknown().optional(), next: nextField(), remember: rememberField() });
 
 /** Cancelling an account recovery, with the emailed link's token. */
 export const CancelRecoveryForm = z.object({ token: textField() });

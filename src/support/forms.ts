@@ -55,7 +55,7 @@ export const FRAUD_FIELDS = ['kind', 'details', 'email'] as const;
 /** A fraud report; its page carries its language in a hidden field (the emails about it are written in it). */
 export const fraudForm = (viewer: Viewer | undefined) =>
   z
-    .object({ kind: textField(), details: messageField(), email: emailField(), language: z.unknown().transform(languageOrNone) })
+    .object({ kind: textField(), details: messageField(), email: emailField(), language: z.unknown().optional().transform(languageOrNone) })
     .superRefine(({ kind, details, email }, ctx) => {
       if (!isOneOf(FRAUD_KINDS, kind)) fieldError(ctx, 'kind', 'support.errors.chooseKind');
       fieldError(ctx, 'details', messageProblem(details));
