@@ -39,7 +39,7 @@ const nextField = () => z.unknown().optional().transform((next) => localPath(nex
 /** "Remember this browser" (a checkbox: 'yes' when ticked). */
 const rememberField = () => textField().transform((remember) => remember === 'yes');
 
-/** The challenge page's address: the method chosen (an id, or 'backup'), whether a phone code was just sent. */
+/** The challenge page's address: the method chosen (an id, or 'backup'), whether a phone code was just sent. Like the forms below without a rule, every field has a fallback: reading it never fails. */
 export const ChallengeQuery = z.object({ method: textField(), next: nextField(), sent: textField().transform((sent) => sent === '1') });
 
 const ENTER_CODE: Record<CodeKind, string> = { totp: 'mfa.errors.enterAppCode', phone: 'mfa.errors.enterSentCode', backup: 'mfa.errors.enterBackupCode' };

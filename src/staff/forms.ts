@@ -35,6 +35,7 @@ export const CertificationForm = z
 export const AuditSearch = z.object({ case: trimmedField(), actor: trimmedField() });
 
 // ---- the supervisor's actions on claimed work -------------------------------------------
+// No rules here: every field has a fallback ('') and the service decides (a claim that moved is 'changed').
 
 /** `from`: the reviewer who held the claim when the page was shown (a claim that moved since is not released). */
 export const ReleaseReviewForm = z.object({ from: textField() });
