@@ -23,11 +23,17 @@ export const RevokeRoleForm = z
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
+/** A day as a date field sends it (YYYY-MM-DD), if it is one: JavaScript would read 2026-02-31 as 3 March. */
+function dayOf(day: string): Date | undefined {
+  const date = DAY.test(day) ? new Date(`${day}T00:00:00Z`) : undefined;
+  return date && !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === day ? date : undefined;
+}
+
 /** The day a Trusted Referee was trained (a real date, not in the future): their certification runs from it. */
 export const CertificationForm = z
-  .object({ trainedOn: textField().transform((day) => (DAY.test(day) ? new Date(`${day}T00:00:00Z`) : undefined)) })
+  .object({ trainedOn: textField().transform(dayOf) })
   .superRefine(({ trainedOn }, ctx) => {
-    if (!trainedOn || Number.isNaN(trainedOn.getTime()) || trainedOn.getTime() > Date.now()) fieldError(ctx, 'trainedOn', 'staff.notices.badDate');
+    if (!trainedOn || trainedOn.getTime() > Date.now()) fieldError(ctx, 'trainedOn', 'staff.notices.badDate');
   })
   .transform(({ trainedOn }) => ({ trainedOn: trainedOn! }));
 
