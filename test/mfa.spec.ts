@@ -161,6 +161,7 @@ describe('code generator apps (TOTP)', () => {
     const browser = t.browser();
     await passwordSignIn(browser, person);
     const page = await browser.get('/mfa/challenge');
+    expect(page.text).toMatch(/id="remember" type="checkbox" name="remember" value="yes">/); // not ticked until the person ticks it
     const empty = await browser.post('/mfa/challenge/totp').type('form').send({ _csrf: csrfOf(page.text), method: id, code: ' ', remember: 'yes' });
     expect(empty.status).toBe(400);
     expect(textOf(empty.text, 'code-error')).toBe('Enter the 6-digit code your app shows');

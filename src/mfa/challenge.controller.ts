@@ -121,7 +121,7 @@ export class ChallengeController {
     const refused = await this.codesRefused(req);
     if (refused) return refused;
     const methodId = kind === 'backup' ? 'backup' : form.typed('method');
-    const again = (errors: FieldErrors) => this.challengeView(req, methodId, next, { errors, sent: true, remember: form.typed('remember') === 'yes' }, 400);
+    const again = (errors: FieldErrors) => this.challengeView(req, methodId, next, { errors, sent: true, rememberTicked: form.typed('remember') === 'yes' }, 400);
     if (!form.valid) return again(form.errors);
     const { method, code } = form.valid;
     const result = await this.signIn.tryCode(actorOf(req), req.browserKey, personAt(req).accountId, kind, method, code);
