@@ -282,6 +282,25 @@ describe('search', () => {
   });
 });
 
+describe('the fraud report form', () => {
+  it('answers missing or odd fields with each field’s message next to it, in the page’s language, never a 500', async () => {
+    const browser = t.browser();
+    const page = await browser.get('/help/report-fraud').set('Accept-Language', 'fr');
+    const empty = await browser.post('/help/report-fraud').set('Accept-Language', 'fr').type('form').send({ _csrf: csrfOf(page.text), details: 'Un appel étrange' });
+    expect(empty.status).toBe(400);
+    expect(textOf(empty.text, 'kind-error')).toBe('Choisissez ce qui s’est passé');
+    expect(textOf(empty.text, 'email-error')).toBe('Saisissez votre adresse e-mail');
+    expect(empty.text).toContain('>Un appel étrange</textarea>'); // what was typed is kept
+    const odd = await browser
+      .post('/help/report-fraud')
+      .set('X-CSRF-Token', csrfOf(page.text))
+      .send({ kind: ['video_link'], details: { a: 1 }, email: ['someone@example.org'], language: 7 });
+    expect(odd.status).toBe(400);
+    expect(textOf(odd.text, 'kind-error')).toBe('Choose what happened');
+    expect(textOf(odd.text, 'email-error')).toBe('Enter your email address');
+  });
+});
+
 describe('policies', () => {
   function retentionRows(html: string): Record<string, string> {
     const table = /<h2 id="retention">[\s\S]*?<table[\s\S]*?<\/table>/.exec(html)![0];

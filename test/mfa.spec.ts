@@ -154,6 +154,30 @@ describe('code generator apps (TOTP)', () => {
     expect(rows[0].locked).toBe(true);
   });
 
+  it('asks for an empty code next to the field without counting it as a wrong try, and answers odd fields with the page, never a 500', async () => {
+    const person = await createAccount(t, newEmail());
+    await signIn(t, person);
+    const id = await totpMethodId(person.email);
+    const browser = t.browser();
+    await passwordSignIn(browser, person);
+    const page = await browser.get('/mfa/challenge');
+    expect(page.text).toMatch(/id="remember" type="checkbox" name="remember" value="yes">/); // not ticked until the person ticks it
+    const empty = await browser.post('/mfa/challenge/totp').type('form').send({ _csrf: csrfOf(page.text), method: id, code: ' ', remember: 'yes' });
+    expect(empty.status).toBe(400);
+    expect(textOf(empty.text, 'code-error')).toBe('Enter the 6-digit code your app shows');
+    expect(empty.text).toMatch(/id="remember" type="checkbox" name="remember" value="yes" checked/); // the choice is kept
+    const backup = await browser.post('/mfa/challenge/backup').type('form').send({ _csrf: csrfOf(page.text) });
+    expect(backup.status).toBe(400);
+    expect(textOf(backup.text, 'code-error')).toBe('Enter one of your backup codes');
+    const odd = await browser.post('/mfa/challenge/totp').set('X-CSRF-Token', csrfOf(page.text)).send([{ code: '123456' }]);
+    expect(odd.status).toBe(400);
+    expect(textOf(odd.text, 'code-error')).toBe('Enter the 6-digit code your app shows');
+    const { rows } = await t.db.sql.query(`select failed_attempts, next_attempt_at from mfa_method where account_id = (select id from account where email = $1)`, [person.email]);
+    expect(rows.every((r) => r.failed_attempts === 0 && r.next_attempt_at === null)).toBe(true);
+    // Nothing was held against the person: the right code goes through at once.
+    expect((await tryTotp(browser, person, await codeFor(person.totpSecret!, 1))).status).toBe(303);
+  });
+
   it('stops every method of an account after 100 wrong codes in a row (NIST)', async () => {
     const person = await createAccount(t, newEmail());
     await signIn(t, person);
@@ -567,6 +591,29 @@ describe('in the reader’s language', () => {
     expect(textOf(wrong.text, 'code-error')).toBe('هذا الرمز غير صحيح. تحقّق منه وحاول مرة أخرى');
     expect(wrong.text).toContain('<a class="usa-link" href="#code">الرمز: هذا الرمز غير صحيح. تحقّق منه وحاول مرة أخرى</a>');
     expect(wrong.text).toMatch(/<title>خطأ: أكّد أنك أنت \| Referee<\/title>/);
+  });
+
+  it('names each method once, in the page’s language: a name we suggested is not repeated after the kind', async () => {
+    const person = await createAccount(t, newEmail());
+    await signIn(t, person); // an app named "Phone app", and backup codes
+    const id = await totpMethodId(person.email);
+    const browser = t.browser();
+    await passwordSignIn(browser, person);
+    const own = await browser.get('/mfa/challenge');
+    expect(own.text).toContain('<p>Enter the 6-digit code from your code generator app (Phone app).</p>'); // the person's own name stays
+
+    await t.db.sql.query(`update mfa_method set label = 'Code generator app' where id = $1`, [id]); // the name suggested in English
+    const english = await browser.get('/mfa/challenge');
+    expect(english.text).toContain('<p>Enter the 6-digit code from your code generator app.</p>');
+    expect(english.text).not.toContain('(Code generator app)');
+    const arabic = await browser.get('/mfa/challenge').set('Accept-Language', 'ar');
+    expect(arabic.text).toContain('<p>أدخل الرمز المكوّن من 6 أرقام من تطبيق توليد الرموز.</p>');
+    expect(arabic.text).not.toContain('Code generator app');
+
+    await t.db.sql.query(`update mfa_method set label = 'Aplicación generadora de códigos' where id = $1`, [id]); // set up on a Spanish page
+    const again = await browser.get('/mfa/challenge');
+    expect(again.text).toContain('<p>Enter the 6-digit code from your code generator app.</p>');
+    expect(again.text).not.toContain('Aplicación');
   });
 
   it('says how long a locked method waits in the reader’s words (plural rules, not English)', async () => {

@@ -80,6 +80,41 @@ describe('managing staff', () => {
   });
 });
 
+describe('staff forms with missing or odd fields', () => {
+  it('say what is wrong and change nothing, never a 500', async () => {
+    const { browser: admin } = await staffBrowser(['admin']);
+    const { person: referee } = await staffBrowser(['referee']);
+    const { rows } = await t.db.sql.query('select id from account where email = $1', [referee.email]);
+    const id: string = rows[0].id;
+    const page = await admin.get('/admin/staff');
+    for (const fields of [{}, { trainedOn: '2999-01-01' }, { trainedOn: '2026-02-31' }, { trainedOn: 'yesterday' }]) {
+      const res = await admin.post(`/admin/staff/${id}/certify`).type('form').send({ _csrf: csrfOf(page.text), ...fields });
+      expect(res.headers.location).toBe('/admin/staff?notice=bad-date');
+    }
+    const listed = (body: object) => admin.post(`/admin/staff/${id}/certify`).set('X-CSRF-Token', csrfOf(page.text)).send(body);
+    expect((await listed({ trainedOn: ['2026-01-01'] })).headers.location).toBe('/admin/staff?notice=bad-date');
+    expect((await listed([])).headers.location).toBe('/admin/staff?notice=bad-date');
+    expect((await admin.get('/admin/staff?notice=bad-date')).text).toContain('Enter the training date as a past date.');
+    // A list where the form's fields belong is a form with none: each field says what it needs.
+    const grant = await admin.post('/admin/staff').set('X-CSRF-Token', csrfOf(page.text)).send([referee.email, 'admin']);
+    expect(grant.status).toBe(400);
+    expect(grant.text).toContain('id="email-error" role="alert">Enter your email address<');
+    expect(grant.text).toContain('Choose a role');
+    expect(grant.text).not.toContain('Invalid input');
+    const revoked = await admin.post(`/admin/staff/${id}/revoke`).type('form').send({ _csrf: csrfOf(page.text) });
+    expect(revoked.headers.location).toBe('/admin/staff');
+    const staff = t.app.get(StaffService);
+    expect(await inContext(() => staff.rolesOf(id))).toEqual(['referee']);
+    expect(await inContext(() => staff.canTakeCalls(id))).toBe(false);
+
+    const { browser: supervisor } = await staffBrowser(['supervisor']);
+    // A field sent twice is not one value: the search runs without it.
+    const search = await supervisor.get(`/supervisor/audit?case=a&case=b&actor=${encodeURIComponent(referee.email)}&actor=x`);
+    expect(search.status).toBe(200);
+    expect(search.text).not.toContain(`value="${referee.email}"`);
+  });
+});
+
 describe('the staff consoles in the reader’s language', () => {
   it('shows the staff page and the review queue in Spanish, role names and errors included', async () => {
     const { browser } = await staffBrowser(['admin', 'reviewer']);

@@ -4,7 +4,7 @@ import { createAccount, grantRoles, signIn, type TestPerson } from './harness/ac
 import { startTestApp, type TestApp } from './harness/app';
 import { approvedApplicant, inContext, JITSI, newReferee } from './harness/calls';
 import { applicantAtDocuments, photo, submitDocuments, uploadAll, uploadFile } from './harness/documents';
-import { csrfOf } from './harness/forms';
+import { csrfOf, textOf } from './harness/forms';
 import type { Applicant } from './harness/verification';
 
 /**
@@ -275,6 +275,14 @@ describe('releasing and reassigning a document review', () => {
     expect(refused.status).toBe(400);
     expect(refused.text).toContain('Choose a reviewer who is signed in now');
     expect(refused.text).toMatch(/<title>Error:/);
+    // No reviewer chosen, or a list where one belongs: the same message next to the field, nothing moved, never a 500.
+    const none = await supervisor.post(`/supervisor/reviews/${b1.caseId}/reassign`, { from: taking.accountId }, `/supervisor/reviews/${b1.caseId}`);
+    expect(none.status).toBe(400);
+    expect(textOf(none.text, 'to-error')).toBe('Choose a reviewer who is signed in now');
+    const listed = await supervisor.post(`/supervisor/reviews/${b1.caseId}/reassign`, { from: taking.accountId, to: [losing.accountId, absentId] }, `/supervisor/reviews/${b1.caseId}`);
+    expect(listed.status).toBe(400);
+    expect(textOf(listed.text, 'to-error')).toBe('Choose a reviewer who is signed in now');
+    expect(await auditRows('documents.claim_reassigned', b1.caseId)).toEqual([]);
 
     const reassigned = await supervisor.post(`/supervisor/reviews/${b1.caseId}/reassign`, { from: taking.accountId, to: losing.accountId }, `/supervisor/reviews/${b1.caseId}`);
     expect(reassigned.headers.location).toBe('/supervisor?done=reassigned');

@@ -237,6 +237,35 @@ describe('forms', () => {
     expect(blank.text).toContain('Enter your question');
   });
 
+  it('answer a form with missing or odd fields with each field’s message next to it, never a 500', async () => {
+    const browser = t.browser();
+    const opened = await browser.get('/support');
+    const empty = await browser.post('/support').type('form').send({ _csrf: csrfOf(opened.text) });
+    expect(empty.status).toBe(400);
+    expect(textOf(empty.text, 'category-error')).toBe('Choose what your question is about');
+    expect(textOf(empty.text, 'message-error')).toBe('Enter your question');
+    expect(textOf(empty.text, 'email-error')).toBe('Enter your email address');
+    // A script sending lists and objects where text belongs gets the same page, what was text kept.
+    const odd = await browser
+      .post('/support')
+      .set('X-CSRF-Token', csrfOf(opened.text))
+      .send({ category: ['other', 'account'], message: { text: 'hi' }, caseReference: 42, email: 'kept@example.org' });
+    expect(odd.status).toBe(400);
+    expect(textOf(odd.text, 'message-error')).toBe('Enter your question');
+    expect(odd.text).toContain('value="kept@example.org"');
+
+    const { browser: applicant } = await person();
+    const id = idFrom((await ask(applicant, { message: 'A question to follow up' })).headers.location);
+    const reply = await submit(applicant, `/support/requests/${id}`, `/support/requests/${id}/reply`, {});
+    expect(reply.status).toBe(400);
+    expect(textOf(reply.text, 'message-error')).toBe('Enter your message');
+    const { browser: agent } = await person(['support']);
+    const answer = await submit(agent, `/agent/support/${id}`, `/agent/support/${id}/answer`, { seen: 'many', close: 'yes' });
+    expect(answer.status).toBe(400);
+    expect(textOf(answer.text, 'answer-error')).toBe('Enter your answer');
+    expect(textOf((await applicant.get(`/support/requests/${id}`)).text, 'request-status')).toBe('Waiting for Referee'); // nothing sent, nothing closed
+  });
+
   it('count a line break as one character, as the browser does', async () => {
     const res = await ask(t.browser(), { message: `${'x'.repeat(2499)}\r\n${'y'.repeat(2500)}`, email: 'line.breaks@example.org' });
     expect(res.status).toBe(200);

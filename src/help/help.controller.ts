@@ -3,15 +3,15 @@ import { actorOf } from '../audit/audit.service';
 import { LanguageResolver } from '../i18n/language';
 import { FRAUD_KIND_LABELS, FRAUD_KINDS, isOneOf, SUPPORT_LABELS } from '../support/categories';
 import { FRAUD_NEXT_STEPS } from '../support/fraud';
-import { parseFraudForm } from '../support/forms';
+import { FRAUD_FIELDS, fraudForm, typedValues } from '../support/forms';
 import { SupportService } from '../support/support.service';
+import { readForm } from '../web/form';
 import { RateLimits } from '../web/rate-limits';
 import type { WebRequest } from '../web/request';
 import { invalidForm, view } from '../web/view';
 import { HelpContent } from './content';
 import { MAX_QUERY_LENGTH, search } from './search';
 
-type Form = Record<string, unknown>;
 const FRAUD_OPTIONS = FRAUD_KINDS.map((value) => ({ value, label: FRAUD_KIND_LABELS[value] }));
 
 /**
@@ -50,10 +50,10 @@ export class HelpController {
   }
 
   @Post('help/report-fraud')
-  async reportFraud(@Req() req: WebRequest, @Body() form: Form) {
-    const parsed = parseFraudForm(form, req.viewer);
-    if (!parsed.valid) return invalidForm('support/report-fraud', parsed.errors, { values: parsed.values, kinds: FRAUD_OPTIONS, ...SUPPORT_LABELS });
-    const { requester, kind, details } = parsed.valid;
+  async reportFraud(@Req() req: WebRequest, @Body() body: unknown) {
+    const form = readForm(fraudForm(req.viewer), body);
+    if (!form.valid) return invalidForm('support/report-fraud', form.errors, { values: typedValues(form, FRAUD_FIELDS), kinds: FRAUD_OPTIONS, ...SUPPORT_LABELS });
+    const { requester, kind, details } = form.valid;
     await this.rateLimits.consume('fraud-report:ip', req.ip ?? '');
     await this.rateLimits.consume('fraud-report:person', 'accountId' in requester ? requester.accountId : requester.email);
     const report = await this.support.reportFraud(requester, kind, details, actorOf(req));

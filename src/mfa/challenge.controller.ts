@@ -5,9 +5,11 @@ import { SessionsService } from '../identity/sessions.service';
 import { LanguageResolver } from '../i18n/language';
 import { Messages } from '../i18n/messages';
 import { BrowserCookie } from '../web/browser';
+import { readForm } from '../web/form';
 import { localPath } from '../web/redirect.exception';
 import type { WebRequest } from '../web/request';
-import { redirect, view } from '../web/view';
+import { redirect, view, type FieldErrors } from '../web/view';
+import { CancelRecoveryForm, challengeCodeForm, ChallengeQuery, PasskeyForm, SendPhoneCodeForm } from './forms';
 import type { MfaMethod } from './mfa-method.entity';
 import { KIND_NAMES, MfaMethodsService } from './mfa-methods.service';
 import { PasskeysService } from './passkeys.service';
@@ -19,8 +21,6 @@ import type { AttemptResult } from './tries.service';
 import { MFA_POLICY } from './policy';
 import { personAt, SecondFactorGuard } from './second-factor.guard';
 
-type Form = Record<string, unknown>;
-const text = (value: unknown) => (typeof value === 'string' ? value : '');
 const REMEMBER_COOKIE = 'referee-remember';
 
 /**
@@ -48,10 +48,6 @@ export class ChallengeController {
     return { ok: false, message: this.messages.text(this.languages.of(req), result.message) };
   }
 
-  private nextOf(source: Form): string {
-    return localPath(source.next, '');
-  }
-
   private withNext(path: string, next: string): string {
     return next ? `${path}${path.includes('?') ? '&' : '?'}next=${encodeURIComponent(next)}` : path;
   }
@@ -59,8 +55,8 @@ export class ChallengeController {
   /** After the password: where the second step happens. */
   @Get('mfa')
   @UseGuards(SecondFactorGuard)
-  async decide(@Req() req: WebRequest, @Query() query: Form) {
-    const next = this.nextOf(query);
+  async decide(@Req() req: WebRequest, @Query() query: unknown) {
+    const { next } = readForm(ChallengeQuery, query).valid!;
     if (req.viewer) return redirect(next || '/account');
     const { accountId } = personAt(req);
     await this.recovery.completeIfDue(accountId);
@@ -75,12 +71,13 @@ export class ChallengeController {
 
   @Get('mfa/challenge')
   @UseGuards(SecondFactorGuard)
-  async challengePage(@Req() req: WebRequest, @Query() query: Form) {
-    if (req.viewer) return redirect(this.nextOf(query) || '/account');
-    return this.challengeView(req, query.method, this.nextOf(query), { sent: query.sent === '1' });
+  async challengePage(@Req() req: WebRequest, @Query() query: unknown) {
+    const { method, next, sent } = readForm(ChallengeQuery, query).valid!;
+    if (req.viewer) return redirect(next || '/account');
+    return this.challengeView(req, method, next, { sent });
   }
 
-  private async challengeView(req: WebRequest, chosen: unknown, next: string, extra: Record<string, unknown> = {}, status = 200) {
+  private async challengeView(req: WebRequest, chosen: string, next: string, extra: Record<string, unknown> = {}, status = 200) {
     const { accountId } = personAt(req);
     let methods = await this.mfaMethods.methodsOf(accountId);
     if (methods.length === 0) return redirect(this.withNext('/mfa/setup', next));
@@ -89,13 +86,15 @@ export class ChallengeController {
       if (methods.length === 0) return view('mfa/staff-passkey-required', {}, 403);
     }
     const signInMethods = methods.filter((m) => m.kind !== 'backup_codes');
-    const method: MfaMethod | undefined =
+    const method: MfaMethod =
       methods.find((m) => m.id === chosen) ?? (chosen === 'backup' ? methods.find((m) => m.kind === 'backup_codes') : undefined) ?? signInMethods[0] ?? methods[0];
     return view(
       'mfa/challenge',
       {
         method,
-        methods: methods.map((m) => ({ id: m.kind === 'backup_codes' ? 'backup' : m.id, label: m.label, kind: m.kind, kindName: KIND_NAMES[m.kind], hint: m.displayHint })),
+        // A method is named by its kind, and by the person's own name for it when they gave one.
+        methodLabel: this.mfaMethods.ownLabel(method),
+        methods: methods.map((m) => ({ id: m.kind === 'backup_codes' ? 'backup' : m.id, label: this.mfaMethods.ownLabel(m), kind: m.kind, kindName: KIND_NAMES[m.kind], hint: m.displayHint })),
         next,
         recoveryDueAt: await this.recovery.dueAt(accountId),
         codeMinutes: PHONE_CODE_MINUTES,
@@ -107,22 +106,27 @@ export class ChallengeController {
   }
 
   /** The person is signed in now; optionally remember this browser for 30 days (not staff's: no token). */
-  private async signedIn(req: WebRequest, res: Response, form: Form) {
+  private async signedIn(req: WebRequest, res: Response, { remember, next }: { remember: boolean; next: string }) {
     await this.sessions.completeSecondFactor(req);
-    const token = form.remember === 'yes' ? await this.browsers.remember(req.viewer!.accountId) : undefined;
+    const token = remember ? await this.browsers.remember(req.viewer!.accountId) : undefined;
     if (token) this.cookie.set(res, this.cookie.cookieName(REMEMBER_COOKIE), token, MFA_POLICY.rememberBrowserMs / 1000);
-    return redirect(this.nextOf(form) || '/account');
+    return redirect(next || '/account');
   }
 
   /** One try at a typed code (the sign-in service records it); the page again with the error when it failed. */
-  private async tryCode(req: WebRequest, res: Response, form: Form, kind: CodeKind) {
-    if (req.viewer) return redirect(this.nextOf(form) || '/account');
+  private async tryCode(req: WebRequest, res: Response, body: unknown, kind: CodeKind) {
+    const form = readForm(challengeCodeForm(kind), body);
+    const next = localPath(form.typed('next'), '');
+    if (req.viewer) return redirect(next || '/account');
     const refused = await this.codesRefused(req);
     if (refused) return refused;
-    const methodId = kind === 'backup' ? 'backup' : form.method;
-    const result = await this.signIn.tryCode(actorOf(req), req.browserKey, personAt(req).accountId, kind, form.method, text(form.code));
-    if (result.ok) return this.signedIn(req, res, form);
-    return this.challengeView(req, methodId, this.nextOf(form), { errors: { code: result.message }, sent: true }, 400);
+    const methodId = kind === 'backup' ? 'backup' : form.typed('method');
+    const again = (errors: FieldErrors) => this.challengeView(req, methodId, next, { errors, sent: true, rememberTicked: form.typed('remember') === 'yes' }, 400);
+    if (!form.valid) return again(form.errors);
+    const { method, code } = form.valid;
+    const result = await this.signIn.tryCode(actorOf(req), req.browserKey, personAt(req).accountId, kind, method, code);
+    if (result.ok) return this.signedIn(req, res, form.valid);
+    return again({ code: result.message });
   }
 
   /** Staff in production: codes are refused, whatever the method. */
@@ -132,31 +136,32 @@ export class ChallengeController {
 
   @Post('mfa/challenge/totp')
   @UseGuards(SecondFactorGuard)
-  totp(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Body() form: Form) {
-    return this.tryCode(req, res, form, 'totp');
+  totp(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Body() body: unknown) {
+    return this.tryCode(req, res, body, 'totp');
   }
 
   @Post('mfa/challenge/phone/send')
   @UseGuards(SecondFactorGuard)
-  async sendPhone(@Req() req: WebRequest, @Body() form: Form) {
+  async sendPhone(@Req() req: WebRequest, @Body() body: unknown) {
     const refused = await this.codesRefused(req);
     if (refused) return refused;
-    const outcome = await this.phoneCodes.sendChallenge(req.browserKey, personAt(req).accountId, form.method);
-    if (outcome === 'missing') return redirect(this.withNext('/mfa/challenge', this.nextOf(form)));
-    if (outcome === 'failed') return view('mfa/phone-failed', { next: this.nextOf(form), signingIn: true }, 502);
-    return redirect(this.withNext(`/mfa/challenge?method=${encodeURIComponent(text(form.method))}&sent=1`, this.nextOf(form)));
+    const { method, next } = readForm(SendPhoneCodeForm, body).valid!;
+    const outcome = await this.phoneCodes.sendChallenge(req.browserKey, personAt(req).accountId, method);
+    if (outcome === 'missing') return redirect(this.withNext('/mfa/challenge', next));
+    if (outcome === 'failed') return view('mfa/phone-failed', { next, signingIn: true }, 502);
+    return redirect(this.withNext(`/mfa/challenge?method=${encodeURIComponent(method)}&sent=1`, next));
   }
 
   @Post('mfa/challenge/phone')
   @UseGuards(SecondFactorGuard)
-  phone(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Body() form: Form) {
-    return this.tryCode(req, res, form, 'phone');
+  phone(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Body() body: unknown) {
+    return this.tryCode(req, res, body, 'phone');
   }
 
   @Post('mfa/challenge/backup')
   @UseGuards(SecondFactorGuard)
-  backup(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Body() form: Form) {
-    return this.tryCode(req, res, form, 'backup');
+  backup(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Body() body: unknown) {
+    return this.tryCode(req, res, body, 'backup');
   }
 
   /** Options carry a one-time challenge: never cached. */
@@ -169,10 +174,11 @@ export class ChallengeController {
 
   @Post('mfa/challenge/passkey')
   @UseGuards(SecondFactorGuard)
-  async passkey(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Body() body: Form) {
-    const result = await this.signIn.tryPasskey(actorOf(req), req.browserKey, personAt(req).accountId, body.response);
+  async passkey(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Body() body: unknown) {
+    const form = readForm(PasskeyForm, body).valid!;
+    const result = await this.signIn.tryPasskey(actorOf(req), req.browserKey, personAt(req).accountId, form.response);
     if (!result.ok) return this.refusal(req, result);
-    const done = await this.signedIn(req, res, body);
+    const done = await this.signedIn(req, res, form);
     return { ok: true, redirect: done.location };
   }
 
@@ -184,10 +190,11 @@ export class ChallengeController {
   }
 
   @Post('sign-in/passkey')
-  async passwordless(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Body() body: Form) {
-    const result = await this.signIn.passwordless(req.ip, req.browserKey, body.response, (account) => this.sessions.start(req, res, account, true));
+  async passwordless(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Body() body: unknown) {
+    const { response, next } = readForm(PasskeyForm, body).valid!;
+    const result = await this.signIn.passwordless(req.ip, req.browserKey, response, (account) => this.sessions.start(req, res, account, true));
     if (!result.ok) return this.refusal(req, result);
-    return { ok: true, redirect: this.nextOf(body) || '/account' };
+    return { ok: true, redirect: next || '/account' };
   }
 
   // ---- lost every method -------------------------------------------------------------
@@ -200,13 +207,14 @@ export class ChallengeController {
   }
 
   @Get('mfa/recovery/cancel')
-  cancelPage(@Query('token') token: unknown) {
-    return view('mfa/recovery-cancel', { token: text(token) });
+  cancelPage(@Query() query: unknown) {
+    return view('mfa/recovery-cancel', { token: readForm(CancelRecoveryForm, query).valid!.token });
   }
 
   @Post('mfa/recovery/cancel')
-  async cancel(@Body() form: Form, @Req() req: WebRequest) {
-    const cancelled = await this.recovery.cancel(form.token, req.ip);
+  async cancel(@Body() body: unknown, @Req() req: WebRequest) {
+    const { token } = readForm(CancelRecoveryForm, body).valid!;
+    const cancelled = await this.recovery.cancel(token, req.ip);
     return view('mfa/recovery-cancel', { cancelled, done: true }, cancelled ? 200 : 410);
   }
 }

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { phrase, type Text } from '../i18n/messages';
-import { fieldError, trimmedField } from '../web/form';
+import { fieldError, textField, trimmedField } from '../web/form';
+import { localPath } from '../web/redirect.exception';
+import type { CodeKind } from './sign-in.service';
 
 const LABEL_MAX = 60;
 /** The second-factor forms read their fields trimmed. */
@@ -29,3 +31,32 @@ export const PhoneSetupFields = z.object({
   label: trimmed(),
 });
 export const PhoneSetupForm = PhoneSetupFields.superRefine(({ label }, ctx) => fieldError(ctx, 'label', labelProblem(label)));
+
+// ---- the second step of signing in ------------------------------------------------------
+
+/** Where to go once signed in: a path on this site, else '' (the account page). */
+const nextField = () => z.unknown().optional().transform((next) => localPath(next, ''));
+/** "Remember this browser" (a checkbox: 'yes' when ticked). */
+const rememberField = () => textField().transform((remember) => remember === 'yes');
+
+/** The challenge page's address: the method chosen (an id, or 'backup'), whether a phone code was just sent. Like the forms below without a rule, every field has a fallback: reading it never fails. */
+export const ChallengeQuery = z.object({ method: textField(), next: nextField(), sent: textField().transform((sent) => sent === '1') });
+
+const ENTER_CODE: Record<CodeKind, string> = { totp: 'mfa.errors.enterAppCode', phone: 'mfa.errors.enterSentCode', backup: 'mfa.errors.enterBackupCode' };
+
+/** A code typed to sign in, for a method (a code generator's or a phone's id; backup codes have one). An empty one is not a try. */
+export const challengeCodeForm = (kind: CodeKind) =>
+  z
+    .object({ method: textField(), code: textField(), next: nextField(), remember: rememberField() })
+    .superRefine(({ code }, ctx) => {
+      if (!code.trim()) fieldError(ctx, 'code', ENTER_CODE[kind]);
+    });
+
+/** Asking for a code by text message or call, to the phone `method`. */
+export const SendPhoneCodeForm = z.object({ method: textField(), next: nextField() });
+
+/** A passkey's answer (JSON from passkeys.js), checked by the passkey service. */
+export const PasskeyForm = z.object({ response: z.unknown().optional(), next: nextField(), remember: rememberField() });
+
+/** Cancelling an account recovery, with the emailed link's token. */
+export const CancelRecoveryForm = z.object({ token: textField() });

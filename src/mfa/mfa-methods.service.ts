@@ -4,7 +4,7 @@ import { holdFactorsRow } from './account-state.queries';
 import { AuditService } from '../audit/audit.service';
 import { CONFIG, type Config } from '../config/config';
 import { Account } from '../identity/account.entity';
-import { languageOr } from '../i18n/languages';
+import { LANGUAGE_CODES, languageOr } from '../i18n/languages';
 import { Messages, phrase, type Phrase } from '../i18n/messages';
 import { NotificationsService } from '../notifications/notifications.service';
 import { StaffService } from '../staff/staff.service';
@@ -45,6 +45,19 @@ export class MfaMethodsService {
 
   methodsOf(accountId: string): Promise<MfaMethod[]> {
     return this.em.find(MfaMethod, { account: accountId }, { orderBy: { lastUsedAt: 'desc nulls last', createdAt: 'asc' } });
+  }
+
+  /**
+   * The name the person gave a method; undefined when it is only the name we suggested or the
+   * kind's own ("Code generator app"), in any language: pages then name the method by its kind
+   * alone, in their own language, rather than twice or in the language it was set up in.
+   */
+  ownLabel(method: Pick<MfaMethod, 'kind' | 'label'>): string | undefined {
+    const label = method.label?.trim();
+    if (!label) return undefined;
+    const suggested = [KIND_NAMES[method.kind], `mfa.defaultLabel.${method.kind}`].filter((key) => this.messages.has(key));
+    const same = (text: string) => text.toLocaleLowerCase() === label.toLocaleLowerCase();
+    return LANGUAGE_CODES.some((language) => suggested.some((key) => same(this.messages.text(language, key)))) ? undefined : method.label;
   }
 
   async findMethod(accountId: string, id: unknown): Promise<MfaMethod | null> {

@@ -2,15 +2,14 @@ import { Body, Controller, Get, Param, Post, Query, Req, UseGuards } from '@nest
 import { actorOf, AuditService } from '../audit/audit.service';
 import { IdentityService, normaliseEmail } from '../identity/identity.service';
 import { readForm } from '../web/form';
-import { StaffGrantForm } from './forms';
+import { AuditSearch, CertificationForm, RevokeRoleForm, StaffGrantForm } from './forms';
 import type { Viewer, WebRequest } from '../web/request';
 import { CurrentViewer } from '../web/current-viewer.decorator';
 import { invalidForm, redirect, view } from '../web/view';
-import { isStaffRole, ROLE_NAMES, STAFF_ROLES } from './roles';
+import { ROLE_NAMES, STAFF_ROLES } from './roles';
 import { RequireRole, RolesGuard } from './roles.guard';
 import { StaffService } from './staff.service';
 
-type Form = Record<string, unknown>;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Admins manage staff; supervisors read the audit log. */
@@ -51,35 +50,39 @@ export class StaffController {
 
   @Post('admin/staff/:id/revoke')
   @RequireRole('admin')
-  async revoke(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Param('id') id: string, @Body() form: Form) {
-    if (!UUID.test(id) || !isStaffRole(form.role)) return redirect('/admin/staff');
-    if (id === viewer.accountId && form.role === 'admin') return redirect('/admin/staff?notice=self');
-    await this.staff.revoke(id, form.role, actorOf(req));
+  async revoke(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Param('id') id: string, @Body() body: unknown) {
+    const form = readForm(RevokeRoleForm, body);
+    if (!UUID.test(id) || !form.valid) return redirect('/admin/staff');
+    const { role } = form.valid;
+    if (id === viewer.accountId && role === 'admin') return redirect('/admin/staff?notice=self');
+    await this.staff.revoke(id, role, actorOf(req));
     return redirect('/admin/staff?notice=revoked');
   }
 
   @Post('admin/staff/:id/certify')
   @RequireRole('admin')
-  async certify(@Req() req: WebRequest, @Param('id') id: string, @Body() form: Form) {
-    const trained = typeof form.trainedOn === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(form.trainedOn) ? new Date(`${form.trainedOn}T00:00:00Z`) : undefined;
-    if (!UUID.test(id) || !trained || Number.isNaN(trained.getTime()) || trained.getTime() > Date.now()) return redirect('/admin/staff?notice=bad-date');
-    await this.staff.certify(id, trained, actorOf(req));
+  async certify(@Req() req: WebRequest, @Param('id') id: string, @Body() body: unknown) {
+    const form = readForm(CertificationForm, body);
+    // One date field per row of the staff table: its error is the page's notice.
+    if (!UUID.test(id) || !form.valid) return redirect('/admin/staff?notice=bad-date');
+    await this.staff.certify(id, form.valid.trainedOn, actorOf(req));
     return redirect('/admin/staff?notice=certified');
   }
 
   @Get('supervisor/audit')
   @RequireRole('supervisor', 'admin')
-  async auditLog(@Query() query: Form) {
-    const caseId = typeof query.case === 'string' && UUID.test(query.case.trim()) ? query.case.trim() : undefined;
+  async auditLog(@Query() query: unknown) {
+    const search = readForm(AuditSearch, query);
+    const { case: caseTyped, actor } = search.valid!;
+    const caseId = UUID.test(caseTyped) ? caseTyped : undefined;
     let actorId: string | undefined;
     let actorUnknown = false;
-    if (typeof query.actor === 'string' && query.actor.trim()) {
-      const email = normaliseEmail(query.actor);
-      const account = UUID.test(query.actor.trim()) ? { id: query.actor.trim() } : await this.identity.findAccountByEmail(email);
+    if (actor) {
+      const account = UUID.test(actor) ? { id: actor } : await this.identity.findAccountByEmail(normaliseEmail(actor));
       if (account) actorId = account.id;
       else actorUnknown = true;
     }
     const events = actorUnknown ? [] : await this.audit.search({ caseId, actorId });
-    return view('staff/audit', { events, values: { case: query.case ?? '', actor: query.actor ?? '' }, actorUnknown });
+    return view('staff/audit', { events, values: { case: search.typed('case'), actor: search.typed('actor') }, actorUnknown });
   }
 }

@@ -2,13 +2,14 @@ import { Body, Controller, Get, Param, Post, Query, Req, UseGuards } from '@nest
 import { actorOf } from '../audit/audit.service';
 import type { Viewer, WebRequest } from '../web/request';
 import { CurrentViewer } from '../web/current-viewer.decorator';
+import { readForm } from '../web/form';
 import { invalidForm, redirect, view } from '../web/view';
 import { lineChart, stackedBarChart } from './charts';
 import { RequireRole, RolesGuard } from './roles.guard';
 import { HISTORY_HOURS, OUTCOME_DAYS, PERIOD_DAYS, SAMPLE_MINUTES } from '../reporting/figures';
+import { DashboardQuery, ReassignReviewForm, ReleaseCallForm, ReleaseReviewForm } from './forms';
 import { SupervisorService } from './supervisor.service';
 
-type Form = Record<string, unknown>;
 const NOTICES = ['released', 'reassigned', 'call-released'];
 
 /**
@@ -24,12 +25,13 @@ export class SupervisorController {
   constructor(private readonly supervisor: SupervisorService) {}
 
   @Get()
-  async dashboard(@CurrentViewer() viewer: Viewer, @Query() query: Form) {
-    const data = await this.supervisor.dashboard(viewer.accountId, { live: query.live === '1' });
+  async dashboard(@CurrentViewer() viewer: Viewer, @Query() query: unknown) {
+    const { live, done } = readForm(DashboardQuery, query).valid!;
+    const data = await this.supervisor.dashboard(viewer.accountId, { live });
     // The chart functions are called from the template, which holds every label (for translation);
     // the periods are numbers in the messages, so the words follow the code.
     const periods = { historyHours: HISTORY_HOURS, sampleMinutes: SAMPLE_MINUTES, outcomeDays: OUTCOME_DAYS, periodDays: PERIOD_DAYS };
-    return view('staff/supervisor', { ...data, ...periods, chart: { line: lineChart, bars: stackedBarChart }, notice: NOTICES.find((n) => n === query.done) });
+    return view('staff/supervisor', { ...data, ...periods, chart: { line: lineChart, bars: stackedBarChart }, notice: NOTICES.find((n) => n === done) });
   }
 
   // ---- A claimed document review: release or reassign ------------------------------------------
@@ -41,19 +43,22 @@ export class SupervisorController {
   }
 
   @Post('reviews/:caseId/release')
-  async releaseReview(@Req() req: WebRequest, @Param('caseId') caseId: string, @Body() form: Form) {
-    const done = await this.supervisor.releaseReview({ ...actorOf(req) }, caseId, form.from);
+  async releaseReview(@Req() req: WebRequest, @Param('caseId') caseId: string, @Body() body: unknown) {
+    const { from } = readForm(ReleaseReviewForm, body).valid!;
+    const done = await this.supervisor.releaseReview({ ...actorOf(req) }, caseId, from);
     if (done === 'released') return redirect('/supervisor?done=released');
     return view('staff/supervisor-review', { caseId, changed: true, values: {} }, 409);
   }
 
   @Post('reviews/:caseId/reassign')
-  async reassignReview(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Param('caseId') caseId: string, @Body() form: Form) {
-    const done = await this.supervisor.reassignReview({ ...actorOf(req) }, caseId, form.from, form.to);
+  async reassignReview(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Param('caseId') caseId: string, @Body() body: unknown) {
+    const { from, to } = readForm(ReassignReviewForm, body).valid!;
+    const done = await this.supervisor.reassignReview({ ...actorOf(req) }, caseId, from, to);
     if (done === 'reassigned') return redirect('/supervisor?done=reassigned');
     const claim = await this.supervisor.reviewClaim(viewer.accountId, caseId);
-    if (done === 'changed' || !claim || claim.reviewerId !== form.from) return view('staff/supervisor-review', { caseId, claim, changed: true, values: {} }, 409);
-    return invalidForm('staff/supervisor-review', { to: 'staff.supervisor.errors.reviewer' }, { caseId, claim, claimMinutes: this.supervisor.claimMinutes, values: form });
+    if (done === 'changed' || !claim || claim.reviewerId !== from) return view('staff/supervisor-review', { caseId, claim, changed: true, values: {} }, 409);
+    // 'not-on-duty': the reviewer chosen is not (or no longer) signed in; the list shows who is.
+    return invalidForm('staff/supervisor-review', { to: 'staff.supervisor.errors.reviewer' }, { caseId, claim, claimMinutes: this.supervisor.claimMinutes, values: { to } });
   }
 
   // ---- A call in progress: release -------------------------------------------------------------
@@ -65,8 +70,9 @@ export class SupervisorController {
   }
 
   @Post('calls/:callId/release')
-  async releaseCall(@Req() req: WebRequest, @Param('callId') callId: string, @Body() form: Form) {
-    const done = await this.supervisor.releaseCall({ ...actorOf(req) }, callId, form.agent);
+  async releaseCall(@Req() req: WebRequest, @Param('callId') callId: string, @Body() body: unknown) {
+    const { agent } = readForm(ReleaseCallForm, body).valid!;
+    const done = await this.supervisor.releaseCall({ ...actorOf(req) }, callId, agent);
     if (done === 'released') return redirect('/supervisor?done=call-released');
     return view('staff/supervisor-call', { callId, changed: true }, 409);
   }

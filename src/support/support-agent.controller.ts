@@ -3,13 +3,12 @@ import { actorOf } from '../audit/audit.service';
 import { RequireRole, RolesGuard } from '../staff/roles.guard';
 import type { Viewer, WebRequest } from '../web/request';
 import { CurrentViewer } from '../web/current-viewer.decorator';
+import { readForm } from '../web/form';
 import { invalidForm, redirect, view } from '../web/view';
-import { isOneOf, REQUEST_STATUSES, SUPPORT_LABELS, type RequestStatus } from './categories';
-import { parseMessage } from './forms';
+import { SUPPORT_LABELS } from './categories';
+import { AnswerForm, QueueFilters, STATUS_FILTERS, typedValues } from './forms';
 import { REFERENCE, SupportService } from './support.service';
 
-type Form = Record<string, unknown>;
-const STATUS_FILTERS = [...REQUEST_STATUSES, 'all'] as const;
 const QUEUE_LABELS = Object.fromEntries(STATUS_FILTERS.map((s) => [s, `support.queue.filter.${s}`])) as Record<(typeof STATUS_FILTERS)[number], string>;
 
 /** The support queue (support agents and supervisors) and fraud reports (supervisors). */
@@ -20,10 +19,8 @@ export class SupportAgentController {
 
   @Get('agent/support')
   @RequireRole('support', 'supervisor')
-  async queue(@Query() query: Form) {
-    const status: RequestStatus | 'all' = isOneOf(STATUS_FILTERS, query.status) ? query.status : 'open';
-    const fraudOnly = query.fraud === '1';
-    const typed = typeof query.reference === 'string' ? query.reference.trim().toUpperCase() : '';
+  async queue(@Query() query: unknown) {
+    const { status, fraud: fraudOnly, reference: typed } = readForm(QueueFilters, query).valid!;
     const reference = REFERENCE.test(typed) ? typed : undefined;
     // A reference finds its request whatever its status; one that cannot exist finds nothing.
     const requests = typed && !reference ? [] : await this.support.queue({ status: reference ? 'all' : status, fraudOnly, reference });
@@ -32,25 +29,29 @@ export class SupportAgentController {
 
   @Get('agent/support/:id')
   @RequireRole('support', 'supervisor')
-  async show(@Req() req: WebRequest, @Param('id') id: string, @Query() query: Form) {
+  async show(@Req() req: WebRequest, @Param('id') id: string, @Query('answered') answered: unknown, @Query('closed') closed: unknown) {
     const shown = await this.support.openForStaff(id, actorOf(req));
     if (!shown) throw new NotFoundException();
-    return view('support/agent-request', { ...shown, values: {}, notice: ['answered', 'closed'].find((key) => key in query), ...SUPPORT_LABELS });
+    const notice = answered !== undefined ? 'answered' : closed !== undefined ? 'closed' : undefined;
+    return view('support/agent-request', { ...shown, values: {}, notice, ...SUPPORT_LABELS });
   }
 
   @Post('agent/support/:id/answer')
   @RequireRole('support', 'supervisor')
-  async answer(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Param('id') id: string, @Body() form: Form) {
-    const parsed = parseMessage(form, 'answer', 'support.errors.enterAnswer');
-    const seen = typeof form.seen === 'string' && /^\d{1,6}$/.test(form.seen) ? Number(form.seen) : -1;
-    const outcome = parsed.valid ? await this.support.answer(id, parsed.valid, seen, form.close === 'yes', { ...actorOf(req), actorId: viewer.accountId }) : undefined;
-    if (outcome === 'answered') return redirect(`/agent/support/${id}?answered=1`);
-    if (outcome === 'not-found') throw new NotFoundException();
+  async answer(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Param('id') id: string, @Body() body: unknown) {
+    const form = readForm(AnswerForm, body);
+    if (form.valid) {
+      const { answer, seen, close } = form.valid;
+      const outcome = await this.support.answer(id, answer, seen, close, { ...actorOf(req), actorId: viewer.accountId });
+      if (outcome === 'answered') return redirect(`/agent/support/${id}?answered=1`);
+      if (outcome === 'not-found') throw new NotFoundException();
+    }
     const shown = await this.support.openForStaff(id, actorOf(req));
     if (!shown) throw new NotFoundException();
-    const context = { ...shown, values: parsed.values, ...SUPPORT_LABELS };
-    if (outcome === 'changed') return view('support/agent-request', { ...context, changed: true }, 409);
-    return invalidForm('support/agent-request', parsed.errors, context);
+    const context = { ...shown, values: typedValues(form, ['answer']), ...SUPPORT_LABELS };
+    if (!form.valid) return invalidForm('support/agent-request', form.errors, context);
+    // 'changed': the person wrote again since the page was opened; the answer is shown with their new message.
+    return view('support/agent-request', { ...context, changed: true }, 409);
   }
 
   @Post('agent/support/:id/close')

@@ -5,12 +5,11 @@ import { SignedInGuard } from '../identity/signed-in.guard';
 import { RateLimits } from '../web/rate-limits';
 import type { Viewer, WebRequest } from '../web/request';
 import { CurrentViewer } from '../web/current-viewer.decorator';
+import { readForm } from '../web/form';
 import { invalidForm, redirect, view } from '../web/view';
 import { CATEGORY_LABELS, isOneOf, SUPPORT_CATEGORIES, SUPPORT_LABELS } from './categories';
-import { parseContactForm, parseMessage } from './forms';
+import { CONTACT_FIELDS, contactForm, FollowUpForm, typedValues } from './forms';
 import { SupportService } from './support.service';
-
-type Form = Record<string, unknown>;
 
 /** Labels are catalog keys: the page shows them in its language. */
 const CATEGORY_OPTIONS = SUPPORT_CATEGORIES.map((value) => ({ value, label: CATEGORY_LABELS[value] }));
@@ -30,10 +29,10 @@ export class SupportController {
   }
 
   @Post('support')
-  async contact(@Req() req: WebRequest, @Body() form: Form) {
-    const parsed = parseContactForm(form, req.viewer, this.languages.of(req));
-    if (!parsed.valid) return invalidForm('support/contact', parsed.errors, { values: parsed.values, categories: CATEGORY_OPTIONS, ...SUPPORT_LABELS });
-    const { requester, ...question } = parsed.valid;
+  async contact(@Req() req: WebRequest, @Body() body: unknown) {
+    const form = readForm(contactForm(req.viewer, this.languages.of(req)), body);
+    if (!form.valid) return invalidForm('support/contact', form.errors, { values: typedValues(form, CONTACT_FIELDS), categories: CATEGORY_OPTIONS, ...SUPPORT_LABELS });
+    const { requester, ...question } = form.valid;
     await this.rateLimits.consume('support-request:ip', req.ip ?? '');
     await this.rateLimits.consume('support-request:person', 'accountId' in requester ? requester.accountId : requester.email);
     const request = await this.support.ask(requester, question, actorOf(req));
@@ -58,23 +57,24 @@ export class SupportRequestsController {
   }
 
   @Get(':id')
-  async show(@CurrentViewer() viewer: Viewer, @Param('id') id: string, @Query() query: Form) {
+  async show(@CurrentViewer() viewer: Viewer, @Param('id') id: string, @Query('sent') sent: unknown, @Query('replied') replied: unknown) {
     const shown = await this.support.findForAccount(id, viewer.accountId);
     if (!shown) throw new NotFoundException();
-    return view('support/request', { ...shown, values: {}, notice: ['sent', 'replied'].find((key) => key in query), ...SUPPORT_LABELS });
+    const notice = sent !== undefined ? 'sent' : replied !== undefined ? 'replied' : undefined;
+    return view('support/request', { ...shown, values: {}, notice, ...SUPPORT_LABELS });
   }
 
   @Post(':id/reply')
-  async reply(@CurrentViewer() viewer: Viewer, @Param('id') id: string, @Body() form: Form) {
+  async reply(@CurrentViewer() viewer: Viewer, @Param('id') id: string, @Body() body: unknown) {
     const accountId = viewer.accountId;
-    const parsed = parseMessage(form, 'message', 'support.errors.enterMessage');
-    if (!parsed.valid) {
+    const form = readForm(FollowUpForm, body);
+    if (!form.valid) {
       const shown = await this.support.findForAccount(id, accountId);
       if (!shown) throw new NotFoundException();
-      return invalidForm('support/request', parsed.errors, { ...shown, values: parsed.values, ...SUPPORT_LABELS });
+      return invalidForm('support/request', form.errors, { ...shown, values: typedValues(form, ['message']), ...SUPPORT_LABELS });
     }
     await this.rateLimits.consume('support-reply:account', accountId);
-    if (!(await this.support.reply(id, accountId, parsed.valid))) throw new NotFoundException();
+    if (!(await this.support.reply(id, accountId, form.valid.message))) throw new NotFoundException();
     return redirect(`/support/requests/${id}?replied=1`);
   }
 }

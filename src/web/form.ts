@@ -28,7 +28,8 @@ export type FormResult<T> = { typed: (field: string) => string } & ({ valid: T; 
 
 /** Reads a submitted body with a form's schema; a form with errors is shown again (400) by the handler, see invalidForm. */
 export function readForm<T>(schema: z.ZodType<T>, body: unknown): FormResult<T> {
-  const submitted: Record<string, unknown> = body && typeof body === 'object' ? (body as Record<string, unknown>) : {};
+  // A form is named fields: anything else (a JSON array or string) is a form with none, never a 500.
+  const submitted: Record<string, unknown> = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
   const typed = (field: string) => (Object.hasOwn(submitted, field) && typeof submitted[field] === 'string' ? (submitted[field] as string) : '');
   const result = schema.safeParse(submitted);
   if (result.success) return { valid: result.data, typed };
