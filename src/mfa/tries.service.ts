@@ -78,7 +78,9 @@ export class TriesService {
         const account = await countAccountFailure(em, accountId, accountMax);
         if (account === undefined) throw new TryRefused({ ok: false, reason: 'account-locked', message: 'mfa.errors.accountLocked' });
         const method = await countMethodFailure(em, methodId, { failuresBeforeLock, lockMs, delays });
-        if (method === undefined) throw new TryRefused((await this.refusal(methodId, accountId, em)) ?? { ok: false, reason: 'wrong', message: 'mfa.errors.chooseMethod' });
+        // Refused while a delay or lock ran; if it has just ended by the time we read why, the
+        // try was still not counted: say so as a wait that is over, not as a missing method.
+        if (method === undefined) throw new TryRefused((await this.refusal(methodId, accountId, em)) ?? { ok: false, reason: 'wait', message: phrase('mfa.errors.wait', { seconds: 1 }) });
         return method;
       });
     } catch (error) {
