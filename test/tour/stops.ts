@@ -25,9 +25,9 @@ export interface Stop {
   journey?: boolean;
 }
 
-/** Sends the page's main form as it is (nothing filled in), as a person pressing its first button would. */
-export const submitEmpty = (button?: string) => async (page: Page) => {
-  const target = button ? page.getByRole('main').getByRole('button', { name: button }) : page.locator('main form[method="post"] [type="submit"]').first();
+/** Sends the form that posts to `action` as it is (nothing filled in), with its own main button (not Save & Exit). */
+export const submitEmpty = (action: string) => async (page: Page) => {
+  const target = page.locator(`main form[action="${action}"] [type="submit"]:not([form])`).last();
   await Promise.all([page.waitForEvent('load'), target.click()]);
 };
 
@@ -45,7 +45,7 @@ let signUps = 0;
 const signUp = async (page: Page) => {
   await page.locator('input[name="email"]').fill(`tour.sign-up.${Date.now()}.${++signUps}@example.org`);
   await page.locator('input[name="password"]').fill('correct horse battery staple 42');
-  await submitEmpty()(page);
+  await submitEmpty('/sign-up')(page);
 };
 
 export const STOPS: Stop[] = [
@@ -53,25 +53,25 @@ export const STOPS: Stop[] = [
   { name: '000-demo-organization', as: 'nobody', path: '/demo' },
   { name: '005-sign-in-from-organization', as: 'nobody', path: '/demo', act: throughDemo() },
   { name: '010-sign-up', as: 'nobody', path: '/sign-up' },
-  { name: '011-sign-up-errors', as: 'nobody', path: '/sign-up', act: submitEmpty() },
+  { name: '011-sign-up-errors', as: 'nobody', path: '/sign-up', act: submitEmpty('/sign-up') },
   { name: '012-check-email', as: 'nobody', path: '/sign-up', act: signUp },
   { name: '015-sign-in', as: 'nobody', path: '/sign-in' },
-  { name: '016-sign-in-errors', as: 'nobody', path: '/sign-in', act: submitEmpty() },
+  { name: '016-sign-in-errors', as: 'nobody', path: '/sign-in', act: submitEmpty('/sign-in') },
   { name: '020-second-factor-choose', as: 'password-only', path: '/mfa/setup' },
   { name: '021-second-factor-app', as: 'password-only', path: '/mfa/setup/totp' },
-  { name: '022-second-factor-app-errors', as: 'password-only', path: '/mfa/setup/totp', act: submitEmpty() },
+  { name: '022-second-factor-app-errors', as: 'password-only', path: '/mfa/setup/totp', act: submitEmpty('/mfa/setup/totp') },
   { name: '023-second-factor-phone', as: 'password-only', path: '/mfa/setup/phone' },
   { name: '025-second-factor-challenge', as: 'second-factor', path: '/mfa/challenge' },
-  { name: '026-second-factor-challenge-errors', as: 'second-factor', path: '/mfa/challenge', act: submitEmpty() },
+  { name: '026-second-factor-challenge-errors', as: 'second-factor', path: '/mfa/challenge', act: submitEmpty('/mfa/challenge/totp') },
   // Verifying: details, documents, hold, approval, queue, schedule, call, verified.
   { name: '030-verify-start', as: 'new-applicant', path: '/verify', journey: true },
   { name: '035-verify-organization-asks', as: 'new-applicant', path: '/demo', act: throughDemo() },
   { name: '040-details', as: 'at-details', path: '/verify/details', journey: true },
-  { name: '041-details-errors', as: 'at-details', path: '/verify/details', act: submitEmpty(), journey: true },
+  { name: '041-details-errors', as: 'at-details', path: '/verify/details', act: submitEmpty('/verify/details'), journey: true },
   { name: '045-details-filled', as: 'details-done', path: '/verify/details', journey: true },
   { name: '046-ssn-or-itin', as: 'details-done', path: '/verify', journey: true },
   { name: '050-documents', as: 'at-documents', path: '/documents', journey: true },
-  { name: '051-documents-errors', as: 'at-documents', path: '/documents', act: submitEmpty(), journey: true },
+  { name: '051-documents-errors', as: 'at-documents', path: '/documents', act: submitEmpty('/documents'), journey: true },
   { name: '060-hold', as: 'on-hold', path: '/documents/review', journey: true },
   { name: '065-approval', as: 'approved', path: '/documents/review', journey: true },
   { name: '070-call-choice', as: 'approved', path: '/call', journey: true },
@@ -79,7 +79,7 @@ export const STOPS: Stop[] = [
   { name: '075-schedule', as: 'approved', path: '/call/schedule', journey: true },
   { name: '080-queue', as: 'queued', path: '/call', journey: true },
   { name: '090-call-join', as: 'taken', path: '/call/join', journey: true },
-  { name: '091-call-join-errors', as: 'taken', path: '/call/join', act: submitEmpty(), journey: true },
+  { name: '091-call-join-errors', as: 'taken', path: '/call/join', act: submitEmpty('/call/join'), journey: true },
   { name: '092-call-video-loading', as: 'on-call', path: '/call/join', jitsi: 'loading', journey: true },
   { name: '093-call-video-failed', as: 'on-call', path: '/call/join', jitsi: 'failed', journey: true },
   { name: '094-call-video-loaded', as: 'on-call', path: '/call/join', jitsi: 'loaded', journey: true },
@@ -92,7 +92,7 @@ export const STOPS: Stop[] = [
   { name: '125-second-factor-methods', as: 'verified', path: '/mfa/methods' },
   { name: '130-help', as: 'verified', path: '/help' },
   { name: '131-contact-support', as: 'verified', path: '/support' },
-  { name: '132-contact-support-errors', as: 'verified', path: '/support', act: submitEmpty() },
+  { name: '132-contact-support-errors', as: 'verified', path: '/support', act: submitEmpty('/support') },
   { name: '133-report-fraud', as: 'verified', path: '/help/report-fraud' },
   { name: '134-policies', as: 'nobody', path: '/policies' },
   // Staff: reviewer, Trusted Referee, support, supervisor, admin.
@@ -109,7 +109,7 @@ export const STOPS: Stop[] = [
   { name: '235-supervisor-audit', as: 'supervisor', path: '/supervisor/audit' },
   { name: '236-supervisor-fraud-reports', as: 'supervisor', path: '/supervisor/fraud-reports' },
   { name: '240-admin-staff', as: 'admin', path: '/admin/staff' },
-  { name: '241-admin-staff-errors', as: 'admin', path: '/admin/staff', act: submitEmpty() },
+  { name: '241-admin-staff-errors', as: 'admin', path: '/admin/staff', act: submitEmpty('/admin/staff') },
   { name: '245-admin-organizations', as: 'admin', path: '/admin/organizations' },
   { name: '246-admin-organization', as: 'admin', path: (p) => p.paths.organization },
 ];

@@ -81,41 +81,44 @@ export async function tour(options: TourOptions): Promise<Violation[]> {
     const page = await context.newPage();
     try {
       for (const language of options.languages) {
-        for (const width of options.widths) {
-          const at = { stop: stop.name, language, width };
+        // One load per language; each width is the same page laid out again (a phone turned, a window narrowed).
+        const [firstWidth, ...otherWidths] = options.widths;
+        jitsi = stop.jitsi ?? 'loaded';
+        try {
           await context.clearCookies();
           if (person.agent) await shareCookies(person.agent, context, baseUrl);
           await context.setExtraHTTPHeaders({ 'Accept-Language': language });
-          await page.setViewportSize({ width, height: HEIGHT[width] ?? 900 });
-          jitsi = stop.jitsi ?? 'loaded';
-          try {
-            if (jitsi === 'loading') {
-              // The page as it is while Jitsi's script has not answered: everything before that script is there.
-              await page.goto(`${baseUrl}${path}`, { waitUntil: 'commit' });
-              await page.waitForSelector('script[src$="/external_api.js"]', { state: 'attached' });
-            } else {
-              await page.goto(`${baseUrl}${path}`);
-            }
-            if (stop.act) await stop.act(page);
-            if (stop.jitsi === 'loaded') await page.waitForSelector('#jitsi-call iframe', { timeout: 10_000 }).catch(() => undefined);
-            const report = (await page.evaluate(PAGE_CHECKS)) as PageReport;
-            for (const finding of report.findings) violations.push({ ...at, ...finding });
-            if (stop.journey && report.trackerStep !== null) {
-              const key = `${language}/${width}`;
-              const before = lastStep.get(key);
-              if (before && report.trackerStep < before.step) {
-                violations.push({ ...at, what: `progress tracker went back to step ${report.trackerStep} (step ${before.step} at ${before.stop})`, where: '.usa-step-indicator', text: '' });
-              }
-              lastStep.set(key, { stop: stop.name, step: Math.max(report.trackerStep, before?.step ?? 0) });
-            }
-            await onVisit?.({ stop, language, width, landed: new URL(page.url()).pathname, report, page });
-          } catch (error) {
-            violations.push({ ...at, what: 'could not be shown', where: path, text: String((error as Error).message).split('\n')[0].slice(0, 200) });
-          } finally {
-            for (const route of held) await route.abort().catch(() => undefined);
-            held = [];
+          await page.setViewportSize({ width: firstWidth, height: HEIGHT[firstWidth] ?? 900 });
+          if (jitsi === 'loading') {
+            // The page as it is while Jitsi's script has not answered: everything before that script is there.
+            await page.goto(`${baseUrl}${path}`, { waitUntil: 'commit' });
+            await page.waitForSelector('script[src$="/external_api.js"]', { state: 'attached' });
+          } else {
+            await page.goto(`${baseUrl}${path}`);
           }
+          if (stop.act) await stop.act(page);
+          if (stop.jitsi === 'loaded') await page.waitForSelector('#jitsi-call iframe', { timeout: 10_000 }).catch(() => undefined);
+        } catch (error) {
+          for (const width of options.widths) violations.push({ stop: stop.name, language, width, what: 'could not be shown', where: path, text: String((error as Error).message).split('\n')[0].slice(0, 200) });
+          continue;
         }
+        for (const width of [firstWidth, ...otherWidths]) {
+          const at = { stop: stop.name, language, width };
+          if (width !== firstWidth) await page.setViewportSize({ width, height: HEIGHT[width] ?? 900 });
+          const report = (await page.evaluate(PAGE_CHECKS)) as PageReport;
+          for (const finding of report.findings) violations.push({ ...at, ...finding });
+          if (stop.journey && report.trackerStep !== null) {
+            const key = `${language}/${width}`;
+            const before = lastStep.get(key);
+            if (before && report.trackerStep < before.step) {
+              violations.push({ ...at, what: `progress tracker went back to step ${report.trackerStep} (step ${before.step} at ${before.stop})`, where: '.usa-step-indicator', text: '' });
+            }
+            lastStep.set(key, { stop: stop.name, step: Math.max(report.trackerStep, before?.step ?? 0) });
+          }
+          await onVisit?.({ stop, language, width, landed: new URL(page.url()).pathname, report, page });
+        }
+        for (const route of held) await route.abort().catch(() => undefined);
+        held = [];
       }
     } finally {
       await page.close();
