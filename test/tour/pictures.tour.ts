@@ -1,7 +1,7 @@
 /**
  * `npm run tour`: every stop of test/tour/stops.ts photographed in each language at 1280 and
  * 390 px, into tour/<lang>/<width>/<stop>.png, with tour/index.html as the contact sheet.
- * TOUR_ONLY=call,queue TOUR_LANGS=en,ar TOUR_WIDTHS=390 npm run tour renders only those.
+ * TOUR_ONLY=call,queue TOUR_LANGS=en,ar TOUR_WIDTHS=390 npm run tour renders only those; TOUR_DIR=/elsewhere writes there.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +11,8 @@ import { JITSI } from './states';
 import { selected } from './stops';
 import { formatViolations, tour } from './visit';
 
-const OUT = join(PROJECT_ROOT, 'tour');
+/** tour/ in the project (git ignores it), or TOUR_DIR. */
+const OUT = process.env.TOUR_DIR || join(PROJECT_ROOT, 'tour');
 const suite = browserSuite(JITSI);
 
 const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
