@@ -56,8 +56,11 @@ export interface Violation extends Finding {
 
 const HEIGHT = { 1280: 900, 390: 844 } as Record<number, number>;
 
-/** Visits every stop in every language and width; answers every violation found, in one list. */
-export async function tour(options: TourOptions): Promise<Violation[]> {
+/**
+ * A walk along the stops: `visit(stop)` shows one stop in every language and width and keeps
+ * what it finds in `violations` (one list for the whole walk), the tracker's step along the journey included.
+ */
+export async function tourWalk(options: Omit<TourOptions, 'stops'>): Promise<{ visit(stop: Stop): Promise<void>; violations: Violation[] }> {
   const { t, baseUrl, context, onVisit } = options;
   const states = tourStates(t);
   const violations: Violation[] = [];
@@ -73,7 +76,7 @@ export async function tour(options: TourOptions): Promise<Violation[]> {
   // The tracker's last step along the journey, per language and width.
   const lastStep = new Map<string, { stop: string; step: number }>();
 
-  for (const stop of options.stops) {
+  const visit = async (stop: Stop) => {
     const building = Date.now();
     const person = await states(stop.as);
     const visiting = Date.now();
@@ -124,8 +127,15 @@ export async function tour(options: TourOptions): Promise<Violation[]> {
       await page.close();
       options.progress?.(`${stop.name}: ${stop.as} ready in ${visiting - building} ms, visited in ${Date.now() - visiting} ms`);
     }
-  }
-  return violations;
+  };
+  return { visit, violations };
+}
+
+/** Visits every stop in every language and width; answers every violation found, in one list. */
+export async function tour(options: TourOptions): Promise<Violation[]> {
+  const walk = await tourWalk(options);
+  for (const stop of options.stops) await walk.visit(stop);
+  return walk.violations;
 }
 
 /** One readable list: stop, language, width, what, where, and the text. */
