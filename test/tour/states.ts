@@ -86,9 +86,13 @@ async function approvedApplicant(t: TestApp, label: string): Promise<Applicant &
 async function takenCall(t: TestApp, label: string) {
   const a = await approvedApplicant(t, label);
   await a.post('/call');
-  const referee = await newReferee(t, `tour-${label}-referee`);
-  const next = await post(referee.browser!, '/agent/calls', '/agent/calls/next');
-  return { a, referee, consolePath: String(next.headers.location) };
+  // Whoever queued earlier (the queue page's applicant) is taken first: new referees take the next until it is this one.
+  for (let tries = 0; tries < 5; tries++) {
+    const referee = await newReferee(t, `tour-${label}-referee`);
+    const next = await post(referee.browser!, '/agent/calls', '/agent/calls/next');
+    if ((await a.browser.get('/call')).headers.location === '/call/join') return { a, referee, consolePath: String(next.headers.location) };
+  }
+  throw new Error(`tour setup: no referee took the ${label} applicant`);
 }
 
 async function staff(t: TestApp, label: string, roles: Parameters<typeof grantRoles>[2]): Promise<Agent> {
