@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { IntlMessageFormat } from 'intl-messageformat';
 import { PROJECT_ROOT } from '../config/paths';
-import { DEFAULT_LANGUAGE, LANGUAGE_CODES, type Language } from './languages';
+import { DEFAULT_LANGUAGE, directionOf, LANGUAGE_CODES, type Language } from './languages';
 
 const MESSAGES_DIR = join(PROJECT_ROOT, 'content', 'messages');
 
@@ -71,6 +71,22 @@ export function readCatalogs(root = MESSAGES_DIR): Map<Language, Map<string, str
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
 
+/** A form's or document's code written in Latin letters and digits: I-551, (I-766), N-550. */
+const CODE = /\(?\b[A-Z]{1,5}-\d{2,6}\b\)?/g;
+
+/**
+ * In right-to-left pages, codes such as "(I-551)" keep their left-to-right order and stay on
+ * one line: isolated (U+2068…U+2069, as <bdi> would, also inside attributes) with a
+ * non-breaking hyphen. Only in the text between tags, never inside a tag's markup.
+ */
+function isolateCodes(language: Language, formatted: string, html: boolean): string {
+  if (!html || directionOf(language) !== 'rtl' || !/[A-Z]-\d/.test(formatted)) return formatted;
+  return formatted
+    .split(/(<[^>]*>)/)
+    .map((part) => (part.startsWith('<') ? part : part.replace(CODE, (code) => `\u2068${code.replace('-', '\u2011')}\u2069`)))
+    .join('');
+}
+
 /**
  * The message catalogs (ICU MessageFormat: plurals, selects, dates and numbers for the
  * language). A language that lacks a key falls back to English; a key English lacks is a
@@ -115,7 +131,7 @@ export class Messages {
       if (this.strict) throw new UnknownMessageError(`No English message "${key}"`);
       return key;
     }
-    const formatted = this.formatWith(formatter, language, values, html);
+    const formatted = isolateCodes(language, this.formatWith(formatter, language, values, html), html);
     if (fixed) this.fixedTexts.set(fixed, formatted);
     return formatted;
   }
