@@ -4,7 +4,7 @@ import { Messages, type Text } from '../i18n/messages';
 import { Csrf, CsrfInMultipartBody } from '../web/csrf';
 import type { WebRequest } from '../web/request';
 import { fileResponse, redirect, view } from '../web/view';
-import { fieldLabels, formItems, sidesSent } from './documents.controller';
+import { fieldLabels, formItems } from './documents.controller';
 import { HeldPhotoForm } from './forms';
 import { readForm } from '../web/form';
 import { DocumentFilesService } from './document-files.service';
@@ -67,15 +67,9 @@ export class CaptureController {
     const parsed = await readUpload(req, (sent) => this.csrf.isValidToken(req, sent));
     const c = await this.documents.captureCase(token);
     if (!c) return view('documents/capture-expired', {}, 404);
-    const items = await this.submission.state(c);
-    const index = items.findIndex((i) => i.key === itemKey);
-    if (index < 0 || (onlySide && !items[index].sides.some((s) => s.key === onlySide))) throw new NotFoundException();
-    const fieldOf = (side: string) => `file-${index}-${side}`;
-    if (!parsed.ok) return this.page(req, token, { [fieldOf(onlySide ?? items[index].sides[0].key)]: parsed.message }, parsed.status);
-    const sides = sidesSent(items[index], parsed.files, onlySide);
-    if (!sides.length) return this.page(req, token, { [fieldOf(onlySide ?? items[index].sides[0].key)]: 'documents.errors.noFile' }, 400);
-    const { refused, status } = await this.files.uploadSides(c, itemKey, sides, 'phone');
-    if (Object.keys(refused).length) return this.page(req, token, Object.fromEntries(Object.entries(refused).map(([side, why]) => [fieldOf(side), why])), status);
+    const received = await this.files.receiveDocument(c, itemKey, parsed, 'phone', onlySide);
+    if (received === 'unknown') throw new NotFoundException();
+    if (Object.keys(received.refused).length) return this.page(req, token, received.refused, received.status);
     return redirect(`/capture/${token}?sent=${encodeURIComponent(itemKey)}#${encodeURIComponent(itemKey)}`);
   }
 

@@ -14,7 +14,8 @@ import { DocumentFile } from './document-file.entity';
 import { FILES_PER_CASE, checkFile, type Checked } from './images';
 import type { Item } from './sides';
 import { DOCUMENT_STORE, openFile, sealFile, type DocumentStore } from './store';
-import { SubmissionService } from './submission.service';
+import type { Upload, UploadedFile } from './multipart';
+import { SubmissionService, type ItemState } from './submission.service';
 
 const keyContext = (fileId: string) => `document_file:${fileId}`;
 
@@ -75,17 +76,27 @@ export class DocumentFilesService {
   }
 
   /**
-   * A document's form: one file for each side the person picked (Take Photo or Choose Image),
-   * each checked and stored as `uploadToCase` does. Per side, why it was refused (a catalog
-   * key); the status of the first refusal.
+   * A document's form as posted (from the upload page or the phone): one file for each side the
+   * person picked (Take Photo and Choose Image), or the one side of a one-side upload, each
+   * checked and stored as `uploadToCase` does. `unknown` when the form names no document (or
+   * side) of the case; otherwise what was refused, by the page's field names (`file-<n>-<side>`,
+   * catalog keys), and the status of the first refusal.
    */
-  async uploadSides(c: VerificationCase, itemKey: string, sides: { side: string; data: Buffer }[], via: 'upload' | 'phone'): Promise<{ refused: Record<string, Text>; status: number }> {
+  async receiveDocument(c: VerificationCase, itemKey: string, upload: Upload, via: 'upload' | 'phone', onlySide?: string): Promise<'unknown' | { refused: Record<string, Text>; status: number }> {
+    const items = await this.submission.state(c);
+    const index = items.findIndex((i) => i.key === itemKey);
+    if (index < 0 || (onlySide && !items[index].sides.some((s) => s.key === onlySide))) return 'unknown';
+    const fieldOf = (side: string) => `file-${index}-${side}`;
+    const firstField = fieldOf(onlySide ?? items[index].sides[0].key);
+    if (!upload.ok) return { refused: { [firstField]: upload.message }, status: upload.status };
+    const sides = sidesSent(items[index], upload.files, onlySide);
+    if (!sides.length) return { refused: { [firstField]: 'documents.errors.noFile' }, status: 400 };
     const refused: Record<string, Text> = {};
     let status = 303;
     for (const { side, data } of sides) {
       const stored = await this.uploadToCase(c, itemKey, side, data, via);
       if (stored.ok) continue;
-      refused[side] = stored.message;
+      refused[fieldOf(side)] = stored.message;
       if (status === 303) status = stored.status;
     }
     return { refused, status };
@@ -215,4 +226,17 @@ export class DocumentFilesService {
       fileKey.fill(0);
     }
   }
+}
+
+/**
+ * The files of a document's form, by side: fields named by the side (Take Photo and Choose
+ * Image share it; the last one picked wins), or the one field `file` of a one-side upload.
+ */
+function sidesSent(item: ItemState, files: UploadedFile[], onlySide?: string): { side: string; data: Buffer }[] {
+  const bySide = new Map<string, Buffer>();
+  for (const f of files) {
+    const side = onlySide ? (f.field === 'file' ? onlySide : undefined) : item.sides.find((s) => s.key === f.field)?.key;
+    if (side) bySide.set(side, f.data);
+  }
+  return [...bySide].map(([side, data]) => ({ side, data }));
 }

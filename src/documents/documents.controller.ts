@@ -16,25 +16,12 @@ import { fileResponse, redirect, view } from '../web/view';
 import { DocumentFilesService } from './document-files.service';
 import { CAPTURE_MINUTES, DocumentsService } from './documents.service';
 import { HeldPhotoForm, SubmitDocumentsForm, captureLinkForm } from './forms';
-import { readUpload, type UploadedFile } from './multipart';
+import { readUpload } from './multipart';
 import { ReviewTimeEstimate } from './review-time';
 import type { Item } from './sides';
 import { SubmissionService, type ItemState } from './submission.service';
 
 type Problems = Record<string, Text>;
-
-/**
- * The files of a document's form, by side: fields named by the side (Take Photo and Choose
- * Image share it; the last one picked wins), or the one field `file` of a one-side upload.
- */
-export function sidesSent(item: ItemState, files: UploadedFile[], onlySide?: string): { side: string; data: Buffer }[] {
-  const bySide = new Map<string, Buffer>();
-  for (const f of files) {
-    const side = onlySide ? (f.field === 'file' ? onlySide : undefined) : item.sides.find((s) => s.key === f.field)?.key;
-    if (side) bySide.set(side, f.data);
-  }
-  return [...bySide].map(([side, data]) => ({ side, data }));
-}
 
 /**
  * What the error summary calls each field of a documents page, in the reader's language
@@ -151,15 +138,9 @@ export class DocumentsController {
     const parsed = await readUpload(req, (token) => this.csrf.isValidToken(req, token));
     const c = await this.steps.open(viewer.accountId);
     if (!mayShow(c, 'send_documents')) return redirect(landing(c, 'send_documents').route);
-    const items = await this.submission.state(c);
-    const index = items.findIndex((i) => i.key === itemKey);
-    if (index < 0 || (onlySide && !items[index].sides.some((s) => s.key === onlySide))) throw new NotFoundException();
-    const fieldOf = (side: string) => `file-${index}-${side}`;
-    if (!parsed.ok) return this.uploadView(req, c, { [fieldOf(onlySide ?? items[index].sides[0].key)]: parsed.message }, parsed.status);
-    const sides = sidesSent(items[index], parsed.files, onlySide);
-    if (!sides.length) return this.uploadView(req, c, { [fieldOf(onlySide ?? items[index].sides[0].key)]: 'documents.errors.noFile' }, 400);
-    const { refused, status } = await this.files.uploadSides(c, itemKey, sides, 'upload');
-    if (Object.keys(refused).length) return this.uploadView(req, c, Object.fromEntries(Object.entries(refused).map(([side, why]) => [fieldOf(side), why])), status);
+    const received = await this.files.receiveDocument(c, itemKey, parsed, 'upload', onlySide);
+    if (received === 'unknown') throw new NotFoundException();
+    if (Object.keys(received.refused).length) return this.uploadView(req, c, received.refused, received.status);
     return redirect(`/documents#${itemKey}`);
   }
 

@@ -42,39 +42,50 @@ export async function noShowsByDay(em: EntityManager, since: Date): Promise<{ da
 
 /** Per-agent figures as the database gives them (averages as float8, null without any). */
 interface FiguresRow {
+  agent_id: string;
   today: number;
   today_seconds: number | null;
   period: number;
   period_seconds: number | null;
 }
-const agentRow = (agentId: string, r: FiguresRow): AgentRow => ({ agentId, today: r.today, todaySeconds: r.today_seconds === null ? null : Number(r.today_seconds), period: r.period, periodSeconds: r.period_seconds === null ? null : Number(r.period_seconds) });
 
-/** Calls with an outcome per Trusted Referee since `since` (and since `today` within that): how many, and the mean start → outcome time in seconds. */
-export async function callsByAgent(em: EntityManager, today: Date, since: Date): Promise<AgentRow[]> {
-  const rows = await sql<FiguresRow & { agent_id: string }>(em,
-    `select agent_id,
-            count(*) filter (where ended_at >= ?)::int as today,
-            avg(extract(epoch from ended_at - started_at)) filter (where ended_at >= ?)::float8 as today_seconds,
+/**
+ * Where one kind of finished work is recorded: its table, the staff member's column, and the
+ * columns of its start and its end (the table and columns are constants of this file, never input).
+ */
+interface FinishedWork {
+  table: 'video_call' | 'document_decision';
+  agent: 'agent_id' | 'reviewer_id';
+  start: 'started_at' | 'claimed_at';
+  end: 'ended_at' | 'decided_at';
+  /** Which rows count as finished, besides having ended. */
+  finished: string;
+}
+
+/** Per staff member, work finished since `since` (and since `today` within that): how many, and the mean start → end time in seconds. */
+async function finishedWorkByAgent(em: EntityManager, work: FinishedWork, today: Date, since: Date): Promise<AgentRow[]> {
+  const { table, agent, start, end, finished } = work;
+  const rows = await sql<FiguresRow>(em,
+    `select ${agent} as agent_id,
+            count(*) filter (where ${end} >= ?)::int as today,
+            avg(extract(epoch from ${end} - ${start})) filter (where ${end} >= ?)::float8 as today_seconds,
             count(*)::int as period,
-            avg(extract(epoch from ended_at - started_at))::float8 as period_seconds
-       from video_call where ended_at >= ? and outcome is not null group by agent_id`,
+            avg(extract(epoch from ${end} - ${start}))::float8 as period_seconds
+       from ${table} where ${end} >= ? and ${finished} group by ${agent}`,
     [today, today, since],
   );
-  return rows.map((r) => agentRow(r.agent_id, r));
+  const seconds = (v: number | null) => (v === null ? null : Number(v));
+  return rows.map((r) => ({ agentId: r.agent_id, today: r.today, todaySeconds: seconds(r.today_seconds), period: r.period, periodSeconds: seconds(r.period_seconds) }));
+}
+
+/** Calls with an outcome per Trusted Referee since `since` (and since `today` within that): how many, and the mean start → outcome time in seconds. */
+export function callsByAgent(em: EntityManager, today: Date, since: Date): Promise<AgentRow[]> {
+  return finishedWorkByAgent(em, { table: 'video_call', agent: 'agent_id', start: 'started_at', end: 'ended_at', finished: 'outcome is not null' }, today, since);
 }
 
 /** Decisions per reviewer since `since` (and since `today` within that): how many, and the mean claim → decision time in seconds. */
-export async function decisionsByReviewer(em: EntityManager, today: Date, since: Date): Promise<AgentRow[]> {
-  const rows = await sql<FiguresRow & { reviewer_id: string }>(em,
-    `select reviewer_id,
-            count(*) filter (where decided_at >= ?)::int as today,
-            avg(extract(epoch from decided_at - claimed_at)) filter (where decided_at >= ?)::float8 as today_seconds,
-            count(*)::int as period,
-            avg(extract(epoch from decided_at - claimed_at))::float8 as period_seconds
-       from document_decision where decided_at >= ? group by reviewer_id`,
-    [today, today, since],
-  );
-  return rows.map((r) => agentRow(r.reviewer_id, r));
+export function decisionsByReviewer(em: EntityManager, today: Date, since: Date): Promise<AgentRow[]> {
+  return finishedWorkByAgent(em, { table: 'document_decision', agent: 'reviewer_id', start: 'claimed_at', end: 'decided_at', finished: 'true' }, today, since);
 }
 
 /**
