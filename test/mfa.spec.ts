@@ -589,7 +589,7 @@ describe('in the reader’s language', () => {
       .send({ _csrf: csrfOf(challenge.text), method: await totpMethodId(person.email), code: '000000' });
     expect(wrong.status).toBe(400);
     expect(textOf(wrong.text, 'code-error')).toBe('هذا الرمز غير صحيح. تحقّق منه وحاول مرة أخرى');
-    expect(wrong.text).toContain('<a class="usa-link" href="#code">الرمز: هذا الرمز غير صحيح. تحقّق منه وحاول مرة أخرى</a>');
+    expect(wrong.text).toContain('<a class="usa-link" href="#code">هذا الرمز غير صحيح. تحقّق منه وحاول مرة أخرى</a>');
     expect(wrong.text).toMatch(/<title>خطأ: أكّد أنك أنت \| Referee<\/title>/);
   });
 

@@ -424,7 +424,7 @@ describe('in the reader’s language', () => {
     expect(textOf(res.text, 'message-error')).toMatch(/^Votre message doit compter 5\s000 caractères au plus \(il en compte 5\s001\)$/u);
     expect(textOf(res.text, 'caseReference-error')).toContain('Saisissez la référence telle que nous vous l’avons donnée');
     expect(res.text).toMatch(/<textarea [^>]*id="message"[^>]*aria-describedby="message-info message-hint message-error"/);
-    expect(res.text).toMatch(/<a class="usa-link" href="#message">Votre question: Votre message doit compter/);
+    expect(res.text).toMatch(/<a class="usa-link" href="#message">Votre message doit compter/);
     expect(res.text).not.toContain('Choose what your question is about');
   });
 
