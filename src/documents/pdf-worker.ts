@@ -9,6 +9,11 @@
  * eval nor Function on document data: the old isEvalSupported font path is gone); no XFA
  * forms (enableXfa off); glyphs are drawn as paths (no font loading, no system fonts).
  */
+/** pdf.js's document keeps the canvas factory it was opened with (here @napi-rs/canvas); its typings do not say so. */
+interface WithCanvasFactory {
+  canvasFactory: { create(width: number, height: number): { canvas: unknown; context: { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } } };
+}
+
 void (async () => {
   const { parentPort, workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
   const { dirname, join } = require('node:path') as typeof import('node:path');
@@ -47,8 +52,8 @@ void (async () => {
       const viewport = page.getViewport({ scale });
       const width = Math.max(1, Math.round(viewport.width));
       const height = Math.max(1, Math.round(viewport.height));
-      const { canvas, context } = (doc as any).canvasFactory.create(width, height);
-      await page.render({ canvas, canvasContext: context, viewport, background: '#ffffff' } as any).promise;
+      const { canvas, context } = (doc as unknown as WithCanvasFactory).canvasFactory.create(width, height);
+      await page.render({ canvas, canvasContext: context, viewport, background: '#ffffff' } as unknown as Parameters<typeof page.render>[0]).promise;
       // A copy in a buffer of our own: the canvas's memory is native and cannot be transferred.
       pages.push({ width, height, data: new Uint8Array(context.getImageData(0, 0, width, height).data as Uint8ClampedArray) });
       page.cleanup();

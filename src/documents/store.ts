@@ -66,10 +66,14 @@ export class LocalDocumentStore implements DocumentStore {
   }
 }
 
+/** The SDK's types only: the module itself is loaded when a bucket is first used. */
+type S3Sdk = typeof import('@aws-sdk/client-s3');
+type S3Client = InstanceType<S3Sdk['S3Client']>;
+
 /** An S3-compatible bucket (@aws-sdk/client-s3), loaded only when S3_BUCKET is set. */
 export class S3DocumentStore implements DocumentStore {
-  private client: any;
-  private sdk: any;
+  private client?: S3Client;
+  private sdk?: S3Sdk;
 
   constructor(private readonly settings: NonNullable<Config['documents']['s3']>) {}
 
@@ -84,7 +88,7 @@ export class S3DocumentStore implements DocumentStore {
         ...(accessKeyId ? { credentials: { accessKeyId, secretAccessKey: secretAccessKey! } } : {}),
       });
     }
-    return { client: this.client, sdk: this.sdk };
+    return { client: this.client, sdk: this.sdk! };
   }
 
   async put(key: string, data: Buffer): Promise<void> {
@@ -95,6 +99,7 @@ export class S3DocumentStore implements DocumentStore {
   async get(key: string): Promise<Buffer> {
     const { client, sdk } = await this.s3();
     const out = await client.send(new sdk.GetObjectCommand({ Bucket: this.settings.bucket, Key: `documents/${key}` }));
+    if (!out.Body) throw new Error('S3 returned no body for a stored document');
     return Buffer.from(await out.Body.transformToByteArray());
   }
 
@@ -108,7 +113,7 @@ export class S3DocumentStore implements DocumentStore {
     let token: string | undefined;
     do {
       const page = await client.send(new sdk.ListObjectsV2Command({ Bucket: this.settings.bucket, Prefix: 'documents/', ContinuationToken: token }));
-      const batch: StoredObject[] = (page.Contents ?? []).map((o: any) => ({ name: String(o.Key).slice('documents/'.length), modifiedAt: new Date(o.LastModified) }));
+      const batch: StoredObject[] = (page.Contents ?? []).map((o) => ({ name: String(o.Key).slice('documents/'.length), modifiedAt: o.LastModified ?? new Date() /* no date given: counted as new, never swept early */ }));
       if (batch.length) yield batch;
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);

@@ -22,16 +22,17 @@ export class BodyMiddleware implements NestMiddleware {
     if (req.headers['content-type'] && !req.is(['application/x-www-form-urlencoded', 'application/json', 'multipart/form-data'])) {
       return next(new HttpException('errors.unsupportedContent', HttpStatus.UNSUPPORTED_MEDIA_TYPE));
     }
-    parseForm(req, res, (formError?: any) => {
+    parseForm(req, res, (formError?: unknown) => {
       if (formError) return next(this.toHttp(formError));
-      parseJson(req, res, (jsonError?: any) => {
+      parseJson(req, res, (jsonError?: unknown) => {
         req.body ??= {};
         next(jsonError ? this.toHttp(jsonError) : undefined);
       });
     });
   }
 
-  private toHttp(error: { status?: number; type?: string }): HttpException {
+  private toHttp(parserError: unknown): HttpException {
+    const error = parserError as { status?: number };
     if (error.status === 413) return new HttpException('errors.formTooLarge', HttpStatus.PAYLOAD_TOO_LARGE);
     if (error.status === 415) return new HttpException('errors.unsupportedContent', HttpStatus.UNSUPPORTED_MEDIA_TYPE);
     return new BadRequestException('errors.unreadableForm');

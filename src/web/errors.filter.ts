@@ -27,8 +27,9 @@ const TITLES: Record<number, string> = {
 const DATABASE_DOWN = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006']);
 
 export function isDatabaseUnavailable(error: unknown): boolean {
-  for (let e: any = error, depth = 0; e && depth < 5; e = e.cause, depth++) {
-    if (DATABASE_DOWN.has(e.code)) return true;
+  type Cause = { code?: string; name?: string; message?: unknown; cause?: unknown } | undefined;
+  for (let e = error as Cause, depth = 0; e && depth < 5; e = e.cause as Cause, depth++) {
+    if (DATABASE_DOWN.has(e.code ?? '')) return true;
     if (e.name === 'ConnectionException') return true;
     if (typeof e.message === 'string' && /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(e.message)) return true;
   }
