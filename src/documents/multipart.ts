@@ -51,6 +51,9 @@ export function readUpload(req: WebRequest, csrfOk: (token: unknown) => boolean)
       if (!sawFile) fields[name] = value;
     });
     parser.on('file', (name, stream, info) => {
+      // A body cut short errors the open file's stream as well as the parser: the parser's
+      // handler answers; without a listener here the stream's error would crash the process.
+      stream.on('error', () => undefined);
       if (refused || tooLarge) return stream.resume();
       if (!sawFile && !headerChecked && !csrfOk(fields._csrf)) {
         refused = { ok: false, status: 403, message: 'errors.csrf' };

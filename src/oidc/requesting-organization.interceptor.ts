@@ -7,6 +7,8 @@ import { ReturnsService } from './returns.service';
 
 /** Pages that name the organization themselves (its consent, its own demo pages, the way back). */
 const NAMES_IT_ITSELF = /^(oidc|demo-organization)\/|^call\/verified$/;
+/** Staff consoles: on no applicant's way to an organization, so no lookup (they refresh often). */
+const STAFF_CONSOLES = /^(agent|staff)\/|\/agent-|^oidc\/admin-|^notifications\/outbox$/;
 
 /**
  * Keeps the organization that asked in view, from its button to its consent page: every
@@ -27,7 +29,8 @@ export class RequestingOrganizationInterceptor implements NestInterceptor {
   }
 
   private async withOrganization(req: WebRequest, result: unknown): Promise<unknown> {
-    if (!(result instanceof View) || this.renderer.isFragmentRequest(req) || Object.hasOwn(result.context, 'requestingOrganization')) return result;
+    if (!(result instanceof View) || this.renderer.isFragmentRequest(req) || STAFF_CONSOLES.test(result.template)) return result;
+    if (Object.hasOwn(result.context, 'requestingOrganization')) return result;
     const organization = await this.organizationFor(req, result.context);
     if (!organization) return result;
     return new View(result.template, { ...result.context, requestingOrganization: organization, requestBanner: !NAMES_IT_ITSELF.test(result.template) }, result.status);
