@@ -558,8 +558,8 @@ describe('each step’s form with missing fields or the wrong types', () => {
     const noConsent = await sendJson(a, '/verify/ssn', { number: '321-54-9876', confirmNumber: '321-54-9876', fcraConsent: ['yes'] });
     expect(textOf(noConsent.text, 'fcraConsent-error')).toBe('Select the box to accept the use of your Social Security number under the Fair Credit Reporting Act');
     expect(noConsent.text).not.toMatch(/9876/);
-    await refusesOddInput(a, '/verify/itin', { number: { n: '912-70-4321' }, confirmNumber: ['912-70-4321'] }, { number: 'Enter your ITIN' });
-    await step(a, '/verify/itin', { number: '912-70-4321', confirmNumber: '912-70-4321' }, '/verify/documents/primary');
+    await refusesOddInput(a, '/verify/itin', { number: { n: '912-78-6543' }, confirmNumber: ['912-78-6543'] }, { number: 'Enter your ITIN' });
+    await step(a, '/verify/itin', { number: '912-78-6543', confirmNumber: '912-78-6543' }, '/verify/documents/primary');
 
     await refusesOddInput(a, '/verify/documents/primary', { document: ['foreign_passport'] }, { document: 'Select one primary document from the list' });
     await step(a, '/verify/documents/primary', { document: 'foreign_passport' }, '/verify/documents/primary/check');
