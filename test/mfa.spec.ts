@@ -420,6 +420,59 @@ describe('phone codes, any country', () => {
   });
 });
 
+describe('setting up a second factor with missing fields or the wrong types', () => {
+  it('answers each form with the field’s message next to it and sets nothing up, never a 500', async () => {
+    const { person, browser } = await atSecondStep();
+    const csrf = csrfOf((await browser.get('/mfa/setup/totp')).text);
+    const json = (path: string, body: unknown) => browser.post(path).set('X-CSRF-Token', csrf).send(body as object);
+    for (const res of [
+      await browser.post('/mfa/setup/totp').type('form').send({ _csrf: csrf }),
+      await json('/mfa/setup/totp', { code: ['123456'], label: { name: 'App' } }),
+      await json('/mfa/setup/totp', ['123456', 'App']),
+    ]) {
+      expect(res.status).toBe(400);
+      expect(textOf(res.text, 'code-error')).toBe('Enter the 6-digit code your app shows');
+      expect(textOf(res.text, 'label-error')).toBe('Give it a name, like "My phone"');
+    }
+    for (const res of [await json('/mfa/setup/phone', [{ country: 'GB', number: '07400 123459' }]), await json('/mfa/setup/phone', { country: 'GB', number: '07400 123459', label: ['Phone'] })]) {
+      expect(res.status).toBe(400);
+      expect(textOf(res.text, 'label-error')).toBe('Give it a name, like "My phone"');
+    }
+    const country = await json('/mfa/setup/phone', { country: ['GB'], number: '07400 123459', label: 'Phone' });
+    expect(country.status).toBe(400);
+    expect(textOf(country.text, 'number-error')).toBe('Select your country');
+    expect(country.text).toContain('value="07400 123459"'); // what was text is kept
+
+    const passkey = await json('/mfa/setup/passkey', { label: { name: 'Key' }, response: 'not a passkey', next: ['//evil.example'] });
+    expect(passkey.body.ok).toBe(false);
+    expect(passkey.body.message).toBeTruthy();
+
+    // A code sent (sending is limited per account: another person), then typed as a list.
+    const other = await atSecondStep();
+    const phonePage = await other.browser.get('/mfa/setup/phone');
+    const sent = await other.browser.post('/mfa/setup/phone').type('form').send({ _csrf: csrfOf(phonePage.text), country: 'GB', number: '07400 123459', channel: 'sms', label: 'Phone' });
+    expect(sent.headers.location).toBe('/mfa/setup/phone/confirm');
+    const code = await other.browser.post('/mfa/setup/phone/confirm').set('X-CSRF-Token', csrfOf(phonePage.text)).send({ code: ['123456'], next: ['/account'] });
+    expect(code.status).toBe(400);
+    expect(textOf(code.text, 'code-error')).toBe('That code is not right. Check the code we sent and try again');
+    const { rows } = await t.db.sql.query(`select count(*)::int as n from mfa_method m join account a on a.id = m.account_id where a.email in ($1, $2)`, [person.email, other.person.email]);
+    expect(rows[0].n).toBe(0);
+  });
+
+  it('asks for the password again when it comes as a list, and goes nowhere but this site', async () => {
+    const person = await createAccount(t, newEmail());
+    const browser = await signIn(t, person);
+    await t.db.sql.query(`update session set authenticated_at = now() - interval '20 minutes'`);
+    const page = await browser.get('/mfa/reauthenticate?next=//evil.example');
+    expect(page.text).toContain('name="next" value="/mfa/methods"');
+    const wrong = await browser.post('/mfa/reauthenticate').set('X-CSRF-Token', csrfOf(page.text)).send({ password: [person.password], next: '/mfa/setup/totp' });
+    expect(wrong.status).toBe(400);
+    expect(textOf(wrong.text, 'password-error')).toBe('That password is not right');
+    const ok = await browser.post('/mfa/reauthenticate').set('X-CSRF-Token', csrfOf(page.text)).send({ password: person.password, next: ['/mfa/setup/totp'] });
+    expect(ok.headers.location).toBe('/mfa/methods');
+  });
+});
+
 describe('remembering a browser', () => {
   it('skips the second factor on that browser for 30 days, and only there', async () => {
     const person = await createAccount(t, newEmail());

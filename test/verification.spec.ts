@@ -473,6 +473,124 @@ describe('bad input: a field error, the input kept, nothing saved', () => {
   });
 });
 
+describe('each step’s form with missing fields or the wrong types', () => {
+  /** A script's post: JSON, whatever its shape, with the page's CSRF token. */
+  async function sendJson(a: Applicant, path: string, body: unknown) {
+    const page = await a.browser.get('/account');
+    return a.browser.post(path).set('X-CSRF-Token', csrfOf(page.text)).send(body as object);
+  }
+  /** What the operator sees of the case, but its timestamp of the last read. */
+  const caseOf = async (a: Applicant) => ({ ...(await a.row()), updated_at: null });
+
+  /**
+   * Posts the step's form with no fields, then the fields as lists and objects: each time the
+   * step again (400) with `field`'s own message next to it, and the case as it was.
+   */
+  async function refusesOddInput(a: Applicant, path: string, odd: Record<string, unknown>, messages: Record<string, string>) {
+    const before = await caseOf(a);
+    for (const res of [await a.post(path), await sendJson(a, path, odd), await sendJson(a, path, Object.values(odd))]) {
+      expect([path, res.status]).toEqual([path, 400]);
+      expect(res.text).toMatch(/<title>Error: /);
+      for (const [field, message] of Object.entries(messages)) expect([path, field, textOf(res.text, `${field}-error`)]).toEqual([path, field, message]);
+    }
+    expect(await caseOf(a)).toEqual(before);
+  }
+
+  it('Self-Service: how to verify, the phone, the address and the SSN each say what is missing and save nothing', async () => {
+    const a = await newApplicant(t, 'odd-self');
+    await a.browser.get('/verify');
+    await refusesOddInput(a, '/verify/how', { method: ['self_service', 'video_call'] }, { method: 'Select how you want to verify your identity' });
+    await step(a, '/verify/how', { method: 'self_service' }, '/verify/self-service/phone');
+    await refusesOddInput(a, '/verify/self-service/phone', { phone: ['2025550125'] }, { phone: 'Enter your mobile phone number' });
+    await step(a, '/verify/self-service/phone', { phone: '2025550125' }, '/verify/self-service/address');
+    await refusesOddInput(
+      a,
+      '/verify/self-service/address',
+      { line1: ['1 Main St', '2 Main St'], city: { name: 'Boston' }, region: ['MA'], postalCode: { zip: '02108' } },
+      { line1: 'Enter the first line of your address', city: 'Enter your city', region: 'Select your state', postalCode: 'Enter your ZIP code' },
+    );
+    await step(a, '/verify/self-service/address', { line1: '1 Main St', city: 'Boston', region: 'MA', postalCode: '02108' }, '/verify/self-service/ssn');
+    await refusesOddInput(a, '/verify/self-service/ssn', { number: ['123-45-6789'], confirmNumber: { n: '123-45-6789' }, fcraConsent: ['yes'] }, {
+      number: 'Enter your Social Security number',
+    });
+    const unconfirmed = await sendJson(a, '/verify/self-service/ssn', { number: '321-54-9876', confirmNumber: ['321-54-9876'], fcraConsent: { yes: true } });
+    expect(unconfirmed.status).toBe(400);
+    expect(textOf(unconfirmed.text, 'confirmNumber-error')).toBe('Enter your Social Security number again to confirm it');
+    expect(unconfirmed.text).not.toContain('9876'); // the number typed is not written back
+    expect((await a.row()).identifier).toBeNull();
+  });
+
+  it('the details: every required field says what it needs, in the order of the page', async () => {
+    const a = await newApplicant(t, 'odd-details');
+    await a.browser.get('/verify');
+    await step(a, '/verify/international', { from: 'choose_method' }, '/verify/video-call');
+    await step(a, '/verify/video-call', {}, '/verify/details');
+    const odd = { firstName: ['Amélie', 'Zoé'], lastName: { family: 'Poulain' }, 'dateOfBirth-month': ['4'], 'dateOfBirth-day': { d: 28 }, 'dateOfBirth-year': [1986], email: ['a@example.fr'], phone: { n: '+33 1 42 68 53 00' }, country: ['FR'], line1: { l: 'x' }, city: ['Paris'], nameChanged: ['no'] };
+    const messages = {
+      firstName: 'Enter your first name',
+      lastName: 'Enter your last name',
+      dateOfBirth: 'Enter your date of birth',
+      email: 'Enter your email address',
+      phone: 'Enter your phone number',
+      country: 'Select your country',
+      line1: 'Enter the first line of your address',
+      city: 'Enter your city',
+      nameChanged: 'Select yes if your legal name has changed',
+    };
+    await refusesOddInput(a, '/verify/details', odd, messages);
+    const res = await sendJson(a, '/verify/details', odd);
+    const summary = /data-error-summary>([\s\S]*?)<\/ul>/.exec(res.text)![1];
+    expect([...summary.matchAll(/href="#([^"]+)"/g)].map((m) => m[1])).toEqual(Object.keys(messages));
+    // What was text is kept; the lists and objects are not shown as text.
+    const kept = await sendJson(a, '/verify/details', { ...FRENCH_DETAILS, firstName: ['x'], line1: { a: 1 } });
+    expect(textOf(kept.text, 'firstName-error')).toBe('Enter your first name');
+    expect(kept.text).toMatch(/id="lastName"[^>]*value="D&#39;Artagnan-Poulain"/);
+    expect(kept.text).not.toMatch(/\[object Object\]|undefined/);
+    expect((await a.row()).details_confirmed_at).toBeNull();
+  });
+
+  it('the SSN and the ITIN, then each document’s choice, questions and supporting documents', async () => {
+    const a = await newApplicant(t, 'odd-docs');
+    await toIdentifierStep(a);
+    await refusesOddInput(a, '/verify/ssn', { number: ['321-54-9876'], confirmNumber: ['321-54-9876'], fcraConsent: ['yes'] }, {
+      number: 'Enter your Social Security number',
+    });
+    const noConsent = await sendJson(a, '/verify/ssn', { number: '321-54-9876', confirmNumber: '321-54-9876', fcraConsent: ['yes'] });
+    expect(textOf(noConsent.text, 'fcraConsent-error')).toBe('Select the box to accept the use of your Social Security number under the Fair Credit Reporting Act');
+    expect(noConsent.text).not.toMatch(/9876/);
+    await refusesOddInput(a, '/verify/itin', { number: { n: '912-78-6543' }, confirmNumber: ['912-78-6543'] }, { number: 'Enter your ITIN' });
+    await step(a, '/verify/itin', { number: '912-78-6543', confirmNumber: '912-78-6543' }, '/verify/documents/primary');
+
+    await refusesOddInput(a, '/verify/documents/primary', { document: ['foreign_passport'] }, { document: 'Select one primary document from the list' });
+    await step(a, '/verify/documents/primary', { document: 'foreign_passport' }, '/verify/documents/primary/check');
+    const answers = { original: 'Select yes or no', nameMatches: 'Select yes or no', unexpired: 'Select yes or no' };
+    await refusesOddInput(a, '/verify/documents/primary/check', { original: ['yes'], nameMatches: { yes: true }, unexpired: [true] }, answers);
+    await step(a, '/verify/documents/primary/check', { original: 'yes', nameMatches: 'yes', unexpired: 'yes' }, '/verify/documents/second');
+    await refusesOddInput(a, '/verify/documents/second', { document: { key: 'national_id_card' } }, { document: 'Select one document from the list' });
+    await step(a, '/verify/documents/second', { document: 'national_id_card' }, '/verify/documents/second/check');
+    await refusesOddInput(a, '/verify/documents/second/check', { original: ['yes', 'no'], nameMatches: ['yes'], unexpired: { a: 'yes' } }, answers);
+    await step(a, '/verify/documents/second/check', { original: 'yes', nameMatches: 'yes', unexpired: 'yes' }, '/verify/documents/supporting');
+    await refusesOddInput(a, '/verify/documents/supporting', { confirm: ['yes'] }, { confirm: 'Select the box to confirm you will send this document' });
+    await step(a, '/verify/documents/supporting', { confirm: 'yes' }, '/verify/documents/review');
+  });
+
+  it('Save & Exit keeps only what was text, and the resume link’s code must be one', async () => {
+    const a = await newApplicant(t, 'odd-exit');
+    await toIdentifierStep(a);
+    await a.browser.get('/verify/details');
+    const saved = await sendJson(a, '/verify/save-and-exit', { ...FRENCH_DETAILS, firstName: 'Zoé', line1: ['7 quai Voltaire'], city: { c: 'Paris' }, draftStep: 'details' });
+    expect(saved.headers.location).toBe('/verify/saved');
+    await signIn(t, a.person, a.browser);
+    const back = await a.browser.get('/verify/details');
+    expect(back.text).toMatch(/id="firstName"[^>]*value="Zoé"/);
+    expect(textOf(back.text, 'line1-error')).toBe('Enter the first line of your address');
+    expect(textOf(back.text, 'city-error')).toBe('Enter your city');
+    expect(back.text).not.toContain('Voltaire');
+    expect((await a.browser.get('/verify/resume?code[]=x')).status).toBe(404);
+    expect((await sendJson(a, '/verify/resume', { code: ['x'] })).status).toBe(404);
+  });
+});
+
 describe('SSN and ITIN', () => {
   it('refuses a mismatched confirmation and an invalid number, keeping nothing', async () => {
     const a = await newApplicant(t, 'ssn');

@@ -32,10 +32,39 @@ export const PhoneSetupFields = z.object({
 });
 export const PhoneSetupForm = PhoneSetupFields.superRefine(({ label }, ctx) => fieldError(ctx, 'label', labelProblem(label)));
 
+/** Where to go after a second-factor page: a path on this site, else `fallback`. */
+const nextField = (fallback = '') => z.unknown().optional().transform((next) => localPath(next, fallback));
+
+/** A setup page's address, or a form whose only field is where to go next (sending a phone code again). Reading it never fails, like the forms below without a rule. */
+export const NextForm = z.object({ next: nextField() });
+
+/** The phone code page's address: whether a code was just sent again. */
+export const PhoneConfirmQuery = z.object({ next: nextField(), resent: textField().transform((resent) => resent === '1') });
+
+/** The code texted or read out to a phone being set up; the phone code service says what is wrong with it. */
+export const PhoneConfirmForm = z.object({ code: trimmed(), next: nextField() });
+
+/** A new passkey (JSON from passkeys.js): its name (the page's suggestion when empty, checked by the controller) and the authenticator's answer. */
+export const PasskeySetupForm = z.object({ label: trimmed(), response: z.unknown().optional(), next: nextField() });
+
+/** "Done" after a passkey: which kind was added, and whether it was the first. */
+export const SetupDoneQuery = z.object({
+  kind: z.enum(['passkey', 'totp', 'phone']).catch('passkey'),
+  first: textField().transform((first) => first === '1'),
+  next: nextField(),
+});
+
+/** New backup codes; their page's "Continue" goes back to the methods unless a page asked otherwise. */
+export const BackupCodesForm = z.object({ next: nextField('/mfa/methods') });
+
+/** The methods page's address: the notice of what was just done (removed, renamed, the last one kept). */
+export const MethodsQuery = z.object({ notice: textField() });
+
+/** The password asked again before a change, and the page to go back to. */
+export const ReauthenticateForm = z.object({ password: textField(), next: nextField('/mfa/methods') });
+
 // ---- the second step of signing in ------------------------------------------------------
 
-/** Where to go once signed in: a path on this site, else '' (the account page). */
-const nextField = () => z.unknown().optional().transform((next) => localPath(next, ''));
 /** "Remember this browser" (a checkbox: 'yes' when ticked). */
 const rememberField = () => textField().transform((remember) => remember === 'yes');
 

@@ -17,12 +17,23 @@ import { countrySelectOptions } from './phone';
 import { ReauthenticationService, type ChangeRefusal } from './reauthentication.service';
 import { MFA_POLICY } from './policy';
 import { personAt, SecondFactorGuard } from './second-factor.guard';
-import { labelProblem, MethodLabelForm, PhoneSetupFields, PhoneSetupForm, TotpSetupForm } from './forms';
+import {
+  BackupCodesForm,
+  labelProblem,
+  MethodLabelForm,
+  MethodsQuery,
+  NextForm,
+  PasskeySetupForm,
+  PhoneConfirmForm,
+  PhoneConfirmQuery,
+  PhoneSetupFields,
+  PhoneSetupForm,
+  ReauthenticateForm,
+  SetupDoneQuery,
+  TotpSetupForm,
+} from './forms';
 import { readForm } from '../web/form';
 import { ReturnsService } from '../oidc/returns.service';
-
-type Form = Record<string, unknown>;
-const text = (value: unknown) => (typeof value === 'string' ? value.trim() : '');
 
 /**
  * Adding second factors (the first one right after the password, more from the account),
@@ -78,21 +89,21 @@ export class SetupController {
 
   @Get('setup')
   @UseGuards(SecondFactorGuard)
-  async choose(@Req() req: WebRequest, @Query() query: Form) {
+  async choose(@Req() req: WebRequest, @Query() query: unknown) {
     const { first, accountId } = await this.mayAdd(req);
     const methods = await this.mfaMethods.methodsOf(accountId);
     const passkeysOnly = await this.mfaMethods.passkeysOnly(accountId);
-    return view('mfa/setup', { first, next: localPath(query.next, ''), hasMethods: methods.length > 0, passkeysOnly });
+    return view('mfa/setup', { first, next: readForm(NextForm, query).valid!.next, hasMethods: methods.length > 0, passkeysOnly });
   }
 
   // ---- code generator app -----------------------------------------------------------------
 
   @Get('setup/totp')
   @UseGuards(SecondFactorGuard)
-  async totpPage(@Req() req: WebRequest, @Query() query: Form) {
+  async totpPage(@Req() req: WebRequest, @Query() query: unknown) {
     const { accountId, email } = await this.mayAdd(req, 'totp');
     const totp = await this.codeGenerators.startSetup(req.browserKey, accountId, email);
-    return view('mfa/setup-totp', { ...totp, values: { label: this.say(req, 'mfa.defaultLabel.totp') }, next: localPath(query.next, '') });
+    return view('mfa/setup-totp', { ...totp, values: { label: this.say(req, 'mfa.defaultLabel.totp') }, next: readForm(NextForm, query).valid!.next });
   }
 
   @Post('setup/totp')
@@ -115,12 +126,12 @@ export class SetupController {
 
   @Get('setup/phone')
   @UseGuards(SecondFactorGuard)
-  async phonePage(@Req() req: WebRequest, @Query() query: Form) {
+  async phonePage(@Req() req: WebRequest, @Query() query: unknown) {
     await this.mayAdd(req, 'phone');
     return view('mfa/setup-phone', {
       countries: countrySelectOptions(this.languages.of(req)),
       values: { channel: 'sms', label: this.say(req, 'mfa.defaultLabel.phone') },
-      next: localPath(query.next, ''),
+      next: readForm(NextForm, query).valid!.next,
     });
   }
 
@@ -129,7 +140,8 @@ export class SetupController {
   async phone(@Req() req: WebRequest, @Body() body: unknown) {
     const { accountId } = await this.mayAdd(req, 'phone');
     const form = readForm(PhoneSetupForm, body);
-    const values = form.valid ?? PhoneSetupFields.parse(body ?? {});
+    // Shown again as typed: the fields read without the label's rule (a list sent as the form is a form with none, not a 500).
+    const values = form.valid ?? readForm(PhoneSetupFields, body).valid!;
     const next = localPath(form.typed('next'), '');
     const language = this.languages.of(req);
     if (!form.valid) return invalidForm('mfa/setup-phone', form.errors, { countries: countrySelectOptions(language), values, next });
@@ -141,19 +153,20 @@ export class SetupController {
 
   @Get('setup/phone/confirm')
   @UseGuards(SecondFactorGuard)
-  async phoneConfirmPage(@Req() req: WebRequest, @Query() query: Form) {
+  async phoneConfirmPage(@Req() req: WebRequest, @Query() query: unknown) {
     const { accountId } = await this.mayAdd(req);
     const hint = await this.phoneCodes.setupHint(req.browserKey, accountId);
     if (!hint) return redirect('/mfa/setup/phone');
-    return view('mfa/setup-phone-confirm', { hint, next: localPath(query.next, ''), resent: query.resent === '1', codeMinutes: PHONE_CODE_MINUTES });
+    const { next, resent } = readForm(PhoneConfirmQuery, query).valid!;
+    return view('mfa/setup-phone-confirm', { hint, next, resent, codeMinutes: PHONE_CODE_MINUTES });
   }
 
   @Post('setup/phone/confirm')
   @UseGuards(SecondFactorGuard)
-  async phoneConfirm(@Req() req: WebRequest, @Body() form: Form) {
+  async phoneConfirm(@Req() req: WebRequest, @Body() body: unknown) {
     const { accountId, first } = await this.mayAdd(req);
-    const next = localPath(form.next, '');
-    const result = await this.phoneCodes.confirmSetup(req.browserKey, accountId, text(form.code));
+    const { code, next } = readForm(PhoneConfirmForm, body).valid!;
+    const result = await this.phoneCodes.confirmSetup(req.browserKey, accountId, code);
     if (typeof result !== 'string') return this.added(req, first, 'phone', next);
     const hint = await this.phoneCodes.setupHint(req.browserKey, accountId);
     if (!hint) return redirect('/mfa/setup/phone');
@@ -162,9 +175,9 @@ export class SetupController {
 
   @Post('setup/phone/resend')
   @UseGuards(SecondFactorGuard)
-  async phoneResend(@Req() req: WebRequest, @Body() form: Form) {
+  async phoneResend(@Req() req: WebRequest, @Body() body: unknown) {
     const { accountId } = await this.mayAdd(req);
-    const next = localPath(form.next, '');
+    const { next } = readForm(NextForm, body).valid!;
     const outcome = await this.phoneCodes.resendSetup(req.browserKey, accountId);
     if (outcome === 'expired') return redirect('/mfa/setup/phone');
     if (outcome === 'failed') return view('mfa/phone-failed', { next }, 502);
@@ -175,9 +188,9 @@ export class SetupController {
 
   @Get('setup/passkey')
   @UseGuards(SecondFactorGuard)
-  async passkeyPage(@Req() req: WebRequest, @Query() query: Form) {
+  async passkeyPage(@Req() req: WebRequest, @Query() query: unknown) {
     await this.mayAdd(req);
-    return view('mfa/setup-passkey', { next: localPath(query.next, ''), values: { label: this.say(req, 'mfa.defaultLabel.passkey') } });
+    return view('mfa/setup-passkey', { next: readForm(NextForm, query).valid!.next, values: { label: this.say(req, 'mfa.defaultLabel.passkey') } });
   }
 
   /** Options carry a one-time challenge: never cached. */
@@ -191,41 +204,41 @@ export class SetupController {
 
   @Post('setup/passkey')
   @UseGuards(SecondFactorGuard)
-  async passkey(@Req() req: WebRequest, @Body() body: Form) {
+  async passkey(@Req() req: WebRequest, @Body() body: unknown) {
     const { accountId, first } = await this.mayAdd(req);
-    const label = text(body.label) || this.say(req, 'mfa.defaultLabel.passkey');
+    const form = readForm(PasskeySetupForm, body).valid!;
+    const label = form.label || this.say(req, 'mfa.defaultLabel.passkey');
     const labelError = labelProblem(label);
     if (labelError) return { ok: false, message: this.say(req, labelError) };
-    const result = await this.passkeys.register(req.browserKey, accountId, body.response, label);
+    const result = await this.passkeys.register(req.browserKey, accountId, form.response, label);
     if (typeof result === 'string') return { ok: false, message: this.say(req, result) };
     if (first) await this.sessions.completeSecondFactor(req);
-    const next = localPath(body.next, '');
+    const next = form.next;
     return { ok: true, redirect: `/mfa/setup/done?kind=passkey${next ? `&next=${encodeURIComponent(next)}` : ''}${first ? '&first=1' : ''}` };
   }
 
   @Get('setup/done')
   @UseGuards(SignedInGuard)
-  async done(@Req() req: WebRequest, @Query() query: Form) {
-    const kind = (['passkey', 'totp', 'phone'] as const).find((k) => k === query.kind) ?? 'passkey';
-    const first = query.first === '1';
-    return view('mfa/setup-done', { first, kindName: KIND_NAMES[kind], next: localPath(query.next, '') || (await this.afterSetup(req, first)), offerBackupCodes: true });
+  async done(@Req() req: WebRequest, @Query() query: unknown) {
+    const { kind, first, next } = readForm(SetupDoneQuery, query).valid!;
+    return view('mfa/setup-done', { first, kindName: KIND_NAMES[kind], next: next || (await this.afterSetup(req, first)), offerBackupCodes: true });
   }
 
   // ---- backup codes -------------------------------------------------------------------
 
   @Post('setup/backup-codes')
   @UseGuards(SignedInGuard)
-  async backupCodes(@Req() req: WebRequest, @Body() form: Form) {
+  async backupCodes(@Req() req: WebRequest, @Body() body: unknown) {
     const { accountId } = await this.mayAdd(req, 'backup_codes');
     const codes = await this.backupCodesService.regenerate(accountId);
-    return view('mfa/backup-codes', { codes, next: localPath(form.next, '/mfa/methods') });
+    return view('mfa/backup-codes', { codes, next: readForm(BackupCodesForm, body).valid!.next });
   }
 
   // ---- managing methods ---------------------------------------------------------------
 
   @Get('methods')
   @UseGuards(SignedInGuard)
-  async methods(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Query() query: Form) {
+  async methods(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Query() query: unknown) {
     const methods = await this.mfaMethods.methodsOf(viewer.accountId);
     const rows = await Promise.all(
       methods.map(async (m) => ({
@@ -245,7 +258,7 @@ export class SetupController {
     const errorLabels = Object.fromEntries(
       rows.map((m) => [`label-${m.id}`, this.say(req, phrase('mfa.methods.renameLabel', { label: m.label ?? this.say(req, m.kindName) }))]),
     );
-    return view('mfa/methods', { methods: rows, errorLabels, notice: typeof query.notice === 'string' ? query.notice : undefined });
+    return view('mfa/methods', { methods: rows, errorLabels, notice: readForm(MethodsQuery, query).valid!.notice });
   }
 
   @Post('methods/:id/rename')
@@ -275,15 +288,15 @@ export class SetupController {
 
   @Get('reauthenticate')
   @UseGuards(SignedInGuard)
-  reauthenticatePage(@Query() query: Form) {
-    return view('mfa/reauthenticate', { next: localPath(query.next, '/mfa/methods') });
+  reauthenticatePage(@Query() query: unknown) {
+    return view('mfa/reauthenticate', { next: readForm(ReauthenticateForm, query).valid!.next });
   }
 
   @Post('reauthenticate')
   @UseGuards(SignedInGuard)
-  async reauthenticate(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Body() form: Form) {
-    const next = localPath(form.next, '/mfa/methods');
-    if (!(await this.reauthentication.checkPassword(viewer, req.ip ?? '', typeof form.password === 'string' ? form.password : ''))) {
+  async reauthenticate(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Body() body: unknown) {
+    const { password, next } = readForm(ReauthenticateForm, body).valid!;
+    if (!(await this.reauthentication.checkPassword(viewer, req.ip ?? '', password))) {
       return invalidForm('mfa/reauthenticate', { password: 'mfa.errors.wrongPassword' }, { next });
     }
     await this.sessions.reauthenticated(req);

@@ -3,6 +3,7 @@ import { emailProblem, normaliseEmail } from '../identity/identity.service';
 import { phrase, type Text } from '../i18n/messages';
 import type { FieldErrors } from '../web/view';
 import { cleanText, parseAddress, type Address } from './addresses';
+import type { DetailsFields } from './forms';
 
 /**
  * The personal information an applicant confirms (later compared with their documents):
@@ -50,9 +51,8 @@ export function dateFieldOrder(language: string): ('day' | 'month' | 'year')[] {
 }
 
 /** A memorable date (month, day, year) that exists on the calendar and is in the past. */
-export function parseDateOfBirth(month: unknown, day: unknown, year: unknown, today = new Date()): { date: string } | { error: Text } {
-  const text = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
-  const [m, d, y] = [text(month), text(day), text(year)];
+export function parseDateOfBirth(month: string, day: string, year: string, today = new Date()): { date: string } | { error: Text } {
+  const [m, d, y] = [month.trim(), day.trim(), year.trim()];
   if (!m && !d && !y) return { error: 'verification.errors.dateOfBirth.required' };
   if (!m || !d || !y) return { error: phrase('verification.errors.dateOfBirth.incomplete', { part: !m ? 'month' : !d ? 'day' : 'year' }) };
   if (!/^\d{1,2}$/.test(m) || !/^\d{1,2}$/.test(d) || !/^\d{4}$/.test(y)) return { error: 'verification.errors.dateOfBirth.numbers' };
@@ -68,8 +68,8 @@ export function parseDateOfBirth(month: unknown, day: unknown, year: unknown, to
 }
 
 /** A phone number in any country: with its +country code, or national for the home country. */
-export function parseInternationalPhone(raw: unknown, homeCountry?: string): { e164: string } | { error: Text } {
-  const text = typeof raw === 'string' ? raw.trim() : '';
+export function parseInternationalPhone(typed: string, homeCountry?: string): { e164: string } | { error: Text } {
+  const text = typed.trim();
   if (!text) return { error: 'verification.errors.phone.required' };
   if (text.length > 30 || !/^[+0-9 ().-]+$/.test(text)) return { error: 'verification.errors.phone.format' };
   const phone = parsePhoneNumberFromString(text, homeCountry as CountryCode | undefined);
@@ -81,8 +81,8 @@ export function parseInternationalPhone(raw: unknown, homeCountry?: string): { e
 const US_PHONE_COUNTRIES = new Set(['US', 'PR', 'GU', 'VI', 'AS', 'MP']);
 
 /** A U.S. mobile number (Self-Service). */
-export function parseUsPhone(raw: unknown): { e164: string } | { error: Text } {
-  const text = typeof raw === 'string' ? raw.trim() : '';
+export function parseUsPhone(typed: string): { e164: string } | { error: Text } {
+  const text = typed.trim();
   if (!text) return { error: 'verification.errors.usPhone.required' };
   if (text.length > 30 || !/^[+0-9 ().-]+$/.test(text)) return { error: 'verification.errors.usPhone.format' };
   const phone = parsePhoneNumberFromString(text, 'US');
@@ -93,34 +93,7 @@ export function parseUsPhone(raw: unknown): { e164: string } | { error: Text } {
   return { e164: phone.number };
 }
 
-export interface DetailsForm {
-  firstName: string;
-  middleName: string;
-  lastName: string;
-  'dateOfBirth-month': string;
-  'dateOfBirth-day': string;
-  'dateOfBirth-year': string;
-  email: string;
-  phone: string;
-  country: string;
-  line1: string;
-  line2: string;
-  city: string;
-  region: string;
-  postalCode: string;
-  nameChanged: string;
-}
-
-/** The posted form's values as text, for showing them again. */
-export function detailsValues(form: Record<string, unknown>): DetailsForm {
-  const keys: (keyof DetailsForm)[] = [
-    'firstName', 'middleName', 'lastName', 'dateOfBirth-month', 'dateOfBirth-day', 'dateOfBirth-year',
-    'email', 'phone', 'country', 'line1', 'line2', 'city', 'region', 'postalCode', 'nameChanged',
-  ];
-  return Object.fromEntries(keys.map((k) => [k, typeof form[k] === 'string' ? (form[k] as string).slice(0, 300) : ''])) as unknown as DetailsForm;
-}
-
-export function parseDetails(form: Record<string, unknown>, today = new Date()): { details?: Details; errors: FieldErrors } {
+export function parseDetails(form: DetailsFields, today = new Date()): { details?: Details; errors: FieldErrors } {
   const errors: FieldErrors = {};
   const name = (field: NameField, required: boolean) => {
     const value = cleanText(form[field]);

@@ -13,9 +13,8 @@ import {
 } from './catalog';
 import { fullName } from './details';
 import { documentIn, neededSupporting, ruleContext } from './flow';
+import type { DocumentAnswers } from './forms';
 import type { DocumentSlot, VerificationCase } from './verification-case.entity';
-
-type Form = Record<string, unknown>;
 
 const CHOOSE = { first: 'choose_primary', second: 'choose_second' } as const;
 const CHECK = { first: 'check_primary', second: 'check_second' } as const;
@@ -36,7 +35,7 @@ export class DocumentChoiceService {
     return { primary: PRIMARY_DOCUMENTS.filter((d) => d.key !== first), secondary: SECONDARY_DOCUMENTS };
   }
 
-  choose(accountId: string, slot: DocumentSlot, form: Form): Promise<SubmitOutcome> {
+  choose(accountId: string, slot: DocumentSlot, form: { document: string }): Promise<SubmitOutcome> {
     return this.steps.submit(accountId, CHOOSE[slot], (c) => {
       const doc = findDocument(form.document);
       const offered = this.options(c, slot);
@@ -85,20 +84,20 @@ export class DocumentChoiceService {
    * rejection (a copy, an expired or old document) is explained and saves nothing; a name
    * that differs goes on only with legal name change documentation.
    */
-  check(accountId: string, slot: DocumentSlot, form: Form): Promise<SubmitOutcome> {
+  check(accountId: string, slot: DocumentSlot, form: DocumentAnswers): Promise<SubmitOutcome> {
     return this.steps.submit(accountId, CHECK[slot], (c) => {
       const { doc, questions } = this.questions(c, slot)!;
       const errors: Record<string, Text> = {};
       const answers: Partial<Record<Question['key'], boolean>> = {};
       for (const q of questions) {
         const answer = form[q.key];
-        if (answer === 'yes' || answer === 'no') answers[q.key] = answer === 'yes';
-        else errors[q.key] = 'verification.errors.yesOrNo';
+        if (answer === undefined) errors[q.key] = 'verification.errors.yesOrNo';
+        else answers[q.key] = answer;
       }
       if (Object.keys(errors).length) return { errors };
       const blocking = questions.filter((q) => q.key !== 'nameMatches' && answers[q.key] === false);
       const nameDiffers = answers.nameMatches === false;
-      const nameChangeDocumentation = form.nameChangeDocumentation === 'yes';
+      const nameChangeDocumentation = form.nameChangeDocumentation;
       if (blocking.length || (nameDiffers && !nameChangeDocumentation)) {
         return { errors: {}, notice: { blocking: blocking.map((q) => q.ifNo), nameDiffers, doc: doc.key } };
       }
@@ -113,10 +112,10 @@ export class DocumentChoiceService {
     });
   }
 
-  confirmSupporting(accountId: string, form: Form): Promise<SubmitOutcome> {
+  confirmSupporting(accountId: string, form: { confirm: boolean }): Promise<SubmitOutcome> {
     return this.steps.submit(accountId, 'supporting', (c) => {
       const needed = neededSupporting(c);
-      if (form.confirm !== 'yes') {
+      if (!form.confirm) {
         return { errors: { confirm: phrase('verification.errors.supportingConfirm', { count: needed.length }) } };
       }
       return { detail: { documents: needed.map((d) => d.key) }, change: (c) => void (c.supportingConfirmed = needed.map((d) => d.key)) };

@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { PiiCipher } from '../crypto/pii-cipher';
+import { ADDRESS_FIELDS } from './addresses';
 import type { StepKey } from './flow';
+import { ANSWER_FIELDS, DETAILS_FIELDS } from './forms';
 import type { VerificationCase } from './verification-case.entity';
-
-const ADDRESS = ['country', 'line1', 'line2', 'city', 'region', 'postalCode'] as const;
-const ANSWERS = ['original', 'nameMatches', 'unexpired', 'recent', 'nameChangeDocumentation'] as const;
 
 /**
  * The fields of each step that has Save & Exit whose typing is kept as a draft. The SSN and
@@ -13,14 +12,14 @@ const ANSWERS = ['original', 'nameMatches', 'unexpired', 'recent', 'nameChangeDo
 export const DRAFT_FIELDS: Partial<Record<StepKey, readonly string[]>> = {
   choose_method: ['method'],
   us_phone: ['phone'],
-  us_address: ADDRESS,
+  us_address: ADDRESS_FIELDS,
   us_ssn: ['fcraConsent'],
-  details: ['firstName', 'middleName', 'lastName', 'dateOfBirth-month', 'dateOfBirth-day', 'dateOfBirth-year', 'email', 'phone', ...ADDRESS, 'nameChanged'],
+  details: DETAILS_FIELDS,
   ssn: ['fcraConsent'],
   choose_primary: ['document'],
-  check_primary: ANSWERS,
+  check_primary: ANSWER_FIELDS,
   choose_second: ['document'],
-  check_second: ANSWERS,
+  check_second: ANSWER_FIELDS,
 };
 
 interface Draft {
@@ -40,11 +39,9 @@ const context = (c: VerificationCase) => `verification_case:${c.id}:draft`;
 export class Drafts {
   constructor(private readonly cipher: PiiCipher) {}
 
-  /** Keeps the step's fields of a posted form (text only, as long as a form field may be). */
-  keep(c: VerificationCase, key: StepKey, body: Record<string, unknown>): void {
-    const names = DRAFT_FIELDS[key];
-    if (!names) return;
-    const fields = Object.fromEntries(names.map((n) => [n, typeof body[n] === 'string' ? (body[n] as string).slice(0, 300) : '']));
+  /** Keeps the step's fields as typed (`typedValues` of the posted form, with the step's DRAFT_FIELDS). */
+  keep(c: VerificationCase, key: StepKey, fields: Record<string, string>): void {
+    if (!DRAFT_FIELDS[key]) return;
     if (!Object.values(fields).some(Boolean)) return; // nothing typed: the saved values stand
     c.draft = this.cipher.encrypt(JSON.stringify({ step: key, fields } satisfies Draft), context(c));
   }

@@ -34,14 +34,14 @@ export class ResumeService {
 
   /**
    * `language`: the account's choice, else the language the page was read in (the email follows it).
-   * `draft`: the step the applicant left and the form as it was, kept when that step may still show.
+   * `draft`: the step the applicant left and its fields as typed, kept when that step may still show.
    */
-  async saveAndExit(accountId: string, email: string, language: Language, draft?: { step: StepKey; form: Record<string, unknown> }): Promise<void> {
+  async saveAndExit(accountId: string, email: string, language: Language, draft?: { step: StepKey; fields: Record<string, string> }): Promise<void> {
     await this.steps.open(accountId);
     await this.em.transactional(async (em) => {
       const c = await em.findOneOrFail(VerificationCase, { account: accountId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
       const stepKey = currentStep(c).key;
-      if (draft && mayShow(c, draft.step)) this.drafts.keep(c, draft.step, draft.form);
+      if (draft && mayShow(c, draft.step)) this.drafts.keep(c, draft.step, draft.fields);
       // A verified or failed case has nothing to come back to: it stays as it is.
       const exits = c.status !== 'abandoned' && !TERMINAL_STATUSES.includes(c.status);
       await endLinks(em, 'resume_case', accountId);

@@ -10,20 +10,33 @@ import type { Viewer, WebRequest } from '../web/request';
 import { CurrentViewer } from '../web/current-viewer.decorator';
 import { readForm } from '../web/form';
 import { invalidForm, redirect, view, type Redirect, type View } from '../web/view';
-import { addressFormat, addressLines } from './addresses';
+import { ADDRESS_FIELDS, addressFormat, addressLines } from './addresses';
 import { CaseSteps, type SubmitOutcome } from './case-steps';
 import { PRIMARY_MUST_BE, TRACK_NEEDS, TRANSLATION_TIP, findDocument, type CatalogDocument } from './catalog';
-import { dateFieldOrder, detailsValues, fullName, monthOptions, parseDetails, type DetailsForm } from './details';
+import { dateFieldOrder, fullName, monthOptions, parseDetails } from './details';
 import { DocumentChoiceService } from './document-choice.service';
 import { DRAFT_FIELDS, Drafts } from './drafts';
 import { TRACKER, currentStep, documentIn, landing, mayShow, neededSupporting, pageOf, previousStep, residesOutsideUs, step, type StepKey } from './flow';
-import { SaveAndExitForm } from './forms';
+import {
+  ANSWER_FIELDS,
+  AddressForm,
+  ChooseMethodForm,
+  DETAILS_FIELDS,
+  DetailsForm,
+  DocumentCheckForm,
+  DocumentChoiceForm,
+  IdentifierForm,
+  InternationalForm,
+  ResumeForm,
+  SaveAndExitForm,
+  SupportingForm,
+  UsPhoneForm,
+  typedValues,
+  type DetailsValues,
+} from './forms';
 import { ResumeService } from './resume.service';
 import type { DocumentSlot, VerificationCase } from './verification-case.entity';
 import { VerificationService } from './verification.service';
-
-type Form = Record<string, unknown>;
-const text = (value: unknown) => (typeof value === 'string' ? value.slice(0, 300) : '');
 
 /**
  * The verification pages. Each handler: may this step show (the flow table decides),
@@ -97,15 +110,16 @@ export class VerificationController {
   }
 
   @Post('how')
-  async how(@CurrentViewer() viewer: Viewer, @Body() form: Form) {
-    const outcome = await this.verification.chooseMethod(viewer.accountId, form);
-    return this.after(viewer, 'choose_method', outcome, (c) => this.howView(c, { method: text(form.method) }));
+  async how(@CurrentViewer() viewer: Viewer, @Body() body: unknown) {
+    const form = readForm(ChooseMethodForm, body);
+    const outcome = await this.verification.chooseMethod(viewer.accountId, form.valid!);
+    return this.after(viewer, 'choose_method', outcome, (c) => this.howView(c, typedValues(form, ['method'])));
   }
 
   /** The international links: a button in its own form on each screen that has one. */
   @Post('international')
-  async international(@CurrentViewer() viewer: Viewer, @Body() form: Form) {
-    const outcome = await this.verification.moveToInternational(viewer.accountId, form.from);
+  async international(@CurrentViewer() viewer: Viewer, @Body() body: unknown) {
+    const outcome = await this.verification.moveToInternational(viewer.accountId, readForm(InternationalForm, body).valid!);
     return redirect('location' in outcome ? outcome.location : '/verify');
   }
 
@@ -121,9 +135,10 @@ export class VerificationController {
   }
 
   @Post('self-service/phone')
-  async usPhone(@CurrentViewer() viewer: Viewer, @Body() form: Form) {
-    const outcome = await this.verification.usPhone(viewer.accountId, form);
-    return this.after(viewer, 'us_phone', outcome, (c) => this.usPhoneView(c, { phone: text(form.phone) }));
+  async usPhone(@CurrentViewer() viewer: Viewer, @Body() body: unknown) {
+    const form = readForm(UsPhoneForm, body);
+    const outcome = await this.verification.usPhone(viewer.accountId, form.valid!);
+    return this.after(viewer, 'us_phone', outcome, (c) => this.usPhoneView(c, typedValues(form, ['phone'])));
   }
 
   @Get('self-service/address')
@@ -144,20 +159,22 @@ export class VerificationController {
   }
 
   @Post('self-service/address')
-  async usAddress(@CurrentViewer() viewer: Viewer, @Body() form: Form) {
-    const outcome = await this.verification.usAddress(viewer.accountId, form);
-    return this.after(viewer, 'us_address', outcome, (c) => this.usAddressView(c, addressValues(form)));
+  async usAddress(@CurrentViewer() viewer: Viewer, @Body() body: unknown) {
+    const form = readForm(AddressForm, body);
+    const outcome = await this.verification.usAddress(viewer.accountId, form.valid!);
+    return this.after(viewer, 'us_address', outcome, (c) => this.usAddressView(c, typedValues(form, ADDRESS_FIELDS)));
   }
 
   @Get('self-service/ssn')
   usSsnPage(@CurrentViewer() viewer: Viewer) {
-    return this.show(viewer, 'us_ssn', (c) => this.identifierView(c, 'us_ssn', this.drafts.of(c, 'us_ssn')));
+    return this.show(viewer, 'us_ssn', (c) => this.identifierView(c, 'us_ssn', this.drafts.of(c, 'us_ssn')?.fcraConsent === 'yes'));
   }
 
   @Post('self-service/ssn')
-  async usSsn(@CurrentViewer() viewer: Viewer, @Body() form: Form) {
+  async usSsn(@CurrentViewer() viewer: Viewer, @Body() body: unknown) {
+    const form = readForm(IdentifierForm, body).valid!;
     const outcome = await this.verification.saveIdentifier(viewer.accountId, 'us_ssn', form);
-    return this.after(viewer, 'us_ssn', outcome, (c) => this.identifierView(c, 'us_ssn', form));
+    return this.after(viewer, 'us_ssn', outcome, (c) => this.identifierView(c, 'us_ssn', form.fcraConsent));
   }
 
   // ---- Video call overview and personal details --------------------------------------------
@@ -181,12 +198,12 @@ export class VerificationController {
       // Back after Save & Exit: what was typed, checked as if it had been submitted.
       const draft = this.drafts.of(c, 'details');
       if (!draft) return this.detailsView(req, c, this.verification.detailsValues(c, viewer.email));
-      return this.detailsView(req, c, detailsValues(draft), { errors: parseDetails(draft).errors });
+      return this.detailsView(req, c, draft, { errors: parseDetails(readForm(DetailsForm, draft).valid!).errors });
     });
   }
 
   /** Months and countries are named by Intl in the reader's language. */
-  private detailsView(req: WebRequest, c: VerificationCase, values: Partial<DetailsForm>, extra: Record<string, unknown> = {}) {
+  private detailsView(req: WebRequest, c: VerificationCase, values: DetailsValues, extra: Record<string, unknown> = {}) {
     const language = this.languages.of(req);
     return view('verification/details', {
       ...this.stepContext(c, 'details'),
@@ -194,28 +211,29 @@ export class VerificationController {
       months: monthOptions(language),
       dateOrder: dateFieldOrder(language),
       countries: countryOptions(language),
-      format: addressFormat(isCountryCode(values.country) ? values.country : ''),
+      format: addressFormat(values.country && isCountryCode(values.country) ? values.country : ''),
       ...extra,
     });
   }
 
   @Post('details')
-  async details(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Body() form: Form) {
-    const values = detailsValues(form);
-    if (form.refresh === 'country') {
+  async details(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Body() body: unknown) {
+    const form = readForm(DetailsForm, body);
+    const values = typedValues(form, DETAILS_FIELDS);
+    if (form.valid!.refresh === 'country') {
       // Without JavaScript: the address fields of the chosen country, nothing saved yet.
       const refreshed = isCountryCode(values.country) ? countryName(values.country, this.languages.of(req)) : undefined;
       return this.show(viewer, 'details', (c) => this.detailsView(req, c, values, { refreshed }));
     }
-    const outcome = await this.verification.saveDetails(viewer.accountId, form);
+    const outcome = await this.verification.saveDetails(viewer.accountId, form.valid!);
     return this.after(viewer, 'details', outcome, (c) => this.detailsView(req, c, values));
   }
 
   /** htmx: the address fields for another country, keeping what was typed. */
   @Get('details/address-fields')
-  addressFields(@Req() req: WebRequest, @Query() query: Form) {
+  addressFields(@Req() req: WebRequest, @Query() query: unknown) {
     if (!this.renderer.isFragmentRequest(req)) return redirect('/verify/details');
-    const values = addressValues(query);
+    const values = typedValues(readForm(AddressForm, query), ADDRESS_FIELDS);
     return view('verification/address-fields', {
       values,
       format: addressFormat(isCountryCode(values.country) ? values.country : ''),
@@ -224,24 +242,26 @@ export class VerificationController {
 
   // ---- SSN, ITIN or neither -----------------------------------------------------------------
 
-  private identifierView(c: VerificationCase, key: 'us_ssn' | 'ssn' | 'itin', form: Form = {}) {
+  /** The number is never shown again, typed or saved: only whether the consent box was ticked, and a saved number's last four digits. */
+  private identifierView(c: VerificationCase, key: 'us_ssn' | 'ssn' | 'itin', consent = false) {
     return view(key === 'itin' ? 'verification/itin' : 'verification/ssn', {
       ...this.stepContext(c, key),
       selfService: key === 'us_ssn' ? selfServiceProgress(3) : undefined,
-      consent: form.fcraConsent === 'yes',
+      consent,
       saved: c.identifierKind === (key === 'itin' ? 'itin' : 'ssn') ? c.identifierLast4 : undefined,
     });
   }
 
   @Get('ssn')
   ssnPage(@CurrentViewer() viewer: Viewer) {
-    return this.show(viewer, 'ssn', (c) => this.identifierView(c, 'ssn', this.drafts.of(c, 'ssn')));
+    return this.show(viewer, 'ssn', (c) => this.identifierView(c, 'ssn', this.drafts.of(c, 'ssn')?.fcraConsent === 'yes'));
   }
 
   @Post('ssn')
-  async ssn(@CurrentViewer() viewer: Viewer, @Body() form: Form) {
+  async ssn(@CurrentViewer() viewer: Viewer, @Body() body: unknown) {
+    const form = readForm(IdentifierForm, body).valid!;
     const outcome = await this.verification.saveIdentifier(viewer.accountId, 'ssn', form);
-    return this.after(viewer, 'ssn', outcome, (c) => this.identifierView(c, 'ssn', form));
+    return this.after(viewer, 'ssn', outcome, (c) => this.identifierView(c, 'ssn', form.fcraConsent));
   }
 
   @Get('itin')
@@ -250,9 +270,10 @@ export class VerificationController {
   }
 
   @Post('itin')
-  async itin(@CurrentViewer() viewer: Viewer, @Body() form: Form) {
+  async itin(@CurrentViewer() viewer: Viewer, @Body() body: unknown) {
+    const form = readForm(IdentifierForm, body).valid!;
     const outcome = await this.verification.saveIdentifier(viewer.accountId, 'itin', form);
-    return this.after(viewer, 'itin', outcome, (c) => this.identifierView(c, 'itin', form));
+    return this.after(viewer, 'itin', outcome, (c) => this.identifierView(c, 'itin', form.fcraConsent));
   }
 
   private noNumberView(req: WebRequest, c: VerificationCase) {
@@ -296,7 +317,7 @@ export class VerificationController {
     });
   }
 
-  private checkView(c: VerificationCase, slot: DocumentSlot, values: Form, notice?: Record<string, unknown>) {
+  private checkView(c: VerificationCase, slot: DocumentSlot, values: Record<string, string>, notice?: Record<string, unknown>) {
     const key = slot === 'first' ? 'check_primary' : 'check_second';
     const { doc, questions } = this.documents.questions(c, slot)!;
     return view('verification/check-document', {
@@ -304,7 +325,7 @@ export class VerificationController {
       slot,
       doc,
       questions,
-      values: Object.fromEntries(['original', 'nameMatches', 'unexpired', 'recent', 'nameChangeDocumentation'].map((k) => [k, text(values[k])])),
+      values,
       notice,
       name: fullName(c),
       primaryMustBe: PRIMARY_MUST_BE,
@@ -312,7 +333,7 @@ export class VerificationController {
     });
   }
 
-  private answersOf(c: VerificationCase, slot: DocumentSlot): Form {
+  private answersOf(c: VerificationCase, slot: DocumentSlot): Record<string, string> {
     const chosen = documentIn(c, slot);
     const answers = Object.entries(chosen?.answers ?? {}).map(([k, v]) => [k, v ? 'yes' : 'no']);
     return { ...Object.fromEntries(answers), nameChangeDocumentation: chosen?.nameChangeDocumentation ? 'yes' : '' };
@@ -324,9 +345,10 @@ export class VerificationController {
   }
 
   @Post('documents/primary')
-  async primary(@CurrentViewer() viewer: Viewer, @Body() form: Form) {
-    const outcome = await this.documents.choose(viewer.accountId, 'first', form);
-    return this.after(viewer, 'choose_primary', outcome, (c) => this.chooseView(c, 'first', text(form.document)));
+  async primary(@CurrentViewer() viewer: Viewer, @Body() body: unknown) {
+    const form = readForm(DocumentChoiceForm, body);
+    const outcome = await this.documents.choose(viewer.accountId, 'first', form.valid!);
+    return this.after(viewer, 'choose_primary', outcome, (c) => this.chooseView(c, 'first', typedValues(form, ['document']).document));
   }
 
   @Get('documents/primary/check')
@@ -335,9 +357,10 @@ export class VerificationController {
   }
 
   @Post('documents/primary/check')
-  async checkPrimary(@CurrentViewer() viewer: Viewer, @Body() form: Form) {
-    const outcome = await this.documents.check(viewer.accountId, 'first', form);
-    return this.after(viewer, 'check_primary', outcome, (c, { notice }) => this.checkView(c, 'first', form, notice as Record<string, unknown>));
+  async checkPrimary(@CurrentViewer() viewer: Viewer, @Body() body: unknown) {
+    const form = readForm(DocumentCheckForm, body);
+    const outcome = await this.documents.check(viewer.accountId, 'first', form.valid!);
+    return this.after(viewer, 'check_primary', outcome, (c, { notice }) => this.checkView(c, 'first', typedValues(form, ANSWER_FIELDS), notice as Record<string, unknown>));
   }
 
   @Get('documents/second')
@@ -346,9 +369,10 @@ export class VerificationController {
   }
 
   @Post('documents/second')
-  async second(@CurrentViewer() viewer: Viewer, @Body() form: Form) {
-    const outcome = await this.documents.choose(viewer.accountId, 'second', form);
-    return this.after(viewer, 'choose_second', outcome, (c) => this.chooseView(c, 'second', text(form.document)));
+  async second(@CurrentViewer() viewer: Viewer, @Body() body: unknown) {
+    const form = readForm(DocumentChoiceForm, body);
+    const outcome = await this.documents.choose(viewer.accountId, 'second', form.valid!);
+    return this.after(viewer, 'choose_second', outcome, (c) => this.chooseView(c, 'second', typedValues(form, ['document']).document));
   }
 
   @Get('documents/second/check')
@@ -357,9 +381,10 @@ export class VerificationController {
   }
 
   @Post('documents/second/check')
-  async checkSecond(@CurrentViewer() viewer: Viewer, @Body() form: Form) {
-    const outcome = await this.documents.check(viewer.accountId, 'second', form);
-    return this.after(viewer, 'check_second', outcome, (c, { notice }) => this.checkView(c, 'second', form, notice as Record<string, unknown>));
+  async checkSecond(@CurrentViewer() viewer: Viewer, @Body() body: unknown) {
+    const form = readForm(DocumentCheckForm, body);
+    const outcome = await this.documents.check(viewer.accountId, 'second', form.valid!);
+    return this.after(viewer, 'check_second', outcome, (c, { notice }) => this.checkView(c, 'second', typedValues(form, ANSWER_FIELDS), notice as Record<string, unknown>));
   }
 
   private supportingView(c: VerificationCase) {
@@ -372,8 +397,8 @@ export class VerificationController {
   }
 
   @Post('documents/supporting')
-  async supporting(@CurrentViewer() viewer: Viewer, @Body() form: Form) {
-    const outcome = await this.documents.confirmSupporting(viewer.accountId, form);
+  async supporting(@CurrentViewer() viewer: Viewer, @Body() body: unknown) {
+    const outcome = await this.documents.confirmSupporting(viewer.accountId, readForm(SupportingForm, body).valid!);
     return this.after(viewer, 'supporting', outcome, (c) => this.supportingView(c));
   }
 
@@ -395,19 +420,22 @@ export class VerificationController {
   // ---- Save & Exit and the resume link --------------------------------------------------------
 
   @Post('save-and-exit')
-  async saveAndExit(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Body() form: Form) {
+  async saveAndExit(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Body() body: unknown) {
     await this.rateLimits.consume('verify-save-exit:account', viewer.accountId);
     // A step's Save & Exit button submits the step's own form here: what was typed becomes a draft.
-    const { valid } = readForm(SaveAndExitForm, form);
-    const draft = valid?.draftStep && Object.hasOwn(DRAFT_FIELDS, valid.draftStep) ? { step: valid.draftStep as StepKey, form } : undefined;
+    const form = readForm(SaveAndExitForm, body);
+    const key = form.valid!.draftStep as StepKey;
+    const fields = Object.hasOwn(DRAFT_FIELDS, key) ? DRAFT_FIELDS[key] : undefined;
+    const draft = fields && { step: key, fields: typedValues(form, fields) };
     await this.resumes.saveAndExit(viewer.accountId, viewer.email, this.languages.of(req), draft);
     await this.sessions.end(req, res);
     return redirect('/verify/saved');
   }
 
   @Get('resume')
-  async resumePage(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Query('code') code: unknown) {
+  async resumePage(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Query() query: unknown) {
     await this.throttleResume(req, viewer);
+    const { code } = readForm(ResumeForm, query).valid!;
     const found = await this.resumes.find(viewer.accountId, code);
     if (found.state === 'unknown') throw new NotFoundException();
     if (found.state === 'gone') return view('verification/resume-gone', {}, 410);
@@ -415,9 +443,9 @@ export class VerificationController {
   }
 
   @Post('resume')
-  async resume(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Body() form: Form) {
+  async resume(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Body() body: unknown) {
     await this.throttleResume(req, viewer);
-    const result = await this.resumes.use(viewer.accountId, form.code);
+    const result = await this.resumes.use(viewer.accountId, readForm(ResumeForm, body).valid!.code);
     if (result === 'unknown') throw new NotFoundException();
     if (result === 'gone') return view('verification/resume-gone', {}, 410);
     return redirect(result.location);
@@ -441,8 +469,4 @@ export class SavedController {
 /** The Self-Service screens' own progress (phone, address, SSN). */
 function selfServiceProgress(current: number) {
   return { stages: ['verification.selfService.phone', 'verification.selfService.address', 'verification.selfService.ssn'], current };
-}
-
-function addressValues(form: Form): Record<string, string> {
-  return Object.fromEntries(['country', 'line1', 'line2', 'city', 'region', 'postalCode'].map((k) => [k, text(form[k])]));
 }

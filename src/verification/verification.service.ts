@@ -5,12 +5,11 @@ import { RateLimits } from '../web/rate-limits';
 import type { FieldErrors } from '../web/view';
 import { parseAddress, type Address } from './addresses';
 import { CaseSteps, type SubmitOutcome } from './case-steps';
-import { parseDetails, parseUsPhone, type DetailsForm } from './details';
+import { parseDetails, parseUsPhone } from './details';
 import { MOVED_TO_INTERNATIONAL, STEPS, residesOutsideUs, type StepKey } from './flow';
+import type { AddressFields, DetailsFields, DetailsValues, IdentifierFields } from './forms';
 import { lastFour, parseConfirmedIdentifier, type IdentifierKind } from './identifiers';
 import { VerificationCase, type InternationalReason } from './verification-case.entity';
-
-type Form = Record<string, unknown>;
 
 /** Field of the ciphertext context: a value encrypted for one row and column opens only there. */
 type SecretField = 'dateOfBirth' | 'address' | 'identifier';
@@ -44,7 +43,7 @@ export class VerificationService {
   }
 
   /** The details form as the applicant last left it (or prefilled from their account and the Self-Service screens). */
-  detailsValues(c: VerificationCase, accountEmail: string): Partial<DetailsForm> {
+  detailsValues(c: VerificationCase, accountEmail: string): DetailsValues {
     const address = this.decryptAddress(c);
     const [year, month, day] = (this.decryptDateOfBirth(c) ?? '').split('-');
     return {
@@ -68,9 +67,8 @@ export class VerificationService {
 
   // ---- How to verify --------------------------------------------------------------------
 
-  chooseMethod(accountId: string, form: Form): Promise<SubmitOutcome> {
+  chooseMethod(accountId: string, { method }: { method: string }): Promise<SubmitOutcome> {
     return this.steps.submit(accountId, 'choose_method', () => {
-      const method = form.method;
       if (method !== 'self_service' && method !== 'video_call') return { errors: { method: 'verification.errors.method' } };
       return {
         detail: { method },
@@ -83,10 +81,10 @@ export class VerificationService {
   }
 
   /** "I don't live in the United States", "I don't have a US Phone Number", …: the international link of step `from`. */
-  moveToInternational(accountId: string, from: unknown): Promise<SubmitOutcome> {
-    const key = typeof from === 'string' ? (from as StepKey) : undefined;
-    const reason = key && STEP_ESCAPES.get(key);
-    if (!key || !reason) return Promise.resolve({ location: '/verify' }); // not a step with such a link
+  moveToInternational(accountId: string, { from }: { from: string }): Promise<SubmitOutcome> {
+    const key = from as StepKey;
+    const reason = STEP_ESCAPES.get(key);
+    if (!reason) return Promise.resolve({ location: '/verify' }); // not a step with such a link
     return this.steps.submit(
       accountId,
       key,
@@ -109,7 +107,7 @@ export class VerificationService {
 
   // ---- Self-Service ---------------------------------------------------------------------
 
-  usPhone(accountId: string, form: Form): Promise<SubmitOutcome> {
+  usPhone(accountId: string, form: { phone: string }): Promise<SubmitOutcome> {
     return this.steps.submit(accountId, 'us_phone', () => {
       const phone = parseUsPhone(form.phone);
       if ('error' in phone) return { errors: { phone: phone.error } };
@@ -117,7 +115,7 @@ export class VerificationService {
     });
   }
 
-  usAddress(accountId: string, form: Form): Promise<SubmitOutcome> {
+  usAddress(accountId: string, form: AddressFields): Promise<SubmitOutcome> {
     return this.steps.submit(accountId, 'us_address', () => {
       const { address, errors } = parseAddress(form, 'US');
       if (Object.keys(errors).length) return { errors };
@@ -136,7 +134,7 @@ export class VerificationService {
     return this.steps.submit(accountId, 'video_overview', () => ({ change: (c) => void (c.videoStartedAt ??= new Date()) }));
   }
 
-  saveDetails(accountId: string, form: Form): Promise<SubmitOutcome> {
+  saveDetails(accountId: string, form: DetailsFields): Promise<SubmitOutcome> {
     return this.steps.submit(accountId, 'details', () => {
       const { details, errors } = parseDetails(form);
       if (!details) return { errors };
@@ -162,13 +160,13 @@ export class VerificationService {
   // ---- SSN, ITIN or neither ---------------------------------------------------------------
 
   /** The SSN (Self-Service screen or the confirm step) or the ITIN, typed twice. */
-  async saveIdentifier(accountId: string, key: 'us_ssn' | 'ssn' | 'itin', form: Form): Promise<SubmitOutcome> {
+  async saveIdentifier(accountId: string, key: 'us_ssn' | 'ssn' | 'itin', form: IdentifierFields): Promise<SubmitOutcome> {
     const kind: IdentifierKind = key === 'itin' ? 'itin' : 'ssn';
     return this.steps.submit(accountId, key, async () => {
       await this.rateLimits.consume('verify-ssn:account', accountId);
       const parsed = parseConfirmedIdentifier(kind, form.number, form.confirmNumber);
       const errors: FieldErrors = 'errors' in parsed ? { ...parsed.errors } : {};
-      if (kind === 'ssn' && form.fcraConsent !== 'yes') {
+      if (kind === 'ssn' && !form.fcraConsent) {
         errors.fcraConsent = 'verification.errors.fcraConsent';
       }
       if ('errors' in parsed || Object.keys(errors).length) return { errors };
