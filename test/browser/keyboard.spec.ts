@@ -106,8 +106,8 @@ async function checkPage(page: Page, pathname: string, shot: string): Promise<vo
   await screenshot(page, `keyboard-${shot}`);
 }
 
-/** The main form's Continue (the submit button that is not Save & Exit's). */
-const continueIn = (action: string) => `form[action="${action}"] button[type=submit]:not([form])`;
+/** The main form's Continue: not the hidden copy that Enter in a field uses, not Save & Exit (another form's, or this one's sent elsewhere). */
+const continueIn = (action: string) => `form[action="${action}"] button[type=submit]:not([form]):not([formaction]):not([hidden])`;
 
 suite.describe('the applicant journey with the keyboard alone, in Arabic', () => {
   it('from sign-up to a verified video call, without a mouse', async () => {
