@@ -116,13 +116,17 @@ export class AgentCallsController {
   }
 
   private async notHeld(viewer: Viewer, id: string): Promise<View> {
-    if ((await this.calls.ofAgent(viewer.accountId, id))?.releasedAt) return this.released();
-    throw new NotFoundException();
+    return this.endedWithoutOutcome(await this.calls.ofAgent(viewer.accountId, id));
   }
 
-  /** A supervisor released this call: say so (409) and lead back to the calls console, instead of an error. */
-  private released(): View {
-    return view('agent/call-released', {}, 409);
+  /**
+   * A call of this referee's that ended without them: a supervisor released it, or the applicant
+   * left to book an appointment. Say which (409) and lead back to the calls console, instead of an error.
+   */
+  private endedWithoutOutcome(call: VideoCall | null): View {
+    if (call?.releasedAt) return view('agent/call-released', {}, 409);
+    if (call?.leftToBookAt) return view('agent/call-left-to-book', {}, 409);
+    throw new NotFoundException();
   }
 
   /** Who may read the call's details and images now (StaffAccess), and the call; else as held() answers. */
@@ -201,11 +205,8 @@ export class AgentCallsController {
     if (form.valid) {
       const done = await this.calls.complete(viewer.accountId, id, form.valid, { ...actorOf(req), actorId: viewer.accountId });
       if (done === 'done') return redirect('/agent/calls?done=1');
-      // Released while the form was being filled in: the call is no longer this agent's.
-      if (done === 'not-found') {
-        if ((await this.calls.ofAgent(viewer.accountId, id))?.releasedAt) return this.released();
-        throw new NotFoundException();
-      }
+      // Released, or the applicant left to book, while the form was being filled in.
+      if (done === 'not-found') return this.endedWithoutOutcome(await this.calls.ofAgent(viewer.accountId, id));
       errors = { code: 'agent.call.errors.codeMismatch' };
     }
     // The form again with what the referee typed and ticked.

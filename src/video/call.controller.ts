@@ -224,6 +224,18 @@ export class CallController {
     return redirect('/call/join');
   }
 
+  /**
+   * The video does not work and the applicant would rather book a time: their part of the call
+   * ends as not held (the Trusted Referee is told), documents stay approved, and the schedule opens.
+   */
+  @Post('reschedule')
+  async reschedule(@CurrentViewer() viewer: Viewer): Promise<Redirect> {
+    const c = await this.at(viewer, 'video_call');
+    if (!('status' in c)) return c;
+    await this.calls.leaveToBook(viewer.accountId);
+    return redirect('/call/schedule');
+  }
+
   /** What call.js reports from the Jitsi IFrame API (joined, left, recording on/off, ready to close). */
   @Post('events')
   @HttpCode(204)
