@@ -6,7 +6,7 @@ import type { Response } from 'express';
 import { actorOf } from '../audit/audit.service';
 import { AGENT_STATUSES } from '../scheduling/agent-status.entity';
 import { AppointmentsService } from '../scheduling/appointments.service';
-import { TIME_ZONES, isTimeZone } from '../scheduling/time-zones';
+import { isTimeZone, zoneLabel, zoneOptions } from '../scheduling/time-zones';
 import { QueueService } from '../scheduling/queue.service';
 import { LanguageResolver } from '../i18n/language';
 import { RequireRole, RolesGuard } from '../staff/roles.guard';
@@ -74,17 +74,20 @@ export class AgentCallsController {
 
   /** The agent's weekly hours (in their own time zone), days off, and upcoming appointments shown in that zone. */
   @Get('schedule')
-  async schedule(@CurrentViewer() viewer: Viewer, @Query() query: Query): Promise<View> {
+  async schedule(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Query() query: Query): Promise<View> {
     const agentId = viewer.accountId;
+    const language = this.languages.of(req);
     const [shifts, upcoming] = await Promise.all([this.appointments.shiftsOf(agentId), this.appointments.upcomingFor(agentId)]);
     const zone = isTimeZone(query.tz) ? query.tz : (shifts[0]?.timeZone ?? 'UTC');
     const hhmm = (m: number) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
     return view('agent/calls-schedule', {
       zone,
-      zones: TIME_ZONES,
+      // Zones by their names in the reader's language, never their identifiers.
+      zoneName: zoneLabel(zone, language),
+      zones: zoneOptions(language),
       weekdays: WEEKDAYS,
-      shifts: shifts.map((s) => ({ day: WEEKDAYS[s.weekday], from: hhmm(s.startMinute), to: hhmm(s.endMinute), timeZone: s.timeZone })),
-      upcoming: upcoming.map((a) => ({ startsAt: a.startsAt, timeZone: a.timeZone })),
+      shifts: shifts.map((s) => ({ day: WEEKDAYS[s.weekday], from: hhmm(s.startMinute), to: hhmm(s.endMinute), zoneName: zoneLabel(s.timeZone, language) })),
+      upcoming: upcoming.map((a) => ({ startsAt: a.startsAt, timeZone: a.timeZone, zoneName: zoneLabel(a.timeZone, language) })),
       notice: ['added', 'invalid'].find((n) => n in query),
     });
   }
