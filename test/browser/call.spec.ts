@@ -374,11 +374,11 @@ suite.describe('the call page in Chromium, with a test double of Jitsi', () => {
     expect(await state(page, 'left').innerText()).toContain('The applicant has left the video.');
     await fire(page, 'errorOccurred', { type: 'CONNECTION', isFatal: true });
     expect(await state(page, 'connection').getByRole('button', { name: 'Try again' }).isVisible()).toBe(true);
-    // The notes: USWDS's count from the field's limit (it said "NaN characters allowed").
-    const count = page.locator('.usa-character-count__status');
-    expect(await count.innerText()).toBe('2000 characters allowed');
+    // The notes: a count from the field's limit (it once said "NaN characters allowed"), numbers written for the page's language.
+    const count = page.locator('[data-count-status]');
+    expect(await count.innerText()).toBe('2,000 characters allowed');
     await page.getByLabel('Notes').fill('Seen');
-    expect(await count.innerText()).toBe('1996 characters left');
+    expect(await count.innerText()).toBe('1,996 characters left');
     expect(await page.locator('dl.referee-applicant-details dt').first().innerText()).toBe('Name');
     await checkAccessibility(page);
     expect(errors).toEqual([]);
