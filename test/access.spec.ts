@@ -140,6 +140,7 @@ const ACCESS: Record<string, Access> = {
   'POST /call': 'signed-in',
   'POST /call/ready': 'signed-in',
   'POST /call/leave': 'signed-in',
+  'POST /call/reschedule': 'signed-in',
   'GET /call/preferences': 'signed-in',
   'POST /call/preferences': 'signed-in',
   'GET /call/schedule': 'signed-in',

@@ -87,10 +87,15 @@ describe('appointments', () => {
     // The applicant's time: in the zone they booked in, written in their language.
     const inTokyo = formatDate('en', new Date(slot), 'dateTimeLong', 'Asia/Tokyo');
     expect(inTokyo).toMatch(/^\w+day, /);
-    expect((await a.browser.get('/call')).text).toContain(`<strong data-when>${inTokyo}</strong> (Asia/Tokyo)`);
+    // The zone by its name in the reader's language and its city, never its identifier.
+    const queuePage = (await a.browser.get('/call')).text;
+    expect(queuePage).toContain(`<strong data-when>${inTokyo}</strong>, Japan Standard Time (Tokyo)`);
+    expect(queuePage).not.toContain('Asia/Tokyo');
+    expect((await a.browser.get('/call/appointment')).text).toContain(`${inTokyo}</strong>, Japan Standard Time (Tokyo)`);
     const mail = await lastEmailTo(t.db.sql, a.person.email);
     expect(mail!.subject).toBe('Your Referee video call is booked');
-    expect(mail!.body).toContain(`${inTokyo} (Asia/Tokyo)`);
+    expect(mail!.body).toContain(`${inTokyo}, Japan Standard Time (Tokyo)`);
+    expect(mail!.body).not.toContain('Asia/Tokyo');
     expect(mail!.body).toContain('/call/appointment.ics');
     const ics = await a.browser.get('/call/appointment.ics');
     expect(ics.headers['content-type']).toBe('text/calendar; charset=utf-8');
@@ -102,7 +107,11 @@ describe('appointments', () => {
 
     // The agent reads it in their own zone (the page names the zone), in their language.
     const agentPage = await agent.browser!.get('/agent/calls/schedule');
-    expect(agentPage.text).toContain('Times in America/New York.');
+    expect(agentPage.text).toContain('Times in Eastern Time (New York).');
+    expect(agentPage.text).toContain('<option value="America/New_York" selected>Eastern Time (New York)</option>');
+    expect(agentPage.text).toContain(`the applicant sees ${inTokyo}, Japan Standard Time (Tokyo)</li>`);
+    // No zone identifier in the text a person reads (option values are not read).
+    expect(agentPage.text).not.toMatch(/>[^<]*(America\/New.York|Asia\/Tokyo)/);
     expect(agentPage.text).toContain(`<span data-when>${formatDate('en', new Date(slot), 'dateTimeLong', 'America/New_York')}</span>`);
   });
 
@@ -126,7 +135,7 @@ describe('appointments', () => {
     const when = formatDate('es', at, 'dateTimeLong', 'Asia/Tokyo');
     expect(when).toMatch(/^(lunes|martes|miércoles|jueves|viernes|sábado|domingo), \d+ de [a-z]+ de \d{4}/);
     expect(when).toContain(tokyoTime);
-    expect(mail.body).toContain(`Su videollamada con un Trusted Referee es el ${when} (Asia/Tokyo).`);
+    expect(mail.body).toContain(`Su videollamada con un Trusted Referee es el ${when}, hora estándar de Japón (Tokyo).`);
     expect(mail.body).toContain('Tenga a mano sus documentos originales.');
     expect(mail.body).not.toMatch(/Your video call|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday/);
     // Not the time in UTC, nor in the agent's New York.
@@ -135,7 +144,7 @@ describe('appointments', () => {
       if (elsewhere !== tokyoTime) expect(mail.body).not.toContain(elsewhere);
     }
     const queue = await a.browser.get('/call').set('Accept-Language', 'en');
-    expect(queue.text).toContain(`<strong data-when>${when}</strong> (Asia/Tokyo)`);
+    expect(queue.text).toContain(`<strong data-when>${when}</strong>, hora estándar de Japón (Tokyo)`);
     expect(queue.text).toContain('Su videollamada está programada');
     await a.post('/call/appointment/cancel');
   });
@@ -205,7 +214,7 @@ describe('appointments', () => {
     expect((await lastEmailTo(t.db.sql, soon.person.email))!.subject).toBe('Your Referee video call is in 15 minutes');
     const missed = (await lastEmailTo(t.db.sql, gone.person.email))!;
     expect(missed.subject).toBe('Vous avez manqué votre appel vidéo Referee');
-    expect(missed.body).toMatch(/^Nous ne vous avons pas vu à votre appel vidéo du \S+ \d+ \S+ \d{4} à \d{2}:\d{2} \(UTC\)\./);
+    expect(missed.body).toMatch(/^Nous ne vous avons pas vu à votre appel vidéo du \S+ \d+ \S+ \d{4} à \d{2}:\d{2}, temps universel coordonné\./);
     expect((await gone.row()).status).toBe('approved');
     const freed = await t.db.sql.query(`select count(*)::int as n from booked_slot b join appointment a on a.id = b.appointment_id where a.verification_case_id = $1`, [gone.caseId]);
     expect(freed.rows[0].n).toBe(0);

@@ -480,7 +480,7 @@ describe('in the reader’s language', () => {
     // An agent may read Arabic too: the queue speaks it, and the request is shown as not signed in.
     const queue = await agent.get(`/agent/support?reference=${reference}`).set('Accept-Language', 'ar');
     expect(queue.text).toContain('<h1>قائمة انتظار الدعم</h1>');
-    expect(queue.text).toContain(`الطلبات ذات الرقم المرجعي ${reference}`);
+    expect(queue.text).toContain(`الطلبات ذات الرقم المرجعي <bdi class="referee-reference">${reference}</bdi>`);
     expect(queue.text).toContain('>مكالمات الفيديو والمواعيد</td>');
     expect(queue.text).toContain('>لم يسجّل الدخول</td>');
     expect(queue.text).toContain('>بانتظار Referee</td>');
@@ -511,7 +511,7 @@ describe('in the reader’s language', () => {
     const { browser: supervisor } = await person(['supervisor']);
     const list = await supervisor.get('/supervisor/fraud-reports').set('Accept-Language', 'es');
     expect(list.text).toContain('<h1>Denuncias de fraude</h1>');
-    expect(list.text).toMatch(new RegExp(`${reference}</a></th>\\s*<td data-label="Qué ocurrió">Alguien me envió un enlace de videollamada</td>`));
+    expect(list.text).toMatch(new RegExp(`${reference}</bdi></a></th>\\s*<td data-label="Qué ocurrió">Alguien me envió un enlace de videollamada</td>`));
     expect(list.text).toContain('Marcar como revisada');
   });
 });

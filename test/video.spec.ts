@@ -159,6 +159,58 @@ describe('the whole call: queue → agent takes the applicant → both on the ca
     expect((await post(r.browser!, '/agent/calls', '/agent/calls/next')).headers.location).toBe('/agent/calls?not-certified=1');
   });
 
+describe('the video does not work for the applicant: schedule an appointment instead', () => {
+  it('ends their part of the call without an outcome, keeps the documents approved, opens the schedule, and tells the referee', async () => {
+    const a = await approvedApplicant(t, 'rebooking');
+    await a.post('/call');
+    const agent = await newReferee(t, 'rebook');
+    const b = agent.browser!;
+    const consolePath: string = (await post(b, '/agent/calls', '/agent/calls/next')).headers.location;
+    const callId = consolePath.split('/').pop()!;
+    expect((await a.post('/call/join', { recordingConsent: 'yes' })).headers.location).toBe('/call/join');
+
+    // The failure panel (shown by call.js when the video fails) has the button, in a form with its CSRF token.
+    const join = await a.browser.get('/call/join');
+    expect(join.text).toMatch(/<form method="post" action="\/call\/reschedule"[^>]*>\s*<input type="hidden" name="_csrf"/);
+    expect(join.text).toContain('Schedule an appointment instead</button>');
+
+    // Without a CSRF token nothing happens.
+    expect((await a.browser.post('/call/reschedule').type('form').send({})).status).toBe(403);
+    expect((await a.row()).status).toBe('in_call');
+
+    const left = await post(a.browser, '/call/join', '/call/reschedule');
+    expect(left.status).toBe(303);
+    expect(left.headers.location).toBe('/call/schedule');
+    // The case keeps its place: documents approved, the schedule open to book a time.
+    expect((await a.row()).status).toBe('approved');
+    const schedule = await a.browser.get('/call/schedule');
+    expect(schedule.status).toBe(200);
+    expect((await a.browser.get('/call/join')).headers.location).toBe('/call');
+
+    // The call ended as not held: no outcome, so neither completed nor failed in the figures.
+    const { rows: [call] } = await t.db.sql.query('select status, outcome, ended_at, left_to_book_at from video_call where id = $1', [callId]);
+    expect(call).toMatchObject({ status: 'ended', outcome: null });
+    expect(call.left_to_book_at).not.toBeNull();
+    const { rows: events } = await t.db.sql.query(`select action, actor_id, details from audit_event where case_id = $1 and action in ('verification.call_left_to_book', 'video.applicant_left_to_book') order by id`, [a.caseId]);
+    expect(events.map((e: { action: string }) => e.action)).toEqual(['verification.call_left_to_book', 'video.applicant_left_to_book']);
+    expect(events[1].actor_id).toBe((await a.row()).account_id);
+    // The wait estimate does not learn this call's time as a handled call.
+    expect((await t.db.sql.query('select status from queue_entry where verification_case_id = $1', [a.caseId])).rows[0].status).toBe('left');
+
+    // The referee's console says the applicant left to book, and the referee is free for the next applicant.
+    const seen = await b.get(consolePath);
+    expect(seen.status).toBe(409);
+    expect(seen.text).toContain('The applicant left to book an appointment');
+    expect(seen.text).not.toContain('Amélie');
+    const outcome = await b.post(`${consolePath}/outcome`).type('form').send({ _csrf: csrfOf((await b.get('/agent/calls')).text), outcome: 'failed' });
+    expect(outcome.status).toBe(409);
+    expect((await t.db.sql.query('select outcome from video_call where id = $1', [callId])).rows[0].outcome).toBeNull();
+    expect((await t.db.sql.query('select status from agent_status where account_id = $1', [agent.accountId])).rows[0].status).toBe('available');
+    // Another referee gets a stranger's answer.
+    expect((await (await newReferee(t, 'stranger')).browser!.get(consolePath)).status).toBe(404);
+  });
+});
+
 describe('languages, interpreters and helpers', () => {
   it('lists 240+ languages; a non-English call needs an interpreter (guest JWT), a declared helper must be confirmed on camera', async () => {
     const a = await approvedApplicant(t, 'helped');

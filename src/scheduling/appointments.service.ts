@@ -18,13 +18,13 @@ import { RateLimits } from '../web/rate-limits';
 import { AgentShift, AgentShiftException, Appointment, BookedSlot } from './appointment.entity';
 import { appointmentIcs } from './ics';
 import { QueueEntry } from './queue-entry.entity';
-import { isTimeZone, localDate, wallClock, zonedToUtc } from './time-zones';
+import { isTimeZone, localDate, wallClock, zonedToUtc, zoneLabel } from './time-zones';
 
 const languageOf = (account: Account): Language => languageOr(account.language);
 
-/** An appointment's time for a message: written in the reader's language, in the zone it was booked in, and that zone's name. */
+/** An appointment's time for a message: written in the reader's language, in the zone it was booked in, and that zone's name in the reader's language. */
 export function appointmentTime(language: Language, a: Pick<Appointment, 'startsAt' | 'timeZone'>): { when: string; zone: string } {
-  return { when: formatDate(language, a.startsAt, 'dateTimeLong', a.timeZone), zone: a.timeZone.replace(/_/g, ' ') };
+  return { when: formatDate(language, a.startsAt, 'dateTimeLong', a.timeZone), zone: zoneLabel(a.timeZone, language) };
 }
 
 /** Booking window: from 2 hours to 7 days ahead. */

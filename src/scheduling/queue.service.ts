@@ -172,6 +172,11 @@ export class QueueService {
     await em.nativeUpdate(QueueEntry, { verificationCase: caseId, status: 'claimed' }, { status: 'done', finishedAt: new Date() });
   }
 
+  /** The applicant left a call that did not work, to book an appointment: the place is given up, and its time is no handle time for the estimate. */
+  async leftToBook(em: EntityManager, caseId: string): Promise<void> {
+    await em.nativeUpdate(QueueEntry, { verificationCase: caseId, status: 'claimed' }, { status: 'left', finishedAt: new Date() });
+  }
+
   // ---- The stale-queue job ---------------------------------------------------------------------
 
   /** Every minute, on one instance: places whose page was not seen for 60 minutes are given up, and the applicant told by email. */

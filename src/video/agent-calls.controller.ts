@@ -6,7 +6,7 @@ import type { Response } from 'express';
 import { actorOf } from '../audit/audit.service';
 import { AGENT_STATUSES } from '../scheduling/agent-status.entity';
 import { AppointmentsService } from '../scheduling/appointments.service';
-import { TIME_ZONES, isTimeZone } from '../scheduling/time-zones';
+import { isTimeZone, zoneLabel, zoneOptions } from '../scheduling/time-zones';
 import { QueueService } from '../scheduling/queue.service';
 import { LanguageResolver } from '../i18n/language';
 import { RequireRole, RolesGuard } from '../staff/roles.guard';
@@ -74,17 +74,20 @@ export class AgentCallsController {
 
   /** The agent's weekly hours (in their own time zone), days off, and upcoming appointments shown in that zone. */
   @Get('schedule')
-  async schedule(@CurrentViewer() viewer: Viewer, @Query() query: Query): Promise<View> {
+  async schedule(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Query() query: Query): Promise<View> {
     const agentId = viewer.accountId;
+    const language = this.languages.of(req);
     const [shifts, upcoming] = await Promise.all([this.appointments.shiftsOf(agentId), this.appointments.upcomingFor(agentId)]);
     const zone = isTimeZone(query.tz) ? query.tz : (shifts[0]?.timeZone ?? 'UTC');
     const hhmm = (m: number) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
     return view('agent/calls-schedule', {
       zone,
-      zones: TIME_ZONES,
+      // Zones by their names in the reader's language, never their identifiers.
+      zoneName: zoneLabel(zone, language),
+      zones: zoneOptions(language),
       weekdays: WEEKDAYS,
-      shifts: shifts.map((s) => ({ day: WEEKDAYS[s.weekday], from: hhmm(s.startMinute), to: hhmm(s.endMinute), timeZone: s.timeZone })),
-      upcoming: upcoming.map((a) => ({ startsAt: a.startsAt, timeZone: a.timeZone })),
+      shifts: shifts.map((s) => ({ day: WEEKDAYS[s.weekday], from: hhmm(s.startMinute), to: hhmm(s.endMinute), zoneName: zoneLabel(s.timeZone, language) })),
+      upcoming: upcoming.map((a) => ({ startsAt: a.startsAt, timeZone: a.timeZone, zoneName: zoneLabel(a.timeZone, language) })),
       notice: ['added', 'invalid'].find((n) => n in query),
     });
   }
@@ -116,13 +119,17 @@ export class AgentCallsController {
   }
 
   private async notHeld(viewer: Viewer, id: string): Promise<View> {
-    if ((await this.calls.ofAgent(viewer.accountId, id))?.releasedAt) return this.released();
-    throw new NotFoundException();
+    return this.endedWithoutOutcome(await this.calls.ofAgent(viewer.accountId, id));
   }
 
-  /** A supervisor released this call: say so (409) and lead back to the calls console, instead of an error. */
-  private released(): View {
-    return view('agent/call-released', {}, 409);
+  /**
+   * A call of this referee's that ended without them: a supervisor released it, or the applicant
+   * left to book an appointment. Say which (409) and lead back to the calls console, instead of an error.
+   */
+  private endedWithoutOutcome(call: VideoCall | null): View {
+    if (call?.releasedAt) return view('agent/call-released', {}, 409);
+    if (call?.leftToBookAt) return view('agent/call-left-to-book', {}, 409);
+    throw new NotFoundException();
   }
 
   /** Who may read the call's details and images now (StaffAccess), and the call; else as held() answers. */
@@ -201,11 +208,8 @@ export class AgentCallsController {
     if (form.valid) {
       const done = await this.calls.complete(viewer.accountId, id, form.valid, { ...actorOf(req), actorId: viewer.accountId });
       if (done === 'done') return redirect('/agent/calls?done=1');
-      // Released while the form was being filled in: the call is no longer this agent's.
-      if (done === 'not-found') {
-        if ((await this.calls.ofAgent(viewer.accountId, id))?.releasedAt) return this.released();
-        throw new NotFoundException();
-      }
+      // Released, or the applicant left to book, while the form was being filled in.
+      if (done === 'not-found') return this.endedWithoutOutcome(await this.calls.ofAgent(viewer.accountId, id));
       errors = { code: 'agent.call.errors.codeMismatch' };
     }
     // The form again with what the referee typed and ticked.

@@ -57,7 +57,7 @@ export class CallController {
     const preferences = await this.calls.preferencesOf(c.id);
     return view('call/queue', {
       // Times go to the page as moments: it writes them in the reader's language, in the zone of the booking.
-      appointment: appointment && { startsAt: appointment.startsAt, timeZone: appointment.timeZone, due: this.appointments.isDue(appointment) },
+      appointment: appointment && { startsAt: appointment.startsAt, timeZone: appointment.timeZone, zoneName: zoneLabel(appointment.timeZone, this.languages.of(req)), due: this.appointments.isDue(appointment) },
       ...pageOf(c, 'video_queue'),
       status: c.status,
       place,
@@ -165,12 +165,12 @@ export class CallController {
 
   /** The appointment, with "Cancel appointment". */
   @Get('appointment')
-  async appointmentPage(@CurrentViewer() viewer: Viewer): Promise<View | Redirect> {
+  async appointmentPage(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest): Promise<View | Redirect> {
     const c = await this.at(viewer, 'video_queue');
     if (!('status' in c)) return c;
     const a = await this.appointments.current(viewer.accountId);
     if (!a) return redirect('/call');
-    return view('call/appointment', { ...pageOf(c, 'video_queue'), startsAt: a.startsAt, timeZone: a.timeZone });
+    return view('call/appointment', { ...pageOf(c, 'video_queue'), startsAt: a.startsAt, timeZone: a.timeZone, zoneName: zoneLabel(a.timeZone, this.languages.of(req)) });
   }
 
   @Post('appointment/cancel')
@@ -222,6 +222,18 @@ export class CallController {
     if (form.errors) return this.joinView(viewer, res, c, call, form.errors);
     await this.calls.consent(viewer.accountId);
     return redirect('/call/join');
+  }
+
+  /**
+   * The video does not work and the applicant would rather book a time: their part of the call
+   * ends as not held (the Trusted Referee is told), documents stay approved, and the schedule opens.
+   */
+  @Post('reschedule')
+  async reschedule(@CurrentViewer() viewer: Viewer): Promise<Redirect> {
+    const c = await this.at(viewer, 'video_call');
+    if (!('status' in c)) return c;
+    await this.calls.leaveToBook(viewer.accountId);
+    return redirect('/call/schedule');
   }
 
   /** What call.js reports from the Jitsi IFrame API (joined, left, recording on/off, ready to close). */

@@ -311,6 +311,32 @@ export class CallsService {
     return this.em.findOne(VideoCall, { applicant: accountId, status: 'active' }, { refresh: true });
   }
 
+  /**
+   * The video did not work for the applicant, who chose to book an appointment instead: their
+   * call ends without an outcome (neither completed nor failed), the case goes back to approved
+   * (documents stay approved), and the Trusted Referee's console says the applicant left to book.
+   * False when the applicant has no call in progress.
+   */
+  async leaveToBook(accountId: string): Promise<boolean> {
+    const left = await this.em.transactional(async (em) => {
+      // The call, then the case, then the queue place: the order complete() locks them in.
+      const call = await em.findOne(VideoCall, { applicant: accountId, status: 'active' }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+      if (!call) return null;
+      const c = await em.findOneOrFail(VerificationCase, call.verificationCase.id, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+      const now = new Date();
+      call.status = 'ended';
+      call.endedAt = now;
+      call.leftToBookAt = now;
+      if (c.status === 'in_call') await this.steps.move(em, c, 'approved', 'verification.call_left_to_book', { callId: call.id });
+      await this.queue.leftToBook(em, c.id);
+      await this.queue.setAgentStatus(call.agent.id, 'available', em);
+      return { caseId: c.id, callId: call.id };
+    });
+    if (!left) return false;
+    await this.audit.record({ action: 'video.applicant_left_to_book', caseId: left.caseId, subject: left.callId, actorId: accountId });
+    return true;
+  }
+
   /** The applicant agreed to the recording (required before joining). */
   async consent(accountId: string): Promise<boolean> {
     const updated = await this.em.nativeUpdate(VideoCall, { applicant: accountId, status: 'active', recordingConsentAt: null }, { recordingConsentAt: new Date() });

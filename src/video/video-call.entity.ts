@@ -71,6 +71,10 @@ export class VideoCall {
   @Property({ type: 'datetime', nullable: true })
   releasedAt?: Date;
 
+  /** The applicant left the call (it did not work for them) to book an appointment instead: ended without an outcome. */
+  @Property({ type: 'datetime', nullable: true })
+  leftToBookAt?: Date;
+
   @Property({ type: 'text', nullable: true })
   outcomeReason?: string;
 

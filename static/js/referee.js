@@ -48,4 +48,38 @@
     };
     window.setTimeout(tick, 1000);
   }
+
+  // Character counts (views/macros/textarea.njk) in the page's language: each message is written
+  // by the server for sample numbers covering every plural form, with {n} for the number; the
+  // sample of the same plural form as the count is used (Arabic has six forms, English two).
+  var SAMPLES = [0, 1, 2, 3, 11, 100];
+  var plural = new Intl.PluralRules(pageLanguage);
+  var numbers = new Intl.NumberFormat(pageLanguage);
+  document.querySelectorAll('[data-character-count]').forEach(function (root) {
+    var field = root.querySelector('textarea');
+    var status = root.querySelector('[data-count-status]');
+    var live = root.querySelector('[data-count-live]');
+    var max = Number(root.getAttribute('data-max'));
+    if (!field || !status || !live || !(max > 0)) return;
+    var message = function (kind, count) {
+      var form = plural.select(count);
+      var sample = SAMPLES.filter(function (n) { return plural.select(n) === form; })[0];
+      var text = root.getAttribute('data-' + kind + '-' + (sample === undefined ? 100 : sample)) || '';
+      return text.replace('{n}', numbers.format(count));
+    };
+    var timer;
+    var update = function (announce) {
+      var used = field.value.length;
+      var over = used > max;
+      var text = used === 0 ? message('allowed', max) : over ? message('over', used - max) : message('left', max - used);
+      status.textContent = text;
+      status.classList.toggle('usa-character-count__status--invalid', over);
+      if (!announce) return;
+      // Said once the person pauses, not at every keystroke.
+      window.clearTimeout(timer);
+      timer = window.setTimeout(function () { live.textContent = text; }, 1000);
+    };
+    field.addEventListener('input', function () { update(true); });
+    update(false); // a form that came back keeps its text: show what is left, without announcing it
+  });
 })();

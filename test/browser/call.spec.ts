@@ -254,7 +254,7 @@ suite.describe('the call page in Chromium, with a test double of Jitsi', () => {
   it("tells the applicant when Jitsi's script cannot load, with what to do, and keeps their call; no error summary on arrival or during the call; links once", async () => {
     const browser = await suite.launch();
     await browser.context.route('https://jitsi.test/**', (route) => route.abort('blockedbyclient'));
-    const { a } = await applicantOnCall('blocked');
+    const { a, referee, consolePath } = await applicantOnCall('blocked');
     await shareCookies(a.browser, browser.context, suite.baseUrl);
     const page = browser.page;
     await page.goto(`${suite.baseUrl}/call/join`);
@@ -281,6 +281,14 @@ suite.describe('the call page in Chromium, with a test double of Jitsi', () => {
     expect(new URL(page.url()).pathname).toBe('/call/join');
     await state(page, 'script').waitFor();
     expect((await a.row()).status).toBe('in_call');
+    // Or book a time instead: the call ends as not held, the schedule opens, the documents stay approved.
+    await clickAndLoad(page, state(page, 'script').getByRole('button', { name: 'Schedule an appointment instead' }));
+    expect(new URL(page.url()).pathname).toBe('/call/schedule');
+    expect((await a.row()).status).toBe('approved');
+    await checkAccessibility(page);
+    // The referee's console says the applicant left to book.
+    const told = await referee.browser!.get(consolePath);
+    expect(told.text).toContain('The applicant left to book an appointment');
   });
 
   it("shows the applicant what the video is doing from Jitsi's events: connecting, waiting, on the call, reconnecting, a lost connection and a refused camera", async () => {
@@ -366,11 +374,11 @@ suite.describe('the call page in Chromium, with a test double of Jitsi', () => {
     expect(await state(page, 'left').innerText()).toContain('The applicant has left the video.');
     await fire(page, 'errorOccurred', { type: 'CONNECTION', isFatal: true });
     expect(await state(page, 'connection').getByRole('button', { name: 'Try again' }).isVisible()).toBe(true);
-    // The notes: USWDS's count from the field's limit (it said "NaN characters allowed").
-    const count = page.locator('.usa-character-count__status');
-    expect(await count.innerText()).toBe('2000 characters allowed');
+    // The notes: a count from the field's limit (it once said "NaN characters allowed"), numbers written for the page's language.
+    const count = page.locator('[data-count-status]');
+    expect(await count.innerText()).toBe('2,000 characters allowed');
     await page.getByLabel('Notes').fill('Seen');
-    expect(await count.innerText()).toBe('1996 characters left');
+    expect(await count.innerText()).toBe('1,996 characters left');
     expect(await page.locator('dl.referee-applicant-details dt').first().innerText()).toBe('Name');
     await checkAccessibility(page);
     expect(errors).toEqual([]);
