@@ -37,7 +37,7 @@ async function journey(page: Page, email: string, { javaScript, shots }: { javaS
   expect(await page.getByLabel('Email address').inputValue()).toBe(email);
   expect(await page.getByLabel('Password', { exact: true }).inputValue()).toBe('');
   const summary = page.locator('[data-error-summary]');
-  expect(await summary.innerText()).toMatch(/Password: .*12 characters/i);
+  expect(await summary.innerText()).toMatch(/Your password must be at least 12 characters/i);
   expect(await page.locator('#password-error').innerText()).toMatch(/12 characters/);
   if (javaScript) {
     // referee.js moves focus to the error summary, so a screen reader announces it.
