@@ -253,10 +253,9 @@ export class CallsService {
   async release(callId: string, agentId: string, actor: Pick<AuditEntry, 'actorId' | 'ip'>): Promise<'released' | 'changed'> {
     if (!/^[0-9a-f-]{36}$/.test(callId) || !/^[0-9a-f-]{36}$/.test(agentId)) return 'changed';
     const released = await this.em.transactional(async (em) => {
-      // The call, then the case, then the queue place: the order complete() locks them in.
-      const call = await em.findOne(VideoCall, { id: callId, agent: agentId, status: 'active' }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
-      if (!call) return null;
-      const c = await em.findOneOrFail(VerificationCase, call.verificationCase.id, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+      const locked = await lockActiveCall(em, { id: callId, agent: agentId });
+      if (!locked) return null;
+      const { call, c } = locked;
       const now = new Date();
       call.status = 'ended';
       call.endedAt = now;
@@ -319,10 +318,9 @@ export class CallsService {
    */
   async leaveToBook(accountId: string): Promise<boolean> {
     const left = await this.em.transactional(async (em) => {
-      // The call, then the case, then the queue place: the order complete() locks them in.
-      const call = await em.findOne(VideoCall, { applicant: accountId, status: 'active' }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
-      if (!call) return null;
-      const c = await em.findOneOrFail(VerificationCase, call.verificationCase.id, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+      const locked = await lockActiveCall(em, { applicant: accountId });
+      if (!locked) return null;
+      const { call, c } = locked;
       const now = new Date();
       call.status = 'ended';
       call.endedAt = now;
@@ -360,4 +358,16 @@ export class CallsService {
       return true;
     });
   }
+}
+
+/**
+ * An active call and its case, each locked, in the order every change of a call takes them
+ * (the call, then the case, then the queue place), so two changes never deadlock; null when
+ * no active call matches.
+ */
+async function lockActiveCall(em: EntityManager, where: { id?: string; agent?: string; applicant?: string }): Promise<{ call: VideoCall; c: VerificationCase } | null> {
+  const call = await em.findOne(VideoCall, { ...where, status: 'active' }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+  if (!call) return null;
+  const c = await em.findOneOrFail(VerificationCase, call.verificationCase.id, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+  return { call, c };
 }
