@@ -89,10 +89,11 @@ describe('message catalogs', () => {
   });
 
   it('keeps left-to-right numbers and codes in their order in Arabic: the SSN example, phone numbers, the masked phone', () => {
+    // Isolated (U+2068…U+2069); digits alone have no strong direction, so a left-to-right mark inside makes the isolate left to right.
     const messages = new Messages(catalogs);
-    expect(messages.text('ar', 'verification.ssn.hint')).toContain('\u2068123-45-6789\u2069');
-    expect(messages.text('ar', 'verification.errors.usPhone.format')).toContain('\u2068(202) 555-0125\u2069');
-    expect(messages.html('ar', 'mfa.common.sentTo', { hint: '(•••) •••-0125', minutes: 10 })).toContain('<strong>\u2068(•••) •••-0125\u2069</strong>');
+    expect(messages.text('ar', 'verification.ssn.hint')).toContain('\u2068\u200e123-45-6789\u2069');
+    expect(messages.text('ar', 'verification.errors.usPhone.format')).toContain('\u2068\u200e(202) 555-0125\u2069');
+    expect(messages.html('ar', 'mfa.common.sentTo', { hint: '(•••) •••-0125', minutes: 10 })).toContain('<strong>\u2068\u200e(•••) •••-0125\u2069</strong>');
   });
 
   it('names our staff member موظف Referee in Arabic, never وكيل (which reads as the person’s own agent)', () => {
