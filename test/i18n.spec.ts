@@ -67,6 +67,42 @@ describe('message catalogs', () => {
     expect(arabic[4]).toMatch(/ 11 مشكلة$/); // many: the singular noun, as Arabic counts
   });
 
+  it('gives every Arabic count all six plural forms, so a wait of up to 2 minutes reads as دقيقتين', () => {
+    const lacking: string[] = [];
+    const walk = (key: string, elements: MessageFormatElement[]) => {
+      for (const element of elements) {
+        if (element.type === TYPE.plural) {
+          const forms = Object.keys(element.options);
+          const missing = ['zero', 'one', 'two', 'few', 'many', 'other'].filter((form) => !forms.includes(form) && !(form === 'zero' && forms.includes('=0')));
+          if (missing.length) lacking.push(`${key} lacks ${missing.join(', ')}`);
+        }
+        if (element.type === TYPE.plural || element.type === TYPE.select) for (const option of Object.values(element.options)) walk(key, option.value);
+        if (element.type === TYPE.tag) walk(key, element.children);
+      }
+    };
+    for (const [key, text] of catalogs.get('ar')!) walk(key, parse(text));
+    expect(lacking).toEqual([]);
+
+    const messages = new Messages(catalogs);
+    expect(messages.text('ar', 'call.wait.minutes', { low: 1, high: 2 })).toContain('دقيقتين');
+    expect(messages.text('ar', 'documents.hold.replaceHeading', { count: 2 })).toBe('يُرجى استبدال مستندين');
+  });
+
+  it('keeps left-to-right numbers and codes in their order in Arabic: the SSN example, phone numbers, the masked phone', () => {
+    // Isolated (U+2068…U+2069); digits alone have no strong direction, so a left-to-right mark inside makes the isolate left to right.
+    const messages = new Messages(catalogs);
+    expect(messages.text('ar', 'verification.ssn.hint')).toContain('\u2068\u200e123-45-6789\u2069');
+    expect(messages.text('ar', 'verification.errors.usPhone.format')).toContain('\u2068\u200e(202) 555-0125\u2069');
+    expect(messages.html('ar', 'mfa.common.sentTo', { hint: '(•••) •••-0125', minutes: 10 })).toContain('<strong>\u2068\u200e(•••) •••-0125\u2069</strong>');
+  });
+
+  it('names our staff member موظف Referee in Arabic, never وكيل (which reads as the person’s own agent)', () => {
+    const messages = new Messages(catalogs);
+    expect(messages.text('ar', 'call.fraud.body', { site: 'referee.example' })).toContain('موظف Referee');
+    const agent = [...catalogs.get('ar')!].filter(([, text]) => text.includes('وكيل')).map(([key]) => key);
+    expect(agent).toEqual([]);
+  });
+
   it('escapes values placed into a page and refuses keys English lacks', () => {
     const messages = new Messages(catalogs);
     expect(messages.html('en', 'errors.tooManyAttempts', { minutes: 2 })).toContain('2 minutes');

@@ -146,7 +146,7 @@ suite.describe('the call page in Chromium, with a test double of Jitsi', () => {
     await page.goto(`${suite.baseUrl}/call/join`);
     expect(await page.locator('html').getAttribute('dir')).toBe('rtl');
     expect(await page.locator('h1').innerText()).toBe('انضم إلى مكالمة الفيديو');
-    await page.getByText('إذا أرسل إليك أي شخص رابط مكالمة فيديو، فأبلغ وكيلك فورًا.').waitFor();
+    await page.getByText('إذا أرسل إليك أي شخص رابط مكالمة فيديو، فيُرجى إبلاغ موظف Referee فورًا.').waitFor();
     await checkAccessibility(page);
     // Joining without agreeing: the reason, in Arabic.
     await clickAndLoad(page, page.getByRole('button', { name: 'انضم إلى مكالمة الفيديو' }));

@@ -110,7 +110,7 @@ suite.describe('help centre, policies and support in a browser', () => {
     const helpers = content.find('article', 'helpers-and-interpreters', 'ar')!;
     await clickAndLoad(page, main(page).getByRole('link', { name: helpers.title }));
     expect(pathOf(page)).toBe('/help/helpers-and-interpreters');
-    expect(await h1(page)).toBe('كيف يمكن للمرافقين والمترجمين الفوريين مساعدتك أثناء مكالمة الفيديو');
+    expect(await h1(page)).toBe('كيف يمكن للمساعدين والمترجمين الفوريين مساعدتك أثناء مكالمة الفيديو');
     await screenshot(page, 'help-article-ar');
     await checkAccessibility(page);
     // Mirrored: the article comes first from the right, its side column to its left.
