@@ -841,8 +841,8 @@ describe('in the reader’s language', () => {
     await step(a, '/verify/details', FRENCH_DETAILS, '/verify/ssn');
     const ssn = await a.post('/verify/ssn', { number: '666-12-3456', confirmNumber: '666-12-3456', fcraConsent: 'yes' });
     expect(ssn.status).toBe(400);
-    expect(textOf(ssn.text, 'number-error')).toBe('Un numéro de sécurité sociale ne peut pas commencer par 000 ni par 666');
-    expect(summaryFor(ssn.text, 'number')).toBe('Un numéro de sécurité sociale ne peut pas commencer par 000 ni par 666');
+    expect(textOf(ssn.text, 'number-error')).toBe('Un numéro de sécurité sociale américain (SSN) ne peut pas commencer par 000 ni par 666');
+    expect(summaryFor(ssn.text, 'number')).toBe('Un numéro de sécurité sociale américain (SSN) ne peut pas commencer par 000 ni par 666');
     expect(ssn.text).not.toContain('666-12');
   });
 
