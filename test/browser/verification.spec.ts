@@ -209,12 +209,12 @@ suite.describe('verifying from outside the United States, in a browser', () => {
     await page.locator('#postalCode').fill(FRENCH_DETAILS.postalCode);
     await page.getByRole('group', { name: 'هل تغيّر اسمك القانوني؟' }).getByText('لا', { exact: true }).click();
     await clickAndLoad(page, main(page).getByRole('button', { name: 'متابعة' }));
-    await rtl('/verify/ssn', 'أكّد رقم الضمان الاجتماعي (SSN)', 'verify-ar-ssn');
-    await clickAndLoad(page, page.getByRole('link', { name: 'ليس لدي رقم ضمان اجتماعي ولا رقم ITIN' }));
+    await rtl('/verify/ssn', 'أكّد رقم الضمان الاجتماعي الأمريكي (SSN)', 'verify-ar-ssn');
+    await clickAndLoad(page, page.getByRole('link', { name: 'ليس لدي رقم الضمان الاجتماعي الأمريكي (SSN) ولا رقم ITIN' }));
     await rtl('/verify/no-ssn-or-itin', 'التحقق باستخدام جواز سفرك غير الأمريكي', 'verify-ar-no-number');
     expect(await main(page).innerText()).toContain('فرنسا');
     await clickAndLoad(page, page.getByRole('button', { name: 'المتابعة بجواز سفري غير الأمريكي' }));
-    await rtl('/verify/documents/primary', 'اختر الوثيقة الأساسية', 'verify-ar-primary');
+    await rtl('/verify/documents/primary', 'اختر المستند الأساسي', 'verify-ar-primary');
     await page.getByText('جواز سفر أجنبي (غير أمريكي)', { exact: true }).click();
     await clickAndLoad(page, main(page).getByRole('button', { name: 'متابعة' }));
     await rtl('/verify/documents/primary/check', 'جواز سفر أجنبي (غير أمريكي)', 'verify-ar-passport');
