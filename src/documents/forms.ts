@@ -20,12 +20,6 @@ export const captureLinkForm = (language: Language) =>
 /** A held photo: "Use this photo anyway" or "Take another photo". */
 export const HeldPhotoForm = z.object({ choice: z.enum(['use', 'retake']).catch('retake') });
 
-/**
- * The multipart text fields of an upload: only the CSRF token, which the multipart parser
- * checks itself (before the first file); anything else a form sends is ignored.
- */
-export const UploadFields = z.object({ _csrf: textField() });
-
 /** The reviewer's decision on each document of a case: accept, or reject with at least one reason (and a note). */
 export const reviewDecisionForm = (items: Item[]) =>
   z
