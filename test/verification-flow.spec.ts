@@ -9,14 +9,10 @@ import { CASE_STATUSES } from '../src/verification/verification-case.entity';
 import { VerificationController } from '../src/verification/verification.controller';
 import { DocumentsController } from '../src/documents/documents.controller';
 import { CallController } from '../src/video/call.controller';
-import { MikroORM } from '@mikro-orm/postgresql';
-import { LockMode } from '@mikro-orm/core';
 import { CaseSteps } from '../src/verification/case-steps';
-import { step as flowStep } from '../src/verification/flow';
-import { VerificationCase } from '../src/verification/verification-case.entity';
 import { CallsService } from '../src/video/calls.service';
 import { startTestApp, type TestApp } from './harness/app';
-import { inContext, JITSI, newReferee } from './harness/calls';
+import { inContext, JITSI, newReferee, takeIntoReview } from './harness/calls';
 import { applicantAtDocuments, submitDocuments, uploadAll } from './harness/documents';
 import { reviewTimePhrase } from '../src/documents/review-time';
 import { textOf } from './harness/forms';
@@ -179,12 +175,7 @@ describe('the tracker along the journey', () => {
     // A reviewer takes the documents, then approves them (the documents module's own moves).
     const caseId: string = (await a.row()).id;
     const steps = t.app.get(CaseSteps);
-    await inContext(t, () =>
-      t.app.get(MikroORM).em.transactional(async (em) => {
-        const c = await em.findOneOrFail(VerificationCase, caseId, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
-        await steps.move(em, c, 'in_review', flowStep('document_review').audit, undefined, 'document_review');
-      }),
-    );
+    await takeIntoReview(t, caseId);
     await look('/documents/review');
     await inContext(t, () => steps.markDocumentsApproved(caseId));
     await look('/documents/review');
@@ -213,12 +204,7 @@ describe('the tracker along the journey', () => {
 
     const caseId: string = (await a.row()).id;
     const steps = t.app.get(CaseSteps);
-    await inContext(t, () =>
-      t.app.get(MikroORM).em.transactional(async (em) => {
-        const c = await em.findOneOrFail(VerificationCase, caseId, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
-        await steps.move(em, c, 'in_review', flowStep('document_review').audit, undefined, 'document_review');
-      }),
-    );
+    await takeIntoReview(t, caseId);
     await inContext(t, () => steps.markDocumentsApproved(caseId));
     const approved = await a.browser.get('/documents/review');
     expect(textOf(approved.text, 'review-status')).toContain('Your documents were approved');

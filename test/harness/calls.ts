@@ -18,22 +18,35 @@ export function inContext<T>(t: TestApp, work: () => Promise<T>): Promise<T> {
   return RequestContext.create(t.app.get(MikroORM).em, work);
 }
 
-/**
- * Documents sent, in review and approved through the verification module's own methods
- * (CaseSteps.move along the flow, then markDocumentsApproved: the documents
- * module's hand-over), so the case is where the /call pages start.
- */
-export async function approveDocuments(t: TestApp, a: Applicant): Promise<string> {
-  const caseId: string = (await a.row()).id;
-  const steps = t.app.get(CaseSteps);
+/** Sent documents taken into review, as a reviewer's claim moves the case (the documents module's move). */
+export async function takeIntoReview(t: TestApp, caseId: string): Promise<void> {
   await inContext(t, () =>
     t.app.get(MikroORM).em.transactional(async (em) => {
       const c = await em.findOneOrFail(VerificationCase, caseId, { refresh: true });
-      await steps.move(em, c, 'documents_submitted', flowStep('send_documents').audit, undefined, 'send_documents');
-      await steps.move(em, c, 'in_review', flowStep('document_review').audit, undefined, 'document_review');
+      await t.app.get(CaseSteps).move(em, c, 'in_review', flowStep('document_review').audit, undefined, 'document_review');
     }),
   );
-  await inContext(t, () => steps.markDocumentsApproved(caseId, { test: true }));
+}
+
+/** Sent documents taken into review and approved (then markDocumentsApproved: the documents module's hand-over). */
+export async function approveSentDocuments(t: TestApp, caseId: string): Promise<void> {
+  await takeIntoReview(t, caseId);
+  await inContext(t, () => t.app.get(CaseSteps).markDocumentsApproved(caseId, { test: true }));
+}
+
+/**
+ * Documents sent, in review and approved through the verification module's own methods
+ * (CaseSteps.move along the flow), so the case is where the /call pages start.
+ */
+export async function approveDocuments(t: TestApp, a: Applicant): Promise<string> {
+  const caseId: string = (await a.row()).id;
+  await inContext(t, () =>
+    t.app.get(MikroORM).em.transactional(async (em) => {
+      const c = await em.findOneOrFail(VerificationCase, caseId, { refresh: true });
+      await t.app.get(CaseSteps).move(em, c, 'documents_submitted', flowStep('send_documents').audit, undefined, 'send_documents');
+    }),
+  );
+  await approveSentDocuments(t, caseId);
   return caseId;
 }
 

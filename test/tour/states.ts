@@ -3,17 +3,13 @@
  * tests do) to the point of the journey a stop shows. A state is built on first use, so a
  * filtered tour (TOUR_ONLY) only builds what its stops need.
  */
-import { MikroORM } from '@mikro-orm/postgresql';
 import type { TestApp } from '../harness/app';
 import { createAccount, grantRoles, passwordSignIn, signIn } from '../harness/accounts';
-import { inContext, JITSI, newReferee } from '../harness/calls';
+import { approveSentDocuments, JITSI, newReferee } from '../harness/calls';
 import { applicantAtDocuments, submitDocuments, uploadAll } from '../harness/documents';
 import { csrfOf, submitForm } from '../harness/forms';
 import { lastEmailTo } from '../harness/outbox';
 import { newApplicant, toIdentifierStep, type Applicant } from '../harness/verification';
-import { CaseSteps } from '../../src/verification/case-steps';
-import { step as flowStep } from '../../src/verification/flow';
-import { VerificationCase } from '../../src/verification/verification-case.entity';
 
 export { JITSI };
 
@@ -58,14 +54,7 @@ async function post(agent: Agent, from: string, path: string, fields: Record<str
 /** Documents sent by the applicant, then taken into review and approved (the documents module's hand-over). */
 async function approve(t: TestApp, a: Applicant): Promise<string> {
   const caseId: string = (await a.row()).id;
-  const steps = t.app.get(CaseSteps);
-  await inContext(t, () =>
-    t.app.get(MikroORM).em.transactional(async (em) => {
-      const c = await em.findOneOrFail(VerificationCase, caseId, { refresh: true });
-      await steps.move(em, c, 'in_review', flowStep('document_review').audit, undefined, 'document_review');
-    }),
-  );
-  await inContext(t, () => steps.markDocumentsApproved(caseId, { test: true }));
+  await approveSentDocuments(t, caseId);
   return caseId;
 }
 
