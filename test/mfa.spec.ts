@@ -616,7 +616,7 @@ describe('in the reader’s language', () => {
     const { browser } = await atSecondStep();
     const setup = await browser.get('/mfa/setup').set('Accept-Language', 'es');
     expect(setup.text).toContain('<html lang="es" dir="ltr">');
-    expect(setup.text).toContain('<h1>Añada una segunda forma de iniciar sesión</h1>');
+    expect(setup.text).toContain('<h1>Agregue una segunda forma de iniciar sesión</h1>');
     expect(setup.text).toContain('Llave de acceso o llave de seguridad <span class="usa-tag">Recomendado</span>');
     expect(setup.text).not.toContain('Code generator app');
     const phone = await browser.get('/mfa/setup/phone').set('Accept-Language', 'es');
@@ -700,11 +700,11 @@ describe('in the reader’s language', () => {
     const confirm = await browser.get('/mfa/setup/phone/confirm');
     const done = await browser.post('/mfa/setup/phone/confirm').type('form').send({ _csrf: csrfOf(confirm.text), code });
     // Signed in now: pages follow the account's language too.
-    expect(done.text).toContain('<h1 class="usa-alert__heading">Método añadido: Mensaje de texto o llamada de voz</h1>');
+    expect(done.text).toContain('<h1 class="usa-alert__heading">Método agregado: Mensaje de texto o llamada de voz</h1>');
     // The change is emailed in Spanish too, naming the kind of method in Spanish.
     const mail = await lastEmailTo(t.db.sql, person.email);
     expect(mail?.subject).toBe('Cambiaron sus métodos de inicio de sesión de Referee');
-    expect(mail?.body).toContain('Se añadió el método de inicio de sesión «Móvil» (Mensaje de texto o llamada de voz) a su cuenta de Referee.');
+    expect(mail?.body).toContain('Se agregó el método de inicio de sesión «Móvil» (Mensaje de texto o llamada de voz) a su cuenta de Referee.');
 
     const french = await createAccountIn('fr');
     const other = t.browser();

@@ -811,7 +811,7 @@ describe('in the reader’s language', () => {
     await step(a, '/verify/documents/primary/check', { original: 'yes', nameMatches: 'yes', unexpired: 'yes' }, '/verify/documents/second');
     await step(a, '/verify/documents/second', { document: 'utility_bill' }, '/verify/documents/second/check');
     const bill = await pageOf(a, '/verify/documents/second/check');
-    expect(bill.text).toContain('هل صدرت وثيقتك (فاتورة الخدمات) خلال آخر 90 يومًا، وهل يظهر فيها عنوانك الحالي؟');
+    expect(bill.text).toContain('هل صدر مستندك (فاتورة الخدمات) خلال آخر 90 يومًا، وهل يظهر فيه عنوانك الحالي؟');
     // The utility bill is also the proof of the non-U.S. address: straight to the review of the choices.
     await step(a, '/verify/documents/second/check', { nameMatches: 'yes', recent: 'yes' }, '/verify/documents/review');
     const review = await pageOf(a, '/verify/documents/review');
