@@ -137,7 +137,7 @@ export class AuditService {
     let checked = 0;
     let after = '0';
     let from: ChainCheck['from'];
-    const checkpoint = await em.findOne(AuditCheckpoint, {}, { orderBy: { id: 'desc' } });
+    const [checkpoint] = await em.find(AuditCheckpoint, {}, { orderBy: { id: 'desc' }, limit: 1 });
     if (checkpoint) {
       if (!signatureMatches(checkpointKey(this.config), checkpoint)) {
         return { checked, brokenAt: `checkpoint ${checkpoint.id}`, reason: 'its signature does not match (not written by this server, or changed since)' };
