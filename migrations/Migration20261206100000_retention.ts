@@ -30,18 +30,21 @@ export class Migration20261206100000_retention extends Migration {
     this.addSql(`
       create or replace function "audit_cut"(p_lock bigint, p_before timestamptz, p_limit int)
       returns table (last_id bigint, last_hash text, removed int) language plpgsql as $$
-      declare
-        stop bigint;
       begin
         perform pg_advisory_xact_lock(p_lock);
-        -- The chain is cut only at its start: up to the first event recorded on or after p_before.
-        select min("id") into stop from "audit_event" where "at" >= p_before;
+        -- Nothing to cut (the usual hourly run): one row read by the primary key.
+        if not exists (select 1 from (select "at" from "audit_event" order by "id" limit 1) oldest where oldest."at" < p_before) then
+          return;
+        end if;
         perform set_config('referee.audit_cut', 'on', true);
+        -- The chain is cut only at its start: its oldest events (read by the primary key, no
+        -- scan of the table), up to the first one recorded on or after p_before.
         return query
-          with cut as (
-            delete from "audit_event" where "id" in (
-              select "id" from "audit_event" where stop is null or "id" < stop order by "id" limit p_limit
-            ) returning "id", "hash"
+          with head as (select "id", "at" from "audit_event" order by "id" limit p_limit),
+          stop as (select min("id") as "id" from head where "at" >= p_before),
+          cut as (
+            delete from "audit_event" where "id" in (select h."id" from head h, stop s where s."id" is null or h."id" < s."id")
+            returning "id", "hash"
           )
           select c."id", c."hash", (select count(*)::int from cut) from cut c order by c."id" desc limit 1;
         perform set_config('referee.audit_cut', 'off', true);

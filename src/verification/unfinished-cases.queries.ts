@@ -14,11 +14,18 @@ export interface IdleCase {
 type IdleCaseRow = { case_id: string; account_id: string; email: string; language: string | null; last_activity: Date | string; deletion_warned_at: Date | string | null };
 
 /**
- * Cases neither verified nor failed whose last activity is before `idleBefore`, longest idle
- * first; with `caseId`, that one case only (checked again just before it is deleted). Events
- * with no actor are the system's own (a job giving up a queue place): they are no activity.
+ * Cases neither verified nor failed that need the job now, longest idle first: idle since before
+ * `warnFrom` and not warned since their last activity (a warning is due), or warned at least
+ * by `warnedBefore` and idle since before `idleBefore` (a deletion is due). Cases warned and
+ * waiting out their notice are left out, so they never fill a batch. With `caseId`, that one
+ * case only (checked again, locked, just before it is deleted). Events with no actor are the
+ * system's own (a job giving up a queue place): they are no activity.
  */
-export async function idleCases(em: EntityManager, idleBefore: Date, options: { limit: number; caseId?: string }): Promise<IdleCase[]> {
+export async function idleCases(
+  em: EntityManager,
+  at: { warnFrom: Date; warnedBefore: Date; idleBefore: Date },
+  options: { limit: number; caseId?: string },
+): Promise<IdleCase[]> {
   const rows = await sql<IdleCaseRow>(
     em,
     `select * from (
@@ -33,9 +40,10 @@ export async function idleCases(em: EntityManager, idleBefore: Date, options: { 
        where c.status not in ('verified', 'failed') and c.updated_at < ?${options.caseId ? ' and c.id = ?' : ''}
      ) idle
      where last_activity < ?
+       and (deletion_warned_at is null or deletion_warned_at <= last_activity or (deletion_warned_at <= ? and last_activity < ?))
      order by last_activity
      limit ?`,
-    options.caseId ? [idleBefore, options.caseId, idleBefore, options.limit] : [idleBefore, idleBefore, options.limit],
+    [at.warnFrom, ...(options.caseId ? [options.caseId] : []), at.warnFrom, at.warnedBefore, at.idleBefore, options.limit],
   );
   return rows.map((r) => ({
     caseId: r.case_id,

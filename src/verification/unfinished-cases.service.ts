@@ -45,11 +45,16 @@ export class UnfinishedCasesService {
   async run(now = new Date()): Promise<{ warned: number; deleted: number }> {
     const outcome = await this.jobs.runExclusive('unfinished-cases', async () => {
       const done = { warned: 0, deleted: 0 };
-      const warnFrom = new Date(now.getTime() - (this.config.retention.unfinishedCaseDays - UNFINISHED_CASE_WARNING_DAYS) * DAY_MS);
-      for (const idle of await idleCases(this.em.fork(), warnFrom, { limit: BATCH })) {
+      const days = this.config.retention.unfinishedCaseDays;
+      const at = {
+        warnFrom: new Date(now.getTime() - (days - UNFINISHED_CASE_WARNING_DAYS) * DAY_MS),
+        warnedBefore: new Date(now.getTime() - UNFINISHED_CASE_WARNING_DAYS * DAY_MS),
+        idleBefore: new Date(now.getTime() - days * DAY_MS),
+      };
+      for (const idle of await idleCases(this.em.fork(), at, { limit: BATCH })) {
         if (this.dueForDeletion(idle, now)) {
           const stillDue = async (tx: EntityManager) => {
-            const [again] = await idleCases(tx, warnFrom, { limit: 1, caseId: idle.caseId });
+            const [again] = await idleCases(tx, at, { limit: 1, caseId: idle.caseId });
             return !!again && this.dueForDeletion(again, now);
           };
           if (await deleteCase(this.em, { store: this.store, audit: this.audit, logger: this.logger }, idle.caseId, 'unfinished', stillDue)) done.deleted++;
