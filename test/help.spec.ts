@@ -310,22 +310,36 @@ describe('policies', () => {
   }
 
   it('shows the retention periods the configuration sets, and follows the setting when it changes', async () => {
+    const AUDIT = 'Audit records (security events and staff access, without your documents or recordings)';
+    const UNFINISHED = 'A verification you started but did not finish (the details you entered and the photos of your documents)';
     const defaults = retentionRows((await t.browser().get('/policies/privacy')).text);
     expect(defaults['Photos of your identity documents']).toMatch(/^30 days after/);
-    expect(defaults['Video call recordings']).toMatch(/^90 days after/);
-    expect(defaults['Audit records (security events and staff access, without your documents or recordings)']).toBe('7 years');
+    expect(defaults['Video call recordings']).toContain('deleted 90 days after the call');
+    expect(defaults[AUDIT]).toMatch(/^7 years after the event/);
     expect(defaults['Support requests and their messages']).toMatch(/^365 days after/);
     expect(defaults['Addresses and phone numbers of the emails and text messages we send you']).toMatch(/^72 hours after/);
+    expect(defaults[UNFINISHED]).toMatch(/^180 days after its last activity.*We email you 14 days before/);
+    expect(defaults['Which organization sent you to Referee, so that you can go back to it']).toMatch(/^180 days after/);
 
-    const other = await startTestApp({ DOCUMENT_RETENTION_DAYS: '14', RECORDING_RETENTION_DAYS: '180', AUDIT_RETENTION_YEARS: '10', SUPPORT_RETENTION_DAYS: '90', OUTBOX_RETENTION_HOURS: '24' });
+    const other = await startTestApp({ DOCUMENT_RETENTION_DAYS: '14', RECORDING_RETENTION_DAYS: '180', AUDIT_RETENTION_YEARS: '10', SUPPORT_RETENTION_DAYS: '90', OUTBOX_RETENTION_HOURS: '24', UNFINISHED_CASE_DAYS: '97' });
     try {
-      expect(other.config.retention).toEqual({ documentDays: 14, recordingDays: 180, auditYears: 10, supportDays: 90, outboxHours: 24 });
+      expect(other.config.retention).toEqual({ documentDays: 14, recordingDays: 180, auditYears: 10, supportDays: 90, outboxHours: 24, unfinishedCaseDays: 97 });
       const changed = retentionRows((await other.browser().get('/policies/privacy')).text);
       expect(changed['Photos of your identity documents']).toMatch(/^14 days after/);
-      expect(changed['Video call recordings']).toMatch(/^180 days after/);
-      expect(changed['Audit records (security events and staff access, without your documents or recordings)']).toBe('10 years');
+      expect(changed['Video call recordings']).toContain('deleted 180 days after the call');
+      expect(changed[AUDIT]).toMatch(/^10 years after the event/);
       expect(changed['Support requests and their messages']).toMatch(/^90 days after/);
       expect(changed['Addresses and phone numbers of the emails and text messages we send you']).toMatch(/^24 hours after/);
+      expect(changed[UNFINISHED]).toMatch(/^97 days after its last activity/);
+      // Every language reads the same settings: each number is in its table, and a default no longer is.
+      for (const lang of LANGUAGES) {
+        const req = other.browser().get('/policies/privacy');
+        const page = await (lang === REFERENCE_LANGUAGE ? req : req.set('Accept-Language', lang));
+        expect(page.text).toContain(`<html lang="${lang}"`);
+        const cells = Object.values(retentionRows(page.text)).join(' | ');
+        for (const n of ['14', '180', '10', '90', '24', '97']) expect([lang, n, cells.includes(n)]).toEqual([lang, n, true]);
+        expect([lang, cells.includes('72')]).toEqual([lang, false]); // OUTBOX_RETENTION_HOURS's default
+      }
     } finally {
       await other.close();
     }
@@ -337,6 +351,8 @@ describe('policies', () => {
     expect(() => loadConfig({ ...base, RECORDING_RETENTION_DAYS: 'ninety' })).toThrow('RECORDING_RETENTION_DAYS must be a whole number');
     expect(() => loadConfig({ ...base, AUDIT_RETENTION_YEARS: '101' })).toThrow('AUDIT_RETENTION_YEARS must be between 1 and 100');
     expect(() => loadConfig({ ...base, SUPPORT_RETENTION_DAYS: '-5' })).toThrow(ConfigError);
+    // The warning goes 14 days before: a period shorter than 30 days would warn right after the last step.
+    expect(() => loadConfig({ ...base, UNFINISHED_CASE_DAYS: '29' })).toThrow('UNFINISHED_CASE_DAYS must be between 30 and 3650');
   });
 
   it('are linked from the footer of every page', async () => {

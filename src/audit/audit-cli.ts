@@ -11,16 +11,20 @@ async function main() {
   const result = await withCliDatabase(config, { command: 'npm run audit:verify', canCreate: false }, async (url) => {
     const orm = await MikroORM.init({ ...ormConfig(url), logger: () => undefined });
     try {
-      return await new AuditService(orm.em).verifyChain();
+      return await new AuditService(orm.em, config).verifyChain();
     } finally {
       await orm.close(true);
     }
   });
+  const start = result.from
+    ? ` from the retention checkpoint of ${result.from.cutAt.toISOString()} (events up to ${result.from.lastEventId} deleted after AUDIT_RETENTION_YEARS)`
+    : '';
   if (result.brokenAt === null) {
-    console.log(`Audit chain intact: ${result.checked} events checked.`);
+    console.log(`Audit chain intact: ${result.checked} events checked${start}.`);
     return;
   }
-  console.error(`Audit chain BROKEN at event ${result.brokenAt}: ${result.reason}. ${result.checked} events before it are intact.`);
+  const where = result.brokenAt.startsWith('checkpoint') ? result.brokenAt : `event ${result.brokenAt}`;
+  console.error(`Audit chain BROKEN at ${where}: ${result.reason}. ${result.checked} events${start} before it are intact.`);
   process.exit(2);
 }
 

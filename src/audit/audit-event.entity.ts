@@ -1,16 +1,22 @@
 import { Entity, Index, PrimaryKey, Property, Trigger } from '@mikro-orm/decorators/legacy';
 
 const REFUSE = `raise exception 'audit_event is append-only: % refused', tg_op using errcode = 'insufficient_privilege';`;
+/**
+ * A DELETE passes only with the transaction-local flag that the database function audit_cut
+ * sets around its own delete (the retention job's cut of the oldest events: see
+ * AuditRetentionService); every other UPDATE or DELETE is refused.
+ */
+const ALLOW_CUT = `if tg_op = 'DELETE' and current_setting('referee.audit_cut', true) = 'on' then return old; end if; ${REFUSE}`;
 
 /**
  * One security or personal-data-access event. Append-only (a trigger refuses UPDATE and
- * DELETE) and chained: each row carries the hash of the one before, so `npm run
+ * DELETE, but for the retention cut of the oldest events) and chained: each row carries the hash of the one before, so `npm run
  * audit:verify` finds the first row that was changed. Never holds the personal data itself.
  */
 @Entity({ tableName: 'audit_event' })
 @Index({ properties: ['caseId', 'id'] })
 @Index({ properties: ['actorId', 'id'] })
-@Trigger({ name: 'append_only', timing: 'before', events: ['update', 'delete'], forEach: 'row', body: REFUSE })
+@Trigger({ name: 'append_only', timing: 'before', events: ['update', 'delete'], forEach: 'row', body: ALLOW_CUT })
 // TRUNCATE is refused too, by a statement trigger in the migration (MikroORM does not introspect those).
 export class AuditEvent {
   @PrimaryKey({ type: 'bigint', autoincrement: true })

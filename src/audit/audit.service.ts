@@ -1,7 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { appendToChain, type AppendArgs } from './chain.queries';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { CONFIG, type Config } from '../config/config';
+import { AuditCheckpoint } from './audit-checkpoint.entity';
 import type { WebRequest } from '../web/request';
 import { LOCKS } from '../jobs/jobs';
 import { AuditEvent } from './audit-event.entity';
@@ -67,9 +69,44 @@ export function appendParams(entry: AuditEntry, at = new Date()): AppendArgs {
   ];
 }
 
+/**
+ * The key that signs audit checkpoints, derived from PII_FINGERPRINT_KEY: a secret every
+ * instance and `npm run audit:verify` already share and that is never rotated (rotating a key
+ * here would make every older checkpoint read as forged). SESSION_SECRET may be rotated at
+ * any time (it only signs people out), so it is not used; a separate setting would be one
+ * more secret an operator must keep forever for the same guarantee.
+ */
+export function checkpointKey(config: Pick<Config, 'piiFingerprintKey'>): Buffer {
+  return Buffer.from(hkdfSync('sha256', config.piiFingerprintKey, Buffer.alloc(0), 'referee audit checkpoint v1', 32));
+}
+
+type CheckpointFields = Pick<AuditCheckpoint, 'lastEventId' | 'lastHash' | 'removed' | 'cutAt'>;
+
+/** HMAC-SHA-256 (hex) over every field of a checkpoint, so that changing any one of them shows. */
+export function checkpointSignature(key: Buffer, c: CheckpointFields): string {
+  return createHmac('sha256', key).update([c.lastEventId, c.lastHash, String(c.removed), c.cutAt.toISOString()].join('\u001f')).digest('hex');
+}
+
+function signatureMatches(key: Buffer, c: AuditCheckpoint): boolean {
+  const expected = Buffer.from(checkpointSignature(key, c), 'hex');
+  const given = Buffer.from(/^[0-9a-f]{64}$/.test(c.signature) ? c.signature : '', 'hex');
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+export interface ChainCheck {
+  checked: number;
+  brokenAt: string | null;
+  reason?: string;
+  /** The newest retention checkpoint the walk started from, when the chain was cut. */
+  from?: { lastEventId: string; removed: number; cutAt: Date };
+}
+
 @Injectable()
 export class AuditService {
-  constructor(private readonly em: EntityManager) {}
+  constructor(
+    private readonly em: EntityManager,
+    @Inject(CONFIG) private readonly config: Pick<Config, 'piiFingerprintKey'>,
+  ) {}
 
   /**
    * Appends an event in its own transaction (so it stands even if the caller's work fails
@@ -89,18 +126,35 @@ export class AuditService {
     await appendToChain(em, appendParams(entry));
   }
 
-  /** Walks the chain from the first row; returns the id of the first broken link, or null. */
-  async verifyChain(): Promise<{ checked: number; brokenAt: string | null; reason?: string }> {
+  /**
+   * Walks the chain from its start: the first event, or, once the retention job has cut the
+   * oldest ones, the newest checkpoint (whose signature must hold: a forged or edited one
+   * is a broken chain). Returns the id of the first broken link, or null.
+   */
+  async verifyChain(): Promise<ChainCheck> {
     const em = this.em.fork();
     let prevHash = GENESIS_HASH;
     let checked = 0;
     let after = '0';
+    let from: ChainCheck['from'];
+    const [checkpoint] = await em.find(AuditCheckpoint, {}, { orderBy: { id: 'desc' }, limit: 1 });
+    if (checkpoint) {
+      if (!signatureMatches(checkpointKey(this.config), checkpoint)) {
+        return { checked, brokenAt: `checkpoint ${checkpoint.id}`, reason: 'its signature does not match (not written by this server, or changed since)' };
+      }
+      prevHash = checkpoint.lastHash;
+      after = checkpoint.lastEventId;
+      from = { lastEventId: checkpoint.lastEventId, removed: checkpoint.removed, cutAt: checkpoint.cutAt };
+      // The cut removes a prefix of the chain: an event the checkpoint says was removed is not there.
+      const left = await em.findOne(AuditEvent, { id: { $lte: after } }, { fields: ['id'] });
+      if (left) return { checked, brokenAt: left.id, reason: 'it is older than the retention checkpoint that says it was deleted', from };
+    }
     for (;;) {
       const rows = await em.find(AuditEvent, { id: { $gt: after } }, { orderBy: { id: 'asc' }, limit: 1000 });
-      if (rows.length === 0) return { checked, brokenAt: null };
+      if (rows.length === 0) return { checked, brokenAt: null, from };
       for (const row of rows) {
-        if (row.prevHash !== prevHash) return { checked, brokenAt: row.id, reason: 'its link to the row before does not match' };
-        if (chainHash(prevHash, row) !== row.hash) return { checked, brokenAt: row.id, reason: 'its content does not match its hash' };
+        if (row.prevHash !== prevHash) return { checked, brokenAt: row.id, reason: 'its link to the row before does not match', from };
+        if (chainHash(prevHash, row) !== row.hash) return { checked, brokenAt: row.id, reason: 'its content does not match its hash', from };
         prevHash = row.hash;
         checked++;
         after = row.id;

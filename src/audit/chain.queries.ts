@@ -25,3 +25,14 @@ export type AppendArgs = [
 export async function appendToChain(em: EntityManager, args: AppendArgs): Promise<void> {
   await sql(em, APPEND_SQL, args);
 }
+
+/**
+ * audit_cut (see its migration): deletes up to `limit` of the chain's oldest events, stopping at
+ * the first one recorded at or after `before`, in the caller's transaction (with the chain's
+ * lock held to its end). Returns the last deleted event's id and hash and how many went, or
+ * undefined when none did.
+ */
+export async function cutChain(em: EntityManager, lock: number, before: Date, limit: number): Promise<{ lastId: string; lastHash: string; removed: number } | undefined> {
+  const rows = await sql<{ last_id: string; last_hash: string; removed: number }>(em, 'select * from audit_cut(?, ?::timestamptz, ?)', [lock, before.toISOString(), limit]);
+  return rows[0] ? { lastId: String(rows[0].last_id), lastHash: rows[0].last_hash, removed: Number(rows[0].removed) } : undefined;
+}

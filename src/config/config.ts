@@ -64,6 +64,8 @@ export interface Config {
     supportDays: number;
     /** Outbox messages (their encrypted recipient): hours after delivery to the provider. */
     outboxHours: number;
+    /** A case neither verified nor failed: days without activity before it is deleted (the applicant is warned 14 days before). */
+    unfinishedCaseDays: number;
   };
   /** Jitsi Meet for the video calls (JITSI_DOMAIN; with JITSI_APP_ID and JITSI_APP_SECRET every participant gets a JWT). */
   jitsi: { domain: string; appId?: string; appSecret?: string };
@@ -242,6 +244,8 @@ export function loadConfig(env: Env = process.env): Config {
       auditYears: integer(env, 'AUDIT_RETENTION_YEARS', 7, 1, 100),
       supportDays: integer(env, 'SUPPORT_RETENTION_DAYS', 365, 1, 3650),
       outboxHours: integer(env, 'OUTBOX_RETENTION_HOURS', 72, 1, 720),
+      // At least 30: the warning goes 14 days before, and should not come soon after the last step.
+      unfinishedCaseDays: integer(env, 'UNFINISHED_CASE_DAYS', 180, 30, 3650),
     },
     jitsi: jitsi(env),
     slotMinutes: integer(env, 'SLOT_MINUTES', 20, 5, 120),

@@ -31,6 +31,7 @@ import { DocumentReview } from '../documents/document-review.entity';
 import { DocumentDecision } from '../documents/document-decision.entity';
 import { JobRun } from '../jobs/job-run.entity';
 import { Link } from '../links/link.entity';
+import { AuditCheckpoint } from '../audit/audit-checkpoint.entity';
 
 /** Every entity Referee persists; the committed migrations must create exactly these tables. */
 export const entities = [
@@ -43,6 +44,7 @@ export const entities = [
   MfaAccountState,
   RememberedBrowser,
   AuditEvent,
+  AuditCheckpoint,
   StaffRoleGrant,
   RefereeCertification,
   OidcPayload,

@@ -18,6 +18,7 @@ import { ReviewTimeEstimate } from './review-time';
 import { DOCUMENT_STORE, createDocumentStore } from './store';
 import { StaffAccess } from './work-access';
 import { SubmissionService } from './submission.service';
+import { UnfinishedCasesService } from '../verification/unfinished-cases.service';
 
 /** Uploads, image checks, encrypted storage, and the document review queue. */
 @Module({
@@ -30,9 +31,11 @@ import { SubmissionService } from './submission.service';
     ReviewQueueService,
     ReviewDecisionsService,
     DocumentRetentionService,
+    // The unfinished-cases job (verification) deletes a case's files: the store is this module's.
+    UnfinishedCasesService,
     StaffAccess,
     ReviewTimeEstimate,
     { provide: DOCUMENT_STORE, inject: [CONFIG], useFactory: (config: Config) => createDocumentStore(config) }],
-  exports: [SubmissionService, DocumentFilesService, ReviewQueueService, StaffAccess],
+  exports: [SubmissionService, DocumentFilesService, ReviewQueueService, StaffAccess, DOCUMENT_STORE],
 })
 export class DocumentsModule {}

@@ -4,6 +4,8 @@ import type { Config } from '../config/config';
 import { PROJECT_ROOT } from '../config/paths';
 import { renderMarkdown, type Heading } from './markdown';
 import { indexText, type IndexedText } from './search';
+import { ENDED_LINK_GRACE_DAYS, ENDED_SESSION_GRACE_HOURS, UNFINISHED_CASE_WARNING_DAYS } from '../jobs/retention-periods';
+import { LIFETIMES } from '../oidc/lifetimes';
 
 /**
  * The help centre's articles and the published policies: Markdown files under
@@ -77,6 +79,11 @@ export function contentVariables(config: Config): Record<string, string> {
     auditRetentionYears: String(config.retention.auditYears),
     supportRetentionDays: String(config.retention.supportDays),
     outboxRetentionHours: String(config.retention.outboxHours),
+    unfinishedCaseDays: String(config.retention.unfinishedCaseDays),
+    unfinishedCaseWarningDays: String(UNFINISHED_CASE_WARNING_DAYS),
+    endedSessionDays: String(ENDED_SESSION_GRACE_HOURS / 24),
+    endedLinkDays: String(ENDED_LINK_GRACE_DAYS),
+    consentDays: String(LIFETIMES.Grant / 86_400),
   };
 }
 

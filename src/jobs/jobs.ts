@@ -52,6 +52,26 @@ export const JOBS = {
     schedule: CronExpression.EVERY_MINUTE,
     does: 'Reminds applicants of their video call 24 hours and 15 minutes before (email, and SMS with a phone); marks no-shows after 10 minutes, frees the slot and asks them to book again.',
   },
+  'audit-retention': {
+    lock: 7_310_700,
+    schedule: CronExpression.EVERY_HOUR,
+    does: 'Deletes the audit events older than AUDIT_RETENTION_YEARS, oldest first, and keeps a signed checkpoint where the chain now starts (npm run audit:verify starts there).',
+  },
+  'support-retention': {
+    lock: 7_310_701,
+    schedule: CronExpression.EVERY_HOUR,
+    does: 'Deletes the support requests, with their messages, whose last message is older than SUPPORT_RETENTION_DAYS.',
+  },
+  'expired-sign-in-records': {
+    lock: 7_310_702,
+    schedule: CronExpression.EVERY_HOUR,
+    does: 'Deletes sessions ended a day ago or more, links used or expired 7 days ago or more, expired second-factor steps and remembered browsers, and organizations waiting for a person who has not come back in UNFINISHED_CASE_DAYS.',
+  },
+  'unfinished-cases': {
+    lock: 7_310_703,
+    schedule: CronExpression.EVERY_HOUR,
+    does: 'Emails the applicant of a case neither verified nor failed, with no activity for UNFINISHED_CASE_DAYS less 14 days, that it will be deleted; 14 days after that email, with still no activity, deletes the case with its documents (the account stays).',
+  },
 } as const satisfies Record<string, { lock: number; schedule: string; does: string }>;
 
 export type JobName = keyof typeof JOBS;

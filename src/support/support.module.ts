@@ -6,12 +6,13 @@ import { StaffModule } from '../staff/staff.module';
 import { SupportAgentController } from './support-agent.controller';
 import { SupportController, SupportRequestsController } from './support.controller';
 import { SupportService } from './support.service';
+import { SupportRetentionService } from './support-retention.service';
 
 /** Contact support, the support queue under /agent/support, and fraud reports. */
 @Module({
   imports: [CryptoModule, IdentityModule, NotificationsModule, StaffModule],
   controllers: [SupportController, SupportRequestsController, SupportAgentController],
-  providers: [SupportService],
+  providers: [SupportService, SupportRetentionService],
   exports: [SupportService],
 })
 export class SupportModule {}

@@ -147,6 +147,10 @@ export class VerificationCase {
   @Property({ type: 'datetime' })
   createdAt: Opt<Date> = new Date();
 
+  /** When the applicant was told that this unfinished case will be deleted (UnfinishedCasesService); activity after it counts again. */
+  @Property({ type: 'datetime', nullable: true })
+  deletionWarnedAt?: Date;
+
   @Property({ type: 'datetime', onUpdate: () => new Date() })
   updatedAt: Opt<Date> = new Date();
 }
