@@ -57,8 +57,33 @@ export async function valuesNotUnder(em: EntityManager, c: EncryptedColumn, curr
   }));
 }
 
-/** Replaces a value only if the row still holds the one read (false: changed or deleted since). */
-export async function replaceValueIfUnchanged(em: EntityManager, c: EncryptedColumn, id: string, read: string, next: string): Promise<boolean> {
-  const set = c.field ? `${quoted(c.column)} = jsonb_set(${quoted(c.column)}, ${literal(`{${c.field}}`)}, to_jsonb(?::text))` : `${quoted(c.column)} = ?`;
-  return (await sqlRun(em, `update ${quoted(c.table)} set ${set} where ${quoted(c.key)} = ? and ${valueOf(c)} = ?`, [next, id, read])) === 1;
+/** The SQL type of the column (the primary key's, to compare the batch's ids with it, as text they would not use its index). */
+export async function columnType(em: EntityManager, table: string, column: string): Promise<string> {
+  const [row] = await sql<{ type: string }>(
+    em,
+    `select format_type(atttypid, atttypmod) as type from pg_attribute where attrelid = ?::regclass and attname = ? and not attisdropped`,
+    [quoted(table), column],
+  );
+  if (!row || !/^[a-z][a-z ]*$/.test(row.type)) throw new Error(`${table}.${column}: no such column, or a type the command does not know`);
+  return row.type;
+}
+
+/**
+ * Replaces each value of the batch only where its row still holds the value read (a row
+ * Referee changed or deleted since is left as it is). Returns the ids of the rows replaced.
+ * `keyType`: the primary key's type (columnType).
+ */
+export async function replaceValuesIfUnchanged(em: EntityManager, c: EncryptedColumn, keyType: string, values: { id: string; read: string; next: string }[]): Promise<string[]> {
+  if (!values.length) return [];
+  const set = c.field ? `${quoted(c.column)} = jsonb_set(t.${quoted(c.column)}, ${literal(`{${c.field}}`)}, to_jsonb(v.next))` : `${quoted(c.column)} = v.next`;
+  const stored = c.field ? `t.${quoted(c.column)}->>${literal(c.field)}` : `t.${quoted(c.column)}`;
+  const rows = await sql<{ id: string }>(
+    em,
+    `update ${quoted(c.table)} as t set ${set}
+     from (values ${values.map(() => '(?::text, ?::text, ?::text)').join(', ')}) as v(id, read, next)
+     where t.${quoted(c.key)} = v.id::${keyType} and ${stored} = v.read
+     returning t.${quoted(c.key)}::text as id`,
+    values.flatMap((v) => [v.id, v.read, v.next]),
+  );
+  return rows.map((r) => r.id);
 }

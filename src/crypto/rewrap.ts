@@ -3,7 +3,7 @@ import { tryAdvisoryLock } from '../jobs/advisory-locks.queries';
 import { LOCKS } from '../jobs/jobs';
 import { columnName, ENCRYPTED_COLUMNS, type EncryptedColumn } from './encrypted-columns';
 import { PiiDecryptionError, type PiiCipher } from './pii-cipher';
-import { replaceValueIfUnchanged, valuesByKeyId, valuesNotUnder } from './rewrap.queries';
+import { columnType, replaceValuesIfUnchanged, valuesByKeyId, valuesNotUnder } from './rewrap.queries';
 
 /** Rows per transaction: each batch commits on its own, so a run stopped half way keeps what it did. */
 export const REWRAP_BATCH_SIZE = 500;
@@ -81,25 +81,26 @@ async function rewrapColumn(em: EntityManager, cipher: PiiCipher, c: EncryptedCo
   const toDo = counts.reduce((sum, k) => sum + k.count, 0) - alreadyCurrent;
   const outcome: ColumnOutcome = { column: name, rewrapped: 0, alreadyCurrent, changedMeanwhile: 0, unreadable: [] };
   progress.onColumn?.(name, toDo);
+  const keyType = await columnType(em.fork(), c.table, c.key);
   let after: string | undefined;
   let done = 0;
   for (;;) {
     const batch = await em.fork().transactional(async (tx) => {
       const values = await valuesNotUnder(tx, c, cipher.currentKeyId, after, batchSize);
+      const rewrapped: { id: string; read: string; next: string }[] = [];
       for (const stored of values) {
-        let next: string;
         try {
           const context = c.context(stored.row);
           cipher.decrypt(stored.value, context); // the whole value reads back, not only its key
-          next = cipher.rewrap(stored.value, context);
+          rewrapped.push({ id: stored.id, read: stored.value, next: cipher.rewrap(stored.value, context) });
         } catch (error) {
           if (!(error instanceof PiiDecryptionError)) throw error;
           outcome.unreadable.push({ column: name, rowId: stored.id, reason: error.message });
-          continue;
         }
-        if (await replaceValueIfUnchanged(tx, c, stored.id, stored.value, next)) outcome.rewrapped++;
-        else outcome.changedMeanwhile++;
       }
+      const replaced = (await replaceValuesIfUnchanged(tx, c, keyType, rewrapped)).length;
+      outcome.rewrapped += replaced;
+      outcome.changedMeanwhile += rewrapped.length - replaced;
       return values;
     });
     if (!batch.length) break;
