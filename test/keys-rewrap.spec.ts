@@ -152,6 +152,9 @@ describe('rotating the personal-data keys', () => {
     }
     const registered = new Set(ENCRYPTED_COLUMNS.map(columnName));
     expect([...found].filter((name) => !registered.has(name))).toEqual([]);
+    // ...and the registry names only columns that exist (a typo would leave a column behind).
+    const existing = new Set(columns.map((c: { table_name: string; column_name: string }) => `${c.table_name}.${c.column_name}`));
+    expect(ENCRYPTED_COLUMNS.filter((c) => !existing.has(`${c.table}.${c.column}`)).map(columnName)).toEqual([]);
     // The journey above stored every kind the test reads back.
     expect([...found].sort()).toEqual(
       expect.arrayContaining([
