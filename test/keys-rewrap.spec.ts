@@ -13,10 +13,11 @@ import { rewrapAll } from '../src/crypto/rewrap';
 import { LOCKS } from '../src/jobs/jobs';
 import { startTestApp, type TestApp } from './harness/app';
 import { codeFor, createAccount, passwordSignIn, signIn, signInWith, type TestPerson } from './harness/accounts';
+import { approvedApplicant, JITSI } from './harness/calls';
 import { applicantAtDocuments, photo, uploadFile } from './harness/documents';
 import { csrfOf } from './harness/forms';
 import { lastEmailTo, lastTextTo, useOutboxKeys } from './harness/outbox';
-import { newApplicant, step, toIdentifierStep, type Applicant } from './harness/verification';
+import { FRENCH_DETAILS, newApplicant, step, toIdentifierStep, type Applicant } from './harness/verification';
 
 /**
  * Key rotation finished (issue 17, point 6): after a new key is put first in PII_KEYS,
@@ -36,7 +37,7 @@ const asSetting = (r: PiiKeyRing) =>
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await startTestApp({ PII_KEYS: asSetting(ring(['old1', OLD])) });
+  t = await startTestApp({ PII_KEYS: asSetting(ring(['old1', OLD])), ...JITSI });
 });
 afterAll(() => t?.close());
 
@@ -96,6 +97,8 @@ const PENDING_PHONE = '+447400123459';
 describe('rotating the personal-data keys', () => {
   let withSsn: Applicant;
   let withDocs: Applicant;
+  let withDraft: Applicant;
+  let withHelper: Applicant;
   let withPhone: TestPerson;
   let pendingPhone: Browser;
   let image: { id: string; sha256: string };
@@ -106,6 +109,15 @@ describe('rotating the personal-data keys', () => {
     withSsn = await newApplicant(t, 'rewrap.ssn');
     await toIdentifierStep(withSsn);
     await step(withSsn, '/verify/ssn', { number: SSN, confirmNumber: SSN, fcraConsent: 'yes' }, '/verify/documents/primary');
+    // Details typed, then Save & Exit: kept as a draft.
+    withDraft = await newApplicant(t, 'rewrap.draft');
+    await toIdentifierStep(withDraft);
+    const saved = await withDraft.post('/verify/save-and-exit', { ...FRENCH_DETAILS, line1: '7 quai Voltaire', draftStep: 'details' });
+    expect(saved.headers.location).toBe('/verify/saved');
+    // A helper declared for the video call.
+    withHelper = await approvedApplicant(t, 'rewrap.helper');
+    const helper = await withHelper.post('/call/preferences', { language: 'en', hasHelper: 'yes', helperName: 'Kenji Sato', helperRelationship: 'Son', helperRole: 'Holds the phone' });
+    expect(helper.headers.location).toBe('/call?saved=1');
     // A support request with its message, signed in; and one from someone without an account.
     const form = await withSsn.browser.get('/support');
     const asked = await withSsn.browser.post('/support').type('form').send({ _csrf: csrfOf(form.text), category: 'other', message: 'My passport was renewed last week.' });
@@ -161,6 +173,8 @@ describe('rotating the personal-data keys', () => {
         'verification_case.identifier',
         'verification_case.date_of_birth',
         'verification_case.address',
+        'verification_case.draft',
+        'call_preference.helper_cipher',
         'document_file.wrapped_key',
         'support_message.body_cipher',
         'support_request.email_cipher',
@@ -210,6 +224,11 @@ describe('rotating the personal-data keys', () => {
       expect(details.status).toBe(200);
       expect(details.text).toContain('12 rue de Rivoli');
       expect(details.text).toContain('value="1986"');
+      // The draft kept at Save & Exit, and the helper declared for the call.
+      const draftBrowser = await signInWith(browser(), withDraft.person);
+      expect((await draftBrowser.get('/verify/details')).text).toMatch(/id="line1"[^>]*value="7 quai Voltaire"/);
+      const helperBrowser = await signInWith(browser(), withHelper.person);
+      expect((await helperBrowser.get('/call/preferences')).text).toContain('Kenji Sato');
       // The support message.
       const support = await ssnBrowser.get(supportPath);
       expect(support.text).toContain('My passport was renewed last week.');
