@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { MikroORM } from '@mikro-orm/postgresql';
+import { MikroORM, RequestContext } from '@mikro-orm/postgresql';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
 import { createApp } from '../src/app';
@@ -11,6 +11,8 @@ import { columnName, ENCRYPTED_COLUMNS, type EncryptedColumn } from '../src/cryp
 import { PiiCipher, type PiiKeyRing } from '../src/crypto/pii-cipher';
 import { rewrapAll } from '../src/crypto/rewrap';
 import { LOCKS } from '../src/jobs/jobs';
+import { VerifiedIdentitiesService } from '../src/verified-identity/verified-identities.service';
+import { recordVerified, verifiedIdentity } from './oidc/flow';
 import { startTestApp, type TestApp } from './harness/app';
 import { codeFor, createAccount, passwordSignIn, signIn, signInWith, type TestPerson } from './harness/accounts';
 import { approvedApplicant, JITSI } from './harness/calls';
@@ -109,6 +111,8 @@ describe('rotating the personal-data keys', () => {
     withSsn = await newApplicant(t, 'rewrap.ssn');
     await toIdentifierStep(withSsn);
     await step(withSsn, '/verify/ssn', { number: SSN, confirmNumber: SSN, fcraConsent: 'yes' }, '/verify/documents/primary');
+    // A verified identity, as a call ending "verified" records it for sharing.
+    await recordVerified(t, (await withSsn.row()).account_id);
     // Details typed, then Save & Exit: kept as a draft.
     withDraft = await newApplicant(t, 'rewrap.draft');
     await toIdentifierStep(withDraft);
@@ -174,6 +178,7 @@ describe('rotating the personal-data keys', () => {
         'verification_case.date_of_birth',
         'verification_case.address',
         'verification_case.draft',
+        'verified_identity.details_sealed',
         'call_preference.helper_cipher',
         'document_file.wrapped_key',
         'support_message.body_cipher',
@@ -214,6 +219,7 @@ describe('rotating the personal-data keys', () => {
     expect((await t.db.sql.query('select storage_key from document_file where id = $1', [image.id])).rows).toEqual(files.rows);
 
     // Referee restarted with only the new key.
+    const withSsnAccount: string = (await withSsn.row()).account_id;
     const next: NestExpressApplication = await createApp({ ...t.config, piiKeys: ring(['new1', NEW]) });
     useOutboxKeys(t.db.sql, ring(['new1', NEW]));
     try {
@@ -224,6 +230,9 @@ describe('rotating the personal-data keys', () => {
       expect(details.status).toBe(200);
       expect(details.text).toContain('12 rue de Rivoli');
       expect(details.text).toContain('value="1986"');
+      // The verified identity organizations are given.
+      const shared = await RequestContext.create(next.get(MikroORM).em, () => next.get(VerifiedIdentitiesService).findVerified(withSsnAccount));
+      expect(shared?.claims).toEqual(verifiedIdentity().claims);
       // The draft kept at Save & Exit, and the helper declared for the call.
       const draftBrowser = await signInWith(browser(), withDraft.person);
       expect((await draftBrowser.get('/verify/details')).text).toMatch(/id="line1"[^>]*value="7 quai Voltaire"/);
