@@ -3,7 +3,9 @@ import { sql, sqlRun } from '../database/sql';
 import type { EncryptedColumn } from './encrypted-columns';
 
 /*
- * The statements of `npm run keys:rewrap`, on the columns of encrypted-columns.ts. Table,
+ * The statements of `npm run keys:rewrap`, on the columns of encrypted-columns.ts: the one
+ * place that writes other modules' tables, since re-encrypting changes no value they read and
+ * going through each module's service would mean one rewrap method per module. Table,
  * column and field names come from that list (never from input); they are quoted here.
  */
 
