@@ -71,6 +71,11 @@ export class PiiCipher {
     return this.ring.currentId;
   }
 
+  /** The ids of every key in the ring, the current one first. */
+  get keyIds(): string[] {
+    return [this.ring.currentId, ...Object.keys(this.ring.keys).filter((id) => id !== this.ring.currentId)];
+  }
+
   encrypt(plaintext: string, context: string): string {
     const dataKey = randomBytes(KEY_BYTES);
     try {

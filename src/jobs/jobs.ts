@@ -89,6 +89,8 @@ export const LOCKS = {
   auditChain: 7_310_100,
   /** Development only: the staff accounts are seeded once (staff/staff.service.ts). */
   staffSeeding: 7_310_200,
+  /** One `npm run keys:rewrap` at a time on a database (crypto/rewrap.ts). */
+  piiRewrap: 7_310_850,
 } as const;
 
 /** Every advisory-lock id Referee uses, with who uses it. */
