@@ -816,7 +816,7 @@ describe('in the reader’s language', () => {
     await step(a, '/verify/documents/second/check', { nameMatches: 'yes', recent: 'yes' }, '/verify/documents/review');
     const review = await pageOf(a, '/verify/documents/review');
     expect(review.text).not.toContain('إثبات عنوان خارج الولايات المتحدة');
-    expect(review.text).toContain('لا يوجد: ستتحقق باستخدام جواز سفرك غير الأمريكي');
+    expect(review.text).toContain('لا يوجد: سيتم التحقق باستخدام جواز سفرك غير الأمريكي');
     expect(review.text).toContain('فاتورة خدمات (كهرباء أو ماء أو غاز)');
   });
 
@@ -863,7 +863,7 @@ describe('in the reader’s language', () => {
     await arabic.browser.post('/verify/save-and-exit').set('Accept-Language', 'en').type('form')
       .send({ _csrf: csrfOf((await arabic.browser.get('/account')).text) });
     const arabicMail = await lastEmailTo(t.db.sql, arabic.person.email);
-    expect(arabicMail?.subject).toBe('تابع التحقق من هويتك مع Referee');
+    expect(arabicMail?.subject).toBe('متابعة التحقق من هويتك مع Referee');
     expect(arabicMail?.link).toMatch(/\/verify\/resume\?code=/);
   });
 });
