@@ -793,7 +793,7 @@ describe('in the reader’s language', () => {
     await step(a, '/verify/video-call', {}, '/verify/details');
     const details = await pageOf(a, '/verify/details');
     expect(details.text).toContain('<html lang="ar" dir="rtl">');
-    expect(details.text).toContain('<h1>أكّد معلوماتك الشخصية</h1>');
+    expect(details.text).toContain('<h1>تأكيد معلوماتك الشخصية</h1>');
     expect(details.text).toMatch(/<option value="FR">فرنسا<\/option>/);
     expect(details.text).toContain('أبريل');
     await step(a, '/verify/details', FRENCH_DETAILS, '/verify/ssn');
