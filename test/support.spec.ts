@@ -474,7 +474,7 @@ describe('in the reader’s language', () => {
     expect(row.language).toBe('ar');
     const received = await lastEmailTo(t.db.sql, email);
     expect(received!.subject).toBe(`تلقّينا سؤالك (${reference})`);
-    expect(received!.body).toContain('إذا لم تتواصل مع Referee، فيمكنك تجاهل هذه الرسالة.');
+    expect(received!.body).toContain('إن لم يكن التواصل مع Referee منك، فيمكنك تجاهل هذه الرسالة.');
 
     const { browser: agent } = await person(['support']);
     // An agent may read Arabic too: the queue speaks it, and the request is shown as not signed in.
@@ -489,7 +489,7 @@ describe('in the reader’s language', () => {
     const answer = await lastEmailTo(t.db.sql, email);
     expect(answer!.subject).toBe(`ردّ دعم Referee على سؤالك (${reference})`);
     expect(answer!.body).toContain('Book from your account.');
-    expect(answer!.body).toContain(`للرد، تواصل معنا مرة أخرى عبر ${t.config.baseUrl}/support واذكر رقمك المرجعي، ${reference}.`);
+    expect(answer!.body).toContain(`للرد، يُرجى التواصل معنا مرة أخرى عبر ${t.config.baseUrl}/support وذكر رقمك المرجعي، ${reference}.`);
   });
 
   it('sends the steps after a fraud report in the language of the report form', async () => {
