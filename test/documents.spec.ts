@@ -394,8 +394,8 @@ describe("in the applicant's language", () => {
     const a = await applicantAtDocuments(t, 'langs');
     const arabic = await a.browser.get('/documents').set('Accept-Language', 'ar');
     expect(arabic.text).toContain('<html lang="ar" dir="rtl">');
-    expect(arabic.text).toContain('<h1>أرسل مستنداتك</h1>');
-    expect(arabic.text).toContain('التقط صورة بهاتفك');
+    expect(arabic.text).toContain('<h1>إرسال مستنداتك</h1>');
+    expect(arabic.text).toContain('التقاط صورة بهاتفك');
     expect(arabic.text).toContain('صفحة الصورة'); // the passport's side
     expect(arabic.text).toContain('data-preview-text="معاينة الصورة المختارة"'); // for upload-progress.js
     expect(arabic.text).not.toContain('Choose Image');
@@ -437,7 +437,7 @@ describe("in the applicant's language", () => {
     expect(page.text).toContain('<html lang="ar" dir="rtl">');
     expect((await a.browser.post('/documents/phone').type('form').send({ _csrf: csrfOf(page.text), country: 'FR', number: '06 98 76 54 32' })).status).toBe(303);
     const sms = [(await lastTextTo(t.db.sql, '+33698765432'))!];
-    expect(sms[0].body).toMatch(/^Referee: التقط صورًا لمستنداتك بهذا الهاتف: \S+\/capture\/[A-Za-z0-9_-]{43} \(يعمل لمدة 15 دقيقة\)/);
+    expect(sms[0].body).toMatch(/^Referee: رابط لالتقاط صور مستنداتك بهذا الهاتف: \S+\/capture\/[A-Za-z0-9_-]{43} \(يعمل لمدة 15 دقيقة\)/);
 
     await uploadAll(a);
     expect((await submitDocuments(a)).headers.location).toBe('/documents/review');
@@ -456,7 +456,7 @@ describe("in the applicant's language", () => {
     expect(email.subject).toBe('يُرجى استبدال مستند');
     expect(email.body).toContain('تمت مراجعة مستنداتك. لم نتمكن من قبول:');
     expect(email.body).toContain(': انعكاس ضوئي، منتهي الصلاحية');
-    expect(email.body).toMatch(/استبدله: \S+\/documents#second/);
+    expect(email.body).toMatch(/للاستبدال: \S+\/documents#second/);
     expect(email.body).not.toMatch(/Glare|Expired|Replace/);
     // The hold page says the same, in Arabic.
     const hold = await a.browser.get('/documents/review');

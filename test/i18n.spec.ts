@@ -156,7 +156,7 @@ describe('the language of a page', () => {
   it('lays Arabic out right to left', async () => {
     const arabic = await t.browser().get('/').set('Accept-Language', 'ar');
     expect(arabic.text).toContain('<html lang="ar" dir="rtl">');
-    expect(arabic.text).toContain('أثبت هويتك');
+    expect(arabic.text).toContain('إثبات هويتك');
   });
 
   it('offers a switcher on every page that keeps the choice in this browser over Accept-Language', async () => {

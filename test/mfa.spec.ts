@@ -629,7 +629,7 @@ describe('in the reader’s language', () => {
     await passwordSignIn(arabic, person);
     const challenge = await arabic.get('/mfa/challenge').set('Accept-Language', 'ar');
     expect(challenge.text).toContain('<html lang="ar" dir="rtl">');
-    expect(challenge.text).toContain('<h1>أكّد أنك أنت</h1>');
+    expect(challenge.text).toContain('<h1>تأكيد أنك أنت</h1>');
     expect(challenge.text).toContain('تذكُّر هذا المتصفح لمدة 30 يومًا');
     expect(challenge.text).toContain('لا أستطيع استخدام أي من وسائلي');
     expect(challenge.text).not.toMatch(/Confirm it|Remember this browser|Other ways/);
@@ -641,9 +641,9 @@ describe('in the reader’s language', () => {
       .type('form')
       .send({ _csrf: csrfOf(challenge.text), method: await totpMethodId(person.email), code: '000000' });
     expect(wrong.status).toBe(400);
-    expect(textOf(wrong.text, 'code-error')).toBe('هذا الرمز غير صحيح. تحقّق منه وحاول مرة أخرى');
-    expect(wrong.text).toContain('<a class="usa-link" href="#code">هذا الرمز غير صحيح. تحقّق منه وحاول مرة أخرى</a>');
-    expect(wrong.text).toMatch(/<title>خطأ: أكّد أنك أنت \| Referee<\/title>/);
+    expect(textOf(wrong.text, 'code-error')).toBe('هذا الرمز غير صحيح. يُرجى التحقق منه والمحاولة مرة أخرى');
+    expect(wrong.text).toContain('<a class="usa-link" href="#code">هذا الرمز غير صحيح. يُرجى التحقق منه والمحاولة مرة أخرى</a>');
+    expect(wrong.text).toMatch(/<title>خطأ: تأكيد أنك أنت \| Referee<\/title>/);
   });
 
   it('names each method once, in the page’s language: a name we suggested is not repeated after the kind', async () => {
@@ -660,7 +660,7 @@ describe('in the reader’s language', () => {
     expect(english.text).toContain('<p>Enter the 6-digit code from your code generator app.</p>');
     expect(english.text).not.toContain('(Code generator app)');
     const arabic = await browser.get('/mfa/challenge').set('Accept-Language', 'ar');
-    expect(arabic.text).toContain('<p>أدخل الرمز المكوّن من 6 أرقام من تطبيق توليد الرموز.</p>');
+    expect(arabic.text).toContain('<p>يُرجى إدخال الرمز المكوّن من 6 أرقام من تطبيق توليد الرموز.</p>');
     expect(arabic.text).not.toContain('Code generator app');
 
     await t.db.sql.query(`update mfa_method set label = 'Aplicación generadora de códigos' where id = $1`, [id]); // set up on a Spanish page

@@ -473,23 +473,23 @@ describe('in the reader’s language', () => {
     const { rows: [row] } = await t.db.sql.query('select id, language from support_request where reference = $1', [reference]);
     expect(row.language).toBe('ar');
     const received = await lastEmailTo(t.db.sql, email);
-    expect(received!.subject).toBe(`تلقّينا سؤالك (${reference})`);
-    expect(received!.body).toContain('إذا لم تتواصل مع Referee، فيمكنك تجاهل هذه الرسالة.');
+    expect(received!.subject).toBe(`تلقّينا سؤالك (\u2068\u200e${reference}\u2069)`);
+    expect(received!.body).toContain('إن لم يكن التواصل مع Referee منك، فيمكنك تجاهل هذه الرسالة.');
 
     const { browser: agent } = await person(['support']);
     // An agent may read Arabic too: the queue speaks it, and the request is shown as not signed in.
     const queue = await agent.get(`/agent/support?reference=${reference}`).set('Accept-Language', 'ar');
     expect(queue.text).toContain('<h1>قائمة انتظار الدعم</h1>');
-    expect(queue.text).toContain(`الطلبات ذات الرقم المرجعي <bdi class="referee-reference">${reference}</bdi>`);
+    expect(queue.text).toContain(`الطلبات ذات الرقم المرجعي \u2068\u200e<bdi class="referee-reference">${reference}</bdi>\u2069`);
     expect(queue.text).toContain('>مكالمات الفيديو والمواعيد</td>');
     expect(queue.text).toContain('>لم يسجّل الدخول</td>');
     expect(queue.text).toContain('>بانتظار Referee</td>');
     const agentPage = await agent.get(`/agent/support/${row.id}`);
     await agent.post(`/agent/support/${row.id}/answer`).type('form').send({ _csrf: csrfOf(agentPage.text), seen: '1', answer: 'Book from your account.' });
     const answer = await lastEmailTo(t.db.sql, email);
-    expect(answer!.subject).toBe(`ردّ دعم Referee على سؤالك (${reference})`);
+    expect(answer!.subject).toBe(`ردّ دعم Referee على سؤالك (\u2068\u200e${reference}\u2069)`);
     expect(answer!.body).toContain('Book from your account.');
-    expect(answer!.body).toContain(`للرد، تواصل معنا مرة أخرى عبر ${t.config.baseUrl}/support واذكر رقمك المرجعي، ${reference}.`);
+    expect(answer!.body).toContain(`للرد، يُرجى التواصل معنا مرة أخرى عبر ${t.config.baseUrl}/support وذكر رقمك المرجعي، \u2068\u200e${reference}\u2069.`);
   });
 
   it('sends the steps after a fraud report in the language of the report form', async () => {

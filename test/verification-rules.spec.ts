@@ -174,7 +174,7 @@ describe('the rules, case by case', () => {
     const [problem] = evaluateDocuments(ctx('us_video', { outside: false }), [{ type: 'national_id_card' }]).problems;
     expect(messages.text('es', problem.message)).toBe('Este documento (documento nacional de identidad) solo se acepta si usted vive fuera de EE. UU.');
     expect(messages.text('fr', problem.message)).toBe('Ce document (carte nationale d’identité) n’est accepté que si vous vivez hors des États-Unis');
-    expect(messages.text('ar', problem.message)).toBe('لا يُقبل هذا المستند (بطاقة الهوية الوطنية) إلا إذا كنت تقيم خارج الولايات المتحدة');
+    expect(messages.text('ar', problem.message)).toBe('لا يُقبل هذا المستند (بطاقة الهوية الوطنية) إلا في حال الإقامة خارج الولايات المتحدة');
     const [again] = evaluateDocuments(ctx('international'), [{ type: 'government_photo_id' }, { type: 'government_photo_id' }]).problems;
     expect(messages.html('fr', again.message)).toBe('Vous avez déjà choisi votre pièce d’identité avec photo. Choisissez un autre document');
   });

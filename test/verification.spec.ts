@@ -793,7 +793,7 @@ describe('in the reader’s language', () => {
     await step(a, '/verify/video-call', {}, '/verify/details');
     const details = await pageOf(a, '/verify/details');
     expect(details.text).toContain('<html lang="ar" dir="rtl">');
-    expect(details.text).toContain('<h1>أكّد معلوماتك الشخصية</h1>');
+    expect(details.text).toContain('<h1>تأكيد معلوماتك الشخصية</h1>');
     expect(details.text).toMatch(/<option value="FR">فرنسا<\/option>/);
     expect(details.text).toContain('أبريل');
     await step(a, '/verify/details', FRENCH_DETAILS, '/verify/ssn');
@@ -816,7 +816,7 @@ describe('in the reader’s language', () => {
     await step(a, '/verify/documents/second/check', { nameMatches: 'yes', recent: 'yes' }, '/verify/documents/review');
     const review = await pageOf(a, '/verify/documents/review');
     expect(review.text).not.toContain('إثبات عنوان خارج الولايات المتحدة');
-    expect(review.text).toContain('لا يوجد: ستتحقق باستخدام جواز سفرك غير الأمريكي');
+    expect(review.text).toContain('لا يوجد: سيتم التحقق باستخدام جواز سفرك غير الأمريكي');
     expect(review.text).toContain('فاتورة خدمات (كهرباء أو ماء أو غاز)');
   });
 
@@ -863,7 +863,7 @@ describe('in the reader’s language', () => {
     await arabic.browser.post('/verify/save-and-exit').set('Accept-Language', 'en').type('form')
       .send({ _csrf: csrfOf((await arabic.browser.get('/account')).text) });
     const arabicMail = await lastEmailTo(t.db.sql, arabic.person.email);
-    expect(arabicMail?.subject).toBe('تابع التحقق من هويتك مع Referee');
+    expect(arabicMail?.subject).toBe('متابعة التحقق من هويتك مع Referee');
     expect(arabicMail?.link).toMatch(/\/verify\/resume\?code=/);
   });
 });

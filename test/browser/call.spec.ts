@@ -145,14 +145,14 @@ suite.describe('the call page in Chromium, with a test double of Jitsi', () => {
     const errors = collectPageErrors(page);
     await page.goto(`${suite.baseUrl}/call/join`);
     expect(await page.locator('html').getAttribute('dir')).toBe('rtl');
-    expect(await page.locator('h1').innerText()).toBe('انضم إلى مكالمة الفيديو');
+    expect(await page.locator('h1').innerText()).toBe('الانضمام إلى مكالمة الفيديو');
     await page.getByText('إذا أرسل إليك أي شخص رابط مكالمة فيديو، فيُرجى إبلاغ موظف Referee فورًا.').waitFor();
     await checkAccessibility(page);
     // Joining without agreeing: the reason, in Arabic.
-    await clickAndLoad(page, page.getByRole('button', { name: 'انضم إلى مكالمة الفيديو' }));
-    await page.getByRole('alert').getByText('حدّد المربع للموافقة على تسجيل المكالمة').first().waitFor();
+    await clickAndLoad(page, page.getByRole('button', { name: 'الانضمام إلى مكالمة الفيديو' }));
+    await page.getByRole('alert').getByText('يُرجى تحديد المربع للموافقة على تسجيل المكالمة').first().waitFor();
     await page.locator('label[for="recordingConsent"]', { hasText: 'أوافق على تسجيل مكالمة الفيديو هذه' }).click();
-    await clickAndLoad(page, page.getByRole('button', { name: 'انضم إلى مكالمة الفيديو' }));
+    await clickAndLoad(page, page.getByRole('button', { name: 'الانضمام إلى مكالمة الفيديو' }));
     await page.waitForFunction(() => (window as unknown as { __jitsi?: { created: unknown[] } }).__jitsi?.created.length === 1);
     const created = await page.evaluate(() => (window as unknown as { __jitsi: { created: Record<string, string>[] } }).__jitsi.created[0]);
     expect(created).toMatchObject({ lang: 'ar', defaultLanguage: 'ar' });

@@ -99,7 +99,7 @@ suite.describe('documents in Chromium', () => {
     const errors = collectPageErrors(page);
     await page.goto(`${suite.baseUrl}/documents`);
     expect(await page.locator('html').getAttribute('dir')).toBe('rtl');
-    expect(await page.locator('h1').innerText()).toBe('أرسل مستنداتك');
+    expect(await page.locator('h1').innerText()).toBe('إرسال مستنداتك');
     await checkAccessibility(page);
 
     // The preview upload-progress.js adds is described in the page's language.
@@ -107,7 +107,7 @@ suite.describe('documents in Chromium', () => {
     expect(await page.locator('#first img.referee-preview').getAttribute('alt')).toBe('معاينة الصورة المختارة');
     // A web page renamed .jpg, sent with htmx: refused in place, in Arabic.
     await page.locator('#file-0-photo_page').setInputFiles({ name: 'passport.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('<!doctype html><p>not a photo</p>') });
-    await page.locator('#first').getByRole('button', { name: 'أرسل الصور' }).click();
+    await page.locator('#first').getByRole('button', { name: 'إرسال الصور' }).click();
     await page.locator('#file-0-photo_page-error').getByText('هذا الملف ليس صورة يمكننا قراءتها').waitFor({ timeout: 15_000 });
     await checkAccessibility(page);
     // Chromium logs the refusal's 415 (the answer the page shows in place); nothing else went wrong.

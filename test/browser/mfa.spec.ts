@@ -388,7 +388,7 @@ suite.describe('passkeys, in a browser (Chromium virtual authenticator)', () => 
     const { page } = browser;
     const errors = collectPageErrors(page);
     const authenticator = await addVirtualAuthenticator(page);
-    const working = 'اتبع التعليمات التي يعرضها متصفحك أو جهازك…';
+    const working = 'يُرجى اتباع التعليمات التي يعرضها متصفحك أو جهازك…';
 
     // Only another site's passkey on the device: the browser has nothing to offer Referee.
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -401,7 +401,7 @@ suite.describe('passkeys, in a browser (Chromium virtual authenticator)', () => 
     await expectVisible(button);
     await checkAccessibility(page);
     await button.click();
-    await expect(waitForStatus(page, /أُلغي/, [working])).resolves.toBe('أُلغي طلب مفتاح المرور أو انتهت مهلته. حاول مرة أخرى.');
+    await expect(waitForStatus(page, /أُلغي/, [working])).resolves.toBe('أُلغي طلب مفتاح المرور أو انتهت مهلته. يُرجى المحاولة مرة أخرى.');
 
     // A passkey for Referee that no account here has: Referee's refusal, in Arabic.
     await authenticator.add({
@@ -413,7 +413,7 @@ suite.describe('passkeys, in a browser (Chromium virtual authenticator)', () => 
       signCount: 0,
     });
     await button.click();
-    await expect(waitForStatus(page, /مسجّل/, [working, 'أُلغي طلب مفتاح المرور أو انتهت مهلته. حاول مرة أخرى.'])).resolves.toBe('مفتاح المرور هذا غير مسجّل لأي حساب هنا');
+    await expect(waitForStatus(page, /مسجّل/, [working, 'أُلغي طلب مفتاح المرور أو انتهت مهلته. يُرجى المحاولة مرة أخرى.'])).resolves.toBe('مفتاح المرور هذا غير مسجّل لأي حساب هنا');
     expect(pathOf(page)).toBe('/sign-in');
     await screenshot(page, 'passkey-arabic-not-registered');
     expect(errors).toEqual([]);

@@ -184,16 +184,16 @@ suite.describe('verifying from outside the United States, in a browser', () => {
     };
 
     await page.goto(`${suite.baseUrl}/verify`);
-    await rtl('/verify/how', 'اختر طريقة التحقق من هويتك', 'verify-ar-how');
+    await rtl('/verify/how', 'اختيار طريقة التحقق من هويتك', 'verify-ar-how');
     await clickAndLoad(page, page.getByRole('button', { name: 'لا أقيم في الولايات المتحدة' }));
     await rtl('/verify/video-call', 'التحقق من الهوية عبر مكالمة فيديو', 'verify-ar-video-call');
-    await clickAndLoad(page, page.getByRole('button', { name: 'ابدأ' }));
-    await rtl('/verify/details', 'أكّد معلوماتك الشخصية', 'verify-ar-details');
+    await clickAndLoad(page, page.getByRole('button', { name: 'البدء' }));
+    await rtl('/verify/details', 'تأكيد معلوماتك الشخصية', 'verify-ar-details');
 
     // Sent empty: the error summary and each field's message, in Arabic.
     await clickAndLoad(page, main(page).getByRole('button', { name: 'متابعة' }));
-    expect(await page.locator('[data-error-summary]').innerText()).toContain('أدخل اسمك الأول');
-    expect(await page.locator('#dateOfBirth-error').innerText()).toBe('أدخل تاريخ ميلادك');
+    expect(await page.locator('[data-error-summary]').innerText()).toContain('يُرجى إدخال اسمك الأول');
+    expect(await page.locator('#dateOfBirth-error').innerText()).toBe('يُرجى إدخال تاريخ ميلادك');
     await checkAccessibility(page);
     await screenshot(page, 'verify-ar-details-errors');
 
@@ -209,12 +209,12 @@ suite.describe('verifying from outside the United States, in a browser', () => {
     await page.locator('#postalCode').fill(FRENCH_DETAILS.postalCode);
     await page.getByRole('group', { name: 'هل تغيّر اسمك القانوني؟' }).getByText('لا', { exact: true }).click();
     await clickAndLoad(page, main(page).getByRole('button', { name: 'متابعة' }));
-    await rtl('/verify/ssn', 'أكّد رقم الضمان الاجتماعي الأمريكي (SSN)', 'verify-ar-ssn');
+    await rtl('/verify/ssn', 'تأكيد رقم الضمان الاجتماعي الأمريكي (SSN)', 'verify-ar-ssn');
     await clickAndLoad(page, page.getByRole('link', { name: 'ليس لدي رقم الضمان الاجتماعي الأمريكي (SSN) ولا رقم ITIN' }));
     await rtl('/verify/no-ssn-or-itin', 'التحقق باستخدام جواز سفرك غير الأمريكي', 'verify-ar-no-number');
     expect(await main(page).innerText()).toContain('فرنسا');
     await clickAndLoad(page, page.getByRole('button', { name: 'المتابعة بجواز سفري غير الأمريكي' }));
-    await rtl('/verify/documents/primary', 'اختر المستند الأساسي', 'verify-ar-primary');
+    await rtl('/verify/documents/primary', 'اختيار المستند الأساسي', 'verify-ar-primary');
     await page.getByText('جواز سفر أجنبي (غير أمريكي)', { exact: true }).click();
     await clickAndLoad(page, main(page).getByRole('button', { name: 'متابعة' }));
     await rtl('/verify/documents/primary/check', 'جواز سفر أجنبي (غير أمريكي)', 'verify-ar-passport');
