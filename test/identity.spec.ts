@@ -535,7 +535,7 @@ describe('in the reader’s language', () => {
       .type('form')
       .send({ _csrf: csrfOf(page.text), email: 'pas-une-adresse', password: 'court' });
     expect(res.status).toBe(400);
-    expect(res.text).toMatch(/<title>Erreur : Créez votre compte \| Referee<\/title>/);
+    expect(res.text).toMatch(/<title>Erreur\u202f: Créez votre compte \| Referee<\/title>/);
     expect(textOf(res.text, 'email-error')).toBe('Saisissez une adresse e-mail au bon format, par exemple nom@exemple.com');
     expect(textOf(res.text, 'password-error')).toBe('Votre mot de passe doit comporter au moins 12 caractères');
     expect(errorSummaryOf(res.text)).toEqual([

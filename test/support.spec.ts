@@ -504,7 +504,7 @@ describe('in the reader’s language', () => {
     const mail = await lastEmailTo(t.db.sql, email);
     expect(mail!.subject).toBe(`Nous avons reçu votre signalement de fraude (${reference})`);
     expect(mail!.body).toContain('Que faire maintenant :\n1. N’ouvrez pas le lien');
-    expect(mail!.body).toContain(`Réinitialiser votre mot de passe : ${t.config.baseUrl}/password-reset`);
+    expect(mail!.body).toContain(`Réinitialiser votre mot de passe\u202f: ${t.config.baseUrl}/password-reset`);
     expect(mail!.body).not.toContain('Do not open the link');
 
     // Supervisors see the report listed in their own language.
