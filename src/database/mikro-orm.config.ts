@@ -31,6 +31,7 @@ import { DocumentReview } from '../documents/document-review.entity';
 import { DocumentDecision } from '../documents/document-decision.entity';
 import { JobRun } from '../jobs/job-run.entity';
 import { Link } from '../links/link.entity';
+import { AccountDeletion } from '../privacy/account-deletion.entity';
 
 /** Every entity Referee persists; the committed migrations must create exactly these tables. */
 export const entities = [
@@ -66,6 +67,7 @@ export const entities = [
   DocumentDecision,
   JobRun,
   Link,
+  AccountDeletion,
 ];
 
 /** The one MikroORM configuration, shared by the app, `npm run migrate` and the tests. */

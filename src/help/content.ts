@@ -77,6 +77,7 @@ export function contentVariables(config: Config): Record<string, string> {
     auditRetentionYears: String(config.retention.auditYears),
     supportRetentionDays: String(config.retention.supportDays),
     outboxRetentionHours: String(config.retention.outboxHours),
+    accountDeletionWaitHours: String(config.accountDeletionWaitHours),
   };
 }
 
