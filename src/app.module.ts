@@ -27,6 +27,7 @@ import { RequestContextMiddleware } from './web/request-context.middleware';
 import { Sequence } from './web/sequence.middleware';
 import { WebModule } from './web/web.module';
 import { I18nModule } from './i18n/i18n.module';
+import { AccountDeletionModule } from './privacy/account-deletion.module';
 
 @Module({})
 export class AppModule implements NestModule {
@@ -55,6 +56,7 @@ export class AppModule implements NestModule {
         SchedulingModule,
         VideoModule,
         HelpModule,
+        AccountDeletionModule,
       ],
     };
   }

@@ -52,6 +52,11 @@ export const JOBS = {
     schedule: CronExpression.EVERY_MINUTE,
     does: 'Reminds applicants of their video call 24 hours and 15 minutes before (email, and SMS with a phone); marks no-shows after 10 minutes, frees the slot and asks them to book again.',
   },
+  'account-deletion': {
+    lock: 7_310_800,
+    schedule: CronExpression.EVERY_MINUTE,
+    does: 'Deletes the accounts whose owners asked for it ACCOUNT_DELETION_WAIT_HOURS ago and did not cancel: tells the organizations that received their claims (back-channel logout), revokes their consents and tokens, removes every row about them and their document files. The audit log keeps ids, types, times and network addresses.',
+  },
 } as const satisfies Record<string, { lock: number; schedule: string; does: string }>;
 
 export type JobName = keyof typeof JOBS;

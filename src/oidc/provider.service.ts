@@ -136,6 +136,28 @@ export class OidcProviderService implements OnModuleInit, OnModuleDestroy {
     });
   }
 
+  /**
+   * Tells each of these organizations that registered a back-channel logout URI that the
+   * account `sub` is gone: a logout token (sub and the back-channel logout event, signed with
+   * the provider's ID token keys) posted to that URI. Organizations without one are skipped.
+   * Returns the client ids told and those whose endpoint failed.
+   */
+  async tellAccountDeleted(sub: string, clientIds: string[]): Promise<{ told: string[]; failed: string[] }> {
+    const outcome = { told: [] as string[], failed: [] as string[] };
+    for (const clientId of clientIds) {
+      const client = await this.provider.Client.find(clientId);
+      if (!client?.backchannelLogoutUri) continue;
+      try {
+        await (client as unknown as { backchannelLogout(sub: string, sid?: string): Promise<void> }).backchannelLogout(sub);
+        outcome.told.push(clientId);
+      } catch (error) {
+        this.logger.warn({ err: error, clientId }, 'an organization did not accept the back-channel logout of a deleted account');
+        outcome.failed.push(clientId);
+      }
+    }
+    return outcome;
+  }
+
   /** The signed-in Referee account of the browser making this request (null without a full, two-factor session). */
   async refereeAccountId(req: IncomingMessage): Promise<string | undefined> {
     const probe = { headers: req.headers } as WebRequest;
@@ -212,6 +234,9 @@ export class OidcProviderService implements OnModuleInit, OnModuleDestroy {
         userinfo: { enabled: true },
         resourceIndicators: { enabled: false },
         dPoP: { enabled: false },
+        // OpenID Connect Back-Channel Logout 1.0: organizations that registered a URI hear when a
+        // person signs out here, and when their account is deleted (tellAccountDeleted).
+        backchannelLogout: { enabled: true },
         rpInitiatedLogout: {
           enabled: true,
           logoutSource: async (ctx, form) => this.renderKoa(ctx, 'oidc/logout', { form, organization: ctx.oidc.client?.clientName }),

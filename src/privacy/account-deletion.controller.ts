@@ -1,0 +1,88 @@
+import { Body, Controller, Get, Inject, Post, Query, Req, UseGuards } from '@nestjs/common';
+import { CONFIG, type Config } from '../config/config';
+import { IdentityService } from '../identity/identity.service';
+import { SignedInGuard } from '../identity/signed-in.guard';
+import { LanguageResolver } from '../i18n/language';
+import { CurrentViewer } from '../web/current-viewer.decorator';
+import { readForm } from '../web/form';
+import { RateLimits } from '../web/rate-limits';
+import { localPath } from '../web/redirect.exception';
+import type { Viewer, WebRequest } from '../web/request';
+import { invalidForm, redirect, view } from '../web/view';
+import { DeletionRequestForm, KeepForm } from './account-deletion.forms';
+import { AccountDeletionService } from './account-deletion.service';
+
+export const SCHEDULED_PAGE = '/account/privacy/delete/scheduled';
+
+/**
+ * Deleting one's account: what is deleted and what is kept, the request (after the password
+ * again), the page a person waiting for their deletion sees when signed in, and cancelling
+ * (from that page, or from the email's link).
+ */
+@Controller('account/privacy/delete')
+export class AccountDeletionController {
+  constructor(
+    @Inject(CONFIG) private readonly config: Config,
+    private readonly deletions: AccountDeletionService,
+    private readonly identity: IdentityService,
+    private readonly rateLimits: RateLimits,
+    private readonly languages: LanguageResolver,
+  ) {}
+
+  @Get()
+  @UseGuards(SignedInGuard)
+  async page(@CurrentViewer() viewer: Viewer) {
+    if (await this.deletions.pending(viewer.accountId)) return redirect(SCHEDULED_PAGE);
+    return view('privacy/delete', this.context({}));
+  }
+
+  @Post()
+  @UseGuards(SignedInGuard)
+  async request(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Body() body: unknown) {
+    const form = readForm(DeletionRequestForm, body);
+    const kept = { understand: form.typed('understand') === 'yes', timeZone: form.typed('timeZone') };
+    if (!form.valid) return invalidForm('privacy/delete', form.errors, this.context(kept));
+    // The password again, counted against the same limit as signing in.
+    await this.rateLimits.consume('sign-in:account-ip', viewer.email, req.ip ?? '');
+    if (!(await this.identity.verifyPassword(viewer.accountId, form.valid.password))) {
+      return invalidForm('privacy/delete', { password: 'deletion.request.errors.wrongPassword' }, this.context(kept));
+    }
+    await this.deletions.schedule(viewer.accountId, form.valid.timeZone, req.ip);
+    return redirect(SCHEDULED_PAGE);
+  }
+
+  /** "Your account will be deleted on …": what a person waiting for their deletion sees, signed in. */
+  @Get('scheduled')
+  @UseGuards(SignedInGuard)
+  async scheduled(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Query('next') next: unknown) {
+    const deletion = await this.deletions.pending(viewer.accountId);
+    if (!deletion) return redirect('/account');
+    return view('privacy/delete-scheduled', { ...this.deletions.when(deletion, this.languages.of(req)), next: localPath(next, '') });
+  }
+
+  /** "Keep my account": the deletion is cancelled; on to the OpenID sign-in it interrupted, if any. */
+  @Post('keep')
+  @UseGuards(SignedInGuard)
+  async keep(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Body() body: unknown) {
+    const next = localPath(readForm(KeepForm, body).typed('next'), '');
+    await this.deletions.cancel(viewer.accountId, 'sign_in', req.ip);
+    if (next) return redirect(next);
+    return view('privacy/delete-cancelled', { by: 'sign_in' });
+  }
+
+  /** The email's link: a page with a button (a POST), so that mail scanners fetching links cancel nothing. */
+  @Get('cancel')
+  cancelPage(@Query('token') token: unknown) {
+    return view('privacy/delete-cancel', { token: typeof token === 'string' ? token : '' });
+  }
+
+  @Post('cancel')
+  async cancelByLink(@Req() req: WebRequest, @Body('token') token: unknown) {
+    if (!(await this.deletions.cancelByLink(token, req.ip))) return view('privacy/delete-link-expired', {}, 410);
+    return view('privacy/delete-cancelled', { by: 'email_link' });
+  }
+
+  private context(values: { understand?: boolean; timeZone?: string }) {
+    return { values, waitHours: this.config.accountDeletionWaitHours, auditYears: this.config.retention.auditYears };
+  }
+}

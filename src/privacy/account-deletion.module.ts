@@ -1,0 +1,24 @@
+import { Module } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
+import { CryptoModule } from '../crypto/crypto.module';
+import { CONFIG, type Config } from '../config/config';
+import { DOCUMENT_STORE, createDocumentStore } from '../documents/store';
+import { IdentityModule } from '../identity/identity.module';
+import { NotificationsModule } from '../notifications/notifications.module';
+import { OidcModule } from '../oidc/oidc.module';
+import { AccountDeletionController } from './account-deletion.controller';
+import { AccountDeletionInterceptor } from './account-deletion.interceptor';
+import { AccountDeletionService } from './account-deletion.service';
+
+/** Deleting one's account (/account/privacy/delete) and the `account-deletion` job that carries it out. */
+@Module({
+  imports: [CryptoModule, IdentityModule, NotificationsModule, OidcModule],
+  controllers: [AccountDeletionController],
+  providers: [
+    AccountDeletionService,
+    { provide: DOCUMENT_STORE, inject: [CONFIG], useFactory: (config: Config) => createDocumentStore(config) },
+    { provide: APP_INTERCEPTOR, useClass: AccountDeletionInterceptor },
+  ],
+  exports: [AccountDeletionService],
+})
+export class AccountDeletionModule {}
