@@ -16,6 +16,7 @@ import { SupervisorModule } from './staff/supervisor.module';
 import { OidcModule } from './oidc/oidc.module';
 import { VerificationModule } from './verification/verification.module';
 import { HelpModule } from './help/help.module';
+import { PrivacyModule } from './privacy/privacy.module';
 import { SupportModule } from './support/support.module';
 import { SchedulingModule } from './scheduling/scheduling.module';
 import { VideoModule } from './video/video.module';
@@ -56,6 +57,7 @@ export class AppModule implements NestModule {
         SchedulingModule,
         VideoModule,
         HelpModule,
+        PrivacyModule,
         AccountDeletionModule,
       ],
     };

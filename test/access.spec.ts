@@ -71,6 +71,16 @@ const ACCESS: Record<string, Access> = {
   'POST /mfa/methods/:id/remove': 'signed-in',
   'GET /mfa/reauthenticate': 'signed-in',
   'POST /mfa/reauthenticate': 'signed-in',
+  // Confirming who you are again (before downloading your data or deleting your account)
+  'GET /account/confirm': 'signed-in',
+  'POST /account/confirm': 'signed-in',
+  'GET /account/confirm/second-factor': 'signed-in',
+  'POST /account/confirm/totp': 'signed-in',
+  'POST /account/confirm/phone/send': 'signed-in',
+  'POST /account/confirm/phone': 'signed-in',
+  'POST /account/confirm/backup': 'signed-in',
+  'POST /account/confirm/passkey/options': 'signed-in',
+  'POST /account/confirm/passkey': 'signed-in',
   // Staff
   'GET /admin/staff': ['admin'],
   'POST /admin/staff': ['admin'],

@@ -10,10 +10,10 @@ import { localPath } from '../web/redirect.exception';
 import type { WebRequest } from '../web/request';
 import { redirect, view, type FieldErrors } from '../web/view';
 import { CancelRecoveryForm, challengeCodeForm, ChallengeQuery, PasskeyForm, SendPhoneCodeForm } from './forms';
-import type { MfaMethod } from './mfa-method.entity';
-import { KIND_NAMES, MfaMethodsService } from './mfa-methods.service';
+import { ChallengePage, SIGN_IN_CHALLENGE } from './challenge-page';
+import { MfaMethodsService } from './mfa-methods.service';
 import { PasskeysService } from './passkeys.service';
-import { PHONE_CODE_MINUTES, PhoneCodesService } from './phone-codes.service';
+import { PhoneCodesService } from './phone-codes.service';
 import { RecoveryService } from './recovery.service';
 import { RememberedBrowsersService } from './remembered-browsers.service';
 import { SignInService, type CodeKind } from './sign-in.service';
@@ -41,6 +41,7 @@ export class ChallengeController {
     private readonly cookie: BrowserCookie,
     private readonly messages: Messages,
     private readonly languages: LanguageResolver,
+    private readonly page: ChallengePage,
   ) {}
 
   /** A refusal for passkeys.js, which shows the message as it comes: in the page's language. */
@@ -77,32 +78,8 @@ export class ChallengeController {
     return this.challengeView(req, method, next, { sent });
   }
 
-  private async challengeView(req: WebRequest, chosen: string, next: string, extra: Record<string, unknown> = {}, status = 200) {
-    const { accountId } = personAt(req);
-    let methods = await this.mfaMethods.methodsOf(accountId);
-    if (methods.length === 0) return redirect(this.withNext('/mfa/setup', next));
-    if (await this.mfaMethods.passkeysOnly(accountId)) {
-      methods = methods.filter((m) => m.kind === 'passkey');
-      if (methods.length === 0) return view('mfa/staff-passkey-required', {}, 403);
-    }
-    const signInMethods = methods.filter((m) => m.kind !== 'backup_codes');
-    const method: MfaMethod =
-      methods.find((m) => m.id === chosen) ?? (chosen === 'backup' ? methods.find((m) => m.kind === 'backup_codes') : undefined) ?? signInMethods[0] ?? methods[0];
-    return view(
-      'mfa/challenge',
-      {
-        method,
-        // A method is named by its kind, and by the person's own name for it when they gave one.
-        methodLabel: this.mfaMethods.ownLabel(method),
-        methods: methods.map((m) => ({ id: m.kind === 'backup_codes' ? 'backup' : m.id, label: this.mfaMethods.ownLabel(m), kind: m.kind, kindName: KIND_NAMES[m.kind], hint: m.displayHint })),
-        next,
-        recoveryDueAt: await this.recovery.dueAt(accountId),
-        codeMinutes: PHONE_CODE_MINUTES,
-        rememberDays: MFA_POLICY.rememberBrowserMs / 86_400_000,
-        ...extra,
-      },
-      status,
-    );
+  private challengeView(req: WebRequest, chosen: string, next: string, extra: Record<string, unknown> = {}, status = 200) {
+    return this.page.render(personAt(req).accountId, chosen, next, SIGN_IN_CHALLENGE, extra, status);
   }
 
   /** The person is signed in now; optionally remember this browser for 30 days (not staff's: no token). */

@@ -14,6 +14,14 @@ type Actor = Pick<AuditEntry, 'actorId' | 'ip'>;
 /** The kinds of method that sign in with a typed code. */
 export type CodeKind = 'totp' | 'phone' | 'backup';
 
+/** Why the second factor is asked: to sign in, or to confirm who you are again (audited apart, so sign-ins stay sign-ins). */
+export type FactorPurpose = 'sign-in' | 'confirm';
+
+const EVENTS: Record<FactorPurpose, { ok: string; refused: string }> = {
+  'sign-in': { ok: 'sign_in.completed', refused: 'sign_in.second_factor_refused' },
+  confirm: { ok: 'account.confirmed', refused: 'account.confirm_refused' },
+};
+
 /**
  * Signing in with a second factor, or with a passkey alone: each try goes to the service of
  * its kind, and its audit event and the sign-in rate limit are taken here, once.
@@ -30,7 +38,7 @@ export class SignInService {
   ) {}
 
   /** A typed code as the second factor of `accountId` (`methodId`: the method chosen; backup codes have one set). */
-  async tryCode(actor: Actor, browserKey: string, accountId: string, kind: CodeKind, methodId: unknown, code: string): Promise<AttemptResult> {
+  async tryCode(actor: Actor, browserKey: string, accountId: string, kind: CodeKind, methodId: unknown, code: string, purpose: FactorPurpose = 'sign-in'): Promise<AttemptResult> {
     const result =
       kind === 'totp'
         ? await this.codeGenerators.verify(accountId, methodId, code)
@@ -38,7 +46,7 @@ export class SignInService {
           ? await this.phoneCodes.verify(browserKey, accountId, methodId, code)
           : await this.backupCodes.verify(accountId, code);
     await this.audit.record({
-      action: result.ok ? 'sign_in.completed' : 'sign_in.second_factor_refused',
+      action: result.ok ? EVENTS[purpose].ok : EVENTS[purpose].refused,
       ...actor,
       subject: result.ok ? result.method.id : undefined,
       details: result.ok ? { method: result.method.kind } : { reason: result.reason },
@@ -47,9 +55,9 @@ export class SignInService {
   }
 
   /** A passkey as the second factor of `accountId`. */
-  async tryPasskey(actor: Actor, browserKey: string, accountId: string, response: unknown): Promise<AttemptResult> {
+  async tryPasskey(actor: Actor, browserKey: string, accountId: string, response: unknown, purpose: FactorPurpose = 'sign-in'): Promise<AttemptResult> {
     const result = await this.passkeys.authenticate(browserKey, response, accountId);
-    await this.audit.record({ action: result.ok ? 'sign_in.completed' : 'sign_in.second_factor_refused', ...actor, details: { method: 'passkey' } });
+    await this.audit.record({ action: result.ok ? EVENTS[purpose].ok : EVENTS[purpose].refused, ...actor, details: { method: 'passkey' } });
     return result;
   }
 
