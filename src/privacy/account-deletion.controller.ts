@@ -1,22 +1,22 @@
 import { Body, Controller, Get, Inject, Post, Query, Req, UseGuards } from '@nestjs/common';
 import { CONFIG, type Config } from '../config/config';
-import { IdentityService } from '../identity/identity.service';
 import { SignedInGuard } from '../identity/signed-in.guard';
+import { formatDuration } from '../i18n/formats';
 import { LanguageResolver } from '../i18n/language';
 import { CurrentViewer } from '../web/current-viewer.decorator';
 import { readForm } from '../web/form';
-import { RateLimits } from '../web/rate-limits';
 import { localPath } from '../web/redirect.exception';
 import type { Viewer, WebRequest } from '../web/request';
 import { invalidForm, redirect, view } from '../web/view';
 import { DeletionRequestForm, KeepForm } from './account-deletion.forms';
 import { AccountDeletionService } from './account-deletion.service';
+import { ConfirmedGuard } from './confirmation.service';
 
 export const SCHEDULED_PAGE = '/account/privacy/delete/scheduled';
 
 /**
- * Deleting one's account: what is deleted and what is kept, the request (after the password
- * again), the page a person waiting for their deletion sees when signed in, and cancelling
+ * Deleting one's account: what is deleted and what is kept, the request (after confirming who
+ * you are: password and second factor, ConfirmedGuard), the page a person waiting for their deletion sees when signed in, and cancelling
  * (from that page, or from the email's link).
  */
 @Controller('account/privacy/delete')
@@ -24,29 +24,22 @@ export class AccountDeletionController {
   constructor(
     @Inject(CONFIG) private readonly config: Config,
     private readonly deletions: AccountDeletionService,
-    private readonly identity: IdentityService,
-    private readonly rateLimits: RateLimits,
     private readonly languages: LanguageResolver,
   ) {}
 
   @Get()
-  @UseGuards(SignedInGuard)
-  async page(@CurrentViewer() viewer: Viewer) {
+  @UseGuards(ConfirmedGuard)
+  async page(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest) {
     if (await this.deletions.pending(viewer.accountId)) return redirect(SCHEDULED_PAGE);
-    return view('privacy/delete', this.context({}));
+    return view('privacy/delete', this.context(req, {}));
   }
 
   @Post()
-  @UseGuards(SignedInGuard)
+  @UseGuards(ConfirmedGuard)
   async request(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Body() body: unknown) {
     const form = readForm(DeletionRequestForm, body);
     const kept = { understand: form.typed('understand') === 'yes', timeZone: form.typed('timeZone') };
-    if (!form.valid) return invalidForm('privacy/delete', form.errors, this.context(kept));
-    // The password again, counted against the same limit as signing in.
-    await this.rateLimits.consume('sign-in:account-ip', viewer.email, req.ip ?? '');
-    if (!(await this.identity.verifyPassword(viewer.accountId, form.valid.password))) {
-      return invalidForm('privacy/delete', { password: 'deletion.request.errors.wrongPassword' }, this.context(kept));
-    }
+    if (!form.valid) return invalidForm('privacy/delete', form.errors, this.context(req, kept));
     await this.deletions.schedule(viewer.accountId, form.valid.timeZone, req.ip);
     return redirect(SCHEDULED_PAGE);
   }
@@ -82,7 +75,13 @@ export class AccountDeletionController {
     return view('privacy/delete-cancelled', { by: 'email_link' });
   }
 
-  private context(values: { understand?: boolean; timeZone?: string }) {
-    return { values, waitHours: this.config.accountDeletionWaitHours, auditYears: this.config.retention.auditYears };
+  /** The page's values, and the two periods it names (from the configuration the job and the audit log follow). */
+  private context(req: WebRequest, values: { understand?: boolean; timeZone?: string }) {
+    const language = this.languages.of(req);
+    return {
+      values,
+      wait: formatDuration(language, this.config.accountDeletionWaitHours, 'hour'),
+      auditYears: formatDuration(language, this.config.retention.auditYears, 'year'),
+    };
   }
 }

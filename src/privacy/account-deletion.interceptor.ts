@@ -6,7 +6,7 @@ import { AccountDeletionService } from './account-deletion.service';
 import { SCHEDULED_PAGE } from './account-deletion.controller';
 
 /** What a person waiting for their deletion may still use: the privacy pages (download, cancel), signing out, help and policies. */
-const STILL_OPEN = /^\/(account\/privacy(\/|$)|sign-out$|session\/|help(\/|$)|policies(\/|$)|language(\/|$)|dev\/outbox)/;
+const STILL_OPEN = /^\/(account\/(privacy|confirm)(\/|$)|sign-out$|session\/|help(\/|$)|policies(\/|$)|language(\/|$)|dev\/outbox)/;
 /** An organization's OpenID sign-in coming back from Referee's sign-in. */
 const INTERACTION = /^\/interaction\/([A-Za-z0-9_-]+)(\/login)?$/;
 

@@ -9,10 +9,11 @@ import { OidcModule } from '../oidc/oidc.module';
 import { AccountDeletionController } from './account-deletion.controller';
 import { AccountDeletionInterceptor } from './account-deletion.interceptor';
 import { AccountDeletionService } from './account-deletion.service';
+import { PrivacyModule } from './privacy.module';
 
 /** Deleting one's account (/account/privacy/delete) and the `account-deletion` job that carries it out. */
 @Module({
-  imports: [CryptoModule, IdentityModule, NotificationsModule, OidcModule],
+  imports: [CryptoModule, IdentityModule, NotificationsModule, OidcModule, PrivacyModule],
   controllers: [AccountDeletionController],
   providers: [
     AccountDeletionService,
