@@ -237,9 +237,9 @@ export class AccountDeletionService {
    * of messages at most, a small table.
    */
   private async deleteMessagesTo(tx: EntityManager, addresses: Set<string>): Promise<void> {
-    let after = '';
+    let after: string | undefined;
     for (;;) {
-      const page = await tx.find(OutboxMessage, { id: { $gt: after } }, { fields: ['id', 'recipient'], orderBy: { id: 'asc' }, limit: 500 });
+      const page = await tx.find(OutboxMessage, after ? { id: { $gt: after } } : {}, { fields: ['id', 'recipient'], orderBy: { id: 'asc' }, limit: 500 });
       if (!page.length) return;
       const theirs = page.filter((m) => {
         try {
