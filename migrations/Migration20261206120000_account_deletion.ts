@@ -7,7 +7,7 @@ import { Migration } from '@mikro-orm/migrations';
  */
 export class Migration20261206120000_account_deletion extends Migration {
   override async up(): Promise<void> {
-    this.addSql(`create table "account_deletion" ("account_id" uuid not null, "requested_at" timestamptz not null, "due_at" timestamptz not null, "time_zone" text not null, primary key ("account_id"));`);
+    this.addSql(`create table "account_deletion" ("account_id" uuid not null, "requested_at" timestamptz not null, "due_at" timestamptz not null, "time_zone" text not null default 'UTC', primary key ("account_id"));`);
     this.addSql(`create index "account_deletion_due_at_index" on "account_deletion" ("due_at");`);
     this.addSql(`alter table "account_deletion" add constraint "account_deletion_account_id_foreign" foreign key ("account_id") references "account" ("id") on update cascade on delete cascade;`);
     this.addSql(`alter table "organization" add "backchannel_logout_uri" text null;`);

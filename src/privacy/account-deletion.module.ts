@@ -1,8 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { CryptoModule } from '../crypto/crypto.module';
-import { CONFIG, type Config } from '../config/config';
-import { DOCUMENT_STORE, createDocumentStore } from '../documents/store';
+import { DocumentsModule } from '../documents/documents.module';
 import { IdentityModule } from '../identity/identity.module';
 import { NotificationsModule } from '../notifications/notifications.module';
 import { OidcModule } from '../oidc/oidc.module';
@@ -13,11 +12,10 @@ import { PrivacyModule } from './privacy.module';
 
 /** Deleting one's account (/account/privacy/delete) and the `account-deletion` job that carries it out. */
 @Module({
-  imports: [CryptoModule, IdentityModule, NotificationsModule, OidcModule, PrivacyModule],
+  imports: [CryptoModule, DocumentsModule, IdentityModule, NotificationsModule, OidcModule, PrivacyModule],
   controllers: [AccountDeletionController],
   providers: [
     AccountDeletionService,
-    { provide: DOCUMENT_STORE, inject: [CONFIG], useFactory: (config: Config) => createDocumentStore(config) },
     { provide: APP_INTERCEPTOR, useClass: AccountDeletionInterceptor },
   ],
   exports: [AccountDeletionService],
