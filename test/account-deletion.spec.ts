@@ -316,7 +316,7 @@ describe('during the wait (ACCOUNT_DELETION_WAIT_HOURS=24)', () => {
     const due = (await t.db.sql.query('select due_at from account_deletion where account_id = $1', [accountId])).rows[0].due_at as Date;
     expect(due.getTime() - Date.now()).toBeGreaterThan(23.9 * 3_600_000);
     const inChicago = new Intl.DateTimeFormat('en', { dateStyle: 'full', timeStyle: 'short', timeZone: 'America/Chicago' }).format(due);
-    expect(page.text).toContain(`Your account will be deleted on ${inChicago} (Central Time (Chicago))`);
+    expect(page.text).toContain(`Your account will be deleted on ${inChicago}, Central Time (Chicago)`);
 
     const kept = await again.post('/account/privacy/delete/keep').type('form').send({ _csrf: csrfOf(page.text) });
     expect(kept.status).toBe(200);
