@@ -128,8 +128,12 @@ describe('the deletion itself (ACCOUNT_DELETION_WAIT_HOURS=0)', () => {
     const code = /(\d{6})/.exec((await lastTextTo(t.db.sql, PHONE_FACTOR.e164))!.body)![1];
     expect((await post(a.browser, '/mfa/setup/phone/confirm', '/mfa/setup/phone/confirm', { code })).text).toContain('Text message or voice call added');
 
-    // A support request.
+    // A support request, and one sent signed out with the account's address to answer to.
     expect((await post(a.browser, '/support', '/support', { category: 'verification', message: SUPPORT_MESSAGE })).status).toBeLessThan(400);
+    const stranger = t.browser();
+    const form = await stranger.get('/support');
+    const signedOut = await stranger.post('/support').type('form').send({ _csrf: csrfOf(form.text), category: 'account', message: `${SUPPORT_MESSAGE} (déconnectée)`, email: a.person.email });
+    expect(signedOut.status).toBe(200);
 
     // An appointment with a Trusted Referee (booked, then given up for the queue), then a call that verifies.
     const referee = await newReferee(t, 'deletion-referee');
@@ -168,13 +172,16 @@ describe('the deletion itself (ACCOUNT_DELETION_WAIT_HOURS=0)', () => {
       documents: await ids('select f.id from document_file f join verification_case c on c.id = f.verification_case_id where c.account_id = $1'),
       calls: await ids('select id from video_call where applicant_id = $1'),
       appointments: await ids('select id from appointment where account_id = $1'),
-      supportRequests: await ids('select id from support_request where account_id = $1'),
+      supportRequests: [
+        ...(await ids('select id from support_request where account_id = $1')),
+        ...(await t.db.sql.query(`select id from support_request where account_id is null`)).rows.map((r) => String(r.id)),
+      ],
       factors: await ids('select id from mfa_method where account_id = $1'),
     };
     expect(rowIds.documents.length).toBeGreaterThanOrEqual(2);
     expect(rowIds.calls).toHaveLength(1);
     expect(rowIds.appointments).toHaveLength(1);
-    expect(rowIds.supportRequests).toHaveLength(1);
+    expect(rowIds.supportRequests).toHaveLength(2);
     const storageKeys = (await t.db.sql.query('select storage_key from document_file where verification_case_id = $1', [caseRow.id])).rows.map((r) => r.storage_key as string);
     const evidenceReference = (await t.db.sql.query('select evidence_reference from video_call where id = $1', [callId])).rows[0].evidence_reference as string;
     const fingerprint = (await t.db.sql.query('select identifier_fingerprint from verification_case where id = $1', [caseRow.id])).rows[0].identifier_fingerprint as string;

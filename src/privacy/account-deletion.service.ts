@@ -20,6 +20,8 @@ import { MfaPending } from '../mfa/mfa-pending.entity';
 import { NotificationsService } from '../notifications/notifications.service';
 import { OutboxMessage } from '../notifications/outbox-message.entity';
 import { OidcProviderService } from '../oidc/provider.service';
+import { SupportRequest } from '../support/support-request.entity';
+import { emailContext } from '../support/support.service';
 import { zoneLabel } from '../scheduling/time-zones';
 import { VerificationCase } from '../verification/verification-case.entity';
 import { VideoCall } from '../video/video-call.entity';
@@ -188,6 +190,7 @@ export class AccountDeletionService {
       if (caseIds.length) await tx.nativeDelete(DocumentReview, { caseId: { $in: caseIds } });
       await tx.nativeDelete(MfaPending, { accountId });
       await this.deleteMessagesTo(tx, addresses);
+      await this.deleteSignedOutRequestsFrom(tx, addresses);
       await tx.nativeDelete(Account, { id: accountId }); // cascades: sessions, factors, cases, files' rows, calls, appointments, queue places, support requests, links…
       await this.audit.recordIn(tx, {
         action: 'account.deleted',
@@ -229,6 +232,23 @@ export class AccountDeletionService {
       }
     }
     return addresses;
+  }
+
+  /**
+   * Deletes the support requests sent signed out with one of these addresses to answer to (their
+   * messages cascade); those sent signed in go with the account. Requests are kept
+   * SUPPORT_RETENTION_DAYS at most, so each signed-out one is read.
+   */
+  private async deleteSignedOutRequestsFrom(tx: EntityManager, addresses: Set<string>): Promise<void> {
+    const requests = await tx.find(SupportRequest, { account: null, emailCipher: { $ne: null } }, { fields: ['id', 'emailCipher'] });
+    const theirs = requests.filter((r) => {
+      try {
+        return addresses.has(this.cipher.decrypt(r.emailCipher!, emailContext(r.id)).toLowerCase());
+      } catch {
+        return false;
+      }
+    });
+    if (theirs.length) await tx.nativeDelete(SupportRequest, { id: { $in: theirs.map((r) => r.id) } });
   }
 
   /**

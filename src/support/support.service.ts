@@ -298,5 +298,6 @@ function languageOf(request: SupportRequest, account?: Account): Language {
   return languageOr(account?.language, languageOr(request.language));
 }
 
-const emailContext = (requestId: string) => `support_request:${requestId}:email`;
+/** What a signed-out requester's address is encrypted with (also read by account deletion, to find their requests). */
+export const emailContext = (requestId: string) => `support_request:${requestId}:email`;
 const messageContext = (messageId: string) => `support_message:${messageId}:body`;
