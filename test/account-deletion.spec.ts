@@ -253,6 +253,28 @@ describe('the deletion itself (ACCOUNT_DELETION_WAIT_HOURS=0)', () => {
     expect(events).toEqual([{ actor_id: null, subject: accountId, details: { organizationsTold: 1, organizationsNotReached: 0 } }]);
   });
 
+  it('deletes the account even when an organization\'s back-channel endpoint fails, and records that it was not reached', async () => {
+    const failing = createServer((_req, res) => {
+      res.statusCode = 500;
+      res.end();
+    });
+    await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
+    try {
+      const person = await createAccount(t, `unreached.${Date.now()}@example.org`);
+      const browser = await signIn(t, person);
+      const org = await createOrganization(t, { name: 'Unreachable Agency', backchannelLogoutUri: `http://127.0.0.1:${(failing.address() as AddressInfo).port}/logout` });
+      await shareWith(await organizationClient(issuer, org.clientId, org.clientSecret), browser);
+      const accountId = (await accountIdOf(t, person.email))!;
+      await requestDeletion(browser, person);
+      await t.app.get(AccountDeletionService).deleteDue();
+      expect(await accountIdOf(t, person.email)).toBeUndefined();
+      const { rows } = await t.db.sql.query(`select details from audit_event where action = 'account.deleted' and subject = $1`, [accountId]);
+      expect(rows).toEqual([{ details: { organizationsTold: 0, organizationsNotReached: 1 } }]);
+    } finally {
+      await new Promise((resolve) => failing.close(resolve));
+    }
+  });
+
   it('deletes once when the job runs on two instances at once', async () => {
     const person = await createAccount(t, `twice.${Date.now()}@example.org`);
     const browser = await signIn(t, person);
