@@ -5,6 +5,7 @@ import { migrations } from '../../migrations';
 import { AuditEvent } from '../audit/audit-event.entity';
 import { Account } from '../identity/account.entity';
 import { Session } from '../identity/session.entity';
+import { DataExport } from '../privacy/data-export.entity';
 import { BackupCode } from '../mfa/backup-code.entity';
 import { MfaAccountState } from '../mfa/mfa-account-state.entity';
 import { MfaMethod } from '../mfa/mfa-method.entity';
@@ -36,6 +37,7 @@ import { Link } from '../links/link.entity';
 export const entities = [
   Account,
   Session,
+  DataExport,
   OutboxMessage,
   MfaMethod,
   BackupCode,

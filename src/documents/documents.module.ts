@@ -33,6 +33,6 @@ import { SubmissionService } from './submission.service';
     StaffAccess,
     ReviewTimeEstimate,
     { provide: DOCUMENT_STORE, inject: [CONFIG], useFactory: (config: Config) => createDocumentStore(config) }],
-  exports: [SubmissionService, DocumentFilesService, ReviewQueueService, StaffAccess],
+  exports: [SubmissionService, DocumentFilesService, ReviewQueueService, StaffAccess, DOCUMENT_STORE],
 })
 export class DocumentsModule {}
