@@ -81,6 +81,13 @@ const ACCESS: Record<string, Access> = {
   'POST /account/confirm/backup': 'signed-in',
   'POST /account/confirm/passkey/options': 'signed-in',
   'POST /account/confirm/passkey': 'signed-in',
+  // The Privacy Rights Center
+  'GET /account/privacy': 'signed-in',
+  'GET /account/privacy/access': 'signed-in',
+  'GET /account/privacy/download': 'signed-in',
+  'GET /account/privacy/download/progress': 'signed-in',
+  'POST /account/privacy/download': 'signed-in',
+  'GET /account/privacy/download/:id/file': 'signed-in',
   // Staff
   'GET /admin/staff': ['admin'],
   'POST /admin/staff': ['admin'],

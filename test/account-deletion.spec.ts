@@ -12,6 +12,7 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import { loadConfig } from '../src/config/config';
 import { AccountDeletionService } from '../src/privacy/account-deletion.service';
+import { DataExportService } from '../src/privacy/data-export.service';
 import { createAccount, passwordSignIn, signIn, type TestPerson } from './harness/accounts';
 import { startAnotherInstance, startTestApp, type TestApp } from './harness/app';
 import { approveSentDocuments, JITSI, newReferee } from './harness/calls';
@@ -162,6 +163,12 @@ describe('the deletion itself (ACCOUNT_DELETION_WAIT_HOURS=0)', () => {
     const sub = tokens.claims()!.sub;
     expect((await client.fetchUserInfo(config, tokens.access_token, sub)).email).toBe(a.person.email);
 
+    // A "Download my data" ZIP, built and stored (encrypted) beside the document images.
+    await confirmWith(a.browser, a.person, '/account/privacy/download');
+    const download = await a.browser.get('/account/privacy/download');
+    expect((await a.browser.post('/account/privacy/download').type('form').send({ _csrf: csrfOf(download.text) })).headers.location).toBe('/account/privacy/download');
+    await t.app.get(DataExportService).settled();
+
     // ---- What identifies the person and their rows, read before the deletion ----
     const accountId = (await accountIdOf(t, a.person.email))!;
     expect(sub).toBe(accountId);
@@ -182,7 +189,14 @@ describe('the deletion itself (ACCOUNT_DELETION_WAIT_HOURS=0)', () => {
     expect(rowIds.calls).toHaveLength(1);
     expect(rowIds.appointments).toHaveLength(1);
     expect(rowIds.supportRequests).toHaveLength(2);
-    const storageKeys = (await t.db.sql.query('select storage_key from document_file where verification_case_id = $1', [caseRow.id])).rows.map((r) => r.storage_key as string);
+    const storageKeys = (
+      await t.db.sql.query(
+        `select storage_key from document_file where verification_case_id = $1
+         union all select storage_key from data_export where account_id = $2 and storage_key is not null`,
+        [caseRow.id, accountId],
+      )
+    ).rows.map((r) => r.storage_key as string);
+    expect(storageKeys.length).toBe(rowIds.documents.length + 1); // the images and the ZIP
     const evidenceReference = (await t.db.sql.query('select evidence_reference from video_call where id = $1', [callId])).rows[0].evidence_reference as string;
     const fingerprint = (await t.db.sql.query('select identifier_fingerprint from verification_case where id = $1', [caseRow.id])).rows[0].identifier_fingerprint as string;
     expect(fingerprint).toBeTruthy();
@@ -323,7 +337,7 @@ describe('during the wait (ACCOUNT_DELETION_WAIT_HOURS=24)', () => {
     const page = await browser.get('/account/privacy/delete');
     expect(page.text).toContain('It happens 24 hours after you ask');
     expect(page.text).toContain('The audit log, for 7 years');
-    expect(page.text).toContain('the network (IP) addresses');
+    expect(page.text).toContain('the network (IP) addresses the actions came from, the kind of browser');
     expect(page.text).toContain('keep the copy they received');
     const unticked = await browser.post('/account/privacy/delete').type('form').send({ _csrf: csrfOf(page.text), timeZone: 'Europe/Paris' });
     expect(unticked.status).toBe(400);

@@ -10,6 +10,8 @@ const REFUSE = `raise exception 'audit_event is append-only: % refused', tg_op u
 @Entity({ tableName: 'audit_event' })
 @Index({ properties: ['caseId', 'id'] })
 @Index({ properties: ['actorId', 'id'] })
+// "Who saw my data": the views of a person's support requests name the request.
+@Index({ properties: ['subject', 'id'] })
 @Trigger({ name: 'append_only', timing: 'before', events: ['update', 'delete'], forEach: 'row', body: REFUSE })
 // TRUNCATE is refused too, by a statement trigger in the migration (MikroORM does not introspect those).
 export class AuditEvent {

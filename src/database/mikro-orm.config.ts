@@ -5,6 +5,7 @@ import { migrations } from '../../migrations';
 import { AuditEvent } from '../audit/audit-event.entity';
 import { Account } from '../identity/account.entity';
 import { Session } from '../identity/session.entity';
+import { DataExport } from '../privacy/data-export.entity';
 import { BackupCode } from '../mfa/backup-code.entity';
 import { MfaAccountState } from '../mfa/mfa-account-state.entity';
 import { MfaMethod } from '../mfa/mfa-method.entity';
@@ -37,6 +38,7 @@ import { AccountDeletion } from '../privacy/account-deletion.entity';
 export const entities = [
   Account,
   Session,
+  DataExport,
   OutboxMessage,
   MfaMethod,
   BackupCode,

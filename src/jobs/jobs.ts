@@ -35,7 +35,7 @@ export const JOBS = {
   'orphan-file-sweep': {
     lock: 7_310_502,
     schedule: CronExpression.EVERY_HOUR,
-    does: 'Deletes stored files no document row names, older than ORPHAN_FILE_GRACE_MINUTES (what a crash leaves).',
+    does: 'Deletes stored files no document row (nor data export) names, older than ORPHAN_FILE_GRACE_MINUTES (what a crash leaves).',
   },
   'stored-pdf-conversion': {
     lock: 7_310_503,
@@ -51,6 +51,16 @@ export const JOBS = {
     lock: 7_310_610,
     schedule: CronExpression.EVERY_MINUTE,
     does: 'Reminds applicants of their video call 24 hours and 15 minutes before (email, and SMS with a phone); marks no-shows after 10 minutes, frees the slot and asks them to book again.',
+  },
+  'data-export-resume': {
+    lock: 7_310_750,
+    schedule: CronExpression.EVERY_MINUTE,
+    does: 'Builds the "Download my data" ZIPs an instance started and left unfinished (it stopped or crashed: no progress for 2 minutes).',
+  },
+  'data-export-expiry': {
+    lock: 7_310_751,
+    schedule: CronExpression.EVERY_10_MINUTES,
+    does: 'Deletes the "Download my data" ZIPs not downloaded within 24 hours of being ready (a downloaded one is deleted at once).',
   },
   'account-deletion': {
     lock: 7_310_800,

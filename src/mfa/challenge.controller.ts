@@ -1,12 +1,13 @@
 import { Body, Controller, Get, Header, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
-import { actorOf } from '../audit/audit.service';
+import { actorOf, AuditService } from '../audit/audit.service';
 import { SessionsService } from '../identity/sessions.service';
 import { LanguageResolver } from '../i18n/language';
 import { Messages } from '../i18n/messages';
 import { BrowserCookie } from '../web/browser';
 import { readForm } from '../web/form';
 import { localPath } from '../web/redirect.exception';
+import { deviceOf } from '../web/user-agent';
 import type { WebRequest } from '../web/request';
 import { redirect, view, type FieldErrors } from '../web/view';
 import { CancelRecoveryForm, challengeCodeForm, ChallengeQuery, PasskeyForm, SendPhoneCodeForm } from './forms';
@@ -42,6 +43,7 @@ export class ChallengeController {
     private readonly messages: Messages,
     private readonly languages: LanguageResolver,
     private readonly page: ChallengePage,
+    private readonly audit: AuditService,
   ) {}
 
   /** A refusal for passkeys.js, which shows the message as it comes: in the page's language. */
@@ -65,6 +67,8 @@ export class ChallengeController {
     if (methods.length === 0) return redirect(this.withNext('/mfa/setup', next));
     if (await this.browsers.skipsSecondFactor(accountId, this.cookie.read(req, this.cookie.cookieName(REMEMBER_COOKIE)))) {
       await this.sessions.completeSecondFactor(req);
+      // A sign-in all the same: the person's sign-in history shows it.
+      await this.audit.record({ action: 'sign_in.completed', ...actorOf(req), details: { method: 'remembered_browser', ...deviceOf(req) } });
       return redirect(next || '/account');
     }
     return redirect(this.withNext('/mfa/challenge', next));
@@ -101,7 +105,7 @@ export class ChallengeController {
     const again = (errors: FieldErrors) => this.challengeView(req, methodId, next, { errors, sent: true, rememberTicked: form.typed('remember') === 'yes' }, 400);
     if (!form.valid) return again(form.errors);
     const { method, code } = form.valid;
-    const result = await this.signIn.tryCode(actorOf(req), req.browserKey, personAt(req).accountId, kind, method, code);
+    const result = await this.signIn.tryCode({ ...actorOf(req), device: deviceOf(req) }, req.browserKey, personAt(req).accountId, kind, method, code);
     if (result.ok) return this.signedIn(req, res, form.valid);
     return again({ code: result.message });
   }
@@ -153,7 +157,7 @@ export class ChallengeController {
   @UseGuards(SecondFactorGuard)
   async passkey(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Body() body: unknown) {
     const form = readForm(PasskeyForm, body).valid!;
-    const result = await this.signIn.tryPasskey(actorOf(req), req.browserKey, personAt(req).accountId, form.response);
+    const result = await this.signIn.tryPasskey({ ...actorOf(req), device: deviceOf(req) }, req.browserKey, personAt(req).accountId, form.response);
     if (!result.ok) return this.refusal(req, result);
     const done = await this.signedIn(req, res, form);
     return { ok: true, redirect: done.location };
@@ -169,7 +173,7 @@ export class ChallengeController {
   @Post('sign-in/passkey')
   async passwordless(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Body() body: unknown) {
     const { response, next } = readForm(PasskeyForm, body).valid!;
-    const result = await this.signIn.passwordless(req.ip, req.browserKey, response, (account) => this.sessions.start(req, res, account, true));
+    const result = await this.signIn.passwordless(req.ip, req.browserKey, response, (account) => this.sessions.start(req, res, account, true), deviceOf(req));
     if (!result.ok) return this.refusal(req, result);
     return { ok: true, redirect: next || '/account' };
   }

@@ -1,5 +1,6 @@
 import { hkdfSync } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AuditService } from '../audit/audit.service';
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { Cron, Interval } from '@nestjs/schedule';
 import { EntityManager, MikroORM, RequestContext } from '@mikro-orm/postgresql';
@@ -78,6 +79,7 @@ export class OidcProviderService implements OnModuleInit, OnModuleDestroy {
     @Inject(VERIFIED_IDENTITIES) private readonly verifiedIdentities: VerifiedIdentities,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly jobs: JobRunner,
+    private readonly audit: AuditService,
   ) {
     this.clients = new ClientCache(config.databaseUrl, (err, message) => this.logger.warn({ err }, message));
   }
@@ -312,7 +314,7 @@ export class OidcProviderService implements OnModuleInit, OnModuleDestroy {
     if (!deferred && !account) return undefined;
     return {
       accountId: sub,
-      claims: async (_use: string, scope: string, requested: Record<string, unknown> = {}) => {
+      claims: async (use: string, scope: string, requested: Record<string, unknown> = {}) => {
         account ??= await this.identity.claimsOf(sub);
         if (!account) throw new errors.InvalidRequest('the account no longer exists');
         const { allowedClaims, requiresSsn } = organizationRules(ctx.oidc.client);
@@ -329,9 +331,21 @@ export class OidcProviderService implements OnModuleInit, OnModuleDestroy {
           const companionOf = name.endsWith('_verified') ? name.slice(0, -'_verified'.length) : name;
           if (name !== 'sub' && !allowedClaims.has(name) && !allowedClaims.has(companionOf)) delete claims[name];
         }
+        await this.recordRelease(sub, ctx.oidc.client?.clientId, use, claims);
         return claims as { sub: string };
       },
     };
+  }
+
+  /**
+   * What an organization received (in an ID token or from userinfo), for the person's "Who saw
+   * my data": the claim names only, never their values.
+   */
+  private async recordRelease(accountId: string, clientId: string | undefined, use: string, claims: Record<string, unknown>) {
+    const names = Object.keys(claims).filter((name) => name !== 'sub' && !name.endsWith('_verified'));
+    const verified = claims.verified_claims as { claims?: Record<string, unknown> } | undefined;
+    const verifiedNames = verified?.claims ? Object.keys(verified.claims) : [];
+    await this.audit.record({ action: 'organization.claims_released', actorId: accountId, subject: clientId, details: { use, claims: names, verifiedClaims: verifiedNames } });
   }
 
   /** A person who confirmed on our page that they sign out (logout=yes) is signed out of Referee too. */

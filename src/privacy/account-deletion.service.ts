@@ -28,6 +28,7 @@ import { VideoCall } from '../video/video-call.entity';
 import { RateLimits, type RateLimitName } from '../web/rate-limits';
 import { LOGGER } from '../web/tokens';
 import { AccountDeletion } from './account-deletion.entity';
+import { DataExport } from './data-export.entity';
 import { deleteOpenIdState, dueDeletions, lockDueDeletion, organizationsGivenClaims, revokeOpenIdTokens } from './account-deletion.queries';
 
 /** The cancel link in the confirmation email works until a day after the deletion was due (the account is gone by then anyway). */
@@ -184,6 +185,7 @@ export class AccountDeletionService {
       const caseIds = cases.map((c) => c.id);
       const files = caseIds.length ? await tx.find(DocumentFile, { verificationCase: { $in: caseIds } }, { fields: ['storageKey'] }) : [];
       const calls = await tx.find(VideoCall, { applicant: accountId }, { fields: ['id'] });
+      const exports = await tx.find(DataExport, { account: accountId, storageKey: { $ne: null } }, { fields: ['storageKey'] });
       const addresses = await this.addressesOf(tx, account, cases);
 
       await deleteOpenIdState(tx, accountId);
@@ -191,14 +193,14 @@ export class AccountDeletionService {
       await tx.nativeDelete(MfaPending, { accountId });
       await this.deleteMessagesTo(tx, addresses);
       await this.deleteSignedOutRequestsFrom(tx, addresses);
-      await tx.nativeDelete(Account, { id: accountId }); // cascades: sessions, factors, cases, files' rows, calls, appointments, queue places, support requests, links…
+      await tx.nativeDelete(Account, { id: accountId }); // cascades: sessions, factors, cases, files' rows, calls, appointments, queue places, support requests, links, data exports…
       await this.audit.recordIn(tx, {
         action: 'account.deleted',
         subject: accountId,
         details: { organizationsTold: told.told.length, organizationsNotReached: told.failed.length },
       });
       return {
-        storageKeys: files.map((f) => f.storageKey),
+        storageKeys: [...files.map((f) => f.storageKey), ...exports.map((e) => e.storageKey!)], // document images, and "Download my data" ZIPs
         counters: [
           ...BY_ACCOUNT.map((name) => ({ name, key: accountId })),
           ...BY_EMAIL.map((name) => ({ name, key: account.email })),

@@ -13,3 +13,11 @@ export const ConfirmPasswordForm = z.object({ password: textField(), next: nextF
 
 /** The second-factor page's address while confirming: the method chosen, whether a phone code was just sent. */
 export const ConfirmFactorQuery = z.object({ method: textField(), next: nextField(), sent: textField().transform((sent) => sent === '1') });
+
+/** A page of "Who saw my data" (1 when missing or not a number). */
+export const AccessPageQuery = z.object({
+  page: z.unknown().optional().transform((page) => {
+    const n = typeof page === 'string' && /^\d{1,6}$/.test(page) ? Number(page) : 1;
+    return n >= 1 ? n : 1;
+  }),
+});
