@@ -13,7 +13,7 @@ import * as client from 'openid-client';
 import { loadConfig } from '../src/config/config';
 import { AccountDeletionService } from '../src/privacy/account-deletion.service';
 import { DataExportService } from '../src/privacy/data-export.service';
-import { createAccount, passwordSignIn, signIn, type TestPerson } from './harness/accounts';
+import { createAccount, grantRoles, passwordSignIn, signIn, type TestPerson } from './harness/accounts';
 import { startAnotherInstance, startTestApp, type TestApp } from './harness/app';
 import { approveSentDocuments, JITSI, newReferee } from './harness/calls';
 import { storedFiles, submitDocuments, uploadAll } from './harness/documents';
@@ -344,6 +344,19 @@ describe('during the wait (ACCOUNT_DELETION_WAIT_HOURS=24)', () => {
     expect(textOf(unticked.text, 'understand-error')).toBe('Check the box to confirm that you understand what is deleted');
     expect(unticked.text).toContain('href="#understand"'); // in the error summary too
     expect(unticked.text).toContain('value="Europe/Paris"'); // nothing lost
+    expect(await t.db.sql.query('select 1 from account_deletion').then((r) => r.rowCount)).toBe(0);
+  });
+
+  it('refuses a staff account: its calls and reviews belong to other people\'s cases', async () => {
+    const person = await createAccount(t, `staff.${Date.now()}@referee.example`);
+    await grantRoles(t, person.email, ['reviewer']);
+    const browser = await signIn(t, person);
+    await confirmWith(browser, person, '/account/privacy/delete');
+    const page = await browser.get('/account/privacy/delete');
+    expect(page.status).toBe(403);
+    expect(page.text).toContain('Staff accounts are closed by an administrator');
+    const posted = await browser.post('/account/privacy/delete').type('form').send({ _csrf: csrfOf(page.text), understand: 'yes' });
+    expect(posted.status).toBe(403);
     expect(await t.db.sql.query('select 1 from account_deletion').then((r) => r.rowCount)).toBe(0);
   });
 

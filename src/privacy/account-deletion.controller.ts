@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Inject, Post, Query, Req, UseGuards } from '@nestjs/common';
 import { CONFIG, type Config } from '../config/config';
 import { SignedInGuard } from '../identity/signed-in.guard';
+import { StaffService } from '../staff/staff.service';
 import { formatDuration } from '../i18n/formats';
 import { LanguageResolver } from '../i18n/language';
 import { CurrentViewer } from '../web/current-viewer.decorator';
@@ -13,6 +14,11 @@ import { AccountDeletionService } from './account-deletion.service';
 import { ConfirmedGuard } from './confirmation.service';
 
 export const SCHEDULED_PAGE = '/account/privacy/delete/scheduled';
+/**
+ * Staff accounts are not deleted here: their calls, appointments and reviews belong to other
+ * people's cases (and would go with the account), so an administrator removes their roles first.
+ */
+const STAFF_PAGE = () => view('privacy/delete-staff', {}, 403);
 
 /**
  * Deleting one's account: what is deleted and what is kept, the request (after confirming who
@@ -25,18 +31,21 @@ export class AccountDeletionController {
     @Inject(CONFIG) private readonly config: Config,
     private readonly deletions: AccountDeletionService,
     private readonly languages: LanguageResolver,
+    private readonly staff: StaffService,
   ) {}
 
   @Get()
   @UseGuards(ConfirmedGuard)
   async page(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest) {
     if (await this.deletions.pending(viewer.accountId)) return redirect(SCHEDULED_PAGE);
+    if (await this.staff.isStaff(viewer.accountId)) return STAFF_PAGE();
     return view('privacy/delete', this.context(req, {}));
   }
 
   @Post()
   @UseGuards(ConfirmedGuard)
   async request(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest, @Body() body: unknown) {
+    if (await this.staff.isStaff(viewer.accountId)) return STAFF_PAGE();
     const form = readForm(DeletionRequestForm, body);
     const kept = { understand: form.typed('understand') === 'yes', timeZone: form.typed('timeZone') };
     if (!form.valid) return invalidForm('privacy/delete', form.errors, this.context(req, kept));

@@ -5,6 +5,7 @@ import { DocumentsModule } from '../documents/documents.module';
 import { IdentityModule } from '../identity/identity.module';
 import { NotificationsModule } from '../notifications/notifications.module';
 import { OidcModule } from '../oidc/oidc.module';
+import { StaffModule } from '../staff/staff.module';
 import { AccountDeletionController } from './account-deletion.controller';
 import { AccountDeletionInterceptor } from './account-deletion.interceptor';
 import { AccountDeletionService } from './account-deletion.service';
@@ -12,7 +13,7 @@ import { PrivacyModule } from './privacy.module';
 
 /** Deleting one's account (/account/privacy/delete) and the `account-deletion` job that carries it out. */
 @Module({
-  imports: [CryptoModule, DocumentsModule, IdentityModule, NotificationsModule, OidcModule, PrivacyModule],
+  imports: [CryptoModule, DocumentsModule, IdentityModule, NotificationsModule, OidcModule, PrivacyModule, StaffModule],
   controllers: [AccountDeletionController],
   providers: [
     AccountDeletionService,
