@@ -88,6 +88,12 @@ const ACCESS: Record<string, Access> = {
   'GET /account/privacy/download/progress': 'signed-in',
   'POST /account/privacy/download': 'signed-in',
   'GET /account/privacy/download/:id/file': 'signed-in',
+  'GET /account/privacy/delete': 'signed-in',
+  'POST /account/privacy/delete': 'signed-in',
+  'GET /account/privacy/delete/scheduled': 'signed-in',
+  'POST /account/privacy/delete/keep': 'signed-in',
+  'GET /account/privacy/delete/cancel': 'link',
+  'POST /account/privacy/delete/cancel': 'link',
   // Staff
   'GET /admin/staff': ['admin'],
   'POST /admin/staff': ['admin'],

@@ -398,6 +398,8 @@ describe('during the wait (ACCOUNT_DELETION_WAIT_HOURS=24)', () => {
     expect(await t.db.sql.query('select 1 from account_deletion where account_id = $1', [accountId]).then((r) => r.rowCount)).toBe(0);
     const again = await stranger.post('/account/privacy/delete/cancel').type('form').send({ _csrf: csrfOf(page.text), token });
     expect(again.status).toBe(410);
+    expect((await stranger.get(pathOf(mail!.link!))).status).toBe(410); // the link's page says it no longer works
+    expect((await stranger.get('/account/privacy/delete/cancel?token=not-a-token')).status).toBe(410);
     expect((await actions(accountId)).map((e) => e.details)).toContainEqual({ by: 'email_link' });
     expect((await lastEmailTo(t.db.sql, person.email))!.subject).toBe('Your Referee account will not be deleted');
   });

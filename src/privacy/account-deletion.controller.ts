@@ -74,8 +74,9 @@ export class AccountDeletionController {
 
   /** The email's link: a page with a button (a POST), so that mail scanners fetching links cancel nothing. */
   @Get('cancel')
-  cancelPage(@Query('token') token: unknown) {
-    return view('privacy/delete-cancel', { token: typeof token === 'string' ? token : '' });
+  async cancelPage(@Query('token') token: unknown) {
+    if (!(await this.deletions.cancelLinkWorks(token))) return view('privacy/delete-link-expired', {}, 410);
+    return view('privacy/delete-cancel', { token });
   }
 
   @Post('cancel')

@@ -14,7 +14,7 @@ import { languageOr } from '../i18n/languages';
 import { phrase } from '../i18n/messages';
 import { JobRunner } from '../jobs/job-runner';
 import { JOBS } from '../jobs/jobs';
-import { endLinks, issueLink, useLink } from '../links/links';
+import { endLinks, findLink, isUsable, issueLink, useLink } from '../links/links';
 import { MfaMethod } from '../mfa/mfa-method.entity';
 import { MfaPending } from '../mfa/mfa-pending.entity';
 import { NotificationsService } from '../notifications/notifications.service';
@@ -136,6 +136,12 @@ export class AccountDeletionService {
       await this.audit.recordIn(tx, { action: 'account.deletion_cancelled', actorId: accountId, ip, details: { by } });
       return true;
     });
+  }
+
+  /** Whether the email's cancel link still works (unused, not expired), without using it. */
+  async cancelLinkWorks(token: unknown): Promise<boolean> {
+    const link = await findLink(this.em.fork(), 'cancel_deletion', token);
+    return !!link && isUsable(link);
   }
 
   /** Cancels through the email's one-time link; false when the link is unknown, used or expired. */
