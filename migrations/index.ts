@@ -25,6 +25,9 @@ import { Migration20261206060000_held_photos } from './Migration20261206060000_h
 import { Migration20261206070000_case_draft } from './Migration20261206070000_case_draft';
 import { Migration20261206090000_call_left_to_book } from './Migration20261206090000_call_left_to_book';
 import { Migration20261206100000_retention } from './Migration20261206100000_retention';
+import { Migration20261206110000_session_confirmation } from './Migration20261206110000_session_confirmation';
+import { Migration20261206110100_data_export } from './Migration20261206110100_data_export';
+import { Migration20261206120000_account_deletion } from './Migration20261206120000_account_deletion';
 
 /** Every migration, in order. Listed here (not discovered from the folder) so the build and the tests load the same code. */
 export const migrations = [
@@ -55,4 +58,7 @@ export const migrations = [
   { name: 'Migration20261206070000_case_draft', class: Migration20261206070000_case_draft },
   { name: 'Migration20261206090000_call_left_to_book', class: Migration20261206090000_call_left_to_book },
   { name: 'Migration20261206100000_retention', class: Migration20261206100000_retention },
+  { name: 'Migration20261206110000_session_confirmation', class: Migration20261206110000_session_confirmation },
+  { name: 'Migration20261206110100_data_export', class: Migration20261206110100_data_export },
+  { name: 'Migration20261206120000_account_deletion', class: Migration20261206120000_account_deletion },
 ];

@@ -16,6 +16,7 @@ import { SupervisorModule } from './staff/supervisor.module';
 import { OidcModule } from './oidc/oidc.module';
 import { VerificationModule } from './verification/verification.module';
 import { HelpModule } from './help/help.module';
+import { PrivacyModule } from './privacy/privacy.module';
 import { SupportModule } from './support/support.module';
 import { SchedulingModule } from './scheduling/scheduling.module';
 import { VideoModule } from './video/video.module';
@@ -27,6 +28,7 @@ import { RequestContextMiddleware } from './web/request-context.middleware';
 import { Sequence } from './web/sequence.middleware';
 import { WebModule } from './web/web.module';
 import { I18nModule } from './i18n/i18n.module';
+import { AccountDeletionModule } from './privacy/account-deletion.module';
 
 @Module({})
 export class AppModule implements NestModule {
@@ -55,6 +57,8 @@ export class AppModule implements NestModule {
         SchedulingModule,
         VideoModule,
         HelpModule,
+        PrivacyModule,
+        AccountDeletionModule,
       ],
     };
   }

@@ -16,6 +16,8 @@ const ALLOW_CUT = `if tg_op = 'DELETE' and current_setting('referee.audit_cut', 
 @Entity({ tableName: 'audit_event' })
 @Index({ properties: ['caseId', 'id'] })
 @Index({ properties: ['actorId', 'id'] })
+// "Who saw my data": the views of a person's support requests name the request.
+@Index({ properties: ['subject', 'id'] })
 @Trigger({ name: 'append_only', timing: 'before', events: ['update', 'delete'], forEach: 'row', body: ALLOW_CUT })
 // TRUNCATE is refused too, by a statement trigger in the migration (MikroORM does not introspect those).
 export class AuditEvent {

@@ -75,6 +75,8 @@ export interface Config {
   reviewClaimSeconds: number;
   /** A stored document file with no row is deleted once it is this old (ORPHAN_FILE_GRACE_MINUTES): long enough that an upload still in flight is never touched. */
   orphanFileGraceMinutes: number;
+  /** Hours between a person asking to delete their account and its deletion (they may cancel meanwhile); 0 only outside production. */
+  accountDeletionWaitHours: number;
 }
 
 export class ConfigError extends Error {
@@ -251,7 +253,17 @@ export function loadConfig(env: Env = process.env): Config {
     slotMinutes: integer(env, 'SLOT_MINUTES', 20, 5, 120),
     reviewClaimSeconds: integer(env, 'REVIEW_CLAIM_SECONDS', 1200, 5, 86_400),
     orphanFileGraceMinutes: integer(env, 'ORPHAN_FILE_GRACE_MINUTES', 60, 10, 10_080),
+    accountDeletionWaitHours: accountDeletionWaitHours(env, appEnv),
   };
+}
+
+/** ACCOUNT_DELETION_WAIT_HOURS: default 24; 0 (deleted by the job's next run) lets tests and trials watch a deletion, never in production. */
+function accountDeletionWaitHours(env: Env, appEnv: Config['env']): number {
+  const hours = integer(env, 'ACCOUNT_DELETION_WAIT_HOURS', 24, 0, 720);
+  if (hours === 0 && appEnv === 'production') {
+    throw new ConfigError('ACCOUNT_DELETION_WAIT_HOURS', 'must be at least 1 in production (0 deletes an account before its owner can read the email that lets them cancel)');
+  }
+  return hours;
 }
 
 /** JITSI_DOMAIN: a host name (with an optional port); JITSI_APP_ID and JITSI_APP_SECRET together or not at all. */

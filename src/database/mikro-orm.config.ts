@@ -5,6 +5,7 @@ import { migrations } from '../../migrations';
 import { AuditEvent } from '../audit/audit-event.entity';
 import { Account } from '../identity/account.entity';
 import { Session } from '../identity/session.entity';
+import { DataExport } from '../privacy/data-export.entity';
 import { BackupCode } from '../mfa/backup-code.entity';
 import { MfaAccountState } from '../mfa/mfa-account-state.entity';
 import { MfaMethod } from '../mfa/mfa-method.entity';
@@ -32,11 +33,13 @@ import { DocumentDecision } from '../documents/document-decision.entity';
 import { JobRun } from '../jobs/job-run.entity';
 import { Link } from '../links/link.entity';
 import { AuditCheckpoint } from '../audit/audit-checkpoint.entity';
+import { AccountDeletion } from '../privacy/account-deletion.entity';
 
 /** Every entity Referee persists; the committed migrations must create exactly these tables. */
 export const entities = [
   Account,
   Session,
+  DataExport,
   OutboxMessage,
   MfaMethod,
   BackupCode,
@@ -68,6 +71,7 @@ export const entities = [
   DocumentDecision,
   JobRun,
   Link,
+  AccountDeletion,
 ];
 
 /** The one MikroORM configuration, shared by the app, `npm run migrate` and the tests. */

@@ -7,6 +7,7 @@ import { JobRunner } from '../jobs/job-runner';
 import { JOBS } from '../jobs/jobs';
 import { LOGGER } from '../web/tokens';
 import { DocumentFile } from './document-file.entity';
+import { DataExport } from '../privacy/data-export.entity';
 import { DocumentFilesService } from './document-files.service';
 import { checkFile, type Checked } from './images';
 import { DOCUMENT_STORE, type DocumentStore } from './store';
@@ -100,7 +101,9 @@ export class DocumentRetentionService {
         for (let i = 0; i < old.length; i += 1000) {
           const names = old.slice(i, i + 1000);
           const rows = await em.find(DocumentFile, { storageKey: { $in: names } }, { fields: ['storageKey'] });
-          const known = new Set(rows.map((r) => r.storageKey));
+          // "Download my data" ZIPs live in the same store (their job deletes them).
+          const exports = await em.find(DataExport, { storageKey: { $in: names } }, { fields: ['storageKey'] });
+          const known = new Set([...rows.map((r) => r.storageKey), ...exports.map((r) => r.storageKey!)]);
           em.clear();
           for (const name of names.filter((n) => !known.has(n))) {
             await this.store.delete(name);

@@ -58,7 +58,7 @@ export class ReviewController {
     if (!access || !found) return this.notYours(viewer, caseId);
     const { c, review } = found;
     const details = this.reviews.details(c);
-    await this.files.auditView(actorOf(req), c.id, 'documents.details_viewed', undefined, { fields: ['name', 'dateOfBirth', 'address'], as: access.as });
+    await this.files.auditView(actorOf(req), c.id, 'documents.details_viewed', undefined, { fields: ['name', 'dateOfBirth', 'address'], as: access.as, role: access.as === 'holder' ? 'reviewer' : 'supervisor' });
     const items = await this.submission.state(c);
     // The error summary names each document as its fieldset does, in the reader's language.
     const language = this.languages.of(req);
@@ -97,7 +97,7 @@ export class ReviewController {
     const access = await this.access.of(viewer.accountId, { review: caseId });
     const file = access && (await this.files.fileOfCase(access.caseId, fileId));
     if (!access || !file) throw new NotFoundException();
-    await this.files.auditView(actorOf(req), access.caseId, 'documents.image_viewed', file.id, { item: file.item, side: file.side, as: access.as });
+    await this.files.auditView(actorOf(req), access.caseId, 'documents.image_viewed', file.id, { item: file.item, side: file.side, as: access.as, role: access.as === 'holder' ? 'reviewer' : 'supervisor' });
     return fileResponse(file.mime, await this.files.contents(file));
   }
 

@@ -84,6 +84,7 @@ export function contentVariables(config: Config): Record<string, string> {
     endedSessionDays: String(ENDED_SESSION_GRACE_HOURS / 24),
     endedLinkDays: String(ENDED_LINK_GRACE_DAYS),
     consentDays: String(LIFETIMES.Grant / 86_400),
+    accountDeletionWaitHours: String(config.accountDeletionWaitHours),
   };
 }
 

@@ -51,7 +51,7 @@ export function formatNumber(language: Language, value: number, maximumFractionD
 }
 
 /** "2 minutes", "45 secondes", "دقيقتان": a length of time in the reader's words. */
-export function formatDuration(language: Language, value: number, unit: 'minute' | 'second' | 'hour' | 'day'): string {
+export function formatDuration(language: Language, value: number, unit: 'minute' | 'second' | 'hour' | 'day' | 'year'): string {
   const id = `${language}|${unit}`;
   let format = numberFormats.get(id);
   if (!format) {

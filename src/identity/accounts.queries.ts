@@ -23,6 +23,10 @@ export async function lockAccount(em: EntityManager, accountId: string): Promise
 
 /** What the OpenID provider shares of an account: one plain statement, no entity. */
 export async function accountClaims(em: EntityManager, id: string): Promise<{ id: string; email: string; emailConfirmedAt: Date | null } | null> {
-  const [row] = await sql<{ id: string; email: string; email_confirmed_at: Date | string | null }>(em, 'select id, email, email_confirmed_at from "account" where id = ?', [id]);
+  // An account waiting for its deletion shares nothing: to the OpenID provider it is already gone (src/privacy/account-deletion.service.ts).
+  const [row] = await sql<{ id: string; email: string; email_confirmed_at: Date | string | null }>(em,
+    'select id, email, email_confirmed_at from "account" a where id = ? and not exists (select 1 from account_deletion d where d.account_id = a.id)',
+    [id],
+  );
   return row ? { id: row.id, email: row.email, emailConfirmedAt: row.email_confirmed_at ? new Date(row.email_confirmed_at) : null } : null;
 }

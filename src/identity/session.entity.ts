@@ -32,6 +32,14 @@ export class Session {
   @Property({ type: 'datetime' })
   authenticatedAt: Opt<Date> = new Date();
 
+  /** When the password was given again to confirm who you are (the first half; the second factor must follow soon). */
+  @Property({ type: 'datetime', nullable: true })
+  confirmPasswordAt?: Date | null;
+
+  /** When the person last confirmed who they are with password and second factor (before downloading their data or deleting their account). */
+  @Property({ type: 'datetime', nullable: true })
+  confirmedAt?: Date | null;
+
   /** The absolute limit (12 h by default), whatever the activity. */
   @Property({ type: 'datetime' })
   expiresAt!: Date;

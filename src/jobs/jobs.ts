@@ -35,7 +35,7 @@ export const JOBS = {
   'orphan-file-sweep': {
     lock: 7_310_502,
     schedule: CronExpression.EVERY_HOUR,
-    does: 'Deletes stored files no document row names, older than ORPHAN_FILE_GRACE_MINUTES (what a crash leaves).',
+    does: 'Deletes stored files no document row (nor data export) names, older than ORPHAN_FILE_GRACE_MINUTES (what a crash leaves).',
   },
   'stored-pdf-conversion': {
     lock: 7_310_503,
@@ -71,6 +71,21 @@ export const JOBS = {
     lock: 7_310_703,
     schedule: CronExpression.EVERY_HOUR,
     does: 'Emails the applicant of a case neither verified nor failed, with no activity for UNFINISHED_CASE_DAYS less 14 days, that it will be deleted; 14 days after that email, with still no activity, deletes the case with its documents (the account stays).',
+  },
+  'data-export-resume': {
+    lock: 7_310_750,
+    schedule: CronExpression.EVERY_MINUTE,
+    does: 'Builds the "Download my data" ZIPs an instance started and left unfinished (it stopped or crashed: no progress for 2 minutes).',
+  },
+  'data-export-expiry': {
+    lock: 7_310_751,
+    schedule: CronExpression.EVERY_10_MINUTES,
+    does: 'Deletes the "Download my data" ZIPs not downloaded within 24 hours of being ready (a downloaded one is deleted at once).',
+  },
+  'account-deletion': {
+    lock: 7_310_800,
+    schedule: CronExpression.EVERY_MINUTE,
+    does: 'Deletes the accounts whose owners asked for it ACCOUNT_DELETION_WAIT_HOURS ago and did not cancel: tells the organizations that received their claims (back-channel logout), revokes their consents and tokens, removes every row about them and their document files. The audit log keeps ids, types, times and network addresses.',
   },
 } as const satisfies Record<string, { lock: number; schedule: string; does: string }>;
 

@@ -5,7 +5,7 @@ import { Account } from '../identity/account.entity';
 import { VerificationCase } from '../verification/verification-case.entity';
 
 /** Links that work once: using one ends it. */
-export const SINGLE_USE_PURPOSES = ['confirm_email', 'reset_password', 'resume_case', 'cancel_recovery'] as const;
+export const SINGLE_USE_PURPOSES = ['confirm_email', 'reset_password', 'resume_case', 'cancel_recovery', 'cancel_deletion'] as const;
 /** Links that work again and again until they expire (Take Photo: several uploads from one texted link). */
 export const LASTING_PURPOSES = ['capture_photos'] as const;
 export const LINK_PURPOSES = [...SINGLE_USE_PURPOSES, ...LASTING_PURPOSES] as const;

@@ -1,19 +1,20 @@
 import { Body, Controller, Get, Header, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
-import { actorOf } from '../audit/audit.service';
+import { actorOf, AuditService } from '../audit/audit.service';
 import { SessionsService } from '../identity/sessions.service';
 import { LanguageResolver } from '../i18n/language';
 import { Messages } from '../i18n/messages';
 import { BrowserCookie } from '../web/browser';
 import { readForm } from '../web/form';
 import { localPath } from '../web/redirect.exception';
+import { deviceOf } from '../web/user-agent';
 import type { WebRequest } from '../web/request';
 import { redirect, view, type FieldErrors } from '../web/view';
 import { CancelRecoveryForm, challengeCodeForm, ChallengeQuery, PasskeyForm, SendPhoneCodeForm } from './forms';
-import type { MfaMethod } from './mfa-method.entity';
-import { KIND_NAMES, MfaMethodsService } from './mfa-methods.service';
+import { ChallengePage, SIGN_IN_CHALLENGE } from './challenge-page';
+import { MfaMethodsService } from './mfa-methods.service';
 import { PasskeysService } from './passkeys.service';
-import { PHONE_CODE_MINUTES, PhoneCodesService } from './phone-codes.service';
+import { PhoneCodesService } from './phone-codes.service';
 import { RecoveryService } from './recovery.service';
 import { RememberedBrowsersService } from './remembered-browsers.service';
 import { SignInService, type CodeKind } from './sign-in.service';
@@ -41,6 +42,8 @@ export class ChallengeController {
     private readonly cookie: BrowserCookie,
     private readonly messages: Messages,
     private readonly languages: LanguageResolver,
+    private readonly page: ChallengePage,
+    private readonly audit: AuditService,
   ) {}
 
   /** A refusal for passkeys.js, which shows the message as it comes: in the page's language. */
@@ -64,6 +67,8 @@ export class ChallengeController {
     if (methods.length === 0) return redirect(this.withNext('/mfa/setup', next));
     if (await this.browsers.skipsSecondFactor(accountId, this.cookie.read(req, this.cookie.cookieName(REMEMBER_COOKIE)))) {
       await this.sessions.completeSecondFactor(req);
+      // A sign-in all the same: the person's sign-in history shows it.
+      await this.audit.record({ action: 'sign_in.completed', ...actorOf(req), details: { method: 'remembered_browser', ...deviceOf(req) } });
       return redirect(next || '/account');
     }
     return redirect(this.withNext('/mfa/challenge', next));
@@ -77,32 +82,8 @@ export class ChallengeController {
     return this.challengeView(req, method, next, { sent });
   }
 
-  private async challengeView(req: WebRequest, chosen: string, next: string, extra: Record<string, unknown> = {}, status = 200) {
-    const { accountId } = personAt(req);
-    let methods = await this.mfaMethods.methodsOf(accountId);
-    if (methods.length === 0) return redirect(this.withNext('/mfa/setup', next));
-    if (await this.mfaMethods.passkeysOnly(accountId)) {
-      methods = methods.filter((m) => m.kind === 'passkey');
-      if (methods.length === 0) return view('mfa/staff-passkey-required', {}, 403);
-    }
-    const signInMethods = methods.filter((m) => m.kind !== 'backup_codes');
-    const method: MfaMethod =
-      methods.find((m) => m.id === chosen) ?? (chosen === 'backup' ? methods.find((m) => m.kind === 'backup_codes') : undefined) ?? signInMethods[0] ?? methods[0];
-    return view(
-      'mfa/challenge',
-      {
-        method,
-        // A method is named by its kind, and by the person's own name for it when they gave one.
-        methodLabel: this.mfaMethods.ownLabel(method),
-        methods: methods.map((m) => ({ id: m.kind === 'backup_codes' ? 'backup' : m.id, label: this.mfaMethods.ownLabel(m), kind: m.kind, kindName: KIND_NAMES[m.kind], hint: m.displayHint })),
-        next,
-        recoveryDueAt: await this.recovery.dueAt(accountId),
-        codeMinutes: PHONE_CODE_MINUTES,
-        rememberDays: MFA_POLICY.rememberBrowserMs / 86_400_000,
-        ...extra,
-      },
-      status,
-    );
+  private challengeView(req: WebRequest, chosen: string, next: string, extra: Record<string, unknown> = {}, status = 200) {
+    return this.page.render(personAt(req).accountId, chosen, next, SIGN_IN_CHALLENGE, extra, status);
   }
 
   /** The person is signed in now; optionally remember this browser for 30 days (not staff's: no token). */
@@ -124,7 +105,7 @@ export class ChallengeController {
     const again = (errors: FieldErrors) => this.challengeView(req, methodId, next, { errors, sent: true, rememberTicked: form.typed('remember') === 'yes' }, 400);
     if (!form.valid) return again(form.errors);
     const { method, code } = form.valid;
-    const result = await this.signIn.tryCode(actorOf(req), req.browserKey, personAt(req).accountId, kind, method, code);
+    const result = await this.signIn.tryCode({ ...actorOf(req), device: deviceOf(req) }, req.browserKey, personAt(req).accountId, kind, method, code);
     if (result.ok) return this.signedIn(req, res, form.valid);
     return again({ code: result.message });
   }
@@ -176,7 +157,7 @@ export class ChallengeController {
   @UseGuards(SecondFactorGuard)
   async passkey(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Body() body: unknown) {
     const form = readForm(PasskeyForm, body).valid!;
-    const result = await this.signIn.tryPasskey(actorOf(req), req.browserKey, personAt(req).accountId, form.response);
+    const result = await this.signIn.tryPasskey({ ...actorOf(req), device: deviceOf(req) }, req.browserKey, personAt(req).accountId, form.response);
     if (!result.ok) return this.refusal(req, result);
     const done = await this.signedIn(req, res, form);
     return { ok: true, redirect: done.location };
@@ -192,7 +173,7 @@ export class ChallengeController {
   @Post('sign-in/passkey')
   async passwordless(@Req() req: WebRequest, @Res({ passthrough: true }) res: Response, @Body() body: unknown) {
     const { response, next } = readForm(PasskeyForm, body).valid!;
-    const result = await this.signIn.passwordless(req.ip, req.browserKey, response, (account) => this.sessions.start(req, res, account, true));
+    const result = await this.signIn.passwordless(req.ip, req.browserKey, response, (account) => this.sessions.start(req, res, account, true), deviceOf(req));
     if (!result.ok) return this.refusal(req, result);
     return { ok: true, redirect: next || '/account' };
   }

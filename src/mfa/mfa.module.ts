@@ -7,6 +7,7 @@ import { StaffModule } from '../staff/staff.module';
 import { VerifiedIdentityModule } from '../verified-identity/verified-identity.module';
 import { BackupCodesService } from './backup-codes.service';
 import { ChallengeController } from './challenge.controller';
+import { ChallengePage } from './challenge-page';
 import { CodeGeneratorService } from './code-generator.service';
 import { MfaMethodsService } from './mfa-methods.service';
 import { PasskeysService } from './passkeys.service';
@@ -33,12 +34,14 @@ const SERVICES = [
   RecoveryService,
   ReauthenticationService,
   SignInService,
+  ChallengePage,
 ];
 
 @Module({
   imports: [IdentityModule, NotificationsModule, StaffModule, VerifiedIdentityModule, CryptoModule, ReturnsModule],
   controllers: [ChallengeController, SetupController],
   providers: [...SERVICES, SecondFactorGuard],
-  exports: [MfaMethodsService],
+  // The rest: for confirming who you are again (privacy module), which asks the second factor as sign-in does.
+  exports: [MfaMethodsService, SignInService, PhoneCodesService, PasskeysService, ReauthenticationService, ChallengePage],
 })
 export class MfaModule {}

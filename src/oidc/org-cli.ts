@@ -19,6 +19,7 @@ Options:
   --logo-uri URL                   the organization's logo (https)
   --post-logout-redirect-uri URL   where to go after signing out (repeatable)
   --initiate-login-uri URL         where the organization starts "Sign in with Referee" (the way back after verifying)
+  --backchannel-logout-uri URL     where it is told that a person deleted their account (OpenID Connect Back-Channel Logout)
   --scopes "openid email …"        scopes it may ask for (default: openid email profile address verified_identity)
   --claims "email given_name …"    claims it may receive (default: all)
   --requires-ssn                   only identities verified with a Social Security number
@@ -38,6 +39,7 @@ async function main() {
       'logo-uri': { type: 'string' },
       'post-logout-redirect-uri': { type: 'string', multiple: true },
       'initiate-login-uri': { type: 'string' },
+      'backchannel-logout-uri': { type: 'string' },
       scopes: { type: 'string' },
       claims: { type: 'string' },
       'requires-ssn': { type: 'boolean' },
@@ -60,6 +62,7 @@ async function main() {
     logoUri: values['logo-uri'],
     postLogoutRedirectUris: values['post-logout-redirect-uri'],
     initiateLoginUri: values['initiate-login-uri'],
+    backchannelLogoutUri: values['backchannel-logout-uri'],
     allowedScopes: words(values.scopes),
     allowedClaims: words(values.claims),
     requiresSsn: values['requires-ssn'] ? true : values['no-requires-ssn'] ? false : undefined,

@@ -33,6 +33,13 @@ export class Organization {
   @Property({ type: 'text', nullable: true })
   initiateLoginUri?: string;
 
+  /**
+   * Where the organization hears that a person's account is gone (OpenID Connect Back-Channel
+   * Logout 1.0): the account-deletion job posts a signed logout token here.
+   */
+  @Property({ type: 'text', nullable: true })
+  backchannelLogoutUri?: string;
+
   @Property({ type: 'json' })
   allowedScopes!: string[];
 

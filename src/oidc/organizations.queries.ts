@@ -9,6 +9,7 @@ interface ClientRow {
   logo_uri: string | null;
   redirect_uris: string[];
   post_logout_redirect_uris: string[];
+  backchannel_logout_uri: string | null;
   allowed_scopes: string[];
   allowed_claims: string[];
   requires_ssn: boolean;
@@ -22,7 +23,7 @@ interface ClientRow {
 export async function clientOf(em: EntityManager, clientId: string) {
   const [row] = await sql<ClientRow>(
     em,
-    `select client_id, name, logo_uri, redirect_uris, post_logout_redirect_uris, allowed_scopes, allowed_claims, requires_ssn,
+    `select client_id, name, logo_uri, redirect_uris, post_logout_redirect_uris, backchannel_logout_uri, allowed_scopes, allowed_claims, requires_ssn,
             token_endpoint_auth_method, client_secret_hash, jwks, jwks_uri
      from organization where client_id = ?`,
     [clientId],
@@ -34,6 +35,7 @@ export async function clientOf(em: EntityManager, clientId: string) {
     logoUri: row.logo_uri,
     redirectUris: row.redirect_uris,
     postLogoutRedirectUris: row.post_logout_redirect_uris,
+    backchannelLogoutUri: row.backchannel_logout_uri,
     allowedScopes: row.allowed_scopes,
     allowedClaims: row.allowed_claims,
     requiresSsn: row.requires_ssn,

@@ -13,6 +13,8 @@ export interface OrganizationInput {
   logoUri?: string;
   postLogoutRedirectUris?: string[];
   initiateLoginUri?: string;
+  /** Where it is told that a person deleted their account (OpenID Connect Back-Channel Logout 1.0). */
+  backchannelLogoutUri?: string;
   allowedScopes?: string[];
   allowedClaims?: string[];
   requiresSsn?: boolean;
@@ -120,6 +122,7 @@ export class OrganizationsService {
       ...(org.logoUri ? { logo_uri: org.logoUri } : {}),
       redirect_uris: org.redirectUris,
       post_logout_redirect_uris: org.postLogoutRedirectUris,
+      ...(org.backchannelLogoutUri ? { backchannel_logout_uri: org.backchannelLogoutUri } : {}),
       response_types: ['code'],
       grant_types: org.allowedScopes.includes('offline_access') ? ['authorization_code', 'refresh_token'] : ['authorization_code'],
       scope: org.allowedScopes.join(' '),
@@ -141,6 +144,7 @@ export class OrganizationsService {
       logoUri: org.logoUri,
       postLogoutRedirectUris: org.postLogoutRedirectUris,
       initiateLoginUri: org.initiateLoginUri,
+      backchannelLogoutUri: org.backchannelLogoutUri,
       allowedScopes: org.allowedScopes,
       allowedClaims: org.allowedClaims,
       requiresSsn: org.requiresSsn,
@@ -169,6 +173,7 @@ export class OrganizationsService {
       logoUri: input.logoUri ? checkUrl(input.logoUri, 'logo URL', false, 'logoUri') : undefined,
       postLogoutRedirectUris: (input.postLogoutRedirectUris ?? []).map((uri) => checkUrl(uri, 'post-logout redirect URI', allowHttp)),
       initiateLoginUri: input.initiateLoginUri ? checkUrl(input.initiateLoginUri, 'initiate-login URI', allowHttp, 'initiateLoginUri') : undefined,
+      backchannelLogoutUri: input.backchannelLogoutUri ? checkUrl(input.backchannelLogoutUri, 'back-channel logout URI', allowHttp) : undefined,
       allowedScopes: scopes,
       allowedClaims: claims,
       requiresSsn: !!input.requiresSsn,

@@ -1,5 +1,6 @@
 import { hkdfSync } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AuditService } from '../audit/audit.service';
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { Cron, Interval } from '@nestjs/schedule';
 import { EntityManager, MikroORM, RequestContext } from '@mikro-orm/postgresql';
@@ -78,6 +79,7 @@ export class OidcProviderService implements OnModuleInit, OnModuleDestroy {
     @Inject(VERIFIED_IDENTITIES) private readonly verifiedIdentities: VerifiedIdentities,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly jobs: JobRunner,
+    private readonly audit: AuditService,
   ) {
     this.clients = new ClientCache(config.databaseUrl, (err, message) => this.logger.warn({ err }, message));
   }
@@ -134,6 +136,28 @@ export class OidcProviderService implements OnModuleInit, OnModuleDestroy {
       if (deleted || keys) this.logger.info({ deleted, keys }, 'expired OpenID provider state removed');
       return deleted + keys;
     });
+  }
+
+  /**
+   * Tells each of these organizations that registered a back-channel logout URI that the
+   * account `sub` is gone: a logout token (sub and the back-channel logout event, signed with
+   * the provider's ID token keys) posted to that URI. Organizations without one are skipped.
+   * Returns the client ids told and those whose endpoint failed.
+   */
+  async tellAccountDeleted(sub: string, clientIds: string[]): Promise<{ told: string[]; failed: string[] }> {
+    const outcome = { told: [] as string[], failed: [] as string[] };
+    for (const clientId of clientIds) {
+      const client = await this.provider.Client.find(clientId);
+      if (!client?.backchannelLogoutUri) continue;
+      try {
+        await (client as unknown as { backchannelLogout(sub: string, sid?: string): Promise<void> }).backchannelLogout(sub);
+        outcome.told.push(clientId);
+      } catch (error) {
+        this.logger.warn({ err: error, clientId }, 'an organization did not accept the back-channel logout of a deleted account');
+        outcome.failed.push(clientId);
+      }
+    }
+    return outcome;
   }
 
   /** The signed-in Referee account of the browser making this request (null without a full, two-factor session). */
@@ -212,6 +236,9 @@ export class OidcProviderService implements OnModuleInit, OnModuleDestroy {
         userinfo: { enabled: true },
         resourceIndicators: { enabled: false },
         dPoP: { enabled: false },
+        // OpenID Connect Back-Channel Logout 1.0: organizations that registered a URI hear when a
+        // person signs out here, and when their account is deleted (tellAccountDeleted).
+        backchannelLogout: { enabled: true },
         rpInitiatedLogout: {
           enabled: true,
           logoutSource: async (ctx, form) => this.renderKoa(ctx, 'oidc/logout', { form, organization: ctx.oidc.client?.clientName }),
@@ -287,7 +314,7 @@ export class OidcProviderService implements OnModuleInit, OnModuleDestroy {
     if (!deferred && !account) return undefined;
     return {
       accountId: sub,
-      claims: async (_use: string, scope: string, requested: Record<string, unknown> = {}) => {
+      claims: async (use: string, scope: string, requested: Record<string, unknown> = {}) => {
         account ??= await this.identity.claimsOf(sub);
         if (!account) throw new errors.InvalidRequest('the account no longer exists');
         const { allowedClaims, requiresSsn } = organizationRules(ctx.oidc.client);
@@ -304,9 +331,21 @@ export class OidcProviderService implements OnModuleInit, OnModuleDestroy {
           const companionOf = name.endsWith('_verified') ? name.slice(0, -'_verified'.length) : name;
           if (name !== 'sub' && !allowedClaims.has(name) && !allowedClaims.has(companionOf)) delete claims[name];
         }
+        await this.recordRelease(sub, ctx.oidc.client?.clientId, use, claims);
         return claims as { sub: string };
       },
     };
+  }
+
+  /**
+   * What an organization received (in an ID token or from userinfo), for the person's "Who saw
+   * my data": the claim names only, never their values.
+   */
+  private async recordRelease(accountId: string, clientId: string | undefined, use: string, claims: Record<string, unknown>) {
+    const names = Object.keys(claims).filter((name) => name !== 'sub' && !name.endsWith('_verified'));
+    const verified = claims.verified_claims as { claims?: Record<string, unknown> } | undefined;
+    const verifiedNames = verified?.claims ? Object.keys(verified.claims) : [];
+    await this.audit.record({ action: 'organization.claims_released', actorId: accountId, subject: clientId, details: { use, claims: names, verifiedClaims: verifiedNames } });
   }
 
   /** A person who confirmed on our page that they sign out (logout=yes) is signed out of Referee too. */

@@ -20,7 +20,11 @@ export class RolesGuard implements CanActivate {
     if (!req.viewer) throw signInFirst(req);
     const required = this.reflector.getAllAndOverride<StaffRole[]>(ROLES_KEY, [context.getHandler(), context.getClass()]) ?? [];
     const held = await this.staff.rolesOf(req.viewer.accountId);
-    if (required.some((role) => held.includes(role))) return true;
+    const role = required.find((r) => held.includes(r));
+    if (role) {
+      req.staffRole = role;
+      return true;
+    }
     throw new ForbiddenException('errors.staffRole');
   }
 }

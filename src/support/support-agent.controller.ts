@@ -30,7 +30,7 @@ export class SupportAgentController {
   @Get('agent/support/:id')
   @RequireRole('support', 'supervisor')
   async show(@Req() req: WebRequest, @Param('id') id: string, @Query('answered') answered: unknown, @Query('closed') closed: unknown) {
-    const shown = await this.support.openForStaff(id, actorOf(req));
+    const shown = await this.support.openForStaff(id, actorOf(req), req.staffRole);
     if (!shown) throw new NotFoundException();
     const notice = answered !== undefined ? 'answered' : closed !== undefined ? 'closed' : undefined;
     return view('support/agent-request', { ...shown, values: {}, notice, ...SUPPORT_LABELS });
@@ -46,7 +46,7 @@ export class SupportAgentController {
       if (outcome === 'answered') return redirect(`/agent/support/${id}?answered=1`);
       if (outcome === 'not-found') throw new NotFoundException();
     }
-    const shown = await this.support.openForStaff(id, actorOf(req));
+    const shown = await this.support.openForStaff(id, actorOf(req), req.staffRole);
     if (!shown) throw new NotFoundException();
     const context = { ...shown, values: typedValues(form, ['answer']), ...SUPPORT_LABELS };
     if (!form.valid) return invalidForm('support/agent-request', form.errors, context);

@@ -187,11 +187,11 @@ export class SupportService {
   }
 
   /** A request as staff see it; reading it is recorded in the audit log (it is personal data). */
-  async openForStaff(id: string, by: Actor): Promise<ShownRequest | null> {
+  async openForStaff(id: string, by: Actor, role?: string): Promise<ShownRequest | null> {
     if (!UUID.test(id)) return null;
     const request = await this.em.findOne(SupportRequest, { id });
     if (!request) return null;
-    await this.audit.record({ action: 'support.request_viewed', subject: request.id, ...by });
+    await this.audit.record({ action: 'support.request_viewed', subject: request.id, ...by, details: role ? { role } : undefined });
     return this.show(request, true);
   }
 
@@ -298,5 +298,6 @@ function languageOf(request: SupportRequest, account?: Account): Language {
   return languageOr(account?.language, languageOr(request.language));
 }
 
-const emailContext = (requestId: string) => `support_request:${requestId}:email`;
+/** What a signed-out requester's address is encrypted with (also read by account deletion, to find their requests). */
+export const emailContext = (requestId: string) => `support_request:${requestId}:email`;
 const messageContext = (messageId: string) => `support_message:${messageId}:body`;

@@ -38,6 +38,11 @@ export class VerificationService {
     return c.address ? (JSON.parse(this.cipher.decrypt(c.address, context(c, 'address'))) as Address) : undefined;
   }
 
+  /** The SSN or ITIN digits, for the person's own download of their data. */
+  decryptIdentifier(c: VerificationCase): string | undefined {
+    return c.identifier ? this.cipher.decrypt(c.identifier, context(c, 'identifier')) : undefined;
+  }
+
   decryptDateOfBirth(c: VerificationCase): string | undefined {
     return c.dateOfBirth ? this.cipher.decrypt(c.dateOfBirth, context(c, 'dateOfBirth')) : undefined;
   }

@@ -176,7 +176,7 @@ export class AgentCallsController {
     const access = await this.access.of(viewer.accountId, { call: id });
     const file = access && (await this.files.fileOfCase(access.caseId, fileId));
     if (!access || !file) throw new NotFoundException();
-    await this.files.auditView(actorOf(req), access.caseId, 'documents.image_viewed', file.id, { item: file.item, side: file.side, during: 'call', as: access.as });
+    await this.files.auditView(actorOf(req), access.caseId, 'documents.image_viewed', file.id, { item: file.item, side: file.side, during: 'call', as: access.as, role: access.as === 'holder' ? 'referee' : 'supervisor' });
     return fileResponse(file.mime, await this.files.contents(file));
   }
 

@@ -111,7 +111,7 @@ export class CallsService {
     const address = this.verification.decryptAddress(c);
     const dateOfBirth = this.verification.decryptDateOfBirth(c);
     const preferences = await this.preferencesOf(c.id);
-    await this.audit.record({ action: 'video.details_viewed', caseId: c.id, subject: call.applicant.id, details: { callId: call.id, as }, ...actor });
+    await this.audit.record({ action: 'video.details_viewed', caseId: c.id, subject: call.applicant.id, details: { callId: call.id, as, role: as === 'holder' ? 'referee' : 'supervisor' }, ...actor });
     return {
       name: [c.firstName, c.middleName, c.lastName].filter(Boolean).join(' '),
       dateOfBirth,

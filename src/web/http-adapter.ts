@@ -34,6 +34,6 @@ export function sendFile(res: Response, file: FileResponse): void {
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");
-  res.setHeader('Content-Disposition', file.mime === 'application/pdf' ? 'attachment; filename="document.pdf"' : 'inline');
+  res.setHeader('Content-Disposition', file.filename ? `attachment; filename="${file.filename}"` : file.mime === 'application/pdf' ? 'attachment; filename="document.pdf"' : 'inline');
   res.type(file.mime).send(file.data);
 }

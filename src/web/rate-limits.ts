@@ -106,9 +106,18 @@ export class RateLimits implements OnModuleInit {
     return !(await this.count(name, keyParts, points));
   }
 
+  /** Forgets a counter (its account is deleted: nothing keyed by it stays). */
+  async forget(name: RateLimitName, ...keyParts: string[]): Promise<void> {
+    await this.limiters.get(name)!.delete(this.keyOf(name, keyParts));
+  }
+
+  private keyOf(name: RateLimitName, keyParts: string[]): string {
+    return hmac(this.config.sessionSecret, `${name}:${keyParts.join(':').toLowerCase()}`);
+  }
+
   /** Counts attempts; the limiter's answer when it is over the limit, else undefined. */
   private async count(name: RateLimitName, keyParts: string[], points = 1): Promise<RateLimiterRes | undefined> {
-    const key = hmac(this.config.sessionSecret, `${name}:${keyParts.join(':').toLowerCase()}`);
+    const key = this.keyOf(name, keyParts);
     try {
       await this.limiters.get(name)!.consume(key, points);
       return undefined;

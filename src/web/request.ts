@@ -24,6 +24,8 @@ export interface WebRequest extends Request {
   pendingSignIn?: Omit<Viewer, 'idleExpiresAt'>;
   /** Set when the session just ended by timeout, so the sign-in page can say why. */
   sessionEnded?: 'idle' | 'absolute';
+  /** The staff role that let this request through RolesGuard (the first required one held): audit events of views record it. */
+  staffRole?: string;
   /** The language this request is answered in, once decided (i18n/language.ts). */
   language?: Language;
 }

@@ -22,13 +22,15 @@ export class FileResponse {
   constructor(
     readonly mime: string,
     readonly data: Buffer,
+    /** Downloaded under this name (an attachment) rather than shown. */
+    readonly filename?: string,
   ) {}
 }
 
 export const view = (template: string, context: Record<string, unknown> = {}, status = 200) =>
   new View(template, context, status);
 
-export const fileResponse = (mime: string, data: Buffer) => new FileResponse(mime, data);
+export const fileResponse = (mime: string, data: Buffer, filename?: string) => new FileResponse(mime, data, filename);
 
 /** Redirect after a POST with 303 See Other, so the browser follows with a GET. */
 export const redirect = (location: string) => new Redirect(location);

@@ -35,6 +35,7 @@
       var urls = {
         register: ['/mfa/setup/passkey/options', '/mfa/setup/passkey'],
         challenge: ['/mfa/challenge/passkey/options', '/mfa/challenge/passkey'],
+        confirm: ['/account/confirm/passkey/options', '/account/confirm/passkey'],
         signin: ['/sign-in/passkey/options', '/sign-in/passkey'],
       }[kind];
       post(urls[0], {}, say('unreadable'))
@@ -72,5 +73,6 @@
 
   document.querySelectorAll('[data-passkey-register]').forEach(function (el) { wire(el, 'register'); });
   document.querySelectorAll('[data-passkey-challenge]').forEach(function (el) { wire(el, 'challenge'); });
+  document.querySelectorAll('[data-passkey-confirm]').forEach(function (el) { wire(el, 'confirm'); });
   document.querySelectorAll('[data-passkey-signin]').forEach(function (el) { wire(el, 'signin'); });
 })();
