@@ -208,8 +208,11 @@ describe('the Privacy Rights Center', () => {
 
   it('without a fresh confirmation, asking for the data goes to confirm first and comes back', async () => {
     const page = await phone.get('/account/privacy/download');
-    const asked = await phone.post('/account/privacy/download').set('Referer', `${base}/account/privacy/download`).type('form').send({ _csrf: csrfOf(page.text) });
+    const asked = await phone.post('/account/privacy/download').type('form').send({ _csrf: csrfOf(page.text), returnTo: '/account/privacy/download' });
     expect(asked.headers.location).toBe('/account/confirm?next=%2Faccount%2Fprivacy%2Fdownload');
+    // Only to a page of this site.
+    const elsewhere = await phone.post('/account/privacy/download').type('form').send({ _csrf: csrfOf(page.text), returnTo: 'https://evil.example/' });
+    expect(elsewhere.headers.location).toBe('/account/confirm?next=%2Faccount');
   });
 
   it('builds the ZIP in the background, emails when ready, and lets it be downloaded once', async () => {
