@@ -275,9 +275,13 @@ describe('the Privacy Rights Center', () => {
     const accountId = (await t.db.sql.query('select id from account where email = $1', [a.person.email])).rows[0].id;
     // What a crashed instance leaves: a build whose heartbeat stopped three minutes ago.
     const { rows } = await t.db.sql.query(
-      `insert into data_export (id, account_id, status, progress, requested_at, heartbeat_at) values (gen_random_uuid(), $1, 'building', 40, now() - interval '3 minutes', now() - interval '3 minutes') returning id`,
+      `insert into data_export (id, account_id, status, progress, requested_at, heartbeat_at) values (gen_random_uuid(), $1, 'building', 40, now(), now() - interval '3 minutes') returning id`,
       [accountId],
     );
+    // Meanwhile the page shows the progress, and htmx asks again until it is done.
+    const building = await phone.get('/account/privacy/download/progress').set('HX-Request', 'true');
+    expect(building.text).toContain('data-hx-trigger="every 2s"');
+    expect(building.text).toMatch(/<progress id="export-progress"[^>]*max="100" value="40">40% done.<\/progress>/);
     const [first, second] = await Promise.all([exportsService().resumeStale(), exportsService().resumeStale()]);
     expect(first + second).toBe(1);
     const row = (await t.db.sql.query('select status, progress, storage_key from data_export where id = $1', [rows[0].id])).rows[0];
