@@ -103,6 +103,12 @@ describe('confirming who you are again', () => {
     expect(done.status).toBe(303);
     expect(done.headers.location).toBe('/account');
 
+    // Confirmed: a page behind the check opens (an unknown export: 404); five minutes later it asks again.
+    const someExport = '/account/privacy/download/00000000-0000-4000-8000-000000000000/file';
+    expect((await browser.get(someExport)).status).toBe(404);
+    await t.db.sql.query(`update session set confirmed_at = now() - interval '301 seconds' where account_id = (select id from account where email = $1)`, [person.email]);
+    expect((await browser.get(someExport)).headers.location).toBe(`/account/confirm?next=${encodeURIComponent(someExport)}`);
+
     const actions = await auditActions(person.email);
     expect(actions.filter((a) => a === 'account.confirm_refused')).toHaveLength(2); // the password, then the code
     expect(actions.filter((a) => a === 'account.confirmed')).toHaveLength(1);
