@@ -103,6 +103,12 @@ describe('confirming who you are again', () => {
     expect(done.status).toBe(303);
     expect(done.headers.location).toBe('/account');
 
+    // Confirmed: a page behind the check opens (an unknown export: 404); five minutes later it asks again.
+    const someExport = '/account/privacy/download/00000000-0000-4000-8000-000000000000/file';
+    expect((await browser.get(someExport)).status).toBe(404);
+    await t.db.sql.query(`update session set confirmed_at = now() - interval '301 seconds' where account_id = (select id from account where email = $1)`, [person.email]);
+    expect((await browser.get(someExport)).headers.location).toBe(`/account/confirm?next=${encodeURIComponent(someExport)}`);
+
     const actions = await auditActions(person.email);
     expect(actions.filter((a) => a === 'account.confirm_refused')).toHaveLength(2); // the password, then the code
     expect(actions.filter((a) => a === 'account.confirmed')).toHaveLength(1);
@@ -208,8 +214,11 @@ describe('the Privacy Rights Center', () => {
 
   it('without a fresh confirmation, asking for the data goes to confirm first and comes back', async () => {
     const page = await phone.get('/account/privacy/download');
-    const asked = await phone.post('/account/privacy/download').set('Referer', `${base}/account/privacy/download`).type('form').send({ _csrf: csrfOf(page.text) });
+    const asked = await phone.post('/account/privacy/download').type('form').send({ _csrf: csrfOf(page.text), returnTo: '/account/privacy/download' });
     expect(asked.headers.location).toBe('/account/confirm?next=%2Faccount%2Fprivacy%2Fdownload');
+    // Only to a page of this site.
+    const elsewhere = await phone.post('/account/privacy/download').type('form').send({ _csrf: csrfOf(page.text), returnTo: 'https://evil.example/' });
+    expect(elsewhere.headers.location).toBe('/account/confirm?next=%2Faccount');
   });
 
   it('builds the ZIP in the background, emails when ready, and lets it be downloaded once', async () => {
@@ -272,9 +281,13 @@ describe('the Privacy Rights Center', () => {
     const accountId = (await t.db.sql.query('select id from account where email = $1', [a.person.email])).rows[0].id;
     // What a crashed instance leaves: a build whose heartbeat stopped three minutes ago.
     const { rows } = await t.db.sql.query(
-      `insert into data_export (id, account_id, status, progress, requested_at, heartbeat_at) values (gen_random_uuid(), $1, 'building', 40, now() - interval '3 minutes', now() - interval '3 minutes') returning id`,
+      `insert into data_export (id, account_id, status, progress, requested_at, heartbeat_at) values (gen_random_uuid(), $1, 'building', 40, now(), now() - interval '3 minutes') returning id`,
       [accountId],
     );
+    // Meanwhile the page shows the progress, and htmx asks again until it is done.
+    const building = await phone.get('/account/privacy/download/progress').set('HX-Request', 'true');
+    expect(building.text).toContain('data-hx-trigger="every 2s"');
+    expect(building.text).toMatch(/<progress id="export-progress"[^>]*max="100" value="40">40% done.<\/progress>/);
     const [first, second] = await Promise.all([exportsService().resumeStale(), exportsService().resumeStale()]);
     expect(first + second).toBe(1);
     const row = (await t.db.sql.query('select status, progress, storage_key from data_export where id = $1', [rows[0].id])).rows[0];

@@ -54,22 +54,20 @@ export class ConfirmationService {
   }
 }
 
-/** Where a route sends someone who has not confirmed: back to the page (a GET), or to the page the form was on. */
+/**
+ * Where a route sends someone back to once confirmed: the page itself (a GET), or for a form,
+ * the page named by its `returnTo` field (browsers send no Referer: Referrer-Policy no-referrer).
+ */
 function comingBackTo(req: WebRequest): string {
   if (req.method === 'GET') return req.originalUrl;
-  const referer = req.get('referer');
-  try {
-    const from = referer ? new URL(referer) : undefined;
-    if (from && from.host === req.get('host')) return localPath(from.pathname + from.search, '/account');
-  } catch {
-    // an unreadable Referer: fall back to the account page
-  }
-  return '/account';
+  const returnTo = (req.body as Record<string, unknown> | undefined)?.returnTo;
+  return localPath(returnTo, '/account');
 }
 
 /**
  * For routes that need a fresh confirmation (download my data, delete my account): others are
- * sent to sign in, or to confirm who they are and then brought back.
+ * sent to sign in, or to confirm who they are and then brought back (a form says where with
+ * a hidden `returnTo` field: its own page).
  */
 @Injectable()
 export class ConfirmedGuard implements CanActivate {

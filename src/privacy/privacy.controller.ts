@@ -36,8 +36,8 @@ export class PrivacyController {
   ) {}
 
   @Get()
-  async center(@CurrentViewer() viewer: Viewer) {
-    return view('privacy/center', { latest: exportState(await this.exports.latest(viewer.accountId)), hours: EXPORT_LIFETIME_MS / 3_600_000 });
+  center() {
+    return view('privacy/center', { hours: EXPORT_LIFETIME_MS / 3_600_000 });
   }
 
   @Get('access')
