@@ -13,7 +13,7 @@ import * as client from 'openid-client';
 import { loadConfig } from '../src/config/config';
 import { AccountDeletionService } from '../src/privacy/account-deletion.service';
 import { DataExportService } from '../src/privacy/data-export.service';
-import { createAccount, grantRoles, passwordSignIn, signIn, type TestPerson } from './harness/accounts';
+import { confirmIdentity, createAccount, grantRoles, passwordSignIn, signIn, type TestPerson } from './harness/accounts';
 import { startAnotherInstance, startTestApp, type TestApp } from './harness/app';
 import { approveSentDocuments, JITSI, newReferee } from './harness/calls';
 import { storedFiles, submitDocuments, uploadAll } from './harness/documents';
@@ -25,17 +25,9 @@ import { authorizationRequest, createOrganization, follow, organizationClient, p
 type Browser = ReturnType<TestApp['browser']>;
 const BACKCHANNEL_LOGOUT = 'http://schemas.openid.net/event/backchannel-logout';
 
-/** Confirms who the person is on this browser (password, then a backup code), coming back to `next`. */
-async function confirmWith(browser: Browser, person: TestPerson, next: string) {
-  const page = await browser.get(`/account/confirm?next=${encodeURIComponent(next)}`);
-  const step = await browser.post('/account/confirm').type('form').send({ _csrf: csrfOf(page.text), password: person.password, next });
-  const factor = await browser.get(step.headers.location);
-  return browser.post('/account/confirm/backup').type('form').send({ _csrf: csrfOf(factor.text), code: person.backupCodes.shift(), next });
-}
-
 /** Asks for the deletion as the page does: confirmation, the page, "I understand", the button. */
 async function requestDeletion(browser: Browser, person: TestPerson, timeZone = 'Europe/Paris') {
-  const confirmed = await confirmWith(browser, person, '/account/privacy/delete');
+  const confirmed = await confirmIdentity(browser, person, '/account/privacy/delete');
   expect(confirmed.headers.location).toBe('/account/privacy/delete');
   const page = await browser.get('/account/privacy/delete');
   expect(page.status).toBe(200);
@@ -164,7 +156,7 @@ describe('the deletion itself (ACCOUNT_DELETION_WAIT_HOURS=0)', () => {
     expect((await client.fetchUserInfo(config, tokens.access_token, sub)).email).toBe(a.person.email);
 
     // A "Download my data" ZIP, built and stored (encrypted) beside the document images.
-    await confirmWith(a.browser, a.person, '/account/privacy/download');
+    await confirmIdentity(a.browser, a.person, '/account/privacy/download');
     const download = await a.browser.get('/account/privacy/download');
     expect((await a.browser.post('/account/privacy/download').type('form').send({ _csrf: csrfOf(download.text) })).headers.location).toBe('/account/privacy/download');
     await t.app.get(DataExportService).settled();
@@ -333,7 +325,7 @@ describe('during the wait (ACCOUNT_DELETION_WAIT_HOURS=24)', () => {
     const person = await createAccount(t, `page.${Date.now()}@example.org`);
     const browser = await signIn(t, person);
     expect((await browser.get('/account/privacy/delete')).headers.location).toBe('/account/confirm?next=%2Faccount%2Fprivacy%2Fdelete');
-    await confirmWith(browser, person, '/account/privacy/delete');
+    await confirmIdentity(browser, person, '/account/privacy/delete');
     const page = await browser.get('/account/privacy/delete');
     expect(page.text).toContain('It happens 24 hours after you ask');
     expect(page.text).toContain('The audit log, for 7 years');
@@ -351,7 +343,7 @@ describe('during the wait (ACCOUNT_DELETION_WAIT_HOURS=24)', () => {
     const person = await createAccount(t, `staff.${Date.now()}@referee.example`);
     await grantRoles(t, person.email, ['reviewer']);
     const browser = await signIn(t, person);
-    await confirmWith(browser, person, '/account/privacy/delete');
+    await confirmIdentity(browser, person, '/account/privacy/delete');
     const page = await browser.get('/account/privacy/delete');
     expect(page.status).toBe(403);
     expect(page.text).toContain('Staff accounts are closed by an administrator');

@@ -713,6 +713,6 @@ describe('in the reader’s language', () => {
     await other.post('/mfa/setup/phone').type('form').send({ _csrf: csrfOf(form.text), country: 'FR', number: '06 12 34 00 01', channel: 'voice', label: 'Fixe' });
     const call = await lastText('+33612340001');
     expect(call.channel).toBe('voice');
-    expect(call.body).toMatch(/^Votre code Referee est( \d){6}\. Je répète :( \d){6}\.$/);
+    expect(call.body).toMatch(/^Votre code Referee est( \d){6}\. Je répète\u202f:( \d){6}\.$/);
   });
 });

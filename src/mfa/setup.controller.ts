@@ -34,6 +34,8 @@ import {
 } from './forms';
 import { readForm } from '../web/form';
 import { ReturnsService } from '../oidc/returns.service';
+import { actorOf, AuditService } from '../audit/audit.service';
+import { deviceOf } from '../web/user-agent';
 
 /**
  * Adding second factors (the first one right after the password, more from the account),
@@ -53,6 +55,7 @@ export class SetupController {
     private readonly messages: Messages,
     private readonly languages: LanguageResolver,
     private readonly returns: ReturnsService,
+    private readonly audit: AuditService,
   ) {}
 
   /** Text in the page's language: the name a new method gets unless the person gives one, and answers to passkeys.js. */
@@ -74,9 +77,18 @@ export class SetupController {
     return `/mfa/reauthenticate?next=${encodeURIComponent(req.originalUrl.split('?')[0])}`;
   }
 
+  /**
+   * The first method, just set up, signs the person in: recorded as a sign-in like any other
+   * (the person's access history lists it, with the browser).
+   */
+  private async signInWithFirstMethod(req: WebRequest, kind: MfaKind): Promise<void> {
+    await this.sessions.completeSecondFactor(req);
+    await this.audit.record({ action: 'sign_in.completed', ...actorOf(req), details: { method: kind, first: true, ...deviceOf(req) } });
+  }
+
   /** A method was added: the first one signs the person in. */
   private async added(req: WebRequest, first: boolean, kind: MfaKind, next: string) {
-    if (first) await this.sessions.completeSecondFactor(req);
+    if (first) await this.signInWithFirstMethod(req, kind);
     return view('mfa/setup-done', { first, kindName: KIND_NAMES[kind], next: next || (await this.afterSetup(req, first)), offerBackupCodes: kind !== 'backup_codes' });
   }
 
@@ -212,7 +224,7 @@ export class SetupController {
     if (labelError) return { ok: false, message: this.say(req, labelError) };
     const result = await this.passkeys.register(req.browserKey, accountId, form.response, label);
     if (typeof result === 'string') return { ok: false, message: this.say(req, result) };
-    if (first) await this.sessions.completeSecondFactor(req);
+    if (first) await this.signInWithFirstMethod(req, 'passkey');
     const next = form.next;
     return { ok: true, redirect: `/mfa/setup/done?kind=passkey${next ? `&next=${encodeURIComponent(next)}` : ''}${first ? '&first=1' : ''}` };
   }

@@ -85,3 +85,14 @@ export async function grantRoles(t: TestApp, email: string, roles: StaffRole[]):
   const orm = t.app.get(MikroORM);
   await RequestContext.create(orm.em, () => t.app.get(StaffService).grant(email, roles));
 }
+
+/**
+ * Confirms who the person is again on this browser (password, then one of their backup codes), as
+ * "Download my data" and "Delete my account" ask; answers the last step (a redirect to `next`).
+ */
+export async function confirmIdentity(browser: Browser, person: TestPerson, next: string) {
+  const page = await browser.get(`/account/confirm?next=${encodeURIComponent(next)}`);
+  const step = await browser.post('/account/confirm').type('form').send({ _csrf: csrfOf(page.text), password: person.password, next });
+  const factor = await browser.get(step.headers.location);
+  return browser.post('/account/confirm/backup').type('form').send({ _csrf: csrfOf(factor.text), code: person.backupCodes.shift(), next });
+}
