@@ -24,6 +24,7 @@ import { Migration20261205110200_capture_links } from './Migration20261205110200
 import { Migration20261206060000_held_photos } from './Migration20261206060000_held_photos';
 import { Migration20261206070000_case_draft } from './Migration20261206070000_case_draft';
 import { Migration20261206090000_call_left_to_book } from './Migration20261206090000_call_left_to_book';
+import { Migration20261206140000_recordings } from './Migration20261206140000_recordings';
 
 /** Every migration, in order. Listed here (not discovered from the folder) so the build and the tests load the same code. */
 export const migrations = [
@@ -53,4 +54,5 @@ export const migrations = [
   { name: 'Migration20261206060000_held_photos', class: Migration20261206060000_held_photos },
   { name: 'Migration20261206070000_case_draft', class: Migration20261206070000_case_draft },
   { name: 'Migration20261206090000_call_left_to_book', class: Migration20261206090000_call_left_to_book },
+  { name: 'Migration20261206140000_recordings', class: Migration20261206140000_recordings },
 ];

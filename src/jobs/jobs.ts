@@ -52,6 +52,16 @@ export const JOBS = {
     schedule: CronExpression.EVERY_MINUTE,
     does: 'Reminds applicants of their video call 24 hours and 15 minutes before (email, and SMS with a phone); marks no-shows after 10 minutes, frees the slot and asks them to book again.',
   },
+  'recording-retention': {
+    lock: 7_310_620,
+    schedule: CronExpression.EVERY_HOUR,
+    does: 'Deletes the call recordings of calls that ended longer ago than RECORDING_RETENTION_DAYS (the file; the row keeps the date, its key erased), each deletion audited.',
+  },
+  'recording-downloads': {
+    lock: 7_310_621,
+    schedule: CronExpression.EVERY_MINUTE,
+    does: 'Downloads the recordings JaaS announced (only from JAAS_DOWNLOAD_HOST, within RECORDING_MAX_MB and RECORDING_DOWNLOAD_TIMEOUT_SECONDS), retrying failed transfers with backoff up to 8 attempts.',
+  },
 } as const satisfies Record<string, { lock: number; schedule: string; does: string }>;
 
 export type JobName = keyof typeof JOBS;

@@ -1,0 +1,19 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { sql } from '../database/sql';
+
+/**
+ * Calls the applicant agreed to record that ended between `since` and `endedBefore` and have
+ * no recording (received or deleted) and no JaaS download under way: the supervisor's flag.
+ */
+export async function missingRecordings(em: EntityManager, endedBefore: Date, since: Date): Promise<{ callId: string; endedAt: Date; recordingStarted: boolean }[]> {
+  const rows = await sql<{ id: string; ended_at: Date | string; recording_started_at: Date | string | null }>(
+    em,
+    `select c.id, c.ended_at, c.recording_started_at from video_call c
+      where c.recording_consent_at is not null and c.ended_at < ? and c.ended_at >= ?
+        and not exists (select 1 from recording r where r.call_id = c.id)
+        and not exists (select 1 from recording_download d where d.call_id = c.id and d.finished_at is null)
+      order by c.ended_at desc limit 50`,
+    [endedBefore, since],
+  );
+  return rows.map((r) => ({ callId: r.id, endedAt: new Date(r.ended_at), recordingStarted: !!r.recording_started_at }));
+}
