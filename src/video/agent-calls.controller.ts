@@ -15,6 +15,7 @@ import { CurrentViewer } from '../web/current-viewer.decorator';
 import { readForm } from '../web/form';
 import { fileResponse, invalidForm, redirect, view, View, type FieldErrors, type FileResponse, type Redirect } from '../web/view';
 import { CallsService } from './calls.service';
+import { RecordingsService } from './recordings.service';
 import { OUTCOME_LABELS } from './checklist';
 import { AgentStatusForm, DayOffForm, NOTES_MAX, ShiftForm, outcomeForm } from './forms';
 import { allowJitsi } from './jitsi';
@@ -40,6 +41,7 @@ export class AgentCallsController {
     private readonly files: DocumentFilesService,
     private readonly languages: LanguageResolver,
     private readonly access: StaffAccess,
+    private readonly recordings: RecordingsService,
   ) {}
 
   @Get()
@@ -150,7 +152,8 @@ export class AgentCallsController {
     const callLanguage = details.preferences.language;
     const callLanguageName = languageName(callLanguage, this.languages.of(req)) ?? callLanguage;
     // A supervisor's look is read only: no video, no forms.
-    const context: Record<string, unknown> = { call, details, images, outcomes: OUTCOME_LABELS, callLanguageName, notesMax: NOTES_MAX, values: {}, readOnly: as !== 'holder', ...extra };
+    const recording = await this.recordings.stateOf(call);
+    const context: Record<string, unknown> = { call, details, images, recording, outcomes: OUTCOME_LABELS, callLanguageName, notesMax: NOTES_MAX, values: {}, readOnly: as !== 'holder', ...extra };
     if (call.status === 'active' && as === 'holder') {
       context.join = await this.calls.joinInfo(call, { id: viewer.accountId, name: `Trusted Referee (${viewer.email})`, email: viewer.email, agent: true });
       const csp = res.getHeader('Content-Security-Policy');

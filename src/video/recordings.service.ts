@@ -45,7 +45,7 @@ export type Stored = { ok: true; id: string; duplicate: boolean; durationSeconds
 /** What a call shows of its recording: expected, received (with duration), missing, or deleted on a date. */
 export interface RecordingState {
   state: 'expected' | 'received' | 'missing' | 'deleted';
-  recordings: { id: string; durationSeconds?: number; receivedAt: Date; deletedAt?: Date }[];
+  recordings: { id: string; durationSeconds?: number; duration?: string; receivedAt: Date; deletedAt?: Date }[];
 }
 
 /** A range of a recording to send: the status, headers and decrypted bytes. */
@@ -314,7 +314,7 @@ export class RecordingsService {
   async stateOf(call: VideoCall, now = new Date()): Promise<RecordingState | undefined> {
     if (!call.recordingConsentAt) return undefined;
     const rows = await this.em.fork().find(Recording, { call: call.id }, { orderBy: { receivedAt: 'asc' } });
-    const recordings = rows.map((r) => ({ id: r.id, durationSeconds: r.durationSeconds ?? undefined, receivedAt: r.receivedAt, deletedAt: r.deletedAt ?? undefined }));
+    const recordings = rows.map((r) => ({ id: r.id, durationSeconds: r.durationSeconds ?? undefined, duration: clock(r.durationSeconds), receivedAt: r.receivedAt, deletedAt: r.deletedAt ?? undefined }));
     if (rows.some((r) => !r.deletedAt)) return { state: 'received', recordings: recordings.filter((r) => !r.deletedAt) };
     if (rows.length) return { state: 'deleted', recordings };
     const missing = !!call.endedAt && now.getTime() - call.endedAt.getTime() > MISSING_AFTER_MINUTES * 60_000;
@@ -423,6 +423,15 @@ export function parseRange(header: string | undefined, size: number): [number, n
   }
   if (start >= size || start > end) return 'unsatisfiable';
   return [start, end];
+}
+
+/** A duration as a player shows it: m:ss, or h:mm:ss from an hour. */
+export function clock(seconds: number | null | undefined): string | undefined {
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds)) return undefined;
+  const total = Math.round(seconds);
+  const [h, m, s] = [Math.floor(total / 3600), Math.floor((total % 3600) / 60), total % 60];
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return h ? `${h}:${pad(m)}:${pad(s)}` : `${m}:${pad(s)}`;
 }
 
 function constantTimeEqual(a: string, b: string): boolean {
