@@ -23,7 +23,7 @@ export class Migration20261206140000_recordings extends Migration {
     this.addSql(`alter table "recording" add constraint "recording_storage_key_unique" unique ("storage_key");`);
     this.addSql(`alter table "recording" add constraint "recording_call_id_sha256_unique" unique ("call_id", "sha256");`);
     this.addSql(`create index "recording_deleted_at_received_at_index" on "recording" ("deleted_at", "received_at");`);
-    this.addSql(`alter table "recording" add constraint "recording_call_id_foreign" foreign key ("call_id") references "video_call" ("id") on update cascade on delete cascade;`);
+    this.addSql(`alter table "recording" add constraint "recording_call_id_foreign" foreign key ("call_id") references "video_call" ("id") on delete cascade;`);
     this.addSql(`
       create table "recording_download" (
         "id" uuid not null primary key,
@@ -38,7 +38,7 @@ export class Migration20261206140000_recordings extends Migration {
         "outcome" text null
       );`);
     this.addSql(`alter table "recording_download" add constraint "recording_download_event_key_unique" unique ("event_key");`);
-    this.addSql(`alter table "recording_download" add constraint "recording_download_call_id_foreign" foreign key ("call_id") references "video_call" ("id") on update cascade on delete cascade;`);
+    this.addSql(`alter table "recording_download" add constraint "recording_download_call_id_foreign" foreign key ("call_id") references "video_call" ("id") on delete cascade;`);
   }
 
   override async down(): Promise<void> {
