@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
+import { PassThrough, Transform, pipeline, type Readable, type TransformCallback } from 'node:stream';
+import type { DocumentStore } from '../documents/store';
+import { sealStream } from './recording-cipher';
 
 /** How much of the start of a file is kept to read its type from its bytes. */
 const HEAD_BYTES = 64 * 1024;
@@ -92,4 +94,21 @@ export class RecordingMeter extends Transform {
     if (this.probing) this.probe.end();
     callback();
   }
+}
+
+/**
+ * A recording's bytes through the meter and the chunked cipher into the store as `storageKey`:
+ * what arriving from Jibri or JaaS does before any check (and what bench/recording.bench.js
+ * measures). The meter says what the bytes were; it throws TooLargeError past `maxBytes`.
+ */
+export async function storeSealed(store: DocumentStore, storageKey: string, body: Readable, fileKey: Buffer, recordingId: string, maxBytes: number): Promise<RecordingMeter> {
+  const meter = new RecordingMeter(maxBytes);
+  const sealed = pipeline(body, meter, sealStream(fileKey, recordingId), () => undefined);
+  try {
+    await store.putStream(storageKey, sealed);
+  } catch (error) {
+    if (meter.bytes > maxBytes) throw new TooLargeError();
+    throw error;
+  }
+  return meter;
 }

@@ -13,8 +13,8 @@ import { JobRunner, shortError } from '../jobs/job-runner';
 import { JOBS } from '../jobs/jobs';
 import { StaffService } from '../staff/staff.service';
 import { LOGGER } from '../web/tokens';
-import { openRange, sealStream, storedRange } from './recording-cipher';
-import { RecordingMeter, TooLargeError, recordingType } from './recording-intake';
+import { openRange, storedRange } from './recording-cipher';
+import { TooLargeError, recordingType, storeSealed, type RecordingMeter } from './recording-intake';
 import { Recording, RecordingDownload, type RecordingSource } from './recording.entity';
 import { missingRecordings } from './recordings.queries';
 import { VideoCall } from './video-call.entity';
@@ -165,13 +165,12 @@ export class RecordingsService {
     const id = randomUUID();
     const storageKey = randomUUID();
     const fileKey = randomBytes(32);
-    const meter = new RecordingMeter(this.config.recordings.maxBytes);
     try {
-      const sealed = pipeline(input.body, meter, sealStream(fileKey, id), () => undefined);
+      let meter: RecordingMeter;
       try {
-        await this.store.putStream(storageKey, sealed);
+        meter = await storeSealed(this.store, storageKey, input.body, fileKey, id, this.config.recordings.maxBytes);
       } catch (error) {
-        if (error instanceof TooLargeError || meter.bytes > this.config.recordings.maxBytes) return this.refused(refuse(413, 'too-large'), input.source, input.ip);
+        if (error instanceof TooLargeError) return this.refused(refuse(413, 'too-large'), input.source, input.ip);
         if (input.body.destroyed || (error as NodeJS.ErrnoException).code === 'ECONNRESET' || (error as Error).name === 'AbortError') {
           return this.refused(refuse(400, 'incomplete'), input.source, input.ip);
         }
