@@ -47,7 +47,7 @@ export class AgentCallsController {
   @Get()
   async home(@CurrentViewer() viewer: Viewer, @Query() query: Query): Promise<View> {
     const agentId = viewer.accountId;
-    const [status, waiting, estimate] = await Promise.all([this.queue.agentStatus(agentId), this.queue.waitingCount(), this.queue.estimate(0)]);
+    const [status, waiting, estimate, recordings] = await Promise.all([this.queue.agentStatus(agentId), this.queue.waitingCount(), this.queue.estimate(0), this.recordings.watchableOf(agentId)]);
     return view('agent/calls', {
       status,
       statuses: AGENT_STATUSES.filter((s) => s !== 'on_call'),
@@ -55,6 +55,7 @@ export class AgentCallsController {
       // The next applicant's estimate as a whole sentence of the agents' own (agent.calls.nextWait.*).
       headWait: waitPhrase(estimate, 'agent.calls.nextWait'),
       notice: ['empty', 'not-certified', 'done'].find((n) => n in query),
+      recordings,
     });
   }
 
@@ -169,6 +170,19 @@ export class AgentCallsController {
     const readable = await this.readable(viewer, id);
     if (readable instanceof View) return readable;
     return this.consoleView(req, viewer, res, readable.call, readable.access.as, { notice: 'code' in query ? 'code' : undefined });
+  }
+
+  /**
+   * The call's recording, for the Trusted Referee who ran it until its outcome is final (their
+   * console closes with the call) and for supervisors: its state and a player, nothing else
+   * of the applicant's. 404 for anyone else.
+   */
+  @Get(':id/recording')
+  @RequireRole('referee', 'supervisor')
+  async recording(@CurrentViewer() viewer: Viewer, @Param('id') id: string): Promise<View> {
+    const found = await this.recordings.callForViewer(viewer.accountId, id);
+    if (!found) throw new NotFoundException();
+    return view('agent/call-recording', { call: found.call, recording: found.recording });
   }
 
   /** One approved document image of this call's case (each view audit-logged). */

@@ -78,16 +78,17 @@ export class RecordingMeter extends Transform {
       this.headBytes += part.length;
     }
     if (!this.probing || this.probe.write(data)) return callback(null, data);
-    // The parser is behind: wait for it (or for it to stop), so its copy never grows in memory.
-    let done = false;
+    // The parser is behind: wait for it, or for it to stop (the probe is then destroyed: 'close'),
+    // so its copy never grows in memory. Both listeners go once either fires: a listener left
+    // behind would keep this chunk alive until the end of the file.
+    if (this.probe.destroyed) return callback(null, data);
     const go = () => {
-      if (done) return;
-      done = true;
+      this.probe.off('drain', go);
+      this.probe.off('close', go);
       callback(null, data);
     };
-    this.probe.once('drain', go);
-    this.probe.once('close', go);
-    void this.duration.then(go);
+    this.probe.on('drain', go);
+    this.probe.on('close', go);
   }
 
   override _flush(callback: TransformCallback): void {

@@ -17,3 +17,15 @@ export async function missingRecordings(em: EntityManager, endedBefore: Date, si
   );
   return rows.map((r) => ({ callId: r.id, endedAt: new Date(r.ended_at), recordingStarted: !!r.recording_started_at }));
 }
+
+/** A referee's calls with recording consent that ended in the last `days` days and whose case's outcome is not final (verified or failed). */
+export async function watchableCallsOf(em: EntityManager, agentId: string, since: Date): Promise<{ callId: string; endedAt: Date }[]> {
+  const rows = await sql<{ id: string; ended_at: Date | string }>(
+    em,
+    `select c.id, c.ended_at from video_call c join verification_case v on v.id = c.verification_case_id
+      where c.agent_id = ? and c.recording_consent_at is not null and c.ended_at >= ? and v.status not in ('verified', 'failed')
+      order by c.ended_at desc limit 20`,
+    [agentId, since],
+  );
+  return rows.map((r) => ({ callId: r.id, endedAt: new Date(r.ended_at) }));
+}

@@ -16,7 +16,7 @@ import { LOGGER } from '../web/tokens';
 import { openRange, storedRange } from './recording-cipher';
 import { TooLargeError, recordingType, storeSealed, type RecordingMeter } from './recording-intake';
 import { Recording, RecordingDownload, type RecordingSource } from './recording.entity';
-import { missingRecordings } from './recordings.queries';
+import { missingRecordings, watchableCallsOf } from './recordings.queries';
 import { VideoCall } from './video-call.entity';
 
 /** A signature's timestamp may differ from our clock by this much (replays of older ones are refused). */
@@ -336,11 +336,29 @@ export class RecordingsService {
     if (!UUID.test(recordingId)) return undefined;
     const recording = await this.em.fork().findOne(Recording, { id: recordingId, deletedAt: null }, { populate: ['call', 'call.verificationCase'] });
     if (!recording?.wrappedKey) return undefined;
+    const as = await this.mayWatch(viewerId, recording.call);
+    return as ? { recording, as } : undefined;
+  }
+
+  /** Whether `viewerId` may watch this call's recordings: a supervisor, or its referee while the case's outcome is not final. */
+  private async mayWatch(viewerId: string, call: VideoCall): Promise<'supervisor' | 'referee' | undefined> {
     const roles = await this.staff.rolesOf(viewerId);
-    if (roles.includes('supervisor')) return { recording, as: 'supervisor' };
-    const call = recording.call;
-    if (roles.includes('referee') && call.agent.id === viewerId && !['verified', 'failed'].includes(call.verificationCase.status)) return { recording, as: 'referee' };
+    if (roles.includes('supervisor')) return 'supervisor';
+    if (roles.includes('referee') && call.agent.id === viewerId && !['verified', 'failed'].includes(call.verificationCase.status)) return 'referee';
     return undefined;
+  }
+
+  /** A call and its recording's state for a viewer who may watch it (the referee's own page); undefined otherwise. */
+  async callForViewer(viewerId: string, callId: string): Promise<{ call: VideoCall; recording?: RecordingState } | undefined> {
+    if (!UUID.test(callId)) return undefined;
+    const call = await this.em.fork().findOne(VideoCall, { id: callId }, { populate: ['verificationCase'] });
+    if (!call || !(await this.mayWatch(viewerId, call))) return undefined;
+    return { call, recording: await this.stateOf(call) };
+  }
+
+  /** The referee's calls of the last 7 days whose recording they may still watch (the outcome not final). */
+  watchableOf(agentId: string, now = new Date()) {
+    return watchableCallsOf(this.em, agentId, new Date(now.getTime() - 7 * 86_400_000));
   }
 
   /**
