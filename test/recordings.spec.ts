@@ -10,6 +10,7 @@ import { RecordingsService } from '../src/video/recordings.service';
 import { createAccount, grantRoles, signIn } from './harness/accounts';
 import { freePort, startAnotherInstance, startTestApp, type TestApp } from './harness/app';
 import { callInProgress, inContext, JITSI, newReferee } from './harness/calls';
+import { csrfOf } from './harness/forms';
 
 const SECRET = 'the-recording-upload-secret-of-this-test-run';
 const JAAS_SECRET = 'the-jaas-endpoint-secret-of-this-test';
@@ -181,6 +182,23 @@ describe('a Jibri recording, sent by the finalize script', () => {
     const record = await sup.get(`/agent/calls/${call.callId}`);
     expect(record.text).toContain(`<video controls preload="metadata" src="${path}"`);
     expect(record.text).toMatch(/Received.*0:06/s);
+
+    // The referee ends the call with an outcome that is not final: their console closes, their
+    // recording page stays (linked from their calls page); once the outcome is final, it is gone.
+    const b = call.referee.browser!;
+    const consolePage = await b.get(`/agent/calls/${call.callId}`);
+    const ended = await b.post(`/agent/calls/${call.callId}/outcome`).type('form').send({ _csrf: csrfOf(consolePage.text), outcome: 'needs_more_documents', reason: 'The bill is older than 90 days' });
+    expect(ended.status).toBe(303);
+    expect((await b.get(`/agent/calls/${call.callId}`)).status).toBe(404);
+    expect((await b.get('/agent/calls')).text).toContain(`href="/agent/calls/${call.callId}/recording"`);
+    const own = await b.get(`/agent/calls/${call.callId}/recording`);
+    expect(own.status).toBe(200);
+    expect(own.text).toContain(`src="${path}"`);
+    expect((await b.get(path).set('Range', 'bytes=0-9')).status).toBe(206);
+    await t.db.sql.query(`update verification_case set status = 'failed' where id = $1`, [call.caseId]); // a later call decided it
+    expect((await b.get(`/agent/calls/${call.callId}/recording`)).status).toBe(404);
+    expect((await b.get(path)).status).toBe(404);
+    expect((await sup.get(`/agent/calls/${call.callId}/recording`)).status).toBe(200);
   }, 60_000);
 
   it('refuses what is not signed, not fresh, not for a recordable call, or not a video; each refusal audited, nothing kept', async () => {

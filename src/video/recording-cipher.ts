@@ -35,14 +35,20 @@ export const sealedSize = (plainSize: number) => HEADER_BYTES + plainSize + chun
 function sealChunk(key: Buffer, recordingId: string, index: number, last: boolean, plain: Buffer): Buffer {
   const cipher = createCipheriv('aes-256-gcm', key, nonce(index));
   cipher.setAAD(aad(recordingId, index, last));
-  return Buffer.concat([cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
+  const out = Buffer.allocUnsafe(plain.length + TAG_BYTES);
+  const body = cipher.update(plain);
+  body.copy(out);
+  cipher.final(); // GCM adds no bytes at the end
+  cipher.getAuthTag().copy(out, body.length);
+  return out.subarray(0, body.length + TAG_BYTES);
 }
 
 /** Encrypts a stream of plaintext (the key is copied: the caller may zero its own). */
 export function sealStream(fileKey: Buffer, recordingId: string): Transform {
   const key = Buffer.from(fileKey);
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
+  // One chunk's plaintext is gathered here (no concatenation of what arrives): memory stays one chunk.
+  const staged = Buffer.allocUnsafe(CHUNK);
+  let filled = 0;
   let index = 0;
   return new Transform({
     construct(callback) {
@@ -53,22 +59,21 @@ export function sealStream(fileKey: Buffer, recordingId: string): Transform {
       callback();
     },
     transform(data: Buffer, _encoding, callback: TransformCallback) {
-      pending.push(data);
-      pendingBytes += data.length;
-      // A full chunk is sealed as "more" only once a byte after it has arrived: the last chunk must say it is last.
-      if (pendingBytes > CHUNK) {
-        let all = Buffer.concat(pending);
-        while (all.length > CHUNK) {
-          this.push(sealChunk(key, recordingId, index++, false, all.subarray(0, CHUNK)));
-          all = all.subarray(CHUNK);
+      let offset = 0;
+      while (offset < data.length) {
+        // A full chunk is sealed as "more" only once a byte after it has arrived: the last chunk must say it is last.
+        if (filled === CHUNK) {
+          this.push(sealChunk(key, recordingId, index++, false, staged));
+          filled = 0;
         }
-        pending = [Buffer.from(all)];
-        pendingBytes = all.length;
+        const n = data.copy(staged, filled, offset, Math.min(data.length, offset + CHUNK - filled));
+        filled += n;
+        offset += n;
       }
       callback();
     },
     flush(callback: TransformCallback) {
-      this.push(sealChunk(key, recordingId, index, true, Buffer.concat(pending)));
+      this.push(sealChunk(key, recordingId, index, true, staged.subarray(0, filled)));
       key.fill(0);
       callback();
     },
@@ -132,9 +137,4 @@ export function openRange(fileKey: Buffer, recordingId: string, plainSize: numbe
       callback(index <= last ? new RecordingDecryptionError('the stored recording is shorter than its row says') : undefined);
     },
   });
-}
-
-/** The header a stored recording starts with (checked before the first range is served). */
-export function isSealedHeader(header: Buffer): boolean {
-  return header.length >= HEADER_BYTES && header.subarray(0, 4).equals(MAGIC) && header.readUInt32BE(4) === CHUNK;
 }
