@@ -55,7 +55,7 @@ export const JOBS = {
   'recording-retention': {
     lock: 7_310_620,
     schedule: CronExpression.EVERY_HOUR,
-    does: 'Deletes the call recordings of calls that ended longer ago than RECORDING_RETENTION_DAYS (the file; the row keeps the date, its key erased), each deletion audited.',
+    does: 'Deletes the call recordings of calls that ended longer ago than RECORDING_RETENTION_DAYS (the file; the row keeps the date, its key erased), each deletion audited; and stored recordings no row names, older than 24 hours (what a crash leaves).',
   },
   'recording-downloads': {
     lock: 7_310_621,

@@ -27,6 +27,8 @@ export const ARRIVAL_HOURS = 24;
 export const MISSING_AFTER_MINUTES = 30;
 /** A JaaS download is tried this many times (with backoff) before it is given up. */
 export const DOWNLOAD_ATTEMPTS = 8;
+/** A stored recording no row names is deleted once it is this old (see sweepLeftovers). */
+export const LEFTOVER_HOURS = 24;
 /** A JaaS webhook's body is small JSON. */
 export const WEBHOOK_MAX_BYTES = 256 * 1024;
 
@@ -401,7 +403,7 @@ export class RecordingsService {
    */
   @Cron(JOBS['recording-retention'].schedule, { name: 'recording-retention' })
   async deleteExpired(now = new Date()): Promise<number> {
-    const deleted = await this.jobs.runExclusive('recording-retention', async () => {
+    const done = await this.jobs.runExclusive('recording-retention', async () => {
       const cutoff = new Date(now.getTime() - this.config.retention.recordingDays * 86_400_000);
       const expired = await this.em.fork().transactional(async (tx) => {
         const rows = await tx.find(
@@ -416,9 +418,31 @@ export class RecordingsService {
         await this.store.delete(r.storageKey);
         await this.audit.record({ action: 'recording.deleted', caseId: r.caseId, subject: r.callId, details: { recordingId: r.id, retentionDays: this.config.retention.recordingDays } });
       }
-      return expired.length;
+      return { deleted: expired.length, leftovers: await this.sweepLeftovers(now) };
     });
-    return deleted ?? 0;
+    return done?.deleted ?? 0;
+  }
+
+  /**
+   * Stored objects no recording row names, older than LEFTOVER_HOURS: what a crash between the
+   * write and the commit leaves (an upload writes its file first, and a refused one is deleted
+   * at once). The long grace spares an upload of hours that is still arriving.
+   */
+  private async sweepLeftovers(now: Date): Promise<number> {
+    const cutoff = now.getTime() - LEFTOVER_HOURS * 3600_000;
+    let count = 0;
+    const em = this.em.fork();
+    for await (const listed of this.store.list()) {
+      const old = listed.filter((o) => o.modifiedAt.getTime() < cutoff).map((o) => o.name);
+      if (!old.length) continue;
+      const known = new Set((await em.find(Recording, { storageKey: { $in: old }, deletedAt: null }, { fields: ['storageKey'] })).map((r) => r.storageKey));
+      em.clear();
+      for (const name of old.filter((n) => !known.has(n))) {
+        await this.store.delete(name);
+        count++;
+      }
+    }
+    return count;
   }
 }
 
