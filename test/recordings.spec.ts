@@ -5,7 +5,10 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { sealedSize } from '../src/video/recording-cipher';
+import { Readable } from 'node:stream';
+import { buffer as collect } from 'node:stream/consumers';
+import { ConfigError, loadConfig } from '../src/config/config';
+import { CHUNK, HEADER_BYTES, openRange, sealStream, sealedSize, storedRange } from '../src/video/recording-cipher';
 import { RecordingsService } from '../src/video/recordings.service';
 import { createAccount, grantRoles, signIn } from './harness/accounts';
 import { freePort, startAnotherInstance, startTestApp, type TestApp } from './harness/app';
@@ -280,9 +283,16 @@ describe('a JaaS recording, announced by its webhook and downloaded by the job',
     expect(pending).toEqual([{ attempts: 2, finished_at: null, last_error: expect.any(String) }]);
     expect(storedObjects().filter((p) => p.endsWith('.tmp'))).toHaveLength(0);
 
-    // Then JaaS serves it: stored, and the download is done.
+    // Then JaaS serves it: two instances run the job at once, one downloads it, and it is done.
     jaasServes = 'video';
-    expect(await downloads()).toEqual({ stored: 1, failed: 0 });
+    const other = await startAnotherInstance(t);
+    try {
+      const later = new Date(Date.now() + 120 * 60_000 * ++clock);
+      const both = await Promise.all([inContext(t, () => t.app.get(RecordingsService).runDownloads(later)), other.app.get(RecordingsService).runDownloads(later)]);
+      expect(both[0].stored + both[1].stored).toBe(1);
+    } finally {
+      await other.close();
+    }
     expect(await downloads()).toEqual({ stored: 0, failed: 0 });
     const { rows } = await t.db.sql.query('select source, bytes, duration_seconds from recording where call_id = $1', [call.callId]);
     expect(rows).toHaveLength(1);
@@ -336,4 +346,48 @@ describe('the supervisor page', () => {
     expect(page.text).toContain(`href="/agent/calls/${call.callId}"`);
     expect((await sup.get(`/agent/calls/${call.callId}`)).text).toContain('Missing');
   }, 60_000);
+});
+
+describe('the recording file format', () => {
+  const id = 'a1b2c3d4-0000-4000-8000-000000000001';
+  const key = Buffer.alloc(32, 7);
+  const plain = Buffer.from(Array.from({ length: 3 * CHUNK + 1234 }, (_, i) => (i * 31) % 251));
+  const seal = async () => collect(Readable.from([plain.subarray(0, 70_000), plain.subarray(70_000)]).pipe(sealStream(key, id)));
+  const open = (sealed: Buffer, start: number, end: number, recordingId = id) => {
+    const { from, to } = storedRange(plain.length, start, end);
+    return collect(Readable.from([sealed.subarray(from, to + 1)]).pipe(openRange(key, recordingId, plain.length, start, end)));
+  };
+  const chunkAt = (i: number) => HEADER_BYTES + i * (CHUNK + 16);
+
+  it('opens any range, and refuses chunks moved to another recording, reordered, altered or cut off', async () => {
+    const sealed = await seal();
+    expect(sealed.length).toBe(sealedSize(plain.length));
+    expect(Buffer.compare(await open(sealed, 0, plain.length - 1), plain)).toBe(0);
+    expect(Buffer.compare(await open(sealed, CHUNK - 5, 2 * CHUNK + 5), plain.subarray(CHUNK - 5, 2 * CHUNK + 6))).toBe(0);
+
+    await expect(open(sealed, 0, 10, 'a1b2c3d4-0000-4000-8000-000000000002')).rejects.toThrow('did not decrypt');
+    const swapped = Buffer.from(sealed);
+    sealed.copy(swapped, chunkAt(0), chunkAt(1), chunkAt(2));
+    sealed.copy(swapped, chunkAt(1), chunkAt(0), chunkAt(1));
+    await expect(open(swapped, 0, 10)).rejects.toThrow('did not decrypt');
+    const altered = Buffer.from(sealed);
+    altered[chunkAt(2) + 100] ^= 1;
+    await expect(open(altered, 2 * CHUNK, 2 * CHUNK + 10)).rejects.toThrow('did not decrypt');
+    // Cut after the third chunk: that chunk now reads as the last one, which it was not sealed as.
+    const cut = sealed.subarray(0, chunkAt(3));
+    const shorter = 3 * CHUNK;
+    const { from, to } = storedRange(shorter, 2 * CHUNK, shorter - 1);
+    await expect(collect(Readable.from([cut.subarray(from, to + 1)]).pipe(openRange(key, id, shorter, 2 * CHUNK, shorter - 1)))).rejects.toThrow('did not decrypt');
+  });
+});
+
+describe('the recording settings', () => {
+  it('say clearly what is wrong', () => {
+    const base = { NODE_ENV: 'test', DATA_DIR: join(work, 'config-data') }; // development keys it makes go there
+    expect(() => loadConfig({ ...base, RECORDING_UPLOAD_SECRET: 'short' })).toThrow(new ConfigError('RECORDING_UPLOAD_SECRET', 'must be at least 32 characters'));
+    expect(() => loadConfig({ ...base, JAAS_WEBHOOK_SECRET: 'a-webhook-secret-long-enough' })).toThrow(/JAAS_DOWNLOAD_HOST is required when JAAS_WEBHOOK_SECRET is set/);
+    expect(() => loadConfig({ ...base, JAAS_WEBHOOK_SECRET: 'a-webhook-secret-long-enough', JAAS_DOWNLOAD_HOST: 'https://x' })).toThrow(/JAAS_DOWNLOAD_HOST must be a host name/);
+    expect(() => loadConfig({ ...base, RECORDING_MAX_MB: '0' })).toThrow(/RECORDING_MAX_MB must be between 1 and 65536/);
+    expect(loadConfig(base).recordings).toEqual({ maxBytes: 4096 * 1024 * 1024, downloadTimeoutSeconds: 1800 });
+  });
 });

@@ -71,10 +71,9 @@ export class RecordingsController {
     const viewerId = req.viewer?.accountId;
     const viewable = viewerId && (await this.recordings.viewable(viewerId, id));
     if (!viewable) throw new NotFoundException();
-    const out = await this.recordings.open({ ...actorOf(req), actorId: viewerId }, viewable, header(req, 'range'));
+    const out = await this.recordings.open({ ...actorOf(req), actorId: viewerId }, viewable, header(req, 'range'), req.method === 'HEAD');
     res.status(out.status).set(out.headers);
     if (!out.body || req.method === 'HEAD') {
-      out.body?.destroy();
       res.end();
       return;
     }

@@ -98,6 +98,10 @@ export class RecordingsService {
       return this.refused(refuse(401, 'signature'), 'jibri', ip);
     }
     if (Math.abs(Date.now() / 1000 - Number(timestamp)) > SIGNATURE_TOLERANCE_SECONDS) return this.refused(refuse(401, 'signature'), 'jibri', ip);
+    // Before a byte is stored: a room with no recordable call is refused at once (rooms are random:
+    // a sender who knows one is Jibri), so that only uploads for a real call are read whole before the signature decides.
+    const before = await this.callFor(room);
+    if (!before.ok) return this.refused(before, 'jibri', ip);
     const signed = (sha256: string) => constantTimeEqual(createHmac('sha256', secret).update(`${timestamp}.${room}.${sha256}`).digest('hex'), signature);
     return this.ingest({ source: 'jibri', room, body, signed, ip });
   }
@@ -365,20 +369,22 @@ export class RecordingsService {
 
   /**
    * The recording (or the range a `Range` header asks for) decrypted as it streams. A viewing
-   * is audited when it starts from the first byte (a player's seeks are not new viewings).
+   * is audited when it starts from the first byte (a player's seeks are not new viewings; a
+   * HEAD request, which sends nothing, is none).
    */
-  async open(viewer: { actorId: string; ip?: string }, v: { recording: Recording; as: string }, range: string | undefined): Promise<RecordingResponse> {
+  async open(viewer: { actorId: string; ip?: string }, v: { recording: Recording; as: string }, range: string | undefined, head = false): Promise<RecordingResponse> {
     const r = v.recording;
     const size = Number(r.bytes);
     const base = { 'Accept-Ranges': 'bytes', 'Cache-Control': 'no-store', 'Content-Type': r.mime, 'X-Content-Type-Options': 'nosniff' };
     const wanted = parseRange(range, size);
     if (wanted === 'unsatisfiable') return { status: 416, headers: { ...base, 'Content-Range': `bytes */${size}` } };
     const [start, end] = wanted ?? [0, size - 1];
-    if (start === 0) {
+    if (start === 0 && !head) {
       await this.audit.record({ action: 'recording.viewed', actorId: viewer.actorId, ip: viewer.ip, caseId: r.call.verificationCase.id, subject: r.call.id, details: { callId: r.call.id, recordingId: r.id, as: v.as } });
     }
     const headers: Record<string, string> = { ...base, 'Content-Length': String(Math.max(0, end - start + 1)) };
-    if (size === 0) return { status: 200, headers, body: Readable.from([]) };
+    if (wanted) headers['Content-Range'] = `bytes ${start}-${end}/${size}`;
+    if (head || size === 0) return { status: wanted ? 206 : 200, headers };
     const key = Buffer.from(this.cipher.decrypt(r.wrappedKey!, keyContext(r.id)), 'base64');
     try {
       const { from, to } = storedRange(size, start, end);
@@ -386,7 +392,6 @@ export class RecordingsService {
       const body = pipeline(stored, openRange(key, r.id, size, start, end), (error) => {
         if (error && error.name !== 'AbortError' && (error as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') this.logger.error({ err: error, recordingId: r.id }, 'a recording could not be read');
       });
-      if (wanted) headers['Content-Range'] = `bytes ${start}-${end}/${size}`;
       return { status: wanted ? 206 : 200, headers, body };
     } finally {
       key.fill(0);
