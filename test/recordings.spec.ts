@@ -163,6 +163,9 @@ describe('a Jibri recording, sent by the finalize script', () => {
     expect(tail.status).toBe(206);
     expect(Buffer.compare(tail.body, video.subarray(video.length - 10))).toBe(0);
     expect((await sup.get(path).set('Range', `bytes=${video.length}-`)).status).toBe(416);
+    const head = await sup.head(path);
+    expect(head.status).toBe(200);
+    expect(head.headers['content-length']).toBe(String(video.length));
 
     // The referee who ran the call may watch while the outcome is not final; nobody else may.
     expect((await call.referee.browser!.get(path).set('Range', 'bytes=0-99')).status).toBe(206);
