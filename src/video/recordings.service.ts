@@ -177,7 +177,10 @@ export class RecordingsService {
         meter = await storeSealed(this.store, storageKey, input.body, fileKey, id, this.config.recordings.maxBytes);
       } catch (error) {
         if (error instanceof TooLargeError) return this.refused(refuse(413, 'too-large'), input.source, input.ip);
-        if (input.body.destroyed || (error as NodeJS.ErrnoException).code === 'ECONNRESET' || (error as Error).name === 'AbortError') {
+        // The sender went away mid-file: refused as incomplete. Anything else (the store failing,
+        // a full disk) is our fault: thrown, a 5xx, and the sender tries again.
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (error as Error).name === 'AbortError') {
           return this.refused(refuse(400, 'incomplete'), input.source, input.ip);
         }
         throw error;
@@ -275,7 +278,8 @@ export class RecordingsService {
   /** One attempt: only from JAAS_DOWNLOAD_HOST, no redirects, within RECORDING_MAX_MB and RECORDING_DOWNLOAD_TIMEOUT_SECONDS. */
   private async download(d: RecordingDownload, now: Date): Promise<boolean> {
     const link = this.cipher.decrypt(d.linkCipher, linkContext(d.id));
-    let result: Stored | Refusal | Error;
+    // A thrown error is kept as such (not by `instanceof Error`: an aborted fetch throws a DOMException).
+    let result: Stored | Refusal | { failed: unknown };
     try {
       if (!this.allowedDownload(link)) throw new Error('the link is not on JAAS_DOWNLOAD_HOST');
       const response = await fetch(link, { redirect: 'error', signal: AbortSignal.timeout(this.config.recordings.downloadTimeoutSeconds * 1000) });
@@ -288,19 +292,20 @@ export class RecordingsService {
       const room = d.call.room;
       result = await this.ingest({ source: 'jaas', room, body: Readable.fromWeb(response.body as never), signed: () => true });
     } catch (error) {
-      result = error as Error;
+      result = { failed: error };
     }
     const em = this.em.fork();
     const row = await em.findOneOrFail(RecordingDownload, d.id);
-    if (!(result instanceof Error) && result.ok) {
+    if ('ok' in result && result.ok) {
       Object.assign(row, { finishedAt: new Date(), outcome: 'stored', attempts: row.attempts + 1, lastError: null });
       await em.flush();
       return true;
     }
     row.attempts += 1;
     // A file the checks refused is never retried; a failed transfer (too large, too slow, cut, an error) is.
-    const final = !(result instanceof Error) && !['too-large', 'incomplete'].includes(result.reason);
-    row.lastError = result instanceof Error ? shortError(result) : result.reason;
+    const refusal = 'reason' in result ? result : undefined;
+    const final = !!refusal && !['too-large', 'incomplete'].includes(refusal.reason);
+    row.lastError = refusal ? refusal.reason : shortError('failed' in result ? result.failed : 'unknown');
     if (final || row.attempts >= DOWNLOAD_ATTEMPTS) {
       row.finishedAt = new Date();
       row.outcome = final ? 'refused' : 'gave-up';
@@ -309,7 +314,7 @@ export class RecordingsService {
       row.nextAttemptAt = new Date(now.getTime() + Math.min(60, 2 ** row.attempts) * 60_000);
     }
     await em.flush();
-    if (result instanceof Error) this.logger.warn({ attempt: row.attempts, error: row.lastError }, 'a JaaS recording download failed');
+    if (!refusal) this.logger.warn({ attempt: row.attempts, error: row.lastError }, 'a JaaS recording download failed');
     return false;
   }
 
