@@ -184,7 +184,8 @@ describe('a Jibri recording, sent by the finalize script', () => {
     expect((await t.db.sql.query('select id from recording where call_id = $1', [call.callId])).rows).toHaveLength(1);
     expect(storedObjects().filter((p) => !p.endsWith('.tmp'))).toHaveLength((await t.db.sql.query('select id from recording')).rows.length);
 
-    // The call's record shows it to the supervisor: its state, duration and a player.
+    // The supervisor's page leads to it; the call's record shows its state, duration and a player.
+    expect((await sup.get('/supervisor')).text).toContain(`<a class="usa-link" href="/agent/calls/${call.callId}">Recording received on`);
     const record = await sup.get(`/agent/calls/${call.callId}`);
     expect(record.text).toContain(`<video controls preload="metadata" src="${path}"`);
     expect(record.text).toMatch(/Received.*0:06/s);

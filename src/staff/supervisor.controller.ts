@@ -32,12 +32,12 @@ export class SupervisorController {
   async dashboard(@CurrentViewer() viewer: Viewer, @Query() query: unknown) {
     const { live, done } = readForm(DashboardQuery, query).valid!;
     const data = await this.supervisor.dashboard(viewer.accountId, { live });
-    // Consented calls whose recording never came (the full page only: it changes slowly).
-    const missingRecordings = live ? undefined : await this.recordings.missing();
+    // Consented calls whose recording never came, and recordings received (the full page only: they change slowly).
+    const [missingRecordings, recentRecordings] = live ? [] : await Promise.all([this.recordings.missing(), this.recordings.recent()]);
     // The chart functions are called from the template, which holds every label (for translation);
     // the periods are numbers in the messages, so the words follow the code.
     const periods = { historyHours: HISTORY_HOURS, sampleMinutes: SAMPLE_MINUTES, outcomeDays: OUTCOME_DAYS, periodDays: PERIOD_DAYS };
-    return view('staff/supervisor', { ...data, ...periods, missingRecordings, chart: { line: lineChart, bars: stackedBarChart }, notice: NOTICES.find((n) => n === done) });
+    return view('staff/supervisor', { ...data, ...periods, missingRecordings, recentRecordings, chart: { line: lineChart, bars: stackedBarChart }, notice: NOTICES.find((n) => n === done) });
   }
 
   // ---- A claimed document review: release or reassign ------------------------------------------

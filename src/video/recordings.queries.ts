@@ -29,3 +29,14 @@ export async function watchableCallsOf(em: EntityManager, agentId: string, since
   );
   return rows.map((r) => ({ callId: r.id, endedAt: new Date(r.ended_at) }));
 }
+
+/** Recordings received since `since` and not deleted, newest first, with their call: the supervisor's way to a call's record. */
+export async function recentRecordings(em: EntityManager, since: Date): Promise<{ callId: string; receivedAt: Date; durationSeconds?: number }[]> {
+  const rows = await sql<{ call_id: string; received_at: Date | string; duration_seconds: number | null }>(
+    em,
+    `select r.call_id, r.received_at, r.duration_seconds from recording r
+      where r.deleted_at is null and r.received_at >= ? order by r.received_at desc limit 50`,
+    [since],
+  );
+  return rows.map((r) => ({ callId: r.call_id, receivedAt: new Date(r.received_at), durationSeconds: r.duration_seconds ?? undefined }));
+}

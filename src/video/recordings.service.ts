@@ -16,7 +16,7 @@ import { LOGGER } from '../web/tokens';
 import { openRange, storedRange } from './recording-cipher';
 import { TooLargeError, recordingType, storeSealed, type RecordingMeter } from './recording-intake';
 import { Recording, RecordingDownload, type RecordingSource } from './recording.entity';
-import { missingRecordings, watchableCallsOf } from './recordings.queries';
+import { missingRecordings, recentRecordings, watchableCallsOf } from './recordings.queries';
 import { VideoCall } from './video-call.entity';
 
 /** A signature's timestamp may differ from our clock by this much (replays of older ones are refused). */
@@ -334,6 +334,12 @@ export class RecordingsService {
   /** Consented calls that ended more than MISSING_AFTER_MINUTES ago (within the last week) and whose recording never came. */
   async missing(now = new Date()) {
     return missingRecordings(this.em, new Date(now.getTime() - MISSING_AFTER_MINUTES * 60_000), new Date(now.getTime() - 7 * 86_400_000));
+  }
+
+  /** Recordings received in the last 7 days (for the supervisor's page), each with its length as a player shows it. */
+  async recent(now = new Date()) {
+    const rows = await recentRecordings(this.em, new Date(now.getTime() - 7 * 86_400_000));
+    return rows.map((r) => ({ ...r, duration: clock(r.durationSeconds) }));
   }
 
   // ---- Watching -----------------------------------------------------------------------------
