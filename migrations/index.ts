@@ -28,6 +28,7 @@ import { Migration20261206100000_retention } from './Migration20261206100000_ret
 import { Migration20261206110000_session_confirmation } from './Migration20261206110000_session_confirmation';
 import { Migration20261206110100_data_export } from './Migration20261206110100_data_export';
 import { Migration20261206120000_account_deletion } from './Migration20261206120000_account_deletion';
+import { Migration20261206140000_recordings } from './Migration20261206140000_recordings';
 
 /** Every migration, in order. Listed here (not discovered from the folder) so the build and the tests load the same code. */
 export const migrations = [
@@ -61,4 +62,5 @@ export const migrations = [
   { name: 'Migration20261206110000_session_confirmation', class: Migration20261206110000_session_confirmation },
   { name: 'Migration20261206110100_data_export', class: Migration20261206110100_data_export },
   { name: 'Migration20261206120000_account_deletion', class: Migration20261206120000_account_deletion },
+  { name: 'Migration20261206140000_recordings', class: Migration20261206140000_recordings },
 ];

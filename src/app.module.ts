@@ -69,6 +69,8 @@ export class AppModule implements NestModule {
       .apply(Sequence(RequestContextMiddleware, BodyMiddleware, BrowserMiddleware, SessionMiddleware, CsrfMiddleware))
       .exclude('healthz', 'readyz') // probes must not depend on sessions or the database
       .exclude('oidc/{*path}') // the OpenID provider (mounted in app.ts) parses its own bodies and has its own protections
+      // Recordings arrive from Jibri and JaaS, not browsers: the body is the file (streamed) or a signed webhook read raw.
+      .exclude({ path: 'recordings/jibri', method: RequestMethod.POST }, { path: 'recordings/jaas', method: RequestMethod.POST })
       .forRoutes({ path: '{*path}', method: RequestMethod.ALL });
   }
 }

@@ -50,6 +50,9 @@ export async function createApp(config: Config): Promise<NestExpressApplication>
     bufferLogs: true,
   });
   adapter.useRenderer(app.get(Renderer));
+  // A whole request may take 2 hours (Node's default: 5 minutes), so a recording of gigabytes sent
+  // by Jibri over a slow link is not cut off; a request's headers must still come within 60 s.
+  app.getHttpServer().requestTimeout = 2 * 3600_000;
   const logger = app.get<Logger>(LOGGER);
   app.useLogger(new NestPinoLogger(logger));
   app.set('trust proxy', config.trustProxy);

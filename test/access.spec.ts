@@ -17,8 +17,10 @@ import { ENDS_SESSION, registeredRoutes } from './harness/routes';
  * signed-in     a signed-in person (password and second factor): others are sent to sign in
  * staff roles   signed in and holding one of the roles: others 403
  * provider      the OpenID provider's interaction pages (their own checks)
+ * signature     machines (Jibri, JaaS), no session: a request without its sender's signature is refused (401, or 404 when not set up)
+ * own check     the route decides itself, and answers 404 to anyone it refuses (a recording: supervisors and the call's referee)
  */
-type Access = 'public' | 'link' | 'second-factor' | 'signed-in' | 'provider' | readonly StaffRole[];
+type Access = 'public' | 'link' | 'second-factor' | 'signed-in' | 'provider' | 'signature' | 'own check' | readonly StaffRole[];
 
 const ACCESS: Record<string, Access> = {
   'GET /': 'public',
@@ -187,6 +189,11 @@ const ACCESS: Record<string, Access> = {
   'POST /agent/calls/:id/code': ['referee'],
   'POST /agent/calls/:id/interpreter': ['referee'],
   'POST /agent/calls/:id/outcome': ['referee'],
+  'GET /agent/calls/:id/recording': ['referee', 'supervisor'],
+  // Call recordings: sent by Jibri or JaaS, watched by who may
+  'POST /recordings/jibri': 'signature',
+  'POST /recordings/jaas': 'signature',
+  'GET /recordings/:id/video': 'own check',
   // Help and support
   'GET /help': 'public',
   'GET /help/search': 'public',
@@ -277,6 +284,8 @@ describe.each(IDENTITIES)('as %s', (who) => {
       if (res.status >= 500) ok = false;
       else if (Array.isArray(access)) ok = !signedIn ? toSignIn : access.includes(who) ? res.status !== 403 && !toSignIn : res.status === 403;
       else if (access === 'signed-in' || access === 'second-factor') ok = signedIn ? !toSignIn && res.status !== 403 : toSignIn;
+      else if (access === 'signature') ok = res.status === 401 || res.status === 404;
+      else if (access === 'own check') ok = res.status === 404; // no such recording for anyone, here
       else ok = res.status !== 403; // public, link, provider: no role needed
       if (!ok) problems.push(`${route} → ${res.status}${res.headers.location ? ` ${res.headers.location}` : ''} (expected ${JSON.stringify(access)})`);
     }
@@ -294,7 +303,8 @@ it('signs anyone out, and then the account pages ask to sign in', async () => {
 
 it('refuses every state-changing route without the anti-CSRF token', async () => {
   const problems: string[] = [];
-  for (const route of Object.keys(ACCESS).filter((r) => r.startsWith('POST '))) {
+  // Machines' routes carry no session, hence no token: their sender's signature stands in for it (checked above).
+  for (const route of Object.keys(ACCESS).filter((r) => r.startsWith('POST ') && ACCESS[r] !== 'signature')) {
     const res = await browsers.applicant.post(concrete(route.slice(5))).type('form').send({ anything: 'x' });
     if (res.status !== 403) problems.push(`${route} → ${res.status}`);
   }

@@ -69,6 +69,17 @@ export interface Config {
   };
   /** Jitsi Meet for the video calls (JITSI_DOMAIN; with JITSI_APP_ID and JITSI_APP_SECRET every participant gets a JWT). */
   jitsi: { domain: string; appId?: string; appSecret?: string };
+  /**
+   * Call recordings: the shared secret of Jibri's finalize script (RECORDING_UPLOAD_SECRET), the
+   * JaaS webhook's secret and the only host its download links may name, and the limits of a file.
+   */
+  recordings: {
+    uploadSecret?: string;
+    jaasWebhookSecret?: string;
+    jaasDownloadHost?: string;
+    maxBytes: number;
+    downloadTimeoutSeconds: number;
+  };
   /** Length of an appointment slot, in minutes (SLOT_MINUTES). */
   slotMinutes: number;
   /** A reviewer's claim on a case lapses after this many seconds without activity (REVIEW_CLAIM_SECONDS), so a crash or a closed tab never holds a case. */
@@ -250,6 +261,7 @@ export function loadConfig(env: Env = process.env): Config {
       unfinishedCaseDays: integer(env, 'UNFINISHED_CASE_DAYS', 180, 30, 3650),
     },
     jitsi: jitsi(env),
+    recordings: recordings(env),
     slotMinutes: integer(env, 'SLOT_MINUTES', 20, 5, 120),
     reviewClaimSeconds: integer(env, 'REVIEW_CLAIM_SECONDS', 1200, 5, 86_400),
     orphanFileGraceMinutes: integer(env, 'ORPHAN_FILE_GRACE_MINUTES', 60, 10, 10_080),
@@ -275,6 +287,24 @@ function jitsi(env: Env): Config['jitsi'] {
   if (!!appId !== !!appSecret) throw new ConfigError(appId ? 'JITSI_APP_SECRET' : 'JITSI_APP_ID', `is required when ${appId ? 'JITSI_APP_ID' : 'JITSI_APP_SECRET'} is set`);
   if (appSecret && appSecret.length < 32) throw new ConfigError('JITSI_APP_SECRET', 'must be at least 32 characters');
   return { domain, appId, appSecret };
+}
+
+/** RECORDING_UPLOAD_SECRET and JAAS_WEBHOOK_SECRET (32+ characters each when set), JAAS_DOWNLOAD_HOST, RECORDING_MAX_MB, RECORDING_DOWNLOAD_TIMEOUT_SECONDS. */
+function recordings(env: Env): Config['recordings'] {
+  const uploadSecret = env.RECORDING_UPLOAD_SECRET || undefined;
+  if (uploadSecret && uploadSecret.length < 32) throw new ConfigError('RECORDING_UPLOAD_SECRET', 'must be at least 32 characters');
+  const jaasWebhookSecret = env.JAAS_WEBHOOK_SECRET || undefined;
+  if (jaasWebhookSecret && jaasWebhookSecret.length < 16) throw new ConfigError('JAAS_WEBHOOK_SECRET', 'must be the endpoint secret shown in the JaaS console (16+ characters)');
+  const jaasDownloadHost = (env.JAAS_DOWNLOAD_HOST || '').trim().toLowerCase() || undefined;
+  if (jaasDownloadHost && !/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$/.test(jaasDownloadHost)) throw new ConfigError('JAAS_DOWNLOAD_HOST', `must be a host name (with an optional port), got "${jaasDownloadHost}"`);
+  if (jaasWebhookSecret && !jaasDownloadHost) throw new ConfigError('JAAS_DOWNLOAD_HOST', 'is required when JAAS_WEBHOOK_SECRET is set (recordings are downloaded only from that host)');
+  return {
+    uploadSecret,
+    jaasWebhookSecret,
+    jaasDownloadHost,
+    maxBytes: integer(env, 'RECORDING_MAX_MB', 4096, 1, 65_536) * 1024 * 1024,
+    downloadTimeoutSeconds: integer(env, 'RECORDING_DOWNLOAD_TIMEOUT_SECONDS', 1800, 1, 86_400),
+  };
 }
 
 /** An https URL (http only for localhost), without query or fragment: the issuer identifier of OpenID Connect. */

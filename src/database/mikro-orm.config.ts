@@ -26,6 +26,7 @@ import { AgentStatus } from '../scheduling/agent-status.entity';
 import { QueueEntry } from '../scheduling/queue-entry.entity';
 import { AgentShift, AgentShiftException, Appointment, BookedSlot } from '../scheduling/appointment.entity';
 import { VideoCall } from '../video/video-call.entity';
+import { Recording, RecordingDownload } from '../video/recording.entity';
 import { CallPreference } from '../video/call-preference.entity';
 import { DocumentFile } from '../documents/document-file.entity';
 import { DocumentReview } from '../documents/document-review.entity';
@@ -72,6 +73,8 @@ export const entities = [
   JobRun,
   Link,
   AccountDeletion,
+  Recording,
+  RecordingDownload,
 ];
 
 /** The one MikroORM configuration, shared by the app, `npm run migrate` and the tests. */

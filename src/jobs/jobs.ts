@@ -87,6 +87,16 @@ export const JOBS = {
     schedule: CronExpression.EVERY_MINUTE,
     does: 'Deletes the accounts whose owners asked for it ACCOUNT_DELETION_WAIT_HOURS ago and did not cancel: tells the organizations that received their claims (back-channel logout), revokes their consents and tokens, removes every row about them and their document files. The audit log keeps ids, types, times and network addresses.',
   },
+  'recording-retention': {
+    lock: 7_310_620,
+    schedule: CronExpression.EVERY_HOUR,
+    does: 'Deletes the call recordings of calls that ended longer ago than RECORDING_RETENTION_DAYS (the file; the row keeps the date, its key erased), each deletion audited; and stored recordings no row names, older than 24 hours (what a crash leaves).',
+  },
+  'recording-downloads': {
+    lock: 7_310_621,
+    schedule: CronExpression.EVERY_MINUTE,
+    does: 'Downloads the recordings JaaS announced (only from JAAS_DOWNLOAD_HOST, within RECORDING_MAX_MB and RECORDING_DOWNLOAD_TIMEOUT_SECONDS), retrying failed transfers with backoff up to 8 attempts.',
+  },
 } as const satisfies Record<string, { lock: number; schedule: string; does: string }>;
 
 export type JobName = keyof typeof JOBS;

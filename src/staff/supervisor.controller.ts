@@ -8,6 +8,7 @@ import { lineChart, stackedBarChart } from './charts';
 import { RequireRole, RolesGuard } from './roles.guard';
 import { HISTORY_HOURS, OUTCOME_DAYS, PERIOD_DAYS, SAMPLE_MINUTES } from '../reporting/figures';
 import { DashboardQuery, ReassignReviewForm, ReleaseCallForm, ReleaseReviewForm } from './forms';
+import { RecordingsService } from '../video/recordings.service';
 import { SupervisorService } from './supervisor.service';
 
 const NOTICES = ['released', 'reassigned', 'call-released'];
@@ -22,16 +23,21 @@ const NOTICES = ['released', 'reassigned', 'call-released'];
 @UseGuards(RolesGuard)
 @RequireRole('supervisor')
 export class SupervisorController {
-  constructor(private readonly supervisor: SupervisorService) {}
+  constructor(
+    private readonly supervisor: SupervisorService,
+    private readonly recordings: RecordingsService,
+  ) {}
 
   @Get()
   async dashboard(@CurrentViewer() viewer: Viewer, @Query() query: unknown) {
     const { live, done } = readForm(DashboardQuery, query).valid!;
     const data = await this.supervisor.dashboard(viewer.accountId, { live });
+    // Consented calls whose recording never came, and recordings received (the full page only: they change slowly).
+    const [missingRecordings, recentRecordings] = live ? [] : await Promise.all([this.recordings.missing(), this.recordings.recent()]);
     // The chart functions are called from the template, which holds every label (for translation);
     // the periods are numbers in the messages, so the words follow the code.
     const periods = { historyHours: HISTORY_HOURS, sampleMinutes: SAMPLE_MINUTES, outcomeDays: OUTCOME_DAYS, periodDays: PERIOD_DAYS };
-    return view('staff/supervisor', { ...data, ...periods, chart: { line: lineChart, bars: stackedBarChart }, notice: NOTICES.find((n) => n === done) });
+    return view('staff/supervisor', { ...data, ...periods, missingRecordings, recentRecordings, chart: { line: lineChart, bars: stackedBarChart }, notice: NOTICES.find((n) => n === done) });
   }
 
   // ---- A claimed document review: release or reassign ------------------------------------------

@@ -15,6 +15,7 @@ import { CurrentViewer } from '../web/current-viewer.decorator';
 import { readForm } from '../web/form';
 import { fileResponse, invalidForm, redirect, view, View, type FieldErrors, type FileResponse, type Redirect } from '../web/view';
 import { CallsService } from './calls.service';
+import { RecordingsService } from './recordings.service';
 import { OUTCOME_LABELS } from './checklist';
 import { AgentStatusForm, DayOffForm, NOTES_MAX, ShiftForm, outcomeForm } from './forms';
 import { allowJitsi } from './jitsi';
@@ -40,12 +41,13 @@ export class AgentCallsController {
     private readonly files: DocumentFilesService,
     private readonly languages: LanguageResolver,
     private readonly access: StaffAccess,
+    private readonly recordings: RecordingsService,
   ) {}
 
   @Get()
   async home(@CurrentViewer() viewer: Viewer, @Query() query: Query): Promise<View> {
     const agentId = viewer.accountId;
-    const [status, waiting, estimate] = await Promise.all([this.queue.agentStatus(agentId), this.queue.waitingCount(), this.queue.estimate(0)]);
+    const [status, waiting, estimate, recordings] = await Promise.all([this.queue.agentStatus(agentId), this.queue.waitingCount(), this.queue.estimate(0), this.recordings.watchableOf(agentId)]);
     return view('agent/calls', {
       status,
       statuses: AGENT_STATUSES.filter((s) => s !== 'on_call'),
@@ -53,6 +55,7 @@ export class AgentCallsController {
       // The next applicant's estimate as a whole sentence of the agents' own (agent.calls.nextWait.*).
       headWait: waitPhrase(estimate, 'agent.calls.nextWait'),
       notice: ['empty', 'not-certified', 'done'].find((n) => n in query),
+      recordings,
     });
   }
 
@@ -150,7 +153,8 @@ export class AgentCallsController {
     const callLanguage = details.preferences.language;
     const callLanguageName = languageName(callLanguage, this.languages.of(req)) ?? callLanguage;
     // A supervisor's look is read only: no video, no forms.
-    const context: Record<string, unknown> = { call, details, images, outcomes: OUTCOME_LABELS, callLanguageName, notesMax: NOTES_MAX, values: {}, readOnly: as !== 'holder', ...extra };
+    const recording = await this.recordings.stateOf(call);
+    const context: Record<string, unknown> = { call, details, images, recording, outcomes: OUTCOME_LABELS, callLanguageName, notesMax: NOTES_MAX, values: {}, readOnly: as !== 'holder', ...extra };
     if (call.status === 'active' && as === 'holder') {
       context.join = await this.calls.joinInfo(call, { id: viewer.accountId, name: `Trusted Referee (${viewer.email})`, email: viewer.email, agent: true });
       const csp = res.getHeader('Content-Security-Policy');
@@ -166,6 +170,19 @@ export class AgentCallsController {
     const readable = await this.readable(viewer, id);
     if (readable instanceof View) return readable;
     return this.consoleView(req, viewer, res, readable.call, readable.access.as, { notice: 'code' in query ? 'code' : undefined });
+  }
+
+  /**
+   * The call's recording, for the Trusted Referee who ran it until its outcome is final (their
+   * console closes with the call) and for supervisors: its state and a player, nothing else
+   * of the applicant's. 404 for anyone else.
+   */
+  @Get(':id/recording')
+  @RequireRole('referee', 'supervisor')
+  async recording(@CurrentViewer() viewer: Viewer, @Param('id') id: string): Promise<View> {
+    const found = await this.recordings.callForViewer(viewer.accountId, id);
+    if (!found) throw new NotFoundException();
+    return view('agent/call-recording', { call: found.call, recording: found.recording });
   }
 
   /** One approved document image of this call's case (each view audit-logged). */

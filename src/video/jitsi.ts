@@ -12,7 +12,7 @@ export interface Participant {
 /**
  * A participant's JWT for Jitsi Meet's token authentication:
  * HS256 with the shared app secret; iss the app id, aud "jitsi", sub the domain, the room,
- * exp, context.user (moderator only for the agent) and context.features (recording only for
+ * exp, context.user (moderator and owner only for the agent) and context.features (recording only for
  * the agent). Undefined without JITSI_APP_ID/JITSI_APP_SECRET (a development Jitsi without auth).
  */
 export async function jitsiToken(config: Config['jitsi'], room: string, who: Participant, expiresAt: Date): Promise<string | undefined> {
@@ -20,7 +20,8 @@ export async function jitsiToken(config: Config['jitsi'], room: string, who: Par
   return new SignJWT({
     room,
     context: {
-      user: { id: who.id, name: who.name, ...(who.email ? { email: who.email } : {}), moderator: who.agent },
+      // moderator for Prosody modules that read it (token_moderation), affiliation for those that read that (token_affiliation).
+      user: { id: who.id, name: who.name, ...(who.email ? { email: who.email } : {}), moderator: who.agent, affiliation: who.agent ? 'owner' : 'member' },
       features: { recording: who.agent, livestreaming: false },
     },
   })

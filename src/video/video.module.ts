@@ -1,5 +1,7 @@
 import { DocumentsModule } from '../documents/documents.module';
 import { Module } from '@nestjs/common';
+import { CONFIG, type Config } from '../config/config';
+import { RECORDING_STORE, createRecordingStore } from '../documents/store';
 import { AuditModule } from '../audit/audit.module';
 import { CryptoModule } from '../crypto/crypto.module';
 import { NotificationsModule } from '../notifications/notifications.module';
@@ -10,12 +12,14 @@ import { VerificationModule } from '../verification/verification.module';
 import { AgentCallsController } from './agent-calls.controller';
 import { CallController } from './call.controller';
 import { CallsService } from './calls.service';
+import { RecordingsController } from './recordings.controller';
+import { RecordingsService } from './recordings.service';
 
-/** Video calls on Jitsi: the applicant's call pages under /call, the agent's console under /agent/calls. */
+/** Video calls on Jitsi: the applicant's call pages under /call, the agent's console under /agent/calls, and the calls' recordings under /recordings. */
 @Module({
   imports: [DocumentsModule, AuditModule, CryptoModule, NotificationsModule, SchedulingModule, StaffModule, VerificationModule, VerifiedIdentityModule],
-  controllers: [CallController, AgentCallsController],
-  providers: [CallsService],
-  exports: [CallsService],
+  controllers: [CallController, AgentCallsController, RecordingsController],
+  providers: [CallsService, RecordingsService, { provide: RECORDING_STORE, inject: [CONFIG], useFactory: (config: Config) => createRecordingStore(config) }],
+  exports: [CallsService, RecordingsService],
 })
 export class VideoModule {}

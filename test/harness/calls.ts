@@ -5,6 +5,7 @@ import { step as flowStep } from '../../src/verification/flow';
 import { VerificationCase } from '../../src/verification/verification-case.entity';
 import type { TestApp } from './app';
 import { createAccount, grantRoles, signIn, type TestPerson } from './accounts';
+import { csrfOf } from './forms';
 import { newApplicant, throughIntake, type Applicant } from './verification';
 
 type Browser = ReturnType<TestApp['browser']>;
@@ -67,4 +68,25 @@ export async function newReferee(t: TestApp, label = 'referee', signedIn = true)
   const accountId: string = rows[0].id;
   await inContext(t, () => t.app.get(StaffService).certify(accountId, new Date()));
   return { person, accountId, browser: signedIn ? await signIn(t, person) : undefined };
+}
+
+/**
+ * A call in progress between a new approved applicant and a new referee, as their pages make
+ * it (queue, "Next applicant"); with `consent`, the applicant agreed to the recording and joined.
+ */
+export async function callInProgress(t: TestApp, consent = true) {
+  const a = await approvedApplicant(t);
+  await a.post('/call');
+  const referee = await newReferee(t);
+  const b = referee.browser!;
+  const post = async (path: string, fields: Record<string, string> = {}) => {
+    const page = await b.get('/agent/calls');
+    return b.post(path).type('form').send({ _csrf: csrfOf(page.text), ...fields });
+  };
+  await post('/agent/calls/status', { status: 'available' });
+  const next = await post('/agent/calls/next');
+  const callId = String(next.headers.location).split('/').pop()!;
+  if (consent) await a.post('/call/join', { recordingConsent: 'yes' });
+  const { rows } = await t.db.sql.query('select room from video_call where id = $1', [callId]);
+  return { applicant: a, referee, callId, room: rows[0].room as string, caseId: a.caseId };
 }
