@@ -50,6 +50,9 @@ export const ENCRYPTED_COLUMNS: readonly EncryptedColumn[] = [
   { table: 'mfa_pending', key: 'id', column: 'data', field: 'phoneSealed', context: () => 'phone' },
   // oidc/signing-keys.service.ts: the ID-token signing keys' private halves.
   { table: 'oidc_signing_key', key: 'kid', column: 'private_jwk_sealed', context: (row) => `oidc_signing_key:${row.kid}:private_jwk` },
+  // video/recordings.service.ts: each recording's file key, and a JaaS download link until it is fetched.
+  { table: 'recording', key: 'id', column: 'wrapped_key', context: (row) => `recording:${row.id}` },
+  { table: 'recording_download', key: 'id', column: 'link_cipher', context: (row) => `recording_download:${row.id}:link` },
 ];
 
 /** "table.column" or "table.column.field", as the command prints it. */
