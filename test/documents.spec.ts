@@ -426,7 +426,7 @@ describe("in the applicant's language", () => {
     const html = await send(Buffer.from('<!doctype html><html><body>hi</body></html>'), 'passport.jpg');
     expect(html.status).toBe(415);
     expect(html.text).toContain('Ce fichier n’est pas une photo que nous pouvons lire. Choisissez une image JPEG, PNG, HEIC ou WebP.');
-    expect(html.text).toContain('<title>Erreur : Envoyez vos documents | Referee</title>');
+    expect(html.text).toContain('<title>Erreur\u202f: Envoyez vos documents | Referee</title>');
     expect(await fileRows(a)).toEqual([]);
   });
 

@@ -142,7 +142,7 @@ describe('the audit log', () => {
     const { person } = await staffBrowser([]);
     const { rows: [account] } = await t.db.sql.query('select id from account where email = $1', [person.email]);
     const { rows } = await t.db.sql.query('select action, ip, details from audit_event where actor_id = $1 order by id', [account.id]);
-    expect(rows.map((r) => r.action)).toEqual(['sign_in.password_accepted', 'mfa.method_added', 'mfa.backup_codes_generated']);
+    expect(rows.map((r) => r.action)).toEqual(['sign_in.password_accepted', 'mfa.method_added', 'sign_in.completed', 'mfa.backup_codes_generated']);
     expect(rows[0].ip).toMatch(/127\.0\.0\.1/);
     const everything = JSON.stringify((await t.db.sql.query('select * from audit_event')).rows);
     expect(everything).not.toContain(person.email);

@@ -418,7 +418,7 @@ describe('in the reader’s language', () => {
       .type('form')
       .send({ _csrf: csrfOf(page.text), category: 'wizardry', message: 'x'.repeat(5001), caseReference: '<b>', email: 'french.errors@example.org' });
     expect(res.status).toBe(400);
-    expect(res.text).toMatch(/<title>Erreur : /);
+    expect(res.text).toMatch(/<title>Erreur\u202f: /);
     // Each message sits in its field's group, and the field points at it.
     expect(textOf(res.text, 'category-error')).toBe('Choisissez le sujet de votre question');
     expect(textOf(res.text, 'message-error')).toMatch(/^Votre message doit compter 5\s000 caractères au plus \(il en compte 5\s001\)$/u);
@@ -503,7 +503,7 @@ describe('in the reader’s language', () => {
     const reference = textOf(res.text, 'support-reference')!;
     const mail = await lastEmailTo(t.db.sql, email);
     expect(mail!.subject).toBe(`Nous avons reçu votre signalement de fraude (${reference})`);
-    expect(mail!.body).toContain('Que faire maintenant :\n1. N’ouvrez pas le lien');
+    expect(mail!.body).toContain('Que faire maintenant\u202f:\n1. N’ouvrez pas le lien');
     expect(mail!.body).toContain(`Réinitialiser votre mot de passe\u202f: ${t.config.baseUrl}/password-reset`);
     expect(mail!.body).not.toContain('Do not open the link');
 

@@ -10,6 +10,7 @@ interface SessionRow {
   account_id: string;
   email: string;
   language: string | null;
+  deletion_pending: boolean;
 }
 
 export interface SessionWithAccount {
@@ -20,16 +21,19 @@ export interface SessionWithAccount {
   accountId: string;
   email: string;
   language: string | null;
+  /** The person asked for their account's deletion and it has not happened yet (privacy/account-deletion). */
+  deletionPending: boolean;
 }
 
 /**
- * The session with this id and its account's email and language. Every signed-in request
+ * The session with this id, its account's email and language, and whether the account waits for its deletion. Every signed-in request
  * asks this: one plain statement, not an ORM query with a join (MikroORM's query building
  * costs several times the round trip here).
  */
 export async function sessionWithAccount(em: EntityManager, sessionId: string): Promise<SessionWithAccount | undefined> {
   const [row] = await sql<SessionRow>(em,
-    `select s.last_seen_at, s.expires_at, s.authenticated_at, s.second_factor_at, s.account_id, a.email, a.language
+    `select s.last_seen_at, s.expires_at, s.authenticated_at, s.second_factor_at, s.account_id, a.email, a.language,
+            exists (select 1 from "account_deletion" d where d.account_id = s.account_id) as deletion_pending
        from "session" s join "account" a on a.id = s.account_id where s.id = ?`,
     [sessionId],
   );
@@ -42,6 +46,7 @@ export async function sessionWithAccount(em: EntityManager, sessionId: string): 
     accountId: row.account_id,
     email: row.email,
     language: row.language,
+    deletionPending: row.deletion_pending,
   };
 }
 

@@ -53,7 +53,7 @@ export class SessionsService {
       req.pendingSignIn = who;
       return;
     }
-    req.viewer = { ...who, idleExpiresAt: new Date(Math.min(lastSeen + this.idleMs, expiresAt)) };
+    req.viewer = { ...who, idleExpiresAt: new Date(Math.min(lastSeen + this.idleMs, expiresAt)), ...(session.deletionPending ? { deletionPending: true } : {}) };
   }
 
   /**

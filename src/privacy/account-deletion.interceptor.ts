@@ -1,8 +1,7 @@
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
-import { from, mergeMap, of, type Observable } from 'rxjs';
+import { of, type Observable } from 'rxjs';
 import type { WebRequest } from '../web/request';
 import { redirect, view } from '../web/view';
-import { AccountDeletionService } from './account-deletion.service';
 import { SCHEDULED_PAGE } from './account-deletion.controller';
 
 /** What a person waiting for their deletion may still use: the privacy pages (download, cancel), signing out, help and policies. */
@@ -17,18 +16,11 @@ const INTERACTION = /^\/interaction\/([A-Za-z0-9_-]+)(\/login)?$/;
  */
 @Injectable()
 export class AccountDeletionInterceptor implements NestInterceptor {
-  constructor(private readonly deletions: AccountDeletionService) {}
-
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const req = context.switchToHttp().getRequest<WebRequest>();
-    if (!req.viewer || STILL_OPEN.test(req.path)) return next.handle();
-    return from(this.deletions.pending(req.viewer.accountId)).pipe(
-      mergeMap((pending) => {
-        if (!pending) return next.handle();
-        const interaction = INTERACTION.exec(req.path);
-        if (interaction && req.method === 'GET') return of(view('privacy/delete-openid', { next: `/interaction/${interaction[1]}` }));
-        return of(redirect(SCHEDULED_PAGE));
-      }),
-    );
+    if (!req.viewer?.deletionPending || STILL_OPEN.test(req.path)) return next.handle();
+    const interaction = INTERACTION.exec(req.path);
+    if (interaction && req.method === 'GET') return of(view('privacy/delete-openid', { next: `/interaction/${interaction[1]}` }));
+    return of(redirect(SCHEDULED_PAGE));
   }
 }

@@ -11,6 +11,8 @@ export interface Viewer {
   language?: Language;
   /** When the idle timeout will sign them out, unless they act or extend. */
   idleExpiresAt: Date;
+  /** They asked for their account's deletion, not yet done: most pages lead to "will be deleted on …" (read with the session, no query of its own). */
+  deletionPending?: boolean;
 }
 
 /** Express's request with what Referee's middleware adds. */

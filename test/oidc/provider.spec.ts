@@ -561,7 +561,7 @@ describe('the consent page in the person’s language', () => {
     expect(french.text).toContain('<h1>Partager vos informations avec Bureau des Exemples</h1>');
     const frenchClaims = claimsOn(french.text);
     expect(frenchClaims).toContain('Votre adresse e-mail');
-    expect(frenchClaims).toContain('Votre identité vérifiée\u202f: votre prénom, votre nom de famille, votre deuxième prénom, votre date de naissance, votre adresse');
+    expect(frenchClaims).toContain('Votre identité vérifiée : votre prénom, votre nom de famille, votre deuxième prénom, votre date de naissance, votre adresse');
     expect(frenchClaims).not.toMatch(/\b(Your|your|email address|verified identity)\b/);
     expect(french.text).toContain('href="/account/organizations">Organisations connectées</a>');
 
