@@ -252,6 +252,34 @@ describe('a Jibri recording, sent by the finalize script', () => {
   }, 60_000);
 });
 
+describe("the applicant's \"Who saw my data\"", () => {
+  it('lists each viewing of their call recording with the viewer\'s role and the time, never who it was', async () => {
+    const call = await callInProgress(t);
+    expect((await upload(call.room, video)).status).toBe(201);
+    const { rows } = await t.db.sql.query('select id from recording where call_id = $1', [call.callId]);
+    const email = `supervisor.watching.${Date.now()}@referee.example`;
+    const person = await createAccount(t, email);
+    await grantRoles(t, email, ['supervisor']);
+    const sup = await signIn(t, person);
+    expect((await sup.get(`/recordings/${rows[0].id}/video`).buffer(true).parse(binary)).status).toBe(200);
+    const supervisorId = (await t.db.sql.query('select id from account where email = $1', [email])).rows[0].id;
+    // The referee who ran the call watches it too: listed as the Trusted Referee.
+    expect((await call.referee.browser!.get(`/recordings/${rows[0].id}/video`).buffer(true).parse(binary)).status).toBe(200);
+
+    const page = await call.applicant.browser.get('/account/privacy/access');
+    expect(page.status).toBe(200);
+    const staff = [...page.text.matchAll(/<tr data-kind="staff">([\s\S]*?)<\/tr>/g)].map((m) => m[1].replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim());
+    // Newest first: the referee's viewing, then the supervisor's.
+    expect(staff.filter((row) => row.includes('Watched the recording of your video call'))).toEqual([
+      expect.stringMatching(/\d{4}.* Trusted Referee Watched the recording of your video call$/),
+      expect.stringMatching(/\d{4}.* Supervisor Watched the recording of your video call$/),
+    ]);
+    expect(page.text).not.toContain(email);
+    expect(page.text).not.toContain(supervisorId);
+    expect(page.text).not.toContain(rows[0].id);
+  }, 60_000);
+});
+
 describe('a JaaS recording, announced by its webhook and downloaded by the job', () => {
   const event = (room: string, key: string, link = `http://127.0.0.1:${jaasPort}/recordings/${key}.mp4?token=pre-authenticated`) =>
     Buffer.from(JSON.stringify({ idempotencyKey: key, customerId: 'c', appId: 'vpaas-magic-cookie-test', eventType: 'RECORDING_UPLOADED', sessionId: 's', timestamp: Date.now(), fqn: `vpaas-magic-cookie-test/${room}`, data: { preAuthenticatedLink: link } }));
