@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { createHash, createHmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -14,9 +14,10 @@ import { createAccount, grantRoles, signIn } from './harness/accounts';
 import { freePort, startAnotherInstance, startTestApp, type TestApp } from './harness/app';
 import { callInProgress, inContext, JITSI, newReferee } from './harness/calls';
 import { csrfOf } from './harness/forms';
+import { jaasEvent, jaasSignature, jaasWebhook, RECORDINGS, testVideo, uploadRecording } from './harness/recordings';
 
-const SECRET = 'the-recording-upload-secret-of-this-test-run';
-const JAAS_SECRET = 'the-jaas-endpoint-secret-of-this-test';
+const SECRET = RECORDINGS.RECORDING_UPLOAD_SECRET;
+const JAAS_SECRET = RECORDINGS.JAAS_WEBHOOK_SECRET;
 const SCRIPT = join(__dirname, '..', 'deploy', 'jibri', 'finalize.sh');
 
 let t: TestApp;
@@ -30,20 +31,13 @@ let jaasServes: 'video' | 'too-large' | 'too-slow' = 'video';
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'referee-recordings-'));
-  // A small real recording as Jibri makes them: 6 s of H.264 and AAC in MP4, every frame a key frame (so it spans several encrypted chunks).
-  const made = await run('ffmpeg', [
-    ...['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=duration=6:size=320x240:rate=10', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=6'],
-    ...['-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-g', '1', '-c:a', 'aac', '-shortest', join(work, 'call.mp4')],
-  ]);
-  if (made.code !== 0) throw new Error(`ffmpeg could not make the test recording (is it installed? .ci/run installs it): ${made.stderr}`);
-  video = readFileSync(join(work, 'call.mp4'));
+  video = await testVideo(6);
   jaasPort = await freePort();
   jaas = createServer((_req, res) => serveDownload(res));
   await new Promise<void>((resolve) => jaas.listen(jaasPort, '127.0.0.1', resolve));
   t = await startTestApp({
     ...JITSI,
-    RECORDING_UPLOAD_SECRET: SECRET,
-    JAAS_WEBHOOK_SECRET: JAAS_SECRET,
+    ...RECORDINGS,
     JAAS_DOWNLOAD_HOST: `127.0.0.1:${jaasPort}`,
     RECORDING_MAX_MB: '1',
     RECORDING_DOWNLOAD_TIMEOUT_SECONDS: '1',
@@ -89,14 +83,7 @@ async function finalize(room: string, file: Buffer = video, env: Record<string, 
 }
 
 /** A direct POST as the script makes it, signed with `secret` at `timestamp`. */
-function upload(room: string, body: Buffer, options: { secret?: string; timestamp?: number; sign?: boolean } = {}) {
-  const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
-  const hash = createHash('sha256').update(body).digest('hex');
-  const signature = createHmac('sha256', options.secret ?? SECRET).update(`${timestamp}.${room}.${hash}`).digest('hex');
-  const req = request(t.app.getHttpServer()).post('/recordings/jibri').set('Content-Type', 'application/octet-stream').set('X-Referee-Room', room);
-  if (options.sign !== false) req.set('X-Referee-Timestamp', timestamp).set('X-Referee-Signature', signature);
-  return req.send(body);
-}
+const upload = (room: string, body: Buffer, options: { secret?: string; timestamp?: number; sign?: boolean } = {}) => uploadRecording(t, room, body, options);
 
 async function supervisor() {
   const email = `supervisor.${Date.now()}.${Math.random().toString(36).slice(2)}@referee.example`;
@@ -281,14 +268,9 @@ describe("the applicant's \"Who saw my data\"", () => {
 });
 
 describe('a JaaS recording, announced by its webhook and downloaded by the job', () => {
-  const event = (room: string, key: string, link = `http://127.0.0.1:${jaasPort}/recordings/${key}.mp4?token=pre-authenticated`) =>
-    Buffer.from(JSON.stringify({ idempotencyKey: key, customerId: 'c', appId: 'vpaas-magic-cookie-test', eventType: 'RECORDING_UPLOADED', sessionId: 's', timestamp: Date.now(), fqn: `vpaas-magic-cookie-test/${room}`, data: { preAuthenticatedLink: link } }));
-  const signed = (body: Buffer, secret = JAAS_SECRET, t0 = Math.floor(Date.now() / 1000)) => `t=${t0},v1=${createHmac('sha256', secret).update(`${t0}.`).update(body).digest('base64')}`;
-  const webhook = (body: Buffer, signature?: string) => {
-    const req = request(t.app.getHttpServer()).post('/recordings/jaas').set('Content-Type', 'application/json');
-    if (signature) req.set('X-Jaas-Signature', signature);
-    return req.send(body.toString('utf8')); // as text: superagent would send a Buffer as JSON of its bytes
-  };
+  const event = (room: string, key: string, link = `http://127.0.0.1:${jaasPort}/recordings/${key}.mp4?token=pre-authenticated`) => jaasEvent(room, key, link);
+  const signed = jaasSignature;
+  const webhook = (body: Buffer, signature?: string) => jaasWebhook(t, body, signature);
   const downloads = () => inContext(t, () => t.app.get(RecordingsService).runDownloads(new Date(Date.now() + 120 * 60_000 * (++clock))));
   let clock = 0;
 
