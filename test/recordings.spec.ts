@@ -10,7 +10,9 @@ import { buffer as collect } from 'node:stream/consumers';
 import { ConfigError, loadConfig } from '../src/config/config';
 import { CHUNK, HEADER_BYTES, openRange, sealStream, sealedSize, storedRange } from '../src/video/recording-cipher';
 import { RecordingsService } from '../src/video/recordings.service';
-import { createAccount, grantRoles, signIn } from './harness/accounts';
+import { DataExportService } from '../src/privacy/data-export.service';
+import { strFromU8, unzipSync } from 'fflate';
+import { confirmIdentity, createAccount, grantRoles, signIn } from './harness/accounts';
 import { freePort, startAnotherInstance, startTestApp, type TestApp } from './harness/app';
 import { callInProgress, inContext, JITSI, newReferee } from './harness/calls';
 import { csrfOf } from './harness/forms';
@@ -239,7 +241,7 @@ describe('a Jibri recording, sent by the finalize script', () => {
   }, 60_000);
 });
 
-describe("the applicant's \"Who saw my data\"", () => {
+describe("the applicant's Privacy Rights Center", () => {
   it('lists each viewing of their call recording with the viewer\'s role and the time, never who it was', async () => {
     const call = await callInProgress(t);
     expect((await upload(call.room, video)).status).toBe(201);
@@ -264,6 +266,45 @@ describe("the applicant's \"Who saw my data\"", () => {
     expect(page.text).not.toContain(email);
     expect(page.text).not.toContain(supervisorId);
     expect(page.text).not.toContain(rows[0].id);
+  }, 60_000);
+
+  it('lists their recordings in the data download (date, duration, state), says the video is not in it, and how to watch it', async () => {
+    const call = await callInProgress(t);
+    expect((await upload(call.room, video)).status).toBe(201);
+    await t.db.sql.query(`update video_call set status = 'ended', ended_at = now() - interval '1 hour' where id = $1`, [call.callId]);
+    const b = call.applicant.browser;
+    const confirmed = await confirmIdentity(b, call.applicant.person, '/account/privacy/download');
+    expect(confirmed.headers.location).toBe('/account/privacy/download');
+    const page = await b.get('/account/privacy/download');
+    expect(page.text.replace(/<[^>]+>/g, '')).toContain('Your video call recordings are listed in the file (date, length, and whether we still keep them), but the videos themselves are not: they can be very large. To watch yours, ask our support team.');
+    expect(page.text).toContain('<a class="usa-link" href="/support">ask our support team</a>');
+    await b.post('/account/privacy/download').type('form').send({ _csrf: csrfOf(page.text) });
+    await t.app.get(DataExportService).settled();
+    const id = /href="\/account\/privacy\/download\/([0-9a-f-]{36})\/file"/.exec((await b.get('/account/privacy/download')).text)![1];
+    const zip = unzipSync(new Uint8Array((await b.get(`/account/privacy/download/${id}/file`).buffer(true).parse(binary)).body as Buffer));
+
+    const data = JSON.parse(strFromU8(zip['referee-data.json']));
+    expect(data.recordings).toHaveLength(1);
+    const [listed] = data.recordings;
+    expect(listed).toMatchObject({ state: 'kept', deletedAt: null });
+    expect(listed.durationSeconds).toBeCloseTo(6, 0);
+    const endedAt = new Date(listed.callEndedAt).getTime();
+    expect(Date.now() - endedAt).toBeGreaterThan(50 * 60_000);
+    expect(new Date(listed.deletionDue).getTime()).toBe(endedAt + t.config.retention.recordingDays * 86_400_000);
+    expect(data.recordingVideos).toEqual({ note: expect.stringContaining('To watch yours, ask our support team.'), askSupport: expect.stringMatching(/\/support$/) });
+    // The video itself is not in the ZIP.
+    expect(Object.keys(zip).filter((name) => name !== 'referee-data.json' && !name.startsWith('documents/'))).toEqual([]);
+    expect(Object.values(zip).some((entry) => Buffer.from(entry).includes(video.subarray(1000, 1064)))).toBe(false);
+
+    // Once deleted on time, it is listed as deleted, with the date.
+    await t.db.sql.query(`update recording set deleted_at = now(), wrapped_key = null where call_id = $1`, [call.callId]);
+    const again = await confirmIdentity(b, call.applicant.person, '/account/privacy/download');
+    expect(again.headers.location).toBe('/account/privacy/download');
+    await b.post('/account/privacy/download').type('form').send({ _csrf: csrfOf((await b.get('/account/privacy/download')).text) });
+    await t.app.get(DataExportService).settled();
+    const second = /href="\/account\/privacy\/download\/([0-9a-f-]{36})\/file"/.exec((await b.get('/account/privacy/download')).text)![1];
+    const later = JSON.parse(strFromU8(unzipSync(new Uint8Array((await b.get(`/account/privacy/download/${second}/file`).buffer(true).parse(binary)).body as Buffer))['referee-data.json']));
+    expect(later.recordings).toEqual([expect.objectContaining({ state: 'deleted', deletedAt: expect.any(String), deletionDue: null })]);
   }, 60_000);
 });
 
