@@ -19,6 +19,7 @@ import { approveSentDocuments, JITSI, newReferee } from './harness/calls';
 import { storedFiles, submitDocuments, uploadAll } from './harness/documents';
 import { csrfOf, textOf } from './harness/forms';
 import { lastEmailTo, lastTextTo, messagesTo, pathOf } from './harness/outbox';
+import { jaasEvent, jaasSignature, jaasWebhook, RECORDINGS, testVideo, uploadRecording } from './harness/recordings';
 import { FRENCH_DETAILS, newApplicant, step, toIdentifierStep, type Applicant } from './harness/verification';
 import { authorizationRequest, createOrganization, follow, organizationClient, press, uidOf } from './oidc/flow';
 
@@ -71,7 +72,8 @@ describe('the deletion itself (ACCOUNT_DELETION_WAIT_HOURS=0)', () => {
   let receiver: Awaited<ReturnType<typeof logoutReceiver>>;
   beforeAll(async () => {
     receiver = await logoutReceiver();
-    t = await startTestApp({ ...JITSI, ACCOUNT_DELETION_WAIT_HOURS: '0' }, { publicPort: true });
+    // Recordings from Jibri and JaaS (the JaaS download host is a closed loopback port: the download stays pending).
+    t = await startTestApp({ ...JITSI, ...RECORDINGS, JAAS_DOWNLOAD_HOST: '127.0.0.1:9', ACCOUNT_DELETION_WAIT_HOURS: '0' }, { publicPort: true });
     issuer = `${await t.listen()}/oidc`;
   });
   afterAll(async () => {
@@ -128,7 +130,7 @@ describe('the deletion itself (ACCOUNT_DELETION_WAIT_HOURS=0)', () => {
     const signedOut = await stranger.post('/support').type('form').send({ _csrf: csrfOf(form.text), category: 'account', message: `${SUPPORT_MESSAGE} (déconnectée)`, email: a.person.email });
     expect(signedOut.status).toBe(200);
 
-    // An appointment with a Trusted Referee (booked, then given up for the queue), then a call that verifies.
+    // An appointment with a Trusted Referee (booked, then given up for the queue), then a recorded call that verifies.
     const referee = await newReferee(t, 'deletion-referee');
     const b = referee.browser!;
     for (const weekday of ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday']) {
@@ -141,12 +143,19 @@ describe('the deletion itself (ACCOUNT_DELETION_WAIT_HOURS=0)', () => {
     await a.post('/call');
     const consolePath = String((await post(b, '/agent/calls', '/agent/calls/next')).headers.location);
     const callId = consolePath.split('/').pop()!;
+    expect((await a.post('/call/join', { recordingConsent: 'yes' })).status).toBeLessThan(400);
     await post(b, consolePath, '/call/events', { callId, event: 'recording_on' });
     await post(b, consolePath, `${consolePath}/code`);
     const callCode = /(\d{6})/.exec((await lastEmailTo(t.db.sql, DETAILS.email))!.body)![1];
     const checks = Object.fromEntries(['name', 'dateOfBirth', 'address', 'identifier', 'originals', 'face', 'tilted', 'inView'].map((k) => [`check-${k}`, 'yes']));
     const outcome = await post(b, consolePath, `${consolePath}/outcome`, { outcome: 'verified', ...checks, code: callCode, 'doc-first-country': 'FR', 'doc-first-number': DOCUMENT_NUMBER, 'doc-first-expiry': '2031-05-01' });
     expect(outcome.headers.location).toBe('/agent/calls?done=1');
+
+    // Its recording, sent by Jibri's finalize script; and a second one JaaS announced, its download still pending.
+    const { room } = (await t.db.sql.query('select room from video_call where id = $1', [callId])).rows[0];
+    expect((await uploadRecording(t, room, await testVideo(2))).status).toBe(201);
+    const announced = jaasEvent(room, 'deletion-jaas-event', 'http://127.0.0.1:9/recording.mp4?token=pre-authenticated');
+    expect((await jaasWebhook(t, announced, jaasSignature(announced))).body).toEqual({ queued: true });
 
     // Sharing with an organization that registered a back-channel logout URI, and its tokens.
     const org = await createOrganization(t, { name: 'Deletion Listeners', backchannelLogoutUri: receiver.url });
@@ -176,19 +185,25 @@ describe('the deletion itself (ACCOUNT_DELETION_WAIT_HOURS=0)', () => {
         ...(await t.db.sql.query(`select id from support_request where account_id is null`)).rows.map((r) => String(r.id)),
       ],
       factors: await ids('select id from mfa_method where account_id = $1'),
+      recordings: [
+        ...(await ids('select r.id from recording r join video_call c on c.id = r.call_id where c.applicant_id = $1')),
+        ...(await ids('select d.id from recording_download d join video_call c on c.id = d.call_id where c.applicant_id = $1 and d.finished_at is null')),
+      ],
     };
     expect(rowIds.documents.length).toBeGreaterThanOrEqual(2);
     expect(rowIds.calls).toHaveLength(1);
     expect(rowIds.appointments).toHaveLength(1);
     expect(rowIds.supportRequests).toHaveLength(2);
+    expect(rowIds.recordings).toHaveLength(2); // the stored recording and the pending download
     const storageKeys = (
       await t.db.sql.query(
         `select storage_key from document_file where verification_case_id = $1
-         union all select storage_key from data_export where account_id = $2 and storage_key is not null`,
-        [caseRow.id, accountId],
+         union all select storage_key from data_export where account_id = $2 and storage_key is not null
+         union all select storage_key from recording where call_id = $3`,
+        [caseRow.id, accountId, callId],
       )
     ).rows.map((r) => r.storage_key as string);
-    expect(storageKeys.length).toBe(rowIds.documents.length + 1); // the images and the ZIP
+    expect(storageKeys.length).toBe(rowIds.documents.length + 2); // the images, the ZIP and the recording
     const evidenceReference = (await t.db.sql.query('select evidence_reference from video_call where id = $1', [callId])).rows[0].evidence_reference as string;
     const fingerprint = (await t.db.sql.query('select identifier_fingerprint from verification_case where id = $1', [caseRow.id])).rows[0].identifier_fingerprint as string;
     expect(fingerprint).toBeTruthy();
@@ -250,7 +265,8 @@ describe('the deletion itself (ACCOUNT_DELETION_WAIT_HOURS=0)', () => {
     expect([...new Set(foundIds)].filter((hit) => !hit.startsWith('audit_event.'))).toEqual([]);
     expect(foundIds.some((hit) => hit.startsWith('audit_event.'))).toBe(true);
 
-    // No message addressed to them is left, and no stored file of theirs.
+    // No message addressed to them is left, and no stored file of theirs (document images, the ZIP, the recording).
+    expect((await t.db.sql.query('select id from recording where id = any($1) union all select id from recording_download where id = any($1)', [rowIds.recordings])).rows).toEqual([]);
     for (const address of [a.person.email, DETAILS.email, PHONE_FACTOR.e164, '+33145678912']) expect(await messagesTo(t.db.sql, address)).toEqual([]);
     expect(storedFiles(t).filter((f) => storageKeys.some((k) => f.includes(k)))).toEqual([]);
 

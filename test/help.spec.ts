@@ -314,7 +314,8 @@ describe('policies', () => {
     const UNFINISHED = 'A verification you started but did not finish (the details you entered and the photos of your documents)';
     const defaults = retentionRows((await t.browser().get('/policies/privacy')).text);
     expect(defaults['Photos of your identity documents']).toMatch(/^30 days after/);
-    expect(defaults['Video call recordings']).toContain('deleted 90 days after the call');
+    expect(defaults['Video call recordings']).toContain('deleted 90 days after the call; sooner, with your account, if you delete it.');
+    expect(defaults['Video call recordings']).not.toContain('does not store');
     expect(defaults[AUDIT]).toMatch(/^7 years after the event/);
     expect(defaults['Support requests and their messages']).toMatch(/^365 days after/);
     expect(defaults['Addresses and phone numbers of the emails and text messages we send you']).toMatch(/^72 hours after/);

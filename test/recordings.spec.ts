@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { createHash, createHmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -10,13 +10,16 @@ import { buffer as collect } from 'node:stream/consumers';
 import { ConfigError, loadConfig } from '../src/config/config';
 import { CHUNK, HEADER_BYTES, openRange, sealStream, sealedSize, storedRange } from '../src/video/recording-cipher';
 import { RecordingsService } from '../src/video/recordings.service';
-import { createAccount, grantRoles, signIn } from './harness/accounts';
+import { DataExportService } from '../src/privacy/data-export.service';
+import { strFromU8, unzipSync } from 'fflate';
+import { confirmIdentity, createAccount, grantRoles, signIn } from './harness/accounts';
 import { freePort, startAnotherInstance, startTestApp, type TestApp } from './harness/app';
 import { callInProgress, inContext, JITSI, newReferee } from './harness/calls';
 import { csrfOf } from './harness/forms';
+import { jaasEvent, jaasSignature, jaasWebhook, RECORDINGS, testVideo, uploadRecording } from './harness/recordings';
 
-const SECRET = 'the-recording-upload-secret-of-this-test-run';
-const JAAS_SECRET = 'the-jaas-endpoint-secret-of-this-test';
+const SECRET = RECORDINGS.RECORDING_UPLOAD_SECRET;
+const JAAS_SECRET = RECORDINGS.JAAS_WEBHOOK_SECRET;
 const SCRIPT = join(__dirname, '..', 'deploy', 'jibri', 'finalize.sh');
 
 let t: TestApp;
@@ -30,20 +33,13 @@ let jaasServes: 'video' | 'too-large' | 'too-slow' = 'video';
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'referee-recordings-'));
-  // A small real recording as Jibri makes them: 6 s of H.264 and AAC in MP4, every frame a key frame (so it spans several encrypted chunks).
-  const made = await run('ffmpeg', [
-    ...['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=duration=6:size=320x240:rate=10', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=6'],
-    ...['-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-g', '1', '-c:a', 'aac', '-shortest', join(work, 'call.mp4')],
-  ]);
-  if (made.code !== 0) throw new Error(`ffmpeg could not make the test recording (is it installed? .ci/run installs it): ${made.stderr}`);
-  video = readFileSync(join(work, 'call.mp4'));
+  video = await testVideo(6);
   jaasPort = await freePort();
   jaas = createServer((_req, res) => serveDownload(res));
   await new Promise<void>((resolve) => jaas.listen(jaasPort, '127.0.0.1', resolve));
   t = await startTestApp({
     ...JITSI,
-    RECORDING_UPLOAD_SECRET: SECRET,
-    JAAS_WEBHOOK_SECRET: JAAS_SECRET,
+    ...RECORDINGS,
     JAAS_DOWNLOAD_HOST: `127.0.0.1:${jaasPort}`,
     RECORDING_MAX_MB: '1',
     RECORDING_DOWNLOAD_TIMEOUT_SECONDS: '1',
@@ -89,14 +85,7 @@ async function finalize(room: string, file: Buffer = video, env: Record<string, 
 }
 
 /** A direct POST as the script makes it, signed with `secret` at `timestamp`. */
-function upload(room: string, body: Buffer, options: { secret?: string; timestamp?: number; sign?: boolean } = {}) {
-  const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
-  const hash = createHash('sha256').update(body).digest('hex');
-  const signature = createHmac('sha256', options.secret ?? SECRET).update(`${timestamp}.${room}.${hash}`).digest('hex');
-  const req = request(t.app.getHttpServer()).post('/recordings/jibri').set('Content-Type', 'application/octet-stream').set('X-Referee-Room', room);
-  if (options.sign !== false) req.set('X-Referee-Timestamp', timestamp).set('X-Referee-Signature', signature);
-  return req.send(body);
-}
+const upload = (room: string, body: Buffer, options: { secret?: string; timestamp?: number; sign?: boolean } = {}) => uploadRecording(t, room, body, options);
 
 async function supervisor() {
   const email = `supervisor.${Date.now()}.${Math.random().toString(36).slice(2)}@referee.example`;
@@ -252,15 +241,77 @@ describe('a Jibri recording, sent by the finalize script', () => {
   }, 60_000);
 });
 
+describe("the applicant's Privacy Rights Center", () => {
+  it('lists each viewing of their call recording with the viewer\'s role and the time, never who it was', async () => {
+    const call = await callInProgress(t);
+    expect((await upload(call.room, video)).status).toBe(201);
+    const { rows } = await t.db.sql.query('select id from recording where call_id = $1', [call.callId]);
+    const email = `supervisor.watching.${Date.now()}@referee.example`;
+    const person = await createAccount(t, email);
+    await grantRoles(t, email, ['supervisor']);
+    const sup = await signIn(t, person);
+    expect((await sup.get(`/recordings/${rows[0].id}/video`).buffer(true).parse(binary)).status).toBe(200);
+    const supervisorId = (await t.db.sql.query('select id from account where email = $1', [email])).rows[0].id;
+    // The referee who ran the call watches it too: listed as the Trusted Referee.
+    expect((await call.referee.browser!.get(`/recordings/${rows[0].id}/video`).buffer(true).parse(binary)).status).toBe(200);
+
+    const page = await call.applicant.browser.get('/account/privacy/access');
+    expect(page.status).toBe(200);
+    const staff = [...page.text.matchAll(/<tr data-kind="staff">([\s\S]*?)<\/tr>/g)].map((m) => m[1].replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim());
+    // Newest first: the referee's viewing, then the supervisor's.
+    expect(staff.filter((row) => row.includes('Watched the recording of your video call'))).toEqual([
+      expect.stringMatching(/\d{4}.* Trusted Referee Watched the recording of your video call$/),
+      expect.stringMatching(/\d{4}.* Supervisor Watched the recording of your video call$/),
+    ]);
+    expect(page.text).not.toContain(email);
+    expect(page.text).not.toContain(supervisorId);
+    expect(page.text).not.toContain(rows[0].id);
+  }, 60_000);
+
+  it('lists their recordings in the data download (date, duration, state), says the video is not in it, and how to watch it', async () => {
+    const call = await callInProgress(t);
+    expect((await upload(call.room, video)).status).toBe(201);
+    await t.db.sql.query(`update video_call set status = 'ended', ended_at = now() - interval '1 hour' where id = $1`, [call.callId]);
+    const b = call.applicant.browser;
+    const confirmed = await confirmIdentity(b, call.applicant.person, '/account/privacy/download');
+    expect(confirmed.headers.location).toBe('/account/privacy/download');
+    const page = await b.get('/account/privacy/download');
+    expect(page.text.replace(/<[^>]+>/g, '')).toContain('Your video call recordings are listed in the file (date, length, and whether we still keep them), but the videos themselves are not: they can be very large. To watch yours, ask our support team.');
+    expect(page.text).toContain('<a class="usa-link" href="/support">ask our support team</a>');
+    await b.post('/account/privacy/download').type('form').send({ _csrf: csrfOf(page.text) });
+    await t.app.get(DataExportService).settled();
+    const id = /href="\/account\/privacy\/download\/([0-9a-f-]{36})\/file"/.exec((await b.get('/account/privacy/download')).text)![1];
+    const zip = unzipSync(new Uint8Array((await b.get(`/account/privacy/download/${id}/file`).buffer(true).parse(binary)).body as Buffer));
+
+    const data = JSON.parse(strFromU8(zip['referee-data.json']));
+    expect(data.recordings).toHaveLength(1);
+    const [listed] = data.recordings;
+    expect(listed).toMatchObject({ state: 'kept', deletedAt: null });
+    expect(listed.durationSeconds).toBeCloseTo(6, 0);
+    const endedAt = new Date(listed.callEndedAt).getTime();
+    expect(Date.now() - endedAt).toBeGreaterThan(50 * 60_000);
+    expect(new Date(listed.deletionDue).getTime()).toBe(endedAt + t.config.retention.recordingDays * 86_400_000);
+    expect(data.recordingVideos).toEqual({ note: expect.stringContaining('To watch yours, ask our support team.'), askSupport: expect.stringMatching(/\/support$/) });
+    // The video itself is not in the ZIP.
+    expect(Object.keys(zip).filter((name) => name !== 'referee-data.json' && !name.startsWith('documents/'))).toEqual([]);
+    expect(Object.values(zip).some((entry) => Buffer.from(entry).includes(video.subarray(1000, 1064)))).toBe(false);
+
+    // Once deleted on time, it is listed as deleted, with the date.
+    await t.db.sql.query(`update recording set deleted_at = now(), wrapped_key = null where call_id = $1`, [call.callId]);
+    const again = await confirmIdentity(b, call.applicant.person, '/account/privacy/download');
+    expect(again.headers.location).toBe('/account/privacy/download');
+    await b.post('/account/privacy/download').type('form').send({ _csrf: csrfOf((await b.get('/account/privacy/download')).text) });
+    await t.app.get(DataExportService).settled();
+    const second = /href="\/account\/privacy\/download\/([0-9a-f-]{36})\/file"/.exec((await b.get('/account/privacy/download')).text)![1];
+    const later = JSON.parse(strFromU8(unzipSync(new Uint8Array((await b.get(`/account/privacy/download/${second}/file`).buffer(true).parse(binary)).body as Buffer))['referee-data.json']));
+    expect(later.recordings).toEqual([expect.objectContaining({ state: 'deleted', deletedAt: expect.any(String), deletionDue: null })]);
+  }, 60_000);
+});
+
 describe('a JaaS recording, announced by its webhook and downloaded by the job', () => {
-  const event = (room: string, key: string, link = `http://127.0.0.1:${jaasPort}/recordings/${key}.mp4?token=pre-authenticated`) =>
-    Buffer.from(JSON.stringify({ idempotencyKey: key, customerId: 'c', appId: 'vpaas-magic-cookie-test', eventType: 'RECORDING_UPLOADED', sessionId: 's', timestamp: Date.now(), fqn: `vpaas-magic-cookie-test/${room}`, data: { preAuthenticatedLink: link } }));
-  const signed = (body: Buffer, secret = JAAS_SECRET, t0 = Math.floor(Date.now() / 1000)) => `t=${t0},v1=${createHmac('sha256', secret).update(`${t0}.`).update(body).digest('base64')}`;
-  const webhook = (body: Buffer, signature?: string) => {
-    const req = request(t.app.getHttpServer()).post('/recordings/jaas').set('Content-Type', 'application/json');
-    if (signature) req.set('X-Jaas-Signature', signature);
-    return req.send(body.toString('utf8')); // as text: superagent would send a Buffer as JSON of its bytes
-  };
+  const event = (room: string, key: string, link = `http://127.0.0.1:${jaasPort}/recordings/${key}.mp4?token=pre-authenticated`) => jaasEvent(room, key, link);
+  const signed = jaasSignature;
+  const webhook = (body: Buffer, signature?: string) => jaasWebhook(t, body, signature);
   const downloads = () => inContext(t, () => t.app.get(RecordingsService).runDownloads(new Date(Date.now() + 120 * 60_000 * (++clock))));
   let clock = 0;
 

@@ -1,8 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { sql } from '../database/sql';
 
-/** Staff actions on a person's case that show their personal data or images (or take the case to work on it). */
-export const STAFF_CASE_ACTIONS = ['documents.details_viewed', 'documents.image_viewed', 'documents.case_claimed', 'video.details_viewed'] as const;
+/**
+ * Staff actions on a person's case that show their personal data, images or call recording (or
+ * take the case to work on it). Each is audited with the case's id (recording.viewed too).
+ */
+export const STAFF_CASE_ACTIONS = ['documents.details_viewed', 'documents.image_viewed', 'documents.case_claimed', 'video.details_viewed', 'recording.viewed'] as const;
 /** The person's own events the history shows: their sign-ins, and what organizations received. */
 export const OWN_ACTIONS = ['sign_in.completed', 'organization.claims_released'] as const;
 

@@ -9,9 +9,11 @@ const ROLES_SHOWN = new Set<string>(['reviewer', 'referee', 'supervisor', 'suppo
 
 /** One line of "Who saw my data". */
 export type AccessEntry =
-  | { kind: 'staff'; at: Date; role: StaffRoleShown; what: 'details' | 'image' | 'claimed' | 'call' | 'support' }
+  | { kind: 'staff'; at: Date; role: StaffRoleShown; what: StaffWhat }
   | { kind: 'sharing'; at: Date; organization: string; clientId: string; claims: string[] }
   | { kind: 'sign-in'; at: Date; browser?: string; os?: string; country?: string };
+
+export type StaffWhat = 'details' | 'image' | 'claimed' | 'call' | 'recording' | 'support';
 
 export const ACCESS_PAGE_SIZE = 25;
 
@@ -20,16 +22,18 @@ export function roleOf(e: Pick<AccessEvent, 'action' | 'details'>): StaffRoleSho
   const { role, as, during } = e.details as { role?: string; as?: string; during?: string };
   if (role && ROLES_SHOWN.has(role)) return role as StaffRoleShown;
   if (as === 'supervisor') return 'supervisor';
+  if (as === 'referee') return 'referee'; // recording.viewed says who watched: a supervisor or the call's referee
   if (e.action === 'support.request_viewed') return 'support';
   if (e.action === 'video.details_viewed' || during === 'call') return 'referee';
   return 'reviewer';
 }
 
-const WHAT: Record<string, 'details' | 'image' | 'claimed' | 'call' | 'support'> = {
+const WHAT: Record<string, StaffWhat> = {
   'documents.details_viewed': 'details',
   'documents.image_viewed': 'image',
   'documents.case_claimed': 'claimed',
   'video.details_viewed': 'call',
+  'recording.viewed': 'recording',
   'support.request_viewed': 'support',
 };
 
@@ -49,7 +53,7 @@ function entryOf(e: AccessEvent): AccessEntry {
 
 /**
  * "Who saw my data", read from the audit log: staff who opened the person's details, images,
- * call or support requests (role and time), what organizations received (claim names), and
+ * call, call recording or support requests (role and time), what organizations received (claim names), and
  * the account's sign-ins (browser, country of the network address). Newest first.
  */
 @Injectable()

@@ -6,6 +6,7 @@ import { IdentityModule } from '../identity/identity.module';
 import { NotificationsModule } from '../notifications/notifications.module';
 import { OidcModule } from '../oidc/oidc.module';
 import { StaffModule } from '../staff/staff.module';
+import { VideoModule } from '../video/video.module';
 import { AccountDeletionController } from './account-deletion.controller';
 import { AccountDeletionInterceptor } from './account-deletion.interceptor';
 import { AccountDeletionService } from './account-deletion.service';
@@ -13,7 +14,7 @@ import { PrivacyModule } from './privacy.module';
 
 /** Deleting one's account (/account/privacy/delete) and the `account-deletion` job that carries it out. */
 @Module({
-  imports: [CryptoModule, DocumentsModule, IdentityModule, NotificationsModule, OidcModule, PrivacyModule, StaffModule],
+  imports: [CryptoModule, DocumentsModule, IdentityModule, NotificationsModule, OidcModule, PrivacyModule, StaffModule, VideoModule],
   controllers: [AccountDeletionController],
   providers: [
     AccountDeletionService,

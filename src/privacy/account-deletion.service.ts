@@ -7,7 +7,7 @@ import { CONFIG, type Config } from '../config/config';
 import { PiiCipher } from '../crypto/pii-cipher';
 import { DocumentFile } from '../documents/document-file.entity';
 import { DocumentReview } from '../documents/document-review.entity';
-import { DOCUMENT_STORE, type DocumentStore } from '../documents/store';
+import { DOCUMENT_STORE, RECORDING_STORE, type DocumentStore } from '../documents/store';
 import { Account } from '../identity/account.entity';
 import { formatDate } from '../i18n/formats';
 import { languageOr } from '../i18n/languages';
@@ -24,6 +24,7 @@ import { SupportRequest } from '../support/support-request.entity';
 import { emailContext } from '../support/support.service';
 import { zoneLabel } from '../scheduling/time-zones';
 import { VerificationCase } from '../verification/verification-case.entity';
+import { Recording } from '../video/recording.entity';
 import { VideoCall } from '../video/video-call.entity';
 import { RateLimits, type RateLimitName } from '../web/rate-limits';
 import { LOGGER } from '../web/tokens';
@@ -46,6 +47,8 @@ export type CancelledBy = 'sign_in' | 'email_link';
 /** What the deletion of one account left to do after its commit, and whom it told. */
 interface Deleted {
   storageKeys: string[];
+  /** In the recording store. */
+  recordingKeys: string[];
   counters: { name: RateLimitName; key: string }[];
 }
 
@@ -54,7 +57,7 @@ interface Deleted {
  * ACCOUNT_DELETION_WAIT_HOURS later (a confirmation email with a link that cancels), nothing
  * shared with organizations meanwhile, cancelled by that link or by signing in, and then
  * carried out by the `account-deletion` job: organizations told (back-channel logout), every
- * row about the person removed, their document files deleted. What stays is the audit chain
+ * row about the person removed, their document files and call recordings deleted. What stays is the audit chain
  * and the evidence it holds (random ids, types, times and network addresses), as the privacy
  * policy says.
  */
@@ -70,6 +73,7 @@ export class AccountDeletionService {
     private readonly rateLimits: RateLimits,
     private readonly jobs: JobRunner,
     @Inject(DOCUMENT_STORE) private readonly store: DocumentStore,
+    @Inject(RECORDING_STORE) private readonly recordingStore: DocumentStore,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -178,8 +182,8 @@ export class AccountDeletionService {
    * registered a back-channel logout URI are told first (a logout token each), then in one
    * transaction every row about the person goes (most cascade from the account; the others are
    * named here), with an `account.deleted` audit event holding its id only; after the commit
-   * their document files are deleted (a crash in between leaves files no row names, which the
-   * orphan sweep removes) and their rate-limit counters forgotten.
+   * their document files and call recordings are deleted (a crash in between leaves files no
+   * row names, which the orphan sweeps remove) and their rate-limit counters forgotten.
    */
   private async deleteAccount(accountId: string, now: Date): Promise<boolean> {
     const clientIds = await organizationsGivenClaims(this.em.fork(), accountId);
@@ -191,6 +195,8 @@ export class AccountDeletionService {
       const caseIds = cases.map((c) => c.id);
       const files = caseIds.length ? await tx.find(DocumentFile, { verificationCase: { $in: caseIds } }, { fields: ['storageKey'] }) : [];
       const calls = await tx.find(VideoCall, { applicant: accountId }, { fields: ['id'] });
+      // Their rows cascade from the calls (a JaaS download still pending too); a recording already deleted on time has no file left.
+      const recordings = calls.length ? await tx.find(Recording, { call: { $in: calls.map((c) => c.id) }, deletedAt: null }, { fields: ['storageKey'] }) : [];
       const exports = await tx.find(DataExport, { account: accountId, storageKey: { $ne: null } }, { fields: ['storageKey'] });
       const addresses = await this.addressesOf(tx, account, cases);
 
@@ -207,6 +213,7 @@ export class AccountDeletionService {
       });
       return {
         storageKeys: [...files.map((f) => f.storageKey), ...exports.map((e) => e.storageKey!)], // document images, and "Download my data" ZIPs
+        recordingKeys: recordings.map((r) => r.storageKey),
         counters: [
           ...BY_ACCOUNT.map((name) => ({ name, key: accountId })),
           ...BY_EMAIL.map((name) => ({ name, key: account.email })),
@@ -218,6 +225,9 @@ export class AccountDeletionService {
     if (!deleted) return false;
     for (const key of deleted.storageKeys) {
       await this.store.delete(key).catch((error) => this.logger.warn({ err: error }, 'a deleted account’s document file could not be deleted; the orphan sweep will'));
+    }
+    for (const key of deleted.recordingKeys) {
+      await this.recordingStore.delete(key).catch((error) => this.logger.warn({ err: error }, 'a deleted account’s call recording could not be deleted; the recording-retention job’s sweep will'));
     }
     for (const { name, key } of deleted.counters) await this.rateLimits.forget(name, key).catch(() => undefined);
     return true;

@@ -15,7 +15,7 @@ import { DocumentFile } from '../documents/document-file.entity';
 import { DocumentFilesService } from '../documents/document-files.service';
 import { DOCUMENT_STORE, openFile, sealFile, type DocumentStore } from '../documents/store';
 import { languageOr } from '../i18n/languages';
-import { phrase } from '../i18n/messages';
+import { Messages, phrase } from '../i18n/messages';
 import { Account } from '../identity/account.entity';
 import { JobRunner } from '../jobs/job-runner';
 import { JOBS } from '../jobs/jobs';
@@ -27,6 +27,7 @@ import { Appointment } from '../scheduling/appointment.entity';
 import { SupportService } from '../support/support.service';
 import { VerificationCase } from '../verification/verification-case.entity';
 import { VerificationService } from '../verification/verification.service';
+import { Recording } from '../video/recording.entity';
 import { LOGGER } from '../web/tokens';
 import { AccessHistoryService } from './access-history.service';
 import { DataExport } from './data-export.entity';
@@ -68,6 +69,7 @@ export class DataExportService {
     private readonly notifications: NotificationsService,
     private readonly audit: AuditService,
     private readonly jobs: JobRunner,
+    private readonly messages: Messages,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -196,6 +198,8 @@ export class DataExportService {
     const organizations = await this.grants.connectedOrganizations(account.id);
     const accessHistory = await this.history.all(account.id);
     const received = accessHistory.filter((e) => e.kind === 'sharing');
+    const recordings = await em.find(Recording, { call: { applicant: account.id } }, { populate: ['call'], orderBy: { receivedAt: 'asc' } });
+    const retentionMs = this.config.retention.recordingDays * 86_400_000;
     return {
       exportedAt: new Date().toISOString(),
       account: { id: account.id, email: account.email, emailConfirmedAt: account.emailConfirmedAt ?? null, language: account.language ?? null, createdAt: account.createdAt },
@@ -237,6 +241,19 @@ export class DataExportService {
         scopes: o.scopes,
         received: received.filter((r) => r.clientId === o.clientId).map((r) => ({ at: r.at, claims: r.claims })),
       })),
+      // What each recording of their calls is, not the video: a recording can be hundreds of MB
+      // (up to RECORDING_MAX_MB), and this ZIP is sealed whole in memory. Support can show it.
+      recordings: recordings.map((r) => ({
+        callStartedAt: r.call.startedAt,
+        callEndedAt: r.call.endedAt ?? null,
+        receivedAt: r.receivedAt,
+        durationSeconds: r.durationSeconds ?? null,
+        state: r.deletedAt ? 'deleted' : 'kept',
+        deletedAt: r.deletedAt ?? null,
+        // The recording-retention job's date: RECORDING_RETENTION_DAYS after the call ended (or started, if it never ended).
+        deletionDue: r.deletedAt ? null : new Date((r.call.endedAt ?? r.call.startedAt).getTime() + retentionMs),
+      })),
+      recordingVideos: { note: this.messages.text(languageOr(account.language), 'privacy.download.recordings'), askSupport: `${this.config.baseUrl}/support` },
       accessHistory,
     };
   }

@@ -295,7 +295,8 @@ export class RecordingsService {
       result = { failed: error };
     }
     const em = this.em.fork();
-    const row = await em.findOneOrFail(RecordingDownload, d.id);
+    const row = await em.findOne(RecordingDownload, d.id);
+    if (!row) return false; // its call went with the applicant's account meanwhile (a file stored for it was refused or failed its commit)
     if ('ok' in result && result.ok) {
       Object.assign(row, { finishedAt: new Date(), outcome: 'stored', attempts: row.attempts + 1, lastError: null });
       await em.flush();

@@ -20,6 +20,7 @@ import { RecordingsService } from './recordings.service';
   imports: [DocumentsModule, AuditModule, CryptoModule, NotificationsModule, SchedulingModule, StaffModule, VerificationModule, VerifiedIdentityModule],
   controllers: [CallController, AgentCallsController, RecordingsController],
   providers: [CallsService, RecordingsService, { provide: RECORDING_STORE, inject: [CONFIG], useFactory: (config: Config) => createRecordingStore(config) }],
-  exports: [CallsService, RecordingsService],
+  // The store is exported for account deletion, which deletes the person's recordings' files.
+  exports: [CallsService, RecordingsService, RECORDING_STORE],
 })
 export class VideoModule {}
