@@ -64,7 +64,7 @@ describe("the supervisor's page", () => {
    * figures (decisions, calls, then the agents' emails together), one per chart and per kind of
    * claimed work. Agents with work are added, and the count must not move.
    */
-  it('costs at most 18 queries (16, and the recordings' two lists; 12 for the 10-second refresh), and no more with more agents at work', async () => {
+  it('costs at most 18 queries (16, and the recordings’ two lists; 12 for the 10-second refresh), and no more with more agents at work', async () => {
     const supervisor = await createAccount(t, `supervisor.${Date.now()}@example.org`);
     await grantRoles(t, supervisor.email, ['supervisor']);
     const browser = await signIn(t, supervisor);
