@@ -1,4 +1,5 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { SchedulerRegistry } from '@nestjs/schedule';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -62,7 +63,10 @@ export interface TestApp {
 
 
 /**
- * Referee as it runs in production, on its own database, with the given environment on top.
+ * Referee as it runs in production, on its own database, with the given environment on top,
+ * except that its scheduled jobs' timers are stopped: the tests run each job themselves (as
+ * its timer would), and a timer firing meanwhile would take a run a test counts (seen: the
+ * minute's appointment reminders sent by the tick while a second instance was starting).
  * `publicPort`: the port is chosen before the configuration, so BASE_URL (and the issuer) are
  * the address listen() serves: what clients fetching over real HTTP (openid-client) need.
  */
@@ -85,6 +89,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
   const config = loadConfig(appEnv);
   useOutboxKeys(db.sql, config.piiKeys);
   const app = await createApp(config);
+  stopScheduledJobs(app);
   return {
     app,
     config,
@@ -107,5 +112,11 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
 /** A second Referee process on the same database and secrets, as behind a load balancer. */
 export async function startAnotherInstance(t: TestApp): Promise<{ app: NestExpressApplication; close(): Promise<void> }> {
   const app = await createApp(t.config);
+  stopScheduledJobs(app);
   return { app, close: () => app.close() };
+}
+
+/** Stops an instance's scheduled jobs' timers (every test instance's, see startTestApp). */
+export function stopScheduledJobs(app: NestExpressApplication): void {
+  for (const job of app.get(SchedulerRegistry).getCronJobs().values()) void job.stop();
 }
