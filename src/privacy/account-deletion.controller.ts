@@ -37,7 +37,7 @@ export class AccountDeletionController {
   @Get()
   @UseGuards(ConfirmedGuard)
   async page(@CurrentViewer() viewer: Viewer, @Req() req: WebRequest) {
-    if (await this.deletions.pending(viewer.accountId)) return redirect(SCHEDULED_PAGE);
+    if (viewer.deletionPending) return redirect(SCHEDULED_PAGE); // read with the session
     if (await this.staff.isStaff(viewer.accountId)) return STAFF_PAGE();
     return view('privacy/delete', this.context(req, {}));
   }

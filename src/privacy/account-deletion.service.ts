@@ -281,7 +281,8 @@ export class AccountDeletionService {
       if (!page.length) return;
       const theirs = page.filter((m) => {
         try {
-          return addresses.has(this.notifications.recipientOf(m).toLowerCase()) || addresses.has(this.notifications.recipientOf(m));
+          const recipient = this.notifications.recipientOf(m);
+          return addresses.has(recipient.toLowerCase()) || addresses.has(recipient);
         } catch {
           return false;
         }

@@ -6,9 +6,6 @@ import { DocumentFile } from '../documents/document-file.entity';
 import type { DocumentStore } from '../documents/store';
 import { VerificationCase } from './verification-case.entity';
 
-/** Why a case was deleted, as its audit event says. */
-export type CaseDeletionReason = 'unfinished' | 'account_deleted';
-
 /**
  * Deletes one verification case with everything hanging off it, and then its stored files.
  * The rows go in one transaction: the case, and through the foreign keys' cascades its
@@ -17,19 +14,22 @@ export type CaseDeletionReason = 'unfinished' | 'account_deleted';
  * The encrypted files are deleted only after that commit (a failed commit leaves both); a
  * crash in between leaves files no row names, which the orphan-file sweep removes. The
  * account stays. `stillDue`, checked with the case locked, may call the deletion off (the
- * person came back meanwhile). Returns whether the case was deleted.
+ * person came back meanwhile). Returns whether the case was deleted. (Account deletion removes
+ * its cases with the account, in its own transaction: privacy/account-deletion.service.ts.)
  */
 export async function deleteCase(
   em: EntityManager,
   deps: { store: DocumentStore; audit: AuditService; logger?: Logger },
   caseId: string,
-  reason: CaseDeletionReason,
   stillDue?: (tx: EntityManager) => Promise<boolean>,
 ): Promise<boolean> {
   const keys = await em.fork().transactional(async (tx) => {
     const c = await tx.findOne(VerificationCase, { id: caseId }, { lockMode: LockMode.PESSIMISTIC_WRITE, fields: ['id', 'account'] });
     if (!c || (stillDue && !(await stillDue(tx)))) return undefined;
-    return deleteCaseRows(tx, deps.audit, c.id, c.account.id, reason);
+    const files = await tx.find(DocumentFile, { verificationCase: c.id }, { fields: ['storageKey'] });
+    await tx.nativeDelete(VerificationCase, { id: c.id });
+    await deps.audit.recordIn(tx, { action: 'verification.case_deleted', caseId: c.id, subject: c.account.id, details: { reason: 'unfinished', files: files.length } });
+    return files.map((f) => f.storageKey);
   });
   if (!keys) return false;
   for (const key of keys) {
@@ -41,17 +41,4 @@ export async function deleteCase(
     }
   }
   return true;
-}
-
-/**
- * The rows half of deleteCase, in the caller's transaction (account deletion deletes cases
- * inside its own): deletes the case (its dependants cascade) and records it in the audit log.
- * Returns the storage keys of its files, for the caller to delete once it has committed.
- */
-export async function deleteCaseRows(tx: EntityManager, audit: AuditService, caseId: string, accountId: string, reason: CaseDeletionReason): Promise<string[]> {
-  const files = await tx.find(DocumentFile, { verificationCase: caseId }, { fields: ['storageKey'] });
-  const keys = files.map((f) => f.storageKey);
-  await tx.nativeDelete(VerificationCase, { id: caseId });
-  await audit.recordIn(tx, { action: 'verification.case_deleted', caseId, subject: accountId, details: { reason, files: keys.length } });
-  return keys;
 }

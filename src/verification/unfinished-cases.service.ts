@@ -57,7 +57,7 @@ export class UnfinishedCasesService {
             const [again] = await idleCases(tx, at, { limit: 1, caseId: idle.caseId });
             return !!again && this.dueForDeletion(again, now);
           };
-          if (await deleteCase(this.em, { store: this.store, audit: this.audit, logger: this.logger }, idle.caseId, 'unfinished', stillDue)) done.deleted++;
+          if (await deleteCase(this.em, { store: this.store, audit: this.audit, logger: this.logger }, idle.caseId, stillDue)) done.deleted++;
         } else if (!idle.warnedAt || idle.warnedAt <= idle.lastActivity) {
           await this.warn(idle, now);
           done.warned++;
