@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { appendToChain, type AppendArgs } from './chain.queries';
-import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, hkdfSync } from 'node:crypto';
+import { sameSecret } from '../crypto/tokens';
 import { CONFIG, type Config } from '../config/config';
 import { AuditCheckpoint } from './audit-checkpoint.entity';
 import type { WebRequest } from '../web/request';
@@ -88,9 +89,7 @@ export function checkpointSignature(key: Buffer, c: CheckpointFields): string {
 }
 
 function signatureMatches(key: Buffer, c: AuditCheckpoint): boolean {
-  const expected = Buffer.from(checkpointSignature(key, c), 'hex');
-  const given = Buffer.from(/^[0-9a-f]{64}$/.test(c.signature) ? c.signature : '', 'hex');
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  return sameSecret(checkpointSignature(key, c), c.signature);
 }
 
 export interface ChainCheck {

@@ -2,7 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Cron } from '@nestjs/schedule';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
-import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { sameSecret } from '../crypto/tokens';
 import { Readable, pipeline } from 'node:stream';
 import type { Logger } from 'pino';
 import { AuditService } from '../audit/audit.service';
@@ -102,7 +103,7 @@ export class RecordingsService {
     // a sender who knows one is Jibri), so that only uploads for a real call are read whole before the signature decides.
     const before = await this.callFor(room);
     if (!before.ok) return this.refused(before, 'jibri', ip);
-    const signed = (sha256: string) => constantTimeEqual(createHmac('sha256', secret).update(`${timestamp}.${room}.${sha256}`).digest('hex'), signature);
+    const signed = (sha256: string) => sameSecret(createHmac('sha256', secret).update(`${timestamp}.${room}.${sha256}`).digest('hex'), signature);
     return this.ingest({ source: 'jibri', room, body, signed, ip });
   }
 
@@ -492,11 +493,6 @@ export function clock(seconds: number | null | undefined): string | undefined {
   return h ? `${h}:${pad(m)}:${pad(s)}` : `${m}:${pad(s)}`;
 }
 
-function constantTimeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
 
 /** X-Jaas-Signature as 8x8 documents it: "t=<seconds>,v1=<base64 HMAC-SHA256 of '<t>.<body>'>" (only v1; the timestamp within SIGNATURE_TOLERANCE_SECONDS). */
 export function jaasSignatureValid(secret: string, header: string | undefined, raw: Buffer, now = Date.now()): boolean {
@@ -507,5 +503,5 @@ export function jaasSignatureValid(secret: string, header: string | undefined, r
   if (!t || !/^\d{1,12}$/.test(t) || !signatures.length) return false;
   if (Math.abs(now / 1000 - Number(t)) > SIGNATURE_TOLERANCE_SECONDS) return false;
   const expected = createHmac('sha256', secret).update(`${t}.`).update(raw).digest('base64');
-  return signatures.some((s) => constantTimeEqual(s, expected));
+  return signatures.some((s) => sameSecret(s, expected));
 }
